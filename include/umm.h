@@ -1,0 +1,225 @@
+/* umm.h - the public C API of umm, the Windows memory manager as a userspace library.
+ *
+ * An application creates a system (physical memory: a pool of frames), one or more processes
+ * (address spaces) in it, reserves address space, commits pages and then simply loads and stores.
+ * Every page becomes valid through umm's own SIGSEGV handler, software page tables and the PFN
+ * database. See docs/api.md for the full reference and docs/architecture.md for the design.
+ *
+ * Conventions: every function that can fail returns 0 (UMM_OK) or a positive umm_error_t code and
+ * never aborts on bad input; handles are opaque; sizes are bytes. */
+#ifndef UMM_H
+#define UMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define UMM_API __attribute__((visibility("default")))
+#else
+#define UMM_API
+#endif
+
+/* ---- errors: declared once, expanded into the enum and into umm_strerror()'s table ---- */
+#define UMM_ERRORS(X)                                                                            \
+    X(UMM_OK, "success")                                                                         \
+    X(UMM_E_INVAL, "invalid argument")                                                           \
+    X(UMM_E_NOMEM, "out of host memory for umm's own structures")                                \
+    X(UMM_E_COMMIT_LIMIT, "commit charge would exceed the commit limit")                         \
+    X(UMM_E_ACCESS, "access denied by the page protection")                                      \
+    X(UMM_E_NOT_RESERVED, "address is not inside a reservation of this process")                 \
+    X(UMM_E_NOT_COMMITTED, "page is not committed")                                              \
+    X(UMM_E_RANGE, "range is empty, overflows or crosses a reservation boundary")                \
+    X(UMM_E_ALIGN, "address is not aligned as required")                                         \
+    X(UMM_E_BUSY, "object is busy")                                                              \
+    X(UMM_E_IO, "paging I/O failed")                                                             \
+    X(UMM_E_NO_FRAMES, "no physical frame is available")                                         \
+    X(UMM_E_VMA_LIMIT, "the kernel's mapping limit (vm.max_map_count) was reached")              \
+    X(UMM_E_OS, "an operating-system call failed")                                               \
+    X(UMM_E_NOT_SUPPORTED, "not supported by this build or configuration")                       \
+    X(UMM_E_STATE, "object is in the wrong state for this call")
+
+typedef enum umm_error {
+#define UMM_ERROR_ENUM_(name, text) name,
+    UMM_ERRORS(UMM_ERROR_ENUM_)
+#undef UMM_ERROR_ENUM_
+    UMM_ERROR_COUNT_
+} umm_error_t;
+
+/* Text of an error code ("unknown error" for a value outside the enum). Never NULL. */
+UMM_API const char *umm_strerror(int code);
+/* Name of an error code ("UMM_E_INVAL"), or NULL outside the enum. */
+UMM_API const char *umm_error_name(int code);
+
+/* ---- protection: a page is readable, read-write or inaccessible; GUARD combines ---- */
+#define UMM_PROT_NONE 0x0  /* committed, no access (PAGE_NOACCESS) */
+#define UMM_PROT_READ 0x1  /* PAGE_READONLY */
+#define UMM_PROT_WRITE 0x2 /* PAGE_READWRITE (implies READ) */
+#define UMM_PROT_GUARD 0x8 /* PAGE_GUARD: the first access raises a one-shot exception */
+
+/* ---- configuration ---- */
+typedef struct umm_config {
+    size_t ram_bytes;          /* physical memory budget: the frame pool (required, > 0) */
+    size_t page_size;          /* bytes per page: the OS page size or a power-of-two multiple */
+    unsigned cluster_pages;    /* fault-in cluster in pages (1 = no clustering) */
+    const char *pagefile_path; /* paging file (NULL: a temporary file) */
+    size_t pagefile_bytes;     /* paging file size; 0 = no paging file */
+    unsigned vma_budget;       /* most kernel mappings (VMAs) this system may create */
+} umm_config_t;
+
+/* Defaults: 64 MiB of RAM, 4 KiB pages, 64 KiB clusters, no paging file, 16384 VMAs. */
+#define UMM_CONFIG_INIT                                                                          \
+    { .ram_bytes = (size_t)64 << 20, .page_size = 4096, .cluster_pages = 16,                     \
+      .pagefile_path = NULL, .pagefile_bytes = 0, .vma_budget = 16384 }
+
+/* Reservation granularity (Windows' allocation granularity). */
+#define UMM_RESERVE_GRANULARITY ((size_t)64 << 10)
+
+typedef struct umm_system umm_system_t;
+typedef struct umm_process umm_process_t;
+
+/* ---- systems and processes ---- */
+/* Create a system: allocates the RAM pool (memfd, populated now), the PFN database and installs
+ * the fault handler (chaining to whatever handler was there). The handler is re-checked at every
+ * create, so a test framework that swaps SIGSEGV handlers between tests is tolerated. */
+UMM_API int umm_system_create(const umm_config_t *cfg, umm_system_t **out);
+/* Destroy a system and every process still in it. No thread may touch its memory any more. */
+UMM_API void umm_system_destroy(umm_system_t *sys);
+
+UMM_API int umm_process_create(umm_system_t *sys, umm_process_t **out);
+/* Release every reservation of the process and return its frames and commit charge. */
+UMM_API void umm_process_destroy(umm_process_t *proc);
+
+/* ---- virtual memory ---- */
+/* Reserve address space: bytes rounded up to UMM_RESERVE_GRANULARITY, aligned to it. `prot` is the
+ * reservation's default protection, used by umm_commit when it is given -1. */
+UMM_API int umm_reserve(umm_process_t *proc, size_t bytes, int prot, void **out);
+/* Commit pages [addr, addr + bytes) (addr page-aligned, bytes rounded up to pages) inside one
+ * reservation. Already committed pages keep their contents and protection and are not charged
+ * again. Fails with UMM_E_COMMIT_LIMIT, changing nothing, when the charge would pass the limit. */
+UMM_API int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot);
+/* Decommit pages: their frames and paging-file slots are freed and the charge returned. */
+UMM_API int umm_decommit(umm_process_t *proc, void *addr, size_t bytes);
+/* Release a whole reservation; `base` must be what umm_reserve returned. */
+UMM_API int umm_release(umm_process_t *proc, void *base);
+/* Change the protection of committed pages; *old_prot (may be NULL) gets the first page's. */
+UMM_API int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *old_prot);
+
+typedef enum umm_region_state {
+    UMM_REGION_FREE = 0,     /* not reserved by this process */
+    UMM_REGION_RESERVED = 1, /* reserved, not committed */
+    UMM_REGION_COMMITTED = 2
+} umm_region_state_t;
+
+typedef struct umm_region_info {
+    void *base;              /* first page of the run that contains the address */
+    size_t size;             /* bytes of the run of pages with the same state and protection */
+    void *allocation_base;   /* base of the reservation (NULL when free) */
+    size_t allocation_size;  /* size of the reservation */
+    int allocation_prot;     /* protection given to umm_reserve */
+    umm_region_state_t state;
+    int prot;                /* protection of the run (committed pages only) */
+    size_t resident_pages;   /* pages of the run that are valid (in the working set) */
+} umm_region_info_t;
+
+/* Describe the run of pages that starts at the page containing `addr` (VirtualQuery). */
+UMM_API int umm_query(umm_process_t *proc, const void *addr, umm_region_info_t *out);
+
+/* ---- working sets ---- */
+/* Take up to `pages` pages out of the working set (oldest first, clock with second chance):
+ * clean pages go to Standby, dirty ones to Modified, never-written ones back to demand-zero. */
+UMM_API int umm_ws_trim(umm_process_t *proc, size_t pages);
+/* Take every page out of the working set (EmptyWorkingSet). */
+UMM_API int umm_ws_empty(umm_process_t *proc);
+
+/* ---- exceptions: guard pages, access violations, in-page errors ---- */
+typedef enum umm_exception_code {
+    UMM_EXC_GUARD_PAGE = 1,       /* first touch of a guard page (the guard is already cleared) */
+    UMM_EXC_ACCESS_VIOLATION = 2, /* umm address, but not committed or protection forbids it */
+    UMM_EXC_IN_PAGE_ERROR = 3     /* the page could not be made valid (no frame, I/O error) */
+} umm_exception_code_t;
+
+typedef enum umm_exception_action {
+    UMM_EXC_CONTINUE_EXECUTION = 0, /* retry the faulting access */
+    UMM_EXC_CONTINUE_SEARCH = 1     /* not handled: the default disposition (see below) */
+} umm_exception_action_t;
+
+typedef struct umm_exception {
+    umm_exception_code_t code;
+    void *address;          /* faulting address */
+    int is_write;           /* 1 when the access was a write, 0 a read, -1 unknown */
+    int error;              /* umm_error_t cause for UMM_EXC_IN_PAGE_ERROR, else 0 */
+    umm_process_t *process; /* owner of the address */
+} umm_exception_t;
+
+/* Called on the faulting thread inside the signal handler: it must be async-signal-safe. It may
+ * return an action or leave with siglongjmp. Unhandled (CONTINUE_SEARCH or no handler): guard
+ * pages and access violations go to the SIGSEGV handler that was installed before umm's (so an
+ * unhandled one still crashes); in-page errors raise SIGBUS on the thread with si_code BUS_ADRERR,
+ * si_addr the address and si_errno the umm_error_t cause. */
+typedef umm_exception_action_t (*umm_exception_handler_t)(const umm_exception_t *exc, void *ctx);
+UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t fn, void *ctx);
+
+/* ---- statistics: names after the Windows performance counters (pages unless said) ---- */
+typedef struct umm_stats {
+    uint64_t page_size;
+    uint64_t total_frames;        /* RAM pool in pages */
+    uint64_t available;           /* Zeroed + Free + Standby */
+    uint64_t zeroed, free, standby, modified, modified_nowrite, bad, active;
+    uint64_t standby_by_priority[8];
+    uint64_t committed;           /* commit charge of the system */
+    uint64_t commit_limit;        /* RAM + paging file */
+    uint64_t commit_peak;
+    uint64_t working_set;         /* valid pages over all processes */
+    uint64_t processes;
+    /* faults_total counts signals umm handled; the per-kind counters count pages, so a fault that
+     * maps a cluster of 16 demand-zero pages adds 1 to faults_total and 16 to faults_demand_zero */
+    uint64_t faults_total;
+    uint64_t faults_demand_zero;  /* pages made valid from a zeroed frame */
+    uint64_t faults_transition;   /* soft faults: the frame was still on Standby/Modified */
+    uint64_t faults_hard;         /* pages read from the paging file */
+    uint64_t faults_access_bit;   /* emulated accessed bit: page was aged, touched again */
+    uint64_t faults_dirty_bit;    /* emulated dirty bit: first write to a clean page */
+    uint64_t faults_access_violation;
+    uint64_t faults_guard;
+    uint64_t faults_in_page_error;
+    uint64_t faults_spurious;     /* already resolved by another thread */
+    uint64_t pages_zeroed_in_fault; /* demand-zero frames that had to be zeroed on the fault path */
+    uint64_t pages_trimmed;       /* taken out of working sets */
+    uint64_t pages_trimmed_zero;  /* of those, never written: returned to demand-zero, frame freed */
+    uint64_t standby_repurposed;
+    uint64_t vma_count;           /* kernel mappings this system's pages need (umm's estimate) */
+    uint64_t vma_budget;
+    uint64_t vma_coalesce_runs;   /* times the budget made umm coalesce mappings */
+} umm_stats_t;
+
+UMM_API int umm_stats_get(umm_system_t *sys, umm_stats_t *out);
+
+typedef struct umm_process_stats {
+    uint64_t working_set;      /* valid pages */
+    uint64_t working_set_peak;
+    uint64_t committed;        /* commit charge of the process, pages */
+    uint64_t reservations;
+    uint64_t faults_total, faults_demand_zero, faults_transition, faults_hard;
+    uint64_t faults_access_bit, faults_dirty_bit, faults_access_violation, faults_guard;
+    uint64_t pages_trimmed;
+    uint64_t vma_count;        /* kernel mappings this process's reservations need (estimate) */
+} umm_process_stats_t;
+
+UMM_API int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out);
+
+/* Verify every internal invariant of the system (list counts add up to the frame total, each
+ * frame's state matches the PTE that maps it, commit charge equals committed pages, the VMA
+ * estimate equals a recount). Returns UMM_OK or UMM_E_STATE; cost O(frames + committed pages). */
+UMM_API int umm_check(umm_system_t *sys);
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+UMM_API const char *umm_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UMM_H */
