@@ -1,0 +1,47 @@
+/* assert.c - async-signal-safe diagnostics for UMM_ASSERT. */
+#include "assert.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void umm_sigsafe_message(const char *a, const char *b)
+{
+    const char *parts[] = {"umm: ", a, b, "\n"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (!parts[i])
+            continue;
+        size_t n = strlen(parts[i]);
+        while (n > 0) {
+            ssize_t w = write(STDERR_FILENO, parts[i], n);
+            if (w <= 0)
+                break;
+            parts[i] += w;
+            n -= (size_t)w;
+        }
+    }
+}
+
+static void format_uint(char *buf, size_t cap, unsigned long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && n < sizeof tmp);
+    size_t i = 0;
+    while (n > 0 && i + 1 < cap)
+        buf[i++] = tmp[--n];
+    buf[i] = '\0';
+}
+
+_Noreturn void umm_assert_fail(const char *expr, const char *file, int line)
+{
+    char num[24];
+    format_uint(num, sizeof num, (unsigned long)line);
+    umm_sigsafe_message("assertion failed: ", expr);
+    umm_sigsafe_message(file, "");
+    umm_sigsafe_message("line ", num);
+    abort();
+}

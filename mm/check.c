@@ -1,0 +1,79 @@
+/* check.c - umm_check: recompute every derived quantity and compare (tests call it after each
+ * step; debug builds are the audience, but it works in any build). */
+#include "system.h"
+
+#include "vma.h"
+
+/* Each frame that names an owner is named back by that owner's PTE, in the right format. */
+static bool frames_match_ptes(umm_system_t *sys)
+{
+    for (umm_pfn_id_t f = 0; f < sys->pfn.nframes; f++) {
+        const umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+        enum umm_list_id l = (enum umm_list_id)e->list;
+        bool owned = l == LIST_ACTIVE || pfn_list_is_standby(l) || l == LIST_MODIFIED ||
+                     l == LIST_MODIFIED_NOWRITE;
+        if (!owned)
+            continue;
+        umm_vad_t *vad = pfn_owner_vad(sys, f);
+        if (!vad || e->index >= vad->npages)
+            return false;
+        umm_pte_t p = vad->pte[e->index];
+        unsigned want = l == LIST_ACTIVE ? PTE_VALID : PTE_TRANSITION;
+        if (pte_format(p) != want || pte_num(p) != f)
+            return false;
+    }
+    return true;
+}
+
+/* Recount one VAD: its PTEs name frames that name them back; committed and boundaries add up. */
+static bool vad_consistent(umm_system_t *sys, const umm_vad_t *vad, uint64_t *valid)
+{
+    uint64_t committed = 0;
+    if (vad->pte[-1] != 0 || vad->pte[vad->npages] != 0)
+        return false;
+    for (size_t i = 0; i < vad->npages; i++) {
+        umm_pte_t p = vad->pte[i];
+        committed += pte_committed(p);
+        if (!pte_has_frame(p))
+            continue;
+        if (pte_num(p) >= sys->pfn.nframes)
+            return false;
+        const umm_pfn_t *e = pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(p));
+        if (e->vad != vad->id + 1 || e->index != i)
+            return false;
+        *valid += pte_format(p) == PTE_VALID;
+    }
+    return committed == vad->committed &&
+           vma_span_boundaries(vad, 0, vad->npages) == vad->boundaries;
+}
+
+static bool processes_consistent(umm_system_t *sys)
+{
+    uint64_t committed = 0, ws = 0, vmas = 1;
+    for (umm_process_t *p = sys->procs; p; p = p->next) {
+        uint64_t pc = 0, pv = 0, pvma = 0;
+        for (umm_vad_t *v = p->vads; v; v = v->next_in_proc) {
+            if (!vad_consistent(sys, v, &pv))
+                return false;
+            pc += v->committed;
+            pvma += 1 + v->boundaries;
+        }
+        if (pc != p->committed || pv != p->ws_size || pvma != p->vma_count)
+            return false;
+        committed += pc;
+        ws += pv;
+        vmas += pvma;
+    }
+    return committed == sys->committed && ws == sys->ws_total && vmas == sys->vma_count &&
+           ws == pfn_list_count(&sys->pfn, LIST_ACTIVE) && sys->committed <= sys->commit_limit;
+}
+
+int umm_check(umm_system_t *sys)
+{
+    if (!sys)
+        return UMM_E_INVAL;
+    umm_lock(&sys->lock);
+    bool ok = umm_pfndb_check(&sys->pfn) && frames_match_ptes(sys) && processes_consistent(sys);
+    umm_unlock(&sys->lock);
+    return ok ? UMM_OK : UMM_E_STATE;
+}

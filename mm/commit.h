@@ -1,0 +1,13 @@
+/* commit.h - commit charge: every committed page is charged against the commit limit
+ * (RAM + paging file), so that touching a committed page never fails for lack of memory.
+ * Invariant: sys->committed = sum of process charges = committed PTEs, <= commit_limit. */
+#ifndef UMM_COMMIT_H
+#define UMM_COMMIT_H
+
+#include "system.h"
+
+/* Charge n pages to proc, or UMM_E_COMMIT_LIMIT changing nothing. Caller holds the lock. */
+int commit_charge(umm_process_t *proc, uint64_t n);
+void commit_uncharge(umm_process_t *proc, uint64_t n);
+
+#endif

@@ -1,0 +1,38 @@
+/* frames.h - physical memory: the RAM pool (a memfd, frame f at offset f*page), the physical
+ * view that maps it once, and frame allocation from the page lists. Caller holds sys->lock for
+ * everything but create/destroy. */
+#ifndef UMM_FRAMES_H
+#define UMM_FRAMES_H
+
+#include "system.h"
+
+int frames_pool_create(umm_system_t *sys);
+void frames_pool_destroy(umm_system_t *sys);
+
+/* The frame's bytes through the physical view (never through a managed address). */
+static inline void *frame_ptr(umm_system_t *sys, umm_pfn_id_t f)
+{
+    return sys->physview + ((size_t)f << sys->page_shift);
+}
+
+/* Frames a fault could take now: Zeroed + Free + Standby. */
+uint64_t frames_available(umm_system_t *sys);
+
+/* Allocate n zero-filled frames for demand-zero pages, all or nothing. out[0] is `hint` when that
+ * frame is free (so neighbouring pages get neighbouring frames and their mappings merge into one
+ * kernel VMA), each next one out[i-1]+1 when free. Takes Zeroed first, then Free (zeroed now),
+ * then repurposes Standby. Returns UMM_OK or UMM_E_NO_FRAMES. */
+int frames_alloc_zeroed(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *out,
+                        umm_process_t *for_proc);
+
+/* Give a frame back: to Zeroed when its contents are known to be zero, else to Free. The frame
+ * must have been unlinked (Active) and be unowned afterwards. */
+void frame_release(umm_system_t *sys, umm_pfn_id_t f, bool known_zero);
+
+/* True when every byte of the frame is zero. */
+bool frame_is_zero(umm_system_t *sys, umm_pfn_id_t f);
+
+/* Make f Active for (vad, index): unlinks it from its list and records the reverse map. */
+void frame_set_owner(umm_system_t *sys, umm_pfn_id_t f, const umm_vad_t *vad, size_t index);
+
+#endif

@@ -1,0 +1,130 @@
+/* pfn.c - the PFN database and its intrusive page lists. */
+#include "pfn.h"
+
+#include "assert.h"
+
+#include <stdlib.h>
+
+int umm_pfndb_init(umm_pfndb_t *db, uint64_t nframes, enum umm_list_id initial)
+{
+    if (nframes == 0 || nframes >= PFN_NIL)
+        return -1;
+    db->e = calloc(nframes, sizeof *db->e);
+    if (!db->e)
+        return -1;
+    db->nframes = nframes;
+    for (int l = 0; l < LIST_COUNT_; l++)
+        db->lists[l] = (umm_list_t){PFN_NIL, PFN_NIL, 0};
+    for (uint64_t f = 0; f < nframes; f++) {
+        db->e[f].list = LIST_ACTIVE;
+        db->lists[LIST_ACTIVE].count++;
+        pfn_move(db, (umm_pfn_id_t)f, initial);
+    }
+    return 0;
+}
+
+void umm_pfndb_destroy(umm_pfndb_t *db)
+{
+    free(db->e);
+    db->e = NULL;
+    db->nframes = 0;
+}
+
+void pfn_unlink(umm_pfndb_t *db, umm_pfn_id_t f)
+{
+    umm_pfn_t *e = &db->e[f];
+    umm_list_t *l = &db->lists[e->list];
+    UMM_ASSERT(l->count > 0);
+    l->count--;
+    if (e->list == LIST_ACTIVE)
+        return;
+    if (e->prev != PFN_NIL)
+        db->e[e->prev].next = e->next;
+    else
+        l->head = e->next;
+    if (e->next != PFN_NIL)
+        db->e[e->next].prev = e->prev;
+    else
+        l->tail = e->prev;
+    e->next = e->prev = PFN_NIL;
+}
+
+static void link_at(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list, bool at_head)
+{
+    umm_pfn_t *e = &db->e[f];
+    umm_list_t *l = &db->lists[list];
+    e->list = (uint8_t)list;
+    l->count++;
+    if (list == LIST_ACTIVE) {
+        e->next = e->prev = PFN_NIL;
+        return;
+    }
+    if (at_head) {
+        e->prev = PFN_NIL;
+        e->next = l->head;
+        if (l->head != PFN_NIL)
+            db->e[l->head].prev = f;
+        else
+            l->tail = f;
+        l->head = f;
+    } else {
+        e->next = PFN_NIL;
+        e->prev = l->tail;
+        if (l->tail != PFN_NIL)
+            db->e[l->tail].next = f;
+        else
+            l->head = f;
+        l->tail = f;
+    }
+}
+
+void pfn_link_tail(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list)
+{
+    link_at(db, f, list, false);
+}
+
+void pfn_link_head(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list)
+{
+    link_at(db, f, list, true);
+}
+
+void pfn_move(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list)
+{
+    pfn_unlink(db, f);
+    pfn_link_tail(db, f, list);
+}
+
+static bool list_consistent(const umm_pfndb_t *db, enum umm_list_id list)
+{
+    const umm_list_t *l = &db->lists[list];
+    uint64_t n = 0;
+    umm_pfn_id_t prev = PFN_NIL;
+    for (umm_pfn_id_t f = l->head; f != PFN_NIL; f = db->e[f].next) {
+        if (f >= db->nframes || db->e[f].list != list || db->e[f].prev != prev || ++n > l->count)
+            return false;
+        bool unowned = list == LIST_ZEROED || list == LIST_FREE || list == LIST_BAD;
+        if (unowned && (db->e[f].vad != 0 || db->e[f].slot != 0))
+            return false;
+        prev = f;
+    }
+    return n == l->count && l->tail == prev;
+}
+
+bool umm_pfndb_check(const umm_pfndb_t *db)
+{
+    uint64_t total = 0;
+    for (int l = 0; l < LIST_COUNT_; l++) {
+        total += db->lists[l].count;
+        if (l != LIST_ACTIVE && !list_consistent(db, (enum umm_list_id)l))
+            return false;
+    }
+    return total == db->nframes;
+}
+
+const char *pfn_list_name(enum umm_list_id list)
+{
+    static const char *const names[LIST_COUNT_] = {
+        "zeroed", "free", "standby0", "standby1", "standby2", "standby3", "standby4",
+        "standby5", "standby6", "standby7", "modified", "modified-nowrite", "bad", "active"};
+    return list < LIST_COUNT_ ? names[list] : "invalid";
+}

@@ -1,0 +1,99 @@
+/* pfn.h - the PFN database: one entry per physical frame, and the Windows page lists.
+ *
+ * Every frame is in exactly one state: on one of the lists (Zeroed, Free, Standby[0..7],
+ * Modified, ModifiedNoWrite, Bad) or Active (mapped by a VALID PTE, on no list). Lists are
+ * intrusive doubly linked lists threaded through the entries by frame number, so insert and
+ * remove are O(1) and cost no memory beyond the entry.
+ *
+ * Invariants (umm_pfndb_check, UMM_ASSERT in debug builds):
+ *  - the counts of all lists plus Active add up to the number of frames;
+ *  - a frame on a list is reachable from that list's head and its links are consistent;
+ *  - a frame on Zeroed, Free or Bad has no owner (vad == 0) and no paging-file slot;
+ *  - a frame that is Active, Standby or Modified has an owner: the PTE at (vad, index) is VALID
+ *    (Active) or TRANSITION (Standby, Modified) and names this frame.
+ * The whole database is protected by the system lock. */
+#ifndef UMM_PFN_H
+#define UMM_PFN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint32_t umm_pfn_id_t;
+#define PFN_NIL UINT32_MAX
+
+enum umm_list_id {
+    LIST_ZEROED = 0,
+    LIST_FREE = 1,
+    LIST_STANDBY0 = 2, /* Standby priority p is LIST_STANDBY0 + p, p = 0..7 */
+    LIST_MODIFIED = 10,
+    LIST_MODIFIED_NOWRITE = 11,
+    LIST_BAD = 12,
+    LIST_ACTIVE = 13, /* not a list: the frame is mapped by a VALID PTE */
+    LIST_COUNT_ = 14
+};
+
+#define STANDBY_PRIORITIES 8
+#define STANDBY_DEFAULT_PRIORITY 5
+
+enum umm_pfn_flag {
+    PFN_F_IO = 1u << 0, /* a paging read or write is in progress: the frame is pinned */
+};
+
+/* 24 bytes per frame (0.59 % of RAM at 4 KiB pages). */
+typedef struct umm_pfn {
+    umm_pfn_id_t next, prev; /* list links while on a list */
+    uint32_t vad;            /* reverse map: owner VAD id + 1 (0: no owner) */
+    uint32_t index;          /* reverse map: page index inside the owner VAD */
+    uint32_t slot;           /* paging-file slot + 1 holding a copy (0: none) */
+    uint8_t list;            /* enum umm_list_id */
+    uint8_t prio;            /* standby priority */
+    uint16_t flags;          /* enum umm_pfn_flag */
+} umm_pfn_t;
+
+typedef struct umm_list {
+    umm_pfn_id_t head, tail;
+    uint64_t count;
+} umm_list_t;
+
+typedef struct umm_pfndb {
+    umm_pfn_t *e;
+    uint64_t nframes;
+    umm_list_t lists[LIST_COUNT_]; /* LIST_ACTIVE uses only count */
+} umm_pfndb_t;
+
+/* All frames start on `initial` (Zeroed for a fresh memfd pool), in frame order. */
+int umm_pfndb_init(umm_pfndb_t *db, uint64_t nframes, enum umm_list_id initial);
+void umm_pfndb_destroy(umm_pfndb_t *db);
+
+static inline umm_pfn_t *pfn_entry(umm_pfndb_t *db, umm_pfn_id_t f) { return &db->e[f]; }
+static inline enum umm_list_id pfn_list(const umm_pfndb_t *db, umm_pfn_id_t f)
+{
+    return (enum umm_list_id)db->e[f].list;
+}
+
+/* Remove f from the list it is on (or from Active). */
+void pfn_unlink(umm_pfndb_t *db, umm_pfn_id_t f);
+void pfn_link_tail(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list);
+void pfn_link_head(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list);
+/* Move f from wherever it is to `list` (tail, FIFO order). */
+void pfn_move(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list);
+/* Head of a list or PFN_NIL. */
+static inline umm_pfn_id_t pfn_list_head(const umm_pfndb_t *db, enum umm_list_id list)
+{
+    return db->lists[list].head;
+}
+static inline uint64_t pfn_list_count(const umm_pfndb_t *db, enum umm_list_id list)
+{
+    return db->lists[list].count;
+}
+static inline bool pfn_list_is_standby(enum umm_list_id l)
+{
+    return l >= LIST_STANDBY0 && l < LIST_STANDBY0 + STANDBY_PRIORITIES;
+}
+
+/* Verify the list invariants above (not the PTE cross-check: see check.c). O(frames). */
+bool umm_pfndb_check(const umm_pfndb_t *db);
+const char *pfn_list_name(enum umm_list_id list);
+
+#endif

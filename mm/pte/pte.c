@@ -1,0 +1,59 @@
+/* pte.c - PTE transitions: the table of legal format changes and the one writer. */
+#include "pte.h"
+
+#include "assert.h"
+#include "umm.h"
+
+#include <sys/mman.h>
+
+/* legal[from][to]: the state machine of docs/states.md. A format may always be rewritten to
+ * itself (protection, HW, age, accessed, dirty changes). */
+static const bool legal[PTE_FORMAT_COUNT_][PTE_FORMAT_COUNT_] = {
+    /*                 NONE   VALID  TRANS  DZERO  PFILE  PROTO  DECOM */
+    [PTE_NONE]       = {true, false, false, true,  false, true,  false},
+    [PTE_VALID]      = {true, true,  true,  true,  false, true,  true},
+    [PTE_TRANSITION] = {true, true,  true,  false, true,  false, true},
+    [PTE_DEMAND_ZERO]= {true, true,  false, true,  false, false, true},
+    [PTE_PAGEFILE]   = {true, true,  true,  false, true,  false, true},
+    [PTE_PROTOTYPE]  = {true, true,  false, false, false, true,  true},
+    [PTE_DECOMMITTED]= {true, false, false, true,  false, true,  true},
+};
+
+bool pte_transition_legal(umm_pte_t from, umm_pte_t to)
+{
+    unsigned f = pte_format(from), t = pte_format(to);
+    if (f >= PTE_FORMAT_COUNT_ || t >= PTE_FORMAT_COUNT_ || !legal[f][t])
+        return false;
+    if (t != PTE_VALID && (to & (PTE_ACCESSED | PTE_DIRTY | PTE_AGE_MASK)))
+        return false;
+    if (t == PTE_VALID && (pte_prot(to) & UMM_PROT_GUARD))
+        return false;
+    if (!pte_committed(to) && t != PTE_NONE && t != PTE_DECOMMITTED)
+        return false;
+    return true;
+}
+
+void pte_write(umm_pte_t *pte, umm_pte_t value)
+{
+    UMM_ASSERT(pte_transition_legal(*pte, value));
+    *pte = value;
+}
+
+int pte_hw_prot(umm_pte_t p)
+{
+    if (pte_format(p) != PTE_VALID || !(p & PTE_ACCESSED))
+        return PROT_NONE;
+    int prot = pte_prot(p);
+    if ((prot & UMM_PROT_WRITE) && (p & PTE_DIRTY))
+        return PROT_READ | PROT_WRITE;
+    if (prot & (UMM_PROT_READ | UMM_PROT_WRITE))
+        return PROT_READ;
+    return PROT_NONE;
+}
+
+const char *pte_format_name(unsigned format)
+{
+    static const char *const names[PTE_FORMAT_COUNT_] = {
+        "none", "valid", "transition", "demand-zero", "pagefile", "prototype", "decommitted"};
+    return format < PTE_FORMAT_COUNT_ ? names[format] : "invalid";
+}

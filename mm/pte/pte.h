@@ -1,0 +1,91 @@
+/* pte.h - the software page table entry: the single source of truth for a virtual page.
+ *
+ * A PTE is 64 bits. Bits 0-2 hold its format; the rest depend on it:
+ *
+ *   bits   | VALID            | TRANSITION       | DEMAND_ZERO | PAGEFILE      | PROTOTYPE
+ *   0-2    | 1                | 2                | 3           | 4             | 5
+ *   3-6    | protection (UMM_PROT_READ/WRITE/GUARD; 0 = no access), every committed format
+ *   7      | HW: a kernel mapping exists at this address (see below)
+ *   8      | ACCESSED         |                  |             |               |
+ *   9      | DIRTY            |                  |             |               |
+ *   10-12  | AGE (0-7)        |                  |             |               |
+ *   16-63  | frame            | frame            |             | slot          | prototype index
+ *
+ * NONE (all zero) is a page that was never committed; DECOMMITTED (6) one that was and no
+ * longer is. The OS mapping is a cache of the PTE. HW on a VALID or TRANSITION PTE means the
+ * kernel maps exactly this PTE's frame at the page (with the protection pte_hw_prot() derives,
+ * PROT_NONE for TRANSITION), so restoring access is one mprotect. HW on any other format means a
+ * stale PROT_NONE mapping of some frame is left there; it is harmless (never made accessible
+ * again, only replaced) and only costs a kernel VMA until the VMA budget coalesces it.
+ *
+ * Invariants (checked by pte_write in debug builds): a VALID page is never GUARD; AGE, ACCESSED
+ * and DIRTY are zero outside VALID; every format change is one of the legal transitions in
+ * pte.c. */
+#ifndef UMM_PTE_H
+#define UMM_PTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef uint64_t umm_pte_t;
+
+enum umm_pte_format {
+    PTE_NONE = 0,
+    PTE_VALID = 1,
+    PTE_TRANSITION = 2,
+    PTE_DEMAND_ZERO = 3,
+    PTE_PAGEFILE = 4,
+    PTE_PROTOTYPE = 5,
+    PTE_DECOMMITTED = 6,
+    PTE_FORMAT_COUNT_ = 7
+};
+
+#define PTE_FORMAT_MASK 0x7ull
+#define PTE_PROT_SHIFT 3
+#define PTE_PROT_MASK (0xfull << PTE_PROT_SHIFT)
+#define PTE_HW (1ull << 7)
+#define PTE_ACCESSED (1ull << 8)
+#define PTE_DIRTY (1ull << 9)
+#define PTE_AGE_SHIFT 10
+#define PTE_AGE_MASK (0x7ull << PTE_AGE_SHIFT)
+#define PTE_NUM_SHIFT 16
+#define PTE_NUM_MAX ((1ull << (64 - PTE_NUM_SHIFT)) - 1)
+
+static inline unsigned pte_format(umm_pte_t p) { return (unsigned)(p & PTE_FORMAT_MASK); }
+static inline int pte_prot(umm_pte_t p) { return (int)((p & PTE_PROT_MASK) >> PTE_PROT_SHIFT); }
+static inline uint64_t pte_num(umm_pte_t p) { return p >> PTE_NUM_SHIFT; }
+static inline unsigned pte_age(umm_pte_t p) { return (unsigned)((p & PTE_AGE_MASK) >> PTE_AGE_SHIFT); }
+static inline bool pte_committed(umm_pte_t p)
+{
+    unsigned f = pte_format(p);
+    return f != PTE_NONE && f != PTE_DECOMMITTED;
+}
+static inline bool pte_has_frame(umm_pte_t p)
+{
+    return pte_format(p) == PTE_VALID || pte_format(p) == PTE_TRANSITION;
+}
+
+static inline umm_pte_t pte_make(unsigned format, int prot, uint64_t num)
+{
+    return (umm_pte_t)format | ((umm_pte_t)prot << PTE_PROT_SHIFT) | (num << PTE_NUM_SHIFT);
+}
+static inline umm_pte_t pte_with_prot(umm_pte_t p, int prot)
+{
+    return (p & ~PTE_PROT_MASK) | ((umm_pte_t)prot << PTE_PROT_SHIFT);
+}
+static inline umm_pte_t pte_with_age(umm_pte_t p, unsigned age)
+{
+    return (p & ~PTE_AGE_MASK) | ((umm_pte_t)age << PTE_AGE_SHIFT);
+}
+
+/* The kernel protection (PROT_*) a page in this PTE state must have: the emulated accessed and
+ * dirty bits are protections. Not accessed: no access, so the next touch faults and sets it.
+ * Accessed but clean: read-only, so the first write faults and sets dirty. */
+int pte_hw_prot(umm_pte_t p);
+
+/* The one function that changes a PTE: asserts (debug builds) that old -> new is legal. */
+void pte_write(umm_pte_t *pte, umm_pte_t value);
+bool pte_transition_legal(umm_pte_t from, umm_pte_t to);
+const char *pte_format_name(unsigned format);
+
+#endif

@@ -1,0 +1,111 @@
+/* system.h - the system (a machine: physical memory, its processes) and the process and VAD
+ * objects it owns. Internal to the library.
+ *
+ * Locking: one lock per system (sys->lock, Windows' PFN lock) protects everything reachable from
+ * the system: the PFN database and lists, every PTE of every VAD of its processes, the VAD table,
+ * the counters. The global address registry (registry.c) has its own lock, always taken before a
+ * system lock. umm code never touches managed memory while holding either lock. */
+#ifndef UMM_SYSTEM_H
+#define UMM_SYSTEM_H
+
+#include "lock.h"
+#include "pfn.h"
+#include "pte.h"
+#include "umm.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct umm_vad umm_vad_t;
+
+/* Fault and trim counters, kept per system and per process, updated under the system lock. */
+typedef struct umm_counters {
+    uint64_t faults_total, faults_demand_zero, faults_transition, faults_hard;
+    uint64_t faults_access_bit, faults_dirty_bit, faults_access_violation, faults_guard;
+    uint64_t faults_in_page_error, faults_spurious, pages_zeroed_in_fault;
+    uint64_t pages_trimmed, pages_trimmed_zero, standby_repurposed;
+} umm_counters_t;
+
+/* A reservation (Virtual Address Descriptor) with its own page table: a flat array of one PTE
+ * per page, bracketed by two PTE_NONE sentinels so pte[-1] and pte[npages] can always be read.
+ * Invariant: start and end are multiples of UMM_RESERVE_GRANULARITY, npages = (end-start)/page;
+ * `boundaries` equals vma_count_boundaries() over the whole range (the kernel mappings this
+ * reservation needs are 1 + boundaries); `committed` is the number of committed PTEs. */
+struct umm_vad {
+    uintptr_t start, end;
+    size_t npages;
+    int prot;                /* protection given at reserve time */
+    uint32_t id;             /* index in sys->vads */
+    umm_process_t *proc;
+    umm_pte_t *pte;          /* pte[0 .. npages-1], with pte[-1] == pte[npages] == PTE_NONE */
+    umm_pte_t *pte_alloc;    /* the allocation behind pte */
+    uint64_t boundaries;
+    uint64_t committed;
+    bool releasing;          /* umm_release has claimed it: no other call may use it */
+    umm_vad_t *next_in_proc; /* the process's VADs, unordered */
+};
+
+/* Invariant: ws_size = VALID PTEs over its VADs; committed = committed PTEs over its VADs. */
+struct umm_process {
+    umm_system_t *sys;
+    umm_vad_t *vads;
+    uint64_t nvads;
+    uint64_t ws_size, ws_peak, committed;
+    uint64_t vma_count; /* sum over its VADs of 1 + boundaries */
+    umm_counters_t ctr;
+    uint32_t clock_vad;   /* clock hand for trimming: VAD id and page */
+    size_t clock_page;
+    umm_process_t *next, *prev;
+};
+
+struct umm_system {
+    umm_lock_t lock;
+    size_t page_size;
+    unsigned page_shift;
+    unsigned cluster_pages;
+    unsigned vma_budget;
+    umm_config_t cfg;
+
+    int pool_fd;      /* the RAM pool: frame f is the page at offset f << page_shift */
+    uint8_t *physview;/* the whole pool mapped once, read-write */
+    umm_pfndb_t pfn;
+
+    uint64_t committed, commit_limit, commit_peak;
+
+    umm_vad_t **vads; /* VAD table by id (NULL: free id) */
+    uint32_t nvad_slots;
+
+    umm_process_t *procs;
+    uint64_t nprocs;
+    uint64_t ws_total;
+
+    uint64_t vma_count; /* 1 (physical view) + sum over processes */
+    uint64_t vma_coalesce_runs;
+
+    umm_exception_handler_t exc_fn;
+    void *exc_ctx;
+
+    umm_counters_t ctr;
+};
+
+static inline uintptr_t vad_page_addr(const umm_vad_t *v, size_t i, unsigned shift)
+{
+    return v->start + ((uintptr_t)i << shift);
+}
+
+/* The VAD that owns frame f (its reverse map), or NULL. Caller holds the system lock. */
+static inline umm_vad_t *pfn_owner_vad(umm_system_t *sys, umm_pfn_id_t f)
+{
+    uint32_t id = sys->pfn.e[f].vad;
+    return id ? sys->vads[id - 1] : NULL;
+}
+
+/* Count an event on both the system and the process. */
+#define UMM_COUNT(proc, field, n)                                                                 \
+    do {                                                                                          \
+        (proc)->sys->ctr.field += (n);                                                            \
+        (proc)->ctr.field += (n);                                                                 \
+    } while (0)
+
+#endif

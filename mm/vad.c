@@ -1,0 +1,109 @@
+/* vad.c - reservation objects (see vad.h). */
+#include "vad.h"
+
+#include "assert.h"
+#include "registry.h"
+
+#include <stdlib.h>
+
+umm_vad_t *vad_alloc(umm_process_t *proc, uintptr_t start, size_t bytes, int prot)
+{
+    umm_vad_t *vad = calloc(1, sizeof *vad);
+    if (!vad)
+        return NULL;
+    vad->npages = bytes >> proc->sys->page_shift;
+    /* calloc: large tables come from fresh mmap, so untouched parts cost no memory */
+    vad->pte_alloc = calloc(vad->npages + 2, sizeof(umm_pte_t));
+    if (!vad->pte_alloc) {
+        free(vad);
+        return NULL;
+    }
+    vad->pte = vad->pte_alloc + 1;
+    vad->start = start;
+    vad->end = start + bytes;
+    vad->prot = prot;
+    vad->proc = proc;
+    return vad;
+}
+
+void vad_free(umm_vad_t *vad)
+{
+    if (!vad)
+        return;
+    free(vad->pte_alloc);
+    free(vad);
+}
+
+int vad_attach(umm_vad_t *vad)
+{
+    umm_system_t *sys = vad->proc->sys;
+    uint32_t id = 0;
+    while (id < sys->nvad_slots && sys->vads[id])
+        id++;
+    if (id == sys->nvad_slots) {
+        uint32_t n = sys->nvad_slots ? sys->nvad_slots * 2 : 16;
+        umm_vad_t **t = realloc(sys->vads, n * sizeof *t);
+        if (!t)
+            return UMM_E_NOMEM;
+        for (uint32_t i = sys->nvad_slots; i < n; i++)
+            t[i] = NULL;
+        sys->vads = t;
+        sys->nvad_slots = n;
+    }
+    vad->id = id;
+    sys->vads[id] = vad;
+    vad->next_in_proc = vad->proc->vads;
+    vad->proc->vads = vad;
+    vad->proc->nvads++;
+    vad->proc->vma_count += 1;
+    sys->vma_count += 1;
+    return UMM_OK;
+}
+
+void vad_detach(umm_vad_t *vad)
+{
+    umm_process_t *proc = vad->proc;
+    umm_system_t *sys = proc->sys;
+    for (umm_vad_t **pp = &proc->vads; *pp; pp = &(*pp)->next_in_proc)
+        if (*pp == vad) {
+            *pp = vad->next_in_proc;
+            break;
+        }
+    proc->nvads--;
+    proc->vma_count -= 1 + vad->boundaries;
+    sys->vma_count -= 1 + vad->boundaries;
+    sys->vads[vad->id] = NULL;
+}
+
+int vad_range_lock(umm_process_t *proc, const void *addr, size_t bytes, umm_vad_t **vadp,
+                   size_t *first, size_t *npages)
+{
+    if (!proc)
+        return UMM_E_INVAL;
+    size_t page = proc->sys->page_size;
+    uintptr_t a = (uintptr_t)addr;
+    if (!addr)
+        return UMM_E_INVAL;
+    if (a & (page - 1))
+        return UMM_E_ALIGN;
+    if (bytes == 0 || bytes > SIZE_MAX - page + 1)
+        return UMM_E_RANGE;
+    size_t rounded = (bytes + page - 1) & ~(page - 1);
+    if (a > UINTPTR_MAX - rounded)
+        return UMM_E_RANGE;
+    umm_vad_t *vad = registry_lookup_lock(a);
+    if (!vad)
+        return UMM_E_NOT_RESERVED;
+    if (vad->proc != proc || vad->releasing) {
+        umm_unlock(&vad->proc->sys->lock);
+        return UMM_E_NOT_RESERVED;
+    }
+    if (a + rounded > vad->end) {
+        umm_unlock(&proc->sys->lock);
+        return UMM_E_RANGE;
+    }
+    *vadp = vad;
+    *first = (a - vad->start) >> proc->sys->page_shift;
+    *npages = rounded >> proc->sys->page_shift;
+    return UMM_OK;
+}

@@ -1,0 +1,283 @@
+/* vm.c - the virtual memory API: reserve, commit, decommit, release, protect, query. */
+#define _GNU_SOURCE
+#include "assert.h"
+#include "commit.h"
+#include "frames.h"
+#include "hwmap.h"
+#include "registry.h"
+#include "vad.h"
+#include "vma.h"
+#include "ws.h"
+
+#include <sys/mman.h>
+
+#define PROT_VALID_BITS (UMM_PROT_READ | UMM_PROT_WRITE | UMM_PROT_GUARD)
+
+static bool prot_ok(int prot)
+{
+    return prot >= 0 && (prot & ~PROT_VALID_BITS) == 0;
+}
+
+/* Address space aligned to the reservation granularity, PROT_NONE, not charged by the kernel. */
+static void *map_aligned_reservation(size_t bytes)
+{
+    size_t g = UMM_RESERVE_GRANULARITY;
+    if (bytes > SIZE_MAX - g)
+        return NULL;
+    uint8_t *raw = mmap(NULL, bytes + g, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    uint8_t *base = (uint8_t *)(((uintptr_t)raw + g - 1) & ~(uintptr_t)(g - 1));
+    if (base > raw)
+        munmap(raw, (size_t)(base - raw));
+    size_t tail = (size_t)(raw + bytes + g - (base + bytes));
+    if (tail)
+        munmap(base + bytes, tail);
+    return base;
+}
+
+int umm_reserve(umm_process_t *proc, size_t bytes, int prot, void **out)
+{
+    if (!proc || !out || !prot_ok(prot))
+        return UMM_E_INVAL;
+    size_t g = UMM_RESERVE_GRANULARITY;
+    if (bytes == 0 || bytes > ((size_t)1 << 46))
+        return UMM_E_RANGE;
+    bytes = (bytes + g - 1) & ~(g - 1);
+    void *base = map_aligned_reservation(bytes);
+    if (!base)
+        return UMM_E_NOMEM;
+    umm_vad_t *vad = vad_alloc(proc, (uintptr_t)base, bytes, prot);
+    if (!vad) {
+        munmap(base, bytes);
+        return UMM_E_NOMEM;
+    }
+    umm_lock(&proc->sys->lock);
+    int rc = vad_attach(vad);
+    vma_enforce_budget(proc->sys);
+    umm_unlock(&proc->sys->lock);
+    if (rc == UMM_OK && (rc = registry_insert(vad)) != UMM_OK) {
+        umm_lock(&proc->sys->lock);
+        vad_detach(vad);
+        umm_unlock(&proc->sys->lock);
+    }
+    if (rc != UMM_OK) {
+        vad_free(vad);
+        munmap(base, bytes);
+        return rc;
+    }
+    *out = base;
+    return UMM_OK;
+}
+
+int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
+{
+    umm_vad_t *vad;
+    size_t first, n;
+    if (prot != -1 && !prot_ok(prot))
+        return UMM_E_INVAL;
+    int rc = vad_range_lock(proc, addr, bytes, &vad, &first, &n);
+    if (rc != UMM_OK)
+        return rc;
+    if (prot == -1)
+        prot = vad->prot;
+    uint64_t fresh = 0;
+    for (size_t i = first; i < first + n; i++)
+        fresh += !pte_committed(vad->pte[i]);
+    rc = commit_charge(proc, fresh);
+    if (rc == UMM_OK) {
+        for (size_t i = first; i < first + n; i++)
+            if (!pte_committed(vad->pte[i]))
+                pte_write(&vad->pte[i], pte_make(PTE_DEMAND_ZERO, prot, 0));
+        vad->committed += fresh;
+    }
+    umm_unlock(&proc->sys->lock);
+    return rc;
+}
+
+/* Drop whatever page i holds (frame, paging-file copy); the PTE is left to the caller. The
+ * kernel mapping must already be gone, so no thread can reach the frame any more. */
+static void discard_page(umm_vad_t *vad, size_t i)
+{
+    umm_system_t *sys = vad->proc->sys;
+    umm_pte_t p = vad->pte[i];
+    if (pte_has_frame(p)) {
+        umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
+        if (pte_format(p) == PTE_VALID) {
+            vad->proc->ws_size--;
+            sys->ws_total--;
+        }
+        frame_release(sys, f, false);
+    }
+}
+
+/* Decommit pages [first, first + n) of a locked VAD: PTEs become `to` (DECOMMITTED or NONE). */
+static int decommit_locked(umm_vad_t *vad, size_t first, size_t n, unsigned to)
+{
+    umm_system_t *sys = vad->proc->sys;
+    bool mapped = false;
+    for (size_t i = first; i < first + n && !mapped; i++)
+        mapped = vad->pte[i] & PTE_HW;
+    uint64_t before = vma_span_boundaries(vad, first, first + n);
+    if (mapped && hw_unmap(sys, vad_page_addr(vad, first, sys->page_shift), n) != 0)
+        return UMM_E_VMA_LIMIT;
+    uint64_t dropped = 0;
+    for (size_t k = first + n; k-- > first;) {
+        umm_pte_t p = vad->pte[k];
+        if (!pte_committed(p) && !(p & PTE_HW)) {
+            if (to == PTE_NONE && p != 0)
+                pte_write(&vad->pte[k], 0);
+            continue;
+        }
+        dropped += pte_committed(p);
+        discard_page(vad, k);
+        pte_write(&vad->pte[k], pte_make(to, 0, 0));
+    }
+    vma_span_update(vad, before, vma_span_boundaries(vad, first, first + n));
+    vad->committed -= dropped;
+    commit_uncharge(vad->proc, dropped);
+    return UMM_OK;
+}
+
+int umm_decommit(umm_process_t *proc, void *addr, size_t bytes)
+{
+    umm_vad_t *vad;
+    size_t first, n;
+    int rc = vad_range_lock(proc, addr, bytes, &vad, &first, &n);
+    if (rc != UMM_OK)
+        return rc;
+    rc = decommit_locked(vad, first, n, PTE_DECOMMITTED);
+    vma_enforce_budget(proc->sys);
+    umm_unlock(&proc->sys->lock);
+    return rc;
+}
+
+/* Tear a VAD down completely: frames, charge, mapping, accounting, memory. Caller holds the
+ * system lock and has removed the VAD from the registry. */
+void vm_release_locked(umm_vad_t *vad)
+{
+    uint64_t before = vad->boundaries;
+    munmap((void *)vad->start, vad->end - vad->start);
+    for (size_t i = 0; i < vad->npages; i++) /* the mapping is gone: no HW anywhere */
+        if (vad->pte[i] & PTE_HW)
+            pte_write(&vad->pte[i], vad->pte[i] & ~PTE_HW);
+    vma_span_update(vad, before, vma_span_boundaries(vad, 0, vad->npages));
+    decommit_locked(vad, 0, vad->npages, PTE_NONE);
+    vad_detach(vad);
+}
+
+int umm_release(umm_process_t *proc, void *base)
+{
+    if (!proc || !base)
+        return UMM_E_INVAL;
+    umm_vad_t *vad = registry_lookup_lock((uintptr_t)base);
+    if (!vad)
+        return UMM_E_NOT_RESERVED;
+    umm_system_t *sys = vad->proc->sys;
+    int rc = UMM_OK;
+    if (vad->proc != proc || vad->releasing)
+        rc = UMM_E_NOT_RESERVED;
+    else if (vad->start != (uintptr_t)base)
+        rc = UMM_E_INVAL;
+    else
+        vad->releasing = true;
+    umm_unlock(&sys->lock);
+    if (rc != UMM_OK)
+        return rc;
+    registry_remove(vad); /* registry before system lock: the lock order */
+    umm_lock(&sys->lock);
+    vm_release_locked(vad);
+    umm_unlock(&sys->lock);
+    vad_free(vad);
+    return UMM_OK;
+}
+
+/* Set protection of committed pages [first, first+n): PTEs, then kernel mappings, per run. */
+static int protect_locked(umm_vad_t *vad, size_t first, size_t n, int prot)
+{
+    umm_system_t *sys = vad->proc->sys;
+    if (prot & UMM_PROT_GUARD) /* a guard page must fault on its next access: not valid */
+        ws_trim_range(vad, first, first + n, 0);
+    uint64_t before = vma_span_boundaries(vad, first, first + n);
+    int rc = UMM_OK;
+    for (size_t i = first; i < first + n;) {
+        umm_pte_t np = pte_with_prot(vad->pte[i], prot);
+        size_t j = i + 1;
+        bool hw_valid = pte_format(np) == PTE_VALID && (np & PTE_HW);
+        int hwp = pte_hw_prot(np);
+        while (j < first + n && hw_valid && pte_format(vad->pte[j]) == PTE_VALID &&
+               (vad->pte[j] & PTE_HW) && pte_hw_prot(pte_with_prot(vad->pte[j], prot)) == hwp)
+            j++;
+        if (hw_valid && hw_protect(sys, vad_page_addr(vad, i, sys->page_shift), j - i, hwp) != 0) {
+            rc = UMM_E_VMA_LIMIT;
+            break;
+        }
+        for (size_t k = i; k < j; k++)
+            pte_write(&vad->pte[k], pte_with_prot(vad->pte[k], prot));
+        i = j;
+    }
+    vma_span_update(vad, before, vma_span_boundaries(vad, first, first + n));
+    return rc;
+}
+
+int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *old_prot)
+{
+    umm_vad_t *vad;
+    size_t first, n;
+    if (!prot_ok(prot))
+        return UMM_E_INVAL;
+    int rc = vad_range_lock(proc, addr, bytes, &vad, &first, &n);
+    if (rc != UMM_OK)
+        return rc;
+    for (size_t i = first; i < first + n && rc == UMM_OK; i++)
+        if (!pte_committed(vad->pte[i]))
+            rc = UMM_E_NOT_COMMITTED;
+    if (rc == UMM_OK) {
+        if (old_prot)
+            *old_prot = pte_prot(vad->pte[first]);
+        rc = protect_locked(vad, first, n, prot);
+        vma_enforce_budget(proc->sys);
+    }
+    umm_unlock(&proc->sys->lock);
+    return rc;
+}
+
+static void query_run(const umm_vad_t *vad, size_t i, unsigned shift, umm_region_info_t *out)
+{
+    umm_pte_t p = vad->pte[i];
+    bool committed = pte_committed(p);
+    int prot = committed ? pte_prot(p) : 0;
+    size_t j = i, resident = 0;
+    while (j < vad->npages && pte_committed(vad->pte[j]) == committed &&
+           (!committed || pte_prot(vad->pte[j]) == prot)) {
+        resident += pte_format(vad->pte[j]) == PTE_VALID;
+        j++;
+    }
+    out->base = (void *)vad_page_addr(vad, i, shift);
+    out->size = (j - i) << shift;
+    out->allocation_base = (void *)vad->start;
+    out->allocation_size = vad->end - vad->start;
+    out->allocation_prot = vad->prot;
+    out->state = committed ? UMM_REGION_COMMITTED : UMM_REGION_RESERVED;
+    out->prot = prot;
+    out->resident_pages = resident;
+}
+
+int umm_query(umm_process_t *proc, const void *addr, umm_region_info_t *out)
+{
+    if (!proc || !out)
+        return UMM_E_INVAL;
+    size_t page = proc->sys->page_size;
+    *out = (umm_region_info_t){0};
+    out->base = (void *)((uintptr_t)addr & ~(uintptr_t)(page - 1));
+    out->size = page;
+    out->state = UMM_REGION_FREE;
+    umm_vad_t *vad = registry_lookup_lock((uintptr_t)addr);
+    if (!vad)
+        return UMM_OK;
+    if (vad->proc == proc && !vad->releasing)
+        query_run(vad, ((uintptr_t)addr - vad->start) >> proc->sys->page_shift,
+                  proc->sys->page_shift, out);
+    umm_unlock(&vad->proc->sys->lock);
+    return UMM_OK;
+}

@@ -1,0 +1,99 @@
+/* vma.c - VMA accounting and the budget (see vma.h). */
+#include "vma.h"
+
+#include "assert.h"
+#include "hwmap.h"
+#include "ws.h"
+
+/* Does the kernel merge these two neighbouring pages into one VMA? */
+static bool joins(umm_pte_t left, umm_pte_t right)
+{
+    bool lhw = left & PTE_HW, rhw = right & PTE_HW;
+    if (!lhw && !rhw)
+        return true;
+    if (!lhw || !rhw || !pte_has_frame(left) || !pte_has_frame(right))
+        return false;
+    return pte_num(right) == pte_num(left) + 1 && pte_hw_prot(left) == pte_hw_prot(right);
+}
+
+uint64_t vma_span_boundaries(const umm_vad_t *vad, size_t a, size_t b)
+{
+    size_t lo = a > 0 ? a - 1 : 0;
+    size_t hi = b < vad->npages ? b : vad->npages - 1; /* pairs (i, i+1) with i < hi */
+    uint64_t n = 0;
+    for (size_t i = lo; i < hi; i++)
+        n += !joins(vad->pte[i], vad->pte[i + 1]);
+    return n;
+}
+
+void vma_span_update(umm_vad_t *vad, uint64_t before, uint64_t after)
+{
+    umm_process_t *proc = vad->proc;
+    UMM_ASSERT(vad->boundaries + after >= before);
+    vad->boundaries = vad->boundaries + after - before;
+    proc->vma_count = proc->vma_count + after - before;
+    proc->sys->vma_count = proc->sys->vma_count + after - before;
+}
+
+/* Replace every run of mapped pages that are not VALID with anonymous PROT_NONE. */
+static void unmap_nonvalid_runs(umm_system_t *sys, umm_vad_t *vad)
+{
+    size_t i = 0;
+    while (i < vad->npages) {
+        umm_pte_t p = vad->pte[i];
+        if (!(p & PTE_HW) || pte_format(p) == PTE_VALID) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < vad->npages && (vad->pte[j] & PTE_HW) && pte_format(vad->pte[j]) != PTE_VALID)
+            j++;
+        uint64_t before = vma_span_boundaries(vad, i, j);
+        if (hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), j - i) == 0) {
+            for (size_t k = i; k < j; k++)
+                pte_write(&vad->pte[k], vad->pte[k] & ~PTE_HW);
+        }
+        vma_span_update(vad, before, vma_span_boundaries(vad, i, j));
+        i = j;
+    }
+}
+
+/* Trim valid runs of the VAD, unmapping them, until the system is at target. Shortest runs
+ * first: they cost the most VMAs per page kept. */
+static void trim_runs_to_target(umm_system_t *sys, umm_vad_t *vad, uint64_t target)
+{
+    for (size_t max_len = 1; max_len <= vad->npages && sys->vma_count > target; max_len *= 4) {
+        size_t i = 0;
+        while (i < vad->npages && sys->vma_count > target) {
+            if (pte_format(vad->pte[i]) != PTE_VALID) {
+                i++;
+                continue;
+            }
+            size_t j = i + 1;
+            while (j < vad->npages && pte_format(vad->pte[j]) == PTE_VALID)
+                j++;
+            if (j - i <= max_len)
+                ws_trim_range(vad, i, j, WS_TRIM_ALL | WS_TRIM_UNMAP);
+            i = j;
+        }
+    }
+}
+
+uint64_t vma_coalesce(umm_system_t *sys, uint64_t target)
+{
+    sys->vma_coalesce_runs++;
+    for (umm_process_t *p = sys->procs; p && sys->vma_count > target; p = p->next)
+        for (umm_vad_t *v = p->vads; v && sys->vma_count > target; v = v->next_in_proc)
+            unmap_nonvalid_runs(sys, v);
+    /* Still over: take valid pages out of working sets, unmapping them. */
+    for (umm_process_t *p = sys->procs; p && sys->vma_count > target; p = p->next)
+        for (umm_vad_t *v = p->vads; v && sys->vma_count > target; v = v->next_in_proc)
+            trim_runs_to_target(sys, v, target);
+    return sys->vma_count;
+}
+
+void vma_enforce_budget(umm_system_t *sys)
+{
+    if (sys->vma_count > sys->vma_budget)
+        vma_coalesce(sys, (uint64_t)sys->vma_budget * 3 / 4);
+}

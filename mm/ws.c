@@ -1,0 +1,175 @@
+/* ws.c - trimming and aging working sets (see ws.h). */
+#include "ws.h"
+
+#include "assert.h"
+#include "frames.h"
+#include "hwmap.h"
+#include "vma.h"
+
+#include <sys/mman.h>
+
+/* Take the kernel's access to the HW-mapped pages of [a, b) away, one call per run. Returns false
+ * if the kernel refused (the pages then stay as they are). */
+static bool revoke_runs(umm_system_t *sys, umm_vad_t *vad, size_t a, size_t b, bool unmap)
+{
+    size_t i = a;
+    while (i < b) {
+        if (!(vad->pte[i] & PTE_HW)) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < b && (vad->pte[j] & PTE_HW))
+            j++;
+        uintptr_t va = vad_page_addr(vad, i, sys->page_shift);
+        bool unmapped = unmap;
+        int err = unmap ? hw_unmap(sys, va, j - i) : hw_protect(sys, va, j - i, PROT_NONE);
+        if (err && !unmap) /* at the VMA limit mprotect may fail where a full replace works */
+            err = hw_unmap(sys, va, j - i), unmapped = true;
+        if (err)
+            return false;
+        if (unmapped)
+            for (size_t k = i; k < j; k++)
+                pte_write(&vad->pte[k], vad->pte[k] & ~PTE_HW);
+        i = j;
+    }
+    return true;
+}
+
+/* Move one valid page whose access was revoked out of the working set. */
+static void trim_page(umm_system_t *sys, umm_vad_t *vad, size_t k)
+{
+    umm_pte_t p = vad->pte[k];
+    umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
+    umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+    bool dirty = p & PTE_DIRTY;
+    umm_pte_t hw = p & PTE_HW;
+    /* A clean page without a paging-file copy was never written: it is zero by construction. */
+    bool zero = (!dirty && e->slot == 0) || (dirty && e->slot == 0 && frame_is_zero(sys, f));
+    if (zero) {
+        pte_write(&vad->pte[k], pte_make(PTE_DEMAND_ZERO, pte_prot(p), 0) | hw);
+        frame_release(sys, f, true);
+        UMM_COUNT(vad->proc, pages_trimmed_zero, 1);
+    } else {
+        pte_write(&vad->pte[k], pte_make(PTE_TRANSITION, pte_prot(p), f) | hw);
+        enum umm_list_id to = dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + e->prio);
+        pfn_move(&sys->pfn, f, to);
+    }
+    vad->proc->ws_size--;
+    sys->ws_total--;
+    UMM_COUNT(vad->proc, pages_trimmed, 1);
+}
+
+/* Trim [a, b), all VALID. */
+static size_t trim_valid_run(umm_vad_t *vad, size_t a, size_t b, bool unmap)
+{
+    umm_system_t *sys = vad->proc->sys;
+    uint64_t before = vma_span_boundaries(vad, a, b);
+    size_t n = 0;
+    if (revoke_runs(sys, vad, a, b, unmap)) {
+        /* Last page first: zero frames go to the head of Zeroed, so the run comes out in order. */
+        for (size_t k = b; k-- > a;)
+            trim_page(sys, vad, k);
+        n = b - a;
+    }
+    vma_span_update(vad, before, vma_span_boundaries(vad, a, b));
+    return n;
+}
+
+/* Clear the accessed bit of [a, b), all VALID and accessed (one mprotect per HW run). */
+static void age_valid_run(umm_vad_t *vad, size_t a, size_t b)
+{
+    umm_system_t *sys = vad->proc->sys;
+    uint64_t before = vma_span_boundaries(vad, a, b);
+    size_t i = a;
+    while (i < b) {
+        size_t j = i + 1;
+        bool hw = vad->pte[i] & PTE_HW;
+        while (j < b && (bool)(vad->pte[j] & PTE_HW) == hw)
+            j++;
+        if (!hw || hw_protect(sys, vad_page_addr(vad, i, sys->page_shift), j - i, PROT_NONE) == 0)
+            for (size_t k = i; k < j; k++)
+                pte_write(&vad->pte[k], pte_with_age(vad->pte[k] & ~PTE_ACCESSED, 0));
+        i = j;
+    }
+    vma_span_update(vad, before, vma_span_boundaries(vad, a, b));
+}
+
+size_t ws_trim_range(umm_vad_t *vad, size_t a, size_t b, unsigned flags)
+{
+    size_t n = 0, i = a;
+    while (i < b) {
+        if (pte_format(vad->pte[i]) != PTE_VALID) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < b && pte_format(vad->pte[j]) == PTE_VALID)
+            j++;
+        n += trim_valid_run(vad, i, j, flags & WS_TRIM_UNMAP);
+        i = j;
+    }
+    return n;
+}
+
+/* One clock sweep over [from, vad->npages): trims unaccessed pages, ages accessed ones. */
+static size_t clock_sweep_vad(umm_vad_t *vad, size_t from, size_t want, unsigned flags,
+                              size_t *stopped_at)
+{
+    size_t n = 0, i = from;
+    while (i < vad->npages && n < want) {
+        umm_pte_t p = vad->pte[i];
+        if (pte_format(p) != PTE_VALID) {
+            i++;
+            continue;
+        }
+        bool trim = (flags & WS_TRIM_ALL) || !(p & PTE_ACCESSED);
+        size_t j = i + 1;
+        while (j < vad->npages && pte_format(vad->pte[j]) == PTE_VALID &&
+               ((flags & WS_TRIM_ALL) || !(vad->pte[j] & PTE_ACCESSED)) == trim &&
+               (!trim || n + (j - i) < want))
+            j++;
+        if (trim)
+            n += trim_valid_run(vad, i, j, flags & WS_TRIM_UNMAP);
+        else
+            age_valid_run(vad, i, j);
+        i = j;
+    }
+    *stopped_at = i;
+    return n;
+}
+
+/* The VAD the clock hand is in, or the process's first VAD. */
+static umm_vad_t *clock_vad(umm_process_t *proc)
+{
+    umm_system_t *sys = proc->sys;
+    uint32_t id = proc->clock_vad;
+    if (id < sys->nvad_slots && sys->vads[id] && sys->vads[id]->proc == proc)
+        return sys->vads[id];
+    proc->clock_page = 0;
+    return proc->vads;
+}
+
+size_t ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags)
+{
+    size_t n = 0;
+    umm_vad_t *v = clock_vad(proc);
+    size_t page = proc->clock_page;
+    /* Two revolutions plus the partial VAD the hand started in. */
+    for (uint64_t steps = 0; v && n < want && proc->ws_size > 0 && steps <= 2 * proc->nvads + 1;
+         steps++) {
+        size_t stopped;
+        n += clock_sweep_vad(v, page, want - n, flags, &stopped);
+        if (stopped < v->npages && n >= want) {
+            page = stopped;
+            break;
+        }
+        v = v->next_in_proc ? v->next_in_proc : proc->vads;
+        page = 0;
+    }
+    if (v) {
+        proc->clock_vad = v->id;
+        proc->clock_page = page;
+    }
+    return n;
+}

@@ -1,0 +1,23 @@
+/* ws.h - working sets: taking pages out of a process's working set (trimming) and aging them
+ * with the emulated accessed bit. A trimmed page's frame goes to Standby (clean, has a
+ * paging-file copy), Modified (dirty) or, when it holds only zeros, straight back to Zeroed with
+ * the PTE returned to demand-zero. Caller holds the system lock. */
+#ifndef UMM_WS_H
+#define UMM_WS_H
+
+#include "system.h"
+
+enum ws_trim_flags {
+    WS_TRIM_ALL = 1u << 0,   /* ignore the accessed bit (EmptyWorkingSet) */
+    WS_TRIM_UNMAP = 1u << 1, /* unmap instead of PROT_NONE: frees VMAs, costs the cheap soft fault */
+};
+
+/* Clock with second chance over the process's valid pages, from its clock hand: an accessed
+ * page loses its accessed bit (one mprotect per run), a page not accessed since is trimmed.
+ * At most two revolutions. Returns the number of pages trimmed. */
+size_t ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags);
+
+/* Trim every valid page in [a, b) of the VAD. Returns pages trimmed. */
+size_t ws_trim_range(umm_vad_t *vad, size_t a, size_t b, unsigned flags);
+
+#endif
