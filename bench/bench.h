@@ -1,0 +1,86 @@
+/* bench.h - shared declarations of the umm benchmark (bench/umm_bench.c and bench/bench_*.c).
+ *
+ * Every figure is the median of `reps` repetitions timed with CLOCK_MONOTONIC. A case is a pair of
+ * sample functions, one on umm memory and one baseline on plain Linux memory, run alternately in the
+ * same process so that both see the same machine state. */
+#ifndef UMM_BENCH_H
+#define UMM_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_MAX_REPS 64
+#define BENCH_MiB ((size_t)1 << 20)
+
+/* run-wide options (from the command line) */
+typedef struct bench_opts {
+    size_t bytes;     /* memory touched per case */
+    size_t ram_bytes; /* umm RAM budget for every system the benchmark creates */
+    int reps;         /* repetitions per figure (median) */
+    int passes;       /* passes over resident memory in resident_access */
+    int quick;        /* smoke-test mode: small sizes, ratios never fail the run */
+    int verbose;      /* print the fault-counter deltas of every umm sample */
+} bench_opts_t;
+
+/* outcome of the counter verification of one sample */
+typedef struct bench_check {
+    int ok;          /* 1 = the counters say the sample measured what it claims */
+    char why[256];   /* when !ok: what did not match */
+} bench_check_t;
+
+/* one timed sample: returns 0 and sets *value (in the case's unit), or nonzero when it could not
+ * run (a message has been printed to stderr). May mark *chk as failed. */
+typedef int (*bench_sample_fn)(const bench_opts_t *o, double *value, bench_check_t *chk);
+
+/* a case whose umm and baseline figures come from one sample (interleaved timing) */
+typedef int (*bench_pair_fn)(const bench_opts_t *o, double *umm, double *baseline,
+                             bench_check_t *chk);
+
+/* one row of the result table */
+typedef struct bench_result {
+    const char *name;
+    const char *unit;
+    double umm, baseline; /* medians */
+    double target;        /* largest acceptable umm/baseline; <= 0: information only */
+    int ran;              /* 1 = every sample of both sides ran */
+    int verified;         /* 1 = every umm sample passed its counter verification */
+} bench_result_t;
+
+/* ---- bench_util.c ---- */
+uint64_t bench_now_ns(void);
+double bench_median(double *v, int n);
+size_t bench_page_size(void);
+/* touch and free `bytes` of anonymous memory so that the guest's free lists hold host-backed pages
+ * (this VM hands freed memory back to the host; see /work/shared/limits/bench.h) */
+void bench_prewarm(size_t bytes);
+/* write one byte at the start of each of `npages` pages (first-touch / re-touch loop) */
+void bench_touch_pages(char *p, size_t npages, size_t page);
+/* one pass over `bytes`: read-modify-write one 8-byte word per 64-byte line; returns a checksum */
+uint64_t bench_rmw_pass(uint64_t *p, size_t bytes);
+/* print a warning line and mark the check failed (printf-style) */
+void bench_check_fail(bench_check_t *chk, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- bench_raw.c: baselines on plain Linux memory ---- */
+/* malloc'd, pre-touched, 4 KiB-page buffer for the resident_access baseline (free() it) */
+uint64_t *raw_resident_buffer(size_t bytes);
+int raw_sigsegv_mmap_frame(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
+int raw_anon_demand_zero(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
+int raw_sigsegv_mprotect(const bench_opts_t *o, double *ns_per_fault, bench_check_t *chk);
+
+/* ---- bench_umm.c: the same on umm memory ---- */
+int umm_resident_access(const bench_opts_t *o, double *umm_ns_per_page, double *base_ns_per_page,
+                        bench_check_t *chk);
+int umm_demand_zero_single(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
+int umm_demand_zero_clustered(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
+int umm_soft_fault(const bench_opts_t *o, double *ns_per_fault, bench_check_t *chk);
+
+/* ---- bench_report.c ---- */
+void bench_print_table(const bench_result_t *r, int n);
+int bench_write_json(const char *path, const bench_result_t *r, int n, const bench_opts_t *o);
+int bench_write_csv(const char *path, const bench_result_t *r, int n, const bench_opts_t *o);
+/* ratio umm/baseline (NAN when it cannot be computed) and whether the target is met */
+double bench_ratio(const bench_result_t *r);
+int bench_target_met(const bench_result_t *r);
+
+#endif
