@@ -61,19 +61,33 @@ UMM_API const char *umm_error_name(int code);
 #define UMM_PROT_GUARD 0x8 /* PAGE_GUARD: the first access raises a one-shot exception */
 
 /* ---- configuration ---- */
+/* umm_config_t.flags */
+#define UMM_CFG_PAGEFILE_DIRECT 0x1 /* open the paging file with O_DIRECT (falls back if refused) */
+#define UMM_CFG_NO_WORKERS 0x2      /* no background threads: balancing, writing and zeroing
+                                       happen only in umm_balance()/umm_flush_modified() and,
+                                       when frames run out, on the faulting thread */
+
 typedef struct umm_config {
     size_t ram_bytes;          /* physical memory budget: the frame pool (required, > 0) */
     size_t page_size;          /* bytes per page: the OS page size or a power-of-two multiple */
     unsigned cluster_pages;    /* fault-in cluster in pages (1 = no clustering) */
-    const char *pagefile_path; /* paging file (NULL: a temporary file) */
-    size_t pagefile_bytes;     /* paging file size; 0 = no paging file */
+    const char *pagefile_path; /* paging file (NULL: an unnamed file in $TMPDIR or /tmp) */
+    size_t pagefile_bytes;     /* initial paging file size; 0 = no paging file */
     unsigned vma_budget;       /* most kernel mappings (VMAs) this system may create */
+    size_t pagefile_max_bytes; /* growth limit (0 or less than pagefile_bytes: no growth) */
+    unsigned flags;            /* UMM_CFG_* */
+    unsigned balance_interval_ms; /* balance-set manager period (0: 1000 ms) */
+    size_t low_memory_bytes;   /* available below this is "low memory" (0: RAM/16, >= 64 pages) */
+    size_t high_memory_bytes;  /* available above this is "high memory" (0: 3 x low) */
 } umm_config_t;
 
-/* Defaults: 64 MiB of RAM, 4 KiB pages, 64 KiB clusters, no paging file, 16384 VMAs. */
+/* Defaults: 64 MiB of RAM, 4 KiB pages, 64 KiB clusters, no paging file, 16384 VMAs,
+ * workers on, balancing every second. */
 #define UMM_CONFIG_INIT                                                                          \
     { .ram_bytes = (size_t)64 << 20, .page_size = 4096, .cluster_pages = 16,                     \
-      .pagefile_path = NULL, .pagefile_bytes = 0, .vma_budget = 16384 }
+      .pagefile_path = NULL, .pagefile_bytes = 0, .vma_budget = 16384,                           \
+      .pagefile_max_bytes = 0, .flags = 0, .balance_interval_ms = 1000,                          \
+      .low_memory_bytes = 0, .high_memory_bytes = 0 }
 
 /* Reservation granularity (Windows' allocation granularity). */
 #define UMM_RESERVE_GRANULARITY ((size_t)64 << 10)
@@ -135,6 +149,48 @@ UMM_API int umm_ws_trim(umm_process_t *proc, size_t pages);
 /* Take every page out of the working set (EmptyWorkingSet). */
 UMM_API int umm_ws_empty(umm_process_t *proc);
 
+/* Working-set limits in pages (SetProcessWorkingSetSizeEx). Defaults are Windows': 50 and 345.
+ * The balance-set manager trims a process toward its minimum only when memory is short and
+ * never below it; with UMM_WS_HARD_MAX a process never holds more than max pages (its own
+ * oldest pages are trimmed as it faults). min <= max, max >= 1. */
+#define UMM_WS_HARD_MAX 0x1
+#define UMM_WS_DEFAULT_MIN 50
+#define UMM_WS_DEFAULT_MAX 345
+UMM_API int umm_ws_set_limits(umm_process_t *proc, size_t min_pages, size_t max_pages,
+                              unsigned flags);
+UMM_API int umm_ws_get_limits(umm_process_t *proc, size_t *min_pages, size_t *max_pages,
+                              unsigned *flags);
+
+/* Standby priority (0-7, default 5) given to the process's pages when they leave its working
+ * set; frames are repurposed from the lowest priority first. */
+UMM_API int umm_process_set_priority(umm_process_t *proc, unsigned priority);
+/* Empty the Standby lists of priority <= max_priority (7: all), as RAMMap's "Empty Standby
+ * List": the frames go to Free, the pages keep their paging-file copies. Returns the count in
+ * *purged (may be NULL). */
+UMM_API int umm_standby_purge(umm_system_t *sys, unsigned max_priority, uint64_t *purged);
+
+/* One pass of the balance-set manager now (age, trim to the available target, write modified
+ * pages, zero free frames), on the calling thread. The workers do this every interval. */
+UMM_API int umm_balance(umm_system_t *sys);
+/* Write every modified page to the paging file now. UMM_E_IO if some write failed (those pages
+ * stay on Modified, nothing is lost); UMM_E_NOT_SUPPORTED without a paging file. */
+UMM_API int umm_flush_modified(umm_system_t *sys);
+
+/* ---- memory resource notifications (CreateMemoryResourceNotification) ---- */
+typedef struct umm_notification umm_notification_t;
+typedef enum umm_notify_type {
+    UMM_NOTIFY_LOW_MEMORY = 0, /* signaled while available < low_memory_bytes */
+    UMM_NOTIFY_HIGH_MEMORY = 1 /* signaled while available > high_memory_bytes */
+} umm_notify_type_t;
+/* Called on a worker thread (or in umm_balance) when the state changes: signaled 1 or 0. */
+typedef void (*umm_notify_fn)(umm_notification_t *n, int signaled, void *ctx);
+UMM_API int umm_notification_create(umm_system_t *sys, umm_notify_type_t type, umm_notify_fn fn,
+                                    void *ctx, umm_notification_t **out);
+/* An eventfd that is readable exactly while the notification is signaled (poll/epoll it). */
+UMM_API int umm_notification_fd(umm_notification_t *n);
+UMM_API int umm_notification_query(umm_notification_t *n, int *signaled);
+UMM_API void umm_notification_destroy(umm_notification_t *n);
+
 /* ---- exceptions: guard pages, access violations, in-page errors ---- */
 typedef enum umm_exception_code {
     UMM_EXC_GUARD_PAGE = 1,       /* first touch of a guard page (the guard is already cleared) */
@@ -194,6 +250,20 @@ typedef struct umm_stats {
     uint64_t vma_count;           /* kernel mappings this system's pages need (umm's estimate) */
     uint64_t vma_budget;
     uint64_t vma_coalesce_runs;   /* times the budget made umm coalesce mappings */
+    /* paging */
+    uint64_t pages_output;        /* pages written to the paging file (Pages Output) */
+    uint64_t page_writes;         /* write operations (Page Writes) */
+    uint64_t pages_input;         /* pages read from the paging file (Pages Input) */
+    uint64_t page_reads;          /* read operations (Page Reads) */
+    uint64_t pagefile_slots;      /* current paging-file size in pages */
+    uint64_t pagefile_max_slots;
+    uint64_t pagefile_used, pagefile_peak, pagefile_grows;
+    uint64_t writer_errors, read_errors;
+    uint64_t pages_zeroed_by_thread; /* Free frames the zero page thread moved to Zeroed */
+    uint64_t balancer_passes, balancer_trimmed, pages_aged;
+    uint64_t low_memory;          /* 1 while available < the low-memory threshold */
+    uint64_t low_memory_pages, high_memory_pages;
+    double pages_output_per_sec, pages_input_per_sec, faults_per_sec; /* over the last interval */
 } umm_stats_t;
 
 UMM_API int umm_stats_get(umm_system_t *sys, umm_stats_t *out);
@@ -207,6 +277,8 @@ typedef struct umm_process_stats {
     uint64_t faults_access_bit, faults_dirty_bit, faults_access_violation, faults_guard;
     uint64_t pages_trimmed;
     uint64_t vma_count;        /* kernel mappings this process's reservations need (estimate) */
+    uint64_t ws_min, ws_max;   /* limits in pages */
+    uint64_t aged_pages;       /* valid pages with age >= 1 (not touched for a balancer pass) */
 } umm_process_stats_t;
 
 UMM_API int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out);

@@ -4,6 +4,8 @@
 
 #include "vma.h"
 
+#include <stdlib.h>
+
 /* Each frame that names an owner is named back by that owner's PTE, in the right format. */
 static bool frames_match_ptes(umm_system_t *sys)
 {
@@ -15,10 +17,14 @@ static bool frames_match_ptes(umm_system_t *sys)
         if (!owned)
             continue;
         umm_vad_t *vad = pfn_owner_vad(sys, f);
+        if (!vad && l == LIST_ACTIVE && (e->flags & PFN_F_IO))
+            continue; /* being zeroed by the zero page thread */
         if (!vad || e->index >= vad->npages)
             return false;
         umm_pte_t p = vad->pte[e->index];
-        unsigned want = l == LIST_ACTIVE ? PTE_VALID : PTE_TRANSITION;
+        /* Active frames under a paging read are named by TRANSITION PTEs until it completes. */
+        bool reading = l == LIST_ACTIVE && (e->flags & PFN_F_IO);
+        unsigned want = l == LIST_ACTIVE && !reading ? PTE_VALID : PTE_TRANSITION;
         if (pte_format(p) != want || pte_num(p) != f)
             return false;
     }
@@ -68,12 +74,48 @@ static bool processes_consistent(umm_system_t *sys)
            ws == pfn_list_count(&sys->pfn, LIST_ACTIVE) && sys->committed <= sys->commit_limit;
 }
 
+/* Mark slot s as referenced; false if it already was or the paging file does not have it used. */
+static bool claim_slot(umm_system_t *sys, uint64_t *seen, uint64_t s)
+{
+    if (s >= sys->pf.nslots || !pagefile_slot_used(&sys->pf, s) || (seen[s / 64] >> (s % 64)) & 1)
+        return false;
+    seen[s / 64] |= 1ull << (s % 64);
+    return true;
+}
+
+/* Every used slot is referenced exactly once: by a PAGEFILE PTE or by a frame's copy. */
+static bool slots_consistent(umm_system_t *sys)
+{
+    if (!sys_has_pagefile(sys))
+        return true;
+    uint64_t *seen = calloc((sys->pf.max_slots + 64) / 64, sizeof *seen);
+    if (!seen)
+        return false;
+    uint64_t refs = 0;
+    bool ok = true;
+    for (umm_pfn_id_t f = 0; ok && f < sys->pfn.nframes; f++)
+        if (pfn_entry(&sys->pfn, f)->slot) {
+            ok = claim_slot(sys, seen, pfn_entry(&sys->pfn, f)->slot - 1);
+            refs++;
+        }
+    for (umm_process_t *p = sys->procs; ok && p; p = p->next)
+        for (umm_vad_t *v = p->vads; ok && v; v = v->next_in_proc)
+            for (size_t i = 0; ok && i < v->npages; i++)
+                if (pte_format(v->pte[i]) == PTE_PAGEFILE) {
+                    ok = claim_slot(sys, seen, pte_num(v->pte[i]));
+                    refs++;
+                }
+    free(seen);
+    return ok && refs == sys->pf.used;
+}
+
 int umm_check(umm_system_t *sys)
 {
     if (!sys)
         return UMM_E_INVAL;
     umm_lock(&sys->lock);
-    bool ok = umm_pfndb_check(&sys->pfn) && frames_match_ptes(sys) && processes_consistent(sys);
+    bool ok = umm_pfndb_check(&sys->pfn) && frames_match_ptes(sys) && processes_consistent(sys) &&
+              slots_consistent(sys);
     umm_unlock(&sys->lock);
     return ok ? UMM_OK : UMM_E_STATE;
 }

@@ -3,12 +3,29 @@
 
 #include "assert.h"
 #include "failpoint.h"
+#include "pagefile.h"
+
+/* Past 90 % of the limit, grow the paging file (toward its maximum) so that the charge stays
+ * under 90 %: by what is missing, but at least a quarter of its size so growth is rare. */
+static void grow_if_needed(umm_system_t *sys, uint64_t n)
+{
+    umm_pagefile_t *pf = &sys->pf;
+    if (!sys_has_pagefile(sys) || pf->nslots >= pf->max_slots)
+        return;
+    uint64_t after = sys->committed + n;
+    if (after * 10 <= sys->commit_limit * 9)
+        return;
+    uint64_t missing = after * 10 / 9 + 1 - sys->commit_limit;
+    uint64_t step = pf->nslots / 4 > missing ? pf->nslots / 4 : missing;
+    sys->commit_limit += pagefile_grow(pf, step);
+}
 
 int commit_charge(umm_process_t *proc, uint64_t n)
 {
     umm_system_t *sys = proc->sys;
     if (UMM_FAILPOINT("umm/commit/charge"))
         return UMM_E_COMMIT_LIMIT;
+    grow_if_needed(sys, n);
     if (n > sys->commit_limit || sys->committed > sys->commit_limit - n)
         return UMM_E_COMMIT_LIMIT;
     sys->committed += n;

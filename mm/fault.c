@@ -4,12 +4,16 @@
 #include "assert.h"
 #include "frames.h"
 #include "hwmap.h"
+#include "pagefile.h"
+#include "reclaim.h"
 #include "vma.h"
+#include "ws.h"
 
 /* The largest cluster; frames for one fault sit on the signal stack. */
 #define FAULT_MAX_CLUSTER 256
 
-static bool raise_exc(umm_exception_t *exc, umm_vad_t *vad, umm_exception_code_t code, int error)
+static enum fault_result raise_exc(umm_exception_t *exc, umm_vad_t *vad, umm_exception_code_t code,
+                                   int error)
 {
     exc->code = code;
     exc->error = error;
@@ -19,7 +23,7 @@ static bool raise_exc(umm_exception_t *exc, umm_vad_t *vad, umm_exception_code_t
     case UMM_EXC_IN_PAGE_ERROR: UMM_COUNT(vad->proc, faults_in_page_error, 1); break;
     case UMM_EXC_GUARD_PAGE: UMM_COUNT(vad->proc, faults_guard, 1); break;
     }
-    return false;
+    return FAULT_EXCEPTION;
 }
 
 /* Map [lo, hi) of the VAD, whose PTEs are already VALID with consecutive-frame sub-runs, one
@@ -86,6 +90,20 @@ static umm_pfn_id_t contiguity_hint(umm_vad_t *vad, size_t lo, size_t hi)
     return PFN_NIL;
 }
 
+/* A process with a hard working-set maximum makes room first and takes no more than fits. */
+static void limit_cluster(umm_process_t *proc, size_t i, size_t *lo, size_t *hi)
+{
+    if (!(proc->ws_flags & UMM_WS_HARD_MAX))
+        return;
+    if (proc->ws_size + (*hi - *lo) > proc->ws_max)
+        ws_trim_locked(proc, proc->ws_size + (*hi - *lo) - proc->ws_max, 0);
+    size_t room = proc->ws_size < proc->ws_max ? proc->ws_max - proc->ws_size : 1;
+    if (*hi - *lo > room) {
+        *lo = i;
+        *hi = i + 1;
+    }
+}
+
 static void ws_grow(umm_process_t *proc, size_t n)
 {
     proc->ws_size += n;
@@ -106,15 +124,18 @@ static void unwind_demand_zero(umm_vad_t *vad, size_t lo, size_t hi, int prot)
 }
 
 /* Demand-zero: zeroed frames for the page and its demand-zero neighbours in the cluster. */
-static bool demand_zero_fault(umm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
+static enum fault_result demand_zero_fault(umm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
 {
     umm_system_t *sys = vad->proc->sys;
     size_t lo, hi;
     cluster_around(vad, i, same_demand_zero, &lo, &hi);
+    limit_cluster(vad->proc, i, &lo, &hi);
     if (frames_available(sys) < hi - lo)
         lo = i, hi = i + 1;
+    if (frames_available(sys) == 0 && reclaim_for_fault(sys))
+        return FAULT_BUSY;
     umm_pfn_id_t frames[FAULT_MAX_CLUSTER];
-    int rc = frames_alloc_zeroed(sys, hi - lo, contiguity_hint(vad, lo, hi), frames, vad->proc);
+    int rc = frames_alloc(sys, hi - lo, contiguity_hint(vad, lo, hi), frames, vad->proc, true);
     if (rc != UMM_OK)
         return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, rc);
     int prot = pte_prot(vad->pte[i]);
@@ -136,18 +157,34 @@ static bool demand_zero_fault(umm_vad_t *vad, size_t i, bool write, umm_exceptio
     UMM_COUNT(vad->proc, faults_demand_zero, mapped_hi - lo);
     if (i >= mapped_hi)
         return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT);
-    return true;
+    return FAULT_DONE;
 }
 
 /* Transition (soft) fault: the frame is still on Standby or Modified; bring it and its
  * neighbours in the cluster whose frames continue it back without I/O. */
-static bool transition_fault(umm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
+static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t lo, size_t hi,
+                                               bool write, umm_exception_t *exc);
+
+static enum fault_result transition_fault(umm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
 {
-    umm_system_t *sys = vad->proc->sys;
     size_t lo, hi;
     cluster_around(vad, i, same_transition, &lo, &hi);
+    limit_cluster(vad->proc, i, &lo, &hi);
+    return make_transition_valid(vad, i, lo, hi, write, exc);
+}
+
+static enum fault_result transition_fault_single(umm_vad_t *vad, size_t i, bool write,
+                                                 umm_exception_t *exc)
+{
+    return make_transition_valid(vad, i, i, i + 1, write, exc);
+}
+
+static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t lo, size_t hi,
+                                               bool write, umm_exception_t *exc)
+{
+    umm_system_t *sys = vad->proc->sys;
     if (pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(vad->pte[i]))->flags & PFN_F_IO)
-        return true; /* a paging write holds it: retry once the writer is done */
+        return FAULT_BUSY; /* paging I/O holds it: retry once that is done */
     uint64_t before = vma_span_boundaries(vad, lo, hi);
     umm_pte_t saved[FAULT_MAX_CLUSTER];
     for (size_t k = lo; k < hi; k++) {
@@ -158,7 +195,7 @@ static bool transition_fault(umm_vad_t *vad, size_t i, bool write, umm_exception
         bool dirty = e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE || write;
         pfn_move(&sys->pfn, f, LIST_ACTIVE);
         if (write)
-            e->slot = 0; /* the paging-file copy is stale from now on */
+            frame_drop_copy(sys, f); /* the paging-file copy is stale from now on */
         pte_write(&vad->pte[k], pte_make(PTE_VALID, pte_prot(p), f) | (p & PTE_HW) | PTE_ACCESSED |
                                     (dirty ? PTE_DIRTY : 0));
     }
@@ -175,48 +212,154 @@ static bool transition_fault(umm_vad_t *vad, size_t i, bool write, umm_exception
     vma_span_update(vad, before, vma_span_boundaries(vad, lo, hi));
     ws_grow(vad->proc, hi - lo);
     UMM_COUNT(vad->proc, faults_transition, hi - lo);
+    return FAULT_DONE;
+}
+
+static bool same_pagefile(umm_vad_t *vad, size_t i, size_t k)
+{
+    umm_pte_t p = vad->pte[i], q = vad->pte[k];
+    return pte_format(q) == PTE_PAGEFILE && pte_prot(q) == pte_prot(p) &&
+           pte_num(q) == pte_num(p) + (k - i);
+}
+
+/* Read slots [slot, slot + n) into frames (contiguous frames become one iovec). No lock held. */
+static int read_cluster(umm_system_t *sys, uint64_t slot, const umm_pfn_id_t *frames, size_t n)
+{
+    struct iovec iov[FAULT_MAX_CLUSTER];
+    int niov = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (niov > 0 && frames[k] == frames[k - 1] + 1) {
+            iov[niov - 1].iov_len += sys->page_size;
+            continue;
+        }
+        iov[niov].iov_base = frame_ptr(sys, frames[k]);
+        iov[niov++].iov_len = sys->page_size;
+    }
+    return pagefile_read(&sys->pf, slot, iov, niov);
+}
+
+/* Pin [lo, hi) for a read: frames owned, copies recorded, PTEs in transition, no mapping. */
+static bool start_read(umm_vad_t *vad, size_t lo, size_t hi, const umm_pfn_id_t *frames)
+{
+    umm_system_t *sys = vad->proc->sys;
+    uint64_t before = vma_span_boundaries(vad, lo, hi);
+    bool stale = false;
+    for (size_t k = lo; k < hi; k++)
+        stale |= (vad->pte[k] & PTE_HW) != 0;
+    if (stale && hw_unmap(sys, vad_page_addr(vad, lo, sys->page_shift), hi - lo) != 0)
+        return false;
+    for (size_t k = lo; k < hi; k++) {
+        umm_pte_t p = vad->pte[k];
+        umm_pfn_id_t f = frames[k - lo];
+        umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+        frame_set_owner(sys, f, vad, k);
+        e->slot = (uint32_t)pte_num(p) + 1;
+        e->flags |= PFN_F_IO;
+        e->prio = vad->proc->priority;
+        pte_write(&vad->pte[k], pte_make(PTE_TRANSITION, pte_prot(p), f));
+    }
+    vma_span_update(vad, before, vma_span_boundaries(vad, lo, hi));
     return true;
+}
+
+/* The read failed: the pages go back to their slots, the frames to Free. */
+static void abort_read(umm_vad_t *vad, size_t lo, size_t hi)
+{
+    umm_system_t *sys = vad->proc->sys;
+    for (size_t k = hi; k-- > lo;) {
+        umm_pfn_id_t f = (umm_pfn_id_t)pte_num(vad->pte[k]);
+        umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+        uint64_t slot = e->slot - 1;
+        e->slot = 0; /* the PTE takes the slot back: do not free it */
+        e->flags &= (uint16_t)~PFN_F_IO;
+        pte_write(&vad->pte[k], pte_make(PTE_PAGEFILE, pte_prot(vad->pte[k]), slot));
+        frame_release(sys, f, false);
+    }
+}
+
+/* Hard fault: read the page and its paged-out neighbours (consecutive slots, same cluster) in
+ * one I/O on this thread, with the system unlocked; map the page, put the others on Standby. */
+static enum fault_result hard_fault(umm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
+{
+    umm_system_t *sys = vad->proc->sys;
+    size_t lo, hi;
+    cluster_around(vad, i, same_pagefile, &lo, &hi);
+    limit_cluster(vad->proc, i, &lo, &hi);
+    if (frames_available(sys) < hi - lo)
+        lo = i, hi = i + 1;
+    if (frames_available(sys) == 0 && reclaim_for_fault(sys))
+        return FAULT_BUSY;
+    umm_pfn_id_t frames[FAULT_MAX_CLUSTER];
+    int rc = frames_alloc(sys, hi - lo, contiguity_hint(vad, lo, hi), frames, vad->proc, false);
+    if (rc != UMM_OK)
+        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, rc);
+    uint64_t slot = pte_num(vad->pte[lo]);
+    if (!start_read(vad, lo, hi, frames)) {
+        for (size_t k = hi - lo; k-- > 0;)
+            frame_release(sys, frames[k], false);
+        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT);
+    }
+    umm_unlock(&sys->lock); /* the frames are pinned: no one frees, repurposes or maps them */
+    int err = read_cluster(sys, slot, frames, hi - lo);
+    umm_lock(&sys->lock);
+    sys->ctr.page_reads++;
+    if (err) {
+        sys->ctr.read_errors++;
+        abort_read(vad, lo, hi);
+        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_IO);
+    }
+    sys->ctr.pages_input += hi - lo;
+    for (size_t k = lo; k < hi; k++) {
+        umm_pfn_id_t f = frames[k - lo];
+        pfn_entry(&sys->pfn, f)->flags &= (uint16_t)~PFN_F_IO;
+        pfn_move(&sys->pfn, f, (enum umm_list_id)(LIST_STANDBY0 + pfn_entry(&sys->pfn, f)->prio));
+    }
+    UMM_COUNT(vad->proc, faults_hard, 1);
+    /* Page i is now an ordinary transition page: the soft-fault path makes it valid. */
+    return transition_fault_single(vad, i, write, exc);
 }
 
 /* A valid page faulted: an emulated accessed or dirty bit to set, a mapping to restore, or a
  * fault another thread already resolved. */
-static bool valid_fault(umm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
+static enum fault_result valid_fault(umm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
 {
     umm_system_t *sys = vad->proc->sys;
     umm_pte_t p = vad->pte[i];
     umm_pte_t np = p | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
     if (np == p && (p & PTE_HW)) {
         UMM_COUNT(vad->proc, faults_spurious, 1);
-        return true;
+        return FAULT_DONE;
     }
     if (!(p & PTE_ACCESSED))
         UMM_COUNT(vad->proc, faults_access_bit, 1);
     else if (write && !(p & PTE_DIRTY))
         UMM_COUNT(vad->proc, faults_dirty_bit, 1);
     if (write && !(p & PTE_DIRTY))
-        pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(p))->slot = 0; /* paging-file copy now stale */
+        frame_drop_copy(sys, (umm_pfn_id_t)pte_num(p)); /* the paging-file copy is now stale */
     uint64_t before = vma_span_boundaries(vad, i, i + 1);
     pte_write(&vad->pte[i], np);
     int err = map_valid_run(vad, i, i + 1);
     if (err)
         pte_write(&vad->pte[i], p);
     vma_span_update(vad, before, vma_span_boundaries(vad, i, i + 1));
-    return err ? raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT) : true;
+    return err ? raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT) : FAULT_DONE;
 }
 
-static bool dispatch(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);
+static enum fault_result dispatch(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);
 
-bool fault_resolve(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)
+enum fault_result fault_resolve(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)
 {
     umm_system_t *sys = vad->proc->sys;
     if (sys->vma_count + 2 > sys->vma_budget) /* make room before adding mappings */
         vma_coalesce(sys, (uint64_t)sys->vma_budget * 3 / 4);
-    bool ok = dispatch(vad, addr, access, exc);
+    enum fault_result r = dispatch(vad, addr, access, exc);
     vma_enforce_budget(sys);
-    return ok;
+    if (!sys->low_memory && frames_available(sys) < sys->low_pages)
+        reclaim_wake_workers(sys); /* async-signal-safe: uv_async_send */
+    return r;
 }
 
-static bool dispatch(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)
+static enum fault_result dispatch(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)
 {
     umm_system_t *sys = vad->proc->sys;
     size_t i = (addr - vad->start) >> sys->page_shift;
@@ -238,6 +381,7 @@ static bool dispatch(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t
     case PTE_VALID: return valid_fault(vad, i, write, exc);
     case PTE_TRANSITION: return transition_fault(vad, i, write, exc);
     case PTE_DEMAND_ZERO: return demand_zero_fault(vad, i, write, exc);
+    case PTE_PAGEFILE: return hard_fault(vad, i, write, exc);
     default: return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_NOT_SUPPORTED);
     }
 }

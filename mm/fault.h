@@ -9,8 +9,15 @@
 
 enum fault_access { FAULT_READ = 0, FAULT_WRITE = 1, FAULT_UNKNOWN = -1 };
 
-/* Resolve a fault at addr inside vad (system locked). Returns true when the access can be
- * retried; false when *exc describes an exception to raise on the faulting thread. */
-bool fault_resolve(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);
+enum fault_result {
+    FAULT_DONE,      /* the page is valid: retry the access */
+    FAULT_BUSY,      /* another thread's I/O holds the page, or frames were just reclaimed:
+                        retry the access after yielding the CPU */
+    FAULT_EXCEPTION  /* *exc describes an exception to raise on the faulting thread */
+};
+
+/* Resolve a fault at addr inside vad. Called and returns with the system locked; a hard fault
+ * or an emergency reclaim drops the lock while its I/O runs (the pages involved are pinned). */
+enum fault_result fault_resolve(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);
 
 #endif

@@ -132,8 +132,8 @@ static umm_pfn_id_t take_any(umm_system_t *sys, bool *zeroed)
     return f;
 }
 
-int frames_alloc_zeroed(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *out,
-                        umm_process_t *for_proc)
+int frames_alloc(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *out,
+                 umm_process_t *for_proc, bool zero)
 {
     if (UMM_FAILPOINT("umm/frame/alloc") || frames_available(sys) < n)
         return UMM_E_NO_FRAMES;
@@ -146,7 +146,7 @@ int frames_alloc_zeroed(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_
         else
             f = take_any(sys, &zeroed);
         UMM_ASSERT(f != PFN_NIL);
-        if (!zeroed) {
+        if (zero && !zeroed) {
             memset(frame_ptr(sys, f), 0, sys->page_size);
             UMM_COUNT(for_proc, pages_zeroed_in_fault, 1);
         }
@@ -156,9 +156,19 @@ int frames_alloc_zeroed(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_
     return UMM_OK;
 }
 
+void frame_drop_copy(umm_system_t *sys, umm_pfn_id_t f)
+{
+    umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+    if (e->slot) {
+        pagefile_free(&sys->pf, e->slot - 1);
+        e->slot = 0;
+    }
+}
+
 void frame_release(umm_system_t *sys, umm_pfn_id_t f, bool known_zero)
 {
     umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+    frame_drop_copy(sys, f);
     e->vad = 0;
     e->index = 0;
     e->slot = 0;
@@ -177,4 +187,22 @@ void frame_set_owner(umm_system_t *sys, umm_pfn_id_t f, const umm_vad_t *vad, si
         pfn_move(&sys->pfn, f, LIST_ACTIVE);
     e->vad = vad->id + 1;
     e->index = (uint32_t)index;
+}
+
+int umm_standby_purge(umm_system_t *sys, unsigned max_priority, uint64_t *purged)
+{
+    if (!sys || max_priority >= STANDBY_PRIORITIES)
+        return UMM_E_INVAL;
+    uint64_t n = 0;
+    umm_lock(&sys->lock);
+    for (unsigned p = 0; p <= max_priority; p++)
+        for (umm_pfn_id_t f; (f = pfn_list_head(&sys->pfn, (enum umm_list_id)(LIST_STANDBY0 + p))) != PFN_NIL; n++) {
+            repurpose_standby(sys, f);
+            pfn_move(&sys->pfn, f, LIST_ACTIVE);
+            frame_release(sys, f, false);
+        }
+    umm_unlock(&sys->lock);
+    if (purged)
+        *purged = n;
+    return UMM_OK;
 }

@@ -18,16 +18,20 @@ static inline void *frame_ptr(umm_system_t *sys, umm_pfn_id_t f)
 /* Frames a fault could take now: Zeroed + Free + Standby. */
 uint64_t frames_available(umm_system_t *sys);
 
-/* Allocate n zero-filled frames for demand-zero pages, all or nothing. out[0] is `hint` when that
- * frame is free (so neighbouring pages get neighbouring frames and their mappings merge into one
- * kernel VMA), each next one out[i-1]+1 when free. Takes Zeroed first, then Free (zeroed now),
- * then repurposes Standby. Returns UMM_OK or UMM_E_NO_FRAMES. */
-int frames_alloc_zeroed(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *out,
-                        umm_process_t *for_proc);
+/* Allocate n frames, all or nothing, Active and unowned. out[0] is `hint` when that frame is
+ * free (so neighbouring pages get neighbouring frames and their mappings merge into one kernel
+ * VMA), each next one out[i-1]+1 when free. Takes Zeroed first, then Free, then repurposes
+ * Standby. With `zero`, frames not from Zeroed are zeroed now (counted against for_proc).
+ * Returns UMM_OK or UMM_E_NO_FRAMES. */
+int frames_alloc(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *out,
+                 umm_process_t *for_proc, bool zero);
 
-/* Give a frame back: to Zeroed when its contents are known to be zero, else to Free. The frame
- * must have been unlinked (Active) and be unowned afterwards. */
+/* Give a frame back: to Zeroed when its contents are known to be zero, else to Free. Its
+ * paging-file copy, if any, is freed; it leaves unowned. */
 void frame_release(umm_system_t *sys, umm_pfn_id_t f, bool known_zero);
+
+/* The frame's contents are about to change: its paging-file copy (if any) is stale, free it. */
+void frame_drop_copy(umm_system_t *sys, umm_pfn_id_t f);
 
 /* True when every byte of the frame is zero. */
 bool frame_is_zero(umm_system_t *sys, umm_pfn_id_t f);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -94,11 +95,13 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
     }
     umm_system_t *sys = vad->proc->sys;
     umm_exception_t exc = {0};
-    bool resolved = fault_resolve(vad, addr, access_kind(uc), &exc);
+    enum fault_result r = fault_resolve(vad, addr, access_kind(uc), &exc);
     umm_exception_handler_t fn = sys->exc_fn;
     void *ctx = sys->exc_ctx;
     umm_unlock(&sys->lock);
-    if (!resolved) {
+    if (r == FAULT_BUSY)
+        sched_yield(); /* let the thread doing the I/O finish before the access retries */
+    if (r == FAULT_EXCEPTION) {
         umm_exception_action_t act = fn ? fn(&exc, ctx) : UMM_EXC_CONTINUE_SEARCH;
         if (act != UMM_EXC_CONTINUE_EXECUTION) {
             if (exc.code == UMM_EXC_IN_PAGE_ERROR)

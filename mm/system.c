@@ -4,9 +4,12 @@
 #include "assert.h"
 #include "frames.h"
 #include "handler.h"
+#include "notify.h"
+#include "pagefile.h"
 #include "registry.h"
 #include "vad.h"
 #include "vma.h"
+#include "workers.h"
 #include "ws.h"
 
 #include <stdlib.h>
@@ -32,9 +35,54 @@ static int validate_config(const umm_config_t *cfg)
         return UMM_E_INVAL;
     if (cfg->cluster_pages == 0 || cfg->cluster_pages > 256 || cfg->vma_budget < 64)
         return UMM_E_INVAL;
-    if (cfg->pagefile_bytes > 0)
-        return UMM_E_NOT_SUPPORTED; /* the paging file arrives with the paging issue */
+    if (cfg->pagefile_bytes % ps != 0 || cfg->pagefile_max_bytes % ps != 0 ||
+        (cfg->pagefile_bytes >> 12) >= UINT32_MAX || (cfg->pagefile_max_bytes >> 12) >= UINT32_MAX)
+        return UMM_E_INVAL;
+    if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS))
+        return UMM_E_INVAL;
     return UMM_OK;
+}
+
+/* Low: RAM/16 but at least 64 pages and at most half of RAM; high: 3 x low (capped). */
+static void set_thresholds(umm_system_t *sys)
+{
+    uint64_t frames = sys->pfn.nframes;
+    uint64_t low = sys->cfg.low_memory_bytes ? sys->cfg.low_memory_bytes >> sys->page_shift : frames / 16;
+    if (!sys->cfg.low_memory_bytes && low < 64)
+        low = 64;
+    if (low > frames / 2)
+        low = frames / 2;
+    uint64_t high = sys->cfg.high_memory_bytes ? sys->cfg.high_memory_bytes >> sys->page_shift : 3 * low;
+    if (high < low)
+        high = low;
+    if (high > frames)
+        high = frames;
+    sys->low_pages = low;
+    sys->high_pages = high;
+}
+
+/* Commit limit = RAM + paging file, less a little slack with a paging file: with every frame
+ * dirty and every slot taken, the slack guarantees some page in RAM still has a copy on disk
+ * and can give its frame up, so paging can always make progress. */
+static uint64_t commit_slack(const umm_system_t *sys)
+{
+    uint64_t slack = 4 * (uint64_t)sys->cluster_pages + 64;
+    return slack < sys->pfn.nframes / 4 ? slack : sys->pfn.nframes / 4;
+}
+
+static int open_pagefile(umm_system_t *sys)
+{
+    const umm_config_t *cfg = &sys->cfg;
+    sys->pf.fd = -1;
+    sys->commit_limit = sys->pfn.nframes;
+    if (cfg->pagefile_bytes == 0)
+        return UMM_OK;
+    int rc = pagefile_open(&sys->pf, cfg->pagefile_path, cfg->pagefile_bytes,
+                           cfg->pagefile_max_bytes, sys->page_size,
+                           cfg->flags & UMM_CFG_PAGEFILE_DIRECT);
+    if (rc == UMM_OK)
+        sys->commit_limit = sys->pfn.nframes + sys->pf.nslots - commit_slack(sys);
+    return rc;
 }
 
 int umm_system_create(const umm_config_t *cfg, umm_system_t **out)
@@ -48,7 +96,6 @@ int umm_system_create(const umm_config_t *cfg, umm_system_t **out)
     if (!sys)
         return UMM_E_NOMEM;
     sys->cfg = *cfg;
-    sys->cfg.pagefile_path = NULL; /* not kept: the caller owns the string */
     sys->page_size = cfg->page_size;
     sys->page_shift = log2_exact(cfg->page_size);
     sys->cluster_pages = cfg->cluster_pages;
@@ -58,11 +105,17 @@ int umm_system_create(const umm_config_t *cfg, umm_system_t **out)
         free(sys);
         return rc;
     }
-    sys->commit_limit = sys->pfn.nframes;
     sys->vma_count = 1; /* the physical view */
-    if ((rc = handler_acquire()) != UMM_OK) {
+    pthread_mutex_init(&sys->notify_lock, NULL);
+    set_thresholds(sys);
+    if ((rc = open_pagefile(sys)) != UMM_OK || (rc = handler_acquire()) != UMM_OK) {
+        pagefile_close(&sys->pf);
         frames_pool_destroy(sys);
         free(sys);
+        return rc;
+    }
+    if (!(cfg->flags & UMM_CFG_NO_WORKERS) && (rc = workers_start(sys, &sys->workers)) != UMM_OK) {
+        umm_system_destroy(sys);
         return rc;
     }
     *out = sys;
@@ -73,10 +126,15 @@ void umm_system_destroy(umm_system_t *sys)
 {
     if (!sys)
         return;
+    workers_stop(sys->workers); /* first: a write in flight completes, nothing runs after */
+    sys->workers = NULL;
     while (sys->procs)
         umm_process_destroy(sys->procs);
+    notify_destroy_all(sys);
     handler_release();
+    pagefile_close(&sys->pf);
     frames_pool_destroy(sys);
+    pthread_mutex_destroy(&sys->notify_lock);
     free(sys->vads);
     free(sys);
 }
@@ -89,6 +147,9 @@ int umm_process_create(umm_system_t *sys, umm_process_t **out)
     if (!proc)
         return UMM_E_NOMEM;
     proc->sys = sys;
+    proc->ws_min = UMM_WS_DEFAULT_MIN;
+    proc->ws_max = UMM_WS_DEFAULT_MAX;
+    proc->priority = STANDBY_DEFAULT_PRIORITY;
     umm_lock(&sys->lock);
     proc->next = sys->procs;
     if (sys->procs)
@@ -154,6 +215,16 @@ int umm_ws_empty(umm_process_t *proc)
     return UMM_OK;
 }
 
+int umm_process_set_priority(umm_process_t *proc, unsigned priority)
+{
+    if (!proc || priority >= STANDBY_PRIORITIES)
+        return UMM_E_INVAL;
+    umm_lock(&proc->sys->lock);
+    proc->priority = (uint8_t)priority;
+    umm_unlock(&proc->sys->lock);
+    return UMM_OK;
+}
+
 int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t fn, void *ctx)
 {
     if (!sys)
@@ -203,12 +274,33 @@ int umm_stats_get(umm_system_t *sys, umm_stats_t *out)
         .vma_count = sys->vma_count,
         .vma_budget = sys->vma_budget,
         .vma_coalesce_runs = sys->vma_coalesce_runs,
+        .pages_output = c->pages_output,
+        .page_writes = c->page_writes,
+        .pages_input = c->pages_input,
+        .page_reads = c->page_reads,
+        .pagefile_slots = sys->pf.nslots,
+        .pagefile_max_slots = sys->pf.max_slots,
+        .pagefile_used = sys->pf.used,
+        .pagefile_peak = sys->pf.peak,
+        .pagefile_grows = sys->pf.grows,
+        .writer_errors = c->writer_errors,
+        .read_errors = c->read_errors,
+        .pages_zeroed_by_thread = c->pages_zeroed_by_thread,
+        .balancer_passes = c->balancer_passes,
+        .balancer_trimmed = c->balancer_trimmed,
+        .pages_aged = c->pages_aged,
+        .low_memory_pages = sys->low_pages,
+        .high_memory_pages = sys->high_pages,
+        .pages_output_per_sec = sys->out_per_sec,
+        .pages_input_per_sec = sys->in_per_sec,
+        .faults_per_sec = sys->faults_per_sec,
     };
     for (int p = 0; p < STANDBY_PRIORITIES; p++) {
         out->standby_by_priority[p] = pfn_list_count(db, (enum umm_list_id)(LIST_STANDBY0 + p));
         out->standby += out->standby_by_priority[p];
     }
     out->available = out->zeroed + out->free + out->standby;
+    out->low_memory = out->available < sys->low_pages;
     umm_unlock(&sys->lock);
     return UMM_OK;
 }
@@ -234,7 +326,13 @@ int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out)
         .faults_guard = c->faults_guard,
         .pages_trimmed = c->pages_trimmed,
         .vma_count = proc->vma_count,
+        .ws_min = proc->ws_min,
+        .ws_max = proc->ws_max,
     };
+    uint64_t hist[8];
+    ws_age_histogram(proc, hist);
+    for (int a = 1; a < 8; a++)
+        out->aged_pages += hist[a];
     umm_unlock(&proc->sys->lock);
     return UMM_OK;
 }

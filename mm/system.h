@@ -9,10 +9,12 @@
 #define UMM_SYSTEM_H
 
 #include "lock.h"
+#include "pagefile.h"
 #include "pfn.h"
 #include "pte.h"
 #include "umm.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +27,12 @@ typedef struct umm_counters {
     uint64_t faults_access_bit, faults_dirty_bit, faults_access_violation, faults_guard;
     uint64_t faults_in_page_error, faults_spurious, pages_zeroed_in_fault;
     uint64_t pages_trimmed, pages_trimmed_zero, standby_repurposed;
+    uint64_t pages_output, page_writes, pages_input, page_reads, writer_errors, read_errors;
+    uint64_t pages_zeroed_by_thread, balancer_passes, balancer_trimmed, pages_aged;
 } umm_counters_t;
+
+typedef struct umm_workers umm_workers_t;
+typedef struct umm_notification umm_notification_t;
 
 /* A reservation (Virtual Address Descriptor) with its own page table: a flat array of one PTE
  * per page, bracketed by two PTE_NONE sentinels so pte[-1] and pte[npages] can always be read.
@@ -56,6 +63,9 @@ struct umm_process {
     umm_counters_t ctr;
     uint32_t clock_vad;   /* clock hand for trimming: VAD id and page */
     size_t clock_page;
+    size_t ws_min, ws_max;/* working-set limits (pages) */
+    unsigned ws_flags;    /* UMM_WS_HARD_MAX */
+    uint8_t priority;     /* standby priority of its trimmed pages */
     umm_process_t *next, *prev;
 };
 
@@ -87,7 +97,24 @@ struct umm_system {
     void *exc_ctx;
 
     umm_counters_t ctr;
+
+    umm_pagefile_t pf;        /* pf.fd < 0: no paging file */
+    uint64_t low_pages, high_pages; /* available-memory thresholds */
+    bool low_memory;          /* available < low_pages at the last evaluation */
+    umm_workers_t *workers;   /* NULL with UMM_CFG_NO_WORKERS */
+    umm_notification_t *notifications;
+    pthread_mutex_t notify_lock; /* serializes evaluation + callbacks with destroy (a pthread
+                                    mutex: callbacks may touch managed memory) */
+    uint64_t last_age_ns;     /* when working sets were last aged */
+    /* rates over the last balancer interval */
+    uint64_t rate_t_ns, rate_out, rate_in, rate_faults;
+    double out_per_sec, in_per_sec, faults_per_sec;
 };
+
+static inline bool sys_has_pagefile(const umm_system_t *sys)
+{
+    return sys->pf.fd >= 0;
+}
 
 static inline uintptr_t vad_page_addr(const umm_vad_t *v, size_t i, unsigned shift)
 {

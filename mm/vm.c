@@ -4,11 +4,13 @@
 #include "commit.h"
 #include "frames.h"
 #include "hwmap.h"
+#include "pagefile.h"
 #include "registry.h"
 #include "vad.h"
 #include "vma.h"
 #include "ws.h"
 
+#include <sched.h>
 #include <sys/mman.h>
 
 #define PROT_VALID_BITS (UMM_PROT_READ | UMM_PROT_WRITE | UMM_PROT_GUARD)
@@ -107,7 +109,32 @@ static void discard_page(umm_vad_t *vad, size_t i)
             vad->proc->ws_size--;
             sys->ws_total--;
         }
-        frame_release(sys, f, false);
+        frame_release(sys, f, false); /* frees its paging-file copy too */
+    } else if (pte_format(p) == PTE_PAGEFILE) {
+        pagefile_free(&sys->pf, pte_num(p));
+    }
+}
+
+/* True when paging I/O holds a frame of [a, b): such pages must not be freed until it ends. */
+static bool range_io_busy(umm_vad_t *vad, size_t a, size_t b)
+{
+    umm_system_t *sys = vad->proc->sys;
+    for (size_t i = a; i < b; i++)
+        if (pte_has_frame(vad->pte[i]) &&
+            (pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(vad->pte[i]))->flags & PFN_F_IO))
+            return true;
+    return false;
+}
+
+/* Wait (lock dropped, CPU yielded) until no paging I/O holds a frame of [a, b). The caller has
+ * claimed the VAD (releasing) or re-validates it afterwards. */
+static void wait_io_locked(umm_vad_t *vad, size_t a, size_t b)
+{
+    umm_system_t *sys = vad->proc->sys;
+    while (range_io_busy(vad, a, b)) {
+        umm_unlock(&sys->lock);
+        sched_yield();
+        umm_lock(&sys->lock);
     }
 }
 
@@ -143,9 +170,15 @@ int umm_decommit(umm_process_t *proc, void *addr, size_t bytes)
 {
     umm_vad_t *vad;
     size_t first, n;
-    int rc = vad_range_lock(proc, addr, bytes, &vad, &first, &n);
-    if (rc != UMM_OK)
-        return rc;
+    int rc;
+    for (;;) { /* paging I/O on the range: let it finish, then look the range up again */
+        if ((rc = vad_range_lock(proc, addr, bytes, &vad, &first, &n)) != UMM_OK)
+            return rc;
+        if (!range_io_busy(vad, first, first + n))
+            break;
+        umm_unlock(&proc->sys->lock);
+        sched_yield();
+    }
     rc = decommit_locked(vad, first, n, PTE_DECOMMITTED);
     vma_enforce_budget(proc->sys);
     umm_unlock(&proc->sys->lock);
@@ -156,6 +189,7 @@ int umm_decommit(umm_process_t *proc, void *addr, size_t bytes)
  * system lock and has removed the VAD from the registry. */
 void vm_release_locked(umm_vad_t *vad)
 {
+    wait_io_locked(vad, 0, vad->npages);
     uint64_t before = vad->boundaries;
     munmap((void *)vad->start, vad->end - vad->start);
     for (size_t i = 0; i < vad->npages; i++) /* the mapping is gone: no HW anywhere */
@@ -226,9 +260,15 @@ int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *ol
     size_t first, n;
     if (!prot_ok(prot))
         return UMM_E_INVAL;
-    int rc = vad_range_lock(proc, addr, bytes, &vad, &first, &n);
-    if (rc != UMM_OK)
-        return rc;
+    int rc;
+    for (;;) { /* a guard protection trims pages: not while paging I/O holds them */
+        if ((rc = vad_range_lock(proc, addr, bytes, &vad, &first, &n)) != UMM_OK)
+            return rc;
+        if (!range_io_busy(vad, first, first + n))
+            break;
+        umm_unlock(&proc->sys->lock);
+        sched_yield();
+    }
     for (size_t i = first; i < first + n && rc == UMM_OK; i++)
         if (!pte_committed(vad->pte[i]))
             rc = UMM_E_NOT_COMMITTED;

@@ -52,6 +52,7 @@ static void trim_page(umm_system_t *sys, umm_vad_t *vad, size_t k)
         UMM_COUNT(vad->proc, pages_trimmed_zero, 1);
     } else {
         pte_write(&vad->pte[k], pte_make(PTE_TRANSITION, pte_prot(p), f) | hw);
+        e->prio = vad->proc->priority;
         enum umm_list_id to = dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + e->prio);
         pfn_move(&sys->pfn, f, to);
     }
@@ -172,4 +173,120 @@ size_t ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags)
         proc->clock_page = page;
     }
     return n;
+}
+
+/* Walk maximal runs of valid pages of every VAD of proc, calling fn(vad, a, b, arg) on each. */
+typedef size_t (*run_fn)(umm_vad_t *vad, size_t a, size_t b, void *arg);
+
+static size_t for_each_valid_run(umm_process_t *proc, bool (*sel)(umm_pte_t, unsigned),
+                                 unsigned sel_arg, run_fn fn, void *arg, size_t limit)
+{
+    size_t total = 0;
+    for (umm_vad_t *v = proc->vads; v && total < limit; v = v->next_in_proc) {
+        size_t i = 0;
+        while (i < v->npages && total < limit) {
+            if (pte_format(v->pte[i]) != PTE_VALID || !sel(v->pte[i], sel_arg)) {
+                i++;
+                continue;
+            }
+            size_t j = i + 1;
+            while (j < v->npages && j - i < limit - total && pte_format(v->pte[j]) == PTE_VALID &&
+                   sel(v->pte[j], sel_arg))
+                j++;
+            total += fn(v, i, j, arg);
+            i = j;
+        }
+    }
+    return total;
+}
+
+static bool sel_accessed(umm_pte_t p, unsigned unused)
+{
+    (void)unused;
+    return p & PTE_ACCESSED;
+}
+
+static bool sel_aged(umm_pte_t p, unsigned min_age)
+{
+    return !(p & PTE_ACCESSED) && pte_age(p) >= min_age;
+}
+
+static size_t age_run_cb(umm_vad_t *vad, size_t a, size_t b, void *arg)
+{
+    (void)arg;
+    age_valid_run(vad, a, b);
+    return b - a;
+}
+
+static size_t trim_run_cb(umm_vad_t *vad, size_t a, size_t b, void *arg)
+{
+    (void)arg;
+    return trim_valid_run(vad, a, b, false);
+}
+
+uint64_t ws_age(umm_process_t *proc)
+{
+    uint64_t aged = 0;
+    for (umm_vad_t *v = proc->vads; v; v = v->next_in_proc)
+        for (size_t i = 0; i < v->npages; i++) {
+            umm_pte_t p = v->pte[i];
+            if (pte_format(p) != PTE_VALID || (p & PTE_ACCESSED))
+                continue;
+            unsigned age = pte_age(p) < 7 ? pte_age(p) + 1 : 7;
+            pte_write(&v->pte[i], pte_with_age(p, age));
+            aged++;
+        }
+    for_each_valid_run(proc, sel_accessed, 0, age_run_cb, NULL, SIZE_MAX);
+    return aged;
+}
+
+void ws_age_histogram(umm_process_t *proc, uint64_t hist[8])
+{
+    for (int a = 0; a < 8; a++)
+        hist[a] = 0;
+    for (umm_vad_t *v = proc->vads; v; v = v->next_in_proc)
+        for (size_t i = 0; i < v->npages; i++)
+            if (pte_format(v->pte[i]) == PTE_VALID && !(v->pte[i] & PTE_ACCESSED))
+                hist[pte_age(v->pte[i])]++;
+}
+
+size_t ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want)
+{
+    if (want == 0)
+        return 0;
+    return for_each_valid_run(proc, sel_aged, min_age, trim_run_cb, NULL, want);
+}
+
+int umm_ws_set_limits(umm_process_t *proc, size_t min_pages, size_t max_pages, unsigned flags)
+{
+    if (!proc || max_pages == 0 || min_pages > max_pages || (flags & ~UMM_WS_HARD_MAX))
+        return UMM_E_INVAL;
+    umm_lock(&proc->sys->lock);
+    int rc = UMM_OK;
+    if (min_pages > proc->sys->pfn.nframes) {
+        rc = UMM_E_NO_FRAMES;
+    } else {
+        proc->ws_min = min_pages;
+        proc->ws_max = max_pages;
+        proc->ws_flags = flags;
+        if ((flags & UMM_WS_HARD_MAX) && proc->ws_size > max_pages)
+            ws_trim_locked(proc, proc->ws_size - max_pages, WS_TRIM_ALL);
+    }
+    umm_unlock(&proc->sys->lock);
+    return rc;
+}
+
+int umm_ws_get_limits(umm_process_t *proc, size_t *min_pages, size_t *max_pages, unsigned *flags)
+{
+    if (!proc)
+        return UMM_E_INVAL;
+    umm_lock(&proc->sys->lock);
+    if (min_pages)
+        *min_pages = proc->ws_min;
+    if (max_pages)
+        *max_pages = proc->ws_max;
+    if (flags)
+        *flags = proc->ws_flags;
+    umm_unlock(&proc->sys->lock);
+    return UMM_OK;
 }

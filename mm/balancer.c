@@ -1,0 +1,128 @@
+/* balancer.c - the balance-set manager (see balancer.h). */
+#define _GNU_SOURCE
+#include "balancer.h"
+
+#include "frames.h"
+#include "notify.h"
+#include "vma.h"
+#include "writer.h"
+#include "ws.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+typedef struct candidate {
+    umm_process_t *proc;
+    uint64_t score;
+} candidate_t;
+
+static int by_score_desc(const void *a, const void *b)
+{
+    uint64_t x = ((const candidate_t *)a)->score, y = ((const candidate_t *)b)->score;
+    return (x < y) - (x > y);
+}
+
+/* Processes over their minimum, most to trim first: pages above the minimum, plus the aged
+ * (idle) ones counted again, so of two equal working sets the idle one goes first. */
+static size_t rank_processes(umm_system_t *sys, candidate_t *out)
+{
+    size_t n = 0;
+    for (umm_process_t *p = sys->procs; p; p = p->next) {
+        if (p->ws_size <= p->ws_min)
+            continue;
+        uint64_t hist[8];
+        ws_age_histogram(p, hist);
+        uint64_t aged = 0;
+        for (int a = 1; a < 8; a++)
+            aged += hist[a];
+        out[n++] = (candidate_t){p, (p->ws_size - p->ws_min) + aged};
+    }
+    qsort(out, n, sizeof *out, by_score_desc);
+    return n;
+}
+
+static size_t room_above_min(const umm_process_t *p)
+{
+    return p->ws_size > p->ws_min ? p->ws_size - p->ws_min : 0;
+}
+
+/* Trim up to `need` pages, oldest first: for each age from 7 down to 1 the ranked processes in
+ * turn; when aged pages run out, pages not accessed since the last pass, by clock. */
+static uint64_t trim_oldest(umm_system_t *sys, uint64_t need)
+{
+    candidate_t *c = malloc((sys->nprocs + 1) * sizeof *c);
+    if (!c)
+        return 0;
+    size_t n = rank_processes(sys, c);
+    uint64_t done = 0;
+    for (unsigned age = 7; age >= 1 && done < need; age--)
+        for (size_t k = 0; k < n && done < need; k++) {
+            size_t room = room_above_min(c[k].proc);
+            done += ws_trim_aged(c[k].proc, age, need - done < room ? need - done : room);
+        }
+    for (size_t k = 0; k < n && done < need; k++) {
+        size_t room = room_above_min(c[k].proc);
+        done += ws_trim_locked(c[k].proc, need - done < room ? need - done : room, 0);
+    }
+    free(c);
+    return done;
+}
+
+static void update_rates(umm_system_t *sys, uint64_t now)
+{
+    uint64_t dt = now - sys->rate_t_ns;
+    if (sys->rate_t_ns != 0 && dt < 500000000ull)
+        return;
+    if (sys->rate_t_ns != 0) {
+        double s = (double)dt / 1e9;
+        sys->out_per_sec = (double)(sys->ctr.pages_output - sys->rate_out) / s;
+        sys->in_per_sec = (double)(sys->ctr.pages_input - sys->rate_in) / s;
+        sys->faults_per_sec = (double)(sys->ctr.faults_total - sys->rate_faults) / s;
+    }
+    sys->rate_t_ns = now;
+    sys->rate_out = sys->ctr.pages_output;
+    sys->rate_in = sys->ctr.pages_input;
+    sys->rate_faults = sys->ctr.faults_total;
+}
+
+void balancer_pass(umm_system_t *sys, bool age)
+{
+    uint64_t now = now_ns();
+    umm_lock(&sys->lock);
+    sys->ctr.balancer_passes++;
+    update_rates(sys, now);
+    uint64_t avail = frames_available(sys);
+    /* Trimming frees memory only when the dirty pages it produces can be written out. */
+    if (sys_has_pagefile(sys) && avail < sys->high_pages) {
+        uint64_t interval = (uint64_t)(sys->cfg.balance_interval_ms ? sys->cfg.balance_interval_ms : 1000) * 1000000ull;
+        if (age && now - sys->last_age_ns >= interval / 2) {
+            for (umm_process_t *p = sys->procs; p; p = p->next)
+                sys->ctr.pages_aged += ws_age(p);
+            sys->last_age_ns = now;
+        }
+        sys->ctr.balancer_trimmed += trim_oldest(sys, sys->high_pages - avail);
+    }
+    vma_enforce_budget(sys);
+    uint64_t modified = pfn_list_count(&sys->pfn, LIST_MODIFIED);
+    bool write = sys_has_pagefile(sys) && modified > 0 &&
+                 (frames_available(sys) < sys->high_pages || modified >= sys->low_pages);
+    umm_unlock(&sys->lock);
+    if (write)
+        writer_run(sys, 0);
+    notify_evaluate(sys);
+}
+
+int umm_balance(umm_system_t *sys)
+{
+    if (!sys)
+        return UMM_E_INVAL;
+    balancer_pass(sys, true);
+    return UMM_OK;
+}

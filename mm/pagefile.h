@@ -1,0 +1,51 @@
+/* pagefile.h - the paging file: a real file of page-sized slots, a bitmap allocator that hands
+ * out contiguous runs (so a cluster written together is read back together), vectored I/O.
+ *
+ * A named file (cfg.pagefile_path) is created or truncated, locked with flock so two live
+ * systems cannot share it, and removed on close; a stale one left by a crash is simply truncated
+ * by the next run. Without a path the file is an O_TMPFILE in the temp directory: it has no name,
+ * so a crash cannot leave it behind.
+ *
+ * Invariant: used = set bits of bitmap[0 .. nslots), nslots <= max_slots, bitmap is sized for
+ * max_slots from the start so growth never reallocates. Protected by the system lock; the I/O
+ * calls themselves take no lock. */
+#ifndef UMM_PAGEFILE_H
+#define UMM_PAGEFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+typedef struct umm_pagefile {
+    int fd;
+    char *path;        /* NULL for an anonymous O_TMPFILE */
+    size_t page;
+    unsigned shift;
+    uint64_t nslots;   /* current size in slots */
+    uint64_t max_slots;
+    uint64_t used, peak;
+    uint64_t grows;
+    uint64_t cursor;   /* next-fit search start */
+    uint64_t *bitmap;  /* 1 = slot in use */
+    bool direct;       /* O_DIRECT in effect */
+} umm_pagefile_t;
+
+/* Open a paging file of initial_bytes, growable to max_bytes. Returns UMM_OK or an error. */
+int pagefile_open(umm_pagefile_t *pf, const char *path, size_t initial_bytes, size_t max_bytes,
+                  size_t page, bool direct);
+void pagefile_close(umm_pagefile_t *pf);
+
+/* First slot of a run of n free slots, marked used, or -1. */
+int64_t pagefile_alloc_run(umm_pagefile_t *pf, size_t n);
+void pagefile_free(umm_pagefile_t *pf, uint64_t slot);
+bool pagefile_slot_used(const umm_pagefile_t *pf, uint64_t slot);
+
+/* Grow by at least `slots` (up to max). Returns slots added (0 when at max or on error). */
+uint64_t pagefile_grow(umm_pagefile_t *pf, uint64_t slots);
+
+/* Write/read n iovecs (each one or more whole pages) at slot. 0 or an errno. */
+int pagefile_write(umm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);
+int pagefile_read(umm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);
+
+#endif

@@ -1,0 +1,31 @@
+/* reclaim.c - emergency reclaim on the fault path (see reclaim.h). */
+#include "reclaim.h"
+
+#include "frames.h"
+#include "workers.h"
+#include "writer.h"
+#include "ws.h"
+
+bool reclaim_for_fault(umm_system_t *sys)
+{
+    reclaim_wake_workers(sys);
+    if (writer_write_cluster_locked(sys) > 0)
+        return true;
+    /* Nothing to write: trim the largest working set; its clean and zero pages become available
+     * now, its dirty ones the next time round. */
+    umm_process_t *big = NULL;
+    for (umm_process_t *p = sys->procs; p; p = p->next)
+        if (p->ws_size > 0 && (!big || p->ws_size > big->ws_size))
+            big = p;
+    if (!big)
+        return false;
+    size_t n = ws_trim_locked(big, 4 * (size_t)sys->cluster_pages, 0);
+    /* Without a paging file only zero pages come back; dirty ones would loop here forever. */
+    return n > 0 && (frames_available(sys) > 0 || sys_has_pagefile(sys));
+}
+
+void reclaim_wake_workers(umm_system_t *sys)
+{
+    if (sys->workers)
+        workers_wake(sys->workers);
+}

@@ -1,0 +1,16 @@
+/* reclaim.h - getting frames back when a fault finds none: on the faulting thread itself (no
+ * waiting for a worker), and waking the workers when available memory runs low. */
+#ifndef UMM_RECLAIM_H
+#define UMM_RECLAIM_H
+
+#include "system.h"
+
+/* Make frames available for a fault: write a modified cluster, else trim the largest working
+ * set. System locked; may drop and retake the lock, so the caller must re-fault afterwards.
+ * Returns false when nothing could be done (the fault then fails with no frames). */
+bool reclaim_for_fault(umm_system_t *sys);
+
+/* Ask the workers for a balance pass now. Async-signal-safe (uv_async_send). */
+void reclaim_wake_workers(umm_system_t *sys);
+
+#endif

@@ -1,0 +1,16 @@
+/* workers.h - the system's background thread: one libuv loop running the balance-set manager
+ * (a timer every balance interval, and on demand through an async handle the fault path may
+ * signal), the modified page writer (after each balance pass that finds work) and the zero page
+ * thread (an idle handle, active only while Free frames wait to be zeroed). */
+#ifndef UMM_WORKERS_H
+#define UMM_WORKERS_H
+
+#include "system.h"
+
+int workers_start(umm_system_t *sys, umm_workers_t **out);
+/* Stop and join; any write in flight completes first. */
+void workers_stop(umm_workers_t *w);
+/* Request a balance pass (async-signal-safe). */
+void workers_wake(umm_workers_t *w);
+
+#endif

@@ -1,0 +1,111 @@
+/* writer.c - the modified page writer (see writer.h). */
+#include "writer.h"
+
+#include "assert.h"
+#include "frames.h"
+#include "pagefile.h"
+
+#include <sys/uio.h>
+
+/* The oldest Modified frame that no I/O holds, or PFN_NIL. */
+static umm_pfn_id_t oldest_writable(umm_system_t *sys)
+{
+    umm_pfn_id_t f = pfn_list_head(&sys->pfn, LIST_MODIFIED);
+    while (f != PFN_NIL && (pfn_entry(&sys->pfn, f)->flags & PFN_F_IO))
+        f = pfn_entry(&sys->pfn, f)->next;
+    return f;
+}
+
+static bool writable_page(umm_system_t *sys, const umm_vad_t *vad, size_t k)
+{
+    umm_pte_t p = vad->pte[k];
+    if (pte_format(p) != PTE_TRANSITION)
+        return false;
+    const umm_pfn_t *e = pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(p));
+    return e->list == LIST_MODIFIED && !(e->flags & PFN_F_IO);
+}
+
+/* Pages [*lo, *hi) around `index`: modified neighbours in the same reservation. */
+static void gather(umm_system_t *sys, const umm_vad_t *vad, size_t index, size_t *lo, size_t *hi)
+{
+    size_t a = index, b = index + 1;
+    while (b - a < WRITER_CLUSTER_PAGES && b < vad->npages && writable_page(sys, vad, b))
+        b++;
+    while (b - a < WRITER_CLUSTER_PAGES && a > 0 && writable_page(sys, vad, a - 1))
+        a--;
+    *lo = a;
+    *hi = b;
+}
+
+long writer_write_cluster_locked(umm_system_t *sys)
+{
+    if (!sys_has_pagefile(sys))
+        return 0;
+    umm_pfn_id_t head = oldest_writable(sys);
+    if (head == PFN_NIL)
+        return 0;
+    umm_vad_t *vad = pfn_owner_vad(sys, head);
+    size_t lo, hi;
+    gather(sys, vad, pfn_entry(&sys->pfn, head)->index, &lo, &hi);
+    int64_t slot = pagefile_alloc_run(&sys->pf, hi - lo);
+    if (slot < 0) { /* no run that long: write the oldest page alone */
+        lo = pfn_entry(&sys->pfn, head)->index;
+        hi = lo + 1;
+        if ((slot = pagefile_alloc_run(&sys->pf, 1)) < 0)
+            return 0;
+    }
+    struct iovec iov[WRITER_CLUSTER_PAGES];
+    umm_pfn_id_t frames[WRITER_CLUSTER_PAGES];
+    size_t n = hi - lo;
+    for (size_t k = 0; k < n; k++) {
+        frames[k] = (umm_pfn_id_t)pte_num(vad->pte[lo + k]);
+        umm_pfn_t *e = pfn_entry(&sys->pfn, frames[k]);
+        e->flags |= PFN_F_IO; /* pinned: no soft fault, decommit or release until done */
+        e->slot = (uint32_t)(slot + (int64_t)k) + 1;
+        iov[k] = (struct iovec){frame_ptr(sys, frames[k]), sys->page_size};
+    }
+    umm_unlock(&sys->lock);
+    int err = pagefile_write(&sys->pf, (uint64_t)slot, iov, (int)n);
+    umm_lock(&sys->lock);
+    sys->ctr.page_writes++;
+    for (size_t k = 0; k < n; k++) {
+        umm_pfn_t *e = pfn_entry(&sys->pfn, frames[k]);
+        e->flags &= (uint16_t)~PFN_F_IO;
+        if (err) {
+            frame_drop_copy(sys, frames[k]);
+            pfn_move(&sys->pfn, frames[k], LIST_MODIFIED); /* to the tail: others go first */
+        } else {
+            pfn_move(&sys->pfn, frames[k], (enum umm_list_id)(LIST_STANDBY0 + e->prio));
+        }
+    }
+    if (err) {
+        sys->ctr.writer_errors++;
+        return -1;
+    }
+    sys->ctr.pages_output += n;
+    return (long)n;
+}
+
+int writer_run(umm_system_t *sys, uint64_t target)
+{
+    int rc = UMM_OK;
+    umm_lock(&sys->lock);
+    while (pfn_list_count(&sys->pfn, LIST_MODIFIED) > target) {
+        long n = writer_write_cluster_locked(sys);
+        if (n < 0)
+            rc = UMM_E_IO;
+        if (n <= 0)
+            break;
+    }
+    umm_unlock(&sys->lock);
+    return rc;
+}
+
+int umm_flush_modified(umm_system_t *sys)
+{
+    if (!sys)
+        return UMM_E_INVAL;
+    if (!sys_has_pagefile(sys))
+        return UMM_E_NOT_SUPPORTED;
+    return writer_run(sys, 0);
+}

@@ -1,0 +1,41 @@
+/* zeroer.c - the zero page thread (see zeroer.h). */
+#include "zeroer.h"
+
+#include "frames.h"
+
+#include <string.h>
+
+#define ZEROER_MAX_BATCH 64
+
+size_t zeroer_batch(umm_system_t *sys, size_t max)
+{
+    umm_pfn_id_t frames[ZEROER_MAX_BATCH];
+    size_t n = 0;
+    if (max > ZEROER_MAX_BATCH)
+        max = ZEROER_MAX_BATCH;
+    umm_lock(&sys->lock);
+    for (umm_pfn_id_t f; n < max && (f = pfn_list_head(&sys->pfn, LIST_FREE)) != PFN_NIL;) {
+        pfn_move(&sys->pfn, f, LIST_ACTIVE);
+        pfn_entry(&sys->pfn, f)->flags |= PFN_F_IO;
+        frames[n++] = f;
+    }
+    umm_unlock(&sys->lock);
+    for (size_t k = 0; k < n; k++)
+        memset(frame_ptr(sys, frames[k]), 0, sys->page_size);
+    umm_lock(&sys->lock);
+    for (size_t k = n; k-- > 0;) {
+        pfn_entry(&sys->pfn, frames[k])->flags &= (uint16_t)~PFN_F_IO;
+        frame_release(sys, frames[k], true);
+    }
+    sys->ctr.pages_zeroed_by_thread += n;
+    umm_unlock(&sys->lock);
+    return n;
+}
+
+bool zeroer_pending(umm_system_t *sys)
+{
+    umm_lock(&sys->lock);
+    bool pending = pfn_list_count(&sys->pfn, LIST_FREE) > 0;
+    umm_unlock(&sys->lock);
+    return pending;
+}
