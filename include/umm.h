@@ -111,6 +111,9 @@ UMM_API void umm_process_destroy(umm_process_t *proc);
 /* Reserve address space: bytes rounded up to UMM_RESERVE_GRANULARITY, aligned to it. `prot` is the
  * reservation's default protection, used by umm_commit when it is given -1. */
 UMM_API int umm_reserve(umm_process_t *proc, size_t bytes, int prot, void **out);
+/* As umm_reserve, aligned to `alignment` (a power of two >= UMM_RESERVE_GRANULARITY). */
+UMM_API int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignment, int prot,
+                                void **out);
 /* Commit pages [addr, addr + bytes) (addr page-aligned, bytes rounded up to pages) inside one
  * reservation. Already committed pages keep their contents and protection and are not charged
  * again. Fails with UMM_E_COMMIT_LIMIT, changing nothing, when the charge would pass the limit. */

@@ -20,10 +20,9 @@ static bool prot_ok(int prot)
     return prot >= 0 && (prot & ~PROT_VALID_BITS) == 0;
 }
 
-/* Address space aligned to the reservation granularity, PROT_NONE, not charged by the kernel. */
-static void *map_aligned_reservation(size_t bytes)
+/* Address space aligned to g, PROT_NONE, not charged by the kernel. */
+static void *map_aligned_reservation(size_t bytes, size_t g)
 {
-    size_t g = UMM_RESERVE_GRANULARITY;
     if (bytes > SIZE_MAX - g)
         return NULL;
     uint8_t *raw = mmap(NULL, bytes + g, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -40,13 +39,20 @@ static void *map_aligned_reservation(size_t bytes)
 
 int umm_reserve(umm_process_t *proc, size_t bytes, int prot, void **out)
 {
+    return umm_reserve_aligned(proc, bytes, UMM_RESERVE_GRANULARITY, prot, out);
+}
+
+int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignment, int prot, void **out)
+{
     if (!proc || !out || !prot_ok(prot))
         return UMM_E_INVAL;
     size_t g = UMM_RESERVE_GRANULARITY;
+    if (alignment < g || (alignment & (alignment - 1)) != 0 || alignment > ((size_t)1 << 40))
+        return UMM_E_ALIGN;
     if (bytes == 0 || bytes > ((size_t)1 << 46))
         return UMM_E_RANGE;
     bytes = (bytes + g - 1) & ~(g - 1);
-    void *base = map_aligned_reservation(bytes);
+    void *base = map_aligned_reservation(bytes, alignment);
     if (!base)
         return UMM_E_NOMEM;
     umm_vad_t *vad = vad_alloc(proc, (uintptr_t)base, bytes, prot);

@@ -88,10 +88,20 @@ void pfn_link_head(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list)
     link_at(db, f, list, true);
 }
 
+/* O(lists): the cheap half of the invariant, asserted on every move in debug builds. */
+static bool counts_add_up(const umm_pfndb_t *db)
+{
+    uint64_t total = 0;
+    for (int l = 0; l < LIST_COUNT_; l++)
+        total += db->lists[l].count;
+    return total == db->nframes;
+}
+
 void pfn_move(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list)
 {
     pfn_unlink(db, f);
     pfn_link_tail(db, f, list);
+    UMM_ASSERT(counts_add_up(db));
 }
 
 static bool list_consistent(const umm_pfndb_t *db, enum umm_list_id list)
@@ -112,13 +122,10 @@ static bool list_consistent(const umm_pfndb_t *db, enum umm_list_id list)
 
 bool umm_pfndb_check(const umm_pfndb_t *db)
 {
-    uint64_t total = 0;
-    for (int l = 0; l < LIST_COUNT_; l++) {
-        total += db->lists[l].count;
+    for (int l = 0; l < LIST_COUNT_; l++)
         if (l != LIST_ACTIVE && !list_consistent(db, (enum umm_list_id)l))
             return false;
-    }
-    return total == db->nframes;
+    return counts_add_up(db);
 }
 
 const char *pfn_list_name(enum umm_list_id list)
