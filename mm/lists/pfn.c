@@ -15,11 +15,8 @@ int umm_pfndb_init(umm_pfndb_t *db, uint64_t nframes, enum umm_list_id initial)
     db->nframes = nframes;
     for (int l = 0; l < LIST_COUNT_; l++)
         db->lists[l] = (umm_list_t){PFN_NIL, PFN_NIL, 0};
-    for (uint64_t f = 0; f < nframes; f++) {
-        db->e[f].list = LIST_ACTIVE;
-        db->lists[LIST_ACTIVE].count++;
-        pfn_move(db, (umm_pfn_id_t)f, initial);
-    }
+    for (uint64_t f = 0; f < nframes; f++)
+        pfn_link_tail(db, (umm_pfn_id_t)f, initial);
     return 0;
 }
 
