@@ -79,7 +79,13 @@ typedef struct umm_config {
     unsigned balance_interval_ms; /* balance-set manager period (0: 1000 ms) */
     size_t low_memory_bytes;   /* available below this is "low memory" (0: RAM/16, >= 64 pages) */
     size_t high_memory_bytes;  /* available above this is "high memory" (0: 3 x low) */
+    unsigned trim_policy;      /* UMM_TRIM_*: how the balance-set manager picks pages to trim */
 } umm_config_t;
+
+/* umm_config_t.trim_policy */
+#define UMM_TRIM_AGING 0 /* Windows: per-page age from the emulated accessed bit, oldest first */
+#define UMM_TRIM_FIFO 1  /* age counts passes since the page came in, accessed or not */
+#define UMM_TRIM_CLOCK 2 /* one-bit clock with second chance, no ages */
 
 /* Defaults: 64 MiB of RAM, 4 KiB pages, 64 KiB clusters, no paging file, 16384 VMAs,
  * workers on, balancing every second. */
@@ -87,7 +93,7 @@ typedef struct umm_config {
     { .ram_bytes = (size_t)64 << 20, .page_size = 4096, .cluster_pages = 16,                     \
       .pagefile_path = NULL, .pagefile_bytes = 0, .vma_budget = 16384,                           \
       .pagefile_max_bytes = 0, .flags = 0, .balance_interval_ms = 1000,                          \
-      .low_memory_bytes = 0, .high_memory_bytes = 0 }
+      .low_memory_bytes = 0, .high_memory_bytes = 0, .trim_policy = UMM_TRIM_AGING }
 
 /* Reservation granularity (Windows' allocation granularity). */
 #define UMM_RESERVE_GRANULARITY ((size_t)64 << 10)

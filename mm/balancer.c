@@ -54,7 +54,8 @@ static size_t room_above_min(const umm_process_t *p)
 }
 
 /* Trim up to `need` pages, oldest first: for each age from 7 down to 1 the ranked processes in
- * turn; when aged pages run out, pages not accessed since the last pass, by clock. */
+ * turn; when aged pages run out (always, under UMM_TRIM_CLOCK, which keeps no ages), pages not
+ * accessed since the last pass, by clock with second chance. */
 static uint64_t trim_oldest(umm_system_t *sys, uint64_t need)
 {
     candidate_t *c = malloc((sys->nprocs + 1) * sizeof *c);
@@ -102,9 +103,10 @@ void balancer_pass(umm_system_t *sys, bool age)
     /* Trimming frees memory only when the dirty pages it produces can be written out. */
     if (sys_has_pagefile(sys) && avail < sys->high_pages) {
         uint64_t interval = (uint64_t)(sys->cfg.balance_interval_ms ? sys->cfg.balance_interval_ms : 1000) * 1000000ull;
-        if (age && now - sys->last_age_ns >= interval / 2) {
+        unsigned policy = sys->cfg.trim_policy;
+        if (age && policy != UMM_TRIM_CLOCK && now - sys->last_age_ns >= interval / 2) {
             for (umm_process_t *p = sys->procs; p; p = p->next)
-                sys->ctr.pages_aged += ws_age(p);
+                sys->ctr.pages_aged += policy == UMM_TRIM_FIFO ? ws_age_fifo(p) : ws_age(p);
             sys->last_age_ns = now;
         }
         sys->ctr.balancer_trimmed += trim_oldest(sys, sys->high_pages - avail);

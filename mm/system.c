@@ -40,6 +40,8 @@ static int validate_config(const umm_config_t *cfg)
         return UMM_E_INVAL;
     if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS))
         return UMM_E_INVAL;
+    if (cfg->trim_policy > UMM_TRIM_CLOCK)
+        return UMM_E_INVAL;
     return UMM_OK;
 }
 

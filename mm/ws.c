@@ -206,9 +206,18 @@ static bool sel_accessed(umm_pte_t p, unsigned unused)
     return p & PTE_ACCESSED;
 }
 
-static bool sel_aged(umm_pte_t p, unsigned min_age)
+/* arg: the minimum age, plus SEL_ANY_ACCESSED when the accessed bit does not count (FIFO). */
+#define SEL_ANY_ACCESSED 0x100u
+
+static bool sel_aged(umm_pte_t p, unsigned arg)
 {
-    return !(p & PTE_ACCESSED) && pte_age(p) >= min_age;
+    bool eligible = (arg & SEL_ANY_ACCESSED) || !(p & PTE_ACCESSED);
+    return eligible && pte_age(p) >= (arg & 0xffu);
+}
+
+static bool fifo(const umm_process_t *proc)
+{
+    return proc->sys->cfg.trim_policy == UMM_TRIM_FIFO;
 }
 
 static size_t age_run_cb(umm_vad_t *vad, size_t a, size_t b, void *arg)
@@ -240,13 +249,27 @@ uint64_t ws_age(umm_process_t *proc)
     return aged;
 }
 
+uint64_t ws_age_fifo(umm_process_t *proc)
+{
+    uint64_t aged = 0;
+    for (umm_vad_t *v = proc->vads; v; v = v->next_in_proc)
+        for (size_t i = 0; i < v->npages; i++) {
+            umm_pte_t p = v->pte[i];
+            if (pte_format(p) != PTE_VALID)
+                continue;
+            pte_write(&v->pte[i], pte_with_age(p, pte_age(p) < 7 ? pte_age(p) + 1 : 7));
+            aged++;
+        }
+    return aged;
+}
+
 void ws_age_histogram(umm_process_t *proc, uint64_t hist[8])
 {
     for (int a = 0; a < 8; a++)
         hist[a] = 0;
     for (umm_vad_t *v = proc->vads; v; v = v->next_in_proc)
         for (size_t i = 0; i < v->npages; i++)
-            if (pte_format(v->pte[i]) == PTE_VALID && !(v->pte[i] & PTE_ACCESSED))
+            if (pte_format(v->pte[i]) == PTE_VALID && (fifo(proc) || !(v->pte[i] & PTE_ACCESSED)))
                 hist[pte_age(v->pte[i])]++;
 }
 
@@ -254,7 +277,8 @@ size_t ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want)
 {
     if (want == 0)
         return 0;
-    return for_each_valid_run(proc, sel_aged, min_age, trim_run_cb, NULL, want);
+    unsigned arg = min_age | (fifo(proc) ? SEL_ANY_ACCESSED : 0);
+    return for_each_valid_run(proc, sel_aged, arg, trim_run_cb, NULL, want);
 }
 
 int umm_ws_set_limits(umm_process_t *proc, size_t min_pages, size_t max_pages, unsigned flags)

@@ -20,9 +20,11 @@ size_t ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags);
 /* Age the working set: accessed pages lose the bit and restart at age 0 (one mprotect per run),
  * the others grow one older (up to 7). Returns how many pages are aged (>= 1) afterwards. */
 uint64_t ws_age(umm_process_t *proc);
-/* hist[a]: valid, not-accessed pages of age a. */
+/* FIFO aging: every valid page grows one older whether it was accessed or not (no syscalls). */
+uint64_t ws_age_fifo(umm_process_t *proc);
+/* hist[a]: valid pages of age a that may be trimmed (not accessed; any under FIFO). */
 void ws_age_histogram(umm_process_t *proc, uint64_t hist[8]);
-/* Trim up to `want` valid pages that are not accessed and at least min_age old. */
+/* Trim up to `want` valid pages at least min_age old and not accessed (accessed too under FIFO). */
 size_t ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want);
 
 /* Trim every valid page in [a, b) of the VAD. Returns pages trimmed. */
