@@ -70,8 +70,13 @@ static bool processes_consistent(umm_system_t *sys)
         ws += pv;
         vmas += pvma;
     }
+    /* Active frames are the valid pages plus frames pinned in transit (being read or zeroed). */
+    uint64_t in_transit = 0;
+    for (umm_pfn_id_t f = 0; f < sys->pfn.nframes; f++)
+        in_transit += pfn_list(&sys->pfn, f) == LIST_ACTIVE && (pfn_entry(&sys->pfn, f)->flags & PFN_F_IO);
     return committed == sys->committed && ws == sys->ws_total && vmas == sys->vma_count &&
-           ws == pfn_list_count(&sys->pfn, LIST_ACTIVE) && sys->committed <= sys->commit_limit;
+           ws + in_transit == pfn_list_count(&sys->pfn, LIST_ACTIVE) &&
+           sys->committed <= sys->commit_limit;
 }
 
 /* Mark slot s as referenced; false if it already was or the paging file does not have it used. */

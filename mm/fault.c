@@ -27,8 +27,8 @@ static enum fault_result raise_exc(umm_exception_t *exc, umm_vad_t *vad, umm_exc
 }
 
 /* Map [lo, hi) of the VAD, whose PTEs are already VALID with consecutive-frame sub-runs, one
- * kernel call per run of consecutive frames and equal protection. */
-static int map_valid_run(umm_vad_t *vad, size_t lo, size_t hi)
+ * kernel call per run of consecutive frames and equal protection. `write`: a write fault. */
+static int map_valid_run(umm_vad_t *vad, size_t lo, size_t hi, bool write)
 {
     umm_system_t *sys = vad->proc->sys;
     for (size_t i = lo; i < hi;) {
@@ -36,15 +36,17 @@ static int map_valid_run(umm_vad_t *vad, size_t lo, size_t hi)
         size_t j = i + 1;
         while (j < hi && pte_num(vad->pte[j]) == pte_num(p) + (j - i) &&
                pte_hw_prot(vad->pte[j]) == pte_hw_prot(p) &&
-               (vad->pte[j] & PTE_HW) == (p & PTE_HW))
+               (vad->pte[j] & (PTE_HW | PTE_HW_RO)) == (p & (PTE_HW | PTE_HW_RO)))
             j++;
         uintptr_t va = vad_page_addr(vad, i, sys->page_shift);
+        bool exact = true;
         int err = (p & PTE_HW) ? hw_protect(sys, va, j - i, pte_hw_prot(p))
-                               : hw_map(sys, va, (umm_pfn_id_t)pte_num(p), j - i, pte_hw_prot(p));
+                               : hw_map(sys, va, (umm_pfn_id_t)pte_num(p), j - i, pte_hw_prot(p),
+                                        write, &exact);
         if (err)
             return err;
         for (size_t k = i; k < j; k++)
-            pte_write(&vad->pte[k], vad->pte[k] | PTE_HW);
+            pte_write(&vad->pte[k], (vad->pte[k] & ~PTE_HW_RO) | (exact ? PTE_HW : PTE_HW_RO));
         i = j;
     }
     return 0;
@@ -112,13 +114,19 @@ static void ws_grow(umm_process_t *proc, size_t n)
         proc->ws_peak = proc->ws_size;
 }
 
-/* Undo PTEs [lo, hi) that were made VALID but could not be mapped: back to demand-zero. */
-static void unwind_demand_zero(umm_vad_t *vad, size_t lo, size_t hi, int prot)
+/* Undo PTEs [lo, hi) that were made VALID but could not be mapped: back to what they were
+ * (demand-zero, with the stale mapping they may have had, now unknown: unmap it). */
+static void unwind_demand_zero(umm_vad_t *vad, size_t lo, size_t hi, const umm_pte_t *orig)
 {
     umm_system_t *sys = vad->proc->sys;
+    bool stale = false;
+    for (size_t k = lo; k < hi; k++)
+        stale |= (orig[k - lo] & PTE_HW) != 0;
+    if (stale) /* a failed MAP_FIXED may have left or removed it: make it certain */
+        stale = hw_unmap(sys, vad_page_addr(vad, lo, sys->page_shift), hi - lo) != 0;
     for (size_t k = hi; k-- > lo;) {
         umm_pfn_id_t f = (umm_pfn_id_t)pte_num(vad->pte[k]);
-        pte_write(&vad->pte[k], pte_make(PTE_DEMAND_ZERO, prot, 0) | (vad->pte[k] & PTE_HW));
+        pte_write(&vad->pte[k], (orig[k - lo] & ~PTE_HW) | (stale ? (orig[k - lo] & PTE_HW) : 0));
         frame_release(sys, f, true);
     }
 }
@@ -141,17 +149,20 @@ static enum fault_result demand_zero_fault(umm_vad_t *vad, size_t i, bool write,
     int prot = pte_prot(vad->pte[i]);
     umm_pte_t bits = PTE_ACCESSED | (write ? PTE_DIRTY : 0);
     uint64_t before = vma_span_boundaries(vad, lo, hi);
+    umm_pte_t orig[FAULT_MAX_CLUSTER];
+    for (size_t k = lo; k < hi; k++)
+        orig[k - lo] = vad->pte[k];
     for (size_t k = lo; k < hi; k++) {
         frame_set_owner(sys, frames[k - lo], vad, k);
         pte_write(&vad->pte[k], pte_make(PTE_VALID, prot, frames[k - lo]) | bits);
     }
-    int err = map_valid_run(vad, lo, hi);
+    int err = map_valid_run(vad, lo, hi, write);
     /* Pages the kernel refused stay demand-zero; the fault fails only if page i is one. */
     size_t mapped_hi = lo;
-    while (mapped_hi < hi && (vad->pte[mapped_hi] & PTE_HW))
+    while (mapped_hi < hi && pte_mapped(vad->pte[mapped_hi]))
         mapped_hi++;
     if (err)
-        unwind_demand_zero(vad, mapped_hi, hi, prot);
+        unwind_demand_zero(vad, mapped_hi, hi, orig + (mapped_hi - lo));
     vma_span_update(vad, before, vma_span_boundaries(vad, lo, hi));
     ws_grow(vad->proc, mapped_hi - lo);
     UMM_COUNT(vad->proc, faults_demand_zero, mapped_hi - lo);
@@ -199,11 +210,14 @@ static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t 
         pte_write(&vad->pte[k], pte_make(PTE_VALID, pte_prot(p), f) | (p & PTE_HW) | PTE_ACCESSED |
                                     (dirty ? PTE_DIRTY : 0));
     }
-    if (map_valid_run(vad, lo, hi) != 0) {
-        for (size_t k = hi; k-- > lo;) { /* put them back exactly as they were */
+    if (map_valid_run(vad, lo, hi, write) != 0) {
+        /* Back to transition; whatever got mapped is unmapped (a transition PTE's HW would
+         * promise PROT_NONE). A write made them dirty: they return to Modified. */
+        bool unmapped = hw_unmap(sys, vad_page_addr(vad, lo, sys->page_shift), hi - lo) == 0;
+        for (size_t k = hi; k-- > lo;) {
             umm_pfn_id_t f = (umm_pfn_id_t)pte_num(saved[k - lo]);
             bool dirty = vad->pte[k] & PTE_DIRTY;
-            pte_write(&vad->pte[k], saved[k - lo] | (vad->pte[k] & PTE_HW));
+            pte_write(&vad->pte[k], unmapped ? saved[k - lo] & ~PTE_HW : saved[k - lo]);
             pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + pfn_entry(&sys->pfn, f)->prio));
         }
         vma_span_update(vad, before, vma_span_boundaries(vad, lo, hi));
@@ -222,20 +236,21 @@ static bool same_pagefile(umm_vad_t *vad, size_t i, size_t k)
            pte_num(q) == pte_num(p) + (k - i);
 }
 
-/* Read slots [slot, slot + n) into frames (contiguous frames become one iovec). No lock held. */
-static int read_cluster(umm_system_t *sys, uint64_t slot, const umm_pfn_id_t *frames, size_t n)
+/* The iovecs that read into frames (contiguous bytes become one). System locked: a guest's
+ * frames are made present here, before the I/O runs unlocked. */
+static int read_iovecs(umm_system_t *sys, const umm_pfn_id_t *frames, size_t n, struct iovec *iov)
 {
-    struct iovec iov[FAULT_MAX_CLUSTER];
     int niov = 0;
     for (size_t k = 0; k < n; k++) {
-        if (niov > 0 && frames[k] == frames[k - 1] + 1) {
+        uint8_t *b = frame_ptr(sys, frames[k], true);
+        if (niov > 0 && (uint8_t *)iov[niov - 1].iov_base + iov[niov - 1].iov_len == b) {
             iov[niov - 1].iov_len += sys->page_size;
             continue;
         }
-        iov[niov].iov_base = frame_ptr(sys, frames[k]);
+        iov[niov].iov_base = b;
         iov[niov++].iov_len = sys->page_size;
     }
-    return pagefile_read(&sys->pf, slot, iov, niov);
+    return niov;
 }
 
 /* Pin [lo, hi) for a read: frames owned, copies recorded, PTEs in transition, no mapping. */
@@ -299,8 +314,10 @@ static enum fault_result hard_fault(umm_vad_t *vad, size_t i, bool write, umm_ex
             frame_release(sys, frames[k], false);
         return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT);
     }
+    struct iovec iov[FAULT_MAX_CLUSTER];
+    int niov = read_iovecs(sys, frames, hi - lo, iov);
     umm_unlock(&sys->lock); /* the frames are pinned: no one frees, repurposes or maps them */
-    int err = read_cluster(sys, slot, frames, hi - lo);
+    int err = pagefile_read(&sys->pf, slot, iov, niov);
     umm_lock(&sys->lock);
     sys->ctr.page_reads++;
     if (err) {
@@ -326,7 +343,7 @@ static enum fault_result valid_fault(umm_vad_t *vad, size_t i, bool write, umm_e
     umm_system_t *sys = vad->proc->sys;
     umm_pte_t p = vad->pte[i];
     umm_pte_t np = p | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
-    if (np == p && (p & PTE_HW)) {
+    if (np == p && (p & PTE_HW)) { /* the mapping already allows it: another thread won */
         UMM_COUNT(vad->proc, faults_spurious, 1);
         return FAULT_DONE;
     }
@@ -337,10 +354,13 @@ static enum fault_result valid_fault(umm_vad_t *vad, size_t i, bool write, umm_e
     if (write && !(p & PTE_DIRTY))
         frame_drop_copy(sys, (umm_pfn_id_t)pte_num(p)); /* the paging-file copy is now stale */
     uint64_t before = vma_span_boundaries(vad, i, i + 1);
+    if ((np & PTE_HW_RO) && write)
+        np &= ~PTE_HW_RO; /* read-only because shared: map again, the backend breaks sharing */
     pte_write(&vad->pte[i], np);
-    int err = map_valid_run(vad, i, i + 1);
-    if (err)
-        pte_write(&vad->pte[i], p);
+    int err = map_valid_run(vad, i, i + 1, write);
+    if (err) /* a failed MAP_FIXED may have removed the old mapping: start from none */
+        pte_write(&vad->pte[i], hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0
+                                    ? p & ~(PTE_HW | PTE_HW_RO) : p);
     vma_span_update(vad, before, vma_span_boundaries(vad, i, i + 1));
     return err ? raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT) : FAULT_DONE;
 }

@@ -62,7 +62,7 @@ uint64_t frames_available(umm_system_t *sys)
 
 bool frame_is_zero(umm_system_t *sys, umm_pfn_id_t f)
 {
-    const uint64_t *w = frame_ptr(sys, f);
+    const uint64_t *w = frame_ptr(sys, f, false);
     size_t n = sys->page_size / sizeof *w;
     uint64_t acc = 0;
     for (size_t i = 0; i < n; i += 8) {
@@ -147,7 +147,7 @@ int frames_alloc(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *o
             f = take_any(sys, &zeroed);
         UMM_ASSERT(f != PFN_NIL);
         if (zero && !zeroed) {
-            memset(frame_ptr(sys, f), 0, sys->page_size);
+            memset(frame_ptr(sys, f, true), 0, sys->page_size);
             UMM_COUNT(for_proc, pages_zeroed_in_fault, 1);
         }
         out[i] = f;

@@ -9,11 +9,19 @@
 int frames_pool_create(umm_system_t *sys);
 void frames_pool_destroy(umm_system_t *sys);
 
-/* The frame's bytes through the physical view (never through a managed address). */
-static inline void *frame_ptr(umm_system_t *sys, umm_pfn_id_t f)
+/* The frame's bytes through the physical view (never through a managed address). `write`:
+ * the caller will change them (a guest's frame is then made present and private first). */
+static inline void *frame_ptr(umm_system_t *sys, umm_pfn_id_t f, bool write)
 {
+    if (sys->phys)
+        return sys->phys->frame_ptr(sys, f, write);
     return sys->physview + ((size_t)f << sys->page_shift);
 }
+
+/* Take away every kernel mapping of frame f at its owner's address (the host reclaiming or
+ * sharing a guest frame): the owner PTE loses PTE_HW / PTE_HW_RO, so its next access faults and
+ * maps the frame again through the backend. */
+void frame_invalidate(umm_system_t *sys, umm_pfn_id_t f);
 
 /* Frames a fault could take now: Zeroed + Free + Standby. */
 uint64_t frames_available(umm_system_t *sys);

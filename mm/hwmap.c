@@ -24,14 +24,22 @@ static void *os_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
 #endif
 }
 
-int hw_map(umm_system_t *sys, uintptr_t va, umm_pfn_id_t f, size_t n, int prot)
+int hw_map_fd(int fd, uintptr_t va, size_t len, int prot, off_t off)
 {
+    int flags = MAP_SHARED | MAP_FIXED | (prot != PROT_NONE ? MAP_POPULATE : 0);
+    void *r = os_mmap((void *)va, len, prot, flags, fd, off);
+    return r == MAP_FAILED ? errno : 0;
+}
+
+int hw_map(umm_system_t *sys, uintptr_t va, umm_pfn_id_t f, size_t n, int prot, bool write,
+           bool *exact)
+{
+    *exact = true;
     if (UMM_FAILPOINT("umm/os/map"))
         return ENOMEM;
-    int flags = MAP_SHARED | MAP_FIXED | (prot != PROT_NONE ? MAP_POPULATE : 0);
-    void *r = os_mmap((void *)va, n << sys->page_shift, prot, flags, sys->pool_fd,
-                   (off_t)f << sys->page_shift);
-    return r == MAP_FAILED ? errno : 0;
+    if (sys->phys)
+        return sys->phys->map(sys, va, f, n, prot, write, exact);
+    return hw_map_fd(sys->pool_fd, va, n << sys->page_shift, prot, (off_t)f << sys->page_shift);
 }
 
 int hw_protect(umm_system_t *sys, uintptr_t va, size_t n, int prot)

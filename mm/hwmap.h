@@ -7,8 +7,15 @@
 
 #include "system.h"
 
-/* Map frames f .. f+n-1 at va (MAP_FIXED, shared, populated when accessible). */
-int hw_map(umm_system_t *sys, uintptr_t va, umm_pfn_id_t f, size_t n, int prot);
+#include <sys/types.h>
+
+/* Map frames f .. f+n-1 at va (MAP_FIXED, shared, populated when accessible), through the
+ * system's backend when it has one (a guest). `write`: a write fault wants them writable now.
+ * *exact is false when some page got less than prot (see umm_phys_ops_t.map). */
+int hw_map(umm_system_t *sys, uintptr_t va, umm_pfn_id_t f, size_t n, int prot, bool write,
+           bool *exact);
+/* Map n pages of a memfd at va from byte offset off (the raw operation backends build on). */
+int hw_map_fd(int fd, uintptr_t va, size_t len, int prot, off_t off);
 /* Change the protection of n mapped pages at va. */
 int hw_protect(umm_system_t *sys, uintptr_t va, size_t n, int prot);
 /* Replace n pages at va with anonymous PROT_NONE (the state of reserved memory). */

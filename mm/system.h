@@ -32,6 +32,21 @@ typedef struct umm_counters {
 } umm_counters_t;
 
 typedef struct umm_workers umm_workers_t;
+
+/* Where a system's frames live. NULL for an ordinary system (its own memfd pool). A guest of the
+ * hypervisor supplies these: its frames are guest-physical pages backed on demand by host
+ * frames. Called with the system locked; they may take the host's lock (order: guest, host). */
+typedef struct umm_phys_ops {
+    /* Map frames f .. f+n-1 at va with `prot`. `write` asks for them privately writable now (a
+     * write fault). *exact is set false when a page had to be mapped with less than prot (a
+     * shared frame read-only): the caller marks those PTE_HW_RO instead of PTE_HW. 0 or errno. */
+    int (*map)(umm_system_t *sys, uintptr_t va, uint32_t f, size_t n, int prot, bool write,
+               bool *exact);
+    /* The frame's bytes, made present (and private when `write`) first. */
+    void *(*frame_ptr)(umm_system_t *sys, uint32_t f, bool write);
+    /* Give back up to n frames held by a balloon (deflate on pressure); returns how many. */
+    size_t (*deflate)(umm_system_t *sys, size_t n);
+} umm_phys_ops_t;
 typedef struct umm_notification umm_notification_t;
 
 /* A reservation (Virtual Address Descriptor) with its own page table: a flat array of one PTE
@@ -97,6 +112,9 @@ struct umm_system {
     void *exc_ctx;
 
     umm_counters_t ctr;
+
+    const umm_phys_ops_t *phys; /* NULL: frames are this system's own memfd pool */
+    void *phys_ctx;
 
     umm_pagefile_t pf;        /* pf.fd < 0: no paging file */
     uint64_t low_pages, high_pages; /* available-memory thresholds */

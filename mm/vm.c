@@ -150,14 +150,14 @@ static int decommit_locked(umm_vad_t *vad, size_t first, size_t n, unsigned to)
     umm_system_t *sys = vad->proc->sys;
     bool mapped = false;
     for (size_t i = first; i < first + n && !mapped; i++)
-        mapped = vad->pte[i] & PTE_HW;
+        mapped = pte_mapped(vad->pte[i]);
     uint64_t before = vma_span_boundaries(vad, first, first + n);
     if (mapped && hw_unmap(sys, vad_page_addr(vad, first, sys->page_shift), n) != 0)
         return UMM_E_VMA_LIMIT;
     uint64_t dropped = 0;
     for (size_t k = first + n; k-- > first;) {
         umm_pte_t p = vad->pte[k];
-        if (!pte_committed(p) && !(p & PTE_HW)) {
+        if (!pte_committed(p) && !pte_mapped(p)) {
             if (to == PTE_NONE && p != 0)
                 pte_write(&vad->pte[k], 0);
             continue;
@@ -199,8 +199,8 @@ void vm_release_locked(umm_vad_t *vad)
     uint64_t before = vad->boundaries;
     munmap((void *)vad->start, vad->end - vad->start);
     for (size_t i = 0; i < vad->npages; i++) /* the mapping is gone: no HW anywhere */
-        if (vad->pte[i] & PTE_HW)
-            pte_write(&vad->pte[i], vad->pte[i] & ~PTE_HW);
+        if (pte_mapped(vad->pte[i]))
+            pte_write(&vad->pte[i], vad->pte[i] & ~(PTE_HW | PTE_HW_RO));
     vma_span_update(vad, before, vma_span_boundaries(vad, 0, vad->npages));
     decommit_locked(vad, 0, vad->npages, PTE_NONE);
     vad_detach(vad);
@@ -241,6 +241,13 @@ static int protect_locked(umm_vad_t *vad, size_t first, size_t n, int prot)
     uint64_t before = vma_span_boundaries(vad, first, first + n);
     int rc = UMM_OK;
     for (size_t i = first; i < first + n;) {
+        if (vad->pte[i] & PTE_HW_RO) { /* shared read-only: drop it, the next access remaps */
+            if (hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) != 0) {
+                rc = UMM_E_VMA_LIMIT;
+                break;
+            }
+            pte_write(&vad->pte[i], vad->pte[i] & ~PTE_HW_RO);
+        }
         umm_pte_t np = pte_with_prot(vad->pte[i], prot);
         size_t j = i + 1;
         bool hw_valid = pte_format(np) == PTE_VALID && (np & PTE_HW);

@@ -8,10 +8,11 @@
 /* Does the kernel merge these two neighbouring pages into one VMA? */
 static bool joins(umm_pte_t left, umm_pte_t right)
 {
-    bool lhw = left & PTE_HW, rhw = right & PTE_HW;
+    bool lhw = pte_mapped(left), rhw = pte_mapped(right);
     if (!lhw && !rhw)
         return true;
-    if (!lhw || !rhw || !pte_has_frame(left) || !pte_has_frame(right))
+    /* stale or read-only-shared mappings: frame unknown, count a boundary */
+    if (!(left & PTE_HW) || !(right & PTE_HW) || !pte_has_frame(left) || !pte_has_frame(right))
         return false;
     return pte_num(right) == pte_num(left) + 1 && pte_hw_prot(left) == pte_hw_prot(right);
 }

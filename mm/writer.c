@@ -62,7 +62,7 @@ long writer_write_cluster_locked(umm_system_t *sys)
         umm_pfn_t *e = pfn_entry(&sys->pfn, frames[k]);
         e->flags |= PFN_F_IO; /* pinned: no soft fault, decommit or release until done */
         e->slot = (uint32_t)(slot + (int64_t)k) + 1;
-        iov[k] = (struct iovec){frame_ptr(sys, frames[k]), sys->page_size};
+        iov[k] = (struct iovec){frame_ptr(sys, frames[k], false), sys->page_size};
     }
     umm_unlock(&sys->lock);
     int err = pagefile_write(&sys->pf, (uint64_t)slot, iov, (int)n);

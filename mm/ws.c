@@ -14,23 +14,26 @@ static bool revoke_runs(umm_system_t *sys, umm_vad_t *vad, size_t a, size_t b, b
 {
     size_t i = a;
     while (i < b) {
-        if (!(vad->pte[i] & PTE_HW)) {
+        if (!pte_mapped(vad->pte[i])) {
             i++;
             continue;
         }
         size_t j = i + 1;
-        while (j < b && (vad->pte[j] & PTE_HW))
+        bool ro = vad->pte[i] & PTE_HW_RO;
+        while (j < b && pte_mapped(vad->pte[j])) {
+            ro |= (vad->pte[j] & PTE_HW_RO) != 0;
             j++;
+        }
         uintptr_t va = vad_page_addr(vad, i, sys->page_shift);
-        bool unmapped = unmap;
-        int err = unmap ? hw_unmap(sys, va, j - i) : hw_protect(sys, va, j - i, PROT_NONE);
+        bool unmapped = unmap || ro; /* a read-only shared mapping is replaced, never kept */
+        int err = unmapped ? hw_unmap(sys, va, j - i) : hw_protect(sys, va, j - i, PROT_NONE);
         if (err && !unmap) /* at the VMA limit mprotect may fail where a full replace works */
             err = hw_unmap(sys, va, j - i), unmapped = true;
         if (err)
             return false;
         if (unmapped)
             for (size_t k = i; k < j; k++)
-                pte_write(&vad->pte[k], vad->pte[k] & ~PTE_HW);
+                pte_write(&vad->pte[k], vad->pte[k] & ~(PTE_HW | PTE_HW_RO));
         i = j;
     }
     return true;
@@ -85,12 +88,16 @@ static void age_valid_run(umm_vad_t *vad, size_t a, size_t b)
     size_t i = a;
     while (i < b) {
         size_t j = i + 1;
-        bool hw = vad->pte[i] & PTE_HW;
-        while (j < b && (bool)(vad->pte[j] & PTE_HW) == hw)
+        umm_pte_t kind = vad->pte[i] & (PTE_HW | PTE_HW_RO);
+        while (j < b && (vad->pte[j] & (PTE_HW | PTE_HW_RO)) == kind)
             j++;
-        if (!hw || hw_protect(sys, vad_page_addr(vad, i, sys->page_shift), j - i, PROT_NONE) == 0)
+        uintptr_t va = vad_page_addr(vad, i, sys->page_shift);
+        /* exact mappings lose access (one mprotect); read-only shared ones are dropped */
+        int err = kind == PTE_HW ? hw_protect(sys, va, j - i, PROT_NONE)
+                : kind == PTE_HW_RO ? hw_unmap(sys, va, j - i) : 0;
+        if (err == 0)
             for (size_t k = i; k < j; k++)
-                pte_write(&vad->pte[k], pte_with_age(vad->pte[k] & ~PTE_ACCESSED, 0));
+                pte_write(&vad->pte[k], pte_with_age(vad->pte[k] & ~(PTE_ACCESSED | PTE_HW_RO), 0));
         i = j;
     }
     vma_span_update(vad, before, vma_span_boundaries(vad, a, b));

@@ -10,6 +10,7 @@
 size_t zeroer_batch(umm_system_t *sys, size_t max)
 {
     umm_pfn_id_t frames[ZEROER_MAX_BATCH];
+    void *bytes[ZEROER_MAX_BATCH];
     size_t n = 0;
     if (max > ZEROER_MAX_BATCH)
         max = ZEROER_MAX_BATCH;
@@ -17,11 +18,12 @@ size_t zeroer_batch(umm_system_t *sys, size_t max)
     for (umm_pfn_id_t f; n < max && (f = pfn_list_head(&sys->pfn, LIST_FREE)) != PFN_NIL;) {
         pfn_move(&sys->pfn, f, LIST_ACTIVE);
         pfn_entry(&sys->pfn, f)->flags |= PFN_F_IO;
+        bytes[n] = frame_ptr(sys, f, true); /* under the lock: a guest's frame is made present */
         frames[n++] = f;
     }
     umm_unlock(&sys->lock);
     for (size_t k = 0; k < n; k++)
-        memset(frame_ptr(sys, frames[k]), 0, sys->page_size);
+        memset(bytes[k], 0, sys->page_size);
     umm_lock(&sys->lock);
     for (size_t k = n; k-- > 0;) {
         pfn_entry(&sys->pfn, frames[k])->flags &= (uint16_t)~PFN_F_IO;

@@ -24,11 +24,13 @@ bool pte_transition_legal(umm_pte_t from, umm_pte_t to)
     unsigned f = pte_format(from), t = pte_format(to);
     if (f >= PTE_FORMAT_COUNT_ || t >= PTE_FORMAT_COUNT_ || !legal[f][t])
         return false;
-    if (t != PTE_VALID && (to & (PTE_ACCESSED | PTE_DIRTY | PTE_AGE_MASK)))
+    if (t != PTE_VALID && (to & (PTE_ACCESSED | PTE_DIRTY | PTE_AGE_MASK | PTE_HW_RO)))
+        return false;
+    if ((to & PTE_HW) && (to & PTE_HW_RO))
         return false;
     if (t == PTE_VALID && (pte_prot(to) & UMM_PROT_GUARD))
         return false;
-    if (!pte_committed(to) && t != PTE_NONE && t != PTE_DECOMMITTED)
+    if (!pte_committed(to) && (to & ~PTE_FORMAT_MASK) != 0) /* none/decommitted carry nothing */
         return false;
     return true;
 }

@@ -9,6 +9,7 @@
  *   8      | ACCESSED         |                  |             |               |
  *   9      | DIRTY            |                  |             |               |
  *   10-12  | AGE (0-7)        |                  |             |               |
+ *   13     | HW_RO            |                  |             |               |
  *   16-63  | frame            | frame            |             | slot          | prototype index
  *
  * NONE (all zero) is a page that was never committed; DECOMMITTED (6) one that was and no
@@ -18,8 +19,12 @@
  * stale PROT_NONE mapping of some frame is left there; it is harmless (never made accessible
  * again, only replaced) and only costs a kernel VMA until the VMA budget coalesces it.
  *
- * Invariants (checked by pte_write in debug builds): a VALID page is never GUARD; AGE, ACCESSED
- * and DIRTY are zero outside VALID; every format change is one of the legal transitions in
+ * HW_RO (VALID only, guests): the kernel maps the page read-only although its PTE would allow
+ * more, because the host shares the frame; the next write faults and breaks the sharing. Such a
+ * mapping is never made accessible by mprotect, only replaced.
+ *
+ * Invariants (checked by pte_write in debug builds): a VALID page is never GUARD; AGE, ACCESSED,
+ * DIRTY and HW_RO are zero outside VALID; HW and HW_RO are never both set; every format change is one of the legal transitions in
  * pte.c. */
 #ifndef UMM_PTE_H
 #define UMM_PTE_H
@@ -48,6 +53,7 @@ enum umm_pte_format {
 #define PTE_DIRTY (1ull << 9)
 #define PTE_AGE_SHIFT 10
 #define PTE_AGE_MASK (0x7ull << PTE_AGE_SHIFT)
+#define PTE_HW_RO (1ull << 13)
 #define PTE_NUM_SHIFT 16
 #define PTE_NUM_MAX ((1ull << (64 - PTE_NUM_SHIFT)) - 1)
 
@@ -59,6 +65,11 @@ static inline bool pte_committed(umm_pte_t p)
 {
     unsigned f = pte_format(p);
     return f != PTE_NONE && f != PTE_DECOMMITTED;
+}
+/* Some kernel mapping may exist at the page (exact or read-only): revoke before freeing. */
+static inline bool pte_mapped(umm_pte_t p)
+{
+    return (p & (PTE_HW | PTE_HW_RO)) != 0;
 }
 static inline bool pte_has_frame(umm_pte_t p)
 {
