@@ -17,8 +17,8 @@ static bool frames_match_ptes(umm_system_t *sys)
         if (!owned)
             continue;
         umm_vad_t *vad = pfn_owner_vad(sys, f);
-        if (!vad && l == LIST_ACTIVE && (e->flags & PFN_F_IO))
-            continue; /* being zeroed by the zero page thread */
+        if (!vad && l == LIST_ACTIVE && (e->flags & (PFN_F_IO | PFN_F_BALLOON)))
+            continue; /* being zeroed, or held by a balloon driver */
         if (!vad || e->index >= vad->npages)
             return false;
         umm_pte_t p = vad->pte[e->index];
@@ -70,11 +70,16 @@ static bool processes_consistent(umm_system_t *sys)
         ws += pv;
         vmas += pvma;
     }
-    /* Active frames are the valid pages plus frames pinned in transit (being read or zeroed). */
+    /* Active frames are the valid pages plus frames in transit (being read or zeroed) or held by
+     * a balloon. Balloon frames are charged to the system's commit, not to a process. */
+    uint64_t balloon = 0;
+    for (umm_pfn_id_t f = 0; f < sys->pfn.nframes; f++)
+        balloon += (pfn_entry(&sys->pfn, f)->flags & PFN_F_BALLOON) != 0;
     uint64_t in_transit = 0;
     for (umm_pfn_id_t f = 0; f < sys->pfn.nframes; f++)
-        in_transit += pfn_list(&sys->pfn, f) == LIST_ACTIVE && (pfn_entry(&sys->pfn, f)->flags & PFN_F_IO);
-    return committed == sys->committed && ws == sys->ws_total && vmas == sys->vma_count &&
+        in_transit += pfn_list(&sys->pfn, f) == LIST_ACTIVE &&
+                      (pfn_entry(&sys->pfn, f)->flags & (PFN_F_IO | PFN_F_BALLOON));
+    return committed + balloon == sys->committed && ws == sys->ws_total && vmas == sys->vma_count &&
            ws + in_transit == pfn_list_count(&sys->pfn, LIST_ACTIVE) &&
            sys->committed <= sys->commit_limit;
 }

@@ -26,7 +26,11 @@ int commit_charge(umm_process_t *proc, uint64_t n)
     if (UMM_FAILPOINT("umm/commit/charge"))
         return UMM_E_COMMIT_LIMIT;
     grow_if_needed(sys, n);
-    if (n > sys->commit_limit || sys->committed > sys->commit_limit - n)
+    if (n > sys->commit_limit)
+        return UMM_E_COMMIT_LIMIT;
+    if (sys->committed > sys->commit_limit - n && sys->phys && sys->phys->deflate)
+        sys->phys->deflate(sys, sys->committed - (sys->commit_limit - n)); /* balloon gives back */
+    if (sys->committed > sys->commit_limit - n)
         return UMM_E_COMMIT_LIMIT;
     sys->committed += n;
     proc->committed += n;

@@ -4,6 +4,7 @@
 
 #include "assert.h"
 #include "failpoint.h"
+#include "hwmap.h"
 #include "vma.h"
 
 #include <errno.h>
@@ -15,6 +16,9 @@
 int frames_pool_create(umm_system_t *sys)
 {
     size_t bytes = sys->cfg.ram_bytes;
+    if (sys->phys) /* a guest: frames are guest-physical, backed by the host on demand */
+        return umm_pfndb_init(&sys->pfn, bytes >> sys->page_shift, LIST_ZEROED) == 0 ? UMM_OK
+                                                                                 : UMM_E_NOMEM;
     sys->pool_fd = memfd_create("umm-ram", MFD_CLOEXEC);
     if (sys->pool_fd < 0)
         return UMM_E_OS;
@@ -178,6 +182,21 @@ void frame_release(umm_system_t *sys, umm_pfn_id_t f, bool known_zero)
      * from the last frame to the first for that reason. */
     pfn_unlink(&sys->pfn, f);
     pfn_link_head(&sys->pfn, f, known_zero ? LIST_ZEROED : LIST_FREE);
+}
+
+void frame_invalidate(umm_system_t *sys, umm_pfn_id_t f)
+{
+    umm_vad_t *vad = pfn_owner_vad(sys, f);
+    if (!vad)
+        return;
+    size_t i = pfn_entry(&sys->pfn, f)->index;
+    umm_pte_t p = vad->pte[i];
+    if (!pte_has_frame(p) || pte_num(p) != f || !pte_mapped(p))
+        return;
+    uint64_t before = vma_span_boundaries(vad, i, i + 1);
+    if (hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0)
+        pte_write(&vad->pte[i], p & ~(PTE_HW | PTE_HW_RO));
+    vma_span_update(vad, before, vma_span_boundaries(vad, i, i + 1));
 }
 
 void frame_set_owner(umm_system_t *sys, umm_pfn_id_t f, const umm_vad_t *vad, size_t index)

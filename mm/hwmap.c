@@ -31,6 +31,13 @@ int hw_map_fd(int fd, uintptr_t va, size_t len, int prot, off_t off)
     return r == MAP_FAILED ? errno : 0;
 }
 
+int hw_map_anon(uintptr_t va, size_t len, int prot)
+{
+    void *r = os_mmap((void *)va, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+                      -1, 0);
+    return r == MAP_FAILED ? errno : 0;
+}
+
 int hw_map(umm_system_t *sys, uintptr_t va, umm_pfn_id_t f, size_t n, int prot, bool write,
            bool *exact)
 {

@@ -14,6 +14,8 @@
  * *exact is false when some page got less than prot (see umm_phys_ops_t.map). */
 int hw_map(umm_system_t *sys, uintptr_t va, umm_pfn_id_t f, size_t n, int prot, bool write,
            bool *exact);
+/* Map zero-filled private anonymous memory at va (reads see zeros; a backend's shared zero). */
+int hw_map_anon(uintptr_t va, size_t len, int prot);
 /* Map n pages of a memfd at va from byte offset off (the raw operation backends build on). */
 int hw_map_fd(int fd, uintptr_t va, size_t len, int prot, off_t off);
 /* Change the protection of n mapped pages at va. */

@@ -44,6 +44,16 @@ locked:
     locks_held++;
 }
 
+bool umm_trylock(umm_lock_t *l)
+{
+    int c = 0;
+    if (!atomic_compare_exchange_strong_explicit(&l->state, &c, 1, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return false;
+    locks_held++;
+    return true;
+}
+
 void umm_unlock(umm_lock_t *l)
 {
     UMM_ASSERT(locks_held > 0);

@@ -51,6 +51,8 @@ int pagefile_open(umm_pagefile_t *pf, const char *path, size_t initial_bytes, si
     memset(pf, 0, sizeof *pf);
     pf->fd = -1;
     pf->page = page;
+    pf->fail_write = "umm/pagefile/write";
+    pf->fail_read = "umm/pagefile/read";
     while (((size_t)1 << pf->shift) < page)
         pf->shift++;
     if (max_bytes < initial_bytes)
@@ -181,14 +183,14 @@ static int do_io(umm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int
 
 int pagefile_write(umm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n)
 {
-    if (UMM_FAILPOINT("umm/pagefile/write"))
+    if (UMM_FAILPOINT(pf->fail_write))
         return EIO;
     return do_io(pf, slot, iov, n, true);
 }
 
 int pagefile_read(umm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n)
 {
-    if (UMM_FAILPOINT("umm/pagefile/read"))
+    if (UMM_FAILPOINT(pf->fail_read))
         return EIO;
     return do_io(pf, slot, iov, n, false);
 }

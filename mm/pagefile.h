@@ -29,6 +29,7 @@ typedef struct umm_pagefile {
     uint64_t cursor;   /* next-fit search start */
     uint64_t *bitmap;  /* 1 = slot in use */
     bool direct;       /* O_DIRECT in effect */
+    const char *fail_write, *fail_read; /* failure-point names (the host swap has its own) */
 } umm_pagefile_t;
 
 /* Open a paging file of initial_bytes, growable to max_bytes. Returns UMM_OK or an error. */

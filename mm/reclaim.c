@@ -8,6 +8,9 @@
 
 bool reclaim_for_fault(umm_system_t *sys)
 {
+    /* A guest about to fail for lack of frames takes pages back from its balloon first. */
+    if (sys->phys && sys->phys->deflate && sys->phys->deflate(sys, 4 * (size_t)sys->cluster_pages) > 0)
+        return true;
     reclaim_wake_workers(sys);
     if (writer_write_cluster_locked(sys) > 0)
         return true;

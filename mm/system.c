@@ -89,6 +89,12 @@ static int open_pagefile(umm_system_t *sys)
 
 int umm_system_create(const umm_config_t *cfg, umm_system_t **out)
 {
+    return system_create_with_phys(cfg, NULL, NULL, out);
+}
+
+int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys, void *phys_ctx,
+                            umm_system_t **out)
+{
     if (!cfg || !out)
         return UMM_E_INVAL;
     int rc = validate_config(cfg);
@@ -97,6 +103,8 @@ int umm_system_create(const umm_config_t *cfg, umm_system_t **out)
     umm_system_t *sys = calloc(1, sizeof *sys);
     if (!sys)
         return UMM_E_NOMEM;
+    sys->phys = phys;
+    sys->phys_ctx = phys_ctx;
     sys->cfg = *cfg;
     sys->page_size = cfg->page_size;
     sys->page_shift = log2_exact(cfg->page_size);

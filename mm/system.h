@@ -129,6 +129,10 @@ struct umm_system {
     double out_per_sec, in_per_sec, faults_per_sec;
 };
 
+/* umm_system_create with a frame backend (a hypervisor guest); NULL phys = ordinary system. */
+int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys, void *phys_ctx,
+                            umm_system_t **out);
+
 static inline bool sys_has_pagefile(const umm_system_t *sys)
 {
     return sys->pf.fd >= 0;

@@ -37,7 +37,8 @@ enum umm_list_id {
 #define STANDBY_DEFAULT_PRIORITY 5
 
 enum umm_pfn_flag {
-    PFN_F_IO = 1u << 0, /* a paging read or write is in progress: the frame is pinned */
+    PFN_F_IO = 1u << 0,      /* a paging read or write is in progress: the frame is pinned */
+    PFN_F_BALLOON = 1u << 1, /* held by a hypervisor guest's balloon driver (Active, unowned) */
 };
 
 /* 24 bytes per frame (0.59 % of RAM at 4 KiB pages). */

@@ -1,0 +1,317 @@
+/* guest.c - a guest: a umm system whose frames are guest-physical pages, and the backend that
+ * resolves them to host frames (the nested fault) and makes the real mapping (the shadow). */
+#define _GNU_SOURCE
+#include "host.h"
+
+#include "assert.h"
+#include "frames.h"
+#include "hwmap.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define MAP_CHUNK 64
+
+/* Host frame and kernel protection for guest frame gfn, doing the nested work if needed.
+ * Host locked. Sets *reduced when the frame is mapped read-only although prot allows writing. */
+static uint32_t resolve(umm_hv_guest_t *g, uint32_t gfn, int prot, bool write, int *eff,
+                        bool *reduced)
+{
+    p2m_t e = g->p2m[gfn];
+    unsigned st = p2m_state(e);
+    *eff = prot;
+    if (st == P2M_PRESENT) {
+        g->nested_remap++;
+        return (uint32_t)p2m_num(e);
+    }
+    bool shareable = st == P2M_SHARED || st == P2M_ZERO || st == P2M_NONE || st == P2M_BALLOONED;
+    if (shareable && !write && prot != PROT_NONE) {
+        /* Reads share: the host's copy (or its zero frame) read-only, never mprotected open. */
+        *eff = PROT_READ;
+        *reduced = true;
+        return st == P2M_SHARED ? (uint32_t)p2m_num(e) : HV_ZERO_FRAME;
+    }
+    if (shareable && prot == PROT_NONE) {
+        *reduced = true;
+        return st == P2M_SHARED ? (uint32_t)p2m_num(e) : HV_ZERO_FRAME;
+    }
+    return hv_make_private(g, gfn);
+}
+
+/* One kernel call per run of consecutive host frames (or of zero pages) with equal protection.
+ * The frames stay this guest's while we map: the host changes a guest frame only under the
+ * guest's lock, which the caller holds, and they are pinned against eviction. */
+static int map_frames(umm_system_t *sys, umm_hv_host_t *host, uintptr_t va, const uint32_t *hf,
+                      const int *hp, size_t m)
+{
+    for (size_t k = 0; k < m;) {
+        bool zero = hf[k] == HV_ZERO_FRAME;
+        size_t j = k + 1;
+        while (j < m && hp[j] == hp[k] && (zero ? hf[j] == HV_ZERO_FRAME : hf[j] == hf[k] + (j - k)))
+            j++;
+        uintptr_t at = va + (k << sys->page_shift);
+        size_t len = (j - k) << sys->page_shift;
+        /* Zero pages read from anonymous memory: it costs the host nothing and merges into one
+         * kernel mapping; the first write faults and gets a private frame. */
+        int err = zero ? hw_map_anon(at, len, hp[k])
+                       : hw_map_fd(host->pool_fd, at, len, hp[k], (off_t)hf[k] << host->page_shift);
+        if (err)
+            return err;
+        k = j;
+    }
+    return 0;
+}
+
+static int guest_map(umm_system_t *sys, uintptr_t va, uint32_t f, size_t n, int prot, bool write,
+                     bool *exact)
+{
+    umm_hv_guest_t *g = sys->phys_ctx;
+    umm_hv_host_t *host = g->host;
+    for (size_t done = 0; done < n;) {
+        size_t m = n - done < MAP_CHUNK ? n - done : MAP_CHUNK;
+        uint32_t hf[MAP_CHUNK];
+        int hp[MAP_CHUNK];
+        bool reduced = false;
+        umm_lock(&host->lock);
+        size_t got = 0;
+        for (; got < m; got++) {
+            hf[got] = resolve(g, f + (uint32_t)(done + got), prot, write, &hp[got], &reduced);
+            if (hf[got] == UINT32_MAX)
+                break;
+            host->frames[hf[got]].flags |= HVF_PIN; /* resolving the next must not evict it */
+        }
+        umm_unlock(&host->lock);
+        int err = got < m ? ENOMEM : map_frames(sys, host, va + (done << sys->page_shift), hf, hp, m);
+        umm_lock(&host->lock);
+        for (size_t k = 0; k < got; k++)
+            if (hf[k] != HV_ZERO_FRAME)
+                host->frames[hf[k]].flags &= ~(uint32_t)HVF_PIN;
+        umm_unlock(&host->lock);
+        if (err)
+            return err;
+        if (reduced)
+            *exact = false;
+        done += m;
+    }
+    return 0;
+}
+
+static void *guest_frame_ptr(umm_system_t *sys, uint32_t f, bool write)
+{
+    umm_hv_guest_t *g = sys->phys_ctx;
+    umm_hv_host_t *host = g->host;
+    umm_lock(&host->lock);
+    p2m_t e = g->p2m[f];
+    uint32_t h;
+    if (write || p2m_state(e) == P2M_SWAPPED) {
+        if (!write)
+            g->double_paging++; /* the guest reads, to page it out, what the host paged out */
+        h = hv_make_private(g, f);
+    } else {
+        h = p2m_state(e) == P2M_PRESENT || p2m_state(e) == P2M_SHARED ? (uint32_t)p2m_num(e)
+                                                                      : HV_ZERO_FRAME;
+    }
+    umm_unlock(&host->lock);
+    UMM_ASSERT(h != UINT32_MAX); /* admission control keeps host RAM + swap >= guest RAM */
+    return hv_frame_ptr(host, h == UINT32_MAX ? HV_ZERO_FRAME : h);
+}
+
+static size_t guest_deflate(umm_system_t *sys, size_t n)
+{
+    return hv_balloon_deflate_locked(sys->phys_ctx, n);
+}
+
+const umm_phys_ops_t hv_guest_phys_ops = {
+    .map = guest_map,
+    .frame_ptr = guest_frame_ptr,
+    .deflate = guest_deflate,
+};
+
+/* ---- lifecycle ---- */
+
+static uint64_t promised_frames(umm_hv_host_t *host, uint64_t *reserved)
+{
+    uint64_t sum = 0;
+    *reserved = 0;
+    for (uint32_t i = 0; i < host->nguest_slots; i++)
+        if (host->guests[i]) {
+            sum += host->guests[i]->nframes;
+            *reserved += host->guests[i]->reservation;
+        }
+    return sum;
+}
+
+static int admit(umm_hv_host_t *host, const umm_hv_guest_config_t *cfg)
+{
+    uint64_t frames = cfg->sys.ram_bytes / host->page_size, reserved;
+    uint64_t promised = promised_frames(host, &reserved) + frames;
+    uint64_t reservation = cfg->reservation_bytes / host->page_size;
+    uint64_t backable = host->nframes - 1 + host->swap.nslots;
+    if (frames > backable || promised > backable)
+        return UMM_E_COMMIT_LIMIT; /* more than RAM + swap could ever hold */
+    if (reserved + reservation > host->nframes - 1 - host->nframes / 16)
+        return UMM_E_COMMIT_LIMIT; /* reservations must leave the host room to work */
+    return UMM_OK;
+}
+
+static int attach(umm_hv_host_t *host, umm_hv_guest_t *g)
+{
+    uint32_t id = 0;
+    while (id < host->nguest_slots && host->guests[id])
+        id++;
+    if (id == host->nguest_slots) {
+        uint32_t n = host->nguest_slots ? host->nguest_slots * 2 : 8;
+        umm_hv_guest_t **t = realloc(host->guests, n * sizeof *t);
+        if (!t)
+            return UMM_E_NOMEM;
+        memset(t + host->nguest_slots, 0, (n - host->nguest_slots) * sizeof *t);
+        host->guests = t;
+        host->nguest_slots = n;
+    }
+    g->id = id;
+    g->domain = (host->cfg.flags & UMM_HV_SALT_GUESTS) || (g->flags & UMM_HV_GUEST_SALT) ? id + 1 : 0;
+    host->guests[id] = g;
+    host->nguests++;
+    return UMM_OK;
+}
+
+int umm_hv_guest_create(umm_hv_host_t *host, const umm_hv_guest_config_t *cfg,
+                        umm_hv_guest_t **out)
+{
+    if (!host || !cfg || !out || cfg->sys.page_size != host->page_size ||
+        (cfg->flags & ~(unsigned)(UMM_HV_GUEST_NO_BALLOON | UMM_HV_GUEST_SALT)) ||
+        (cfg->limit_bytes && cfg->limit_bytes < cfg->reservation_bytes))
+        return UMM_E_INVAL;
+    umm_hv_guest_t *g = calloc(1, sizeof *g);
+    if (!g)
+        return UMM_E_NOMEM;
+    g->host = host;
+    g->flags = cfg->flags;
+    g->nframes = cfg->sys.ram_bytes / host->page_size;
+    g->shares = cfg->shares ? cfg->shares : 1000;
+    g->reservation = cfg->reservation_bytes / host->page_size;
+    g->limit = cfg->limit_bytes ? cfg->limit_bytes / host->page_size : g->nframes;
+    g->p2m = calloc(g->nframes ? g->nframes : 1, sizeof *g->p2m);
+    g->balloon.frames = malloc((g->nframes ? g->nframes : 1) * sizeof *g->balloon.frames);
+    int rc = g->p2m && g->balloon.frames ? UMM_OK : UMM_E_NOMEM;
+    pthread_mutex_lock(&host->pass_lock);
+    umm_lock(&host->lock);
+    if (rc == UMM_OK)
+        rc = admit(host, cfg);
+    if (rc == UMM_OK)
+        rc = attach(host, g);
+    umm_unlock(&host->lock);
+    snprintf(g->name, sizeof g->name, "%s", cfg->name ? cfg->name : "guest");
+    if (rc == UMM_OK && (rc = system_create_with_phys(&cfg->sys, &hv_guest_phys_ops, g, &g->sys)) != UMM_OK) {
+        umm_lock(&host->lock);
+        host->guests[g->id] = NULL;
+        host->nguests--;
+        umm_unlock(&host->lock);
+    }
+    pthread_mutex_unlock(&host->pass_lock);
+    if (rc != UMM_OK) {
+        free(g->p2m);
+        free(g->balloon.frames);
+        free(g);
+        return rc;
+    }
+    *out = g;
+    return UMM_OK;
+}
+
+void umm_hv_guest_destroy(umm_hv_guest_t *g)
+{
+    if (!g)
+        return;
+    umm_hv_host_t *host = g->host;
+    pthread_mutex_lock(&host->pass_lock);
+    umm_system_destroy(g->sys); /* its workers stop first; nothing maps its frames after this */
+    umm_lock(&host->lock);
+    for (uint64_t f = 0; f < g->nframes; f++)
+        hv_drop_backing(g, (uint32_t)f, P2M_NONE);
+    host->guests[g->id] = NULL;
+    host->nguests--;
+    umm_unlock(&host->lock);
+    pthread_mutex_unlock(&host->pass_lock);
+    free(g->p2m);
+    free(g->balloon.frames);
+    free(g);
+}
+
+umm_system_t *umm_hv_guest_system(umm_hv_guest_t *guest)
+{
+    return guest ? guest->sys : NULL;
+}
+
+const char *umm_hv_guest_name(umm_hv_guest_t *guest)
+{
+    return guest ? guest->name : NULL;
+}
+
+int umm_hv_guest_set_policy(umm_hv_guest_t *g, unsigned shares, size_t reservation_bytes,
+                            size_t limit_bytes)
+{
+    if (!g || (limit_bytes && limit_bytes < reservation_bytes))
+        return UMM_E_INVAL;
+    umm_hv_host_t *host = g->host;
+    umm_lock(&host->lock);
+    uint64_t others = 0;
+    for (uint32_t i = 0; i < host->nguest_slots; i++)
+        if (host->guests[i] && host->guests[i] != g)
+            others += host->guests[i]->reservation;
+    uint64_t res = reservation_bytes / host->page_size;
+    int rc = UMM_OK;
+    if (others + res > host->nframes - 1 - host->nframes / 16 || res > g->nframes) {
+        rc = UMM_E_COMMIT_LIMIT;
+    } else {
+        g->shares = shares ? shares : 1000;
+        g->reservation = res;
+        g->limit = limit_bytes ? limit_bytes / host->page_size : g->nframes;
+    }
+    umm_unlock(&host->lock);
+    return rc;
+}
+
+int umm_hv_guest_stats(umm_hv_guest_t *g, umm_hv_guest_stats_t *out)
+{
+    if (!g || !out)
+        return UMM_E_INVAL;
+    umm_hv_host_t *host = g->host;
+    umm_lock(&host->lock);
+    double shared_cost = 0; /* each shared frame's cost split among its sharers */
+    for (uint64_t f = 0; f < g->nframes; f++)
+        if (p2m_state(g->p2m[f]) == P2M_SHARED)
+            shared_cost += 1.0 / host->frames[p2m_num(g->p2m[f])].ref;
+    *out = (umm_hv_guest_stats_t){
+        .guest_frames = g->nframes,
+        .granted = g->private_frames + g->shared,
+        .consumed = g->private_frames + (uint64_t)(shared_cost + 0.5),
+        .private_frames = g->private_frames,
+        .shared = g->shared,
+        .shared_zero = g->shared_zero,
+        .saved = g->shared - (uint64_t)(shared_cost + 0.5),
+        .balloon_target = g->balloon.target,
+        .balloon_actual = g->balloon.actual,
+        .balloon_inflated = g->balloon.inflated,
+        .balloon_deflated = g->balloon.deflated,
+        .balloon_deflate_on_pressure = g->balloon.on_pressure,
+        .host_swapped = g->swapped,
+        .swapped_out = g->swapped_out,
+        .swapped_in = g->swapped_in,
+        .double_paging = g->double_paging,
+        .nested_zero_fill = g->nested_zero_fill,
+        .nested_swap_in = g->nested_swap_in,
+        .nested_cow_break = g->nested_cow_break,
+        .nested_remap = g->nested_remap,
+        .active_pct = g->active_pct,
+        .entitlement = g->entitlement,
+        .shares = g->shares,
+        .reservation = g->reservation,
+        .limit = g->limit,
+    };
+    umm_unlock(&host->lock);
+    return UMM_OK;
+}

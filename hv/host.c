@@ -1,0 +1,317 @@
+/* host.c - the host: its frame pool, frame allocation and backing of guest frames, state,
+ * statistics, and the host/guest object lifecycle. */
+#define _GNU_SOURCE
+#include "host.h"
+
+#include "assert.h"
+#include "failpoint.h"
+#include "frames.h"
+#include "pagefile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static unsigned shift_of(size_t v)
+{
+    unsigned s = 0;
+    while (((size_t)1 << s) < v)
+        s++;
+    return s;
+}
+
+static int pool_create(umm_hv_host_t *h)
+{
+    size_t bytes = h->cfg.ram_bytes;
+    h->pool_fd = memfd_create("umm-host-ram", MFD_CLOEXEC);
+    if (h->pool_fd < 0)
+        return UMM_E_OS;
+    if (ftruncate(h->pool_fd, (off_t)bytes) != 0 || fallocate(h->pool_fd, 0, 0, (off_t)bytes) != 0)
+        return UMM_E_NOMEM;
+    h->physview = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, h->pool_fd, 0);
+    if (h->physview == MAP_FAILED) {
+        h->physview = NULL;
+        return UMM_E_NOMEM;
+    }
+    h->nframes = bytes >> h->page_shift;
+    h->frames = calloc(h->nframes, sizeof *h->frames);
+    h->free_stack = malloc(h->nframes * sizeof *h->free_stack);
+    if (!h->frames || !h->free_stack)
+        return UMM_E_NOMEM;
+    for (uint64_t f = 0; f < h->nframes; f++)
+        h->frames[f].owner = HV_NO_GUEST;
+    /* Frame 0 is the zero frame, never handed out; the rest go on the free stack, lowest on top
+     * so consecutive allocations are consecutive frames (their mappings merge). */
+    h->frames[HV_ZERO_FRAME].ref = 1;
+    for (uint64_t f = h->nframes; f-- > 1;)
+        h->free_stack[h->nfree++] = (uint32_t)f;
+    return UMM_OK;
+}
+
+static void host_free_all(umm_hv_host_t *h)
+{
+    if (h->physview)
+        munmap(h->physview, h->cfg.ram_bytes);
+    if (h->pool_fd >= 0)
+        close(h->pool_fd);
+    pagefile_close(&h->swap);
+    free(h->frames);
+    free(h->free_stack);
+    free(h->guests);
+    free(h->share);
+    pthread_mutex_destroy(&h->pass_lock);
+    free(h);
+}
+
+int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
+{
+    if (!cfg || !out)
+        return UMM_E_INVAL;
+    size_t os_page = (size_t)sysconf(_SC_PAGESIZE);
+    if (cfg->page_size != os_page || cfg->ram_bytes < 64 * cfg->page_size ||
+        cfg->ram_bytes % cfg->page_size || cfg->swap_bytes % cfg->page_size ||
+        (cfg->ram_bytes >> 12) >= UINT32_MAX || cfg->idle_tax_pct > 99 ||
+        (cfg->flags & ~(unsigned)(UMM_HV_NO_WORKERS | UMM_HV_NO_SHARING | UMM_HV_SALT_GUESTS)))
+        return UMM_E_INVAL;
+    umm_hv_host_t *h = calloc(1, sizeof *h);
+    if (!h)
+        return UMM_E_NOMEM;
+    h->cfg = *cfg;
+    h->cfg.swap_path = NULL;
+    h->page_size = cfg->page_size;
+    h->page_shift = shift_of(cfg->page_size);
+    h->pool_fd = -1;
+    h->swap.fd = -1;
+    pthread_mutex_init(&h->pass_lock, NULL);
+    int rc = pool_create(h);
+    if (rc == UMM_OK && cfg->swap_bytes)
+        rc = pagefile_open(&h->swap, cfg->swap_path, cfg->swap_bytes, cfg->swap_bytes,
+                           h->page_size, false);
+    h->swap.fail_write = "umm/hv/swap/write";
+    h->swap.fail_read = "umm/hv/swap/read";
+    if (rc == UMM_OK)
+        rc = hv_share_init(h);
+    if (rc == UMM_OK && !(cfg->flags & UMM_HV_NO_WORKERS))
+        rc = hv_workers_start(h);
+    if (rc != UMM_OK) {
+        host_free_all(h);
+        return rc;
+    }
+    *out = h;
+    return UMM_OK;
+}
+
+void umm_hv_host_destroy(umm_hv_host_t *host)
+{
+    if (!host)
+        return;
+    hv_workers_stop(host);
+    for (uint32_t i = 0; i < host->nguest_slots; i++)
+        if (host->guests[i])
+            umm_hv_guest_destroy(host->guests[i]);
+    host_free_all(host);
+}
+
+/* ---- frames ---- */
+
+uint32_t hv_frame_alloc(umm_hv_host_t *host, umm_hv_guest_t *locked_guest, bool zero)
+{
+    while (host->nfree == 0)
+        if (!hv_swap_out_one(host, locked_guest))
+            return UINT32_MAX;
+    uint32_t f = host->free_stack[--host->nfree];
+    hv_frame_t *e = &host->frames[f];
+    UMM_ASSERT(e->ref == 0 && e->owner == HV_NO_GUEST);
+    e->ref = 1;
+    e->flags = 0;
+    if (zero)
+        memset(hv_frame_ptr(host, f), 0, host->page_size);
+    if (host->nfree * 50 < host->nframes) /* below 2 %: the policy should act now */
+        hv_update_state(host);
+    return f;
+}
+
+void hv_frame_put(umm_hv_host_t *host, uint32_t f)
+{
+    hv_frame_t *e = &host->frames[f];
+    if (f == HV_ZERO_FRAME)
+        return;
+    UMM_ASSERT(e->ref > 0);
+    if (--e->ref > 0)
+        return;
+    if (e->flags & HVF_SHARED) {
+        hv_share_forget(host, f);
+        host->shared_frames--;
+    }
+    e->flags = 0;
+    e->owner = HV_NO_GUEST;
+    e->gfn = 0;
+    host->free_stack[host->nfree++] = f;
+}
+
+void hv_set_private(umm_hv_guest_t *g, uint32_t gfn, uint32_t f)
+{
+    hv_frame_t *e = &g->host->frames[f];
+    e->owner = g->id;
+    e->gfn = gfn;
+    g->p2m[gfn] = p2m_make(P2M_PRESENT, f);
+    g->private_frames++;
+}
+
+/* Copy on write from a shared (or the zero) frame. */
+static uint32_t break_sharing(umm_hv_guest_t *g, uint32_t gfn, uint32_t from)
+{
+    umm_hv_host_t *host = g->host;
+    hv_frame_t *src = &host->frames[from];
+    if (from != HV_ZERO_FRAME && src->ref == 1) { /* the last sharer keeps the frame */
+        hv_share_forget(host, from);
+        src->flags &= ~(uint32_t)HVF_SHARED;
+        host->shared_frames--;
+        g->shared--;
+        hv_set_private(g, gfn, from);
+        return from;
+    }
+    uint32_t f = hv_frame_alloc(host, g, from == HV_ZERO_FRAME);
+    if (f == UINT32_MAX)
+        return f;
+    if (from != HV_ZERO_FRAME)
+        memcpy(hv_frame_ptr(host, f), hv_frame_ptr(host, from), host->page_size);
+    hv_frame_put(host, from);
+    g->shared--;
+    if (from == HV_ZERO_FRAME)
+        g->shared_zero--;
+    hv_set_private(g, gfn, f);
+    g->nested_cow_break++;
+    host->cow_breaks++;
+    return f;
+}
+
+uint32_t hv_make_private(umm_hv_guest_t *g, uint32_t gfn)
+{
+    p2m_t e = g->p2m[gfn];
+    switch (p2m_state(e)) {
+    case P2M_PRESENT:
+        return (uint32_t)p2m_num(e);
+    case P2M_SHARED:
+        return break_sharing(g, gfn, (uint32_t)p2m_num(e));
+    case P2M_ZERO:
+        return break_sharing(g, gfn, HV_ZERO_FRAME);
+    case P2M_SWAPPED:
+        return hv_swap_in(g, gfn);
+    default: { /* never touched, or back from the balloon: a zero-filled frame */
+        uint32_t f = hv_frame_alloc(g->host, g, true);
+        if (f != UINT32_MAX) {
+            hv_set_private(g, gfn, f);
+            g->nested_zero_fill++;
+        }
+        return f;
+    }
+    }
+}
+
+void hv_drop_backing(umm_hv_guest_t *g, uint32_t gfn, unsigned to)
+{
+    umm_hv_host_t *host = g->host;
+    p2m_t e = g->p2m[gfn];
+    switch (p2m_state(e)) {
+    case P2M_PRESENT:
+        g->private_frames--;
+        hv_frame_put(host, (uint32_t)p2m_num(e));
+        break;
+    case P2M_SHARED:
+        g->shared--;
+        hv_frame_put(host, (uint32_t)p2m_num(e));
+        break;
+    case P2M_ZERO:
+        g->shared--;
+        g->shared_zero--;
+        break;
+    case P2M_SWAPPED:
+        g->swapped--;
+        pagefile_free(&host->swap, p2m_num(e));
+        break;
+    default:
+        break;
+    }
+    g->p2m[gfn] = p2m_make(to, 0);
+}
+
+/* ---- state ---- */
+
+void hv_update_state(umm_hv_host_t *host)
+{
+    /* ESXi's free-memory states, as percentages of host memory. */
+    uint64_t pct100 = host->nfree * 10000 / host->nframes; /* hundredths of a percent */
+    host->state = pct100 >= 600   ? UMM_HV_STATE_HIGH
+                : pct100 >= 400   ? UMM_HV_STATE_CLEAR
+                : pct100 >= 200   ? UMM_HV_STATE_SOFT
+                : pct100 >= 100   ? UMM_HV_STATE_HARD
+                                  : UMM_HV_STATE_LOW;
+}
+
+const char *umm_hv_state_name(umm_hv_state_t state)
+{
+    static const char *const names[] = {"high", "clear", "soft", "hard", "low"};
+    return (unsigned)state <= UMM_HV_STATE_LOW ? names[state] : "invalid";
+}
+
+int umm_hv_host_stats(umm_hv_host_t *host, umm_hv_host_stats_t *out)
+{
+    if (!host || !out)
+        return UMM_E_INVAL;
+    umm_lock(&host->lock);
+    uint64_t promised = 0, saved = 0;
+    for (uint32_t i = 0; i < host->nguest_slots; i++) {
+        umm_hv_guest_t *g = host->guests[i];
+        if (g)
+            promised += g->nframes;
+    }
+    for (uint32_t i = 0; i < host->nguest_slots; i++)
+        if (host->guests[i])
+            saved += host->guests[i]->shared;
+    saved = saved > host->shared_frames ? saved - host->shared_frames : 0;
+    *out = (umm_hv_host_stats_t){
+        .host_frames = host->nframes,
+        .free_frames = host->nfree,
+        .state = host->state,
+        .overcommit = (double)promised / (double)host->nframes,
+        .guests = host->nguests,
+        .shared_frames = host->shared_frames,
+        .saved = saved,
+        .scanned = host->scanned,
+        .merged = host->merged,
+        .cow_breaks = host->cow_breaks,
+        .scan_pages_per_sec = host->scan_rate,
+        .scan_cpu_ns = host->scan_cpu_ns,
+        .swap_slots = host->swap.nslots,
+        .swap_used = host->swap.used,
+        .swapped_out = host->swapped_out,
+        .swapped_in = host->swapped_in,
+        .policy_passes = host->policy_passes,
+    };
+    umm_unlock(&host->lock);
+    return UMM_OK;
+}
+
+void hv_host_pass(umm_hv_host_t *host, bool scan)
+{
+    pthread_mutex_lock(&host->pass_lock);
+    hv_policy_pass(host);
+    for (uint32_t i = 0; i < host->nguest_slots; i++)
+        if (host->guests[i])
+            hv_balloon_step(host->guests[i]);
+    if (scan && !(host->cfg.flags & UMM_HV_NO_SHARING))
+        hv_share_scan(host, host->cfg.scan_pages ? host->cfg.scan_pages : 2048);
+    pthread_mutex_unlock(&host->pass_lock);
+}
+
+int umm_hv_host_step(umm_hv_host_t *host)
+{
+    if (!host)
+        return UMM_E_INVAL;
+    hv_host_pass(host, true);
+    return UMM_OK;
+}

@@ -1,0 +1,162 @@
+/* host.h - the hypervisor's internal objects: the host (its frame pool, swap file, guests,
+ * sharing table, lock) and the guest (a umm system, its p2m table, its balloon).
+ *
+ * Locking: a guest's system lock, then the host lock (the guest's fault path holds its own lock
+ * when it asks the host for a frame). Host-side work on a guest takes that guest's lock first;
+ * touching a second guest while holding locks uses umm_trylock and skips on failure. The host
+ * never changes a guest frame that the guest has pinned for I/O (PFN_F_IO). */
+#ifndef UMM_HV_HOST_H
+#define UMM_HV_HOST_H
+
+#include "lock.h"
+#include "pagefile.h"
+#include "system.h"
+#include "umm_hv.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* p2m entry: what backs guest frame g. Bits 0-2 state, 8-63 host frame or swap slot.
+ * Invariants: PRESENT names a host frame whose owner is (guest, g) and ref == 1; SHARED names a
+ * host frame with ref >= 1 counting exactly the SHARED entries naming it; ZERO maps the host's
+ * zero frame; SWAPPED names a used slot of the host swap file; NONE and BALLOONED cost nothing. */
+enum p2m_state {
+    P2M_NONE = 0,      /* never touched: reads as zero */
+    P2M_PRESENT = 1,   /* a private host frame */
+    P2M_SHARED = 2,    /* a shared, read-only host frame (copy on write) */
+    P2M_ZERO = 3,      /* collapsed into the host's zero frame */
+    P2M_SWAPPED = 4,   /* in the host swap file */
+    P2M_BALLOONED = 5  /* given to the host by the guest's balloon driver */
+};
+typedef uint64_t p2m_t;
+static inline unsigned p2m_state(p2m_t e) { return (unsigned)(e & 7); }
+static inline uint64_t p2m_num(p2m_t e) { return e >> 8; }
+static inline p2m_t p2m_make(unsigned st, uint64_t num) { return (p2m_t)st | (num << 8); }
+
+#define HV_ZERO_FRAME 0u
+#define HV_NO_GUEST UINT32_MAX
+
+/* Host frame. Invariant: free frames have ref 0 and owner HV_NO_GUEST; private frames ref 1 and
+ * an owner; shared frames ref >= 1, no owner, and their content hash in the sharing table. */
+typedef struct hv_frame {
+    uint32_t ref;
+    uint32_t owner;  /* guest id of a private frame */
+    uint32_t gfn;    /* its guest frame */
+    uint32_t flags;  /* HVF_* */
+    uint64_t hash;   /* content hash of a shared frame */
+} hv_frame_t;
+
+#define HVF_SHARED 0x1
+#define HVF_PIN 0x2 /* resolved for a mapping in progress: not a swap victim */
+
+typedef struct hv_balloon {
+    uint32_t *frames;  /* guest frames held, a stack */
+    size_t actual, target;
+    bool manual;       /* target set by the caller, not the policy */
+    uint64_t inflated, deflated, on_pressure;
+} hv_balloon_t;
+
+typedef struct hv_share_slot {
+    uint64_t key;      /* content hash mixed with the sharing domain; 0 = empty */
+    uint32_t frame;    /* shared host frame, or UINT32_MAX for a candidate */
+    uint32_t guest, gfn; /* a candidate: a private guest frame seen with this hash */
+} hv_share_slot_t;
+
+struct umm_hv_guest {
+    umm_hv_host_t *host;
+    uint32_t id;
+    char name[32];
+    umm_system_t *sys;
+    p2m_t *p2m;
+    uint64_t nframes;
+    unsigned flags;
+    unsigned shares;
+    uint64_t reservation, limit; /* pages */
+    uint32_t domain;             /* sharing domain */
+    hv_balloon_t balloon;
+    /* counters, under the host lock */
+    uint64_t private_frames, shared, shared_zero, swapped;
+    uint64_t swapped_out, swapped_in, double_paging;
+    uint64_t nested_zero_fill, nested_swap_in, nested_cow_break, nested_remap;
+    /* access sampling (ESXi's idle-memory estimate) */
+    uint32_t sample[100];
+    unsigned nsample;
+    uint64_t active_pct;
+    uint64_t entitlement;
+};
+
+struct umm_hv_host {
+    umm_lock_t lock;
+    umm_hv_host_config_t cfg;
+    size_t page_size;
+    unsigned page_shift;
+    int pool_fd;
+    uint8_t *physview;
+    hv_frame_t *frames;
+    uint64_t nframes;
+    uint32_t *free_stack;
+    uint64_t nfree;
+    umm_pagefile_t swap;     /* swap.fd < 0: no host swap */
+    umm_hv_guest_t **guests; /* by id */
+    uint32_t nguest_slots;
+    uint64_t nguests;
+    hv_share_slot_t *share;  /* buckets of HV_SHARE_WAYS slots */
+    uint64_t share_buckets;
+    uint64_t shared_frames, scanned, merged, cow_breaks, swapped_out, swapped_in;
+    uint64_t policy_passes, scan_cpu_ns;
+    double scan_rate;
+    uint64_t scan_rate_t, scan_rate_n;
+    uint32_t scan_guest;     /* scanner cursor */
+    uint64_t scan_gfn;
+    uint64_t swap_hand;      /* clock hand over host frames for swap victims */
+    umm_hv_state_t state;
+    struct hv_workers *workers;
+    pthread_mutex_t pass_lock; /* one host pass at a time; guests come and go between passes */
+};
+
+#define HV_SHARE_WAYS 4
+
+/* host.c */
+uint32_t hv_frame_alloc(umm_hv_host_t *host, umm_hv_guest_t *locked_guest, bool zero);
+void hv_frame_put(umm_hv_host_t *host, uint32_t h);
+static inline void *hv_frame_ptr(umm_hv_host_t *host, uint32_t h)
+{
+    return host->physview + ((size_t)h << host->page_shift);
+}
+/* Record host frame f as guest frame gfn's own (host locked). */
+void hv_set_private(umm_hv_guest_t *g, uint32_t gfn, uint32_t f);
+/* Make guest frame g privately present (zero-fill, swap-in or copy-on-write). Host locked. */
+uint32_t hv_make_private(umm_hv_guest_t *g, uint32_t gfn);
+/* Release whatever backs guest frame g (host locked); its p2m becomes `to`. */
+void hv_drop_backing(umm_hv_guest_t *g, uint32_t gfn, unsigned to);
+void hv_update_state(umm_hv_host_t *host);
+/* Policy, balloon steps and (with scan) one sharing pass, under pass_lock. */
+void hv_host_pass(umm_hv_host_t *host, bool scan);
+
+/* guest.c */
+extern const umm_phys_ops_t hv_guest_phys_ops;
+
+/* balloon.c: one step toward the target (takes the guest lock, then the host lock). */
+void hv_balloon_step(umm_hv_guest_t *g);
+size_t hv_balloon_deflate_locked(umm_hv_guest_t *g, size_t n); /* guest locked */
+
+/* share.c */
+uint64_t hv_share_scan(umm_hv_host_t *host, size_t pages);
+void hv_share_forget(umm_hv_host_t *host, uint32_t h);
+int hv_share_init(umm_hv_host_t *host);
+
+/* hostswap.c */
+/* Swap out one private host frame (host locked, `locked` guest's lock held or NULL); true if a
+ * frame was freed. */
+bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked);
+uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn); /* host locked */
+
+/* policy.c */
+void hv_policy_pass(umm_hv_host_t *host);
+void hv_sample_access(umm_hv_guest_t *g); /* guest and host locked */
+
+/* workers */
+int hv_workers_start(umm_hv_host_t *host);
+void hv_workers_stop(umm_hv_host_t *host);
+
+#endif

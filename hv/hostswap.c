@@ -1,0 +1,90 @@
+/* hostswap.c - host paging: the host writes guest frames to its own swap file behind the
+ * guest's back when ballooning and sharing cannot keep it within its RAM, and reads them back on
+ * a nested fault. Victims by clock over host frames, skipping frames their guest accessed since
+ * the last sweep (the guest PTE's accessed bit plays the EPT accessed bit). */
+#include "host.h"
+
+#include "frames.h"
+
+#include <sys/uio.h>
+
+/* Can the host take guest frame gfn now? Guest locked. */
+static bool evictable(umm_hv_guest_t *g, uint32_t gfn, bool second_chance)
+{
+    umm_system_t *sys = g->sys;
+    const umm_pfn_t *e = pfn_entry(&sys->pfn, gfn);
+    if (e->flags & PFN_F_IO) /* the guest is reading or writing it without its lock */
+        return false;
+    umm_vad_t *vad = pfn_owner_vad(sys, gfn);
+    if (second_chance && vad && e->list == LIST_ACTIVE) {
+        umm_pte_t p = vad->pte[e->index];
+        if (pte_format(p) == PTE_VALID && (p & PTE_ACCESSED) && pte_mapped(p))
+            return false;
+    }
+    return true;
+}
+
+static bool swap_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
+{
+    umm_hv_host_t *host = g->host;
+    int64_t slot = pagefile_alloc_run(&host->swap, 1);
+    if (slot < 0)
+        return false;
+    frame_invalidate(g->sys, gfn); /* no guest mapping may reach h from now on */
+    struct iovec iov = {hv_frame_ptr(host, h), host->page_size};
+    if (pagefile_write(&host->swap, (uint64_t)slot, &iov, 1) != 0) {
+        pagefile_free(&host->swap, (uint64_t)slot);
+        return false;
+    }
+    g->private_frames--;
+    g->swapped++;
+    g->swapped_out++;
+    host->swapped_out++;
+    g->p2m[gfn] = p2m_make(P2M_SWAPPED, (uint64_t)slot);
+    hv_frame_put(host, h);
+    return true;
+}
+
+bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
+{
+    if (host->swap.fd < 0)
+        return false;
+    for (uint64_t step = 0; step < 2 * host->nframes; step++) {
+        uint32_t h = (uint32_t)(host->swap_hand++ % host->nframes);
+        hv_frame_t *e = &host->frames[h];
+        if (h == HV_ZERO_FRAME || e->ref != 1 || (e->flags & (HVF_SHARED | HVF_PIN)) ||
+            e->owner == HV_NO_GUEST)
+            continue;
+        umm_hv_guest_t *g = host->guests[e->owner];
+        /* Another guest's lock goes against the order (guest, host): only if free right now. */
+        if (!g || (g != locked && !umm_trylock(&g->sys->lock)))
+            continue;
+        bool done = evictable(g, e->gfn, step < host->nframes) && swap_out(g, e->gfn, h);
+        if (g != locked)
+            umm_unlock(&g->sys->lock);
+        if (done)
+            return true;
+    }
+    return false;
+}
+
+uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn)
+{
+    umm_hv_host_t *host = g->host;
+    uint64_t slot = p2m_num(g->p2m[gfn]);
+    uint32_t h = hv_frame_alloc(host, g, false);
+    if (h == UINT32_MAX)
+        return h;
+    struct iovec iov = {hv_frame_ptr(host, h), host->page_size};
+    if (pagefile_read(&host->swap, slot, &iov, 1) != 0) {
+        hv_frame_put(host, h);
+        return UINT32_MAX;
+    }
+    pagefile_free(&host->swap, slot);
+    g->swapped--;
+    g->swapped_in++;
+    g->nested_swap_in++;
+    host->swapped_in++;
+    hv_set_private(g, gfn, h);
+    return h;
+}

@@ -1,0 +1,153 @@
+/* policy.c - the host's memory policy, as ESXi's: each period it estimates every guest's active
+ * memory by sampling (invalidate 100 random mapped frames, count those touched again), computes
+ * entitlements by proportional share with an idle-memory tax (an idle page costs k = 1/(1-tax)
+ * times an active one), bounded by reservation and limit, and turns them into balloon targets.
+ * In the hard and low states it swaps host frames out until free memory is back to soft. */
+#include "host.h"
+
+#include "frames.h"
+
+#include <stdlib.h>
+
+#define SAMPLE 100
+
+static uint64_t rng(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* Guest frame gfn is mapped by a valid PTE of its owner. Guest locked. */
+static bool mapped(umm_system_t *sys, uint32_t gfn)
+{
+    umm_vad_t *vad = pfn_owner_vad(sys, gfn);
+    const umm_pfn_t *e = pfn_entry(&sys->pfn, gfn);
+    if (!vad || e->list != LIST_ACTIVE)
+        return false;
+    umm_pte_t p = vad->pte[e->index];
+    return pte_format(p) == PTE_VALID && pte_num(p) == gfn && pte_mapped(p);
+}
+
+void hv_sample_access(umm_hv_guest_t *g)
+{
+    umm_system_t *sys = g->sys;
+    if (g->nsample > 0) {
+        unsigned touched = 0;
+        for (unsigned k = 0; k < g->nsample; k++)
+            touched += mapped(sys, g->sample[k]);
+        uint64_t pct = 100u * touched / g->nsample;
+        g->active_pct = (g->active_pct * 3 + pct) / 4; /* smoothed, as ESXi's moving averages */
+    }
+    g->nsample = 0;
+    uint64_t seed = 0x9E3779B97F4A7C15ull ^ (g->id + 1) * 0x2545F4914F6CDD1Dull ^ g->host->policy_passes;
+    for (unsigned tries = 0; tries < 8 * SAMPLE && g->nsample < SAMPLE && g->nframes; tries++) {
+        uint32_t gfn = (uint32_t)(rng(&seed) % g->nframes);
+        if (p2m_state(g->p2m[gfn]) != P2M_PRESENT || !mapped(sys, gfn) ||
+            (pfn_entry(&sys->pfn, gfn)->flags & PFN_F_IO))
+            continue;
+        frame_invalidate(sys, gfn); /* the next touch remaps it: that is the sample's answer */
+        g->sample[g->nsample++] = gfn;
+    }
+}
+
+static void sample_all(umm_hv_host_t *host)
+{
+    for (uint32_t i = 0; i < host->nguest_slots; i++) {
+        umm_hv_guest_t *g = host->guests[i];
+        if (!g)
+            continue;
+        umm_lock(&g->sys->lock);
+        umm_lock(&host->lock);
+        hv_sample_access(g);
+        umm_unlock(&host->lock);
+        umm_unlock(&g->sys->lock);
+    }
+}
+
+/* Shares per page, idle pages taxed: the weight a guest's claim has. */
+static double weight(const umm_hv_guest_t *g, unsigned tax_pct)
+{
+    double active = (double)g->active_pct / 100.0;
+    double k = 100.0 / (100.0 - tax_pct);
+    return (double)g->shares / (active + k * (1.0 - active));
+}
+
+/* Water-filling: split m pages by weight, each guest within [reservation, min(limit, RAM)]. */
+static void entitle(umm_hv_host_t *host, uint64_t m)
+{
+    enum { MAXG = 64 };
+    umm_hv_guest_t *gs[MAXG];
+    bool fixed[MAXG] = {false};
+    size_t n = 0;
+    for (uint32_t i = 0; i < host->nguest_slots && n < MAXG; i++)
+        if (host->guests[i])
+            gs[n++] = host->guests[i];
+    for (size_t round = 0; round <= n; round++) {
+        double wsum = 0;
+        uint64_t left = m;
+        for (size_t i = 0; i < n; i++) {
+            if (fixed[i])
+                left = left > gs[i]->entitlement ? left - gs[i]->entitlement : 0;
+            else
+                wsum += weight(gs[i], host->cfg.idle_tax_pct);
+        }
+        bool changed = false;
+        for (size_t i = 0; i < n; i++) {
+            if (fixed[i])
+                continue;
+            uint64_t hi = gs[i]->limit < gs[i]->nframes ? gs[i]->limit : gs[i]->nframes;
+            double share = wsum > 0 ? (double)left * weight(gs[i], host->cfg.idle_tax_pct) / wsum : 0;
+            uint64_t e = (uint64_t)share;
+            if (e < gs[i]->reservation || e > hi) {
+                e = e < gs[i]->reservation ? gs[i]->reservation : hi;
+                fixed[i] = changed = true;
+            }
+            gs[i]->entitlement = e;
+        }
+        if (!changed)
+            break;
+    }
+}
+
+static void set_targets(umm_hv_host_t *host)
+{
+    uint64_t promised = 0;
+    for (uint32_t i = 0; i < host->nguest_slots; i++)
+        if (host->guests[i])
+            promised += host->guests[i]->nframes;
+    uint64_t m = host->nframes * 94 / 100; /* keep the host in its high state */
+    entitle(host, m);
+    uint64_t free_pct = host->nfree * 100 / host->nframes;
+    for (uint32_t i = 0; i < host->nguest_slots; i++) {
+        umm_hv_guest_t *g = host->guests[i];
+        if (!g || (g->flags & UMM_HV_GUEST_NO_BALLOON) || g->balloon.manual)
+            continue;
+        uint64_t want = promised > m && g->nframes > g->entitlement ? g->nframes - g->entitlement : 0;
+        /* Plenty free (twice the high threshold): let balloons deflate gradually. Otherwise
+         * hold or inflate toward the entitlement. */
+        if (host->state == UMM_HV_STATE_HIGH && free_pct >= 12)
+            want = g->balloon.target > host->nframes / 100 ? g->balloon.target - host->nframes / 100 : 0;
+        else if (host->state == UMM_HV_STATE_HIGH && want < g->balloon.target)
+            want = g->balloon.target;
+        g->balloon.target = want;
+    }
+}
+
+void hv_policy_pass(umm_hv_host_t *host)
+{
+    sample_all(host);
+    umm_lock(&host->lock);
+    host->policy_passes++;
+    hv_update_state(host);
+    set_targets(host);
+    /* Host swapping: the last resort, until free memory is back to the soft threshold. */
+    while (host->state >= UMM_HV_STATE_HARD && hv_swap_out_one(host, NULL))
+        if (host->nfree * 100 >= host->nframes * 4)
+            break;
+    hv_update_state(host);
+    umm_unlock(&host->lock);
+}

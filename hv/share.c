@@ -1,0 +1,234 @@
+/* share.c - transparent page sharing: a rate-limited scanner hashes guest frames (xxh3), and on
+ * a hash match write-protects, compares in full and maps both guest frames to one read-only
+ * host frame, freeing the other; a write breaks the sharing by copy on write (guest.c). Zero
+ * pages collapse into the host's zero frame. The table is a cache of buckets: a shared frame
+ * stays in it while shared, a candidate (a private frame seen once) until displaced. Sharing
+ * domains implement salting: a guest with its own domain shares only with itself. */
+#define _GNU_SOURCE
+#include "host.h"
+
+#include "frames.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xxhash.h>
+
+#define SCAN_BATCH 64
+
+int hv_share_init(umm_hv_host_t *host)
+{
+    uint64_t b = 64;
+    while (b * HV_SHARE_WAYS < host->nframes)
+        b *= 2;
+    host->share_buckets = b;
+    host->share = calloc(b * HV_SHARE_WAYS, sizeof *host->share);
+    return host->share ? UMM_OK : UMM_E_NOMEM;
+}
+
+static uint64_t key_of(uint64_t hash, uint32_t domain)
+{
+    uint64_t k = hash ^ ((uint64_t)domain * 0x9E3779B97F4A7C15ull);
+    return k ? k : 1;
+}
+
+static hv_share_slot_t *bucket(umm_hv_host_t *host, uint64_t key)
+{
+    return &host->share[(key & (host->share_buckets - 1)) * HV_SHARE_WAYS];
+}
+
+void hv_share_forget(umm_hv_host_t *host, uint32_t h)
+{
+    hv_share_slot_t *b = bucket(host, host->frames[h].hash);
+    for (int w = 0; w < HV_SHARE_WAYS; w++)
+        if (b[w].key == host->frames[h].hash && b[w].frame == h)
+            b[w] = (hv_share_slot_t){0};
+}
+
+static bool is_zero(const uint64_t *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (w[i])
+            return false;
+    return true;
+}
+
+/* Guest frame gfn of g becomes a sharer of host frame s (already shared). Both locked. */
+static void join_shared(umm_hv_guest_t *g, uint32_t gfn, uint32_t s)
+{
+    umm_hv_host_t *host = g->host;
+    uint32_t old = (uint32_t)p2m_num(g->p2m[gfn]);
+    host->frames[s].ref++;
+    g->p2m[gfn] = p2m_make(P2M_SHARED, s);
+    g->private_frames--;
+    g->shared++;
+    hv_frame_put(host, old);
+    host->merged++;
+}
+
+/* Turn candidate (cg, cgfn) holding the same bytes as `data` into a shared frame. Both guests
+ * and the host locked; the candidate's mapping is write-protected (invalidated) first. */
+static uint32_t promote(umm_hv_guest_t *cg, uint32_t cgfn, const void *data, uint64_t key)
+{
+    umm_hv_host_t *host = cg->host;
+    p2m_t e = cg->p2m[cgfn];
+    if (p2m_state(e) != P2M_PRESENT || (pfn_entry(&cg->sys->pfn, cgfn)->flags & (PFN_F_IO | PFN_F_BALLOON)))
+        return UINT32_MAX;
+    uint32_t h = (uint32_t)p2m_num(e);
+    frame_invalidate(cg->sys, cgfn);
+    if (memcmp(hv_frame_ptr(host, h), data, host->page_size) != 0)
+        return UINT32_MAX;
+    hv_frame_t *fe = &host->frames[h];
+    fe->flags |= HVF_SHARED;
+    fe->owner = HV_NO_GUEST;
+    fe->hash = key;
+    cg->p2m[cgfn] = p2m_make(P2M_SHARED, h);
+    cg->private_frames--;
+    cg->shared++;
+    host->shared_frames++;
+    return h;
+}
+
+/* Try to share guest frame gfn of g (guest and host locked). Returns true if merged. */
+static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
+{
+    umm_hv_host_t *host = g->host;
+    p2m_t e = g->p2m[gfn];
+    if (p2m_state(e) != P2M_PRESENT || (pfn_entry(&g->sys->pfn, gfn)->flags & (PFN_F_IO | PFN_F_BALLOON)))
+        return false;
+    uint32_t h = (uint32_t)p2m_num(e);
+    if (host->frames[h].flags & HVF_PIN)
+        return false;
+    const uint64_t *data = hv_frame_ptr(host, h);
+    size_t words = host->page_size / 8;
+    host->scanned++;
+    if (is_zero(data, words)) { /* a hint: confirm once the guest can no longer write it */
+        frame_invalidate(g->sys, gfn);
+        if (!is_zero(data, words))
+            return false;
+        g->p2m[gfn] = p2m_make(P2M_ZERO, 0);
+        g->private_frames--;
+        g->shared++;
+        g->shared_zero++;
+        hv_frame_put(host, h);
+        host->merged++;
+        return true;
+    }
+    uint64_t key = key_of(XXH3_64bits(data, host->page_size), g->domain);
+    hv_share_slot_t *b = bucket(host, key), *free_way = NULL;
+    for (int w = 0; w < HV_SHARE_WAYS; w++) {
+        hv_share_slot_t *sl = &b[w];
+        if (sl->key != key) {
+            if (!free_way && (sl->key == 0 || sl->frame == UINT32_MAX))
+                free_way = sl;
+            continue;
+        }
+        if (sl->frame != UINT32_MAX) { /* a shared frame with this hash */
+            frame_invalidate(g->sys, gfn);
+            if (memcmp(hv_frame_ptr(host, sl->frame), data, host->page_size) != 0)
+                return false;
+            join_shared(g, gfn, sl->frame);
+            return true;
+        }
+        if (sl->guest == g->id && sl->gfn == gfn)
+            return false; /* ourselves, seen before */
+        umm_hv_guest_t *cg = sl->guest < host->nguest_slots ? host->guests[sl->guest] : NULL;
+        bool locked = cg && (cg == g || umm_trylock(&cg->sys->lock));
+        uint32_t s = UINT32_MAX;
+        if (locked) {
+            frame_invalidate(g->sys, gfn);
+            s = promote(cg, sl->gfn, data, key);
+            if (cg != g)
+                umm_unlock(&cg->sys->lock);
+        }
+        if (s == UINT32_MAX) { /* stale candidate: we take its place */
+            *sl = (hv_share_slot_t){key, UINT32_MAX, g->id, gfn};
+            return false;
+        }
+        sl->frame = s;
+        join_shared(g, gfn, s);
+        return true;
+    }
+    if (free_way)
+        *free_way = (hv_share_slot_t){key, UINT32_MAX, g->id, gfn};
+    return false;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Next guest at or after the cursor (host locked), or NULL. */
+static umm_hv_guest_t *cursor_guest(umm_hv_host_t *host)
+{
+    for (uint32_t n = 0; n < host->nguest_slots; n++) {
+        uint32_t id = (host->scan_guest + n) % host->nguest_slots;
+        if (host->guests[id]) {
+            if (id != host->scan_guest)
+                host->scan_gfn = 0;
+            host->scan_guest = id;
+            return host->guests[id];
+        }
+    }
+    return NULL;
+}
+
+uint64_t hv_share_scan(umm_hv_host_t *host, size_t pages)
+{
+    uint64_t cpu0 = thread_cpu_ns(), merged = 0, done = 0;
+    while (done < pages) {
+        umm_lock(&host->lock);
+        umm_hv_guest_t *g = cursor_guest(host);
+        umm_unlock(&host->lock);
+        if (!g)
+            break;
+        /* Guest lock first (the order), then the host's; guests leave only between host passes. */
+        umm_lock(&g->sys->lock);
+        umm_lock(&host->lock);
+        for (int k = 0; k < SCAN_BATCH && done < pages; k++, done++) {
+            if (host->scan_gfn >= g->nframes) {
+                host->scan_gfn = 0;
+                host->scan_guest = (g->id + 1) % host->nguest_slots;
+                break;
+            }
+            merged += scan_one(g, (uint32_t)host->scan_gfn++);
+        }
+        umm_unlock(&host->lock);
+        umm_unlock(&g->sys->lock);
+    }
+    umm_lock(&host->lock);
+    host->scan_cpu_ns += thread_cpu_ns() - cpu0;
+    uint64_t now = mono_ns();
+    host->scan_rate_n += done;
+    if (host->scan_rate_t == 0)
+        host->scan_rate_t = now;
+    else if (now - host->scan_rate_t >= 1000000000ull) {
+        host->scan_rate = (double)host->scan_rate_n * 1e9 / (double)(now - host->scan_rate_t);
+        host->scan_rate_t = now;
+        host->scan_rate_n = 0;
+    }
+    umm_unlock(&host->lock);
+    return merged;
+}
+
+int umm_hv_share_scan(umm_hv_host_t *host, size_t pages, uint64_t *merged)
+{
+    if (!host)
+        return UMM_E_INVAL;
+    pthread_mutex_lock(&host->pass_lock);
+    uint64_t m = host->cfg.flags & UMM_HV_NO_SHARING ? 0 : hv_share_scan(host, pages);
+    pthread_mutex_unlock(&host->pass_lock);
+    if (merged)
+        *merged = m;
+    return UMM_OK;
+}
