@@ -4,7 +4,21 @@
 
 #include "vma.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+/* UMM_CHECK_VERBOSE=1 in the environment names the invariant that failed (stderr). */
+static bool report(bool ok, const char *what)
+{
+    static int verbose = -1;
+    if (verbose < 0) {
+        const char *v = getenv("UMM_CHECK_VERBOSE");
+        verbose = v && *v == '1';
+    }
+    if (!ok && verbose)
+        fprintf(stderr, "umm_check: %s does not hold\n", what);
+    return ok;
+}
 
 /* Each frame that names an owner is named back by that owner's PTE, in the right format. */
 static bool frames_match_ptes(umm_system_t *sys)
@@ -49,8 +63,14 @@ static bool vad_consistent(umm_system_t *sys, const umm_vad_t *vad, uint64_t *va
             return false;
         *valid += pte_format(p) == PTE_VALID;
     }
-    return committed == vad->committed &&
-           vma_span_boundaries(vad, 0, vad->npages) == vad->boundaries;
+    uint64_t boundaries = 0;
+    for (size_t i = 0; i + 1 < vad->npages; i++) {
+        bool bit = (vad->bbits[i / 64] >> (i % 64)) & 1;
+        if (bit != vma_is_boundary(vad, i))
+            return false;
+        boundaries += bit;
+    }
+    return committed == vad->committed && boundaries == vad->boundaries;
 }
 
 static bool processes_consistent(umm_system_t *sys)
@@ -59,12 +79,13 @@ static bool processes_consistent(umm_system_t *sys)
     for (umm_process_t *p = sys->procs; p; p = p->next) {
         uint64_t pc = 0, pv = 0, pvma = 0;
         for (umm_vad_t *v = p->vads; v; v = v->next_in_proc) {
-            if (!vad_consistent(sys, v, &pv))
+            if (!report(vad_consistent(sys, v, &pv), "a VAD's PTEs, committed and boundaries"))
                 return false;
             pc += v->committed;
             pvma += 1 + v->boundaries;
         }
-        if (pc != p->committed || pv != p->ws_size || pvma != p->vma_count)
+        if (!report(pc == p->committed && pv == p->ws_size && pvma == p->vma_count,
+                    "a process's committed/working-set/VMA counts"))
             return false;
         committed += pc;
         ws += pv;
@@ -79,9 +100,11 @@ static bool processes_consistent(umm_system_t *sys)
     for (umm_pfn_id_t f = 0; f < sys->pfn.nframes; f++)
         in_transit += pfn_list(&sys->pfn, f) == LIST_ACTIVE &&
                       (pfn_entry(&sys->pfn, f)->flags & (PFN_F_IO | PFN_F_BALLOON));
-    return committed + balloon == sys->committed && ws == sys->ws_total && vmas == sys->vma_count &&
-           ws + in_transit == pfn_list_count(&sys->pfn, LIST_ACTIVE) &&
-           sys->committed <= sys->commit_limit;
+    return report(committed + balloon == sys->committed, "commit charge = committed pages") &&
+           report(ws == sys->ws_total, "working set = valid pages") &&
+           report(vmas == sys->vma_count, "VMA estimate = recount") &&
+           report(ws + in_transit == pfn_list_count(&sys->pfn, LIST_ACTIVE), "active = valid + in transit") &&
+           report(sys->committed <= sys->commit_limit, "charge <= limit");
 }
 
 /* Mark slot s as referenced; false if it already was or the paging file does not have it used. */
@@ -124,8 +147,10 @@ int umm_check(umm_system_t *sys)
     if (!sys)
         return UMM_E_INVAL;
     umm_lock(&sys->lock);
-    bool ok = umm_pfndb_check(&sys->pfn) && frames_match_ptes(sys) && processes_consistent(sys) &&
-              slots_consistent(sys);
+    bool ok = report(umm_pfndb_check(&sys->pfn), "the page lists") &&
+              report(frames_match_ptes(sys), "the frame -> PTE reverse map") &&
+              report(processes_consistent(sys), "the process/VAD counts") &&
+              report(slots_consistent(sys), "the paging-file slot accounting");
     umm_unlock(&sys->lock);
     return ok ? UMM_OK : UMM_E_STATE;
 }

@@ -148,7 +148,6 @@ static enum fault_result demand_zero_fault(umm_vad_t *vad, size_t i, bool write,
         return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, rc);
     int prot = pte_prot(vad->pte[i]);
     umm_pte_t bits = PTE_ACCESSED | (write ? PTE_DIRTY : 0);
-    uint64_t before = vma_span_boundaries(vad, lo, hi);
     umm_pte_t orig[FAULT_MAX_CLUSTER];
     for (size_t k = lo; k < hi; k++)
         orig[k - lo] = vad->pte[k];
@@ -163,7 +162,7 @@ static enum fault_result demand_zero_fault(umm_vad_t *vad, size_t i, bool write,
         mapped_hi++;
     if (err)
         unwind_demand_zero(vad, mapped_hi, hi, orig + (mapped_hi - lo));
-    vma_span_update(vad, before, vma_span_boundaries(vad, lo, hi));
+    vma_refresh(vad, lo, hi);
     ws_grow(vad->proc, mapped_hi - lo);
     UMM_COUNT(vad->proc, faults_demand_zero, mapped_hi - lo);
     if (i >= mapped_hi)
@@ -196,7 +195,6 @@ static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t 
     umm_system_t *sys = vad->proc->sys;
     if (pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(vad->pte[i]))->flags & PFN_F_IO)
         return FAULT_BUSY; /* paging I/O holds it: retry once that is done */
-    uint64_t before = vma_span_boundaries(vad, lo, hi);
     umm_pte_t saved[FAULT_MAX_CLUSTER];
     for (size_t k = lo; k < hi; k++) {
         umm_pte_t p = vad->pte[k];
@@ -220,10 +218,10 @@ static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t 
             pte_write(&vad->pte[k], unmapped ? saved[k - lo] & ~PTE_HW : saved[k - lo]);
             pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + pfn_entry(&sys->pfn, f)->prio));
         }
-        vma_span_update(vad, before, vma_span_boundaries(vad, lo, hi));
+        vma_refresh(vad, lo, hi);
         return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT);
     }
-    vma_span_update(vad, before, vma_span_boundaries(vad, lo, hi));
+    vma_refresh(vad, lo, hi);
     ws_grow(vad->proc, hi - lo);
     UMM_COUNT(vad->proc, faults_transition, hi - lo);
     return FAULT_DONE;
@@ -257,7 +255,6 @@ static int read_iovecs(umm_system_t *sys, const umm_pfn_id_t *frames, size_t n, 
 static bool start_read(umm_vad_t *vad, size_t lo, size_t hi, const umm_pfn_id_t *frames)
 {
     umm_system_t *sys = vad->proc->sys;
-    uint64_t before = vma_span_boundaries(vad, lo, hi);
     bool stale = false;
     for (size_t k = lo; k < hi; k++)
         stale |= (vad->pte[k] & PTE_HW) != 0;
@@ -273,7 +270,7 @@ static bool start_read(umm_vad_t *vad, size_t lo, size_t hi, const umm_pfn_id_t 
         e->prio = vad->proc->priority;
         pte_write(&vad->pte[k], pte_make(PTE_TRANSITION, pte_prot(p), f));
     }
-    vma_span_update(vad, before, vma_span_boundaries(vad, lo, hi));
+    vma_refresh(vad, lo, hi);
     return true;
 }
 
@@ -353,7 +350,6 @@ static enum fault_result valid_fault(umm_vad_t *vad, size_t i, bool write, umm_e
         UMM_COUNT(vad->proc, faults_dirty_bit, 1);
     if (write && !(p & PTE_DIRTY))
         frame_drop_copy(sys, (umm_pfn_id_t)pte_num(p)); /* the paging-file copy is now stale */
-    uint64_t before = vma_span_boundaries(vad, i, i + 1);
     if ((np & PTE_HW_RO) && write)
         np &= ~PTE_HW_RO; /* read-only because shared: map again, the backend breaks sharing */
     pte_write(&vad->pte[i], np);
@@ -361,7 +357,7 @@ static enum fault_result valid_fault(umm_vad_t *vad, size_t i, bool write, umm_e
     if (err) /* a failed MAP_FIXED may have removed the old mapping: start from none */
         pte_write(&vad->pte[i], hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0
                                     ? p & ~(PTE_HW | PTE_HW_RO) : p);
-    vma_span_update(vad, before, vma_span_boundaries(vad, i, i + 1));
+    vma_refresh(vad, i, i + 1);
     return err ? raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT) : FAULT_DONE;
 }
 

@@ -97,9 +97,8 @@ static void repurpose_standby(umm_system_t *sys, umm_pfn_id_t f)
     UMM_ASSERT(vad && e->slot != 0);
     umm_pte_t *pte = &vad->pte[e->index];
     UMM_ASSERT(pte_format(*pte) == PTE_TRANSITION && pte_num(*pte) == f);
-    uint64_t before = vma_span_boundaries(vad, e->index, e->index + 1);
     pte_write(pte, pte_make(PTE_PAGEFILE, pte_prot(*pte), e->slot - 1) | (*pte & PTE_HW));
-    vma_span_update(vad, before, vma_span_boundaries(vad, e->index, e->index + 1));
+    vma_refresh(vad, e->index, e->index + 1);
     UMM_COUNT(vad->proc, standby_repurposed, 1);
     e->vad = 0;
     e->index = 0;
@@ -193,10 +192,9 @@ void frame_invalidate(umm_system_t *sys, umm_pfn_id_t f)
     umm_pte_t p = vad->pte[i];
     if (!pte_has_frame(p) || pte_num(p) != f || !pte_mapped(p))
         return;
-    uint64_t before = vma_span_boundaries(vad, i, i + 1);
     if (hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0)
         pte_write(&vad->pte[i], p & ~(PTE_HW | PTE_HW_RO));
-    vma_span_update(vad, before, vma_span_boundaries(vad, i, i + 1));
+    vma_refresh(vad, i, i + 1);
 }
 
 void frame_set_owner(umm_system_t *sys, umm_pfn_id_t f, const umm_vad_t *vad, size_t index)

@@ -52,8 +52,8 @@ typedef struct umm_notification umm_notification_t;
 /* A reservation (Virtual Address Descriptor) with its own page table: a flat array of one PTE
  * per page, bracketed by two PTE_NONE sentinels so pte[-1] and pte[npages] can always be read.
  * Invariant: start and end are multiples of UMM_RESERVE_GRANULARITY, npages = (end-start)/page;
- * `boundaries` equals vma_count_boundaries() over the whole range (the kernel mappings this
- * reservation needs are 1 + boundaries); `committed` is the number of committed PTEs. */
+ * bbits[i] == vma_is_boundary(i) for every pair and `boundaries` counts the set bits (the kernel
+ * mappings this reservation needs are 1 + boundaries); `committed` counts committed PTEs. */
 struct umm_vad {
     uintptr_t start, end;
     size_t npages;
@@ -63,6 +63,7 @@ struct umm_vad {
     umm_pte_t *pte;          /* pte[0 .. npages-1], with pte[-1] == pte[npages] == PTE_NONE */
     umm_pte_t *pte_alloc;    /* the allocation behind pte */
     uint64_t boundaries;
+    uint64_t *bbits;         /* bit i: pages i and i+1 need separate kernel mappings */
     uint64_t committed;
     bool releasing;          /* umm_release has claimed it: no other call may use it */
     umm_vad_t *next_in_proc; /* the process's VADs, unordered */

@@ -14,7 +14,10 @@ umm_vad_t *vad_alloc(umm_process_t *proc, uintptr_t start, size_t bytes, int pro
     vad->npages = bytes >> proc->sys->page_shift;
     /* calloc: large tables come from fresh mmap, so untouched parts cost no memory */
     vad->pte_alloc = calloc(vad->npages + 2, sizeof(umm_pte_t));
-    if (!vad->pte_alloc) {
+    vad->bbits = calloc(vad->npages / 64 + 1, sizeof *vad->bbits);
+    if (!vad->pte_alloc || !vad->bbits) {
+        free(vad->pte_alloc);
+        free(vad->bbits);
         free(vad);
         return NULL;
     }
@@ -31,6 +34,7 @@ void vad_free(umm_vad_t *vad)
     if (!vad)
         return;
     free(vad->pte_alloc);
+    free(vad->bbits);
     free(vad);
 }
 

@@ -151,7 +151,6 @@ static int decommit_locked(umm_vad_t *vad, size_t first, size_t n, unsigned to)
     bool mapped = false;
     for (size_t i = first; i < first + n && !mapped; i++)
         mapped = pte_mapped(vad->pte[i]);
-    uint64_t before = vma_span_boundaries(vad, first, first + n);
     if (mapped && hw_unmap(sys, vad_page_addr(vad, first, sys->page_shift), n) != 0)
         return UMM_E_VMA_LIMIT;
     uint64_t dropped = 0;
@@ -166,7 +165,7 @@ static int decommit_locked(umm_vad_t *vad, size_t first, size_t n, unsigned to)
         discard_page(vad, k);
         pte_write(&vad->pte[k], pte_make(to, 0, 0));
     }
-    vma_span_update(vad, before, vma_span_boundaries(vad, first, first + n));
+    vma_refresh(vad, first, first + n);
     vad->committed -= dropped;
     commit_uncharge(vad->proc, dropped);
     return UMM_OK;
@@ -196,12 +195,11 @@ int umm_decommit(umm_process_t *proc, void *addr, size_t bytes)
 void vm_release_locked(umm_vad_t *vad)
 {
     wait_io_locked(vad, 0, vad->npages);
-    uint64_t before = vad->boundaries;
     munmap((void *)vad->start, vad->end - vad->start);
     for (size_t i = 0; i < vad->npages; i++) /* the mapping is gone: no HW anywhere */
         if (pte_mapped(vad->pte[i]))
             pte_write(&vad->pte[i], vad->pte[i] & ~(PTE_HW | PTE_HW_RO));
-    vma_span_update(vad, before, vma_span_boundaries(vad, 0, vad->npages));
+    vma_refresh(vad, 0, vad->npages);
     decommit_locked(vad, 0, vad->npages, PTE_NONE);
     vad_detach(vad);
 }
@@ -238,7 +236,6 @@ static int protect_locked(umm_vad_t *vad, size_t first, size_t n, int prot)
     umm_system_t *sys = vad->proc->sys;
     if (prot & UMM_PROT_GUARD) /* a guard page must fault on its next access: not valid */
         ws_trim_range(vad, first, first + n, 0);
-    uint64_t before = vma_span_boundaries(vad, first, first + n);
     int rc = UMM_OK;
     for (size_t i = first; i < first + n;) {
         if (vad->pte[i] & PTE_HW_RO) { /* shared read-only: drop it, the next access remaps */
@@ -263,7 +260,7 @@ static int protect_locked(umm_vad_t *vad, size_t first, size_t n, int prot)
             pte_write(&vad->pte[k], pte_with_prot(vad->pte[k], prot));
         i = j;
     }
-    vma_span_update(vad, before, vma_span_boundaries(vad, first, first + n));
+    vma_refresh(vad, first, first + n);
     return rc;
 }
 

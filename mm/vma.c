@@ -17,23 +17,28 @@ static bool joins(umm_pte_t left, umm_pte_t right)
     return pte_num(right) == pte_num(left) + 1 && pte_hw_prot(left) == pte_hw_prot(right);
 }
 
-uint64_t vma_span_boundaries(const umm_vad_t *vad, size_t a, size_t b)
+bool vma_is_boundary(const umm_vad_t *vad, size_t i)
+{
+    return !joins(vad->pte[i], vad->pte[i + 1]);
+}
+
+void vma_refresh(umm_vad_t *vad, size_t a, size_t b)
 {
     size_t lo = a > 0 ? a - 1 : 0;
     size_t hi = b < vad->npages ? b : vad->npages - 1; /* pairs (i, i+1) with i < hi */
-    uint64_t n = 0;
-    for (size_t i = lo; i < hi; i++)
-        n += !joins(vad->pte[i], vad->pte[i + 1]);
-    return n;
-}
-
-void vma_span_update(umm_vad_t *vad, uint64_t before, uint64_t after)
-{
+    int64_t delta = 0;
+    for (size_t i = lo; i < hi; i++) {
+        uint64_t bit = 1ull << (i % 64);
+        bool was = vad->bbits[i / 64] & bit, is = vma_is_boundary(vad, i);
+        if (was != is) {
+            vad->bbits[i / 64] ^= bit;
+            delta += is ? 1 : -1;
+        }
+    }
     umm_process_t *proc = vad->proc;
-    UMM_ASSERT(vad->boundaries + after >= before);
-    vad->boundaries = vad->boundaries + after - before;
-    proc->vma_count = proc->vma_count + after - before;
-    proc->sys->vma_count = proc->sys->vma_count + after - before;
+    vad->boundaries = (uint64_t)((int64_t)vad->boundaries + delta);
+    proc->vma_count = (uint64_t)((int64_t)proc->vma_count + delta);
+    proc->sys->vma_count = (uint64_t)((int64_t)proc->sys->vma_count + delta);
 }
 
 /* Replace every run of mapped pages that are not VALID with anonymous PROT_NONE. */
@@ -49,12 +54,11 @@ static void unmap_nonvalid_runs(umm_system_t *sys, umm_vad_t *vad)
         size_t j = i + 1;
         while (j < vad->npages && (vad->pte[j] & PTE_HW) && pte_format(vad->pte[j]) != PTE_VALID)
             j++;
-        uint64_t before = vma_span_boundaries(vad, i, j);
         if (hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), j - i) == 0) {
             for (size_t k = i; k < j; k++)
                 pte_write(&vad->pte[k], vad->pte[k] & ~PTE_HW);
         }
-        vma_span_update(vad, before, vma_span_boundaries(vad, i, j));
+        vma_refresh(vad, i, j);
         i = j;
     }
 }

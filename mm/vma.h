@@ -4,18 +4,20 @@
  * even munmap fail process-wide. Within one reservation, two neighbouring pages share a VMA when
  * both are unmapped (anonymous PROT_NONE) or both map pool frames f, f+1 with the same
  * protection. Every other neighbour pair is a boundary, and a reservation needs 1 + boundaries
- * VMAs. Each change of kernel state is bracketed by vma_span_boundaries() before and
- * vma_span_update() after, so the counts stay exact with respect to this model (umm_check
- * recounts them). */
+ * VMAs. Each VAD records which neighbour pairs are boundaries in a bitmap; after any change of
+ * kernel state, vma_refresh() reconciles the bits of the pairs touching the changed pages with
+ * the PTEs and adjusts the counts. Reconciling (rather than adding a before/after difference)
+ * stays exact when a change nests inside another, as when the host evicts a neighbouring
+ * guest frame while a fault is being mapped. umm_check recounts everything. */
 #ifndef UMM_VMA_H
 #define UMM_VMA_H
 
 #include "system.h"
 
-/* Boundaries between pairs (i, i+1) that touch pages [a, b) of the VAD. */
-uint64_t vma_span_boundaries(const umm_vad_t *vad, size_t a, size_t b);
-/* Apply the change from `before` to `after` boundaries to the VAD, process and system counts. */
-void vma_span_update(umm_vad_t *vad, uint64_t before, uint64_t after);
+/* Reconcile the boundary bits of pairs (i, i+1) touching pages [a, b) with the PTEs. */
+void vma_refresh(umm_vad_t *vad, size_t a, size_t b);
+/* Does pair (i, i+1) need two kernel mappings? (The model, for umm_check's recount.) */
+bool vma_is_boundary(const umm_vad_t *vad, size_t i);
 
 /* Bring the system's count down to `target` by replacing non-valid mappings (trimmed and stale
  * pages) with anonymous PROT_NONE, then trimming valid pages. Returns the count reached. */

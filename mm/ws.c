@@ -68,7 +68,6 @@ static void trim_page(umm_system_t *sys, umm_vad_t *vad, size_t k)
 static size_t trim_valid_run(umm_vad_t *vad, size_t a, size_t b, bool unmap)
 {
     umm_system_t *sys = vad->proc->sys;
-    uint64_t before = vma_span_boundaries(vad, a, b);
     size_t n = 0;
     if (revoke_runs(sys, vad, a, b, unmap)) {
         /* Last page first: zero frames go to the head of Zeroed, so the run comes out in order. */
@@ -76,7 +75,7 @@ static size_t trim_valid_run(umm_vad_t *vad, size_t a, size_t b, bool unmap)
             trim_page(sys, vad, k);
         n = b - a;
     }
-    vma_span_update(vad, before, vma_span_boundaries(vad, a, b));
+    vma_refresh(vad, a, b);
     return n;
 }
 
@@ -84,7 +83,6 @@ static size_t trim_valid_run(umm_vad_t *vad, size_t a, size_t b, bool unmap)
 static void age_valid_run(umm_vad_t *vad, size_t a, size_t b)
 {
     umm_system_t *sys = vad->proc->sys;
-    uint64_t before = vma_span_boundaries(vad, a, b);
     size_t i = a;
     while (i < b) {
         size_t j = i + 1;
@@ -100,7 +98,7 @@ static void age_valid_run(umm_vad_t *vad, size_t a, size_t b)
                 pte_write(&vad->pte[k], pte_with_age(vad->pte[k] & ~(PTE_ACCESSED | PTE_HW_RO), 0));
         i = j;
     }
-    vma_span_update(vad, before, vma_span_boundaries(vad, a, b));
+    vma_refresh(vad, a, b);
 }
 
 size_t ws_trim_range(umm_vad_t *vad, size_t a, size_t b, unsigned flags)
