@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define JEMALLOC_NO_RENAME
 #include <jemalloc/jemalloc.h>
@@ -477,7 +478,13 @@ void umm_heap_destroy(umm_heap_t *heap)
         return;
     /* discards every allocation, then gives every extent back through dalloc/destroy, and the
      * arena's metadata ("base") through dalloc: the table should be empty afterwards */
-    arena_ctl(heap, "destroy");
+    if (arena_ctl(heap, "destroy") != 0) {
+        /* jemalloc refused (a thread is bound to the arena with "thread.arena", which umm never
+         * does): it still uses the memory and the hooks, so leave both; the reservations go
+         * with the process. Give back what can be given back. */
+        arena_ctl(heap, "purge");
+        return;
+    }
     release_all(heap);
     heap_free_struct(heap);
 }
@@ -598,6 +605,16 @@ int umm_heap_purge(umm_heap_t *heap)
     if (!heap)
         return UMM_E_INVAL;
     return arena_ctl(heap, "purge") == 0 ? UMM_OK : UMM_E_OS;
+}
+
+int umm_heap_set_decay(umm_heap_t *heap, long dirty_decay_ms)
+{
+    if (!heap || dirty_decay_ms < -1)
+        return UMM_E_INVAL;
+    char name[64];
+    snprintf(name, sizeof name, "arena.%u.dirty_decay_ms", heap->arena);
+    ssize_t ms = (ssize_t)dirty_decay_ms;
+    return je.mallctl(name, NULL, NULL, &ms, sizeof ms) == 0 ? UMM_OK : UMM_E_INVAL;
 }
 
 static int arena_stat(umm_heap_t *h, const char *what, size_t *out)
