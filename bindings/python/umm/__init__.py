@@ -1,0 +1,31 @@
+"""umm: the Windows memory manager as a userspace library -- Python bindings (ctypes).
+
+    import umm
+    with umm.System(ram="64M", pagefile="256M") as system:
+        proc = system.process()
+        region = proc.reserve("1M")
+        region.commit()
+        memoryview(region)[:5] = b"hello"
+        print(region.read(0, 5), system.stats().faults_demand_zero)
+
+Modules: ``umm.core`` (System, Process, Region, Notification, statistics), ``umm.fault``
+(libfiu failure points), ``umm._lib`` (library loading and the C prototype table). The
+hypervisor layer (include/umm_hv.h) will be ``umm.hv``: rows in ``_lib.FUNCTIONS`` plus small
+classes on ``core._Handle`` and ``core._StructView``.
+"""
+
+from ._lib import UmmError, library_path
+from .core import (AccessViolation, GuardPageViolation, Notification, Process, ProcessStats, Prot,
+                   Region, RegionInfo, RegionState, Stats, System, TRIM_POLICIES, parse_prot,
+                   parse_size, version)
+from . import _lib as _lib_module
+from . import fault  # noqa: F401  (umm.fault)
+
+RESERVE_GRANULARITY = _lib_module.RESERVE_GRANULARITY
+WS_DEFAULT_MIN = _lib_module.WS_DEFAULT_MIN
+WS_DEFAULT_MAX = _lib_module.WS_DEFAULT_MAX
+
+__all__ = ["UmmError", "AccessViolation", "GuardPageViolation", "System", "Process", "Region",
+           "Notification", "Stats", "ProcessStats", "RegionInfo", "RegionState", "Prot",
+           "TRIM_POLICIES", "parse_size", "parse_prot", "version", "library_path",
+           "RESERVE_GRANULARITY", "WS_DEFAULT_MIN", "WS_DEFAULT_MAX"]

@@ -1,0 +1,285 @@
+"""Loading libumm and declaring its C functions (the ctypes layer; nothing here is public API).
+
+The library is looked up, in order:
+
+1. ``$UMM_LIBRARY`` (a path to ``libumm.so``),
+2. ``libumm.so*`` next to this package (``bindings/python/umm/``),
+3. ``../../build/libumm.so`` relative to the package (a tree built with CMake into ``build/``),
+4. ``ctypes.util.find_library("umm")`` (an installed library).
+
+Every C function is declared once, in :data:`FUNCTIONS`, in the style of clang's ``cindex.py``:
+``(name, argtypes, restype, errcheck)`` rows registered in a loop by :func:`register_functions`.
+Functions that return an ``umm_error_t`` get :func:`check_error` as ``errcheck``: a non-zero result
+raises :class:`UmmError`. Adding a header (``umm_hv.h``) means adding its rows to the table (and its
+structures below); a row whose symbol the loaded library lacks becomes a stub that raises
+:class:`UmmError` ``UMM_E_NOT_SUPPORTED`` when called, so the package can run ahead of the library.
+
+The ``Structure`` classes mirror the C structs field for field (same order, same C types); the tests
+compare every offset and size against the compiler's.
+"""
+
+import ctypes
+import ctypes.util
+import glob
+import os
+
+from ctypes import (POINTER, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64, c_void_p)
+
+__all__ = ["lib", "UmmError", "FUNCTIONS", "Config", "RegionInfo", "Exception_", "Stats",
+           "ProcessStats", "NOTIFY_FN", "library_path"]
+
+# ------------------------------------------------------------------------------------------------
+# constants from umm.h
+# ------------------------------------------------------------------------------------------------
+UMM_OK = 0
+PROT_NONE, PROT_READ, PROT_WRITE, PROT_GUARD = 0x0, 0x1, 0x2, 0x8
+CFG_PAGEFILE_DIRECT, CFG_NO_WORKERS = 0x1, 0x2
+TRIM_AGING, TRIM_FIFO, TRIM_CLOCK = 0, 1, 2
+RESERVE_GRANULARITY = 64 << 10
+WS_HARD_MAX = 0x1
+WS_DEFAULT_MIN, WS_DEFAULT_MAX = 50, 345
+REGION_FREE, REGION_RESERVED, REGION_COMMITTED = 0, 1, 2
+NOTIFY_LOW_MEMORY, NOTIFY_HIGH_MEMORY = 0, 1
+EXC_GUARD_PAGE, EXC_ACCESS_VIOLATION, EXC_IN_PAGE_ERROR = 1, 2, 3
+
+# Defaults of UMM_CONFIG_INIT.
+CONFIG_DEFAULTS = dict(ram_bytes=64 << 20, page_size=4096, cluster_pages=16, pagefile_path=None,
+                       pagefile_bytes=0, vma_budget=16384, pagefile_max_bytes=0, flags=0,
+                       balance_interval_ms=1000, low_memory_bytes=0, high_memory_bytes=0,
+                       trim_policy=TRIM_AGING)
+
+
+# ------------------------------------------------------------------------------------------------
+# structures (field order and types exactly as in include/umm.h)
+# ------------------------------------------------------------------------------------------------
+class Config(ctypes.Structure):
+    """umm_config_t"""
+    _fields_ = [
+        ("ram_bytes", c_size_t),
+        ("page_size", c_size_t),
+        ("cluster_pages", c_uint),
+        ("pagefile_path", c_char_p),
+        ("pagefile_bytes", c_size_t),
+        ("vma_budget", c_uint),
+        ("pagefile_max_bytes", c_size_t),
+        ("flags", c_uint),
+        ("balance_interval_ms", c_uint),
+        ("low_memory_bytes", c_size_t),
+        ("high_memory_bytes", c_size_t),
+        ("trim_policy", c_uint),
+    ]
+
+
+class RegionInfo(ctypes.Structure):
+    """umm_region_info_t"""
+    _fields_ = [
+        ("base", c_void_p),
+        ("size", c_size_t),
+        ("allocation_base", c_void_p),
+        ("allocation_size", c_size_t),
+        ("allocation_prot", c_int),
+        ("state", c_int),  # umm_region_state_t
+        ("prot", c_int),
+        ("resident_pages", c_size_t),
+    ]
+
+
+class Exception_(ctypes.Structure):
+    """umm_exception_t (only mirrored: Python cannot run inside umm's signal handler)."""
+    _fields_ = [
+        ("code", c_int),  # umm_exception_code_t
+        ("address", c_void_p),
+        ("is_write", c_int),
+        ("error", c_int),
+        ("process", c_void_p),
+    ]
+
+
+_STATS_U64 = """page_size total_frames available zeroed free standby modified modified_nowrite bad
+active""".split()
+_STATS_U64_2 = """committed commit_limit commit_peak working_set processes faults_total
+faults_demand_zero faults_transition faults_hard faults_access_bit faults_dirty_bit
+faults_access_violation faults_guard faults_in_page_error faults_spurious pages_zeroed_in_fault
+pages_trimmed pages_trimmed_zero standby_repurposed vma_count vma_budget vma_coalesce_runs
+pages_output page_writes pages_input page_reads pagefile_slots pagefile_max_slots pagefile_used
+pagefile_peak pagefile_grows writer_errors read_errors pages_zeroed_by_thread balancer_passes
+balancer_trimmed pages_aged low_memory low_memory_pages high_memory_pages""".split()
+
+
+class Stats(ctypes.Structure):
+    """umm_stats_t"""
+    _fields_ = ([(n, c_uint64) for n in _STATS_U64] + [("standby_by_priority", c_uint64 * 8)] +
+                [(n, c_uint64) for n in _STATS_U64_2] +
+                [("pages_output_per_sec", c_double), ("pages_input_per_sec", c_double),
+                 ("faults_per_sec", c_double)])
+
+
+class ProcessStats(ctypes.Structure):
+    """umm_process_stats_t"""
+    _fields_ = [(n, c_uint64) for n in """working_set working_set_peak committed reservations
+faults_total faults_demand_zero faults_transition faults_hard faults_access_bit faults_dirty_bit
+faults_access_violation faults_guard pages_trimmed vma_count ws_min ws_max aged_pages""".split()]
+
+
+# C name -> structure, used by the layout test (and by umm_hv.h's structures when they come).
+STRUCTS = {"umm_config_t": Config, "umm_region_info_t": RegionInfo, "umm_exception_t": Exception_,
+           "umm_stats_t": Stats, "umm_process_stats_t": ProcessStats}
+
+# void (*umm_notify_fn)(umm_notification_t *n, int signaled, void *ctx)
+NOTIFY_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_void_p)
+
+
+# ------------------------------------------------------------------------------------------------
+# errors
+# ------------------------------------------------------------------------------------------------
+class UmmError(Exception):
+    """A umm call returned an ``umm_error_t`` other than ``UMM_OK``.
+
+    ``code`` is the number, ``name`` its name (``"UMM_E_COMMIT_LIMIT"``), ``message`` the text of
+    ``umm_strerror`` and ``function`` the C function that failed (or None)."""
+
+    def __init__(self, code, function=None, detail=None):
+        self.code = int(code)
+        self.function = function
+        self.detail = detail
+        try:
+            name = lib.umm_error_name(self.code)
+            message = lib.umm_strerror(self.code)
+        except Exception:  # library not loaded (should not happen)
+            name, message = None, None
+        self.name = name.decode() if name else "UMM_E_%d" % self.code
+        self.message = message.decode() if message else "unknown error"
+        super().__init__(self.code, self.name, self.message)
+
+    def __str__(self):
+        s = "%s (%d): %s" % (self.name, self.code, self.message)
+        if self.function:
+            s = "%s: %s" % (self.function, s)
+        if self.detail:
+            s += " [%s]" % self.detail
+        return s
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, str(self))
+
+
+def check_error(result, func, args):
+    """errcheck for functions returning umm_error_t."""
+    if result != UMM_OK:
+        raise UmmError(result, getattr(func, "__name__", None))
+    return result
+
+
+# ------------------------------------------------------------------------------------------------
+# the prototype table: (name, argtypes, restype, errcheck)
+# ------------------------------------------------------------------------------------------------
+_vp = c_void_p
+_E = check_error
+FUNCTIONS = [
+    # errors, version
+    ("umm_strerror", [c_int], c_char_p, None),
+    ("umm_error_name", [c_int], c_char_p, None),
+    ("umm_version", [], c_char_p, None),
+    # systems and processes
+    ("umm_system_create", [POINTER(Config), POINTER(_vp)], c_int, _E),
+    ("umm_system_destroy", [_vp], None, None),
+    ("umm_process_create", [_vp, POINTER(_vp)], c_int, _E),
+    ("umm_process_destroy", [_vp], None, None),
+    # virtual memory
+    ("umm_reserve", [_vp, c_size_t, c_int, POINTER(_vp)], c_int, _E),
+    ("umm_reserve_aligned", [_vp, c_size_t, c_size_t, c_int, POINTER(_vp)], c_int, _E),
+    ("umm_commit", [_vp, _vp, c_size_t, c_int], c_int, _E),
+    ("umm_decommit", [_vp, _vp, c_size_t], c_int, _E),
+    ("umm_release", [_vp, _vp], c_int, _E),
+    ("umm_protect", [_vp, _vp, c_size_t, c_int, POINTER(c_int)], c_int, _E),
+    ("umm_query", [_vp, _vp, POINTER(RegionInfo)], c_int, _E),
+    # working sets
+    ("umm_ws_trim", [_vp, c_size_t], c_int, _E),
+    ("umm_ws_empty", [_vp], c_int, _E),
+    ("umm_ws_set_limits", [_vp, c_size_t, c_size_t, c_uint], c_int, _E),
+    ("umm_ws_get_limits", [_vp, POINTER(c_size_t), POINTER(c_size_t), POINTER(c_uint)], c_int, _E),
+    ("umm_process_set_priority", [_vp, c_uint], c_int, _E),
+    ("umm_standby_purge", [_vp, c_uint, POINTER(c_uint64)], c_int, _E),
+    ("umm_balance", [_vp], c_int, _E),
+    ("umm_flush_modified", [_vp], c_int, _E),
+    # notifications
+    ("umm_notification_create", [_vp, c_int, NOTIFY_FN, _vp, POINTER(_vp)], c_int, _E),
+    ("umm_notification_fd", [_vp], c_int, None),  # an fd, not an error code
+    ("umm_notification_query", [_vp, POINTER(c_int)], c_int, _E),
+    ("umm_notification_destroy", [_vp], None, None),
+    # exceptions: declared for completeness; the bindings never install a Python handler (the
+    # handler runs inside SIGSEGV and must be async-signal-safe), see umm.System docs.
+    ("umm_set_exception_handler", [_vp, _vp, _vp], c_int, _E),
+    # statistics, checks
+    ("umm_stats_get", [_vp, POINTER(Stats)], c_int, _E),
+    ("umm_process_stats_get", [_vp, POINTER(ProcessStats)], c_int, _E),
+    ("umm_check", [_vp], c_int, _E),
+    # umm_hv.h goes here, e.g.:
+    # ("umm_hv_host_create", [POINTER(HvConfig), POINTER(_vp)], c_int, _E),
+]
+
+
+def _missing(name):
+    def stub(*args):
+        raise UmmError(14, name, "symbol %s is not in the loaded libumm" % name)  # NOT_SUPPORTED
+    stub.__name__ = name
+    return stub
+
+
+def register_functions(library, table):
+    """Give each function of `table` its prototype; attach a stub for symbols the library lacks."""
+    for name, argtypes, restype, errcheck in table:
+        try:
+            func = getattr(library, name)
+        except AttributeError:
+            setattr(library, name, _missing(name))
+            continue
+        func.argtypes = argtypes
+        func.restype = restype
+        if errcheck is not None:
+            func.errcheck = errcheck
+
+
+# ------------------------------------------------------------------------------------------------
+# finding and loading the library
+# ------------------------------------------------------------------------------------------------
+def _candidates():
+    env = os.environ.get("UMM_LIBRARY")
+    if env:
+        yield env
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in sorted(glob.glob(os.path.join(here, "libumm.so*"))):
+        yield path
+    built = os.path.normpath(os.path.join(here, "..", "..", "..", "build", "libumm.so"))
+    if os.path.exists(built):
+        yield built
+    found = ctypes.util.find_library("umm")
+    if found:
+        yield found
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as e:
+            tried.append("%s: %s" % (path, e))
+    raise ImportError("umm: libumm.so not found (set UMM_LIBRARY); tried: " +
+                      ("; ".join(tried) or "nothing"))
+
+
+lib, library_path = _load()
+register_functions(lib, FUNCTIONS)
+
+
+def error_names():
+    """{code: name} for every umm_error_t the library knows."""
+    names, code = {}, 0
+    while True:
+        n = lib.umm_error_name(code)
+        if not n:
+            return names
+        names[code] = n.decode()
+        code += 1

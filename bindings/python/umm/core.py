@@ -1,0 +1,683 @@
+"""Systems, processes, regions, notifications: the Python face of include/umm.h."""
+
+import collections
+import ctypes
+import enum
+import os
+import re
+import threading
+
+from . import _lib
+from ._lib import UmmError, lib
+
+__all__ = ["System", "Process", "Region", "Notification", "Stats", "ProcessStats", "RegionInfo",
+           "Prot", "RegionState", "AccessViolation", "GuardPageViolation", "parse_size",
+           "parse_prot", "version", "TRIM_POLICIES"]
+
+_E = {name: code for code, name in _lib.error_names().items()}
+
+
+def version():
+    """The library's version string, "MAJOR.MINOR.PATCH"."""
+    return lib.umm_version().decode()
+
+
+# ------------------------------------------------------------------------------------------------
+# sizes and protections
+# ------------------------------------------------------------------------------------------------
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
+
+
+def parse_size(value, what="size"):
+    """Bytes from an int or a string: "4096", "512K", "64M", "1G" (binary units; "64MiB", "64MB"
+    mean the same). Raises ValueError/TypeError on anything else or a negative number."""
+    if isinstance(value, bool):
+        raise TypeError("%s: expected an int or a size string, got a bool" % what)
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("%s: negative size %d" % (what, value))
+        return value
+    if isinstance(value, str):
+        m = _SIZE_RE.match(value)
+        if not m:
+            raise ValueError("%s: bad size %r (use e.g. 4096, '512K', '64M', '1G')" % (what, value))
+        return int(m.group(1)) * _UNITS[m.group(2).upper()]
+    raise TypeError("%s: expected an int or a size string, got %s" % (what, type(value).__name__))
+
+
+class Prot(enum.IntFlag):
+    """UMM_PROT_*. WRITE implies READ (PAGE_READWRITE); GUARD combines with either."""
+    NONE = _lib.PROT_NONE
+    READ = _lib.PROT_READ
+    WRITE = _lib.PROT_WRITE
+    GUARD = _lib.PROT_GUARD
+
+    @property
+    def text(self):
+        """The string form: "none", "r", "rw", with "+guard" when GUARD is set."""
+        base = int(self) & ~_lib.PROT_GUARD
+        s = {0: "none", 1: "r", 2: "rw", 3: "rw"}.get(base, hex(base))
+        return s + "+guard" if self & Prot.GUARD else s
+
+
+_PROT_NAMES = {"none": 0, "noaccess": 0, "r": Prot.READ, "ro": Prot.READ, "readonly": Prot.READ,
+               "rw": Prot.READ | Prot.WRITE, "readwrite": Prot.READ | Prot.WRITE}
+
+
+def parse_prot(prot):
+    """UMM_PROT_* bits from "none", "r", "rw" (optionally + "+guard") or an int (passed as is:
+    the library validates it)."""
+    if isinstance(prot, bool):
+        raise TypeError("prot: expected a string or an int, got a bool")
+    if isinstance(prot, int):
+        return int(prot)
+    if not isinstance(prot, str):
+        raise TypeError("prot: expected a string or an int, got %s" % type(prot).__name__)
+    s = prot.strip().lower().replace(" ", "")
+    guard = 0
+    if s.endswith("+guard"):
+        s, guard = s[:-len("+guard")], int(Prot.GUARD)
+    if s not in _PROT_NAMES:
+        raise ValueError("prot: bad protection %r (use 'none', 'r', 'rw', optionally '+guard')"
+                         % prot)
+    return int(_PROT_NAMES[s]) | guard
+
+
+TRIM_POLICIES = {"aging": _lib.TRIM_AGING, "fifo": _lib.TRIM_FIFO, "clock": _lib.TRIM_CLOCK}
+
+
+class RegionState(enum.IntEnum):
+    FREE = _lib.REGION_FREE
+    RESERVED = _lib.REGION_RESERVED
+    COMMITTED = _lib.REGION_COMMITTED
+
+
+class AccessViolation(UmmError):
+    """Region.read/write found that the access would be an access violation (the page is not
+    committed, or its protection forbids the access). Raised before touching memory: a real access
+    violation from Python code cannot be caught (it goes to the previous SIGSEGV handler)."""
+
+    def __init__(self, code, address, function=None):
+        self.address = address
+        super().__init__(code, function, "address 0x%x" % address)
+
+
+class GuardPageViolation(AccessViolation):
+    """Region.read/write reached a guard page. As in Windows, the guard is one-shot: it has been
+    cleared, and the next access succeeds."""
+
+
+# ------------------------------------------------------------------------------------------------
+# statistics: plain objects with a named attribute per C field
+# ------------------------------------------------------------------------------------------------
+class _StructView:
+    """Snapshot of a ctypes Structure: one attribute per field (arrays become tuples)."""
+    _struct = None
+    __slots__ = ("_values",)
+
+    def __init__(self, raw):
+        values = {}
+        for name, ctype in self._struct._fields_:
+            v = getattr(raw, name)
+            if isinstance(v, ctypes.Array):
+                v = tuple(v)
+            values[name] = v
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("statistics are read-only")
+
+    def __dir__(self):
+        return list(self._values) + ["as_dict", "fields"]
+
+    @classmethod
+    def fields(cls):
+        return [name for name, _ in cls._struct._fields_]
+
+    def as_dict(self):
+        return dict(self._values)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other._values == self._values
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__,
+                           ", ".join("%s=%r" % kv for kv in self._values.items()))
+
+
+class Stats(_StructView):
+    """umm_stats_t: counters of a system (pages unless said), named after the Windows counters."""
+    _struct = _lib.Stats
+    __slots__ = ()
+
+
+class ProcessStats(_StructView):
+    """umm_process_stats_t: counters of one process."""
+    _struct = _lib.ProcessStats
+    __slots__ = ()
+
+
+RegionInfo = collections.namedtuple(
+    "RegionInfo", "base size allocation_base allocation_size allocation_prot state prot "
+                  "resident_pages")
+RegionInfo.__doc__ = "umm_region_info_t (VirtualQuery's MEMORY_BASIC_INFORMATION)."
+
+
+# ------------------------------------------------------------------------------------------------
+# handles
+# ------------------------------------------------------------------------------------------------
+class _Handle:
+    """An opaque C handle with a destroy function; close() is idempotent and also a context exit.
+
+    A handle owned by another (a process by its system) is invalidated, without calling the
+    destroy function, when the owner's destroy already freed it: `_forget()`."""
+    _destroy = None  # name of the C destroy function
+
+    def __init__(self, handle):
+        self._h = handle
+        self._children = []  # handles the C destroy of this one frees too
+
+    @property
+    def closed(self):
+        return self._h is None
+
+    def _handle(self):
+        if self._h is None:
+            raise UmmError(_E["UMM_E_STATE"], None, "%s is closed" % type(self).__name__)
+        return self._h
+
+    def _forget(self):
+        for child in self._children:
+            child._forget()
+        self._children = []
+        self._h = None
+
+    def close(self):
+        if self._h is None:
+            return
+        h = self._h
+        for child in self._children:
+            child._forget()
+        self._children = []
+        self._h = None
+        getattr(lib, self._destroy)(h)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        # Only top-level objects free themselves when collected: a System (its processes,
+        # regions and notifications go with it). A Process or Notification left behind is freed
+        # with its system.
+        pass
+
+
+def _size_or_none(v, what):
+    return None if v is None else parse_size(v, what)
+
+
+class System(_Handle):
+    """A umm system: physical memory (the frame pool), a paging file and the workers.
+
+    Sizes are ints or strings ("64M", "1G", "512K", "4096").
+
+    pagefile: None or 0 (no paging file); a size; a path (str with a '/' or os.PathLike: a named
+    paging file of 2 x RAM); or a dict with keys size, max, path, direct.
+
+    The exception handler (umm_set_exception_handler) is deliberately not exposed: it is called
+    inside umm's SIGSEGV handler, where Python code cannot run (no GIL can be taken in a signal
+    handler, and the interpreter is not async-signal-safe). From Python, an access that umm turns
+    into an access violation goes to the previous SIGSEGV handler (faulthandler: the process dies
+    with a traceback) and an in-page error raises SIGBUS. Region.read()/write() check the pages
+    first and raise AccessViolation instead; raw access through memoryview(region) does not.
+    """
+    _destroy = "umm_system_destroy"
+
+    def __init__(self, ram="64M", pagefile=None, page_size=None, cluster_pages=None,
+                 vma_budget=None, pagefile_max=None, workers=True, balance_interval_ms=None,
+                 trim_policy="aging", low_memory=None, high_memory=None, pagefile_path=None,
+                 direct=False):
+        cfg = _lib.Config(**{k: v for k, v in _lib.CONFIG_DEFAULTS.items()
+                             if k != "pagefile_path"})
+        cfg.ram_bytes = parse_size(ram, "ram")
+        pf_size, pf_max, pf_path = 0, pagefile_max, pagefile_path
+        if isinstance(pagefile, dict):
+            unknown = set(pagefile) - {"size", "max", "path", "direct"}
+            if unknown:
+                raise ValueError("pagefile: unknown keys %s" % sorted(unknown))
+            pf_size = parse_size(pagefile.get("size", 2 * cfg.ram_bytes), "pagefile size")
+            pf_max = pagefile.get("max", pf_max)
+            pf_path = pagefile.get("path", pf_path)
+            direct = pagefile.get("direct", direct)
+        elif isinstance(pagefile, os.PathLike) or (isinstance(pagefile, str) and "/" in pagefile):
+            pf_path, pf_size = os.fspath(pagefile), 2 * cfg.ram_bytes
+        elif pagefile is not None:
+            pf_size = parse_size(pagefile, "pagefile")
+        cfg.pagefile_bytes = pf_size
+        if pf_max is not None:
+            cfg.pagefile_max_bytes = parse_size(pf_max, "pagefile_max")
+        if page_size is not None:
+            cfg.page_size = parse_size(page_size, "page_size")
+        if cluster_pages is not None:
+            cfg.cluster_pages = int(cluster_pages)
+        if vma_budget is not None:
+            cfg.vma_budget = int(vma_budget)
+        if balance_interval_ms is not None:
+            cfg.balance_interval_ms = int(balance_interval_ms)
+        if low_memory is not None:
+            cfg.low_memory_bytes = parse_size(low_memory, "low_memory")
+        if high_memory is not None:
+            cfg.high_memory_bytes = parse_size(high_memory, "high_memory")
+        if isinstance(trim_policy, str):
+            if trim_policy.lower() not in TRIM_POLICIES:
+                raise ValueError("trim_policy: %r is not one of %s"
+                                 % (trim_policy, ", ".join(TRIM_POLICIES)))
+            cfg.trim_policy = TRIM_POLICIES[trim_policy.lower()]
+        else:
+            cfg.trim_policy = int(trim_policy)
+        self._pagefile_path = os.fsencode(pf_path) if pf_path is not None else None
+        cfg.pagefile_path = self._pagefile_path
+        cfg.flags = (0 if workers else _lib.CFG_NO_WORKERS) | (
+            _lib.CFG_PAGEFILE_DIRECT if direct else 0)
+        self.config = cfg
+        h = ctypes.c_void_p()
+        lib.umm_system_create(ctypes.byref(cfg), ctypes.byref(h))
+        super().__init__(h.value)
+        self.page_size = cfg.page_size
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def process(self):
+        """Create a process (an address space) in this system."""
+        h = ctypes.c_void_p()
+        lib.umm_process_create(self._handle(), ctypes.byref(h))
+        p = Process(self, h.value)
+        self._children.append(p)
+        return p
+
+    def stats(self):
+        raw = _lib.Stats()
+        lib.umm_stats_get(self._handle(), ctypes.byref(raw))
+        return Stats(raw)
+
+    def balance(self):
+        """One pass of the balance-set manager now, on this thread."""
+        lib.umm_balance(self._handle())
+
+    def flush_modified(self):
+        """Write every modified page to the paging file (UmmError UMM_E_IO if a write failed:
+        those pages stay modified; UMM_E_NOT_SUPPORTED without a paging file)."""
+        lib.umm_flush_modified(self._handle())
+
+    def standby_purge(self, max_priority=7):
+        """Empty the Standby lists of priority <= max_priority; returns the number of frames."""
+        n = ctypes.c_uint64()
+        lib.umm_standby_purge(self._handle(), int(max_priority), ctypes.byref(n))
+        return n.value
+
+    def check(self):
+        """Verify every internal invariant; raises UmmError (UMM_E_STATE) when one is broken."""
+        lib.umm_check(self._handle())
+        return True
+
+    def notification(self, kind, callback=None):
+        """A memory resource notification: kind "low" or "high". callback(notification, signaled)
+        runs on a umm worker thread (or in balance()) when the state changes."""
+        n = Notification(self, kind, callback)
+        self._children.append(n)
+        return n
+
+    def __repr__(self):
+        state = "closed" if self.closed else "0x%x" % self._h
+        return "<umm.System %s ram=%d pagefile=%d>" % (state, self.config.ram_bytes,
+                                                       self.config.pagefile_bytes)
+
+
+class Process(_Handle):
+    """A umm process: an address space with a working set. Closing it releases its regions."""
+    _destroy = "umm_process_destroy"
+
+    def __init__(self, system, handle):
+        super().__init__(handle)
+        self.system = system
+
+    def _forget(self):
+        super()._forget()
+
+    def close(self):
+        if self._h is not None and self.system is not None:
+            try:
+                self.system._children.remove(self)
+            except ValueError:
+                pass
+        super().close()
+
+    def reserve(self, size, prot="rw", alignment=None):
+        """Reserve address space (rounded up to 64 KiB); `prot` is the default for commit()."""
+        nbytes = parse_size(size, "size")
+        p = parse_prot(prot)
+        out = ctypes.c_void_p()
+        if alignment is None:
+            lib.umm_reserve(self._handle(), nbytes, p, ctypes.byref(out))
+        else:
+            lib.umm_reserve_aligned(self._handle(), nbytes, parse_size(alignment, "alignment"), p,
+                                    ctypes.byref(out))
+        rounded = -(-nbytes // _lib.RESERVE_GRANULARITY) * _lib.RESERVE_GRANULARITY
+        r = Region._make(self, out.value, rounded)
+        self._children.append(r)
+        return r
+
+    # ---- the address-level calls (the C API's shape); Region's methods use these ----
+    def commit(self, address, size, prot=None):
+        """umm_commit: prot None means the reservation's default protection."""
+        p = -1 if prot is None else parse_prot(prot)
+        lib.umm_commit(self._handle(), ctypes.c_void_p(address), parse_size(size, "size"), p)
+
+    def decommit(self, address, size):
+        lib.umm_decommit(self._handle(), ctypes.c_void_p(address), parse_size(size, "size"))
+
+    def protect(self, address, size, prot):
+        """umm_protect; returns the first page's old Prot."""
+        old = ctypes.c_int()
+        lib.umm_protect(self._handle(), ctypes.c_void_p(address), parse_size(size, "size"),
+                        parse_prot(prot), ctypes.byref(old))
+        return Prot(old.value)
+
+    def release(self, address):
+        """umm_release of the reservation at `address` (prefer Region.release())."""
+        lib.umm_release(self._handle(), ctypes.c_void_p(address))
+        for r in self.regions:
+            if r.address == address:
+                r._forget()
+                self._children.remove(r)
+
+    @property
+    def regions(self):
+        return [c for c in self._children if isinstance(c, Region)]
+
+    def trim(self, pages):
+        """Take up to `pages` pages out of the working set."""
+        lib.umm_ws_trim(self._handle(), int(pages))
+
+    def empty_working_set(self):
+        lib.umm_ws_empty(self._handle())
+
+    def set_ws_limits(self, min_pages, max_pages, hard=False):
+        lib.umm_ws_set_limits(self._handle(), int(min_pages), int(max_pages),
+                              _lib.WS_HARD_MAX if hard else 0)
+
+    @property
+    def ws_limits(self):
+        """(min_pages, max_pages, hard)"""
+        lo, hi, fl = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_uint()
+        lib.umm_ws_get_limits(self._handle(), ctypes.byref(lo), ctypes.byref(hi),
+                              ctypes.byref(fl))
+        return lo.value, hi.value, bool(fl.value & _lib.WS_HARD_MAX)
+
+    def set_priority(self, priority):
+        """Standby priority 0-7 of this process's pages."""
+        if isinstance(priority, bool) or not isinstance(priority, int) or priority < 0:
+            raise ValueError("priority must be an int 0-7")
+        lib.umm_process_set_priority(self._handle(), priority)
+
+    def stats(self):
+        raw = _lib.ProcessStats()
+        lib.umm_process_stats_get(self._handle(), ctypes.byref(raw))
+        return ProcessStats(raw)
+
+    def query(self, address):
+        """umm_query for any address (FREE when it is not this process's)."""
+        raw = _lib.RegionInfo()
+        lib.umm_query(self._handle(), ctypes.c_void_p(address), ctypes.byref(raw))
+        return _region_info(raw)
+
+    def __repr__(self):
+        return "<umm.Process %s>" % ("closed" if self.closed else "0x%x" % self._h)
+
+
+def _region_info(raw):
+    return RegionInfo(raw.base or 0, raw.size, raw.allocation_base or 0, raw.allocation_size,
+                      Prot(raw.allocation_prot), RegionState(raw.state), Prot(raw.prot),
+                      raw.resident_pages)
+
+
+# ------------------------------------------------------------------------------------------------
+# regions: a reservation, and a buffer over it
+# ------------------------------------------------------------------------------------------------
+class _Byte(ctypes.Union):
+    # A one-byte union: ctypes exports arrays of it with the buffer format "B" (simple types
+    # export "<B", which memoryview can neither index nor assign to).
+    _fields_ = [("value", ctypes.c_ubyte)]
+
+
+_region_types = {}
+_region_types_lock = threading.Lock()
+
+
+class Region:
+    """A reservation in a process's address space, and a writable buffer over it.
+
+    ``memoryview(region)`` is a writable byte view (format "B") of the whole reservation: reads
+    and writes through it are ordinary loads and stores that go through umm's fault path, exactly
+    like C code. Touching a page that is not committed (or that its protection forbids) is a real
+    access violation: umm passes it to the previous SIGSEGV handler (faulthandler: the process
+    dies). read() and write() check the pages first and raise AccessViolation instead.
+
+    Implementation: each Region is an instance of a ctypes array type of its length (created with
+    from_address at the reservation's base), so Python 3.11's memoryview() can take its buffer;
+    the view keeps the Region alive while it exists. Do not use a view after release().
+    """
+
+    @classmethod
+    def _make(cls, process, address, size):
+        with _region_types_lock:
+            t = _region_types.get(size)
+            if t is None:
+                t = type("Region", (Region, _Byte * size), {"__module__": __name__})
+                _region_types[size] = t
+        r = t.from_address(address)
+        r.process = process
+        r.address = address
+        r.size = size
+        r.released = False
+        return r
+
+    def __init__(self, *a, **kw):
+        raise TypeError("regions are made by Process.reserve()")
+
+    # ---- lifetime ----
+    def _forget(self):
+        self.released = True
+
+    def _proc(self):
+        if self.released:
+            raise UmmError(_E["UMM_E_STATE"], None, "region 0x%x was released" % self.address)
+        return self.process._handle()
+
+    def release(self):
+        """Release the reservation (its pages, frames and charge). Raises UmmError on a second
+        release (UMM_E_NOT_RESERVED, as umm_release reports it)."""
+        if self.released:
+            raise UmmError(_E["UMM_E_NOT_RESERVED"], "umm_release",
+                           "region 0x%x already released" % self.address)
+        lib.umm_release(self.process._handle(), ctypes.c_void_p(self.address))
+        self.released = True
+        try:
+            self.process._children.remove(self)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if not self.released and not self.process.closed:
+            self.release()
+        return False
+
+    # ---- addresses ----
+    def _addr(self, offset, size=None, what="offset"):
+        if isinstance(offset, bool) or not isinstance(offset, int):
+            raise TypeError("%s must be an int" % what)
+        if offset < 0 or offset > self.size:
+            raise ValueError("%s %d outside the region (size %d)" % (what, offset, self.size))
+        if size is None:
+            size = self.size - offset
+        size = parse_size(size, "size")
+        return ctypes.c_void_p(self.address + offset), size
+
+    def commit(self, offset=0, size=None, prot=None):
+        """Commit [offset, offset+size) (default: to the end); prot None: the reservation's."""
+        addr, n = self._addr(offset, size)
+        self._proc()
+        self.process.commit(addr.value, n, prot)
+
+    def decommit(self, offset=0, size=None):
+        """Decommit [offset, offset+size) (default: to the end)."""
+        addr, n = self._addr(offset, size)
+        self._proc()
+        self.process.decommit(addr.value, n)
+
+    def protect(self, offset, size, prot):
+        """Change the protection of committed pages; returns the first page's old Prot."""
+        addr, n = self._addr(offset, size)
+        self._proc()
+        return self.process.protect(addr.value, n, prot)
+
+    def query(self, offset=0):
+        """RegionInfo of the run of pages that starts at the page containing offset."""
+        addr, _ = self._addr(offset)
+        self._proc()
+        return self.process.query(addr.value)
+
+    # ---- data ----
+    def _check_access(self, offset, n, write):
+        """Raise AccessViolation/GuardPageViolation if touching [offset, offset+n) would be one."""
+        proc = self._proc()
+        what = "Region.write" if write else "Region.read"
+        if offset < 0 or n < 0 or offset + n > self.size:
+            raise ValueError("range [%d, %d) outside the region (size %d)"
+                             % (offset, offset + n, self.size))
+        pos, end = self.address + offset, self.address + offset + n
+        raw = _lib.RegionInfo()
+        while pos < end:
+            lib.umm_query(proc, ctypes.c_void_p(pos), ctypes.byref(raw))
+            run_end = (raw.base or 0) + raw.size
+            if raw.state != _lib.REGION_COMMITTED:
+                raise AccessViolation(_E["UMM_E_NOT_COMMITTED"], pos, what)
+            if raw.prot & _lib.PROT_GUARD:
+                page = pos - pos % self.process.system.page_size
+                lib.umm_protect(proc, ctypes.c_void_p(page), 1, raw.prot & ~_lib.PROT_GUARD, None)
+                raise GuardPageViolation(_E["UMM_E_ACCESS"], pos, what)
+            if not (raw.prot & (_lib.PROT_READ | _lib.PROT_WRITE)) or (
+                    write and not raw.prot & _lib.PROT_WRITE):
+                raise AccessViolation(_E["UMM_E_ACCESS"], pos, what)
+            pos = max(run_end, pos + 1)
+
+    def read(self, offset, n):
+        """n bytes at offset (AccessViolation if a page is not committed or not readable)."""
+        self._check_access(offset, n, False)
+        return ctypes.string_at(self.address + offset, n)
+
+    def write(self, offset, data):
+        """Store data (any bytes-like object) at offset; returns the number of bytes."""
+        src = memoryview(data).cast("B")
+        self._check_access(offset, src.nbytes, True)
+        memoryview(self)[offset:offset + src.nbytes] = src
+        return src.nbytes
+
+    def view(self, offset=0, size=None):
+        """memoryview(region)[offset:offset+size] (raw access, no checks)."""
+        end = self.size if size is None else offset + size
+        return memoryview(self)[offset:end]
+
+    # ctypes arrays index to _Byte objects; make the region index and slice like bytes.
+    def __getitem__(self, key):
+        return memoryview(self)[key]
+
+    def __setitem__(self, key, value):
+        memoryview(self)[key] = value
+
+    def __len__(self):
+        return self.size
+
+    def __bool__(self):
+        return True
+
+    def __iter__(self):
+        raise TypeError("iterate over region.read(...) or memoryview(region) instead")
+
+    def __repr__(self):
+        return "<umm.Region 0x%x size=%d%s>" % (self.address, self.size,
+                                                " released" if self.released else "")
+
+
+# ------------------------------------------------------------------------------------------------
+# notifications
+# ------------------------------------------------------------------------------------------------
+_NOTIFY_KINDS = {"low": _lib.NOTIFY_LOW_MEMORY, "high": _lib.NOTIFY_HIGH_MEMORY}
+
+
+class Notification(_Handle):
+    """A memory resource notification (CreateMemoryResourceNotification).
+
+    .fd is an eventfd readable exactly while the notification is signaled (select/poll it);
+    .signaled asks the library. The callback, if any, is called as callback(notification, bool)
+    on a umm worker thread (or inside System.balance()); an exception it raises is stored in
+    .callback_errors (it cannot propagate into the C library)."""
+    _destroy = "umm_notification_destroy"
+
+    def __init__(self, system, kind, callback=None):
+        if kind not in _NOTIFY_KINDS:
+            raise ValueError("notification kind must be 'low' or 'high', not %r" % (kind,))
+        self.system = system
+        self.kind = kind
+        self.callback = callback
+        self.callback_errors = []
+        self._thunk = _lib.NOTIFY_FN(self._on_change) if callback else _lib.NOTIFY_FN()
+        h = ctypes.c_void_p()
+        lib.umm_notification_create(system._handle(), _NOTIFY_KINDS[kind], self._thunk, None,
+                                    ctypes.byref(h))
+        super().__init__(h.value)
+
+    def _on_change(self, handle, signaled, ctx):
+        try:
+            self.callback(self, bool(signaled))
+        except BaseException as e:  # never let it unwind into C
+            self.callback_errors.append(e)
+
+    def close(self):
+        if self._h is not None:
+            try:
+                self.system._children.remove(self)
+            except ValueError:
+                pass
+        super().close()
+
+    @property
+    def fd(self):
+        return lib.umm_notification_fd(self._handle())
+
+    @property
+    def signaled(self):
+        s = ctypes.c_int()
+        lib.umm_notification_query(self._handle(), ctypes.byref(s))
+        return bool(s.value)
+
+    def __repr__(self):
+        return "<umm.Notification %s %s>" % (self.kind, "closed" if self.closed else "open")
