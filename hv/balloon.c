@@ -68,21 +68,30 @@ size_t hv_balloon_deflate_locked(umm_hv_guest_t *g, size_t n)
     return got;
 }
 
+/* Up to BALLOON_STEP_BATCHES batches toward the target, the guest lock dropped between
+ * batches so its threads keep faulting meanwhile. */
+#define BALLOON_STEP_BATCHES 64
+
 void hv_balloon_step(umm_hv_guest_t *g)
 {
     if (g->flags & UMM_HV_GUEST_NO_BALLOON)
         return;
     umm_system_t *sys = g->sys;
     bool short_of_frames = false;
-    umm_lock(&sys->lock);
-    size_t target = g->balloon.target, actual = g->balloon.actual;
-    if (actual < target) {
-        size_t want = target - actual < BALLOON_BATCH ? target - actual : BALLOON_BATCH;
-        short_of_frames = inflate_locked(g, want) < want;
-    } else if (actual > target) {
-        deflate_locked(g, actual - target < BALLOON_BATCH ? actual - target : BALLOON_BATCH);
+    for (int batch = 0; batch < BALLOON_STEP_BATCHES && !short_of_frames; batch++) {
+        umm_lock(&sys->lock);
+        size_t target = g->balloon.target, actual = g->balloon.actual;
+        if (actual < target) {
+            size_t want = target - actual < BALLOON_BATCH ? target - actual : BALLOON_BATCH;
+            short_of_frames = inflate_locked(g, want) < want;
+        } else if (actual > target) {
+            deflate_locked(g, actual - target < BALLOON_BATCH ? actual - target : BALLOON_BATCH);
+        }
+        bool done = g->balloon.actual == g->balloon.target;
+        umm_unlock(&sys->lock);
+        if (done)
+            break;
     }
-    umm_unlock(&sys->lock);
     /* The guest makes room its own way: its balance-set manager trims and pages. */
     if (short_of_frames)
         umm_balance(sys);

@@ -129,8 +129,9 @@ static void set_targets(umm_hv_host_t *host)
         uint64_t want = promised > m && g->nframes > g->entitlement ? g->nframes - g->entitlement : 0;
         /* Plenty free (twice the high threshold): let balloons deflate gradually. Otherwise
          * hold or inflate toward the entitlement. */
+        uint64_t step = host->nframes / 25; /* deflate 4 % of host memory a period */
         if (host->state == UMM_HV_STATE_HIGH && free_pct >= 12)
-            want = g->balloon.target > host->nframes / 100 ? g->balloon.target - host->nframes / 100 : 0;
+            want = g->balloon.target > step ? g->balloon.target - step : 0;
         else if (host->state == UMM_HV_STATE_HIGH && want < g->balloon.target)
             want = g->balloon.target;
         g->balloon.target = want;

@@ -1,111 +1,164 @@
-/* umm_demo.c - the demo `make run` ends with. Today it shows the core: two processes in one
- * system write address-keyed data, lose their working sets, fault it back in and verify every
- * byte, printing the Windows-style counters after each phase. (The hypervisor demo replaces it
- * when hv/ lands.) */
+/* umm_demo.c - the demo `make run` ends with: a host with 256 MiB of RAM runs three guests of
+ * 192 MiB each (2.25x overcommitted): a busy one, an idle one with a large working set and one
+ * full of identical pages. A live view shows, each second, what the host does to keep within
+ * its RAM (sharing, ballooning, host swapping); at the end a summary, a PNG plot of the run,
+ * and every byte of every guest verified. */
 #define _GNU_SOURCE
-#include <umm.h>
+#include "view.h"
+#include "workload.h"
 
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define MiB ((size_t)1 << 20)
 
-static int check(int rc, const char *what)
+typedef struct options {
+    int seconds;
+    size_t host_mib, guest_mib, image_mib;
+    const char *csv, *png;
+    bool plot;
+} options_t;
+
+static void usage(void)
+{
+    puts("usage: umm-demo [options]\n"
+         "  A host runs three guests (busy, idle, clones) with more memory promised than it has;\n"
+         "  a live view shows ballooning, page sharing and host swapping; every byte is verified.\n"
+         "  --seconds N     how long the workloads run (default 20)\n"
+         "  --host-mib N    host RAM (default 256)\n"
+         "  --guest-mib N   RAM of each guest (default 192)\n"
+         "  --image-mib N   the boot image every guest loads (identical pages; default 24)\n"
+         "  --csv FILE      time series (default umm-demo.csv)\n"
+         "  --png FILE      plot (default umm-demo.png; needs python3-matplotlib)\n"
+         "  --no-plot       no plot\n"
+         "  --help");
+}
+
+static int parse(int argc, char **argv, options_t *o)
+{
+    *o = (options_t){20, 256, 192, 24, "umm-demo.csv", "umm-demo.png", true};
+    static const struct option opts[] = {
+        {"seconds", required_argument, 0, 's'}, {"host-mib", required_argument, 0, 'H'},
+        {"guest-mib", required_argument, 0, 'G'}, {"image-mib", required_argument, 0, 'I'},
+        {"csv", required_argument, 0, 'c'}, {"png", required_argument, 0, 'p'},
+        {"no-plot", no_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+        switch (c) {
+        case 's': o->seconds = atoi(optarg); break;
+        case 'H': o->host_mib = strtoul(optarg, NULL, 10); break;
+        case 'G': o->guest_mib = strtoul(optarg, NULL, 10); break;
+        case 'I': o->image_mib = strtoul(optarg, NULL, 10); break;
+        case 'c': o->csv = optarg; break;
+        case 'p': o->png = optarg; break;
+        case 'n': o->plot = false; break;
+        case 'h': usage(); exit(0);
+        default: usage(); return 2;
+        }
+    }
+    if (o->seconds < 1 || o->host_mib < 16 || o->guest_mib < 16 || o->image_mib * 2 > o->guest_mib) {
+        fprintf(stderr, "umm-demo: sizes out of range (see --help)\n");
+        return 2;
+    }
+    return 0;
+}
+
+static void check(int rc, const char *what)
 {
     if (rc != UMM_OK) {
         fprintf(stderr, "umm-demo: %s: %s (%s)\n", what, umm_strerror(rc), umm_error_name(rc));
         exit(1);
     }
-    return rc;
 }
 
-static uint64_t pattern(const void *addr)
+static umm_hv_guest_t *make_guest(umm_hv_host_t *host, const options_t *o, const char *name,
+                                  unsigned shares)
 {
-    uint64_t x = (uint64_t)(uintptr_t)addr * 0x9E3779B97F4A7C15ull;
-    return x ^ (x >> 29);
+    umm_hv_guest_config_t gc = {0};
+    gc.sys = (umm_config_t)UMM_CONFIG_INIT;
+    gc.sys.ram_bytes = o->guest_mib * MiB;
+    gc.sys.pagefile_bytes = o->guest_mib * MiB; /* the guest pages to its own disk */
+    gc.sys.balance_interval_ms = 500;
+    gc.shares = shares;
+    gc.name = name;
+    umm_hv_guest_t *g;
+    check(umm_hv_guest_create(host, &gc, &g), "guest_create");
+    return g;
 }
 
-static void fill(uint64_t *p, size_t bytes)
+static void sleep_s(int s)
 {
-    for (size_t i = 0; i < bytes / 8; i += 512) /* one word per 4 KiB page */
-        p[i] = pattern(&p[i]);
+    struct timespec ts = {s, 0};
+    nanosleep(&ts, NULL);
 }
 
-static size_t verify(const uint64_t *p, size_t bytes)
+static void plot(const options_t *o)
 {
-    size_t bad = 0;
-    for (size_t i = 0; i < bytes / 8; i += 512)
-        bad += p[i] != pattern(&p[i]);
-    return bad;
-}
-
-static void show(umm_system_t *sys, const char *phase)
-{
-    umm_stats_t s;
-    check(umm_stats_get(sys, &s), "stats");
-    printf("%-28s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-           " %8" PRIu64 " %6" PRIu64 "\n",
-           phase, s.working_set, s.available, s.modified, s.committed, s.faults_demand_zero,
-           s.faults_transition, s.pages_trimmed, s.vma_count);
-}
-
-static void usage(void)
-{
-    puts("usage: umm-demo [--ram MiB] [--cluster PAGES]\n"
-         "  Two processes in one umm system write, lose and regain their working sets;\n"
-         "  every byte is verified. Counters are pages.");
+    if (!o->plot)
+        return;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c 'import matplotlib' 2>/dev/null");
+    if (system(cmd) != 0) {
+        printf("plot: skipped (python3-matplotlib is not installed: apt-get install python3-matplotlib)\n");
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' '%s'", UMM_DEMO_PLOT_SCRIPT, o->csv, o->png);
+    printf(system(cmd) == 0 ? "plot: %s\n" : "plot: failed (%s not written)\n", o->png);
 }
 
 int main(int argc, char **argv)
 {
-    umm_config_t cfg = UMM_CONFIG_INIT;
-    cfg.ram_bytes = 64 * MiB;
-    static const struct option opts[] = {
-        {"ram", required_argument, 0, 'r'}, {"cluster", required_argument, 0, 'c'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    for (int o; (o = getopt_long(argc, argv, "r:c:h", opts, NULL)) != -1;) {
-        if (o == 'r')
-            cfg.ram_bytes = (size_t)strtoul(optarg, NULL, 10) * MiB;
-        else if (o == 'c')
-            cfg.cluster_pages = (unsigned)strtoul(optarg, NULL, 10);
-        else {
-            usage();
-            return o == 'h' ? 0 : 2;
-        }
+    options_t o;
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc;
+    umm_hv_host_config_t hc = UMM_HV_HOST_CONFIG_INIT;
+    hc.ram_bytes = o.host_mib * MiB;
+    hc.swap_bytes = 3 * o.guest_mib * MiB;
+    umm_hv_host_t *host;
+    check(umm_hv_host_create(&hc, &host), "host_create");
+    workload_t wl[3];
+    const size_t data[3] = {o.guest_mib / 2, o.guest_mib * 3 / 4, o.guest_mib * 2 / 3};
+    const workload_kind_t kinds[3] = {WL_BUSY, WL_IDLE, WL_CLONES};
+    const char *names[3] = {"web", "batch", "clones"};
+    printf("umm %s demo: host %zu MiB, 3 guests x %zu MiB (%.2fx overcommitted); loading...\n",
+           umm_version(), o.host_mib, o.guest_mib, 3.0 * (double)o.guest_mib / (double)o.host_mib);
+    for (int i = 0; i < 3; i++) {
+        umm_hv_guest_t *g = make_guest(host, &o, names[i], 1000);
+        check(workload_setup(&wl[i], kinds[i], g, o.image_mib, data[i] - o.image_mib), "workload");
     }
-    umm_system_t *sys;
-    umm_process_t *a, *b;
-    check(umm_system_create(&cfg, &sys), "system_create");
-    check(umm_process_create(sys, &a), "process_create");
-    check(umm_process_create(sys, &b), "process_create");
-    size_t abytes = cfg.ram_bytes / 2, bbytes = cfg.ram_bytes / 4;
-    void *pa, *pb;
-    check(umm_reserve(a, abytes * 4, UMM_PROT_READ | UMM_PROT_WRITE, &pa), "reserve");
-    check(umm_reserve(b, bbytes, UMM_PROT_READ | UMM_PROT_WRITE, &pb), "reserve");
-    check(umm_commit(a, pa, abytes, -1), "commit");
-    check(umm_commit(b, pb, bbytes, -1), "commit");
-    printf("umm %s: %zu MiB of RAM, cluster %u pages\n\n", umm_version(), cfg.ram_bytes / MiB,
-           cfg.cluster_pages);
-    printf("%-28s %8s %8s %8s %8s %8s %8s %8s %6s\n", "phase", "ws", "avail", "modified",
-           "commit", "dz-flt", "soft-flt", "trimmed", "vmas");
-    show(sys, "committed");
-    fill(pa, abytes);
-    fill(pb, bbytes);
-    show(sys, "written");
-    check(umm_ws_empty(a), "ws_empty");
-    show(sys, "A's working set emptied");
-    size_t bad = verify(pa, abytes);
-    show(sys, "A read back (soft faults)");
-    check(umm_ws_trim(b, bbytes / cfg.page_size / 2), "ws_trim");
-    show(sys, "B trimmed by half");
-    bad += verify(pb, bbytes);
-    show(sys, "B read back");
-    check(umm_check(sys), "check");
-    umm_system_destroy(sys);
-    printf("\n%s: %zu pages verified, %zu wrong\n", bad ? "FAILED" : "OK",
-           (abytes + bbytes) / cfg.page_size, bad);
+    FILE *csv = o.csv ? fopen(o.csv, "w") : NULL;
+    view_t v;
+    view_begin(&v, host, wl, 3, csv);
+    for (int i = 0; i < 3; i++)
+        check(workload_start(&wl[i]), "workload_start");
+    for (int t = 1; t <= o.seconds; t++) {
+        sleep_s(1);
+        view_tick(&v, t);
+    }
+    for (int i = 0; i < 3; i++) /* a short run still ends with every guest fully loaded */
+        while (!atomic_load(&wl[i].loaded))
+            sleep_s(1);
+    for (int i = 0; i < 3; i++)
+        workload_stop(&wl[i]);
+    view_summary(&v);
+    if (csv)
+        fclose(csv);
+    size_t bad = 0, pages = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t b = workload_verify(&wl[i]);
+        pages += wl[i].image_pages + wl[i].data_pages;
+        bad += b;
+        printf("verify %-8s %zu pages, %zu wrong, umm_check %s\n", wl[i].name,
+               wl[i].image_pages + wl[i].data_pages, b,
+               umm_check(umm_hv_guest_system(wl[i].guest)) == UMM_OK ? "ok" : "FAILED");
+    }
+    umm_hv_host_destroy(host);
+    printf("%s: %zu pages in 3 guests verified byte for byte, %zu wrong\n", bad ? "FAILED" : "OK",
+           pages, bad);
+    plot(&o);
     return bad ? 1 : 0;
 }
