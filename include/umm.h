@@ -128,7 +128,9 @@ UMM_API int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot);
 UMM_API int umm_decommit(umm_process_t *proc, void *addr, size_t bytes);
 /* Release a whole reservation; `base` must be what umm_reserve returned. */
 UMM_API int umm_release(umm_process_t *proc, void *base);
-/* Change the protection of committed pages; *old_prot (may be NULL) gets the first page's. */
+/* Change the protection of committed pages; *old_prot (may be NULL) gets the first page's.
+ * UMM_E_VMA_LIMIT if the kernel refuses a protection change midway: the pages before the
+ * failing run have the new protection, the rest the old one (the kernel cannot split further). */
 UMM_API int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *old_prot);
 
 typedef enum umm_region_state {
@@ -138,8 +140,9 @@ typedef enum umm_region_state {
 } umm_region_state_t;
 
 typedef struct umm_region_info {
-    void *base;              /* first page of the run that contains the address */
-    size_t size;             /* bytes of the run of pages with the same state and protection */
+    void *base;              /* the page that contains the address */
+    size_t size;             /* bytes from base to the end of the run of pages with the same
+                                state and protection (VirtualQuery looks forward only) */
     void *allocation_base;   /* base of the reservation (NULL when free) */
     size_t allocation_size;  /* size of the reservation */
     int allocation_prot;     /* protection given to umm_reserve */
@@ -245,7 +248,8 @@ typedef struct umm_stats {
     uint64_t faults_total;
     uint64_t faults_demand_zero;  /* pages made valid from a zeroed frame */
     uint64_t faults_transition;   /* soft faults: the frame was still on Standby/Modified */
-    uint64_t faults_hard;         /* pages read from the paging file */
+    uint64_t faults_hard;         /* hard faults: a page read from the paging file on the faulting
+                                     thread (its read-ahead neighbours count in pages_input) */
     uint64_t faults_access_bit;   /* emulated accessed bit: page was aged, touched again */
     uint64_t faults_dirty_bit;    /* emulated dirty bit: first write to a clean page */
     uint64_t faults_access_violation;
@@ -254,7 +258,8 @@ typedef struct umm_stats {
     uint64_t faults_spurious;     /* already resolved by another thread */
     uint64_t pages_zeroed_in_fault; /* demand-zero frames that had to be zeroed on the fault path */
     uint64_t pages_trimmed;       /* taken out of working sets */
-    uint64_t pages_trimmed_zero;  /* of those, never written: returned to demand-zero, frame freed */
+    uint64_t pages_trimmed_zero;  /* of those, holding only zeros (never written, or written with
+                                     zeros): returned to demand-zero, frame to Zeroed */
     uint64_t standby_repurposed;
     uint64_t vma_count;           /* kernel mappings this system's pages need (umm's estimate) */
     uint64_t vma_budget;
@@ -294,7 +299,9 @@ UMM_API int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out)
 
 /* Verify every internal invariant of the system (list counts add up to the frame total, each
  * frame's state matches the PTE that maps it, commit charge equals committed pages, the VMA
- * estimate equals a recount). Returns UMM_OK or UMM_E_STATE; cost O(frames + committed pages). */
+ * estimate equals a recount, paging-file slots are each referenced once). Returns UMM_OK or
+ * UMM_E_STATE (UMM_CHECK_VERBOSE=1 in the environment names the invariant on stderr); cost
+ * O(frames + reserved pages): for tests and debugging. */
 UMM_API int umm_check(umm_system_t *sys);
 
 /* The library's version, "MAJOR.MINOR.PATCH". */

@@ -210,7 +210,8 @@ static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t 
     }
     if (map_valid_run(vad, lo, hi, write) != 0) {
         /* Back to transition; whatever got mapped is unmapped (a transition PTE's HW would
-         * promise PROT_NONE). A write made them dirty: they return to Modified. */
+         * promise PROT_NONE). A write made them dirty and dropped their paging-file copies:
+         * they return to Modified, not to Standby. Nothing is lost. */
         bool unmapped = hw_unmap(sys, vad_page_addr(vad, lo, sys->page_shift), hi - lo) == 0;
         for (size_t k = hi; k-- > lo;) {
             umm_pfn_id_t f = (umm_pfn_id_t)pte_num(saved[k - lo]);

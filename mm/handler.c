@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -18,7 +19,22 @@
 
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static int users;
-static struct sigaction previous; /* what umm chains to */
+/* What umm chains to. Two slots and an atomic index: install() writes the slot not in use and
+ * then publishes it, so a fault on another thread never copies a half-written sigaction. */
+static struct sigaction previous_slots[2];
+static _Atomic int previous_index;
+
+static struct sigaction previous_handler(void)
+{
+    return previous_slots[atomic_load_explicit(&previous_index, memory_order_acquire)];
+}
+
+static void set_previous(const struct sigaction *sa)
+{
+    int next = 1 - atomic_load_explicit(&previous_index, memory_order_relaxed);
+    previous_slots[next] = *sa;
+    atomic_store_explicit(&previous_index, next, memory_order_release);
+}
 
 /* Was the faulting access a write? From the CPU's error code where the kernel passes it. */
 static int access_kind(void *ucv)
@@ -46,7 +62,7 @@ static int access_kind(void *ucv)
 /* Pass a fault that umm does not handle to whoever was there before. */
 static void chain(int sig, siginfo_t *si, void *uc)
 {
-    struct sigaction prev = previous;
+    struct sigaction prev = previous_handler();
     if (prev.sa_flags & SA_SIGINFO) {
         prev.sa_sigaction(sig, si, uc);
     } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
@@ -128,7 +144,7 @@ static int install(void)
     /* signal() may have put our function back without SA_SIGINFO (CMocka does): repair it and
      * keep chaining to what we had; anything else becomes the new previous handler. */
     if ((void *)cur.sa_handler != (void *)on_segv)
-        previous = cur;
+        set_previous(&cur);
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_segv;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
@@ -154,7 +170,10 @@ void handler_release(void)
         struct sigaction cur;
         if (sigaction(SIGSEGV, NULL, &cur) == 0 &&
             (is_ours(&cur) || (void *)cur.sa_handler == (void *)on_segv))
-            sigaction(SIGSEGV, &previous, NULL);
+        {
+            struct sigaction prev = previous_handler();
+            sigaction(SIGSEGV, &prev, NULL);
+        }
     }
     pthread_mutex_unlock(&install_lock);
 }

@@ -234,8 +234,12 @@ int umm_release(umm_process_t *proc, void *base)
 static int protect_locked(umm_vad_t *vad, size_t first, size_t n, int prot)
 {
     umm_system_t *sys = vad->proc->sys;
-    if (prot & UMM_PROT_GUARD) /* a guard page must fault on its next access: not valid */
-        ws_trim_range(vad, first, first + n, 0);
+    if (prot & UMM_PROT_GUARD) { /* a guard page must fault on its next access: not valid */
+        ws_trim_range(vad, first, first + n, WS_TRIM_UNMAP);
+        for (size_t i = first; i < first + n; i++)
+            if (pte_format(vad->pte[i]) == PTE_VALID) /* the kernel refused to unmap */
+                return UMM_E_VMA_LIMIT;
+    }
     int rc = UMM_OK;
     for (size_t i = first; i < first + n;) {
         if (vad->pte[i] & PTE_HW_RO) { /* shared read-only: drop it, the next access remaps */
