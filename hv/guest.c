@@ -106,8 +106,8 @@ static void *guest_frame_ptr(umm_system_t *sys, uint32_t f, bool write)
     umm_lock(&host->lock);
     p2m_t e = g->p2m[f];
     uint32_t h;
-    if (write || p2m_state(e) == P2M_SWAPPED) {
-        if (!write)
+    if (write || p2m_state(e) == P2M_SWAPPED || p2m_state(e) == P2M_COMPRESSED) {
+        if (!write && p2m_state(e) == P2M_SWAPPED)
             g->double_paging++; /* the guest reads, to page it out, what the host paged out */
         h = hv_make_private(g, f);
     } else {
@@ -299,6 +299,7 @@ int umm_hv_guest_stats(umm_hv_guest_t *g, umm_hv_guest_stats_t *out)
         .balloon_deflated = g->balloon.deflated,
         .balloon_deflate_on_pressure = g->balloon.on_pressure,
         .host_swapped = g->swapped,
+        .compressed = g->compressed,
         .swapped_out = g->swapped_out,
         .swapped_in = g->swapped_in,
         .double_paging = g->double_paging,

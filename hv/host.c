@@ -62,6 +62,8 @@ static void host_free_all(umm_hv_host_t *h)
     free(h->free_stack);
     free(h->guests);
     free(h->share);
+    free(h->zlen);
+    free(h->zfree);
     pthread_mutex_destroy(&h->pass_lock);
     free(h);
 }
@@ -74,7 +76,8 @@ int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
     if (cfg->page_size != os_page || cfg->ram_bytes < 64 * cfg->page_size ||
         cfg->ram_bytes % cfg->page_size || cfg->swap_bytes % cfg->page_size ||
         (cfg->ram_bytes >> 12) >= UINT32_MAX || cfg->idle_tax_pct > 99 ||
-        (cfg->flags & ~(unsigned)(UMM_HV_NO_WORKERS | UMM_HV_NO_SHARING | UMM_HV_SALT_GUESTS)))
+        (cfg->flags & ~(unsigned)(UMM_HV_NO_WORKERS | UMM_HV_NO_SHARING | UMM_HV_SALT_GUESTS |
+                                  UMM_HV_NO_COMPRESSION)))
         return UMM_E_INVAL;
     umm_hv_host_t *h = calloc(1, sizeof *h);
     if (!h)
@@ -94,6 +97,8 @@ int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
     h->swap.fail_read = "umm/hv/swap/read";
     if (rc == UMM_OK)
         rc = hv_share_init(h);
+    if (rc == UMM_OK)
+        rc = hv_compress_init(h);
     if (rc == UMM_OK && !(cfg->flags & UMM_HV_NO_WORKERS))
         rc = hv_workers_start(h);
     if (rc != UMM_OK) {
@@ -119,8 +124,8 @@ void umm_hv_host_destroy(umm_hv_host_t *host)
 
 uint32_t hv_frame_alloc(umm_hv_host_t *host, umm_hv_guest_t *locked_guest, bool zero)
 {
-    while (host->nfree == 0)
-        if (!hv_swap_out_one(host, locked_guest))
+    while (host->nfree == 0) /* compress what compresses, swap the rest */
+        if (!hv_compress_out_one(host, locked_guest) && !hv_swap_out_one(host, locked_guest))
             return UINT32_MAX;
     uint32_t f = host->free_stack[--host->nfree];
     hv_frame_t *e = &host->frames[f];
@@ -201,6 +206,8 @@ uint32_t hv_make_private(umm_hv_guest_t *g, uint32_t gfn)
         return break_sharing(g, gfn, HV_ZERO_FRAME);
     case P2M_SWAPPED:
         return hv_swap_in(g, gfn);
+    case P2M_COMPRESSED:
+        return hv_decompress(g, gfn);
     default: { /* never touched, or back from the balloon: a zero-filled frame */
         uint32_t f = hv_frame_alloc(g->host, g, true);
         if (f != UINT32_MAX) {
@@ -232,6 +239,10 @@ void hv_drop_backing(umm_hv_guest_t *g, uint32_t gfn, unsigned to)
     case P2M_SWAPPED:
         g->swapped--;
         pagefile_free(&host->swap, p2m_num(e));
+        break;
+    case P2M_COMPRESSED:
+        g->compressed--;
+        hv_zslot_free(host, p2m_num(e));
         break;
     default:
         break;
@@ -290,6 +301,10 @@ int umm_hv_host_stats(umm_hv_host_t *host, umm_hv_host_stats_t *out)
         .swap_used = host->swap.used,
         .swapped_out = host->swapped_out,
         .swapped_in = host->swapped_in,
+        .compressed = host->zpages,
+        .compression_frames = host->zframes,
+        .compressed_out = host->compressed_out,
+        .decompressed = host->decompressed,
         .policy_passes = host->policy_passes,
     };
     umm_unlock(&host->lock);

@@ -19,14 +19,16 @@
 /* p2m entry: what backs guest frame g. Bits 0-2 state, 8-63 host frame or swap slot.
  * Invariants: PRESENT names a host frame whose owner is (guest, g) and ref == 1; SHARED names a
  * host frame with ref >= 1 counting exactly the SHARED entries naming it; ZERO maps the host's
- * zero frame; SWAPPED names a used slot of the host swap file; NONE and BALLOONED cost nothing. */
+ * zero frame; SWAPPED names a used slot of the host swap file; COMPRESSED names an occupied half
+ * of a compression-cache frame; NONE and BALLOONED cost nothing. */
 enum p2m_state {
     P2M_NONE = 0,      /* never touched: reads as zero */
     P2M_PRESENT = 1,   /* a private host frame */
     P2M_SHARED = 2,    /* a shared, read-only host frame (copy on write) */
     P2M_ZERO = 3,      /* collapsed into the host's zero frame */
     P2M_SWAPPED = 4,   /* in the host swap file */
-    P2M_BALLOONED = 5  /* given to the host by the guest's balloon driver */
+    P2M_BALLOONED = 5, /* given to the host by the guest's balloon driver */
+    P2M_COMPRESSED = 6 /* lz4-compressed in half a compression-cache frame */
 };
 typedef uint64_t p2m_t;
 static inline unsigned p2m_state(p2m_t e) { return (unsigned)(e & 7); }
@@ -47,7 +49,8 @@ typedef struct hv_frame {
 } hv_frame_t;
 
 #define HVF_SHARED 0x1
-#define HVF_PIN 0x2 /* resolved for a mapping in progress: not a swap victim */
+#define HVF_PIN 0x2    /* resolved for a mapping in progress: not a swap victim */
+#define HVF_ZCACHE 0x4 /* holds compressed pages in its two halves; ref = halves in use */
 
 typedef struct hv_balloon {
     uint32_t *frames;  /* guest frames held, a stack */
@@ -75,7 +78,7 @@ struct umm_hv_guest {
     uint32_t domain;             /* sharing domain */
     hv_balloon_t balloon;
     /* counters, under the host lock */
-    uint64_t private_frames, shared, shared_zero, swapped;
+    uint64_t private_frames, shared, shared_zero, swapped, compressed;
     uint64_t swapped_out, swapped_in, double_paging;
     uint64_t nested_zero_fill, nested_swap_in, nested_cow_break, nested_remap;
     /* access sampling (ESXi's idle-memory estimate) */
@@ -110,6 +113,11 @@ struct umm_hv_host {
     uint64_t scan_gfn;
     uint64_t swap_hand;      /* clock hand over host frames for swap victims */
     umm_hv_state_t state;
+    /* compression cache: half-frame slots (slot = frame * 2 + half) */
+    uint16_t *zlen;          /* compressed length per slot */
+    uint32_t *zfree;         /* free slots, a stack */
+    uint64_t nzfree;
+    uint64_t zframes, zpages, compressed_out, decompressed;
     struct hv_workers *workers;
     pthread_mutex_t pass_lock; /* one host pass at a time; guests come and go between passes */
 };
@@ -150,6 +158,16 @@ int hv_share_init(umm_hv_host_t *host);
  * frame was freed. */
 bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked);
 uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn); /* host locked */
+
+/* compress.c: compress one private frame into the cache (host locked, `locked` guest held or
+ * NULL); true when a host frame was freed. hv_decompress brings a page back (host locked). */
+bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked);
+uint32_t hv_decompress(umm_hv_guest_t *g, uint32_t gfn);
+void hv_zslot_free(umm_hv_host_t *host, uint64_t slot);
+int hv_compress_init(umm_hv_host_t *host);
+/* Victim selection shared by compression and swapping: a private host frame whose guest frame
+ * can be taken now; its guest is locked on return (unlock if != locked). UINT32_MAX if none. */
+uint32_t hv_pick_victim(umm_hv_host_t *host, umm_hv_guest_t *locked, umm_hv_guest_t **owner);
 
 /* policy.c */
 void hv_policy_pass(umm_hv_host_t *host);

@@ -45,27 +45,40 @@ static bool swap_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
     return true;
 }
 
-bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
+uint32_t hv_pick_victim(umm_hv_host_t *host, umm_hv_guest_t *locked, umm_hv_guest_t **owner)
 {
-    if (host->swap.fd < 0)
-        return false;
     for (uint64_t step = 0; step < 2 * host->nframes; step++) {
         uint32_t h = (uint32_t)(host->swap_hand++ % host->nframes);
         hv_frame_t *e = &host->frames[h];
-        if (h == HV_ZERO_FRAME || e->ref != 1 || (e->flags & (HVF_SHARED | HVF_PIN)) ||
+        if (h == HV_ZERO_FRAME || e->ref != 1 || (e->flags & (HVF_SHARED | HVF_PIN | HVF_ZCACHE)) ||
             e->owner == HV_NO_GUEST)
             continue;
         umm_hv_guest_t *g = host->guests[e->owner];
         /* Another guest's lock goes against the order (guest, host): only if free right now. */
         if (!g || (g != locked && !umm_trylock(&g->sys->lock)))
             continue;
-        bool done = evictable(g, e->gfn, step < host->nframes) && swap_out(g, e->gfn, h);
+        if (evictable(g, e->gfn, step < host->nframes)) {
+            *owner = g;
+            return h;
+        }
         if (g != locked)
             umm_unlock(&g->sys->lock);
-        if (done)
-            return true;
     }
-    return false;
+    return UINT32_MAX;
+}
+
+bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
+{
+    if (host->swap.fd < 0)
+        return false;
+    umm_hv_guest_t *g;
+    uint32_t h = hv_pick_victim(host, locked, &g);
+    if (h == UINT32_MAX)
+        return false;
+    bool done = swap_out(g, host->frames[h].gfn, h);
+    if (g != locked)
+        umm_unlock(&g->sys->lock);
+    return done;
 }
 
 uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn)

@@ -2,7 +2,8 @@
  * memory by sampling (invalidate 100 random mapped frames, count those touched again), computes
  * entitlements by proportional share with an idle-memory tax (an idle page costs k = 1/(1-tax)
  * times an active one), bounded by reservation and limit, and turns them into balloon targets.
- * In the hard and low states it swaps host frames out until free memory is back to soft. */
+ * In the soft state it compresses guest frames (lz4), in hard and low it also swaps them out,
+ * until free memory is back to the clear threshold. */
 #include "host.h"
 
 #include "frames.h"
@@ -145,10 +146,14 @@ void hv_policy_pass(umm_hv_host_t *host)
     host->policy_passes++;
     hv_update_state(host);
     set_targets(host);
-    /* Host swapping: the last resort, until free memory is back to the soft threshold. */
-    while (host->state >= UMM_HV_STATE_HARD && hv_swap_out_one(host, NULL))
-        if (host->nfree * 100 >= host->nframes * 4)
+    /* Soft: compress; hard and low: compress, then swap (the last resort), until free memory
+     * is back to the clear threshold. */
+    while (host->state >= UMM_HV_STATE_SOFT && host->nfree * 100 < host->nframes * 4) {
+        if (hv_compress_out_one(host, NULL))
+            continue;
+        if (host->state < UMM_HV_STATE_HARD || !hv_swap_out_one(host, NULL))
             break;
+    }
     hv_update_state(host);
     umm_unlock(&host->lock);
 }

@@ -20,6 +20,7 @@ typedef struct umm_hv_guest umm_hv_guest_t;
                                     umm_hv_host_step() */
 #define UMM_HV_NO_SHARING 0x2    /* transparent page sharing off */
 #define UMM_HV_SALT_GUESTS 0x4   /* no sharing across guests (each guest its own domain) */
+#define UMM_HV_NO_COMPRESSION 0x8 /* no memory compression (lz4) before host swapping */
 
 typedef struct umm_hv_host_config {
     size_t ram_bytes;            /* the host's RAM budget: its frame pool (required) */
@@ -84,7 +85,7 @@ UMM_API int umm_hv_share_scan(umm_hv_host_t *host, size_t pages, uint64_t *merge
 typedef enum umm_hv_state {
     UMM_HV_STATE_HIGH = 0,  /* plenty free: sharing only, balloons deflate */
     UMM_HV_STATE_CLEAR = 1, /* sharing, balloon toward entitlements */
-    UMM_HV_STATE_SOFT = 2,  /* ballooning */
+    UMM_HV_STATE_SOFT = 2,  /* ballooning and compression */
     UMM_HV_STATE_HARD = 3,  /* ballooning and host swapping */
     UMM_HV_STATE_LOW = 4    /* host swapping at every allocation until above hard */
 } umm_hv_state_t;
@@ -100,6 +101,7 @@ typedef struct umm_hv_guest_stats {
     uint64_t balloon_target, balloon_actual;
     uint64_t balloon_inflated, balloon_deflated, balloon_deflate_on_pressure;
     uint64_t host_swapped;     /* guest frames the host has in its swap file */
+    uint64_t compressed;       /* guest frames the host holds lz4-compressed in memory */
     uint64_t swapped_out, swapped_in;
     uint64_t double_paging;    /* host-swapped frames the guest then paged out itself */
     uint64_t nested_zero_fill, nested_swap_in, nested_cow_break, nested_remap;
@@ -120,6 +122,8 @@ typedef struct umm_hv_host_stats {
     double scan_pages_per_sec;
     uint64_t scan_cpu_ns;      /* CPU time the scanner has used */
     uint64_t swap_slots, swap_used, swapped_out, swapped_in;
+    uint64_t compressed, compression_frames; /* pages held compressed, frames holding them */
+    uint64_t compressed_out, decompressed;
     uint64_t policy_passes;
 } umm_hv_host_stats_t;
 

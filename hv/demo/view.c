@@ -29,9 +29,9 @@ void view_tick(view_t *v, int t)
     if (v->tty)
         printf("\033[H\033[J");
     printf("t=%3ds host %-5s free %6.1f MiB  overcommit %.2fx  shared frames %" PRIu64
-           "  saved %6.1f MiB  swap %6.1f MiB  scan %6.0f p/s\n",
+           "  saved %6.1f MiB  zcache %5.1f MiB  swap %6.1f MiB  scan %6.0f p/s\n",
            t, umm_hv_state_name(hs.state), MIB(hs.free_frames), hs.overcommit, hs.shared_frames,
-           MIB(hs.saved), MIB(hs.swap_used), hs.scan_pages_per_sec);
+           MIB(hs.saved), MIB(hs.compression_frames), MIB(hs.swap_used), hs.scan_pages_per_sec);
     printf("  %-8s %-6s %8s %15s %8s %8s %9s %8s %6s %8s\n", "guest", "load", "ws MiB",
            "balloon tgt/act", "shared", "h-swap", "consumed", "paged", "active", "ops/s");
     for (int i = 0; i < v->n; i++) {
@@ -72,7 +72,8 @@ void view_summary(view_t *v)
                gs.nested_cow_break);
     }
     printf("  host: %" PRIu64 " MiB RAM, overcommit %.2fx, scanned %" PRIu64 " pages (%.2f s CPU),"
-           " merged %" PRIu64 ", swapped out %" PRIu64 " / in %" PRIu64 " pages\n",
+           " merged %" PRIu64 ", compressed %" PRIu64 " / decompressed %" PRIu64 ","
+           " swapped out %" PRIu64 " / in %" PRIu64 " pages\n",
            hs.host_frames / 256, hs.overcommit, hs.scanned, (double)hs.scan_cpu_ns / 1e9, hs.merged,
-           hs.swapped_out, hs.swapped_in);
+           hs.compressed_out, hs.decompressed, hs.swapped_out, hs.swapped_in);
 }

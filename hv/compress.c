@@ -1,0 +1,126 @@
+/* compress.c - memory compression (ESXi's compression cache): before swapping a page to disk
+ * the host tries lz4 on it; one that compresses to half a page or less is kept in half of a
+ * cache frame, so two compressed pages free one frame and come back with a decompression
+ * (microseconds) instead of a disk read. A cache frame counts its occupied halves in `ref` and
+ * returns to the free pool when both are gone. */
+#include "host.h"
+
+#include "assert.h"
+#include "frames.h"
+
+#include <lz4.h>
+#include <stdlib.h>
+#include <string.h>
+
+int hv_compress_init(umm_hv_host_t *host)
+{
+    host->zlen = calloc(2 * host->nframes, sizeof *host->zlen);
+    host->zfree = malloc(2 * host->nframes * sizeof *host->zfree);
+    return host->zlen && host->zfree ? UMM_OK : UMM_E_NOMEM;
+}
+
+static uint8_t *slot_ptr(umm_hv_host_t *host, uint64_t slot)
+{
+    return (uint8_t *)hv_frame_ptr(host, (uint32_t)(slot / 2)) + (slot % 2) * (host->page_size / 2);
+}
+
+void hv_zslot_free(umm_hv_host_t *host, uint64_t slot)
+{
+    uint32_t f = (uint32_t)(slot / 2);
+    host->zlen[slot] = 0;
+    host->zpages--;
+    if (host->frames[f].ref == 1) { /* the frame's last page: the frame goes back */
+        /* drop its other (free) half from the free stack */
+        for (uint64_t i = 0; i < host->nzfree; i++)
+            if (host->zfree[i] / 2 == f) {
+                host->zfree[i] = host->zfree[--host->nzfree];
+                break;
+            }
+        host->frames[f].flags &= ~(uint32_t)HVF_ZCACHE;
+        host->zframes--;
+        hv_frame_put(host, f);
+        return;
+    }
+    host->frames[f].ref--;
+    host->zfree[host->nzfree++] = (uint32_t)slot;
+}
+
+/* Put `len` compressed bytes in a free half slot; when there is none, the victim's own frame
+ * becomes a cache frame (its other half free for the next one). Returns the slot. */
+static uint64_t store(umm_hv_host_t *host, uint32_t victim, const uint8_t *buf, int len, bool *freed)
+{
+    uint64_t slot;
+    if (host->nzfree > 0) {
+        slot = host->zfree[--host->nzfree];
+        host->frames[slot / 2].ref++;
+        *freed = true;
+    } else {
+        hv_frame_t *e = &host->frames[victim];
+        e->owner = HV_NO_GUEST;
+        e->flags |= HVF_ZCACHE;
+        host->zframes++;
+        slot = (uint64_t)victim * 2;
+        host->zfree[host->nzfree++] = (uint32_t)(slot + 1);
+        *freed = false;
+    }
+    memcpy(slot_ptr(host, slot), buf, (size_t)len);
+    host->zlen[slot] = (uint16_t)len;
+    host->zpages++;
+    return slot;
+}
+
+bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
+{
+    if (host->cfg.flags & UMM_HV_NO_COMPRESSION)
+        return false;
+    int half = (int)host->page_size / 2;
+    for (int tries = 0; tries < 8; tries++) {
+        umm_hv_guest_t *g;
+        uint32_t h = hv_pick_victim(host, locked, &g);
+        if (h == UINT32_MAX)
+            return false;
+        uint32_t gfn = host->frames[h].gfn;
+        char buf[4096];
+        frame_invalidate(g->sys, gfn); /* no guest mapping may write it from now on */
+        int len = LZ4_compress_default(hv_frame_ptr(host, h), buf, (int)host->page_size,
+                                       half < (int)sizeof buf ? half : (int)sizeof buf);
+        bool freed = false;
+        if (len > 0) {
+            if (g->p2m[gfn] == p2m_make(P2M_PRESENT, h)) {
+                g->private_frames--;
+                g->compressed++;
+                host->compressed_out++;
+                uint64_t slot = store(host, h, (const uint8_t *)buf, len, &freed);
+                g->p2m[gfn] = p2m_make(P2M_COMPRESSED, slot);
+                if (freed)
+                    hv_frame_put(host, h);
+            }
+        }
+        if (g != locked)
+            umm_unlock(&g->sys->lock);
+        if (freed)
+            return true;
+        if (len <= 0)
+            return false; /* incompressible data: leave the rest to swapping */
+    }
+    return false;
+}
+
+uint32_t hv_decompress(umm_hv_guest_t *g, uint32_t gfn)
+{
+    umm_hv_host_t *host = g->host;
+    uint64_t slot = p2m_num(g->p2m[gfn]);
+    /* The slot's frame is not a victim (HVF_ZCACHE), so allocating cannot evict it. */
+    uint32_t f = hv_frame_alloc(host, g, false);
+    if (f == UINT32_MAX)
+        return f;
+    int n = LZ4_decompress_safe((const char *)slot_ptr(host, slot), hv_frame_ptr(host, f),
+                                host->zlen[slot], (int)host->page_size);
+    UMM_ASSERT(n == (int)host->page_size);
+    (void)n;
+    hv_zslot_free(host, slot);
+    g->compressed--;
+    host->decompressed++;
+    hv_set_private(g, gfn, f);
+    return f;
+}
