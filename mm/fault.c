@@ -173,24 +173,25 @@ static enum fault_result demand_zero_fault(umm_vad_t *vad, size_t i, bool write,
 /* Transition (soft) fault: the frame is still on Standby or Modified; bring it and its
  * neighbours in the cluster whose frames continue it back without I/O. */
 static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t lo, size_t hi,
-                                               bool write, umm_exception_t *exc);
+                                               bool write, bool soft, umm_exception_t *exc);
 
 static enum fault_result transition_fault(umm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
 {
     size_t lo, hi;
     cluster_around(vad, i, same_transition, &lo, &hi);
     limit_cluster(vad->proc, i, &lo, &hi);
-    return make_transition_valid(vad, i, lo, hi, write, exc);
+    return make_transition_valid(vad, i, lo, hi, write, true, exc);
 }
 
-static enum fault_result transition_fault_single(umm_vad_t *vad, size_t i, bool write,
-                                                 umm_exception_t *exc)
+/* The end of a hard fault: the page just read becomes valid (counted as hard, not soft). */
+static enum fault_result finish_hard_fault(umm_vad_t *vad, size_t i, bool write,
+                                           umm_exception_t *exc)
 {
-    return make_transition_valid(vad, i, i, i + 1, write, exc);
+    return make_transition_valid(vad, i, i, i + 1, write, false, exc);
 }
 
 static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t lo, size_t hi,
-                                               bool write, umm_exception_t *exc)
+                                               bool write, bool soft, umm_exception_t *exc)
 {
     umm_system_t *sys = vad->proc->sys;
     if (pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(vad->pte[i]))->flags & PFN_F_IO)
@@ -224,7 +225,8 @@ static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t 
     }
     vma_refresh(vad, lo, hi);
     ws_grow(vad->proc, hi - lo);
-    UMM_COUNT(vad->proc, faults_transition, hi - lo);
+    if (soft)
+        UMM_COUNT(vad->proc, faults_transition, hi - lo);
     return FAULT_DONE;
 }
 
@@ -252,15 +254,24 @@ static int read_iovecs(umm_system_t *sys, const umm_pfn_id_t *frames, size_t n, 
     return niov;
 }
 
-/* Pin [lo, hi) for a read: frames owned, copies recorded, PTEs in transition, no mapping. */
-static bool start_read(umm_vad_t *vad, size_t lo, size_t hi, const umm_pfn_id_t *frames)
+/* Pin [lo, hi) for a read: frames owned, copies recorded, PTEs in transition. A stale mapping
+ * left on a read-ahead neighbour is unmapped (it would be a transition PTE's promise); the
+ * faulting page's is not: its new mapping replaces it once the read completes. */
+static bool start_read(umm_vad_t *vad, size_t i, size_t lo, size_t hi, const umm_pfn_id_t *frames)
 {
     umm_system_t *sys = vad->proc->sys;
-    bool stale = false;
-    for (size_t k = lo; k < hi; k++)
-        stale |= (vad->pte[k] & PTE_HW) != 0;
-    if (stale && hw_unmap(sys, vad_page_addr(vad, lo, sys->page_shift), hi - lo) != 0)
-        return false;
+    for (size_t k = lo; k < hi; k++) {
+        if (k == i || !(vad->pte[k] & PTE_HW))
+            continue;
+        size_t j = k + 1;
+        while (j < hi && j != i && (vad->pte[j] & PTE_HW))
+            j++;
+        if (hw_unmap(sys, vad_page_addr(vad, k, sys->page_shift), j - k) != 0)
+            return false;
+        for (size_t m = k; m < j; m++)
+            pte_write(&vad->pte[m], vad->pte[m] & ~PTE_HW);
+        k = j - 1;
+    }
     for (size_t k = lo; k < hi; k++) {
         umm_pte_t p = vad->pte[k];
         umm_pfn_id_t f = frames[k - lo];
@@ -307,7 +318,7 @@ static enum fault_result hard_fault(umm_vad_t *vad, size_t i, bool write, umm_ex
     if (rc != UMM_OK)
         return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, rc);
     uint64_t slot = pte_num(vad->pte[lo]);
-    if (!start_read(vad, lo, hi, frames)) {
+    if (!start_read(vad, i, lo, hi, frames)) {
         for (size_t k = hi - lo; k-- > 0;)
             frame_release(sys, frames[k], false);
         return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT);
@@ -331,7 +342,7 @@ static enum fault_result hard_fault(umm_vad_t *vad, size_t i, bool write, umm_ex
     }
     UMM_COUNT(vad->proc, faults_hard, 1);
     /* Page i is now an ordinary transition page: the soft-fault path makes it valid. */
-    return transition_fault_single(vad, i, write, exc);
+    return finish_hard_fault(vad, i, write, exc);
 }
 
 /* A valid page faulted: an emulated accessed or dirty bit to set, a mapping to restore, or a

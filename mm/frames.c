@@ -26,7 +26,10 @@ int frames_pool_create(umm_system_t *sys)
      * host cannot honour fails here rather than on some later fault. */
     if (ftruncate(sys->pool_fd, (off_t)bytes) != 0 || fallocate(sys->pool_fd, 0, 0, (off_t)bytes) != 0)
         goto fail;
-    sys->physview = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, sys->pool_fd, 0);
+    /* Populated now too: otherwise the first zeroing or check of each frame through the view
+     * pays a kernel minor fault (the zero page thread ran 10x slower on a cold view). */
+    sys->physview = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+                         sys->pool_fd, 0);
     if (sys->physview == MAP_FAILED) {
         sys->physview = NULL;
         goto fail;

@@ -5,6 +5,7 @@
 #include "frames.h"
 #include "hwmap.h"
 #include "pagefile.h"
+#include "reclaim.h"
 #include "registry.h"
 #include "vad.h"
 #include "vma.h"
@@ -187,6 +188,7 @@ int umm_decommit(umm_process_t *proc, void *addr, size_t bytes)
     rc = decommit_locked(vad, first, n, PTE_DECOMMITTED);
     vma_enforce_budget(proc->sys);
     umm_unlock(&proc->sys->lock);
+    reclaim_wake_workers(proc->sys); /* frames went to Free: the zero page thread has work */
     return rc;
 }
 

@@ -39,16 +39,23 @@ static bool revoke_runs(umm_system_t *sys, umm_vad_t *vad, size_t a, size_t b, b
     return true;
 }
 
+/* Does this valid page, its access revoked, hold only zeros? */
+static bool trimmed_page_is_zero(umm_system_t *sys, umm_pte_t p)
+{
+    umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
+    if (pfn_entry(&sys->pfn, f)->slot != 0)
+        return false; /* it has a copy on disk: keep the frame as a cheap cache of it */
+    /* A clean page without a paging-file copy was never written: it is zero by construction. */
+    return !(p & PTE_DIRTY) || frame_is_zero(sys, f);
+}
+
 /* Move one valid page whose access was revoked out of the working set. */
-static void trim_page(umm_system_t *sys, umm_vad_t *vad, size_t k)
+static void trim_page(umm_system_t *sys, umm_vad_t *vad, size_t k, bool zero)
 {
     umm_pte_t p = vad->pte[k];
     umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
     umm_pfn_t *e = pfn_entry(&sys->pfn, f);
-    bool dirty = p & PTE_DIRTY;
     umm_pte_t hw = p & PTE_HW;
-    /* A clean page without a paging-file copy was never written: it is zero by construction. */
-    bool zero = (!dirty && e->slot == 0) || (dirty && e->slot == 0 && frame_is_zero(sys, f));
     if (zero) {
         pte_write(&vad->pte[k], pte_make(PTE_DEMAND_ZERO, pte_prot(p), 0) | hw);
         frame_release(sys, f, true);
@@ -56,8 +63,8 @@ static void trim_page(umm_system_t *sys, umm_vad_t *vad, size_t k)
     } else {
         pte_write(&vad->pte[k], pte_make(PTE_TRANSITION, pte_prot(p), f) | hw);
         e->prio = vad->proc->priority;
-        enum umm_list_id to = dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + e->prio);
-        pfn_move(&sys->pfn, f, to);
+        bool dirty = p & PTE_DIRTY;
+        pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + e->prio));
     }
     vad->proc->ws_size--;
     sys->ws_total--;
@@ -70,9 +77,15 @@ static size_t trim_valid_run(umm_vad_t *vad, size_t a, size_t b, bool unmap)
     umm_system_t *sys = vad->proc->sys;
     size_t n = 0;
     if (revoke_runs(sys, vad, a, b, unmap)) {
-        /* Last page first: zero frames go to the head of Zeroed, so the run comes out in order. */
+        /* First page first onto Modified/Standby, so the writer lays the run out in ascending
+         * slots and a later sequential read runs forward; zero frames last page first, because
+         * they go to the head of Zeroed and should come out in order. */
+        for (size_t k = a; k < b; k++)
+            if (!trimmed_page_is_zero(sys, vad->pte[k]))
+                trim_page(sys, vad, k, false);
         for (size_t k = b; k-- > a;)
-            trim_page(sys, vad, k);
+            if (pte_format(vad->pte[k]) == PTE_VALID)
+                trim_page(sys, vad, k, true);
         n = b - a;
     }
     vma_refresh(vad, a, b);

@@ -168,6 +168,14 @@ static umm_exception_action_t tu_exc_handler(const umm_exception_t *e, void *ctx
     return UMM_EXC_CONTINUE_SEARCH;
 }
 
+/* Read a counter that tu_exc_handler bumps from inside the fault. The fault happens in the middle
+ * of an ordinary store or load, which the compiler may move past a plain read of the counter
+ * (at -O3 it did): the signal fence keeps the access before the read. */
+static inline int tu_calls(int *calls) {
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    return __atomic_load_n(calls, __ATOMIC_SEQ_CST);
+}
+
 /* Register tu_exc_handler on sys and reset the probe state. */
 static inline void tu_exc_install(umm_system_t *sys) {
     tu_exc_reset();
