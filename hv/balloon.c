@@ -27,6 +27,8 @@ static size_t inflate_locked(umm_hv_guest_t *g, size_t n)
     if (take == 0 || frames_alloc(sys, take, PFN_NIL, frames, NULL, false) != UMM_OK)
         return 0;
     sys->committed += take;
+    if (sys->committed > sys->commit_peak)
+        sys->commit_peak = sys->committed;
     umm_lock(&g->host->lock);
     for (size_t k = 0; k < take; k++) {
         pfn_entry(&sys->pfn, frames[k])->flags |= PFN_F_BALLOON;

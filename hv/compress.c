@@ -16,7 +16,9 @@ int hv_compress_init(umm_hv_host_t *host)
 {
     host->zlen = calloc(2 * host->nframes, sizeof *host->zlen);
     host->zfree = malloc(2 * host->nframes * sizeof *host->zfree);
-    return host->zlen && host->zfree ? UMM_OK : UMM_E_NOMEM;
+    host->lz4_state = malloc((size_t)LZ4_sizeofState());
+    host->zbuf = malloc(host->page_size / 2);
+    return host->zlen && host->zfree && host->lz4_state && host->zbuf ? UMM_OK : UMM_E_NOMEM;
 }
 
 static uint8_t *slot_ptr(umm_hv_host_t *host, uint64_t slot)
@@ -80,10 +82,12 @@ bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
         if (h == UINT32_MAX)
             return false;
         uint32_t gfn = host->frames[h].gfn;
-        char buf[4096];
+        char *buf = (char *)host->zbuf;
         frame_invalidate(g->sys, gfn); /* no guest mapping may write it from now on */
-        int len = LZ4_compress_default(hv_frame_ptr(host, h), buf, (int)host->page_size,
-                                       half < (int)sizeof buf ? half : (int)sizeof buf);
+        /* the state is preallocated: LZ4_compress_default would put 16 KiB on the stack, and
+         * this can run inside a guest's fault handler on a small signal stack */
+        int len = LZ4_compress_fast_extState(host->lz4_state, hv_frame_ptr(host, h), buf,
+                                             (int)host->page_size, half, 1);
         bool freed = false;
         if (len > 0) {
             if (g->p2m[gfn] == p2m_make(P2M_PRESENT, h)) {

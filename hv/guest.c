@@ -119,6 +119,15 @@ static void *guest_frame_ptr(umm_system_t *sys, uint32_t f, bool write)
     return hv_frame_ptr(host, h == UINT32_MAX ? HV_ZERO_FRAME : h);
 }
 
+static bool guest_resident(umm_system_t *sys, uint32_t f)
+{
+    umm_hv_guest_t *g = sys->phys_ctx;
+    umm_lock(&g->host->lock);
+    unsigned st = p2m_state(g->p2m[f]);
+    umm_unlock(&g->host->lock);
+    return st != P2M_SWAPPED && st != P2M_COMPRESSED;
+}
+
 static size_t guest_deflate(umm_system_t *sys, size_t n)
 {
     return hv_balloon_deflate_locked(sys->phys_ctx, n);
@@ -127,6 +136,7 @@ static size_t guest_deflate(umm_system_t *sys, size_t n)
 const umm_phys_ops_t hv_guest_phys_ops = {
     .map = guest_map,
     .frame_ptr = guest_frame_ptr,
+    .resident = guest_resident,
     .deflate = guest_deflate,
 };
 

@@ -64,6 +64,8 @@ static void host_free_all(umm_hv_host_t *h)
     free(h->share);
     free(h->zlen);
     free(h->zfree);
+    free(h->lz4_state);
+    free(h->zbuf);
     pthread_mutex_destroy(&h->pass_lock);
     free(h);
 }

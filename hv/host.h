@@ -112,17 +112,20 @@ struct umm_hv_host {
     uint32_t scan_guest;     /* scanner cursor */
     uint64_t scan_gfn;
     uint64_t swap_hand;      /* clock hand over host frames for swap victims */
+    umm_hv_guest_t *victim_only; /* when set (policy enforcing a limit), victims come from it */
     umm_hv_state_t state;
     /* compression cache: half-frame slots (slot = frame * 2 + half) */
     uint16_t *zlen;          /* compressed length per slot */
     uint32_t *zfree;         /* free slots, a stack */
     uint64_t nzfree;
     uint64_t zframes, zpages, compressed_out, decompressed;
+    void *lz4_state;         /* LZ4's compression state (16 KiB): never on a signal stack */
+    uint8_t *zbuf;           /* one compressed page, under the host lock */
     struct hv_workers *workers;
     pthread_mutex_t pass_lock; /* one host pass at a time; guests come and go between passes */
 };
 
-#define HV_SHARE_WAYS 4
+#define HV_SHARE_WAYS 8
 
 /* host.c */
 uint32_t hv_frame_alloc(umm_hv_host_t *host, umm_hv_guest_t *locked_guest, bool zero);

@@ -1,7 +1,8 @@
 /* hostswap.c - host paging: the host writes guest frames to its own swap file behind the
  * guest's back when ballooning and sharing cannot keep it within its RAM, and reads them back on
- * a nested fault. Victims by clock over host frames, skipping frames their guest accessed since
- * the last sweep (the guest PTE's accessed bit plays the EPT accessed bit). */
+ * a nested fault. Victims by clock over host frames, first from guests over their entitlement
+ * (or limit) skipping frames their guest accessed since the last sweep (the guest PTE's accessed
+ * bit plays the EPT accessed bit), then from guests over their reservation, then from anyone. */
 #include "host.h"
 
 #include "frames.h"
@@ -45,19 +46,36 @@ static bool swap_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
     return true;
 }
 
+/* May the host take frames from g in this phase of the victim search? Phase 0: only from guests
+ * holding more than they are entitled to (or than their limit); phase 1: from any above its
+ * reservation; phase 2: from anyone (the last resort). */
+static bool takes_from(const umm_hv_host_t *host, const umm_hv_guest_t *g, int phase)
+{
+    if (host->victim_only && g != host->victim_only)
+        return false;
+    uint64_t held = g->private_frames;
+    uint64_t fair = g->entitlement > g->reservation ? g->entitlement : g->reservation;
+    if (held > g->limit)
+        return true;
+    return phase == 0 ? held > fair : phase == 1 ? held > g->reservation : true;
+}
+
 uint32_t hv_pick_victim(umm_hv_host_t *host, umm_hv_guest_t *locked, umm_hv_guest_t **owner)
 {
-    for (uint64_t step = 0; step < 2 * host->nframes; step++) {
+    for (uint64_t step = 0; step < 3 * host->nframes; step++) {
+        int phase = (int)(step / host->nframes);
         uint32_t h = (uint32_t)(host->swap_hand++ % host->nframes);
         hv_frame_t *e = &host->frames[h];
         if (h == HV_ZERO_FRAME || e->ref != 1 || (e->flags & (HVF_SHARED | HVF_PIN | HVF_ZCACHE)) ||
             e->owner == HV_NO_GUEST)
             continue;
         umm_hv_guest_t *g = host->guests[e->owner];
+        if (!g || !takes_from(host, g, phase))
+            continue;
         /* Another guest's lock goes against the order (guest, host): only if free right now. */
         if (!g || (g != locked && !umm_trylock(&g->sys->lock)))
             continue;
-        if (evictable(g, e->gfn, step < host->nframes)) {
+        if (evictable(g, e->gfn, phase == 0)) {
             *owner = g;
             return h;
         }

@@ -128,6 +128,7 @@ static void set_targets(umm_hv_host_t *host)
         if (!g || (g->flags & UMM_HV_GUEST_NO_BALLOON) || g->balloon.manual)
             continue;
         uint64_t want = promised > m && g->nframes > g->entitlement ? g->nframes - g->entitlement : 0;
+        uint64_t over_limit = g->nframes > g->limit ? g->nframes - g->limit : 0;
         /* Plenty free (twice the high threshold): let balloons deflate gradually. Otherwise
          * hold or inflate toward the entitlement. */
         uint64_t step = host->nframes / 25; /* deflate 4 % of host memory a period */
@@ -135,7 +136,23 @@ static void set_targets(umm_hv_host_t *host)
             want = g->balloon.target > step ? g->balloon.target - step : 0;
         else if (host->state == UMM_HV_STATE_HIGH && want < g->balloon.target)
             want = g->balloon.target;
-        g->balloon.target = want;
+        g->balloon.target = want > over_limit ? want : over_limit; /* a limit holds in any state */
+    }
+}
+
+/* A guest above its limit (no balloon, or one not there yet) gives frames back now:
+ * compression or host swapping restricted to it. Host locked. */
+static void enforce_limits(umm_hv_host_t *host)
+{
+    for (uint32_t i = 0; i < host->nguest_slots; i++) {
+        umm_hv_guest_t *g = host->guests[i];
+        if (!g || g->private_frames <= g->limit)
+            continue;
+        host->victim_only = g;
+        while (g->private_frames > g->limit &&
+               (hv_compress_out_one(host, NULL) || hv_swap_out_one(host, NULL)))
+            ;
+        host->victim_only = NULL;
     }
 }
 
@@ -146,6 +163,7 @@ void hv_policy_pass(umm_hv_host_t *host)
     host->policy_passes++;
     hv_update_state(host);
     set_targets(host);
+    enforce_limits(host);
     /* Soft: compress; hard and low: compress, then swap (the last resort), until free memory
      * is back to the clear threshold. */
     while (host->state >= UMM_HV_STATE_SOFT && host->nfree * 100 < host->nframes * 4) {

@@ -18,8 +18,9 @@
 
 int hv_share_init(umm_hv_host_t *host)
 {
+    /* two slots per host frame: guests together may hold more distinct pages than the host */
     uint64_t b = 64;
-    while (b * HV_SHARE_WAYS < host->nframes)
+    while (b * HV_SHARE_WAYS < 2 * host->nframes)
         b *= 2;
     host->share_buckets = b;
     host->share = calloc(b * HV_SHARE_WAYS, sizeof *host->share);
@@ -115,12 +116,16 @@ static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
         return true;
     }
     uint64_t key = key_of(XXH3_64bits(data, host->page_size), g->domain);
-    hv_share_slot_t *b = bucket(host, key), *free_way = NULL;
+    hv_share_slot_t *b = bucket(host, key), *empty = NULL, *candidate = NULL;
     for (int w = 0; w < HV_SHARE_WAYS; w++) {
         hv_share_slot_t *sl = &b[w];
         if (sl->key != key) {
-            if (!free_way && (sl->key == 0 || sl->frame == UINT32_MAX))
-                free_way = sl;
+            if (!empty && sl->key == 0)
+                empty = sl;
+            /* the candidate to displace: a different one each time (by key), so two contents
+             * that share a bucket do not evict each other in the same order every pass */
+            if (sl->key != 0 && sl->frame == UINT32_MAX && (!candidate || (key >> (60 - w)) & 1))
+                candidate = sl;
             continue;
         }
         if (sl->frame != UINT32_MAX) { /* a shared frame with this hash */
@@ -149,8 +154,9 @@ static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
         join_shared(g, gfn, s);
         return true;
     }
-    if (free_way)
-        *free_way = (hv_share_slot_t){key, UINT32_MAX, g->id, gfn};
+    hv_share_slot_t *slot = empty ? empty : candidate;
+    if (slot)
+        *slot = (hv_share_slot_t){key, UINT32_MAX, g->id, gfn};
     return false;
 }
 

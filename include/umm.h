@@ -70,7 +70,7 @@ UMM_API const char *umm_error_name(int code);
 typedef struct umm_config {
     size_t ram_bytes;          /* physical memory budget: the frame pool (required, > 0) */
     size_t page_size;          /* bytes per page: the OS page size or a power-of-two multiple */
-    unsigned cluster_pages;    /* fault-in cluster in pages (1 = no clustering) */
+    unsigned cluster_pages;    /* fault-in cluster in pages, 1..64 (1 = no clustering) */
     const char *pagefile_path; /* paging file (NULL: an unnamed file in $TMPDIR or /tmp) */
     size_t pagefile_bytes;     /* initial paging file size; 0 = no paging file */
     unsigned vma_budget;       /* most kernel mappings (VMAs) this system may create */
@@ -163,8 +163,9 @@ UMM_API int umm_ws_empty(umm_process_t *proc);
 
 /* Working-set limits in pages (SetProcessWorkingSetSizeEx). Defaults are Windows': 50 and 345.
  * The balance-set manager trims a process toward its minimum only when memory is short and
- * never below it; with UMM_WS_HARD_MAX a process never holds more than max pages (its own
- * oldest pages are trimmed as it faults). min <= max, max >= 1. */
+ * never below it; with UMM_WS_HARD_MAX a process's faults first trim its own oldest pages to
+ * stay at max (a fault still maps its one page if nothing can be trimmed). Without the flag max
+ * is reported, not enforced. min <= max, max >= 1; UMM_E_NO_FRAMES when min exceeds RAM. */
 #define UMM_WS_HARD_MAX 0x1
 #define UMM_WS_DEFAULT_MIN 50
 #define UMM_WS_DEFAULT_MAX 345
@@ -182,7 +183,8 @@ UMM_API int umm_process_set_priority(umm_process_t *proc, unsigned priority);
 UMM_API int umm_standby_purge(umm_system_t *sys, unsigned max_priority, uint64_t *purged);
 
 /* One pass of the balance-set manager now (age, trim to the available target, write modified
- * pages, zero free frames), on the calling thread. The workers do this every interval. */
+ * pages, evaluate notifications, zero the Free frames), on the calling thread. The workers do
+ * this every interval. */
 UMM_API int umm_balance(umm_system_t *sys);
 /* Write every modified page to the paging file now. UMM_E_IO if some write failed (those pages
  * stay on Modified, nothing is lost); UMM_E_NOT_SUPPORTED without a paging file. */
@@ -223,7 +225,10 @@ typedef struct umm_exception {
     umm_process_t *process; /* owner of the address */
 } umm_exception_t;
 
-/* Called on the faulting thread inside the signal handler: it must be async-signal-safe. It may
+/* Stack: umm's fault handler runs on the faulting thread, on its alternate signal stack if it has
+ * one; give such stacks at least 64 KiB (a guest's fault may compress a page for the host).
+ *
+ * Called on the faulting thread inside the signal handler: it must be async-signal-safe. It may
  * return an action or leave with siglongjmp. Unhandled (CONTINUE_SEARCH or no handler): guard
  * pages and access violations go to the SIGSEGV handler that was installed before umm's (so an
  * unhandled one still crashes); in-page errors raise SIGBUS on the thread with si_code BUS_ADRERR,

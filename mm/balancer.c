@@ -6,6 +6,7 @@
 #include "notify.h"
 #include "vma.h"
 #include "writer.h"
+#include "zeroer.h"
 #include "ws.h"
 
 #include <stdlib.h>
@@ -126,5 +127,7 @@ int umm_balance(umm_system_t *sys)
     if (!sys)
         return UMM_E_INVAL;
     balancer_pass(sys, true);
+    while (zeroer_batch(sys, 64) > 0) /* the zero page thread's work, done now */
+        ;
     return UMM_OK;
 }

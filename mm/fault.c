@@ -9,8 +9,6 @@
 #include "vma.h"
 #include "ws.h"
 
-/* The largest cluster; frames for one fault sit on the signal stack. */
-#define FAULT_MAX_CLUSTER 256
 
 static enum fault_result raise_exc(umm_exception_t *exc, umm_vad_t *vad, umm_exception_code_t code,
                                    int error)

@@ -7,6 +7,10 @@
 
 #include "system.h"
 
+/* The largest fault cluster (cluster_pages): one fault's frame and PTE arrays live on the
+ * signal stack, so this bounds the handler's stack use (about 2 KiB at 64 pages). */
+#define FAULT_MAX_CLUSTER 64
+
 enum fault_access { FAULT_READ = 0, FAULT_WRITE = 1, FAULT_UNKNOWN = -1 };
 
 enum fault_result {

@@ -6,11 +6,14 @@
 #include "writer.h"
 #include "ws.h"
 
+/* A guest that would otherwise fail for lack of frames takes pages back from its balloon. */
+static bool deflate_on_pressure(umm_system_t *sys)
+{
+    return sys->phys && sys->phys->deflate && sys->phys->deflate(sys, 4 * (size_t)sys->cluster_pages) > 0;
+}
+
 bool reclaim_for_fault(umm_system_t *sys)
 {
-    /* A guest about to fail for lack of frames takes pages back from its balloon first. */
-    if (sys->phys && sys->phys->deflate && sys->phys->deflate(sys, 4 * (size_t)sys->cluster_pages) > 0)
-        return true;
     reclaim_wake_workers(sys);
     if (writer_write_cluster_locked(sys) > 0)
         return true;
@@ -20,11 +23,11 @@ bool reclaim_for_fault(umm_system_t *sys)
     for (umm_process_t *p = sys->procs; p; p = p->next)
         if (p->ws_size > 0 && (!big || p->ws_size > big->ws_size))
             big = p;
-    if (!big)
-        return false;
-    size_t n = ws_trim_locked(big, 4 * (size_t)sys->cluster_pages, 0);
+    size_t n = big ? ws_trim_locked(big, 4 * (size_t)sys->cluster_pages, 0) : 0;
     /* Without a paging file only zero pages come back; dirty ones would loop here forever. */
-    return n > 0 && (frames_available(sys) > 0 || sys_has_pagefile(sys));
+    if (n > 0 && (frames_available(sys) > 0 || sys_has_pagefile(sys)))
+        return true;
+    return deflate_on_pressure(sys);
 }
 
 void reclaim_wake_workers(umm_system_t *sys)

@@ -6,7 +6,8 @@
 #include "system.h"
 
 /* Make frames available for a fault: write a modified cluster, else trim the largest working
- * set. System locked; may drop and retake the lock, so the caller must re-fault afterwards.
+ * set, else (a guest that would otherwise fail) deflate its balloon. System locked; may drop
+ * and retake the lock, so the caller must re-fault afterwards.
  * Returns false when nothing could be done (the fault then fails with no frames). */
 bool reclaim_for_fault(umm_system_t *sys);
 

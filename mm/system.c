@@ -2,6 +2,7 @@
 #include "system.h"
 
 #include "assert.h"
+#include "fault.h"
 #include "frames.h"
 #include "handler.h"
 #include "notify.h"
@@ -33,10 +34,11 @@ static int validate_config(const umm_config_t *cfg)
         return UMM_E_INVAL;
     if (cfg->ram_bytes == 0 || cfg->ram_bytes % ps != 0 || cfg->ram_bytes / ps >= PFN_NIL)
         return UMM_E_INVAL;
-    if (cfg->cluster_pages == 0 || cfg->cluster_pages > 256 || cfg->vma_budget < 64)
+    if (cfg->cluster_pages == 0 || cfg->cluster_pages > FAULT_MAX_CLUSTER || cfg->vma_budget < 64)
         return UMM_E_INVAL;
+    unsigned shift = log2_exact(ps);
     if (cfg->pagefile_bytes % ps != 0 || cfg->pagefile_max_bytes % ps != 0 ||
-        (cfg->pagefile_bytes >> 12) >= UINT32_MAX || (cfg->pagefile_max_bytes >> 12) >= UINT32_MAX)
+        (cfg->pagefile_bytes >> shift) >= UINT32_MAX || (cfg->pagefile_max_bytes >> shift) >= UINT32_MAX)
         return UMM_E_INVAL;
     if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS))
         return UMM_E_INVAL;

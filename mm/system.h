@@ -44,6 +44,9 @@ typedef struct umm_phys_ops {
                bool *exact);
     /* The frame's bytes, made present (and private when `write`) first. */
     void *(*frame_ptr)(umm_system_t *sys, uint32_t f, bool write);
+    /* Are the frame's bytes in memory now (not paged out by the host)? A hint for checks that
+     * may be skipped, so they do not page a frame in just to look at it. */
+    bool (*resident)(umm_system_t *sys, uint32_t f);
     /* Give back up to n frames held by a balloon (deflate on pressure); returns how many. */
     size_t (*deflate)(umm_system_t *sys, size_t n);
 } umm_phys_ops_t;

@@ -45,8 +45,13 @@ static bool trimmed_page_is_zero(umm_system_t *sys, umm_pte_t p)
     umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
     if (pfn_entry(&sys->pfn, f)->slot != 0)
         return false; /* it has a copy on disk: keep the frame as a cheap cache of it */
-    /* A clean page without a paging-file copy was never written: it is zero by construction. */
-    return !(p & PTE_DIRTY) || frame_is_zero(sys, f);
+    /* A clean page without a paging-file copy was never written: it is zero by construction.
+     * A guest frame the host has paged out is not paged in only to be checked. */
+    if (!(p & PTE_DIRTY))
+        return true;
+    if (sys->phys && sys->phys->resident && !sys->phys->resident(sys, f))
+        return false;
+    return frame_is_zero(sys, f);
 }
 
 /* Move one valid page whose access was revoked out of the working set. */
