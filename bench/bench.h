@@ -20,6 +20,8 @@ typedef struct bench_opts {
     int passes;       /* passes over resident memory in resident_access */
     int quick;        /* smoke-test mode: small sizes, ratios never fail the run */
     int verbose;      /* print the fault-counter deltas of every umm sample */
+    const char *dir;  /* --dir: where the paging cases put their files (NULL: chosen on a real
+                         disk, see bench_paging.c) */
 } bench_opts_t;
 
 /* outcome of the counter verification of one sample */
@@ -41,7 +43,10 @@ typedef struct bench_result {
     const char *name;
     const char *unit;
     double umm, baseline; /* medians */
-    double target;        /* largest acceptable umm/baseline; <= 0: information only */
+    double target;        /* largest acceptable umm/baseline (smallest with higher_better);
+                             <= 0: information only */
+    int higher_better;    /* throughput: ratio is still umm/baseline, target is a lower bound */
+    int advisory;         /* target shown and checked, but a miss never sets exit status 3 */
     int ran;              /* 1 = every sample of both sides ran */
     int verified;         /* 1 = every umm sample passed its counter verification */
 } bench_result_t;
@@ -74,6 +79,33 @@ int umm_resident_access(const bench_opts_t *o, double *umm_ns_per_page, double *
 int umm_demand_zero_single(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
 int umm_demand_zero_clustered(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
 int umm_soft_fault(const bench_opts_t *o, double *ns_per_fault, bench_check_t *chk);
+
+/* ---- bench_paging.c: paging cases (paging file on a real disk), umm and baseline sides ---- */
+/* hard_fault_random*: one sample yields both sides (interleaved: the disk's latency drifts) */
+int umm_hard_fault_random(const bench_opts_t *o, double *umm_ns, double *base_ns,
+                          bench_check_t *chk);
+int umm_hard_fault_random_direct(const bench_opts_t *o, double *umm_ns, double *base_ns,
+                                 bench_check_t *chk);
+/* hard_fault_sequential*: one sample yields both sides (interleaved: the disk's rate drifts) */
+int umm_hard_fault_sequential(const bench_opts_t *o, double *umm_mbps, double *base_mbps,
+                              bench_check_t *chk);
+int umm_hard_fault_sequential_desc(const bench_opts_t *o, double *umm_mbps, double *base_mbps,
+                                   bench_check_t *chk);
+int umm_writer(const bench_opts_t *o, double *mb_per_s, bench_check_t *chk);
+int raw_sequential_write(const bench_opts_t *o, double *mb_per_s, bench_check_t *chk);
+int umm_writer_direct(const bench_opts_t *o, double *mb_per_s, bench_check_t *chk);
+int raw_sequential_write_direct(const bench_opts_t *o, double *mb_per_s, bench_check_t *chk);
+int umm_program_4x_ram(const bench_opts_t *o, double *umm_ms, double *base_ms, bench_check_t *chk);
+int umm_trim_dirty(const bench_opts_t *o, double *pages_per_s, bench_check_t *chk);
+int umm_trim_clean(const bench_opts_t *o, double *pages_per_s, bench_check_t *chk);
+int raw_mprotect_64k_runs(const bench_opts_t *o, double *pages_per_s, bench_check_t *chk);
+int umm_zeroing(const bench_opts_t *o, double *mb_per_s, bench_check_t *chk);
+int raw_memset(const bench_opts_t *o, double *mb_per_s, bench_check_t *chk);
+/* program_4x_ram's memory: peak process RSS growth during the umm runs (MiB) and the RAM budget
+ * (MiB); 0 when the case did not run */
+void bench_paging_program_rss(double *peak_rss_mib, double *ram_mib);
+/* remove the scratch directory of the paging cases (idempotent; also registered with atexit) */
+void bench_paging_cleanup(void);
 
 /* ---- bench_report.c ---- */
 void bench_print_table(const bench_result_t *r, int n);

@@ -49,7 +49,9 @@ double bench_ratio(const bench_result_t *r)
 int bench_target_met(const bench_result_t *r)
 {
     double q = bench_ratio(r);
-    return r->target > 0 && r->verified && !isnan(q) && q <= r->target;
+    if (!(r->target > 0) || !r->verified || isnan(q))
+        return 0;
+    return r->higher_better ? q >= r->target : q <= r->target;
 }
 
 /* the `met` column */
@@ -61,7 +63,18 @@ static const char *met_text(const bench_result_t *r)
         return "FAIL(counters)";
     if (r->target <= 0)
         return "info";
+    if (r->advisory)
+        return bench_target_met(r) ? "yes(info)" : "no(info)";
     return bench_target_met(r) ? "yes" : "no";
+}
+
+/* the `target` column: "<=1.20" (a cost: lower is better) or ">=0.60" (a throughput) */
+static void target_text(char *buf, size_t len, const bench_result_t *r)
+{
+    if (r->target > 0)
+        snprintf(buf, len, "%s%.2f", r->higher_better ? ">=" : "<=", r->target);
+    else
+        snprintf(buf, len, "-");
 }
 
 static void fmt_num(char *buf, size_t len, double v)
@@ -90,13 +103,12 @@ void bench_print_table(const bench_result_t *r, int n)
         snprintf(q, sizeof q, "%.3f", bench_ratio(&r[i]));
         if (isnan(bench_ratio(&r[i])))
             snprintf(q, sizeof q, "-");
-        if (r[i].target > 0)
-            snprintf(t, sizeof t, "<=%.2f", r[i].target);
-        else
-            snprintf(t, sizeof t, "-");
+        target_text(t, sizeof t, &r[i]);
         printf("%-40s | %10s | %10s | %-8s | %7s | %7s | %s\n", r[i].name, u, b, r[i].unit, q, t,
                met_text(&r[i]));
     }
+    printf("# ratio = umm/baseline. Target '<=x': a cost, lower is better; '>=x': a throughput, "
+           "higher is better;\n# 'yes(info)'/'no(info)': advisory target, never fails the run.\n");
     fflush(stdout);
 }
 
@@ -140,6 +152,8 @@ static void json_row(FILE *f, const bench_result_t *r, const machine_info_t *m,
     fputs(", \"target\": ", f);
     json_num(f, r->target > 0 ? r->target : NAN);
     fprintf(f, ", \"met\": %s", r->target > 0 ? (bench_target_met(r) ? "true" : "false") : "null");
+    fprintf(f, ", \"higher_is_better\": %s, \"advisory\": %s", r->higher_better ? "true" : "false",
+            r->advisory ? "true" : "false");
     fprintf(f, ", \"ran\": %s, \"verified\": %s", r->ran ? "true" : "false",
             r->verified ? "true" : "false");
     fputs(", \"kernel\": ", f);
@@ -198,7 +212,7 @@ int bench_write_csv(const char *path, const bench_result_t *r, int n, const benc
     }
     machine_info(&m);
     fputs("case,umm,baseline,unit,ratio,target,met,ran,verified,kernel,nproc,cpu_model,"
-          "umm_version,bytes,reps,quick\n", f);
+          "umm_version,bytes,reps,quick,higher_is_better,advisory\n", f);
     for (int i = 0; i < n; i++) {
         fprintf(f, "%s,", r[i].name);
         csv_num(f, r[i].ran ? r[i].umm : NAN);
@@ -214,7 +228,8 @@ int bench_write_csv(const char *path, const bench_result_t *r, int n, const benc
         csv_str(f, m.cpu_model);
         fputc(',', f);
         csv_str(f, umm_version());
-        fprintf(f, ",%zu,%d,%d\n", o->bytes, o->reps, o->quick);
+        fprintf(f, ",%zu,%d,%d,%d,%d\n", o->bytes, o->reps, o->quick, r[i].higher_better,
+                r[i].advisory);
     }
     return fclose(f) != 0;
 }
