@@ -81,7 +81,7 @@ test-clang:
 	cd build-clang && $(CTEST) --output-on-failure -j$(JOBS) -LE bench
 
 test-asan:
-	@$(call banner,test 3/4: clang Debug ASan+UBSan in build-asan/ (all tests; bench not built))
+	@$(call banner,test 3/4: clang Debug ASan+UBSan in build-asan/ (all C tests; no bench, no Python: ctypes cannot load an ASan libumm))
 	$(CMAKE) -S . -B build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DUMM_SANITIZE=address \
 	  -DUMM_BUILD_BENCH=OFF -DUMM_BUILD_DEMO=OFF
 	$(BUILD) build-asan -j$(JOBS)

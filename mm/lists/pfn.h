@@ -9,8 +9,10 @@
  *  - the counts of all lists plus Active add up to the number of frames;
  *  - a frame on a list is reachable from that list's head and its links are consistent;
  *  - a frame on Zeroed, Free or Bad has no owner (vad == 0) and no paging-file slot;
- *  - a frame that is Active, Standby or Modified has an owner: the PTE at (vad, index) is VALID
- *    (Active) or TRANSITION (Standby, Modified) and names this frame.
+ *  - a frame that is Standby or Modified has an owner whose PTE at (vad, index) is TRANSITION and
+ *    names this frame; an Active frame is named by a VALID PTE of its owner, except frames in
+ *    transit (PFN_F_IO: being read in, named by a TRANSITION PTE, or being zeroed, unowned) and
+ *    frames held by a hypervisor guest's balloon (PFN_F_BALLOON, unowned).
  * The whole database is protected by the system lock. */
 #ifndef UMM_PFN_H
 #define UMM_PFN_H
