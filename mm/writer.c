@@ -5,6 +5,7 @@
 #include "frames.h"
 #include "pagefile.h"
 
+#include <sched.h>
 #include <sys/uio.h>
 
 /* The oldest Modified frame that no I/O holds, or PFN_NIL. */
@@ -86,6 +87,16 @@ long writer_write_cluster_locked(umm_system_t *sys)
     return (long)n;
 }
 
+/* Is another thread writing some Modified frame right now? */
+static bool write_in_flight(umm_system_t *sys)
+{
+    for (umm_pfn_id_t f = pfn_list_head(&sys->pfn, LIST_MODIFIED); f != PFN_NIL;
+         f = pfn_entry(&sys->pfn, f)->next)
+        if (pfn_entry(&sys->pfn, f)->flags & PFN_F_IO)
+            return true;
+    return false;
+}
+
 int writer_run(umm_system_t *sys, uint64_t target)
 {
     int rc = UMM_OK;
@@ -94,8 +105,13 @@ int writer_run(umm_system_t *sys, uint64_t target)
         long n = writer_write_cluster_locked(sys);
         if (n < 0)
             rc = UMM_E_IO;
-        if (n <= 0)
+        if (n < 0 || (n == 0 && !write_in_flight(sys)))
             break;
+        if (n == 0) { /* what is left is being written by another thread: let it finish */
+            umm_unlock(&sys->lock);
+            sched_yield();
+            umm_lock(&sys->lock);
+        }
     }
     umm_unlock(&sys->lock);
     return rc;
