@@ -84,7 +84,8 @@ static int guest_map(umm_system_t *sys, uintptr_t va, uint32_t f, size_t n, int 
             host->frames[hf[got]].flags |= HVF_PIN; /* resolving the next must not evict it */
         }
         umm_unlock(&host->lock);
-        int err = got < m ? ENOMEM : map_frames(sys, host, va + (done << sys->page_shift), hf, hp, m);
+        /* ENOSPC: no host frame could be had (the guest reports it as UMM_E_NO_FRAMES) */
+        int err = got < m ? ENOSPC : map_frames(sys, host, va + (done << sys->page_shift), hf, hp, m);
         umm_lock(&host->lock);
         for (size_t k = 0; k < got; k++)
             if (hf[k] != HV_ZERO_FRAME)
@@ -115,8 +116,8 @@ static void *guest_frame_ptr(umm_system_t *sys, uint32_t f, bool write)
                                                                       : HV_ZERO_FRAME;
     }
     umm_unlock(&host->lock);
-    UMM_ASSERT(h != UINT32_MAX); /* admission control keeps host RAM + swap >= guest RAM */
-    return hv_frame_ptr(host, h == UINT32_MAX ? HV_ZERO_FRAME : h);
+    /* UINT32_MAX: no host frame, or its swap-in failed; the page stays where it was */
+    return h == UINT32_MAX ? NULL : hv_frame_ptr(host, h);
 }
 
 static bool guest_resident(umm_system_t *sys, uint32_t f)

@@ -1,6 +1,8 @@
 /* fault.c - fault resolution (see fault.h). */
 #include "fault.h"
 
+#include <errno.h>
+
 #include "assert.h"
 #include "frames.h"
 #include "hwmap.h"
@@ -22,6 +24,13 @@ static enum fault_result raise_exc(umm_exception_t *exc, umm_vad_t *vad, umm_exc
     case UMM_EXC_GUARD_PAGE: UMM_COUNT(vad->proc, faults_guard, 1); break;
     }
     return FAULT_EXCEPTION;
+}
+
+/* The umm error for a failed mapping: a backend that could not get a host frame (ENOSPC) is out of
+ * frames; anything else the kernel refused (ENOMEM at vm.max_map_count) is the VMA limit. */
+static int map_error(int err)
+{
+    return err == ENOSPC ? UMM_E_NO_FRAMES : UMM_E_VMA_LIMIT;
 }
 
 /* Map [lo, hi) of the VAD, whose PTEs are already VALID with consecutive-frame sub-runs, one
@@ -164,7 +173,7 @@ static enum fault_result demand_zero_fault(umm_vad_t *vad, size_t i, bool write,
     ws_grow(vad->proc, mapped_hi - lo);
     UMM_COUNT(vad->proc, faults_demand_zero, mapped_hi - lo);
     if (i >= mapped_hi)
-        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT);
+        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, map_error(err));
     return FAULT_DONE;
 }
 
@@ -207,7 +216,8 @@ static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t 
         pte_write(&vad->pte[k], pte_make(PTE_VALID, pte_prot(p), f) | (p & PTE_HW) | PTE_ACCESSED |
                                     (dirty ? PTE_DIRTY : 0));
     }
-    if (map_valid_run(vad, lo, hi, write) != 0) {
+    int err = map_valid_run(vad, lo, hi, write);
+    if (err) {
         /* Back to transition; whatever got mapped is unmapped (a transition PTE's HW would
          * promise PROT_NONE). A write made them dirty and dropped their paging-file copies:
          * they return to Modified, not to Standby. Nothing is lost. */
@@ -219,7 +229,7 @@ static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t 
             pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + pfn_entry(&sys->pfn, f)->prio));
         }
         vma_refresh(vad, lo, hi);
-        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT);
+        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, map_error(err));
     }
     vma_refresh(vad, lo, hi);
     ws_grow(vad->proc, hi - lo);
@@ -235,13 +245,15 @@ static bool same_pagefile(umm_vad_t *vad, size_t i, size_t k)
            pte_num(q) == pte_num(p) + (k - i);
 }
 
-/* The iovecs that read into frames (contiguous bytes become one). System locked: a guest's
- * frames are made present here, before the I/O runs unlocked. */
+/* The iovecs that read into frames (contiguous bytes become one), or -1. System locked: a
+ * guest's frames are made present here, before the I/O runs unlocked. */
 static int read_iovecs(umm_system_t *sys, const umm_pfn_id_t *frames, size_t n, struct iovec *iov)
 {
     int niov = 0;
     for (size_t k = 0; k < n; k++) {
         uint8_t *b = frame_ptr(sys, frames[k], true);
+        if (!b)
+            return -1;
         if (niov > 0 && (uint8_t *)iov[niov - 1].iov_base + iov[niov - 1].iov_len == b) {
             iov[niov - 1].iov_len += sys->page_size;
             continue;
@@ -323,9 +335,12 @@ static enum fault_result hard_fault(umm_vad_t *vad, size_t i, bool write, umm_ex
     }
     struct iovec iov[FAULT_MAX_CLUSTER];
     int niov = read_iovecs(sys, frames, hi - lo, iov);
-    umm_unlock(&sys->lock); /* the frames are pinned: no one frees, repurposes or maps them */
-    int err = pagefile_read(&sys->pf, slot, iov, niov);
-    umm_lock(&sys->lock);
+    int err = EIO; /* a guest frame its host could not produce: an in-page error, nothing lost */
+    if (niov > 0) {
+        umm_unlock(&sys->lock); /* the frames are pinned: no one frees, repurposes or maps them */
+        err = pagefile_read(&sys->pf, slot, iov, niov);
+        umm_lock(&sys->lock);
+    }
     sys->ctr.page_reads++;
     if (err) {
         sys->ctr.read_errors++;
@@ -368,7 +383,7 @@ static enum fault_result valid_fault(umm_vad_t *vad, size_t i, bool write, umm_e
         pte_write(&vad->pte[i], hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0
                                     ? p & ~(PTE_HW | PTE_HW_RO) : p);
     vma_refresh(vad, i, i + 1);
-    return err ? raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT) : FAULT_DONE;
+    return err ? raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, map_error(err)) : FAULT_DONE;
 }
 
 static enum fault_result dispatch(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);

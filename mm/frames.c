@@ -70,6 +70,8 @@ uint64_t frames_available(umm_system_t *sys)
 bool frame_is_zero(umm_system_t *sys, umm_pfn_id_t f)
 {
     const uint64_t *w = frame_ptr(sys, f, false);
+    if (!w)
+        return false; /* unknown: treat as data */
     size_t n = sys->page_size / sizeof *w;
     uint64_t acc = 0;
     for (size_t i = 0; i < n; i += 8) {
@@ -152,11 +154,17 @@ int frames_alloc(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *o
         else
             f = take_any(sys, &zeroed);
         UMM_ASSERT(f != PFN_NIL);
+        out[i] = f;
         if (zero && !zeroed) {
-            memset(frame_ptr(sys, f, true), 0, sys->page_size);
+            void *bytes = frame_ptr(sys, f, true);
+            if (!bytes) { /* a guest's host could not back it: give back what we took */
+                for (size_t k = i + 1; k-- > 0;)
+                    frame_release(sys, out[k], false);
+                return UMM_E_NO_FRAMES;
+            }
+            memset(bytes, 0, sys->page_size);
             UMM_COUNT(for_proc, pages_zeroed_in_fault, 1);
         }
-        out[i] = f;
         want = f + 1;
     }
     return UMM_OK;

@@ -10,7 +10,8 @@ int frames_pool_create(umm_system_t *sys);
 void frames_pool_destroy(umm_system_t *sys);
 
 /* The frame's bytes through the physical view (never through a managed address). `write`:
- * the caller will change them (a guest's frame is then made present and private first). */
+ * the caller will change them (a guest's frame is then made present and private first). NULL
+ * only for a guest whose host could not produce the frame: callers give up, losing nothing. */
 static inline void *frame_ptr(umm_system_t *sys, umm_pfn_id_t f, bool write)
 {
     if (sys->phys)

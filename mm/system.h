@@ -39,10 +39,12 @@ typedef struct umm_workers umm_workers_t;
 typedef struct umm_phys_ops {
     /* Map frames f .. f+n-1 at va with `prot`. `write` asks for them privately writable now (a
      * write fault). *exact is set false when a page had to be mapped with less than prot (a
-     * shared frame read-only): the caller marks those PTE_HW_RO instead of PTE_HW. 0 or errno. */
+     * shared frame read-only): the caller marks those PTE_HW_RO instead of PTE_HW. 0 or errno;
+     * ENOSPC means no frame could be had behind this one (reported as UMM_E_NO_FRAMES). */
     int (*map)(umm_system_t *sys, uintptr_t va, uint32_t f, size_t n, int prot, bool write,
                bool *exact);
-    /* The frame's bytes, made present (and private when `write`) first. */
+    /* The frame's bytes, made present (and private when `write`) first; NULL when that failed
+     * (no host frame, a host swap read error): the caller gives up without losing data. */
     void *(*frame_ptr)(umm_system_t *sys, uint32_t f, bool write);
     /* Are the frame's bytes in memory now (not paged out by the host)? A hint for checks that
      * may be skipped, so they do not page a frame in just to look at it. */

@@ -5,6 +5,7 @@
 #include "frames.h"
 #include "pagefile.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <sys/uio.h>
 
@@ -58,16 +59,21 @@ long writer_write_cluster_locked(umm_system_t *sys)
     struct iovec iov[WRITER_CLUSTER_PAGES];
     umm_pfn_id_t frames[WRITER_CLUSTER_PAGES];
     size_t n = hi - lo;
+    int err = 0;
     for (size_t k = 0; k < n; k++) {
         frames[k] = (umm_pfn_id_t)pte_num(vad->pte[lo + k]);
         umm_pfn_t *e = pfn_entry(&sys->pfn, frames[k]);
         e->flags |= PFN_F_IO; /* pinned: no soft fault, decommit or release until done */
         e->slot = (uint32_t)(slot + (int64_t)k) + 1;
         iov[k] = (struct iovec){frame_ptr(sys, frames[k], false), sys->page_size};
+        if (!iov[k].iov_base) /* a guest frame its host could not read back: not this time */
+            err = EIO;
     }
-    umm_unlock(&sys->lock);
-    int err = pagefile_write(&sys->pf, (uint64_t)slot, iov, (int)n);
-    umm_lock(&sys->lock);
+    if (!err) {
+        umm_unlock(&sys->lock);
+        err = pagefile_write(&sys->pf, (uint64_t)slot, iov, (int)n);
+        umm_lock(&sys->lock);
+    }
     sys->ctr.page_writes++;
     for (size_t k = 0; k < n; k++) {
         umm_pfn_t *e = pfn_entry(&sys->pfn, frames[k]);

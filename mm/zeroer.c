@@ -16,9 +16,11 @@ size_t zeroer_batch(umm_system_t *sys, size_t max)
         max = ZEROER_MAX_BATCH;
     umm_lock(&sys->lock);
     for (umm_pfn_id_t f; n < max && (f = pfn_list_head(&sys->pfn, LIST_FREE)) != PFN_NIL;) {
+        bytes[n] = frame_ptr(sys, f, true); /* under the lock: a guest's frame is made present */
+        if (!bytes[n])
+            break; /* the host cannot back it now: try again later */
         pfn_move(&sys->pfn, f, LIST_ACTIVE);
         pfn_entry(&sys->pfn, f)->flags |= PFN_F_IO;
-        bytes[n] = frame_ptr(sys, f, true); /* under the lock: a guest's frame is made present */
         frames[n++] = f;
     }
     umm_unlock(&sys->lock);
