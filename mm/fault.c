@@ -121,6 +121,25 @@ static void ws_grow(umm_process_t *proc, size_t n)
         proc->ws_peak = proc->ws_size;
 }
 
+/* The cluster [*lo, *hi) around page i whose pages `same` accepts, and frames for it (zeroed when
+ * `zero`): the whole cluster when enough frames are available, else page i alone; with none at
+ * all, frames are reclaimed on this thread and the fault retried (FAULT_BUSY). */
+static enum fault_result cluster_frames(umm_vad_t *vad, size_t i,
+                                        bool (*same)(umm_vad_t *, size_t, size_t), bool zero,
+                                        size_t *lo, size_t *hi, umm_pfn_id_t *frames,
+                                        umm_exception_t *exc)
+{
+    umm_system_t *sys = vad->proc->sys;
+    cluster_around(vad, i, same, lo, hi);
+    limit_cluster(vad->proc, i, lo, hi);
+    if (frames_available(sys) < *hi - *lo)
+        *lo = i, *hi = i + 1;
+    if (frames_available(sys) == 0 && reclaim_for_fault(sys))
+        return FAULT_BUSY;
+    int rc = frames_alloc(sys, *hi - *lo, contiguity_hint(vad, *lo, *hi), frames, vad->proc, zero);
+    return rc == UMM_OK ? FAULT_DONE : raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, rc);
+}
+
 /* Undo PTEs [lo, hi) that were made VALID but could not be mapped: back to what they were
  * (demand-zero, with the stale mapping they may have had, now unknown: unmap it). */
 static void unwind_demand_zero(umm_vad_t *vad, size_t lo, size_t hi, const umm_pte_t *orig)
@@ -143,16 +162,10 @@ static enum fault_result demand_zero_fault(umm_vad_t *vad, size_t i, bool write,
 {
     umm_system_t *sys = vad->proc->sys;
     size_t lo, hi;
-    cluster_around(vad, i, same_demand_zero, &lo, &hi);
-    limit_cluster(vad->proc, i, &lo, &hi);
-    if (frames_available(sys) < hi - lo)
-        lo = i, hi = i + 1;
-    if (frames_available(sys) == 0 && reclaim_for_fault(sys))
-        return FAULT_BUSY;
     umm_pfn_id_t frames[FAULT_MAX_CLUSTER];
-    int rc = frames_alloc(sys, hi - lo, contiguity_hint(vad, lo, hi), frames, vad->proc, true);
-    if (rc != UMM_OK)
-        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, rc);
+    enum fault_result got = cluster_frames(vad, i, same_demand_zero, true, &lo, &hi, frames, exc);
+    if (got != FAULT_DONE)
+        return got;
     int prot = pte_prot(vad->pte[i]);
     umm_pte_t bits = PTE_ACCESSED | (write ? PTE_DIRTY : 0);
     umm_pte_t orig[FAULT_MAX_CLUSTER];
@@ -317,16 +330,10 @@ static enum fault_result hard_fault(umm_vad_t *vad, size_t i, bool write, umm_ex
 {
     umm_system_t *sys = vad->proc->sys;
     size_t lo, hi;
-    cluster_around(vad, i, same_pagefile, &lo, &hi);
-    limit_cluster(vad->proc, i, &lo, &hi);
-    if (frames_available(sys) < hi - lo)
-        lo = i, hi = i + 1;
-    if (frames_available(sys) == 0 && reclaim_for_fault(sys))
-        return FAULT_BUSY;
     umm_pfn_id_t frames[FAULT_MAX_CLUSTER];
-    int rc = frames_alloc(sys, hi - lo, contiguity_hint(vad, lo, hi), frames, vad->proc, false);
-    if (rc != UMM_OK)
-        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, rc);
+    enum fault_result got = cluster_frames(vad, i, same_pagefile, false, &lo, &hi, frames, exc);
+    if (got != FAULT_DONE)
+        return got;
     uint64_t slot = pte_num(vad->pte[lo]);
     if (!start_read(vad, i, lo, hi, frames)) {
         for (size_t k = hi - lo; k-- > 0;)

@@ -133,6 +133,20 @@ static bool range_io_busy(umm_vad_t *vad, size_t a, size_t b)
     return false;
 }
 
+/* vad_range_lock, once no paging I/O holds a frame of the range (pages about to be freed or
+ * trimmed must not be): while it does, unlock, yield and look the range up again. */
+static int range_lock_idle(umm_process_t *proc, const void *addr, size_t bytes, umm_vad_t **vad,
+                           size_t *first, size_t *n)
+{
+    for (;;) {
+        int rc = vad_range_lock(proc, addr, bytes, vad, first, n);
+        if (rc != UMM_OK || !range_io_busy(*vad, *first, *first + *n))
+            return rc;
+        umm_unlock(&proc->sys->lock);
+        sched_yield();
+    }
+}
+
 /* Wait (lock dropped, CPU yielded) until no paging I/O holds a frame of [a, b). The caller has
  * claimed the VAD (releasing) or re-validates it afterwards. */
 static void wait_io_locked(umm_vad_t *vad, size_t a, size_t b)
@@ -176,15 +190,9 @@ int umm_decommit(umm_process_t *proc, void *addr, size_t bytes)
 {
     umm_vad_t *vad;
     size_t first, n;
-    int rc;
-    for (;;) { /* paging I/O on the range: let it finish, then look the range up again */
-        if ((rc = vad_range_lock(proc, addr, bytes, &vad, &first, &n)) != UMM_OK)
-            return rc;
-        if (!range_io_busy(vad, first, first + n))
-            break;
-        umm_unlock(&proc->sys->lock);
-        sched_yield();
-    }
+    int rc = range_lock_idle(proc, addr, bytes, &vad, &first, &n);
+    if (rc != UMM_OK)
+        return rc;
     rc = decommit_locked(vad, first, n, PTE_DECOMMITTED);
     vma_enforce_budget(proc->sys);
     umm_unlock(&proc->sys->lock);
@@ -276,15 +284,9 @@ int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *ol
     size_t first, n;
     if (!prot_ok(prot))
         return UMM_E_INVAL;
-    int rc;
-    for (;;) { /* a guard protection trims pages: not while paging I/O holds them */
-        if ((rc = vad_range_lock(proc, addr, bytes, &vad, &first, &n)) != UMM_OK)
-            return rc;
-        if (!range_io_busy(vad, first, first + n))
-            break;
-        umm_unlock(&proc->sys->lock);
-        sched_yield();
-    }
+    int rc = range_lock_idle(proc, addr, bytes, &vad, &first, &n); /* guard protection trims */
+    if (rc != UMM_OK)
+        return rc;
     for (size_t i = first; i < first + n && rc == UMM_OK; i++)
         if (!pte_committed(vad->pte[i]))
             rc = UMM_E_NOT_COMMITTED;

@@ -4,17 +4,16 @@
 
 #include "balancer.h"
 #include "failpoint.h"
+#include "loopthread.h"
 #include "zeroer.h"
 
 #include <stdlib.h>
-#include <uv.h>
 
 struct umm_workers {
+    umm_loop_thread_t lt; /* first: the handles' loop */
     umm_system_t *sys;
-    uv_loop_t loop;
-    uv_thread_t thread;
     uv_timer_t timer;
-    uv_async_t wake, stop;
+    uv_async_t wake;
     uv_idle_t idle;
     bool idle_active;
 };
@@ -57,21 +56,6 @@ static void schedule_zeroing(umm_workers_t *w)
     }
 }
 
-static void on_stop(uv_async_t *a)
-{
-    umm_workers_t *w = a->data;
-    uv_close((uv_handle_t *)&w->timer, NULL);
-    uv_close((uv_handle_t *)&w->wake, NULL);
-    uv_close((uv_handle_t *)&w->idle, NULL);
-    uv_close((uv_handle_t *)&w->stop, NULL);
-}
-
-static void run(void *arg)
-{
-    umm_workers_t *w = arg;
-    uv_run(&w->loop, UV_RUN_DEFAULT);
-}
-
 int workers_start(umm_system_t *sys, umm_workers_t **out)
 {
     if (UMM_FAILPOINT("umm/worker/start"))
@@ -80,23 +64,20 @@ int workers_start(umm_system_t *sys, umm_workers_t **out)
     if (!w)
         return UMM_E_NOMEM;
     w->sys = sys;
-    if (uv_loop_init(&w->loop) != 0) {
+    if (loop_thread_init(&w->lt) != UMM_OK) {
         free(w);
         return UMM_E_OS;
     }
     uint64_t ms = sys->cfg.balance_interval_ms ? sys->cfg.balance_interval_ms : 1000;
-    uv_timer_init(&w->loop, &w->timer);
-    uv_async_init(&w->loop, &w->wake, on_wake);
-    uv_async_init(&w->loop, &w->stop, on_stop);
-    uv_idle_init(&w->loop, &w->idle);
-    w->timer.data = w->wake.data = w->stop.data = w->idle.data = w;
+    uv_timer_init(&w->lt.loop, &w->timer);
+    uv_async_init(&w->lt.loop, &w->wake, on_wake);
+    uv_idle_init(&w->lt.loop, &w->idle);
+    w->timer.data = w->wake.data = w->idle.data = w;
     uv_timer_start(&w->timer, on_timer, ms, ms);
-    if (uv_thread_create(&w->thread, run, w) != 0) {
-        on_stop(&w->stop);
-        uv_run(&w->loop, UV_RUN_DEFAULT);
-        uv_loop_close(&w->loop);
+    int rc = loop_thread_start(&w->lt);
+    if (rc != UMM_OK) {
         free(w);
-        return UMM_E_OS;
+        return rc;
     }
     *out = w;
     return UMM_OK;
@@ -106,9 +87,7 @@ void workers_stop(umm_workers_t *w)
 {
     if (!w)
         return;
-    uv_async_send(&w->stop);
-    uv_thread_join(&w->thread);
-    uv_loop_close(&w->loop);
+    loop_thread_stop(&w->lt);
     free(w);
 }
 
