@@ -2,7 +2,7 @@
  * the host tries lz4 on it; one that compresses to half a page or less is kept in half of a
  * cache frame, so two compressed pages free one frame and come back with a decompression
  * (microseconds) instead of a disk read. A cache frame counts its occupied halves in `ref` and
- * returns to the free pool when both are gone. */
+ * returns to the free pool when both are gone. The cache holds at most 10 % of host frames. */
 #include "host.h"
 
 #include "assert.h"
@@ -71,10 +71,16 @@ static uint64_t store(umm_hv_host_t *host, uint32_t victim, const uint8_t *buf, 
     return slot;
 }
 
+/* The cache's frames are never swapped out, so it is capped, as ESXi caps its compression
+ * cache (Mem.MemZipMaxPct, 10 %): the rest of host memory always has victims for swapping. */
+#define ZCACHE_MAX_PCT 10
+
 bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
 {
     if (host->cfg.flags & UMM_HV_NO_COMPRESSION)
         return false;
+    if (host->nzfree == 0 && host->zframes * 100 >= host->nframes * ZCACHE_MAX_PCT)
+        return false; /* full: no new cache frame */
     int half = (int)host->page_size / 2;
     for (int tries = 0; tries < 8; tries++) {
         umm_hv_guest_t *g;

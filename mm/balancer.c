@@ -94,7 +94,7 @@ static void update_rates(umm_system_t *sys, uint64_t now)
     sys->rate_faults = sys->ctr.faults_total;
 }
 
-void balancer_pass(umm_system_t *sys, bool age)
+void balancer_pass(umm_system_t *sys, enum balancer_aging aging)
 {
     uint64_t now = now_ns();
     umm_lock(&sys->lock);
@@ -105,7 +105,8 @@ void balancer_pass(umm_system_t *sys, bool age)
     if (sys_has_pagefile(sys) && avail < sys->high_pages) {
         uint64_t interval = (uint64_t)(sys->cfg.balance_interval_ms ? sys->cfg.balance_interval_ms : 1000) * 1000000ull;
         unsigned policy = sys->cfg.trim_policy;
-        if (age && policy != UMM_TRIM_CLOCK && now - sys->last_age_ns >= interval / 2) {
+        bool due = aging == BAL_AGE_NOW || (aging == BAL_AGE_IF_DUE && now - sys->last_age_ns >= interval / 2);
+        if (due && policy != UMM_TRIM_CLOCK) {
             for (umm_process_t *p = sys->procs; p; p = p->next)
                 sys->ctr.pages_aged += policy == UMM_TRIM_FIFO ? ws_age_fifo(p) : ws_age(p);
             sys->last_age_ns = now;
@@ -126,7 +127,7 @@ int umm_balance(umm_system_t *sys)
 {
     if (!sys)
         return UMM_E_INVAL;
-    balancer_pass(sys, true);
+    balancer_pass(sys, BAL_AGE_NOW);
     while (zeroer_batch(sys, 64) > 0) /* the zero page thread's work, done now */
         ;
     return UMM_OK;

@@ -7,8 +7,14 @@
 
 #include "system.h"
 
-/* One pass. `age` allows aging (the timer's passes; on-demand passes only trim, so that two
- * passes a few milliseconds apart don't make every hot page look idle). Takes the lock. */
-void balancer_pass(umm_system_t *sys, bool age);
+enum balancer_aging {
+    BAL_NO_AGING,  /* on-demand passes only trim, so that two passes a few milliseconds apart
+                      do not make every hot page look idle */
+    BAL_AGE_IF_DUE,/* the timer's passes: age when half an interval has passed since the last */
+    BAL_AGE_NOW    /* umm_balance(): the caller sets the pace */
+};
+
+/* One pass. Takes the lock. */
+void balancer_pass(umm_system_t *sys, enum balancer_aging aging);
 
 #endif

@@ -28,14 +28,14 @@ static void after_balance(umm_workers_t *w)
 static void on_timer(uv_timer_t *t)
 {
     umm_workers_t *w = t->data;
-    balancer_pass(w->sys, true);
+    balancer_pass(w->sys, BAL_AGE_IF_DUE);
     after_balance(w);
 }
 
 static void on_wake(uv_async_t *a)
 {
     umm_workers_t *w = a->data;
-    balancer_pass(w->sys, false);
+    balancer_pass(w->sys, BAL_NO_AGING);
     after_balance(w);
 }
 

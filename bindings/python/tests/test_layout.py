@@ -1,5 +1,6 @@
 """The ctypes Structure mirrors match the C structs: every field's offset and every size, as the C
-compiler sees include/umm.h (a small C program is compiled with gcc; skipped without gcc)."""
+compiler sees include/umm.h and include/umm_hv.h (a small C program is compiled with gcc; skipped
+without gcc); the same for the hv constants and UMM_HV_HOST_CONFIG_INIT."""
 import os
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ def _c_layout(tmp_path):
     cc = shutil.which("gcc") or shutil.which("cc")
     if not cc:
         pytest.skip("no C compiler")
-    lines = ["#include <stdio.h>", "#include <stddef.h>", "#include \"umm.h\"", "int main(void) {"]
+    lines = ["#include <stdio.h>", "#include <stddef.h>", "#include \"umm_hv.h\"", "int main(void) {"]
     for cname, st in _lib.STRUCTS.items():
         lines.append('printf("%s sizeof %%zu\\n", sizeof(%s));' % (cname, cname))
         for fname, _ in st._fields_:
@@ -36,6 +37,55 @@ def test_struct_layout_matches_c(tmp_path):
         assert c[(cname, "sizeof")] == __import__("ctypes").sizeof(st), cname
         for fname, _ in st._fields_:
             assert c[(cname, fname)] == getattr(st, fname).offset, (cname, fname)
+
+
+def test_hv_structs_are_in_the_table():
+    for cname in ("umm_hv_host_config_t", "umm_hv_guest_config_t", "umm_hv_guest_stats_t",
+                  "umm_hv_host_stats_t"):
+        assert cname in _lib.STRUCTS
+    names = {row[0] for row in _lib.FUNCTIONS}
+    header = open(os.path.join(REPO, "include", "umm_hv.h")).read()
+    import re
+    declared = set(re.findall(r"UMM_API[^;(]*?\b(umm_hv_\w+)\s*\(", header))
+    assert declared and declared <= names, declared - names
+
+
+def test_hv_constants_and_defaults_match_c(tmp_path):
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if not cc:
+        pytest.skip("no C compiler")
+    from umm import hv
+    consts = {"UMM_HV_NO_WORKERS": hv.HV_NO_WORKERS, "UMM_HV_NO_SHARING": hv.HV_NO_SHARING,
+              "UMM_HV_SALT_GUESTS": hv.HV_SALT_GUESTS,
+              "UMM_HV_NO_COMPRESSION": hv.HV_NO_COMPRESSION,
+              "UMM_HV_GUEST_NO_BALLOON": hv.HV_GUEST_NO_BALLOON,
+              "UMM_HV_GUEST_SALT": hv.HV_GUEST_SALT, "UMM_HV_STATE_HIGH": hv.STATE_HIGH,
+              "UMM_HV_STATE_LOW": hv.STATE_LOW}
+    lines = ["#include <stdio.h>", "#include \"umm_hv.h\"", "int main(void) {",
+             "umm_hv_host_config_t d = UMM_HV_HOST_CONFIG_INIT;"]
+    for name in consts:
+        lines.append('printf("%s %%lld\\n", (long long)(%s));' % (name, name))
+    for field in hv.HOST_CONFIG_DEFAULTS:
+        if field != "swap_path":
+            lines.append('printf("%s %%lld\\n", (long long)d.%s);' % (field, field))
+    lines.append('printf("swap_path %d\\n", d.swap_path == NULL); return 0; }')
+    src = tmp_path / "consts.c"
+    src.write_text("\n".join(lines) + "\n")
+    exe = tmp_path / "consts"
+    subprocess.run([cc, "-std=c11", "-I", os.path.join(REPO, "include"), str(src), "-o", str(exe)],
+                   check=True)
+    out = dict(line.split() for line in
+               subprocess.run([str(exe)], check=True, capture_output=True, text=True)
+               .stdout.splitlines())
+    for name, value in consts.items():
+        assert int(out[name]) == value, name
+    for field, value in hv.HOST_CONFIG_DEFAULTS.items():
+        if field == "swap_path":
+            assert out[field] == "1" and value is None
+        else:
+            assert int(out[field]) == value, field
+    assert [hv.state_name(i) for i in range(5)] == list(hv.STATES)
+    assert hv.state_name(99) == "invalid"
 
 
 def test_every_stats_field_is_an_attribute():

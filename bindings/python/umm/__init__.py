@@ -10,8 +10,8 @@
 
 Modules: ``umm.core`` (System, Process, Region, Notification, statistics), ``umm.fault``
 (libfiu failure points), ``umm._lib`` (library loading and the C prototype table). The
-hypervisor layer (include/umm_hv.h) will be ``umm.hv``: rows in ``_lib.FUNCTIONS`` plus small
-classes on ``core._Handle`` and ``core._StructView``.
+hypervisor layer (include/umm_hv.h) is ``umm.hv`` (Host, Guest; its C prototypes are rows added to
+``_lib.FUNCTIONS``).
 """
 
 from ._lib import UmmError, library_path
@@ -20,6 +20,7 @@ from .core import (AccessViolation, GuardPageViolation, Notification, Process, P
                    parse_size, version)
 from . import _lib as _lib_module
 from . import fault  # noqa: F401  (umm.fault)
+from . import hv  # noqa: F401  (umm.hv)
 
 RESERVE_GRANULARITY = _lib_module.RESERVE_GRANULARITY
 WS_DEFAULT_MIN = _lib_module.WS_DEFAULT_MIN

@@ -274,6 +274,46 @@ lib, library_path = _load()
 register_functions(lib, FUNCTIONS)
 
 
+# ------------------------------------------------------------------------------------------------
+# the signal stack: umm's SIGSEGV handler is installed with SA_ONSTACK, so it runs on the thread's
+# alternate signal stack when there is one. Python's faulthandler (pytest enables it) installs a
+# small one for the main thread, and umm's fault path can need more than that (the hypervisor's
+# lz4 compression on the faulting thread alone takes ~20 KiB: LZ4_compress_default keeps its 16 KiB
+# state on the stack), overflowing it into the heap. ensure_signal_stack() replaces a too-small
+# alternate stack of the calling thread with a larger one (never freed); System and Host call it.
+# Set UMM_PY_KEEP_SIGALTSTACK=1 to leave the signal stack alone.
+# ------------------------------------------------------------------------------------------------
+SIGNAL_STACK_BYTES = 256 << 10
+_SS_ONSTACK, _SS_DISABLE = 1, 2
+
+
+class _StackT(ctypes.Structure):
+    _fields_ = [("ss_sp", c_void_p), ("ss_flags", c_int), ("ss_size", c_size_t)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_signal_stacks = []  # alternate stacks we installed: they must outlive every thread using them
+
+
+def ensure_signal_stack(min_bytes=SIGNAL_STACK_BYTES):
+    """If the calling thread has an alternate signal stack smaller than min_bytes, replace it with
+    one of min_bytes. Returns True when it installed one. A thread without an alternate stack is
+    left alone (the handler then runs on the thread's own stack)."""
+    if os.environ.get("UMM_PY_KEEP_SIGALTSTACK"):
+        return False
+    cur = _StackT()
+    if _libc.sigaltstack(None, ctypes.byref(cur)) != 0:
+        return False
+    if cur.ss_flags & (_SS_DISABLE | _SS_ONSTACK) or cur.ss_size >= min_bytes:
+        return False
+    buf = ctypes.create_string_buffer(min_bytes)
+    new = _StackT(ctypes.cast(buf, c_void_p), 0, min_bytes)
+    if _libc.sigaltstack(ctypes.byref(new), None) != 0:
+        return False
+    _signal_stacks.append(buf)
+    return True
+
+
 def error_names():
     """{code: name} for every umm_error_t the library knows."""
     names, code = {}, 0

@@ -227,6 +227,56 @@ def _size_or_none(v, what):
     return None if v is None else parse_size(v, what)
 
 
+def build_config(ram="64M", pagefile=None, page_size=None, cluster_pages=None, vma_budget=None,
+                 pagefile_max=None, workers=True, balance_interval_ms=None, trim_policy="aging",
+                 low_memory=None, high_memory=None, pagefile_path=None, direct=False):
+    """An umm_config_t (``_lib.Config``) from System's keyword arguments, and the encoded
+    paging-file path it points to (keep that alive while the C library may read cfg.pagefile_path). Used by
+    System and by umm.hv's guests (whose umm_hv_guest_config_t embeds an umm_config_t)."""
+    cfg = _lib.Config(**{k: v for k, v in _lib.CONFIG_DEFAULTS.items() if k != "pagefile_path"})
+    cfg.ram_bytes = parse_size(ram, "ram")
+    pf_size, pf_max, pf_path = 0, pagefile_max, pagefile_path
+    if isinstance(pagefile, dict):
+        unknown = set(pagefile) - {"size", "max", "path", "direct"}
+        if unknown:
+            raise ValueError("pagefile: unknown keys %s" % sorted(unknown))
+        pf_size = parse_size(pagefile.get("size", 2 * cfg.ram_bytes), "pagefile size")
+        pf_max = pagefile.get("max", pf_max)
+        pf_path = pagefile.get("path", pf_path)
+        direct = pagefile.get("direct", direct)
+    elif isinstance(pagefile, os.PathLike) or (isinstance(pagefile, str) and "/" in pagefile):
+        pf_path, pf_size = os.fspath(pagefile), 2 * cfg.ram_bytes
+    elif pagefile is not None:
+        pf_size = parse_size(pagefile, "pagefile")
+    cfg.pagefile_bytes = pf_size
+    if pf_max is not None:
+        cfg.pagefile_max_bytes = parse_size(pf_max, "pagefile_max")
+    if page_size is not None:
+        cfg.page_size = parse_size(page_size, "page_size")
+    if cluster_pages is not None:
+        cfg.cluster_pages = int(cluster_pages)
+    if vma_budget is not None:
+        cfg.vma_budget = int(vma_budget)
+    if balance_interval_ms is not None:
+        cfg.balance_interval_ms = int(balance_interval_ms)
+    if low_memory is not None:
+        cfg.low_memory_bytes = parse_size(low_memory, "low_memory")
+    if high_memory is not None:
+        cfg.high_memory_bytes = parse_size(high_memory, "high_memory")
+    if isinstance(trim_policy, str):
+        if trim_policy.lower() not in TRIM_POLICIES:
+            raise ValueError("trim_policy: %r is not one of %s"
+                             % (trim_policy, ", ".join(TRIM_POLICIES)))
+        cfg.trim_policy = TRIM_POLICIES[trim_policy.lower()]
+    else:
+        cfg.trim_policy = int(trim_policy)
+    path_bytes = os.fsencode(pf_path) if pf_path is not None else None
+    cfg.pagefile_path = path_bytes
+    cfg.flags = (0 if workers else _lib.CFG_NO_WORKERS) | (
+        _lib.CFG_PAGEFILE_DIRECT if direct else 0)
+    return cfg, path_bytes
+
+
 class System(_Handle):
     """A umm system: physical memory (the frame pool), a paging file and the workers.
 
@@ -248,49 +298,14 @@ class System(_Handle):
                  vma_budget=None, pagefile_max=None, workers=True, balance_interval_ms=None,
                  trim_policy="aging", low_memory=None, high_memory=None, pagefile_path=None,
                  direct=False):
-        cfg = _lib.Config(**{k: v for k, v in _lib.CONFIG_DEFAULTS.items()
-                             if k != "pagefile_path"})
-        cfg.ram_bytes = parse_size(ram, "ram")
-        pf_size, pf_max, pf_path = 0, pagefile_max, pagefile_path
-        if isinstance(pagefile, dict):
-            unknown = set(pagefile) - {"size", "max", "path", "direct"}
-            if unknown:
-                raise ValueError("pagefile: unknown keys %s" % sorted(unknown))
-            pf_size = parse_size(pagefile.get("size", 2 * cfg.ram_bytes), "pagefile size")
-            pf_max = pagefile.get("max", pf_max)
-            pf_path = pagefile.get("path", pf_path)
-            direct = pagefile.get("direct", direct)
-        elif isinstance(pagefile, os.PathLike) or (isinstance(pagefile, str) and "/" in pagefile):
-            pf_path, pf_size = os.fspath(pagefile), 2 * cfg.ram_bytes
-        elif pagefile is not None:
-            pf_size = parse_size(pagefile, "pagefile")
-        cfg.pagefile_bytes = pf_size
-        if pf_max is not None:
-            cfg.pagefile_max_bytes = parse_size(pf_max, "pagefile_max")
-        if page_size is not None:
-            cfg.page_size = parse_size(page_size, "page_size")
-        if cluster_pages is not None:
-            cfg.cluster_pages = int(cluster_pages)
-        if vma_budget is not None:
-            cfg.vma_budget = int(vma_budget)
-        if balance_interval_ms is not None:
-            cfg.balance_interval_ms = int(balance_interval_ms)
-        if low_memory is not None:
-            cfg.low_memory_bytes = parse_size(low_memory, "low_memory")
-        if high_memory is not None:
-            cfg.high_memory_bytes = parse_size(high_memory, "high_memory")
-        if isinstance(trim_policy, str):
-            if trim_policy.lower() not in TRIM_POLICIES:
-                raise ValueError("trim_policy: %r is not one of %s"
-                                 % (trim_policy, ", ".join(TRIM_POLICIES)))
-            cfg.trim_policy = TRIM_POLICIES[trim_policy.lower()]
-        else:
-            cfg.trim_policy = int(trim_policy)
-        self._pagefile_path = os.fsencode(pf_path) if pf_path is not None else None
-        cfg.pagefile_path = self._pagefile_path
-        cfg.flags = (0 if workers else _lib.CFG_NO_WORKERS) | (
-            _lib.CFG_PAGEFILE_DIRECT if direct else 0)
+        cfg, self._pagefile_path = build_config(
+            ram=ram, pagefile=pagefile, page_size=page_size, cluster_pages=cluster_pages,
+            vma_budget=vma_budget, pagefile_max=pagefile_max, workers=workers,
+            balance_interval_ms=balance_interval_ms, trim_policy=trim_policy,
+            low_memory=low_memory, high_memory=high_memory, pagefile_path=pagefile_path,
+            direct=direct)
         self.config = cfg
+        _lib.ensure_signal_stack()
         h = ctypes.c_void_p()
         lib.umm_system_create(ctypes.byref(cfg), ctypes.byref(h))
         super().__init__(h.value)
