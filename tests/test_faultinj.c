@@ -17,8 +17,9 @@ static umm_config_t cfg_nw(size_t ram, size_t pf, size_t pf_max) {
 }
 
 static const char *const all_points[] = {
-    "umm/frame/alloc", "umm/os/map", "umm/commit/charge", "umm/pagefile/open",
-    "umm/pagefile/grow", "umm/pagefile/write", "umm/pagefile/read", "umm/worker/start",
+    "umm/frame/alloc", "umm/os/map", "umm/os/protect", "umm/os/unmap", "umm/commit/charge",
+    "umm/pagefile/open", "umm/pagefile/grow", "umm/pagefile/write", "umm/pagefile/read",
+    "umm/worker/start",
 };
 
 /* fiu_init, and every point off: a test that failed halfway must not leave one on. */
@@ -268,6 +269,72 @@ static void test_os_map_soft_fault_keeps_mapping(void **state) {
         pu_assert_page(r + i * PG, PG, 9);
     tu_assert_consistent(sys);
     assert_int_equal(umm_set_exception_handler(sys, NULL, NULL), UMM_OK);
+    umm_system_destroy(sys);
+}
+
+/* ---- umm/os/protect and umm/os/unmap: the other two MMU operations -------------------------- */
+/* mprotect refused: trimming falls back to unmapping (pages still leave the working set and come
+ * back intact by soft fault), umm_protect reports UMM_E_VMA_LIMIT; with the point off, all works. */
+static void test_os_protect(void **state) {
+    (void)state;
+    fi_setup();
+    umm_system_t *sys;
+    umm_process_t *proc;
+    umm_config_t c = cfg_nw(8 * TU_MIB, 0, 0);
+    tu_sys_new_cfg(&c, &sys, &proc);
+    char *r = tu_alloc(proc, 256 * TU_KIB);
+    for (size_t i = 0; i < 64; i++)
+        mark(r, i, 3);
+    assert_int_equal(fiu_enable("umm/os/protect", 1, NULL, 0), 0);
+    assert_int_equal(umm_ws_empty(proc), UMM_OK);
+    assert_int_equal(tu_stats(sys).working_set, 0);
+    int old = -1;
+    assert_int_equal(umm_protect(proc, r, 64 * PG, UMM_PROT_READ, &old), UMM_OK); /* nothing mapped */
+    for (size_t i = 0; i < 64; i++)
+        assert_true(page_holds(r, i, 3));
+    assert_int_equal(umm_protect(proc, r, 64 * PG, TU_RW, &old), UMM_E_VMA_LIMIT);
+    tu_assert_consistent(sys);
+    fiu_disable("umm/os/protect");
+    assert_int_equal(umm_protect(proc, r, 64 * PG, TU_RW, &old), UMM_OK);
+    for (size_t i = 0; i < 64; i++) {
+        assert_true(page_holds(r, i, 3));
+        mark(r, i, 4);
+    }
+    tu_assert_consistent(sys);
+    umm_system_destroy(sys);
+}
+
+/* The anonymous remap refused: decommit of mapped pages fails and changes nothing; with both
+ * protect and unmap refused, trimming trims nothing. Data intact; with the points off, all works. */
+static void test_os_unmap(void **state) {
+    (void)state;
+    fi_setup();
+    umm_system_t *sys;
+    umm_process_t *proc;
+    umm_config_t c = cfg_nw(8 * TU_MIB, 0, 0);
+    tu_sys_new_cfg(&c, &sys, &proc);
+    char *r = tu_alloc(proc, 256 * TU_KIB);
+    for (size_t i = 0; i < 64; i++)
+        mark(r, i, 5);
+    umm_stats_t s0 = tu_stats(sys);
+    assert_int_equal(fiu_enable("umm/os/unmap", 1, NULL, 0), 0);
+    assert_int_equal(umm_decommit(proc, r, 64 * PG), UMM_E_VMA_LIMIT);
+    assert_int_equal(tu_stats(sys).committed, s0.committed);
+    assert_int_equal(fiu_enable("umm/os/protect", 1, NULL, 0), 0);
+    assert_int_equal(umm_ws_empty(proc), UMM_OK);
+    assert_int_equal(tu_stats(sys).working_set, s0.working_set);
+    for (size_t i = 0; i < 64; i++)
+        assert_true(page_holds(r, i, 5));
+    tu_assert_consistent(sys);
+    fiu_disable("umm/os/protect");
+    fiu_disable("umm/os/unmap");
+    assert_int_equal(umm_ws_empty(proc), UMM_OK);
+    assert_int_equal(tu_stats(sys).working_set, 0);
+    for (size_t i = 0; i < 64; i++)
+        assert_true(page_holds(r, i, 5));
+    assert_int_equal(umm_decommit(proc, r, 64 * PG), UMM_OK);
+    assert_int_equal(tu_stats(sys).committed, s0.committed - 64);
+    tu_assert_consistent(sys);
     umm_system_destroy(sys);
 }
 
@@ -537,6 +604,8 @@ int main(void) {
         cmocka_unit_test(test_frame_alloc),
         cmocka_unit_test(test_os_map),
         cmocka_unit_test(test_os_map_soft_fault_keeps_mapping),
+        cmocka_unit_test(test_os_protect),
+        cmocka_unit_test(test_os_unmap),
         cmocka_unit_test(test_pagefile_write),
         cmocka_unit_test(test_pagefile_read),
         cmocka_unit_test(test_worker_start),

@@ -29,6 +29,10 @@ POINTS = {
                        "UMM_E_NO_FRAMES (SIGBUS / UMM_EXC_IN_PAGE_ERROR)",
     "umm/os/map": "the kernel refuses to map a frame (fault path): in-page error, "
                   "cause UMM_E_VMA_LIMIT",
+    "umm/os/protect": "the kernel refuses an mprotect: trimming falls back to unmapping, "
+                      "umm_protect returns UMM_E_VMA_LIMIT",
+    "umm/os/unmap": "the kernel refuses to unmap: umm_decommit returns UMM_E_VMA_LIMIT, "
+                    "pages stay committed",
     "umm/commit/charge": "commit charge refused: umm_commit returns UMM_E_COMMIT_LIMIT",
     "umm/pagefile/open": "paging file cannot be opened: umm_system_create returns UMM_E_IO",
     "umm/pagefile/grow": "paging file cannot grow: commit past the old limit gets "
@@ -38,6 +42,14 @@ POINTS = {
     "umm/pagefile/read": "paging-file read fails on a hard fault (fault path): in-page "
                          "error UMM_E_IO",
     "umm/worker/start": "worker thread cannot start: umm_system_create returns UMM_E_OS",
+    "umm/hv/balloon/inflate": "a guest's balloon driver cannot take frames: the balloon "
+                              "stays short of its target",
+    "umm/hv/balloon/deflate": "a guest's balloon driver cannot give frames back: the balloon "
+                              "stays above its target",
+    "umm/hv/swap/write": "host swap write fails: the host cannot free a frame; a nested fault "
+                         "needing one is an in-page error UMM_E_NO_FRAMES",
+    "umm/hv/swap/read": "host swap read fails: touching a host-swapped page is an in-page "
+                        "error; the page stays in the swap file",
 }
 
 
