@@ -154,6 +154,20 @@ typedef struct umm_region_info {
 /* Describe the run of pages that starts at the page containing `addr` (VirtualQuery). */
 UMM_API int umm_query(umm_process_t *proc, const void *addr, umm_region_info_t *out);
 
+/* ---- sections: shared memory backed by the paging file (CreateFileMapping + MapViewOfFile) ----
+ * A section's pages are committed (charged) when it is created and live in prototype PTEs; each
+ * view maps all of them into a process, so two views, in one process or two, share the same
+ * frames. A view is released with umm_release(proc, view_base); its pages cannot be decommitted
+ * (UMM_E_ACCESS). Its pages are in the process's working set while valid, are trimmed like any
+ * other, and page to the paging file once no view maps them. */
+typedef struct umm_section umm_section_t;
+UMM_API int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out);
+/* Map a view of the whole section with `prot` (UMM_PROT_READ or READ|WRITE). */
+UMM_API int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **out);
+/* Close the handle: the section goes (frames, slots and charge back) when its last view is
+ * released, at once if it has none. */
+UMM_API int umm_section_close(umm_section_t *sec);
+
 /* ---- working sets ---- */
 /* Take up to `pages` pages out of the working set (oldest first, clock with second chance):
  * clean pages go to Standby, dirty ones to Modified, never-written ones back to demand-zero. */

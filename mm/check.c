@@ -2,6 +2,7 @@
  * step; debug builds are the audience, but it works in any build). */
 #include "system.h"
 
+#include "section.h"
 #include "vma.h"
 
 #include <stdio.h>
@@ -45,23 +46,30 @@ static bool frames_match_ptes(umm_system_t *sys)
     return true;
 }
 
-/* Recount one VAD: its PTEs name frames that name them back; committed and boundaries add up. */
-static bool vad_consistent(umm_system_t *sys, const umm_vad_t *vad, uint64_t *valid)
+/* Recount one VAD: its PTEs name frames that name them back (a view's frames name its
+ * section's prototype PTE, a view charges nothing); committed and boundaries add up. *valid
+ * counts valid PTEs, *shared those of views. */
+static bool vad_consistent(umm_system_t *sys, const umm_vad_t *vad, uint64_t *valid,
+                           uint64_t *shared)
 {
     uint64_t committed = 0;
     if (vad->pte[-1] != 0 || vad->pte[vad->npages] != 0)
         return false;
+    uint32_t owner = vad->section ? vad->section->proto->id + 1 : vad->id + 1;
     for (size_t i = 0; i < vad->npages; i++) {
         umm_pte_t p = vad->pte[i];
-        committed += pte_committed(p);
+        committed += pte_committed(p) && !vad->section;
+        if (vad->section && pte_format(p) == PTE_TRANSITION)
+            return false; /* a view page is PROTOTYPE or VALID */
         if (!pte_has_frame(p))
             continue;
         if (pte_num(p) >= sys->pfn.nframes)
             return false;
         const umm_pfn_t *e = pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(p));
-        if (e->vad != vad->id + 1 || e->index != i)
+        if (e->vad != owner || e->index != i)
             return false;
         *valid += pte_format(p) == PTE_VALID;
+        *shared += vad->section != NULL;
     }
     uint64_t boundaries = 0;
     for (size_t i = 0; i + 1 < vad->npages; i++) {
@@ -73,13 +81,35 @@ static bool vad_consistent(umm_system_t *sys, const umm_vad_t *vad, uint64_t *va
     return committed == vad->committed && boundaries == vad->boundaries;
 }
 
+/* Each section: share[i] counts the views whose PTE i is valid; its prototype PTE i is valid
+ * exactly when that is non-zero. *resident counts valid prototype PTEs. */
+static bool sections_consistent(umm_system_t *sys, uint64_t *resident, uint64_t *charged)
+{
+    for (umm_section_t *sec = sys->sections; sec; sec = sec->next) {
+        *charged += sec->npages;
+        for (size_t i = 0; i < sec->npages; i++) {
+            uint32_t n = 0;
+            for (umm_vad_t *v = sec->views; v; v = v->next_view)
+                n += pte_format(v->pte[i]) == PTE_VALID;
+            bool valid = pte_format(sec->proto->pte[i]) == PTE_VALID;
+            if (n != sec->share[i] || valid != (n > 0))
+                return false;
+            *resident += valid;
+        }
+    }
+    return true;
+}
+
 static bool processes_consistent(umm_system_t *sys)
 {
-    uint64_t committed = 0, ws = 0, vmas = 1;
+    uint64_t committed = 0, ws = 0, vmas = 1, view_valid = 0, resident = 0, charged = 0;
+    if (!report(sections_consistent(sys, &resident, &charged), "a section's share counts"))
+        return false;
     for (umm_process_t *p = sys->procs; p; p = p->next) {
         uint64_t pc = 0, pv = 0, pvma = 0;
         for (umm_vad_t *v = p->vads; v; v = v->next_in_proc) {
-            if (!report(vad_consistent(sys, v, &pv), "a VAD's PTEs, committed and boundaries"))
+            if (!report(vad_consistent(sys, v, &pv, &view_valid),
+                        "a VAD's PTEs, committed and boundaries"))
                 return false;
             pc += v->committed;
             pvma += 1 + v->boundaries;
@@ -100,10 +130,13 @@ static bool processes_consistent(umm_system_t *sys)
     for (umm_pfn_id_t f = 0; f < sys->pfn.nframes; f++)
         in_transit += pfn_list(&sys->pfn, f) == LIST_ACTIVE &&
                       (pfn_entry(&sys->pfn, f)->flags & (PFN_F_IO | PFN_F_BALLOON));
-    return report(committed + balloon == sys->committed, "commit charge = committed pages") &&
+    /* A section frame mapped by several views is one Active frame but several valid PTEs. */
+    uint64_t active = ws - view_valid + resident + in_transit;
+    return report(committed + balloon + charged == sys->committed &&
+                      charged == sys->section_committed, "commit charge = committed pages") &&
            report(ws == sys->ws_total, "working set = valid pages") &&
            report(vmas == sys->vma_count, "VMA estimate = recount") &&
-           report(ws + in_transit == pfn_list_count(&sys->pfn, LIST_ACTIVE), "active = valid + in transit") &&
+           report(active == pfn_list_count(&sys->pfn, LIST_ACTIVE), "active = valid + in transit") &&
            report(sys->committed <= sys->commit_limit, "charge <= limit");
 }
 
@@ -113,6 +146,17 @@ static bool claim_slot(umm_system_t *sys, uint64_t *seen, uint64_t s)
     if (s >= sys->pf.nslots || !pagefile_slot_used(&sys->pf, s) || (seen[s / 64] >> (s % 64)) & 1)
         return false;
     seen[s / 64] |= 1ull << (s % 64);
+    return true;
+}
+
+static bool claim_pagefile_ptes(umm_system_t *sys, const umm_vad_t *v, uint64_t *seen, uint64_t *refs)
+{
+    for (size_t i = 0; i < v->npages; i++)
+        if (pte_format(v->pte[i]) == PTE_PAGEFILE) {
+            if (!claim_slot(sys, seen, pte_num(v->pte[i])))
+                return false;
+            (*refs)++;
+        }
     return true;
 }
 
@@ -133,11 +177,9 @@ static bool slots_consistent(umm_system_t *sys)
         }
     for (umm_process_t *p = sys->procs; ok && p; p = p->next)
         for (umm_vad_t *v = p->vads; ok && v; v = v->next_in_proc)
-            for (size_t i = 0; ok && i < v->npages; i++)
-                if (pte_format(v->pte[i]) == PTE_PAGEFILE) {
-                    ok = claim_slot(sys, seen, pte_num(v->pte[i]));
-                    refs++;
-                }
+            ok = claim_pagefile_ptes(sys, v, seen, &refs);
+    for (umm_section_t *sec = sys->sections; ok && sec; sec = sec->next)
+        ok = claim_pagefile_ptes(sys, sec->proto, seen, &refs);
     free(seen);
     return ok && refs == sys->pf.used;
 }

@@ -8,6 +8,7 @@
 #include "hwmap.h"
 #include "pagefile.h"
 #include "reclaim.h"
+#include "section.h"
 #include "vma.h"
 #include "ws.h"
 
@@ -430,6 +431,7 @@ static enum fault_result dispatch(umm_vad_t *vad, uintptr_t addr, int access, um
     case PTE_TRANSITION: return transition_fault(vad, i, write, exc);
     case PTE_DEMAND_ZERO: return demand_zero_fault(vad, i, write, exc);
     case PTE_PAGEFILE: return hard_fault(vad, i, write, exc);
+    case PTE_PROTOTYPE: return section_fault(vad, i, write, exc);
     default: return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_NOT_SUPPORTED);
     }
 }

@@ -5,6 +5,7 @@
 #include "assert.h"
 #include "failpoint.h"
 #include "hwmap.h"
+#include "section.h"
 #include "vma.h"
 
 #include <errno.h>
@@ -200,6 +201,10 @@ void frame_invalidate(umm_system_t *sys, umm_pfn_id_t f)
     if (!vad)
         return;
     size_t i = pfn_entry(&sys->pfn, f)->index;
+    if (vad->proto_of) { /* a section's frame: mapped by its views, not by its owner */
+        section_invalidate_frame(vad->proto_of, f, i);
+        return;
+    }
     umm_pte_t p = vad->pte[i];
     if (!pte_has_frame(p) || pte_num(p) != f || !pte_mapped(p))
         return;

@@ -8,6 +8,7 @@
 #include "notify.h"
 #include "pagefile.h"
 #include "registry.h"
+#include "section.h"
 #include "vad.h"
 #include "vma.h"
 #include "workers.h"
@@ -142,6 +143,7 @@ void umm_system_destroy(umm_system_t *sys)
     sys->workers = NULL;
     while (sys->procs)
         umm_process_destroy(sys->procs);
+    section_destroy_all(sys); /* their views went with the processes */
     notify_destroy_all(sys);
     handler_release();
     pagefile_close(&sys->pf);

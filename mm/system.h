@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 typedef struct umm_vad umm_vad_t;
+typedef struct umm_section umm_section_t;
 
 /* Fault and trim counters, kept per system and per process, updated under the system lock. */
 typedef struct umm_counters {
@@ -72,6 +73,9 @@ struct umm_vad {
     uint64_t committed;
     bool releasing;          /* umm_release has claimed it: no other call may use it */
     umm_vad_t *next_in_proc; /* the process's VADs, unordered */
+    umm_section_t *section;  /* a view: the section it maps (its PTEs are PROTOTYPE or VALID) */
+    umm_section_t *proto_of; /* a section's prototype PTEs (no address range, not registered) */
+    umm_vad_t *next_view;    /* the section's views */
 };
 
 /* Invariant: ws_size = VALID PTEs over its VADs; committed = committed PTEs over its VADs. */
@@ -127,6 +131,9 @@ struct umm_system {
     bool low_memory;          /* available < low_pages at the last evaluation */
     umm_workers_t *workers;   /* NULL with UMM_CFG_NO_WORKERS */
     umm_notification_t *notifications;
+    umm_process_t *section_proc;  /* owns the sections' prototype VADs; not in procs */
+    umm_section_t *sections;
+    uint64_t section_committed;   /* commit charged by sections */
     pthread_mutex_t notify_lock; /* serializes evaluation + callbacks with destroy (a pthread
                                     mutex: callbacks may touch managed memory) */
     uint64_t last_age_ns;     /* when working sets were last aged */

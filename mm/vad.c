@@ -38,7 +38,7 @@ void vad_free(umm_vad_t *vad)
     free(vad);
 }
 
-int vad_attach(umm_vad_t *vad)
+int vad_attach_id(umm_vad_t *vad)
 {
     umm_system_t *sys = vad->proc->sys;
     uint32_t id = 0;
@@ -56,6 +56,20 @@ int vad_attach(umm_vad_t *vad)
     }
     vad->id = id;
     sys->vads[id] = vad;
+    return UMM_OK;
+}
+
+void vad_detach_id(umm_vad_t *vad)
+{
+    vad->proc->sys->vads[vad->id] = NULL;
+}
+
+int vad_attach(umm_vad_t *vad)
+{
+    umm_system_t *sys = vad->proc->sys;
+    int rc = vad_attach_id(vad);
+    if (rc != UMM_OK)
+        return rc;
     vad->next_in_proc = vad->proc->vads;
     vad->proc->vads = vad;
     vad->proc->nvads++;

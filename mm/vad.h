@@ -12,6 +12,9 @@ void vad_free(umm_vad_t *vad);
 int vad_attach(umm_vad_t *vad);
 /* Unlink from the process and the id table (caller holds the system lock). */
 void vad_detach(umm_vad_t *vad);
+/* Only an id in the table (a section's prototype VAD: no mapping, no process list). */
+int vad_attach_id(umm_vad_t *vad);
+void vad_detach_id(umm_vad_t *vad);
 
 /* Check [addr, addr + bytes) as an API range: page-aligned, non-empty, no overflow, inside one
  * reservation of proc. On success the system is locked and *vad, *first, *npages are set; on

@@ -7,6 +7,7 @@
 #include "pagefile.h"
 #include "reclaim.h"
 #include "registry.h"
+#include "section.h"
 #include "vad.h"
 #include "vma.h"
 #include "ws.h"
@@ -193,6 +194,10 @@ int umm_decommit(umm_process_t *proc, void *addr, size_t bytes)
     int rc = range_lock_idle(proc, addr, bytes, &vad, &first, &n);
     if (rc != UMM_OK)
         return rc;
+    if (vad->section) { /* a view's pages belong to its section: no decommit (as Windows) */
+        umm_unlock(&proc->sys->lock);
+        return UMM_E_ACCESS;
+    }
     rc = decommit_locked(vad, first, n, PTE_DECOMMITTED);
     vma_enforce_budget(proc->sys);
     umm_unlock(&proc->sys->lock);
@@ -210,7 +215,10 @@ void vm_release_locked(umm_vad_t *vad)
         if (pte_mapped(vad->pte[i]))
             pte_write(&vad->pte[i], vad->pte[i] & ~(PTE_HW | PTE_HW_RO));
     vma_refresh(vad, 0, vad->npages);
-    decommit_locked(vad, 0, vad->npages, PTE_NONE);
+    if (vad->section)
+        section_release_view(vad); /* its frames stay with the section */
+    else
+        decommit_locked(vad, 0, vad->npages, PTE_NONE);
     vad_detach(vad);
 }
 

@@ -4,6 +4,7 @@
 #include "assert.h"
 #include "frames.h"
 #include "hwmap.h"
+#include "section.h"
 #include "vma.h"
 
 #include <sys/mman.h>
@@ -80,8 +81,14 @@ static void trim_page(umm_system_t *sys, umm_vad_t *vad, size_t k, bool zero)
 static size_t trim_valid_run(umm_vad_t *vad, size_t a, size_t b, bool unmap)
 {
     umm_system_t *sys = vad->proc->sys;
-    size_t n = 0;
-    if (revoke_runs(sys, vad, a, b, unmap)) {
+    if (!revoke_runs(sys, vad, a, b, unmap)) { /* the kernel refused: the pages stay */
+        vma_refresh(vad, a, b);
+        return 0;
+    }
+    if (vad->section) { /* a view: shared frames, the section decides where they go */
+        for (size_t k = a; k < b; k++)
+            section_drop_view_page(vad, k);
+    } else {
         /* First page first onto Modified/Standby, so the writer lays the run out in ascending
          * slots and a later sequential read runs forward; zero frames last page first, because
          * they go to the head of Zeroed and should come out in order. */
@@ -91,10 +98,9 @@ static size_t trim_valid_run(umm_vad_t *vad, size_t a, size_t b, bool unmap)
         for (size_t k = b; k-- > a;)
             if (pte_format(vad->pte[k]) == PTE_VALID)
                 trim_page(sys, vad, k, true);
-        n = b - a;
     }
     vma_refresh(vad, a, b);
-    return n;
+    return b - a;
 }
 
 /* Clear the accessed bit of [a, b), all VALID and accessed (one mprotect per HW run). */

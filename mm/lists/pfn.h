@@ -41,6 +41,8 @@ enum umm_list_id {
 enum umm_pfn_flag {
     PFN_F_IO = 1u << 0,      /* a paging read or write is in progress: the frame is pinned */
     PFN_F_BALLOON = 1u << 1, /* held by a hypervisor guest's balloon driver (Active, unowned) */
+    PFN_F_MODIFIED = 1u << 2,/* a section frame written through some view since it was last
+                                written out: it goes to Modified when no view maps it */
 };
 
 /* 24 bytes per frame (0.59 % of RAM at 4 KiB pages). */

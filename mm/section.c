@@ -1,0 +1,342 @@
+/* section.c - sections: shared memory with prototype PTEs (see section.h). */
+#include "section.h"
+
+#include "assert.h"
+#include "commit.h"
+#include "frames.h"
+#include "hwmap.h"
+#include "pagefile.h"
+#include "reclaim.h"
+#include "vad.h"
+#include "vma.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+
+/* The hidden process that owns prototype VADs (created on first use; not in sys->procs, so the
+ * balancer and umm_check's process walk leave it alone). */
+static umm_process_t *section_process(umm_system_t *sys)
+{
+    if (!sys->section_proc) {
+        sys->section_proc = calloc(1, sizeof *sys->section_proc);
+        if (sys->section_proc)
+            sys->section_proc->sys = sys;
+    }
+    return sys->section_proc;
+}
+
+int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
+{
+    if (!sys || !out)
+        return UMM_E_INVAL;
+    if (bytes == 0 || bytes > ((size_t)1 << 46))
+        return UMM_E_RANGE;
+    size_t npages = (bytes + sys->page_size - 1) >> sys->page_shift;
+    umm_section_t *sec = calloc(1, sizeof *sec);
+    uint32_t *share = calloc(npages, sizeof *share);
+    umm_lock(&sys->lock);
+    umm_process_t *owner = section_process(sys);
+    umm_vad_t *proto = owner ? vad_alloc(owner, 0, npages << sys->page_shift, UMM_PROT_WRITE) : NULL;
+    int rc = sec && share && proto ? UMM_OK : UMM_E_NOMEM;
+    if (rc == UMM_OK && (npages > sys->commit_limit || sys->committed > sys->commit_limit - npages))
+        rc = UMM_E_COMMIT_LIMIT;
+    if (rc == UMM_OK)
+        rc = vad_attach_id(proto);
+    if (rc == UMM_OK) {
+        for (size_t i = 0; i < npages; i++)
+            pte_write(&proto->pte[i], pte_make(PTE_DEMAND_ZERO, UMM_PROT_WRITE, 0));
+        proto->proto_of = sec;
+        *sec = (umm_section_t){.sys = sys, .proto = proto, .share = share, .npages = npages,
+                               .next = sys->sections};
+        sys->sections = sec;
+        sys->committed += npages;
+        sys->section_committed += npages;
+        if (sys->committed > sys->commit_peak)
+            sys->commit_peak = sys->committed;
+    }
+    umm_unlock(&sys->lock);
+    if (rc != UMM_OK) {
+        vad_free(proto);
+        free(share);
+        free(sec);
+        return rc;
+    }
+    *out = sec;
+    return UMM_OK;
+}
+
+int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **out)
+{
+    if (!proc || !sec || !out || proc->sys != sec->sys ||
+        (prot != UMM_PROT_READ && prot != (UMM_PROT_READ | UMM_PROT_WRITE)))
+        return UMM_E_INVAL;
+    umm_system_t *sys = proc->sys;
+    void *base;
+    int rc = umm_reserve(proc, sec->npages << sys->page_shift, prot, &base);
+    if (rc != UMM_OK)
+        return rc;
+    umm_lock(&sys->lock);
+    if (sec->closed) {
+        rc = UMM_E_STATE;
+    } else {
+        umm_vad_t *view = proc->vads;
+        while (view->start != (uintptr_t)base) /* the reservation just made */
+            view = view->next_in_proc;
+        for (size_t i = 0; i < sec->npages; i++)
+            pte_write(&view->pte[i], pte_make(PTE_PROTOTYPE, prot, i));
+        view->section = sec;
+        view->next_view = sec->views;
+        sec->views = view;
+    }
+    umm_unlock(&sys->lock);
+    if (rc != UMM_OK) {
+        umm_release(proc, base);
+        return rc;
+    }
+    *out = base;
+    return UMM_OK;
+}
+
+/* Free everything the section holds. System locked, no views. */
+static void destroy_locked(umm_section_t *sec)
+{
+    umm_system_t *sys = sec->sys;
+    umm_vad_t *proto = sec->proto;
+    for (size_t i = sec->npages; i-- > 0;) {
+        umm_pte_t p = proto->pte[i];
+        UMM_ASSERT(pte_format(p) != PTE_VALID);
+        if (pte_format(p) == PTE_TRANSITION)
+            frame_release(sys, (umm_pfn_id_t)pte_num(p), false);
+        else if (pte_format(p) == PTE_PAGEFILE)
+            pagefile_free(&sys->pf, pte_num(p));
+        pte_write(&proto->pte[i], 0);
+    }
+    sys->committed -= sec->npages;
+    sys->section_committed -= sec->npages;
+    for (umm_section_t **pp = &sys->sections; *pp; pp = &(*pp)->next)
+        if (*pp == sec) {
+            *pp = sec->next;
+            break;
+        }
+    vad_detach_id(proto);
+}
+
+static void destroy(umm_section_t *sec)
+{
+    vad_free(sec->proto);
+    free(sec->share);
+    free(sec);
+}
+
+int umm_section_close(umm_section_t *sec)
+{
+    if (!sec)
+        return UMM_E_INVAL;
+    umm_system_t *sys = sec->sys;
+    umm_lock(&sys->lock);
+    bool was_closed = sec->closed, gone = false;
+    if (!was_closed) {
+        sec->closed = true;
+        if (!sec->views) {
+            destroy_locked(sec);
+            gone = true;
+        }
+    }
+    umm_unlock(&sys->lock);
+    if (gone)
+        destroy(sec);
+    return was_closed ? UMM_E_STATE : UMM_OK;
+}
+
+/* Make prototype page idx resident: its frame, Active, prototype PTE VALID. */
+static int make_resident(umm_section_t *sec, size_t idx, umm_process_t *for_proc, int *kind)
+{
+    umm_system_t *sys = sec->sys;
+    umm_vad_t *proto = sec->proto;
+    umm_pte_t p = proto->pte[idx];
+    umm_pfn_id_t f;
+    switch (pte_format(p)) {
+    case PTE_VALID:
+        *kind = 0;
+        return UMM_OK;
+    case PTE_TRANSITION: {
+        f = (umm_pfn_id_t)pte_num(p);
+        umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+        if (e->flags & PFN_F_IO)
+            return UMM_E_BUSY;
+        if (e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE)
+            e->flags |= PFN_F_MODIFIED; /* not on disk yet */
+        pfn_move(&sys->pfn, f, LIST_ACTIVE);
+        *kind = 1;
+        break;
+    }
+    case PTE_DEMAND_ZERO: {
+        int rc = frames_alloc(sys, 1, PFN_NIL, &f, for_proc, true);
+        if (rc != UMM_OK)
+            return rc;
+        frame_set_owner(sys, f, proto, idx);
+        *kind = 2;
+        break;
+    }
+    case PTE_PAGEFILE: {
+        /* read with the lock held: simpler than the private path's pinning, and sections are
+         * read back far less often than private memory */
+        int rc = frames_alloc(sys, 1, PFN_NIL, &f, for_proc, false);
+        if (rc != UMM_OK)
+            return rc;
+        void *bytes = frame_ptr(sys, f, true);
+        struct iovec iov = {bytes, sys->page_size};
+        sys->ctr.page_reads++;
+        if (!bytes || pagefile_read(&sys->pf, pte_num(p), &iov, 1) != 0) {
+            sys->ctr.read_errors++;
+            frame_release(sys, f, false);
+            return UMM_E_IO;
+        }
+        sys->ctr.pages_input++;
+        frame_set_owner(sys, f, proto, idx);
+        pfn_entry(&sys->pfn, f)->slot = (uint32_t)pte_num(p) + 1;
+        *kind = 3;
+        break;
+    }
+    default:
+        return UMM_E_STATE;
+    }
+    pte_write(&proto->pte[idx], pte_make(PTE_VALID, pte_prot(p), f));
+    return UMM_OK;
+}
+
+enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_exception_t *exc)
+{
+    umm_section_t *sec = view->section;
+    umm_system_t *sys = sec->sys;
+    umm_pte_t p = view->pte[i];
+    size_t idx = pte_num(p);
+    unsigned fmt = pte_format(sec->proto->pte[idx]);
+    bool needs_frame = fmt == PTE_DEMAND_ZERO || fmt == PTE_PAGEFILE;
+    if (needs_frame && frames_available(sys) == 0 && reclaim_for_fault(sys))
+        return FAULT_BUSY;
+    int kind;
+    int rc = make_resident(sec, idx, view->proc, &kind);
+    if (rc == UMM_E_BUSY)
+        return FAULT_BUSY;
+    if (rc != UMM_OK) {
+        exc->code = UMM_EXC_IN_PAGE_ERROR;
+        exc->error = rc;
+        exc->process = view->proc;
+        UMM_COUNT(view->proc, faults_in_page_error, 1);
+        return FAULT_EXCEPTION;
+    }
+    umm_pfn_id_t f = (umm_pfn_id_t)pte_num(sec->proto->pte[idx]);
+    if (write)
+        frame_drop_copy(sys, f); /* its paging-file copy is stale from now on */
+    umm_pte_t np = pte_make(PTE_VALID, pte_prot(p), f) | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
+    pte_write(&view->pte[i], np);
+    sec->share[idx]++;
+    view->proc->ws_size++;
+    sys->ws_total++;
+    if (view->proc->ws_size > view->proc->ws_peak)
+        view->proc->ws_peak = view->proc->ws_size;
+    bool exact = true;
+    int err = hw_map(sys, vad_page_addr(view, i, sys->page_shift), f, 1, pte_hw_prot(np), write, &exact);
+    if (err) { /* a failed MAP_FIXED may leave anything: unmap, then back to prototype */
+        hw_unmap(sys, vad_page_addr(view, i, sys->page_shift), 1);
+        section_drop_view_page(view, i);
+        vma_refresh(view, i, i + 1);
+        exc->code = UMM_EXC_IN_PAGE_ERROR;
+        exc->error = err == ENOSPC ? UMM_E_NO_FRAMES : UMM_E_VMA_LIMIT;
+        exc->process = view->proc;
+        UMM_COUNT(view->proc, faults_in_page_error, 1);
+        return FAULT_EXCEPTION;
+    }
+    pte_write(&view->pte[i], np | (exact ? PTE_HW : PTE_HW_RO));
+    vma_refresh(view, i, i + 1);
+    switch (kind) {
+    case 1: UMM_COUNT(view->proc, faults_transition, 1); break;
+    case 2: UMM_COUNT(view->proc, faults_demand_zero, 1); break;
+    case 3: UMM_COUNT(view->proc, faults_hard, 1); break;
+    default: break; /* resident already: mapping it here is not a page fault in Windows' terms */
+    }
+    return FAULT_DONE;
+}
+
+void section_drop_view_page(umm_vad_t *view, size_t k)
+{
+    umm_section_t *sec = view->section;
+    umm_system_t *sys = sec->sys;
+    umm_pte_t p = view->pte[k];
+    if (pte_format(p) != PTE_VALID)
+        return;
+    size_t idx = k;
+    umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
+    umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+    if (p & PTE_DIRTY)
+        e->flags |= PFN_F_MODIFIED;
+    pte_write(&view->pte[k], pte_make(PTE_PROTOTYPE, pte_prot(p), idx) | (p & PTE_HW));
+    view->proc->ws_size--;
+    sys->ws_total--;
+    UMM_ASSERT(sec->share[idx] > 0);
+    if (--sec->share[idx] > 0)
+        return;
+    /* No view maps it any more: the frame leaves the working sets altogether. */
+    umm_pte_t pp = sec->proto->pte[idx];
+    if (!(e->flags & PFN_F_MODIFIED) && e->slot == 0) { /* never written: zero, give it back */
+        pte_write(&sec->proto->pte[idx], pte_make(PTE_DEMAND_ZERO, pte_prot(pp), 0));
+        frame_release(sys, f, true);
+        return;
+    }
+    pte_write(&sec->proto->pte[idx], pte_make(PTE_TRANSITION, pte_prot(pp), f));
+    bool dirty = e->flags & PFN_F_MODIFIED;
+    e->flags &= (uint16_t)~PFN_F_MODIFIED;
+    pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + e->prio));
+}
+
+void section_release_view(umm_vad_t *view)
+{
+    umm_section_t *sec = view->section;
+    for (size_t k = 0; k < view->npages; k++) {
+        section_drop_view_page(view, k);
+        if (view->pte[k] != 0)
+            pte_write(&view->pte[k], 0);
+    }
+    for (umm_vad_t **pp = &sec->views; *pp; pp = &(*pp)->next_view)
+        if (*pp == view) {
+            *pp = view->next_view;
+            break;
+        }
+    view->section = NULL;
+    if (sec->closed && !sec->views) {
+        destroy_locked(sec);
+        destroy(sec);
+    }
+}
+
+void section_invalidate_frame(umm_section_t *sec, umm_pfn_id_t f, size_t index)
+{
+    umm_system_t *sys = sec->sys;
+    for (umm_vad_t *v = sec->views; v; v = v->next_view) {
+        umm_pte_t p = v->pte[index];
+        if (pte_format(p) != PTE_VALID || pte_num(p) != f || !pte_mapped(p))
+            continue;
+        if (hw_unmap(sys, vad_page_addr(v, index, sys->page_shift), 1) == 0)
+            pte_write(&v->pte[index], p & ~(PTE_HW | PTE_HW_RO));
+        vma_refresh(v, index, index + 1);
+    }
+}
+
+void section_destroy_all(umm_system_t *sys)
+{
+    umm_lock(&sys->lock);
+    while (sys->sections) {
+        umm_section_t *sec = sys->sections;
+        UMM_ASSERT(!sec->views);
+        destroy_locked(sec);
+        umm_unlock(&sys->lock);
+        destroy(sec);
+        umm_lock(&sys->lock);
+    }
+    umm_unlock(&sys->lock);
+    free(sys->section_proc);
+    sys->section_proc = NULL;
+}
