@@ -193,6 +193,10 @@ FUNCTIONS = [
     ("umm_release", [_vp, _vp], c_int, _E),
     ("umm_protect", [_vp, _vp, c_size_t, c_int, POINTER(c_int)], c_int, _E),
     ("umm_query", [_vp, _vp, POINTER(RegionInfo)], c_int, _E),
+    # sections (shared memory)
+    ("umm_section_create", [_vp, c_size_t, POINTER(_vp)], c_int, _E),
+    ("umm_section_map", [_vp, _vp, c_int, POINTER(_vp)], c_int, _E),
+    ("umm_section_close", [_vp], c_int, _E),
     # working sets
     ("umm_ws_trim", [_vp, c_size_t], c_int, _E),
     ("umm_ws_empty", [_vp], c_int, _E),

@@ -317,6 +317,15 @@ class System(_Handle):
         except Exception:
             pass
 
+    def section(self, size):
+        """Create a section: shared memory backed by the paging file (committed now); map views
+        of it into processes with Section.map()."""
+        h = ctypes.c_void_p()
+        lib.umm_section_create(self._handle(), parse_size(size, "size"), ctypes.byref(h))
+        sec = Section(self, h.value, parse_size(size, "size"))
+        self._children.append(sec)
+        return sec
+
     def process(self):
         """Create a process (an address space) in this system."""
         h = ctypes.c_void_p()
@@ -361,6 +370,27 @@ class System(_Handle):
         state = "closed" if self.closed else "0x%x" % self._h
         return "<umm.System %s ram=%d pagefile=%d>" % (state, self.config.ram_bytes,
                                                        self.config.pagefile_bytes)
+
+
+class Section(_Handle):
+    """A section (CreateFileMapping): shared memory in prototype PTEs. close() closes the handle;
+    the memory goes when its last view is released (Region.release())."""
+    _destroy = "umm_section_close"
+
+    def __init__(self, system, handle, size):
+        super().__init__(handle)
+        self.system = system
+        self.size = size
+
+    def map(self, process, prot="rw"):
+        """Map a view of the whole section into `process`: a Region sharing the section's frames
+        with every other view (release it with Region.release())."""
+        out = ctypes.c_void_p()
+        lib.umm_section_map(process._handle(), self._handle(), parse_prot(prot), ctypes.byref(out))
+        rounded = -(-self.size // _lib.RESERVE_GRANULARITY) * _lib.RESERVE_GRANULARITY
+        r = Region._make(process, out.value, rounded)
+        process._children.append(r)
+        return r
 
 
 class Process(_Handle):
