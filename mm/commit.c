@@ -22,7 +22,14 @@ static void grow_if_needed(umm_system_t *sys, uint64_t n)
 
 int commit_charge(umm_process_t *proc, uint64_t n)
 {
-    umm_system_t *sys = proc->sys;
+    int rc = commit_charge_system(proc->sys, n);
+    if (rc == UMM_OK)
+        proc->committed += n;
+    return rc;
+}
+
+int commit_charge_system(umm_system_t *sys, uint64_t n)
+{
     if (UMM_FAILPOINT("umm/commit/charge"))
         return UMM_E_COMMIT_LIMIT;
     grow_if_needed(sys, n);
@@ -33,7 +40,6 @@ int commit_charge(umm_process_t *proc, uint64_t n)
     if (sys->committed > sys->commit_limit - n)
         return UMM_E_COMMIT_LIMIT;
     sys->committed += n;
-    proc->committed += n;
     if (sys->committed > sys->commit_peak)
         sys->commit_peak = sys->committed;
     return UMM_OK;

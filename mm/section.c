@@ -9,6 +9,7 @@
 #include "reclaim.h"
 #include "vad.h"
 #include "vma.h"
+#include "ws.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -34,16 +35,20 @@ int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
     if (bytes == 0 || bytes > ((size_t)1 << 46))
         return UMM_E_RANGE;
     size_t npages = (bytes + sys->page_size - 1) >> sys->page_shift;
+    /* More than the limit could ever grow to: refuse before sizing any table by it. */
+    if (npages > sys->commit_limit + (sys->pf.max_slots - sys->pf.nslots))
+        return UMM_E_COMMIT_LIMIT;
     umm_section_t *sec = calloc(1, sizeof *sec);
     uint32_t *share = calloc(npages, sizeof *share);
     umm_lock(&sys->lock);
     umm_process_t *owner = section_process(sys);
     umm_vad_t *proto = owner ? vad_alloc(owner, 0, npages << sys->page_shift, UMM_PROT_WRITE) : NULL;
     int rc = sec && share && proto ? UMM_OK : UMM_E_NOMEM;
-    if (rc == UMM_OK && (npages > sys->commit_limit || sys->committed > sys->commit_limit - npages))
-        rc = UMM_E_COMMIT_LIMIT;
     if (rc == UMM_OK)
-        rc = vad_attach_id(proto);
+        rc = commit_charge_system(sys, npages); /* grows the paging file as a commit would */
+    if (rc == UMM_OK && (rc = vad_attach_id(proto)) != UMM_OK) {
+        sys->committed -= npages;
+    }
     if (rc == UMM_OK) {
         for (size_t i = 0; i < npages; i++)
             pte_write(&proto->pte[i], pte_make(PTE_DEMAND_ZERO, UMM_PROT_WRITE, 0));
@@ -51,10 +56,7 @@ int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
         *sec = (umm_section_t){.sys = sys, .proto = proto, .share = share, .npages = npages,
                                .next = sys->sections};
         sys->sections = sec;
-        sys->committed += npages;
         sys->section_committed += npages;
-        if (sys->committed > sys->commit_peak)
-            sys->commit_peak = sys->committed;
     }
     umm_unlock(&sys->lock);
     if (rc != UMM_OK) {
@@ -231,6 +233,9 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
     umm_pfn_id_t f = (umm_pfn_id_t)pte_num(sec->proto->pte[idx]);
     if (write)
         frame_drop_copy(sys, f); /* its paging-file copy is stale from now on */
+    umm_process_t *proc = view->proc;
+    if ((proc->ws_flags & UMM_WS_HARD_MAX) && proc->ws_size >= proc->ws_max)
+        ws_trim_locked(proc, proc->ws_size - proc->ws_max + 1, 0);
     umm_pte_t np = pte_make(PTE_VALID, pte_prot(p), f) | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
     pte_write(&view->pte[i], np);
     sec->share[idx]++;
@@ -242,7 +247,7 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
     int err = hw_map(sys, vad_page_addr(view, i, sys->page_shift), f, 1, pte_hw_prot(np), write, &exact);
     if (err) { /* a failed MAP_FIXED may leave anything: unmap, then back to prototype */
         hw_unmap(sys, vad_page_addr(view, i, sys->page_shift), 1);
-        section_drop_view_page(view, i);
+        section_drop_view_page(view, i, false);
         vma_refresh(view, i, i + 1);
         exc->code = UMM_EXC_IN_PAGE_ERROR;
         exc->error = err == ENOSPC ? UMM_E_NO_FRAMES : UMM_E_VMA_LIMIT;
@@ -253,21 +258,25 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
     pte_write(&view->pte[i], np | (exact ? PTE_HW : PTE_HW_RO));
     vma_refresh(view, i, i + 1);
     switch (kind) {
-    case 1: UMM_COUNT(view->proc, faults_transition, 1); break;
     case 2: UMM_COUNT(view->proc, faults_demand_zero, 1); break;
     case 3: UMM_COUNT(view->proc, faults_hard, 1); break;
-    default: break; /* resident already: mapping it here is not a page fault in Windows' terms */
+    default: /* from Standby/Modified, or resident for another view: Windows counts both as
+                transition faults (a page "being used by another process sharing the page") */
+        UMM_COUNT(view->proc, faults_transition, 1);
+        break;
     }
     return FAULT_DONE;
 }
 
-void section_drop_view_page(umm_vad_t *view, size_t k)
+void section_drop_view_page(umm_vad_t *view, size_t k, bool trimmed)
 {
     umm_section_t *sec = view->section;
     umm_system_t *sys = sec->sys;
     umm_pte_t p = view->pte[k];
-    if (pte_format(p) != PTE_VALID)
+    if (k >= sec->npages || pte_format(p) != PTE_VALID)
         return;
+    if (trimmed)
+        UMM_COUNT(view->proc, pages_trimmed, 1);
     size_t idx = k;
     umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
     umm_pfn_t *e = pfn_entry(&sys->pfn, f);
@@ -296,7 +305,7 @@ void section_release_view(umm_vad_t *view)
 {
     umm_section_t *sec = view->section;
     for (size_t k = 0; k < view->npages; k++) {
-        section_drop_view_page(view, k);
+        section_drop_view_page(view, k, false);
         if (view->pte[k] != 0)
             pte_write(&view->pte[k], 0);
     }

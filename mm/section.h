@@ -8,7 +8,9 @@
  *
  * Invariants (umm_check): share[i] = views whose PTE i is VALID; the prototype PTE i is VALID
  * exactly when share[i] > 0, and then every VALID view PTE i names its frame; a view charges no
- * commit (the section did, once). Caller holds the system lock for everything but the API. */
+ * commit (the section did, once); a view's pages past the section's (its reservation's 64 KiB
+ * tail) stay uncommitted: commit and protect refuse them, and refuse to raise a view's
+ * protection above what it was mapped with (as Windows). Caller holds the system lock for everything but the API. */
 #ifndef UMM_SECTION_H
 #define UMM_SECTION_H
 
@@ -30,7 +32,7 @@ struct umm_section {
 enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_exception_t *exc);
 /* View page k (VALID, its mapping already revoked) leaves the working set: back to PROTOTYPE;
  * when no view maps the frame any more it goes to Modified, Standby, or (never written) Free. */
-void section_drop_view_page(umm_vad_t *view, size_t k);
+void section_drop_view_page(umm_vad_t *view, size_t k, bool trimmed);
 /* Release a view's pages and unlink it; a closed section without views is destroyed. */
 void section_release_view(umm_vad_t *view);
 /* Take every view's kernel mapping of section frame f away (the host reclaiming it). */

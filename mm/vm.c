@@ -91,6 +91,12 @@ int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
         return rc;
     if (prot == -1)
         prot = vad->prot;
+    if (vad->section) { /* a view's pages are the section's, committed already; its tail is not a
+                           part of it */
+        rc = first + n > vad->section->npages ? UMM_E_ACCESS : UMM_OK;
+        umm_unlock(&proc->sys->lock);
+        return rc;
+    }
     uint64_t fresh = 0;
     for (size_t i = first; i < first + n; i++)
         fresh += !pte_committed(vad->pte[i]);
@@ -295,6 +301,8 @@ int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *ol
     int rc = range_lock_idle(proc, addr, bytes, &vad, &first, &n); /* guard protection trims */
     if (rc != UMM_OK)
         return rc;
+    if (vad->section && (prot & UMM_PROT_WRITE) && !(vad->prot & UMM_PROT_WRITE))
+        rc = UMM_E_ACCESS; /* not above what the view was mapped with */
     for (size_t i = first; i < first + n && rc == UMM_OK; i++)
         if (!pte_committed(vad->pte[i]))
             rc = UMM_E_NOT_COMMITTED;

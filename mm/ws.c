@@ -87,7 +87,7 @@ static size_t trim_valid_run(umm_vad_t *vad, size_t a, size_t b, bool unmap)
     }
     if (vad->section) { /* a view: shared frames, the section decides where they go */
         for (size_t k = a; k < b; k++)
-            section_drop_view_page(vad, k);
+            section_drop_view_page(vad, k, true);
     } else {
         /* First page first onto Modified/Standby, so the writer lays the run out in ascending
          * slots and a later sequential read runs forward; zero frames last page first, because
