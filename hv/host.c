@@ -31,7 +31,8 @@ static int pool_create(umm_hv_host_t *h)
         return UMM_E_OS;
     if (ftruncate(h->pool_fd, (off_t)bytes) != 0 || fallocate(h->pool_fd, 0, 0, (off_t)bytes) != 0)
         return UMM_E_NOMEM;
-    h->physview = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, h->pool_fd, 0);
+    /* populated: a nested zero fill otherwise paid a kernel minor fault per host frame */
+    h->physview = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, h->pool_fd, 0);
     if (h->physview == MAP_FAILED) {
         h->physview = NULL;
         return UMM_E_NOMEM;

@@ -141,6 +141,32 @@ static umm_pfn_id_t take_any(umm_system_t *sys, bool *zeroed)
     return f;
 }
 
+static bool is_free(umm_system_t *sys, umm_pfn_id_t f)
+{
+    enum umm_list_id l = pfn_list(&sys->pfn, f);
+    return l == LIST_ZEROED || l == LIST_FREE;
+}
+
+/* Where a run of up to `need` consecutive free frames that ends at or starts at the head of
+ * Zeroed (else Free) begins. Frames freed together go to the head in reverse (the last freed is
+ * the head), so the head is often the top of a free run: starting below it keeps a cluster's
+ * frames ascending, one kernel mapping instead of one per page. PFN_NIL when both are empty. */
+static umm_pfn_id_t run_start(umm_system_t *sys, size_t need)
+{
+    umm_pfn_id_t f = pfn_list_head(&sys->pfn, LIST_ZEROED);
+    if (f == PFN_NIL)
+        f = pfn_list_head(&sys->pfn, LIST_FREE);
+    if (f == PFN_NIL)
+        return PFN_NIL;
+    size_t up = 1;
+    while (up < need && f + up < sys->pfn.nframes && is_free(sys, (umm_pfn_id_t)(f + up)))
+        up++;
+    size_t down = 0;
+    while (up + down < need && f > down && is_free(sys, (umm_pfn_id_t)(f - down - 1)))
+        down++;
+    return (umm_pfn_id_t)(f - down);
+}
+
 int frames_alloc(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *out,
                  umm_process_t *for_proc, bool zero)
 {
@@ -150,7 +176,9 @@ int frames_alloc(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *o
     for (size_t i = 0; i < n; i++) {
         bool zeroed = false;
         umm_pfn_id_t f = PFN_NIL;
-        if (want < sys->pfn.nframes && take_if_free(sys, want, &zeroed))
+        if (!(want < sys->pfn.nframes && is_free(sys, want)))
+            want = run_start(sys, n - i);
+        if (want != PFN_NIL && take_if_free(sys, want, &zeroed))
             f = want;
         else
             f = take_any(sys, &zeroed);
