@@ -71,6 +71,13 @@ static bool vad_consistent(umm_system_t *sys, const umm_vad_t *vad, uint64_t *va
         *valid += pte_format(p) == PTE_VALID;
         *shared += vad->section != NULL;
     }
+    for (size_t c = 0; c <= (vad->npages - 1) >> VAD_CHUNK_SHIFT; c++) {
+        unsigned n = 0;
+        for (size_t i = c << VAD_CHUNK_SHIFT; i < vad->npages && i < (c + 1) << VAD_CHUNK_SHIFT; i++)
+            n += pte_format(vad->pte[i]) == PTE_VALID;
+        if (n != vad->chunk_valid[c])
+            return false;
+    }
     uint64_t boundaries = 0;
     for (size_t i = 0; i + 1 < vad->npages; i++) {
         bool bit = (vad->bbits[i / 64] >> (i % 64)) & 1;

@@ -54,7 +54,7 @@ static int map_valid_run(umm_vad_t *vad, size_t lo, size_t hi, bool write)
         if (err)
             return err;
         for (size_t k = i; k < j; k++)
-            pte_write(&vad->pte[k], (vad->pte[k] & ~PTE_HW_RO) | (exact ? PTE_HW : PTE_HW_RO));
+            vad_pte_write(vad, k, (vad->pte[k] & ~PTE_HW_RO) | (exact ? PTE_HW : PTE_HW_RO));
         i = j;
     }
     return 0;
@@ -153,7 +153,7 @@ static void unwind_demand_zero(umm_vad_t *vad, size_t lo, size_t hi, const umm_p
         stale = hw_unmap(sys, vad_page_addr(vad, lo, sys->page_shift), hi - lo) != 0;
     for (size_t k = hi; k-- > lo;) {
         umm_pfn_id_t f = (umm_pfn_id_t)pte_num(vad->pte[k]);
-        pte_write(&vad->pte[k], (orig[k - lo] & ~PTE_HW) | (stale ? (orig[k - lo] & PTE_HW) : 0));
+        vad_pte_write(vad, k, (orig[k - lo] & ~PTE_HW) | (stale ? (orig[k - lo] & PTE_HW) : 0));
         frame_release(sys, f, true);
     }
 }
@@ -174,7 +174,7 @@ static enum fault_result demand_zero_fault(umm_vad_t *vad, size_t i, bool write,
         orig[k - lo] = vad->pte[k];
     for (size_t k = lo; k < hi; k++) {
         frame_set_owner(sys, frames[k - lo], vad, k);
-        pte_write(&vad->pte[k], pte_make(PTE_VALID, prot, frames[k - lo]) | bits);
+        vad_pte_write(vad, k, pte_make(PTE_VALID, prot, frames[k - lo]) | bits);
     }
     int err = map_valid_run(vad, lo, hi, write);
     /* Pages the kernel refused stay demand-zero; the fault fails only if page i is one. */
@@ -227,7 +227,7 @@ static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t 
         pfn_move(&sys->pfn, f, LIST_ACTIVE);
         if (write)
             frame_drop_copy(sys, f); /* the paging-file copy is stale from now on */
-        pte_write(&vad->pte[k], pte_make(PTE_VALID, pte_prot(p), f) | (p & PTE_HW) | PTE_ACCESSED |
+        vad_pte_write(vad, k, pte_make(PTE_VALID, pte_prot(p), f) | (p & PTE_HW) | PTE_ACCESSED |
                                     (dirty ? PTE_DIRTY : 0));
     }
     int err = map_valid_run(vad, lo, hi, write);
@@ -239,7 +239,7 @@ static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t 
         for (size_t k = hi; k-- > lo;) {
             umm_pfn_id_t f = (umm_pfn_id_t)pte_num(saved[k - lo]);
             bool dirty = vad->pte[k] & PTE_DIRTY;
-            pte_write(&vad->pte[k], unmapped ? saved[k - lo] & ~PTE_HW : saved[k - lo]);
+            vad_pte_write(vad, k, unmapped ? saved[k - lo] & ~PTE_HW : saved[k - lo]);
             pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + pfn_entry(&sys->pfn, f)->prio));
         }
         vma_refresh(vad, lo, hi);
@@ -293,7 +293,7 @@ static bool start_read(umm_vad_t *vad, size_t i, size_t lo, size_t hi, const umm
         if (hw_unmap(sys, vad_page_addr(vad, k, sys->page_shift), j - k) != 0)
             return false;
         for (size_t m = k; m < j; m++)
-            pte_write(&vad->pte[m], vad->pte[m] & ~PTE_HW);
+            vad_pte_write(vad, m, vad->pte[m] & ~PTE_HW);
         k = j - 1;
     }
     for (size_t k = lo; k < hi; k++) {
@@ -304,7 +304,7 @@ static bool start_read(umm_vad_t *vad, size_t i, size_t lo, size_t hi, const umm
         e->slot = (uint32_t)pte_num(p) + 1;
         e->flags |= PFN_F_IO;
         e->prio = vad->proc->priority;
-        pte_write(&vad->pte[k], pte_make(PTE_TRANSITION, pte_prot(p), f));
+        vad_pte_write(vad, k, pte_make(PTE_TRANSITION, pte_prot(p), f));
     }
     vma_refresh(vad, lo, hi);
     return true;
@@ -320,7 +320,7 @@ static void abort_read(umm_vad_t *vad, size_t lo, size_t hi)
         uint64_t slot = e->slot - 1;
         e->slot = 0; /* the PTE takes the slot back: do not free it */
         e->flags &= (uint16_t)~PFN_F_IO;
-        pte_write(&vad->pte[k], pte_make(PTE_PAGEFILE, pte_prot(vad->pte[k]), slot));
+        vad_pte_write(vad, k, pte_make(PTE_PAGEFILE, pte_prot(vad->pte[k]), slot));
         frame_release(sys, f, false);
     }
 }
@@ -385,10 +385,10 @@ static enum fault_result valid_fault(umm_vad_t *vad, size_t i, bool write, umm_e
         frame_drop_copy(sys, (umm_pfn_id_t)pte_num(p)); /* the paging-file copy is now stale */
     if ((np & PTE_HW_RO) && write)
         np &= ~PTE_HW_RO; /* read-only because shared: map again, the backend breaks sharing */
-    pte_write(&vad->pte[i], np);
+    vad_pte_write(vad, i, np);
     int err = map_valid_run(vad, i, i + 1, write);
     if (err) /* a failed MAP_FIXED may have removed the old mapping: start from none */
-        pte_write(&vad->pte[i], hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0
+        vad_pte_write(vad, i, hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0
                                     ? p & ~(PTE_HW | PTE_HW_RO) : p);
     vma_refresh(vad, i, i + 1);
     return err ? raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, map_error(err)) : FAULT_DONE;
@@ -420,7 +420,7 @@ static enum fault_result dispatch(umm_vad_t *vad, uintptr_t addr, int access, um
         return raise_exc(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
     int prot = pte_prot(p);
     if (prot & UMM_PROT_GUARD) {
-        pte_write(&vad->pte[i], pte_with_prot(p, prot & ~UMM_PROT_GUARD));
+        vad_pte_write(vad, i, pte_with_prot(p, prot & ~UMM_PROT_GUARD));
         return raise_exc(exc, vad, UMM_EXC_GUARD_PAGE, 0);
     }
     bool write = access == FAULT_WRITE || (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE));

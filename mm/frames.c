@@ -237,7 +237,7 @@ void frame_invalidate(umm_system_t *sys, umm_pfn_id_t f)
     if (!pte_has_frame(p) || pte_num(p) != f || !pte_mapped(p))
         return;
     if (hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0)
-        pte_write(&vad->pte[i], p & ~(PTE_HW | PTE_HW_RO));
+        vad_pte_write(vad, i, p & ~(PTE_HW | PTE_HW_RO));
     vma_refresh(vad, i, i + 1);
 }
 

@@ -87,7 +87,7 @@ int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **ou
         while (view->start != (uintptr_t)base) /* the reservation just made */
             view = view->next_in_proc;
         for (size_t i = 0; i < sec->npages; i++)
-            pte_write(&view->pte[i], pte_make(PTE_PROTOTYPE, prot, i));
+            vad_pte_write(view, i, pte_make(PTE_PROTOTYPE, prot, i));
         view->section = sec;
         view->next_view = sec->views;
         sec->views = view;
@@ -237,7 +237,7 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
     if ((proc->ws_flags & UMM_WS_HARD_MAX) && proc->ws_size >= proc->ws_max)
         ws_trim_locked(proc, proc->ws_size - proc->ws_max + 1, 0);
     umm_pte_t np = pte_make(PTE_VALID, pte_prot(p), f) | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
-    pte_write(&view->pte[i], np);
+    vad_pte_write(view, i, np);
     sec->share[idx]++;
     view->proc->ws_size++;
     sys->ws_total++;
@@ -255,7 +255,7 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
         UMM_COUNT(view->proc, faults_in_page_error, 1);
         return FAULT_EXCEPTION;
     }
-    pte_write(&view->pte[i], np | (exact ? PTE_HW : PTE_HW_RO));
+    vad_pte_write(view, i, np | (exact ? PTE_HW : PTE_HW_RO));
     vma_refresh(view, i, i + 1);
     switch (kind) {
     case 2: UMM_COUNT(view->proc, faults_demand_zero, 1); break;
@@ -282,7 +282,7 @@ void section_drop_view_page(umm_vad_t *view, size_t k, bool trimmed)
     umm_pfn_t *e = pfn_entry(&sys->pfn, f);
     if (p & PTE_DIRTY)
         e->flags |= PFN_F_MODIFIED;
-    pte_write(&view->pte[k], pte_make(PTE_PROTOTYPE, pte_prot(p), idx) | (p & PTE_HW));
+    vad_pte_write(view, k, pte_make(PTE_PROTOTYPE, pte_prot(p), idx) | (p & PTE_HW));
     view->proc->ws_size--;
     sys->ws_total--;
     UMM_ASSERT(sec->share[idx] > 0);
@@ -307,7 +307,7 @@ void section_release_view(umm_vad_t *view)
     for (size_t k = 0; k < view->npages; k++) {
         section_drop_view_page(view, k, false);
         if (view->pte[k] != 0)
-            pte_write(&view->pte[k], 0);
+            vad_pte_write(view, k, 0);
     }
     for (umm_vad_t **pp = &sec->views; *pp; pp = &(*pp)->next_view)
         if (*pp == view) {
@@ -329,7 +329,7 @@ void section_invalidate_frame(umm_section_t *sec, umm_pfn_id_t f, size_t index)
         if (pte_format(p) != PTE_VALID || pte_num(p) != f || !pte_mapped(p))
             continue;
         if (hw_unmap(sys, vad_page_addr(v, index, sys->page_shift), 1) == 0)
-            pte_write(&v->pte[index], p & ~(PTE_HW | PTE_HW_RO));
+            vad_pte_write(v, index, p & ~(PTE_HW | PTE_HW_RO));
         vma_refresh(v, index, index + 1);
     }
 }

@@ -59,7 +59,9 @@ typedef struct umm_notification umm_notification_t;
  * per page, bracketed by two PTE_NONE sentinels so pte[-1] and pte[npages] can always be read.
  * Invariant: start and end are multiples of UMM_RESERVE_GRANULARITY, npages = (end-start)/page;
  * bbits[i] == vma_is_boundary(i) for every pair and `boundaries` counts the set bits (the kernel
- * mappings this reservation needs are 1 + boundaries); `committed` counts committed PTEs. */
+ * mappings this reservation needs are 1 + boundaries); `committed` counts committed PTEs;
+ * chunk_valid[c] counts the VALID PTEs of pages [64c, 64c + 64) (kept by vad_pte_write, so
+ * walking a working set costs what it holds plus 1/64 of what is reserved). */
 struct umm_vad {
     uintptr_t start, end;
     size_t npages;
@@ -70,6 +72,7 @@ struct umm_vad {
     umm_pte_t *pte_alloc;    /* the allocation behind pte */
     uint64_t boundaries;
     uint64_t *bbits;         /* bit i: pages i and i+1 need separate kernel mappings */
+    uint8_t *chunk_valid;    /* per 64 pages: how many are VALID (walks skip empty chunks) */
     uint64_t committed;
     bool releasing;          /* umm_release has claimed it: no other call may use it */
     umm_vad_t *next_in_proc; /* the process's VADs, unordered */
@@ -154,6 +157,26 @@ static inline bool sys_has_pagefile(const umm_system_t *sys)
 static inline uintptr_t vad_page_addr(const umm_vad_t *v, size_t i, unsigned shift)
 {
     return v->start + ((uintptr_t)i << shift);
+}
+
+#define VAD_CHUNK_SHIFT 6
+
+/* Change PTE i of a VAD (through pte_write's transition check), keeping its valid counts. */
+static inline void vad_pte_write(umm_vad_t *vad, size_t i, umm_pte_t value)
+{
+    bool was = pte_format(vad->pte[i]) == PTE_VALID, is = pte_format(value) == PTE_VALID;
+    pte_write(&vad->pte[i], value);
+    if (was != is)
+        vad->chunk_valid[i >> VAD_CHUNK_SHIFT] += is ? 1 : (uint8_t)-1;
+}
+
+/* First page at or after i that may be VALID: skips chunks with none (i itself if its chunk has
+ * some). Returns npages when there is none. */
+static inline size_t vad_next_valid_chunk(const umm_vad_t *vad, size_t i)
+{
+    while (i < vad->npages && vad->chunk_valid[i >> VAD_CHUNK_SHIFT] == 0)
+        i = ((i >> VAD_CHUNK_SHIFT) + 1) << VAD_CHUNK_SHIFT;
+    return i < vad->npages ? i : vad->npages;
 }
 
 /* The VAD that owns frame f (its reverse map), or NULL. Caller holds the system lock. */

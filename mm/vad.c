@@ -15,9 +15,11 @@ umm_vad_t *vad_alloc(umm_process_t *proc, uintptr_t start, size_t bytes, int pro
     /* calloc: large tables come from fresh mmap, so untouched parts cost no memory */
     vad->pte_alloc = calloc(vad->npages + 2, sizeof(umm_pte_t));
     vad->bbits = calloc(vad->npages / 64 + 1, sizeof *vad->bbits);
-    if (!vad->pte_alloc || !vad->bbits) {
+    vad->chunk_valid = calloc((vad->npages >> VAD_CHUNK_SHIFT) + 1, 1);
+    if (!vad->pte_alloc || !vad->bbits || !vad->chunk_valid) {
         free(vad->pte_alloc);
         free(vad->bbits);
+        free(vad->chunk_valid);
         free(vad);
         return NULL;
     }
@@ -35,6 +37,7 @@ void vad_free(umm_vad_t *vad)
         return;
     free(vad->pte_alloc);
     free(vad->bbits);
+    free(vad->chunk_valid);
     free(vad);
 }
 

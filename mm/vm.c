@@ -104,7 +104,7 @@ int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
     if (rc == UMM_OK) {
         for (size_t i = first; i < first + n; i++)
             if (!pte_committed(vad->pte[i]))
-                pte_write(&vad->pte[i], pte_make(PTE_DEMAND_ZERO, prot, 0));
+                vad_pte_write(vad, i, pte_make(PTE_DEMAND_ZERO, prot, 0));
         vad->committed += fresh;
     }
     umm_unlock(&proc->sys->lock);
@@ -180,12 +180,12 @@ static int decommit_locked(umm_vad_t *vad, size_t first, size_t n, unsigned to)
         umm_pte_t p = vad->pte[k];
         if (!pte_committed(p) && !pte_mapped(p)) {
             if (to == PTE_NONE && p != 0)
-                pte_write(&vad->pte[k], 0);
+                vad_pte_write(vad, k, 0);
             continue;
         }
         dropped += pte_committed(p);
         discard_page(vad, k);
-        pte_write(&vad->pte[k], pte_make(to, 0, 0));
+        vad_pte_write(vad, k, pte_make(to, 0, 0));
     }
     vma_refresh(vad, first, first + n);
     vad->committed -= dropped;
@@ -219,7 +219,7 @@ void vm_release_locked(umm_vad_t *vad)
     munmap((void *)vad->start, vad->end - vad->start);
     for (size_t i = 0; i < vad->npages; i++) /* the mapping is gone: no HW anywhere */
         if (pte_mapped(vad->pte[i]))
-            pte_write(&vad->pte[i], vad->pte[i] & ~(PTE_HW | PTE_HW_RO));
+            vad_pte_write(vad, i, vad->pte[i] & ~(PTE_HW | PTE_HW_RO));
     vma_refresh(vad, 0, vad->npages);
     if (vad->section)
         section_release_view(vad); /* its frames stay with the section */
@@ -271,7 +271,7 @@ static int protect_locked(umm_vad_t *vad, size_t first, size_t n, int prot)
                 rc = UMM_E_VMA_LIMIT;
                 break;
             }
-            pte_write(&vad->pte[i], vad->pte[i] & ~PTE_HW_RO);
+            vad_pte_write(vad, i, vad->pte[i] & ~PTE_HW_RO);
         }
         umm_pte_t np = pte_with_prot(vad->pte[i], prot);
         size_t j = i + 1;
@@ -285,7 +285,7 @@ static int protect_locked(umm_vad_t *vad, size_t first, size_t n, int prot)
             break;
         }
         for (size_t k = i; k < j; k++)
-            pte_write(&vad->pte[k], pte_with_prot(vad->pte[k], prot));
+            vad_pte_write(vad, k, pte_with_prot(vad->pte[k], prot));
         i = j;
     }
     vma_refresh(vad, first, first + n);

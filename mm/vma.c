@@ -56,7 +56,7 @@ static void unmap_nonvalid_runs(umm_system_t *sys, umm_vad_t *vad)
             j++;
         if (hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), j - i) == 0) {
             for (size_t k = i; k < j; k++)
-                pte_write(&vad->pte[k], vad->pte[k] & ~PTE_HW);
+                vad_pte_write(vad, k, vad->pte[k] & ~PTE_HW);
         }
         vma_refresh(vad, i, j);
         i = j;
@@ -68,10 +68,10 @@ static void unmap_nonvalid_runs(umm_system_t *sys, umm_vad_t *vad)
 static void trim_runs_to_target(umm_system_t *sys, umm_vad_t *vad, uint64_t target)
 {
     for (size_t max_len = 1; max_len <= vad->npages && sys->vma_count > target; max_len *= 4) {
-        size_t i = 0;
+        size_t i = vad_next_valid_chunk(vad, 0);
         while (i < vad->npages && sys->vma_count > target) {
             if (pte_format(vad->pte[i]) != PTE_VALID) {
-                i++;
+                i = vad_next_valid_chunk(vad, i + 1);
                 continue;
             }
             size_t j = i + 1;

@@ -34,7 +34,7 @@ static bool revoke_runs(umm_system_t *sys, umm_vad_t *vad, size_t a, size_t b, b
             return false;
         if (unmapped)
             for (size_t k = i; k < j; k++)
-                pte_write(&vad->pte[k], vad->pte[k] & ~(PTE_HW | PTE_HW_RO));
+                vad_pte_write(vad, k, vad->pte[k] & ~(PTE_HW | PTE_HW_RO));
         i = j;
     }
     return true;
@@ -63,11 +63,11 @@ static void trim_page(umm_system_t *sys, umm_vad_t *vad, size_t k, bool zero)
     umm_pfn_t *e = pfn_entry(&sys->pfn, f);
     umm_pte_t hw = p & PTE_HW;
     if (zero) {
-        pte_write(&vad->pte[k], pte_make(PTE_DEMAND_ZERO, pte_prot(p), 0) | hw);
+        vad_pte_write(vad, k, pte_make(PTE_DEMAND_ZERO, pte_prot(p), 0) | hw);
         frame_release(sys, f, true);
         UMM_COUNT(vad->proc, pages_trimmed_zero, 1);
     } else {
-        pte_write(&vad->pte[k], pte_make(PTE_TRANSITION, pte_prot(p), f) | hw);
+        vad_pte_write(vad, k, pte_make(PTE_TRANSITION, pte_prot(p), f) | hw);
         e->prio = vad->proc->priority;
         bool dirty = p & PTE_DIRTY;
         pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + e->prio));
@@ -119,7 +119,7 @@ static void age_valid_run(umm_vad_t *vad, size_t a, size_t b)
                 : kind == PTE_HW_RO ? hw_unmap(sys, va, j - i) : 0;
         if (err == 0)
             for (size_t k = i; k < j; k++)
-                pte_write(&vad->pte[k], pte_with_age(vad->pte[k] & ~(PTE_ACCESSED | PTE_HW_RO), 0));
+                vad_pte_write(vad, k, pte_with_age(vad->pte[k] & ~(PTE_ACCESSED | PTE_HW_RO), 0));
         i = j;
     }
     vma_refresh(vad, a, b);
@@ -127,10 +127,10 @@ static void age_valid_run(umm_vad_t *vad, size_t a, size_t b)
 
 size_t ws_trim_range(umm_vad_t *vad, size_t a, size_t b, unsigned flags)
 {
-    size_t n = 0, i = a;
+    size_t n = 0, i = vad_next_valid_chunk(vad, a);
     while (i < b) {
         if (pte_format(vad->pte[i]) != PTE_VALID) {
-            i++;
+            i = vad_next_valid_chunk(vad, i + 1);
             continue;
         }
         size_t j = i + 1;
@@ -146,11 +146,11 @@ size_t ws_trim_range(umm_vad_t *vad, size_t a, size_t b, unsigned flags)
 static size_t clock_sweep_vad(umm_vad_t *vad, size_t from, size_t want, unsigned flags,
                               size_t *stopped_at)
 {
-    size_t n = 0, i = from;
+    size_t n = 0, i = vad_next_valid_chunk(vad, from);
     while (i < vad->npages && n < want) {
         umm_pte_t p = vad->pte[i];
         if (pte_format(p) != PTE_VALID) {
-            i++;
+            i = vad_next_valid_chunk(vad, i + 1);
             continue;
         }
         bool trim = (flags & WS_TRIM_ALL) || !(p & PTE_ACCESSED);
@@ -212,10 +212,10 @@ static size_t for_each_valid_run(umm_process_t *proc, bool (*sel)(umm_pte_t, uns
 {
     size_t total = 0;
     for (umm_vad_t *v = proc->vads; v && total < limit; v = v->next_in_proc) {
-        size_t i = 0;
+        size_t i = vad_next_valid_chunk(v, 0);
         while (i < v->npages && total < limit) {
             if (pte_format(v->pte[i]) != PTE_VALID || !sel(v->pte[i], sel_arg)) {
-                i++;
+                i = vad_next_valid_chunk(v, i + 1);
                 continue;
             }
             size_t j = i + 1;
@@ -266,12 +266,12 @@ uint64_t ws_age(umm_process_t *proc)
 {
     uint64_t aged = 0;
     for (umm_vad_t *v = proc->vads; v; v = v->next_in_proc)
-        for (size_t i = 0; i < v->npages; i++) {
+        for (size_t i = vad_next_valid_chunk(v, 0); i < v->npages; i = vad_next_valid_chunk(v, i + 1)) {
             umm_pte_t p = v->pte[i];
             if (pte_format(p) != PTE_VALID || (p & PTE_ACCESSED))
                 continue;
             unsigned age = pte_age(p) < 7 ? pte_age(p) + 1 : 7;
-            pte_write(&v->pte[i], pte_with_age(p, age));
+            vad_pte_write(v, i, pte_with_age(p, age));
             aged++;
         }
     for_each_valid_run(proc, sel_accessed, 0, age_run_cb, NULL, SIZE_MAX);
@@ -282,11 +282,11 @@ uint64_t ws_age_fifo(umm_process_t *proc)
 {
     uint64_t aged = 0;
     for (umm_vad_t *v = proc->vads; v; v = v->next_in_proc)
-        for (size_t i = 0; i < v->npages; i++) {
+        for (size_t i = vad_next_valid_chunk(v, 0); i < v->npages; i = vad_next_valid_chunk(v, i + 1)) {
             umm_pte_t p = v->pte[i];
             if (pte_format(p) != PTE_VALID)
                 continue;
-            pte_write(&v->pte[i], pte_with_age(p, pte_age(p) < 7 ? pte_age(p) + 1 : 7));
+            vad_pte_write(v, i, pte_with_age(p, pte_age(p) < 7 ? pte_age(p) + 1 : 7));
             aged++;
         }
     return aged;
@@ -297,7 +297,7 @@ void ws_age_histogram(umm_process_t *proc, uint64_t hist[8])
     for (int a = 0; a < 8; a++)
         hist[a] = 0;
     for (umm_vad_t *v = proc->vads; v; v = v->next_in_proc)
-        for (size_t i = 0; i < v->npages; i++)
+        for (size_t i = vad_next_valid_chunk(v, 0); i < v->npages; i = vad_next_valid_chunk(v, i + 1))
             if (pte_format(v->pte[i]) == PTE_VALID && (fifo(proc) || !(v->pte[i] & PTE_ACCESSED)))
                 hist[pte_age(v->pte[i])]++;
 }
