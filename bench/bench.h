@@ -39,6 +39,11 @@ typedef int (*bench_pair_fn)(const bench_opts_t *o, double *umm, double *baselin
                              bench_check_t *chk);
 
 /* one row of the result table */
+struct bench_result;
+/* a case that measures several rows itself (its own repetitions): fills up to max rows, returns
+ * how many (rows that could not run have ran = 0) */
+typedef int (*bench_multi_fn)(const struct bench_opts *o, struct bench_result *rows, int max);
+
 typedef struct bench_result {
     const char *name;
     const char *unit;
@@ -106,6 +111,60 @@ int raw_memset(const bench_opts_t *o, double *mb_per_s, bench_check_t *chk);
 void bench_paging_program_rss(double *peak_rss_mib, double *ram_mib);
 /* remove the scratch directory of the paging cases (idempotent; also registered with atexit) */
 void bench_paging_cleanup(void);
+
+/* the scratch directory of the paging cases (on a real disk): `dir/name` into buf; 0 = ok */
+int bench_scratch_path(const bench_opts_t *o, const char *name, char *buf, size_t len);
+
+/* ---- bench_util.c: an exception guard usable from any thread ---- */
+struct umm_system;
+/* route the system's umm exceptions (access violation, in-page error) to bench_guarded */
+int bench_guard_install(struct umm_system *sys);
+/* run fn(arg) on this thread; 0, or nonzero (message printed) if umm raised an exception */
+int bench_guarded(void (*fn)(void *), void *arg);
+/* a bench_result_t for one row (rows of the multi cases) */
+struct bench_result bench_row(const char *name, const char *unit, double umm, double baseline,
+                              double target, int higher_better, int advisory, int ran,
+                              int verified);
+/* thread CPU time (CLOCK_THREAD_CPUTIME_ID), ns */
+uint64_t bench_thread_cpu_ns(void);
+/* a value from /proc/self/status in bytes ("RssAnon", "VmRSS", ...), or -1 */
+long long bench_status_bytes(const char *field);
+/* a persistent copy of a formatted string (row names of the multi cases) */
+const char *bench_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* run `python3 script args`: 0 ok; prints a message and returns nonzero if python3 or
+ * matplotlib are missing */
+int bench_run_plot(const char *script, const char *csv, const char *png);
+/* path of bench/<name> in the source tree (static buffer) */
+const char *bench_source_file(const char *name);
+
+/* ---- bench_hv.c: the hypervisor cases ---- */
+int hv_nested_dz_single(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
+int hv_nested_dz_clustered(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
+int hv_plain_dz_single(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
+int hv_plain_dz_clustered(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
+int hv_balloon_inflate(const bench_opts_t *o, double *gibps, bench_check_t *chk);
+int raw_madv_dontneed_pages(const bench_opts_t *o, double *gibps, bench_check_t *chk);
+int hv_balloon_inflate_paging(const bench_opts_t *o, double *mbps, bench_check_t *chk);
+int hv_guest_paging(const bench_opts_t *o, double *mbps, bench_check_t *chk);
+int hv_share_scan_rate(const bench_opts_t *o, double *umm_gibps, double *xxh3_gibps,
+                       bench_check_t *chk);
+int hv_share_saved(const bench_opts_t *o, double *pct, double *ideal_pct, bench_check_t *chk);
+int hv_overcommit(const bench_opts_t *o, struct bench_result *rows, int max);
+
+/* ---- bench_alloc.c: allocator workloads (umm heap, jemalloc, glibc) ---- */
+/* load jemalloc for the umm heap; re-executes the program once with the static-TLS tunable if
+ * needed (call before anything else, with main's argv) */
+void bench_alloc_prepare(char **argv);
+int alloc_small_1t(const bench_opts_t *o, struct bench_result *rows, int max);
+int alloc_small_2t(const bench_opts_t *o, struct bench_result *rows, int max);
+int alloc_small_4t(const bench_opts_t *o, struct bench_result *rows, int max);
+int alloc_large(const bench_opts_t *o, struct bench_result *rows, int max);
+int alloc_larger_than_ram(const bench_opts_t *o, struct bench_result *rows, int max);
+
+/* ---- bench_scale.c: scaling and metadata overhead ---- */
+int scale_reserve(const bench_opts_t *o, struct bench_result *rows, int max);
+int scale_commit(const bench_opts_t *o, struct bench_result *rows, int max);
+int metadata_overhead(const bench_opts_t *o, struct bench_result *rows, int max);
 
 /* ---- bench_report.c ---- */
 void bench_print_table(const bench_result_t *r, int n);

@@ -254,6 +254,11 @@ static int scratch_path(const bench_opts_t *o, const char *name, char *buf, size
     return 0;
 }
 
+int bench_scratch_path(const bench_opts_t *o, const char *name, char *buf, size_t len)
+{
+    return scratch_path(o, name, buf, len);
+}
+
 /* pages of the open file fd that are in the page cache (mincore), or -1 */
 static long cached_pages(int fd)
 {

@@ -77,3 +77,116 @@ void bench_check_fail(bench_check_t *chk, const char *fmt, ...)
     printf("# WARNING: %s\n", chk->why);
     fflush(stdout);
 }
+
+/* ---- an exception guard for any thread (the hv and allocator cases run several threads) ---- */
+#include <setjmp.h>
+#include <string.h>
+
+#include "umm.h"
+
+static __thread sigjmp_buf *t_guard_jb;
+static __thread volatile int t_guard_code, t_guard_error;
+static __thread void *volatile t_guard_addr;
+
+static umm_exception_action_t guard_on_exception(const umm_exception_t *x, void *ctx)
+{
+    (void)ctx;
+    if (!t_guard_jb)
+        return UMM_EXC_CONTINUE_SEARCH;
+    t_guard_code = (int)x->code;
+    t_guard_error = x->error;
+    t_guard_addr = x->address;
+    siglongjmp(*t_guard_jb, 1);
+}
+
+int bench_guard_install(struct umm_system *sys)
+{
+    return umm_set_exception_handler(sys, guard_on_exception, NULL);
+}
+
+int bench_guarded(void (*fn)(void *), void *arg)
+{
+    sigjmp_buf jb;
+    if (sigsetjmp(jb, 1)) {
+        t_guard_jb = NULL;
+        fprintf(stderr, "bench: umm raised exception %d (error %s) at %p\n", t_guard_code,
+                umm_error_name(t_guard_error) ? umm_error_name(t_guard_error) : "?",
+                t_guard_addr);
+        return 1;
+    }
+    t_guard_jb = &jb;
+    fn(arg);
+    t_guard_jb = NULL;
+    return 0;
+}
+
+bench_result_t bench_row(const char *name, const char *unit, double umm, double baseline,
+                         double target, int higher_better, int advisory, int ran, int verified)
+{
+    return (bench_result_t){.name = name, .unit = unit, .umm = umm, .baseline = baseline,
+                            .target = target, .higher_better = higher_better,
+                            .advisory = advisory, .ran = ran, .verified = verified};
+}
+
+uint64_t bench_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+long long bench_status_bytes(const char *field)
+{
+    char line[256];
+    size_t n = strlen(field);
+    long long v = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            v = atoll(line + n + 1) * 1024;
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+const char *bench_strf(const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *s = strdup(buf);
+    return s ? s : "?";
+}
+
+int bench_run_plot(const char *script, const char *csv, const char *png)
+{
+    char cmd[4096];
+    const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+    snprintf(cmd, sizeof cmd, "%s -c 'import matplotlib' >/dev/null 2>&1", py);
+    if (system(cmd) != 0) {
+        printf("# plot skipped: %s has no matplotlib (apt-get install python3-matplotlib); "
+               "data in %s\n", py, csv);
+        return 1;
+    }
+    snprintf(cmd, sizeof cmd, "%s '%s' '%s' '%s'", py, script, csv, png);
+    int rc = system(cmd);
+    printf("# plot %s: %s\n", png, rc == 0 ? "written" : "FAILED (see above)");
+    return rc != 0;
+}
+
+/* bench/<name> in the source tree (this file's directory, as the compiler saw it) */
+const char *bench_source_file(const char *name)
+{
+    static char buf[4096];
+    const char *f = __FILE__, *slash = strrchr(f, '/');
+    if (!slash)
+        snprintf(buf, sizeof buf, "bench/%s", name);
+    else
+        snprintf(buf, sizeof buf, "%.*s/%s", (int)(slash - f), f, name);
+    return buf;
+}

@@ -22,6 +22,7 @@ typedef struct case_def {
     bench_pair_fn pair;        /* or: one sample that yields both figures */
     unsigned flags;            /* CASE_* */
     int max_reps;              /* cap on --reps for a slow case (0: none) */
+    bench_multi_fn multi;      /* or: a case that produces its own rows (its own repetitions) */
 } case_def_t;
 
 #define CASE_HIGHER 0x1   /* a throughput: ratio umm/baseline, target is a lower bound */
@@ -33,23 +34,23 @@ static const case_def_t k_cases[] = {
      * frames mapped MAP_SHARED, so the baseline is the same loop on malloc'd, pre-touched memory
      * (4 KiB pages on both sides: THP off on the baseline). The passes over the two buffers are
      * interleaved in one sample: memory bandwidth drifts too much between samples here. */
-    {"resident_access", "ns/page", 1.05, NULL, NULL, umm_resident_access, 0, 0},
+    {"resident_access", "ns/page", 1.05, NULL, NULL, umm_resident_access, 0, 0, NULL},
     /* demand_zero_single: cluster_pages = 1, sequential first-touch write of one byte per page:
      * one SIGSEGV per page, umm's handler maps a zeroed pool frame. The floor of that design is a
      * bare SIGSEGV handler doing exactly the kernel work umm must do, one mmap(MAP_FIXED|
      * MAP_SHARED|MAP_POPULATE) of a pre-allocated memfd frame at the faulting page with
      * contiguous frames (limits' sigsegv_mmap_frame_seq_contig_populate); the ratio is umm's own
      * bookkeeping (PTE, PFN lists, commit and VMA accounting) on top of it. */
-    {"demand_zero_single", "ns/page", 1.30, umm_demand_zero_single, raw_sigsegv_mmap_frame, NULL, 0, 0},
+    {"demand_zero_single", "ns/page", 1.30, umm_demand_zero_single, raw_sigsegv_mmap_frame, NULL, 0, 0, NULL},
     /* demand_zero_clustered: cluster_pages = 16, same touch: one fault maps 16 pages. Clustering
      * exists to get near what an application has without umm, so the baseline is the kernel's
      * own demand-zero write fault on anonymous memory. */
-    {"demand_zero_clustered", "ns/page", 1.50, umm_demand_zero_clustered, raw_anon_demand_zero, NULL, 0, 0},
+    {"demand_zero_clustered", "ns/page", 1.50, umm_demand_zero_clustered, raw_anon_demand_zero, NULL, 0, 0, NULL},
     /* soft_fault: pages written, umm_ws_empty (dirty pages to Modified, mapping kept PROT_NONE),
      * written again: one transition fault per page that umm resolves with one mprotect. The floor
      * is a bare SIGSEGV handler doing one mprotect(page, RW) on populated PROT_NONE pages (limits'
      * sigsegv_mprotect_seq_prepopulated). */
-    {"soft_fault", "ns/fault", 1.30, umm_soft_fault, raw_sigsegv_mprotect, NULL, 0, 0},
+    {"soft_fault", "ns/fault", 1.30, umm_soft_fault, raw_sigsegv_mprotect, NULL, 0, 0, NULL},
     /* ---- paging (bench_paging.c): a paging file on a real disk, page cache dropped before
      * every timed read; sizes from --mib B (default 64 MiB), see bench_paging.c ---- */
     /* hard_fault_random: cluster_pages = 1, 4 B committed in B/2 of RAM, every page written and
@@ -58,48 +59,98 @@ static const case_def_t k_cases[] = {
      * memfd frame + mmap(MAP_FIXED) of that frame, per page (no SIGSEGV: umm pays ~1.7 us of it).
      * Both are dominated by the disk's random 4 KiB read latency, which drifts, so the two sides
      * alternate in blocks of 50 reads inside one sample. */
-    {"hard_fault_random", "ns/fault", 1.20, NULL, NULL, umm_hard_fault_random, 0, 0},
+    {"hard_fault_random", "ns/fault", 1.20, NULL, NULL, umm_hard_fault_random, 0, 0, NULL},
     /* the same with UMM_CFG_PAGEFILE_DIRECT against O_DIRECT preads: no page cache on either side */
     {"hard_fault_random_direct", "ns/fault", 1.20, NULL, NULL, umm_hard_fault_random_direct, 0,
-     0},
+     0, NULL},
     /* hard_fault_sequential_MBps: cluster_pages = 16, 2 B paged out, then a sequential load of
      * every page (one hard fault reads 16 pages, one soft fault maps the other 15), MB/s brought
      * in, against sequential 64 KiB preads of a same-size file after dropping its cache; the two
      * alternate in 8 MiB blocks inside one sample (the disk's rate drifts). */
     {"hard_fault_sequential_MBps", "MB/s", 0.60, NULL, NULL, umm_hard_fault_sequential,
-     CASE_HIGHER, 0},
+     CASE_HIGHER, 0, NULL},
     /* information: the same scan from the last page to the first. umm_ws_empty trims a run last
      * page first, so the writer gives its last cluster the first paging-file slots; this order
      * reads the file forwards (the kernel's readahead helps), the ascending one backwards. */
     {"hard_fault_sequential_descending_MBps", "MB/s", 0, NULL, NULL,
-     umm_hard_fault_sequential_desc, CASE_HIGHER, 0},
+     umm_hard_fault_sequential_desc, CASE_HIGHER, 0, NULL},
     /* writer_MBps: umm_flush_modified of 2 B of Modified pages (16-page clusters, pwritev) against
      * sequential 64 KiB pwrites of the same amount to a fresh file on the same disk. Neither
      * side includes fdatasync (umm's writer does not sync): both go into the page cache. */
-    {"writer_MBps", "MB/s", 0.70, umm_writer, raw_sequential_write, NULL, CASE_HIGHER, 0},
+    {"writer_MBps", "MB/s", 0.70, umm_writer, raw_sequential_write, NULL, CASE_HIGHER, 0, NULL},
     /* the same with UMM_CFG_PAGEFILE_DIRECT against O_DIRECT pwrites: to the disk itself */
     {"writer_direct_MBps", "MB/s", 0.70, umm_writer_direct, raw_sequential_write_direct, NULL,
-     CASE_HIGHER | CASE_ADVISORY, 0},
+     CASE_HIGHER | CASE_ADVISORY, 0, NULL},
     /* program_4x_ram: 2 B of memory in B/2 of RAM (4x), workers on, passes of a sequential
      * read-modify-write sweep plus random 8-byte updates, against the same program on malloc'd,
      * resident memory: the slowdown (ms per run; no target). Prints the fault breakdown and the
      * RSS; the checksums of both runs must agree. */
-    {"program_4x_ram", "ms", 0, NULL, NULL, umm_program_4x_ram, 0, 3},
+    {"program_4x_ram", "ms", 0, NULL, NULL, umm_program_4x_ram, 0, 3, NULL},
     /* trim_pages_per_sec: umm_ws_empty of B of dirty pages (to Modified), pages/s, against
      * mprotect(PROT_NONE) of the same memory in one call per 64 KiB run, the raw cost the
      * trimmer batches (umm revokes a whole run of valid pages with one call). Information. */
-    {"trim_pages_per_sec", "pages/s", 0, umm_trim_dirty, raw_mprotect_64k_runs, NULL, CASE_HIGHER, 0},
+    {"trim_pages_per_sec", "pages/s", 0, umm_trim_dirty, raw_mprotect_64k_runs, NULL, CASE_HIGHER, 0, NULL},
     /* the same for clean pages (written, flushed, read back: they go to Standby) */
     {"trim_clean_pages_per_sec", "pages/s", 0, umm_trim_clean, raw_mprotect_64k_runs, NULL,
-     CASE_HIGHER, 0},
+     CASE_HIGHER, 0, NULL},
     /* zeroing_MBps: the zero page thread's rate on B of decommitted (Free) frames, workers on,
      * against memset(0) of the same amount of touched memory, 4 KiB at a time. */
-    {"zeroing_MBps", "MB/s", 0.50, umm_zeroing, raw_memset, NULL, CASE_HIGHER | CASE_ADVISORY, 0},
+    {"zeroing_MBps", "MB/s", 0.50, umm_zeroing, raw_memset, NULL, CASE_HIGHER | CASE_ADVISORY, 0, NULL},
+    /* ---- hypervisor (bench_hv.c) ---- */
+    /* hv_nested_demand_zero_*: first-touch write of B in a guest (host UMM_HV_NO_WORKERS, guest
+     * UMM_CFG_NO_WORKERS, RAM R), cluster 1 and 16: the guest's fault plus the nested zero fill
+     * of a host frame, against the same touch in a plain umm system configured alike */
+    {"hv_nested_demand_zero_single", "ns/page", 1.50, hv_nested_dz_single, hv_plain_dz_single,
+     NULL, 0, 0, NULL},
+    {"hv_nested_demand_zero_clustered", "ns/page", 1.50, hv_nested_dz_clustered,
+     hv_plain_dz_clustered, NULL, 0, 0, NULL},
+    /* hv_balloon_inflate_GiBps: the balloon takes half of a guest's R of RAM that is free,
+     * umm_hv_host_step until actual == target; baseline: per-page MADV_DONTNEED of as much
+     * populated anonymous memory (how a KVM host discards ballooned pages). Information. */
+    {"hv_balloon_inflate_GiBps", "GiB/s", 0, hv_balloon_inflate, raw_madv_dontneed_pages, NULL,
+     CASE_HIGHER, 0, NULL},
+    /* hv_balloon_inflate_paging_MBps: the same when the guest's memory is in use (it must trim
+     * and page to its paging file first) against the guest's own paging bandwidth (ws_empty +
+     * flush_modified in the same set-up). Information. */
+    {"hv_balloon_inflate_paging_MBps", "MB/s", 0, hv_balloon_inflate_paging, hv_guest_paging,
+     NULL, CASE_HIGHER, 3, NULL},
+    /* hv_share_scan_GiBps: umm_hv_share_scan over a guest's distinct pages, GiB per CPU-second,
+     * against XXH3_64bits of the same pages; advisory lower bound 0.5 (the scan is a hash plus a
+     * table probe) */
+    {"hv_share_scan_GiBps", "GiB/s", 0.50, NULL, NULL, hv_share_scan_rate,
+     CASE_HIGHER | CASE_ADVISORY, 0, NULL},
+    /* hv_share_saved_pct: three guests booted from the same image, scanned until stable: saved
+     * frames / image pages (%), against the ideal 66.7 % */
+    {"hv_share_saved_pct", "%", 0.95, NULL, NULL, hv_share_saved, CASE_HIGHER, 3, NULL},
+    /* hv_overcommit: three guests rewriting random pages at 1x..3x overcommit, with sharing and
+     * ballooning ("umm") against without ("baseline"); table, CSV and PNG. Information. */
+    {"hv_overcommit", "pages/s", 0, NULL, NULL, NULL, CASE_HIGHER, 0, hv_overcommit},
+    /* ---- allocators (bench_alloc.c): jemalloc on umm (umm_heap_*) against jemalloc with the
+     * same flags on plain memory (target <= 1.10), jemalloc with its thread cache and glibc
+     * (information rows) ---- */
+    {"alloc_small_1t", "ns/op", 1.10, NULL, NULL, NULL, 0, 0, alloc_small_1t},
+    {"alloc_small_2t", "ns/op", 1.10, NULL, NULL, NULL, 0, 0, alloc_small_2t},
+    {"alloc_small_4t", "ns/op", 1.10, NULL, NULL, NULL, 0, 0, alloc_small_4t},
+    {"alloc_large", "ns/op", 1.10, NULL, NULL, NULL, 0, 0, alloc_large},
+    /* a heap 4x larger than umm's RAM with a paging file: completes, fault breakdown printed */
+    {"alloc_larger_than_ram", "ms", 0, NULL, NULL, NULL, 0, 0, alloc_larger_than_ram},
+    /* ---- scaling and overhead (bench_scale.c) ---- */
+    /* demand-zero and trim ns/page with 64 MiB touched as the reservation grows 1..64 GiB */
+    {"scale_reserve", "ns/page", 1.25, NULL, NULL, NULL, CASE_ADVISORY, 0, scale_reserve},
+    /* the same as committed-and-touched memory grows 64 MiB..4 GiB */
+    {"scale_commit", "ns/page", 1.25, NULL, NULL, NULL, CASE_ADVISORY, 0, scale_commit},
+    /* umm's own memory per GiB managed, measured (RssAnon) and computed, RAM:committed 1:1, 1:4 */
+    {"metadata_overhead", "KiB/GiB", 1.0, NULL, NULL, NULL, 0, 0, metadata_overhead},
 };
 #define NCASES ((int)(sizeof k_cases / sizeof k_cases[0]))
 enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_HARD_RANDOM, C_HARD_RANDOM_DIRECT,
-       C_HARD_SEQ, C_HARD_SEQ_DESC, C_WRITER, C_WRITER_DIRECT, C_PROGRAM, C_TRIM, C_TRIM_CLEAN, C_ZEROING };
-_Static_assert(C_ZEROING + 1 == sizeof k_cases / sizeof k_cases[0], "enum follows k_cases");
+       C_HARD_SEQ, C_HARD_SEQ_DESC, C_WRITER, C_WRITER_DIRECT, C_PROGRAM, C_TRIM, C_TRIM_CLEAN, C_ZEROING,
+       C_HV_DZ_SINGLE, C_HV_DZ_CLUSTERED, C_HV_BALLOON, C_HV_BALLOON_PAGING, C_HV_SCAN, C_HV_SAVED,
+       C_HV_OVERCOMMIT, C_ALLOC_1T, C_ALLOC_2T, C_ALLOC_4T, C_ALLOC_LARGE, C_ALLOC_BIG,
+       C_SCALE_RESERVE, C_SCALE_COMMIT, C_METADATA };
+_Static_assert(C_METADATA + 1 == sizeof k_cases / sizeof k_cases[0], "enum follows k_cases");
+_Static_assert(sizeof k_cases / sizeof k_cases[0] <= 64, "selection is a 64-bit mask");
+#define MAX_ROWS 96
 
 static void usage(FILE *f, const char *argv0)
 {
@@ -119,7 +170,14 @@ static void usage(FILE *f, const char *argv0)
             "                hard_fault_sequential_MBps, hard_fault_sequential_descending_MBps,\n"
             "                writer_MBps, writer_direct_MBps,\n"
             "                program_4x_ram, trim_pages_per_sec, trim_clean_pages_per_sec,\n"
-            "                zeroing_MBps\n"
+            "                zeroing_MBps, hv_nested_demand_zero_single,\n"
+            "                hv_nested_demand_zero_clustered, hv_balloon_inflate_GiBps,\n"
+            "                hv_balloon_inflate_paging_MBps, hv_share_scan_GiBps,\n"
+            "                hv_share_saved_pct, hv_overcommit, alloc_small_1t, alloc_small_2t,\n"
+            "                alloc_small_4t, alloc_large, alloc_larger_than_ram, scale_reserve,\n"
+            "                scale_commit, metadata_overhead\n"
+            "                (hv_overcommit and scale_* also write umm-bench-overcommit.csv/.png\n"
+            "                and umm-bench-scaling.csv/.png in the current directory, full mode)\n"
             "  --dir DIR     directory for the paging cases' files (default: a new directory\n"
             "                in $TMPDIR, /var/tmp, /tmp or ., the first not on tmpfs; removed)\n"
             "  --json FILE   also write the results as a JSON array (with machine info)\n"
@@ -133,7 +191,7 @@ static void usage(FILE *f, const char *argv0)
 typedef struct cli {
     bench_opts_t o;
     const char *json, *csv;
-    unsigned selected; /* bit per case; 0 = all */
+    uint64_t selected; /* bit per case; 0 = all */
 } cli_t;
 
 static int case_index(const char *name)
@@ -171,7 +229,7 @@ static int parse_args(int argc, char **argv, cli_t *c)
                 fprintf(stderr, "unknown case '%s'\n", optarg);
                 return 2;
             }
-            c->selected |= 1u << k;
+            c->selected |= 1ull << k;
             break;
         default: usage(stderr, argv[0]); return 2;
         }
@@ -239,17 +297,30 @@ static bench_result_t rss_row(const bench_result_t *program)
 int main(int argc, char **argv)
 {
     cli_t c;
-    bench_result_t res[NCASES + 2];
+    bench_result_t res[MAX_ROWS];
     int n = 0, idx[NCASES], rc;
     if ((rc = parse_args(argc, argv, &c)) != 0)
         return rc;
+    if (!c.selected || (c.selected & (0x1full << C_ALLOC_1T)))
+        bench_alloc_prepare(argv); /* may re-execute the program once (static TLS tunable) */
     printf("# umm_bench: umm %s, %zu MiB per case, RAM budget %zu MiB, %d reps%s\n", umm_version(),
            c.o.bytes / BENCH_MiB, c.o.ram_bytes / BENCH_MiB, c.o.reps,
            c.o.quick ? ", quick mode" : "");
     for (int i = 0; i < NCASES; i++)
-        if (!c.selected || (c.selected & (1u << i))) {
+        if (!c.selected || (c.selected & (1ull << i))) {
             idx[i] = n;
-            run_case(&k_cases[i], &c.o, &res[n++]);
+            if (k_cases[i].multi) {
+                printf("# %s ...\n", k_cases[i].name);
+                fflush(stdout);
+                int got = k_cases[i].multi(&c.o, &res[n], MAX_ROWS - 2 - n);
+                if (got <= 0) { /* nothing could run: one failed row */
+                    res[n] = bench_row(k_cases[i].name, k_cases[i].unit, 0, 0, 0, 0, 0, 0, 0);
+                    got = 1;
+                }
+                n += got;
+            } else {
+                run_case(&k_cases[i], &c.o, &res[n++]);
+            }
         } else {
             idx[i] = -1;
         }
