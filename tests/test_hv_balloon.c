@@ -211,7 +211,7 @@ static void test_balloon_deflate_on_pressure(void **state) {
     umm_hv_host_destroy(h);
 }
 
-/* LIBRARY BUG (expected to fail until fixed): a guest WITH a paging file gives its balloon
+/* Regression (this test found the library bug it describes; fixed since): a guest WITH a paging file gives its balloon
  * back as soon as it faults. design.md 6: "Deflate-on-pressure inside a guest if it would
  * otherwise fail"; a guest with a paging file would not fail (it can trim and page), yet
  * mm/reclaim.c reclaim_for_fault() calls the balloon's deflate before writing or trimming, and
@@ -219,7 +219,7 @@ static void test_balloon_deflate_on_pressure(void **state) {
  * written, paging file) is ballooned to 4096 pages, then reads its data back. Observed: the
  * balloon falls to ~1024 and deflate_on_pressure ~3072: the host loses the memory it
  * reclaimed (this is what breaks the busy policy tests in test_hv_policy.c). */
-static void test_balloon_holds_with_pagefile_LIBBUG(void **state) {
+static void test_balloon_holds_with_pagefile(void **state) {
     (void)state;
     umm_hv_host_t *h = hvu_host(128, 0, UMM_HV_NO_WORKERS);
     umm_process_t *p;
@@ -242,11 +242,11 @@ static void test_balloon_holds_with_pagefile_LIBBUG(void **state) {
     assert_int_equal(gs.balloon_actual, N);
 }
 
-/* LIBRARY BUG (expected to fail until fixed): the balloon's frames are charged to the guest's
+/* Regression (this test found the library bug it describes; fixed since): the balloon's frames are charged to the guest's
  * commit (sys->committed += take in inflate_locked) but commit_peak is not raised with it, so
  * umm_stats_get reports committed > commit_peak, an invariant every other path keeps
  * (tu_assert_consistent checks it). */
-static void test_balloon_commit_peak_LIBBUG(void **state) {
+static void test_balloon_commit_peak(void **state) {
     (void)state;
     umm_hv_host_t *h = hvu_host(64, 0, UMM_HV_NO_WORKERS);
     umm_process_t *p;
@@ -273,8 +273,8 @@ int main(void) {
         cmocka_unit_test(test_balloon_refusals),
         cmocka_unit_test(test_balloon_forces_guest_paging),
         cmocka_unit_test(test_balloon_deflate_on_pressure),
-        cmocka_unit_test(test_balloon_holds_with_pagefile_LIBBUG),
-        cmocka_unit_test(test_balloon_commit_peak_LIBBUG),
+        cmocka_unit_test(test_balloon_holds_with_pagefile),
+        cmocka_unit_test(test_balloon_commit_peak),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

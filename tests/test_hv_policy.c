@@ -123,14 +123,14 @@ static void test_policy_entitlement_shares_2_to_1(void **state) {
     assert_true(eratio >= 1.95 && eratio <= 2.05);
 }
 
-/* LIBRARY BUG (expected to fail until fixed): the same with both guests busy (each round they
+/* Regression (this test found the library bug it describes; fixed since): the same with both guests busy (each round they
  * rewrite all 28 MiB). The entitlements follow the formula (idle tax included), but what the
  * guests hold does not converge: the small guest's balloon is handed back on every burst of
  * faults (balloon_deflate_on_pressure grows each round although the guest has a paging file:
  * mm/reclaim.c reclaim_for_fault() deflates before trimming/writing), and the host's swapper
  * (hostswap.c, a clock over all host frames) then takes the frames from whichever guest,
  * ignoring entitlements. Observed consumed ratio ~0.9 instead of ~2. */
-static void test_policy_shares_2_to_1_busy_LIBBUG(void **state) {
+static void test_policy_shares_2_to_1_busy(void **state) {
     (void)state;
     double eratio, expected;
     double ratio = shares_run(1, 12, &eratio, &expected);
@@ -218,14 +218,14 @@ static void test_policy_reservation_and_limit(void **state) {
     rl_teardown(&x);
 }
 
-/* LIBRARY BUG (expected to fail until fixed): in the same busy run, (a) the reserved guest is
+/* Regression (this test found the library bug it describes; fixed since): in the same busy run, (a) the reserved guest is
  * host-swapped far below its reservation ("host memory guaranteed to it", umm_hv.h): hostswap.c
  * picks victims by a clock over all host frames without looking at reservations; observed
  * consumed(R) == 0 with all its data in the host swap; (b) the limited guest's balloon never
- * reaches its target (deflate-on-pressure, see test_policy_shares_2_to_1_busy_LIBBUG), so it
+ * reaches its target (deflate-on-pressure, see test_policy_shares_2_to_1_busy), so it
  * keeps more than its limit. Checked after every round from round 4 on: consumed(R) >= R / 2
  * right after R touched its memory, and at the end actual == target, consumed(L) <= limit. */
-static void test_policy_reservation_limit_honoured_LIBBUG(void **state) {
+static void test_policy_reservation_limit_honoured(void **state) {
     (void)state;
     rl_run_t x;
     rl_setup(&x);
@@ -256,13 +256,13 @@ static void test_policy_reservation_limit_honoured_LIBBUG(void **state) {
     assert_true(ok_l);
 }
 
-/* LIBRARY BUG (expected to fail until fixed): a limit with NO overcommit. The host has plenty
+/* Regression (this test found the library bug it describes; fixed since): a limit with NO overcommit. The host has plenty
  * of memory, yet umm_hv.h says a limit is "host memory it may never exceed". One guest of 32 MiB
  * with a limit of 8 MiB writes 24 MiB on a 128 MiB host; after the policy has run, consumed
  * must be <= limit (+ the not yet inflated part of the balloon). policy.c set_targets() only
  * sets a balloon target when the guests are promised more than 94 % of the host
  * (promised > m), so the limit is not applied at all: observed consumed 6144 > 2048, target 0. */
-static void test_policy_limit_without_overcommit_LIBBUG(void **state) {
+static void test_policy_limit_without_overcommit(void **state) {
     (void)state;
     umm_hv_host_t *h = hvu_host(128, 0, UMM_HV_NO_WORKERS | UMM_HV_NO_SHARING);
     busy_guest_t b;
@@ -290,10 +290,10 @@ static void test_policy_limit_without_overcommit_LIBBUG(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_entitlement_shares_2_to_1),
-        cmocka_unit_test(test_policy_shares_2_to_1_busy_LIBBUG),
+        cmocka_unit_test(test_policy_shares_2_to_1_busy),
         cmocka_unit_test(test_policy_reservation_and_limit),
-        cmocka_unit_test(test_policy_reservation_limit_honoured_LIBBUG),
-        cmocka_unit_test(test_policy_limit_without_overcommit_LIBBUG),
+        cmocka_unit_test(test_policy_reservation_limit_honoured),
+        cmocka_unit_test(test_policy_limit_without_overcommit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

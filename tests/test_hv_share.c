@@ -14,7 +14,7 @@ enum { NG = 3 };
 /* Three guests write the same 4096 pages (page i = index i). After scanning: merged, shared
  * and saved counters agree with each other and with the host frames freed; every guest still
  * reads its data; a write to a shared page lands only in the writer's copy. (How MANY of the
- * identical pages get merged is asserted separately in test_share_completeness_LIBBUG; here
+ * identical pages get merged is asserted separately in test_share_completeness; here
  * "a substantial part", n/4.) */
 static void test_share_across_guests_and_cow(void **state) {
     (void)state;
@@ -132,7 +132,7 @@ static void test_share_across_guests_and_cow(void **state) {
     umm_hv_host_destroy(h);
 }
 
-/* LIBRARY BUG (expected to fail until fixed): how many identical pages get merged. Three guests
+/* Regression (this test found the library bug it describes; fixed since): how many identical pages get merged. Three guests
  * hold the same 4096 distinct pages; the host's table has 8192 buckets of 4 ways. After 8 full
  * scan passes nearly all 4096 contents should be shared (we require 95 %). Observed: ~59 %, and
  * more passes do not help. Cause (share.c scan_one): a new candidate goes to the FIRST way that
@@ -140,7 +140,7 @@ static void test_share_across_guests_and_cow(void **state) {
  * hashing to the same bucket displace each other on every visit (the scanner visits them in the
  * same order each pass: never merged). With Poisson(0.5) contents per bucket, e^-0.5 = 61 % of
  * contents are alone in their bucket: the observed figure. */
-static void test_share_completeness_LIBBUG(void **state) {
+static void test_share_completeness(void **state) {
     (void)state;
     umm_hv_host_t *h = hvu_host(128, 0, UMM_HV_NO_WORKERS);
     umm_process_t *p[NG];
@@ -346,7 +346,7 @@ static void test_share_disabled(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_share_across_guests_and_cow),
-        cmocka_unit_test(test_share_completeness_LIBBUG),
+        cmocka_unit_test(test_share_completeness),
         cmocka_unit_test(test_share_zero_pages),
         cmocka_unit_test(test_share_unsalted),
         cmocka_unit_test(test_share_salt_host),

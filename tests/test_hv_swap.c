@@ -124,13 +124,13 @@ static void test_double_paging(void **state) {
     double_paging_run(0);
 }
 
-/* LIBRARY BUG (expected to fail until fixed; a counter / cost issue): double_paging counts more
+/* Regression (was a library bug, a counter / cost issue; fixed): double_paging counts more
  * events than pages the guest paged out (observed 3089 for 2560 pages written). Cause:
  * mm/ws.c trims a dirty page without a paging-file copy by first checking whether it is all
  * zeros (frame_is_zero -> frame_ptr(write=false)); for a host-swapped frame hv/guest.c
  * guest_frame_ptr counts double_paging AND swaps the frame in, just to look at it; the writer
  * then reads it again (and again counts it if the host swapped it meanwhile). */
-static void test_double_paging_count_LIBBUG(void **state) {
+static void test_double_paging_count(void **state) {
     (void)state;
     double_paging_run(1);
 }
@@ -250,7 +250,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_host_swapping),
         cmocka_unit_test(test_double_paging),
-        cmocka_unit_test(test_double_paging_count_LIBBUG),
+        cmocka_unit_test(test_double_paging_count),
         cmocka_unit_test(test_integrity_everything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
