@@ -1,8 +1,6 @@
 /* fault.c - fault resolution (see fault.h). */
 #include "fault.h"
 
-#include <errno.h>
-
 #include "assert.h"
 #include "frames.h"
 #include "hwmap.h"
@@ -12,6 +10,7 @@
 #include "vma.h"
 #include "ws.h"
 
+#include <errno.h>
 
 static enum fault_result raise_exc(umm_exception_t *exc, umm_vad_t *vad, umm_exception_code_t code,
                                    int error)

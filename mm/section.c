@@ -152,8 +152,12 @@ int umm_section_close(umm_section_t *sec)
     return was_closed ? UMM_E_STATE : UMM_OK;
 }
 
+/* How a section page became resident, for the fault counters. */
+enum resident_kind { WAS_RESIDENT, FROM_LIST, DEMAND_ZERO, FROM_PAGEFILE };
+
 /* Make prototype page idx resident: its frame, Active, prototype PTE VALID. */
-static int make_resident(umm_section_t *sec, size_t idx, umm_process_t *for_proc, int *kind)
+static int make_resident(umm_section_t *sec, size_t idx, umm_process_t *for_proc,
+                         enum resident_kind *kind)
 {
     umm_system_t *sys = sec->sys;
     umm_vad_t *proto = sec->proto;
@@ -161,7 +165,7 @@ static int make_resident(umm_section_t *sec, size_t idx, umm_process_t *for_proc
     umm_pfn_id_t f;
     switch (pte_format(p)) {
     case PTE_VALID:
-        *kind = 0;
+        *kind = WAS_RESIDENT;
         return UMM_OK;
     case PTE_TRANSITION: {
         f = (umm_pfn_id_t)pte_num(p);
@@ -171,7 +175,7 @@ static int make_resident(umm_section_t *sec, size_t idx, umm_process_t *for_proc
         if (e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE)
             e->flags |= PFN_F_MODIFIED; /* not on disk yet */
         pfn_move(&sys->pfn, f, LIST_ACTIVE);
-        *kind = 1;
+        *kind = FROM_LIST;
         break;
     }
     case PTE_DEMAND_ZERO: {
@@ -179,7 +183,7 @@ static int make_resident(umm_section_t *sec, size_t idx, umm_process_t *for_proc
         if (rc != UMM_OK)
             return rc;
         frame_set_owner(sys, f, proto, idx);
-        *kind = 2;
+        *kind = DEMAND_ZERO;
         break;
     }
     case PTE_PAGEFILE: {
@@ -199,7 +203,7 @@ static int make_resident(umm_section_t *sec, size_t idx, umm_process_t *for_proc
         sys->ctr.pages_input++;
         frame_set_owner(sys, f, proto, idx);
         pfn_entry(&sys->pfn, f)->slot = (uint32_t)pte_num(p) + 1;
-        *kind = 3;
+        *kind = FROM_PAGEFILE;
         break;
     }
     default:
@@ -219,7 +223,12 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
     bool needs_frame = fmt == PTE_DEMAND_ZERO || fmt == PTE_PAGEFILE;
     if (needs_frame && frames_available(sys) == 0 && reclaim_for_fault(sys))
         return FAULT_BUSY;
-    int kind;
+    umm_process_t *proc = view->proc;
+    /* A hard working-set maximum makes room first: trimming after the frame is resident could
+     * take this frame's last other mapping in this process and send it to a list. */
+    if ((proc->ws_flags & UMM_WS_HARD_MAX) && proc->ws_size >= proc->ws_max)
+        ws_trim_locked(proc, proc->ws_size - proc->ws_max + 1, 0);
+    enum resident_kind kind;
     int rc = make_resident(sec, idx, view->proc, &kind);
     if (rc == UMM_E_BUSY)
         return FAULT_BUSY;
@@ -233,9 +242,6 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
     umm_pfn_id_t f = (umm_pfn_id_t)pte_num(sec->proto->pte[idx]);
     if (write)
         frame_drop_copy(sys, f); /* its paging-file copy is stale from now on */
-    umm_process_t *proc = view->proc;
-    if ((proc->ws_flags & UMM_WS_HARD_MAX) && proc->ws_size >= proc->ws_max)
-        ws_trim_locked(proc, proc->ws_size - proc->ws_max + 1, 0);
     umm_pte_t np = pte_make(PTE_VALID, pte_prot(p), f) | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
     vad_pte_write(view, i, np);
     sec->share[idx]++;
@@ -258,8 +264,8 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
     vad_pte_write(view, i, np | (exact ? PTE_HW : PTE_HW_RO));
     vma_refresh(view, i, i + 1);
     switch (kind) {
-    case 2: UMM_COUNT(view->proc, faults_demand_zero, 1); break;
-    case 3: UMM_COUNT(view->proc, faults_hard, 1); break;
+    case DEMAND_ZERO: UMM_COUNT(view->proc, faults_demand_zero, 1); break;
+    case FROM_PAGEFILE: UMM_COUNT(view->proc, faults_hard, 1); break;
     default: /* from Standby/Modified, or resident for another view: Windows counts both as
                 transition faults (a page "being used by another process sharing the page") */
         UMM_COUNT(view->proc, faults_transition, 1);
