@@ -379,19 +379,6 @@ typedef struct pg_env {
     char pf[PATH_MAX];
 } pg_env_t;
 
-static sigjmp_buf g_jb;
-static volatile int g_exc_code, g_exc_error;
-static void *volatile g_exc_addr;
-
-static umm_exception_action_t on_exception(const umm_exception_t *x, void *ctx)
-{
-    (void)ctx;
-    g_exc_code = (int)x->code;
-    g_exc_error = x->error;
-    g_exc_addr = x->address;
-    siglongjmp(g_jb, 1);
-}
-
 static int fail(const char *what, int rc)
 {
     fprintf(stderr, "bench: %s: %s (%s)\n", what, umm_strerror(rc),
@@ -432,7 +419,7 @@ static int pg_open(const bench_opts_t *o, const pg_cfg_t *c, pg_env_t *e)
     bench_prewarm(c->ram + c->commit / 4); /* the pool is populated at create */
     if ((rc = umm_system_create(&cfg, &e->sys)) != UMM_OK)
         return fail("umm_system_create", rc);
-    if ((rc = umm_set_exception_handler(e->sys, on_exception, NULL)) != UMM_OK ||
+    if ((rc = bench_guard_install(e->sys)) != UMM_OK ||
         (rc = umm_process_create(e->sys, &e->proc)) != UMM_OK ||
         (rc = umm_reserve(e->proc, c->commit, RW, (void **)&e->base)) != UMM_OK ||
         (rc = umm_commit(e->proc, e->base, c->commit, RW)) != UMM_OK) {
@@ -527,15 +514,22 @@ static void op_read_picked(pg_op_t *op)
     }
 }
 
+typedef struct guarded_call {
+    void (*fn)(pg_op_t *);
+    pg_op_t *op;
+} guarded_call_t;
+
+static void call_op(void *arg)
+{
+    guarded_call_t *c = arg;
+    c->fn(c->op);
+}
+
+/* fn(op) under bench_guarded: a umm exception fails the case instead of the process */
 static int guarded(void (*fn)(pg_op_t *), pg_op_t *op)
 {
-    if (sigsetjmp(g_jb, 1)) {
-        fprintf(stderr, "bench: umm raised exception %d (error %s) at %p\n", g_exc_code,
-                umm_error_name(g_exc_error) ? umm_error_name(g_exc_error) : "?", g_exc_addr);
-        return 1;
-    }
-    fn(op);
-    return 0;
+    guarded_call_t c = {fn, op};
+    return bench_guarded(call_op, &c);
 }
 
 static int pg_call(const char *name, int rc)

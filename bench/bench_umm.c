@@ -31,19 +31,7 @@ typedef struct fault_counts {
     uint64_t spurious, zeroed_in_fault, trimmed, vma_coalesce_runs;
 } fault_counts_t;
 
-static sigjmp_buf g_jb;
-static volatile int g_exc_code, g_exc_error;
-static void *volatile g_exc_addr;
 static volatile uint64_t g_sink;
-
-static umm_exception_action_t on_exception(const umm_exception_t *x, void *ctx)
-{
-    (void)ctx;
-    g_exc_code = (int)x->code;
-    g_exc_error = x->error;
-    g_exc_addr = x->address;
-    siglongjmp(g_jb, 1);
-}
 
 static int fail(const char *what, int rc)
 {
@@ -77,7 +65,7 @@ static int env_open(const bench_opts_t *o, unsigned cluster, umm_env_t *e)
     bench_prewarm(o->ram_bytes + o->bytes); /* the pool is populated at create */
     if ((rc = umm_system_create(&cfg, &e->sys)) != UMM_OK)
         return fail("umm_system_create", rc);
-    if ((rc = umm_set_exception_handler(e->sys, on_exception, NULL)) != UMM_OK ||
+    if ((rc = bench_guard_install(e->sys)) != UMM_OK ||
         (rc = umm_process_create(e->sys, &e->proc)) != UMM_OK ||
         (rc = umm_reserve(e->proc, o->bytes, RW, (void **)&e->base)) != UMM_OK ||
         (rc = umm_commit(e->proc, e->base, o->bytes, RW)) != UMM_OK) {
@@ -157,6 +145,21 @@ static void op_rmw_interleaved(const umm_env_t *e, int passes)
         }
 }
 
+typedef struct timed_op {
+    umm_op_fn op;
+    const umm_env_t *e;
+    int passes;
+    uint64_t ns;
+} timed_op_t;
+
+static void run_timed(void *arg)
+{
+    timed_op_t *t = arg;
+    uint64_t t0 = bench_now_ns();
+    t->op(t->e, t->passes);
+    t->ns = bench_now_ns() - t0;
+}
+
 /* run op with counters read before and after; *ns = time of op alone */
 static int run_counted(const umm_env_t *e, umm_op_fn op, int passes, uint64_t *ns,
                        fault_counts_t *delta)
@@ -164,17 +167,12 @@ static int run_counted(const umm_env_t *e, umm_op_fn op, int passes, uint64_t *n
     fault_counts_t a, b;
     if (counts_get(e->sys, &a))
         return 1;
-    if (sigsetjmp(g_jb, 1)) {
-        fprintf(stderr, "bench: umm raised exception %d (error %s) at %p\n", g_exc_code,
-                umm_error_name(g_exc_error) ? umm_error_name(g_exc_error) : "?", g_exc_addr);
+    timed_op_t t = {op, e, passes, 0};
+    if (bench_guarded(run_timed, &t))
         return 1;
-    }
-    uint64_t t0 = bench_now_ns();
-    op(e, passes);
-    uint64_t t1 = bench_now_ns();
     if (counts_get(e->sys, &b))
         return 1;
-    *ns = t1 - t0;
+    *ns = t.ns;
     *delta = counts_delta(&a, &b);
     return 0;
 }
