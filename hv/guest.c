@@ -143,27 +143,15 @@ const umm_phys_ops_t hv_guest_phys_ops = {
 
 /* ---- lifecycle ---- */
 
-static uint64_t promised_frames(umm_hv_host_t *host, uint64_t *reserved)
-{
-    uint64_t sum = 0;
-    *reserved = 0;
-    for (uint32_t i = 0; i < host->nguest_slots; i++)
-        if (host->guests[i]) {
-            sum += host->guests[i]->nframes;
-            *reserved += host->guests[i]->reservation;
-        }
-    return sum;
-}
-
 static int admit(umm_hv_host_t *host, const umm_hv_guest_config_t *cfg)
 {
     uint64_t frames = cfg->sys.ram_bytes / host->page_size, reserved;
-    uint64_t promised = promised_frames(host, &reserved) + frames;
+    uint64_t promised = hv_promised_frames(host, &reserved) + frames;
     uint64_t reservation = cfg->reservation_bytes / host->page_size;
     uint64_t backable = host->nframes - 1 + host->swap.nslots;
     if (frames > backable || promised > backable)
         return UMM_E_COMMIT_LIMIT; /* more than RAM + swap could ever hold */
-    if (reserved + reservation > host->nframes - 1 - host->nframes / 16)
+    if (reserved + reservation > hv_reservable_frames(host))
         return UMM_E_COMMIT_LIMIT; /* reservations must leave the host room to work */
     return UMM_OK;
 }
@@ -269,13 +257,12 @@ int umm_hv_guest_set_policy(umm_hv_guest_t *g, unsigned shares, size_t reservati
         return UMM_E_INVAL;
     umm_hv_host_t *host = g->host;
     umm_lock(&host->lock);
-    uint64_t others = 0;
-    for (uint32_t i = 0; i < host->nguest_slots; i++)
-        if (host->guests[i] && host->guests[i] != g)
-            others += host->guests[i]->reservation;
+    uint64_t reserved;
+    hv_promised_frames(host, &reserved);
+    uint64_t others = reserved - g->reservation;
     uint64_t res = reservation_bytes / host->page_size;
     int rc = UMM_OK;
-    if (others + res > host->nframes - 1 - host->nframes / 16 || res > g->nframes) {
+    if (others + res > hv_reservable_frames(host) || res > g->nframes) {
         rc = UMM_E_COMMIT_LIMIT;
     } else {
         g->shares = shares ? shares : 1000;

@@ -266,6 +266,19 @@ void hv_update_state(umm_hv_host_t *host)
                                   : UMM_HV_STATE_LOW;
 }
 
+uint64_t hv_promised_frames(const umm_hv_host_t *host, uint64_t *reserved)
+{
+    uint64_t sum = 0, res = 0;
+    for (uint32_t i = 0; i < host->nguest_slots; i++)
+        if (host->guests[i]) {
+            sum += host->guests[i]->nframes;
+            res += host->guests[i]->reservation;
+        }
+    if (reserved)
+        *reserved = res;
+    return sum;
+}
+
 const char *umm_hv_state_name(umm_hv_state_t state)
 {
     static const char *const names[] = {"high", "clear", "soft", "hard", "low"};
@@ -277,12 +290,7 @@ int umm_hv_host_stats(umm_hv_host_t *host, umm_hv_host_stats_t *out)
     if (!host || !out)
         return UMM_E_INVAL;
     umm_lock(&host->lock);
-    uint64_t promised = 0, saved = 0;
-    for (uint32_t i = 0; i < host->nguest_slots; i++) {
-        umm_hv_guest_t *g = host->guests[i];
-        if (g)
-            promised += g->nframes;
-    }
+    uint64_t promised = hv_promised_frames(host, NULL), saved = 0;
     for (uint32_t i = 0; i < host->nguest_slots; i++)
         if (host->guests[i])
             saved += host->guests[i]->shared;

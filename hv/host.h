@@ -141,6 +141,13 @@ uint32_t hv_make_private(umm_hv_guest_t *g, uint32_t gfn);
 /* Release whatever backs guest frame g (host locked); its p2m becomes `to`. */
 void hv_drop_backing(umm_hv_guest_t *g, uint32_t gfn, unsigned to);
 void hv_update_state(umm_hv_host_t *host);
+/* Guest frames promised over all guests; *reserved (may be NULL) gets their reservations. */
+uint64_t hv_promised_frames(const umm_hv_host_t *host, uint64_t *reserved);
+/* Host frames reservations may add up to: all but the zero frame and 1/16 to work with. */
+static inline uint64_t hv_reservable_frames(const umm_hv_host_t *host)
+{
+    return host->nframes - 1 - host->nframes / 16;
+}
 /* Policy, balloon steps and (with scan) one sharing pass, under pass_lock. */
 void hv_host_pass(umm_hv_host_t *host, bool scan);
 

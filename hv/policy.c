@@ -116,10 +116,7 @@ static void entitle(umm_hv_host_t *host, uint64_t m)
 
 static void set_targets(umm_hv_host_t *host)
 {
-    uint64_t promised = 0;
-    for (uint32_t i = 0; i < host->nguest_slots; i++)
-        if (host->guests[i])
-            promised += host->guests[i]->nframes;
+    uint64_t promised = hv_promised_frames(host, NULL);
     uint64_t m = host->nframes * 94 / 100; /* keep the host in its high state */
     entitle(host, m);
     uint64_t free_pct = host->nfree * 100 / host->nframes;

@@ -12,8 +12,8 @@
 
 #include <errno.h>
 
-static enum fault_result raise_exc(umm_exception_t *exc, umm_vad_t *vad, umm_exception_code_t code,
-                                   int error)
+enum fault_result fault_raise(umm_exception_t *exc, umm_vad_t *vad, umm_exception_code_t code,
+                              int error)
 {
     exc->code = code;
     exc->error = error;
@@ -26,9 +26,7 @@ static enum fault_result raise_exc(umm_exception_t *exc, umm_vad_t *vad, umm_exc
     return FAULT_EXCEPTION;
 }
 
-/* The umm error for a failed mapping: a backend that could not get a host frame (ENOSPC) is out of
- * frames; anything else the kernel refused (ENOMEM at vm.max_map_count) is the VMA limit. */
-static int map_error(int err)
+int fault_map_error(int err)
 {
     return err == ENOSPC ? UMM_E_NO_FRAMES : UMM_E_VMA_LIMIT;
 }
@@ -137,7 +135,7 @@ static enum fault_result cluster_frames(umm_vad_t *vad, size_t i,
     if (frames_available(sys) == 0 && reclaim_for_fault(sys))
         return FAULT_BUSY;
     int rc = frames_alloc(sys, *hi - *lo, contiguity_hint(vad, *lo, *hi), frames, vad->proc, zero);
-    return rc == UMM_OK ? FAULT_DONE : raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, rc);
+    return rc == UMM_OK ? FAULT_DONE : fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, rc);
 }
 
 /* Undo PTEs [lo, hi) that were made VALID but could not be mapped: back to what they were
@@ -186,7 +184,7 @@ static enum fault_result demand_zero_fault(umm_vad_t *vad, size_t i, bool write,
     ws_grow(vad->proc, mapped_hi - lo);
     UMM_COUNT(vad->proc, faults_demand_zero, mapped_hi - lo);
     if (i >= mapped_hi)
-        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, map_error(err));
+        return fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, fault_map_error(err));
     return FAULT_DONE;
 }
 
@@ -242,7 +240,7 @@ static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t 
             pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + pfn_entry(&sys->pfn, f)->prio));
         }
         vma_refresh(vad, lo, hi);
-        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, map_error(err));
+        return fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, fault_map_error(err));
     }
     vma_refresh(vad, lo, hi);
     ws_grow(vad->proc, hi - lo);
@@ -338,7 +336,7 @@ static enum fault_result hard_fault(umm_vad_t *vad, size_t i, bool write, umm_ex
     if (!start_read(vad, i, lo, hi, frames)) {
         for (size_t k = hi - lo; k-- > 0;)
             frame_release(sys, frames[k], false);
-        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT);
+        return fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT);
     }
     struct iovec iov[FAULT_MAX_CLUSTER];
     int niov = read_iovecs(sys, frames, hi - lo, iov);
@@ -352,7 +350,7 @@ static enum fault_result hard_fault(umm_vad_t *vad, size_t i, bool write, umm_ex
     if (err) {
         sys->ctr.read_errors++;
         abort_read(vad, lo, hi);
-        return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_IO);
+        return fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_IO);
     }
     sys->ctr.pages_input += hi - lo;
     for (size_t k = lo; k < hi; k++) {
@@ -390,7 +388,7 @@ static enum fault_result valid_fault(umm_vad_t *vad, size_t i, bool write, umm_e
         vad_pte_write(vad, i, hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0
                                     ? p & ~(PTE_HW | PTE_HW_RO) : p);
     vma_refresh(vad, i, i + 1);
-    return err ? raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, map_error(err)) : FAULT_DONE;
+    return err ? fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, fault_map_error(err)) : FAULT_DONE;
 }
 
 static enum fault_result dispatch(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);
@@ -416,21 +414,21 @@ static enum fault_result dispatch(umm_vad_t *vad, uintptr_t addr, int access, um
     exc->is_write = access;
     umm_pte_t p = vad->pte[i];
     if (!pte_committed(p) || vad->releasing)
-        return raise_exc(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
+        return fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
     int prot = pte_prot(p);
     if (prot & UMM_PROT_GUARD) {
         vad_pte_write(vad, i, pte_with_prot(p, prot & ~UMM_PROT_GUARD));
-        return raise_exc(exc, vad, UMM_EXC_GUARD_PAGE, 0);
+        return fault_raise(exc, vad, UMM_EXC_GUARD_PAGE, 0);
     }
     bool write = access == FAULT_WRITE || (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE));
     if (!(prot & (UMM_PROT_READ | UMM_PROT_WRITE)) || (write && !(prot & UMM_PROT_WRITE)))
-        return raise_exc(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
+        return fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
     switch (pte_format(p)) {
     case PTE_VALID: return valid_fault(vad, i, write, exc);
     case PTE_TRANSITION: return transition_fault(vad, i, write, exc);
     case PTE_DEMAND_ZERO: return demand_zero_fault(vad, i, write, exc);
     case PTE_PAGEFILE: return hard_fault(vad, i, write, exc);
     case PTE_PROTOTYPE: return section_fault(vad, i, write, exc);
-    default: return raise_exc(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_NOT_SUPPORTED);
+    default: return fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_NOT_SUPPORTED);
     }
 }

@@ -11,7 +11,6 @@
 #include "vma.h"
 #include "ws.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -232,13 +231,8 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
     int rc = make_resident(sec, idx, view->proc, &kind);
     if (rc == UMM_E_BUSY)
         return FAULT_BUSY;
-    if (rc != UMM_OK) {
-        exc->code = UMM_EXC_IN_PAGE_ERROR;
-        exc->error = rc;
-        exc->process = view->proc;
-        UMM_COUNT(view->proc, faults_in_page_error, 1);
-        return FAULT_EXCEPTION;
-    }
+    if (rc != UMM_OK)
+        return fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, rc);
     umm_pfn_id_t f = (umm_pfn_id_t)pte_num(sec->proto->pte[idx]);
     if (write)
         frame_drop_copy(sys, f); /* its paging-file copy is stale from now on */
@@ -255,11 +249,7 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
         hw_unmap(sys, vad_page_addr(view, i, sys->page_shift), 1);
         section_drop_view_page(view, i, false);
         vma_refresh(view, i, i + 1);
-        exc->code = UMM_EXC_IN_PAGE_ERROR;
-        exc->error = err == ENOSPC ? UMM_E_NO_FRAMES : UMM_E_VMA_LIMIT;
-        exc->process = view->proc;
-        UMM_COUNT(view->proc, faults_in_page_error, 1);
-        return FAULT_EXCEPTION;
+        return fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, fault_map_error(err));
     }
     vad_pte_write(view, i, np | (exact ? PTE_HW : PTE_HW_RO));
     vma_refresh(view, i, i + 1);
