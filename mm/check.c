@@ -32,8 +32,8 @@ static bool frames_match_ptes(umm_system_t *sys)
         if (!owned)
             continue;
         umm_vad_t *vad = pfn_owner_vad(sys, f);
-        if (!vad && l == LIST_ACTIVE && (e->flags & (PFN_F_IO | PFN_F_BALLOON)))
-            continue; /* being zeroed, or held by a balloon driver */
+        if (!vad && l == LIST_ACTIVE && (e->flags & PFN_F_BALLOON))
+            continue; /* held by a balloon driver */
         if (!vad || e->index >= vad->npages)
             return false;
         umm_pte_t p = vad->pte[e->index];
@@ -128,8 +128,8 @@ static bool processes_consistent(umm_system_t *sys)
         ws += pv;
         vmas += pvma;
     }
-    /* Active frames are the valid pages plus frames in transit (being read or zeroed) or held by
-     * a balloon. Balloon frames are charged to the system's commit, not to a process. */
+    /* Active frames are the valid pages plus frames in transit (being read in) or held by a
+     * balloon. Balloon frames are charged to the system's commit, not to a process. */
     uint64_t balloon = 0;
     for (umm_pfn_id_t f = 0; f < sys->pfn.nframes; f++)
         balloon += (pfn_entry(&sys->pfn, f)->flags & PFN_F_BALLOON) != 0;

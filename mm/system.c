@@ -261,7 +261,7 @@ int umm_stats_get(umm_system_t *sys, umm_stats_t *out)
         .page_size = sys->page_size,
         .total_frames = db->nframes,
         .zeroed = pfn_list_count(db, LIST_ZEROED),
-        .free = pfn_list_count(db, LIST_FREE),
+        .free = pfn_list_count(db, LIST_FREE) + pfn_list_count(db, LIST_ZEROING),
         .modified = pfn_list_count(db, LIST_MODIFIED),
         .modified_nowrite = pfn_list_count(db, LIST_MODIFIED_NOWRITE),
         .bad = pfn_list_count(db, LIST_BAD),

@@ -19,18 +19,15 @@ size_t zeroer_batch(umm_system_t *sys, size_t max)
         bytes[n] = frame_ptr(sys, f, true); /* under the lock: a guest's frame is made present */
         if (!bytes[n])
             break; /* the host cannot back it now: try again later */
-        pfn_move(&sys->pfn, f, LIST_ACTIVE);
-        pfn_entry(&sys->pfn, f)->flags |= PFN_F_IO;
+        pfn_move(&sys->pfn, f, LIST_ZEROING); /* still free: counted with Free, never handed out */
         frames[n++] = f;
     }
     umm_unlock(&sys->lock);
     for (size_t k = 0; k < n; k++)
         memset(bytes[k], 0, sys->page_size);
     umm_lock(&sys->lock);
-    for (size_t k = n; k-- > 0;) {
-        pfn_entry(&sys->pfn, frames[k])->flags &= (uint16_t)~PFN_F_IO;
+    for (size_t k = n; k-- > 0;)
         frame_release(sys, frames[k], true);
-    }
     sys->ctr.pages_zeroed_by_thread += n;
     umm_unlock(&sys->lock);
     return n;

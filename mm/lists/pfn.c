@@ -109,7 +109,8 @@ static bool list_consistent(const umm_pfndb_t *db, enum umm_list_id list)
     for (umm_pfn_id_t f = l->head; f != PFN_NIL; f = db->e[f].next) {
         if (f >= db->nframes || db->e[f].list != list || db->e[f].prev != prev || ++n > l->count)
             return false;
-        bool unowned = list == LIST_ZEROED || list == LIST_FREE || list == LIST_BAD;
+        bool unowned = list == LIST_ZEROED || list == LIST_FREE || list == LIST_BAD ||
+                       list == LIST_ZEROING;
         if (unowned && (db->e[f].vad != 0 || db->e[f].slot != 0))
             return false;
         prev = f;
@@ -129,6 +130,6 @@ const char *pfn_list_name(enum umm_list_id list)
 {
     static const char *const names[LIST_COUNT_] = {
         "zeroed", "free", "standby0", "standby1", "standby2", "standby3", "standby4",
-        "standby5", "standby6", "standby7", "modified", "modified-nowrite", "bad", "active"};
+        "standby5", "standby6", "standby7", "modified", "modified-nowrite", "bad", "zeroing", "active"};
     return list < LIST_COUNT_ ? names[list] : "invalid";
 }

@@ -1,17 +1,19 @@
 /* pfn.h - the PFN database: one entry per physical frame, and the Windows page lists.
  *
  * Every frame is in exactly one state: on one of the lists (Zeroed, Free, Standby[0..7],
- * Modified, ModifiedNoWrite, Bad) or Active (mapped by a VALID PTE, on no list). Lists are
+ * Modified, ModifiedNoWrite, Bad, Zeroing) or Active (mapped by a VALID PTE, on no list). Lists are
  * intrusive doubly linked lists threaded through the entries by frame number, so insert and
  * remove are O(1) and cost no memory beyond the entry.
  *
  * Invariants (umm_pfndb_check, UMM_ASSERT in debug builds):
  *  - the counts of all lists plus Active add up to the number of frames;
  *  - a frame on a list is reachable from that list's head and its links are consistent;
- *  - a frame on Zeroed, Free or Bad has no owner (vad == 0) and no paging-file slot;
+ *  - a frame on Zeroed, Free, Zeroing or Bad has no owner (vad == 0) and no paging-file slot;
+ *  - Zeroing holds the frames the zero page thread is clearing with the system lock dropped: free
+ *    frames in transit to Zeroed, never allocated from, reported with Free in the statistics;
  *  - a frame that is Standby or Modified has an owner whose PTE at (vad, index) is TRANSITION and
  *    names this frame; an Active frame is named by a VALID PTE of its owner, except frames in
- *    transit (PFN_F_IO: being read in, named by a TRANSITION PTE, or being zeroed, unowned) and
+ *    transit (PFN_F_IO: being read in, named by a TRANSITION PTE) and
  *    frames held by a hypervisor guest's balloon (PFN_F_BALLOON, unowned).
  * The whole database is protected by the system lock. */
 #ifndef UMM_PFN_H
@@ -31,8 +33,9 @@ enum umm_list_id {
     LIST_MODIFIED = 10,
     LIST_MODIFIED_NOWRITE = 11,
     LIST_BAD = 12,
-    LIST_ACTIVE = 13, /* not a list: the frame is mapped by a VALID PTE */
-    LIST_COUNT_ = 14
+    LIST_ZEROING = 13, /* being zeroed by the zero page thread (lock dropped) */
+    LIST_ACTIVE = 14,  /* not a list: the frame is mapped by a VALID PTE */
+    LIST_COUNT_ = 15
 };
 
 #define STANDBY_PRIORITIES 8
