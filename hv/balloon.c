@@ -22,7 +22,7 @@ static size_t inflate_locked(umm_hv_guest_t *g, size_t n)
     take = take < n ? take : n;
     take = take < room ? take : (size_t)room;
     umm_pfn_id_t frames[BALLOON_BATCH];
-    if (UMM_FAILPOINT("umm/hv/balloon/inflate"))
+    if (UMM_FAILPOINT(HV_BALLOON_INFLATE))
         return 0;
     if (take == 0 || frames_alloc(sys, take, PFN_NIL, frames, NULL, false) != UMM_OK)
         return 0;
@@ -43,7 +43,7 @@ static size_t inflate_locked(umm_hv_guest_t *g, size_t n)
 static size_t deflate_locked(umm_hv_guest_t *g, size_t n)
 {
     umm_system_t *sys = g->sys;
-    if (UMM_FAILPOINT("umm/hv/balloon/deflate"))
+    if (UMM_FAILPOINT(HV_BALLOON_DEFLATE))
         return 0;
     n = n < g->balloon.actual ? n : g->balloon.actual;
     umm_lock(&g->host->lock);

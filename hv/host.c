@@ -96,8 +96,8 @@ int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
     if (rc == UMM_OK && cfg->swap_bytes)
         rc = pagefile_open(&h->swap, cfg->swap_path, cfg->swap_bytes, cfg->swap_bytes,
                            h->page_size, false);
-    h->swap.fail_write = "umm/hv/swap/write";
-    h->swap.fail_read = "umm/hv/swap/read";
+    h->swap.fail_write = UMM_FP_HV_SWAP_WRITE;
+    h->swap.fail_read = UMM_FP_HV_SWAP_READ;
     if (rc == UMM_OK)
         rc = hv_share_init(h);
     if (rc == UMM_OK)

@@ -323,6 +323,28 @@ UMM_API int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out)
  * O(frames + reserved pages): for tests and debugging. */
 UMM_API int umm_check(umm_system_t *sys);
 
+/* ---- failure points (docs/fault-injection.md) ----
+ * Named points where umm can be told to behave as if an operation had failed ("umm/os/map",
+ * "umm/pagefile/read", ...). Every check is async-signal-safe. A build without failure points
+ * (UMM_FAILPOINTS off) returns UMM_E_NOT_SUPPORTED from every call below. */
+#define UMM_FAILPOINT_ONCE 0x1 /* switch the point off after its first failure */
+/* Enable every point that `pattern` names (an exact name, or a prefix ending in '*'): each check
+ * fails with `probability` (0 < p <= 1). UMM_E_INVAL for an unknown name or a bad argument. */
+UMM_API int umm_failpoint_enable(const char *pattern, double probability, unsigned flags);
+UMM_API int umm_failpoint_disable(const char *pattern);
+/* A hook decides instead: called on every check of the point (possibly inside the fault handler,
+ * so it must be async-signal-safe), the check fails when it returns non-zero. */
+typedef int (*umm_failpoint_hook_t)(const char *name, void *ctx);
+UMM_API int umm_failpoint_set_hook(const char *pattern, umm_failpoint_hook_t fn, void *ctx);
+/* Seed the random choices: a single-threaded run with the same seed fails the same checks. */
+UMM_API int umm_failpoint_seed(uint64_t seed);
+/* Evaluate a point once, as umm would (*failed = 1 when it fails); consumes a ONCE point. */
+UMM_API int umm_failpoint_check(const char *name, int *failed);
+/* Failures of a point since it was last enabled. */
+UMM_API int umm_failpoint_failures(const char *name, uint64_t *out);
+/* Name of point i, NULL past the last: the list of every point. */
+UMM_API const char *umm_failpoint_name(unsigned i);
+
 /* The library's version, "MAJOR.MINOR.PATCH". */
 UMM_API const char *umm_version(void);
 

@@ -30,7 +30,7 @@ int commit_charge(umm_process_t *proc, uint64_t n)
 
 int commit_charge_system(umm_system_t *sys, uint64_t n)
 {
-    if (UMM_FAILPOINT("umm/commit/charge"))
+    if (UMM_FAILPOINT(COMMIT_CHARGE))
         return UMM_E_COMMIT_LIMIT;
     grow_if_needed(sys, n);
     if (n > sys->commit_limit)

@@ -170,7 +170,7 @@ static umm_pfn_id_t run_start(umm_system_t *sys, size_t need)
 int frames_alloc(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *out,
                  umm_process_t *for_proc, bool zero)
 {
-    if (UMM_FAILPOINT("umm/frame/alloc") || frames_available(sys) < n)
+    if (UMM_FAILPOINT(FRAME_ALLOC) || frames_available(sys) < n)
         return UMM_E_NO_FRAMES;
     umm_pfn_id_t want = hint;
     for (size_t i = 0; i < n; i++) {

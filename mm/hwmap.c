@@ -42,7 +42,7 @@ int hw_map(umm_system_t *sys, uintptr_t va, umm_pfn_id_t f, size_t n, int prot, 
            bool *exact)
 {
     *exact = true;
-    if (UMM_FAILPOINT("umm/os/map"))
+    if (UMM_FAILPOINT(OS_MAP))
         return ENOMEM;
     if (sys->phys)
         return sys->phys->map(sys, va, f, n, prot, write, exact);
@@ -51,14 +51,14 @@ int hw_map(umm_system_t *sys, uintptr_t va, umm_pfn_id_t f, size_t n, int prot, 
 
 int hw_protect(umm_system_t *sys, uintptr_t va, size_t n, int prot)
 {
-    if (UMM_FAILPOINT("umm/os/protect"))
+    if (UMM_FAILPOINT(OS_PROTECT))
         return ENOMEM;
     return mprotect((void *)va, n << sys->page_shift, prot) == 0 ? 0 : errno;
 }
 
 int hw_unmap(umm_system_t *sys, uintptr_t va, size_t n)
 {
-    if (UMM_FAILPOINT("umm/os/unmap"))
+    if (UMM_FAILPOINT(OS_UNMAP))
         return ENOMEM;
     void *r = os_mmap((void *)va, n << sys->page_shift, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);

@@ -39,7 +39,7 @@ static int open_file(umm_pagefile_t *pf, const char *path, bool direct)
 static int set_size(umm_pagefile_t *pf, uint64_t slots)
 {
     off_t bytes = (off_t)(slots << pf->shift);
-    if (UMM_FAILPOINT("umm/pagefile/grow") || ftruncate(pf->fd, bytes) != 0)
+    if (UMM_FAILPOINT(PAGEFILE_GROW) || ftruncate(pf->fd, bytes) != 0)
         return -1;
     pf->nslots = slots;
     return 0;
@@ -51,14 +51,14 @@ int pagefile_open(umm_pagefile_t *pf, const char *path, size_t initial_bytes, si
     memset(pf, 0, sizeof *pf);
     pf->fd = -1;
     pf->page = page;
-    pf->fail_write = "umm/pagefile/write";
-    pf->fail_read = "umm/pagefile/read";
+    pf->fail_write = UMM_FP_PAGEFILE_WRITE;
+    pf->fail_read = UMM_FP_PAGEFILE_READ;
     while (((size_t)1 << pf->shift) < page)
         pf->shift++;
     if (max_bytes < initial_bytes)
         max_bytes = initial_bytes;
     pf->max_slots = max_bytes >> pf->shift;
-    if (UMM_FAILPOINT("umm/pagefile/open"))
+    if (UMM_FAILPOINT(PAGEFILE_OPEN))
         return UMM_E_IO;
     pf->bitmap = calloc((pf->max_slots + 63) / 64, sizeof *pf->bitmap);
     if (!pf->bitmap)
@@ -183,14 +183,14 @@ static int do_io(umm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int
 
 int pagefile_write(umm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n)
 {
-    if (UMM_FAILPOINT(pf->fail_write))
+    if (UMM_FAILPOINT_AT(pf->fail_write))
         return EIO;
     return do_io(pf, slot, iov, n, true);
 }
 
 int pagefile_read(umm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n)
 {
-    if (UMM_FAILPOINT(pf->fail_read))
+    if (UMM_FAILPOINT_AT(pf->fail_read))
         return EIO;
     return do_io(pf, slot, iov, n, false);
 }

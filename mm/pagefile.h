@@ -12,6 +12,8 @@
 #ifndef UMM_PAGEFILE_H
 #define UMM_PAGEFILE_H
 
+#include "failpoint.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,7 +31,7 @@ typedef struct umm_pagefile {
     uint64_t cursor;   /* next-fit search start */
     uint64_t *bitmap;  /* 1 = slot in use */
     bool direct;       /* O_DIRECT in effect */
-    const char *fail_write, *fail_read; /* failure-point names (the host swap has its own) */
+    enum umm_failpoint_id fail_write, fail_read; /* its failure points (the host swap has its own) */
 } umm_pagefile_t;
 
 /* Open a paging file of initial_bytes, growable to max_bytes. Returns UMM_OK or an error. */

@@ -2,6 +2,7 @@
 #include "system.h"
 
 #include "assert.h"
+#include "failpoint.h"
 #include "fault.h"
 #include "frames.h"
 #include "handler.h"
@@ -103,6 +104,7 @@ int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys,
     int rc = validate_config(cfg);
     if (rc != UMM_OK)
         return rc;
+    failpoint_read_environment();
     umm_system_t *sys = calloc(1, sizeof *sys);
     if (!sys)
         return UMM_E_NOMEM;

@@ -58,7 +58,7 @@ static void schedule_zeroing(umm_workers_t *w)
 
 int workers_start(umm_system_t *sys, umm_workers_t **out)
 {
-    if (UMM_FAILPOINT("umm/worker/start"))
+    if (UMM_FAILPOINT(WORKER_START))
         return UMM_E_OS;
     umm_workers_t *w = calloc(1, sizeof *w);
     if (!w)

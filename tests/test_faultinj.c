@@ -1,14 +1,9 @@
-/* test_faultinj.c - every libfiu failure point of umm (docs/fault-injection.md): turned on, the
+/* test_faultinj.c - every failure point of umm (docs/fault-injection.md): turned on, the
  * documented error reaches the caller, data written before is intact, the counters stay consistent
  * (umm_check, commit charge) and the system works again once the point is off. Then a long random
  * run with several points failing at random at once. Systems are created inside each test body. */
-#ifndef FIU_ENABLE
-#define FIU_ENABLE 1
-#endif
 #include "paging_util.h"
 
-#include <fiu-control.h>
-#include <fiu.h>
 
 #define PG PU_PG
 
@@ -22,11 +17,10 @@ static const char *const all_points[] = {
     "umm/worker/start",
 };
 
-/* fiu_init, and every point off: a test that failed halfway must not leave one on. */
+/* Every point off: a test that failed halfway must not leave one on. */
 static void fi_setup(void) {
-    assert_int_equal(fiu_init(0), 0);
     for (size_t k = 0; k < sizeof all_points / sizeof all_points[0]; k++)
-        fiu_disable(all_points[k]);
+        umm_failpoint_disable(all_points[k]);
 }
 
 /* Write gen into page i of base (3 marked words). */
@@ -81,7 +75,7 @@ static void test_commit_charge(void **state) {
         mark(r, i, 7);
     uint64_t before = tu_stats(sys).committed;
 
-    assert_int_equal(fiu_enable("umm/commit/charge", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/commit/charge", 1.0, 0), 0);
     assert_int_equal(umm_commit(proc, r, TU_MIB, TU_RW), UMM_E_COMMIT_LIMIT);
     assert_int_equal(umm_commit(proc, r + 8 * PG, PG, TU_RW), UMM_E_COMMIT_LIMIT);
     assert_int_equal(tu_stats(sys).committed, before);
@@ -95,7 +89,7 @@ static void test_commit_charge(void **state) {
     for (size_t i = 0; i < 4; i++)
         pu_assert_page(r + i * PG, PG, 7);
     tu_assert_consistent(sys);
-    fiu_disable("umm/commit/charge");
+    umm_failpoint_disable("umm/commit/charge");
 
     assert_int_equal(umm_commit(proc, r, TU_MIB, TU_RW), UMM_OK);
     assert_int_equal(tu_stats(sys).committed, TU_MIB / PG);
@@ -119,7 +113,7 @@ static void test_pagefile_open(void **state) {
     umm_config_t named = c;
     named.pagefile_path = t.file;
 
-    assert_int_equal(fiu_enable("umm/pagefile/open", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/pagefile/open", 1.0, 0), 0);
     assert_int_equal(umm_system_create(&c, &sys), UMM_E_IO);
     assert_null(sys);
     assert_int_equal(umm_system_create(&named, &sys), UMM_E_IO);
@@ -129,7 +123,7 @@ static void test_pagefile_open(void **state) {
     assert_int_equal(umm_system_create(&nopf, &sys), UMM_OK);
     umm_system_destroy(sys);
     sys = NULL;
-    fiu_disable("umm/pagefile/open");
+    umm_failpoint_disable("umm/pagefile/open");
 
     umm_process_t *proc;
     tu_sys_new_cfg(&named, &sys, &proc);
@@ -158,7 +152,7 @@ static void test_pagefile_grow(void **state) {
     for (size_t i = 0; i < first; i += 37)
         mark(r, i, 3);
 
-    assert_int_equal(fiu_enable("umm/pagefile/grow", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/pagefile/grow", 1.0, 0), 0);
     /* past the old limit: growth fails, so the charge does not fit */
     size_t over = (size_t)(limit - first) + 10;
     assert_int_equal(umm_commit(proc, r + first * PG, over * PG, TU_RW), UMM_E_COMMIT_LIMIT);
@@ -173,7 +167,7 @@ static void test_pagefile_grow(void **state) {
     assert_int_equal(tu_stats(sys).commit_limit, limit);
     assert_int_equal(tu_stats(sys).pagefile_grows, 0);
     tu_assert_consistent(sys);
-    fiu_disable("umm/pagefile/grow");
+    umm_failpoint_disable("umm/pagefile/grow");
 
     assert_int_equal(umm_commit(proc, r + (first + fits) * PG, over * PG, TU_RW), UMM_OK);
     umm_stats_t s2 = tu_stats(sys);
@@ -200,7 +194,7 @@ static void in_page_point(const char *point, int want_error) {
         mark(r, i, 5);
     umm_stats_t s0 = tu_stats(sys);
 
-    assert_int_equal(fiu_enable(point, 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable(point, 1.0, 0), 0);
     /* a fresh (demand-zero) page */
     assert_int_equal(try_mark(r, 200, 6), UMM_EXC_IN_PAGE_ERROR);
     assert_int_equal(tu_exc.last.error, want_error);
@@ -216,7 +210,7 @@ static void in_page_point(const char *point, int want_error) {
     assert_true(s1.faults_in_page_error >= s0.faults_in_page_error + 2);
     assert_int_equal(s1.working_set, s0.working_set);
     tu_assert_consistent(sys);
-    fiu_disable(point);
+    umm_failpoint_disable(point);
 
     assert_int_equal(try_mark(r, 200, 6), 0);
     pu_assert_page(r + 200 * PG, PG, 6);
@@ -256,7 +250,7 @@ static void test_os_map_soft_fault_keeps_mapping(void **state) {
     assert_int_equal(umm_ws_empty(proc), UMM_OK);
     umm_stats_t s0 = tu_stats(sys);
     assert_int_equal(s0.modified, 64);
-    assert_int_equal(fiu_enable("umm/os/map", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/os/map", 1.0, 0), 0);
     int ok = 0;
     assert_int_equal(try_check(r, 10, 9, &ok), 0);
     assert_true(ok);
@@ -264,7 +258,7 @@ static void test_os_map_soft_fault_keeps_mapping(void **state) {
     /* while a fresh page still cannot be mapped */
     assert_int_equal(try_mark(r, 100, 1), UMM_EXC_IN_PAGE_ERROR);
     tu_assert_consistent(sys);
-    fiu_disable("umm/os/map");
+    umm_failpoint_disable("umm/os/map");
     for (size_t i = 0; i < 64; i++)
         pu_assert_page(r + i * PG, PG, 9);
     tu_assert_consistent(sys);
@@ -285,7 +279,7 @@ static void test_os_protect(void **state) {
     char *r = tu_alloc(proc, 256 * TU_KIB);
     for (size_t i = 0; i < 64; i++)
         mark(r, i, 3);
-    assert_int_equal(fiu_enable("umm/os/protect", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/os/protect", 1.0, 0), 0);
     assert_int_equal(umm_ws_empty(proc), UMM_OK);
     assert_int_equal(tu_stats(sys).working_set, 0);
     int old = -1;
@@ -294,7 +288,7 @@ static void test_os_protect(void **state) {
         assert_true(page_holds(r, i, 3));
     assert_int_equal(umm_protect(proc, r, 64 * PG, TU_RW, &old), UMM_E_VMA_LIMIT);
     tu_assert_consistent(sys);
-    fiu_disable("umm/os/protect");
+    umm_failpoint_disable("umm/os/protect");
     assert_int_equal(umm_protect(proc, r, 64 * PG, TU_RW, &old), UMM_OK);
     for (size_t i = 0; i < 64; i++) {
         assert_true(page_holds(r, i, 3));
@@ -317,17 +311,17 @@ static void test_os_unmap(void **state) {
     for (size_t i = 0; i < 64; i++)
         mark(r, i, 5);
     umm_stats_t s0 = tu_stats(sys);
-    assert_int_equal(fiu_enable("umm/os/unmap", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/os/unmap", 1.0, 0), 0);
     assert_int_equal(umm_decommit(proc, r, 64 * PG), UMM_E_VMA_LIMIT);
     assert_int_equal(tu_stats(sys).committed, s0.committed);
-    assert_int_equal(fiu_enable("umm/os/protect", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/os/protect", 1.0, 0), 0);
     assert_int_equal(umm_ws_empty(proc), UMM_OK);
     assert_int_equal(tu_stats(sys).working_set, s0.working_set);
     for (size_t i = 0; i < 64; i++)
         assert_true(page_holds(r, i, 5));
     tu_assert_consistent(sys);
-    fiu_disable("umm/os/protect");
-    fiu_disable("umm/os/unmap");
+    umm_failpoint_disable("umm/os/protect");
+    umm_failpoint_disable("umm/os/unmap");
     assert_int_equal(umm_ws_empty(proc), UMM_OK);
     assert_int_equal(tu_stats(sys).working_set, 0);
     for (size_t i = 0; i < 64; i++)
@@ -353,7 +347,7 @@ static void test_pagefile_write(void **state) {
     umm_stats_t s0 = tu_stats(sys);
     assert_int_equal(s0.modified, 256);
 
-    assert_int_equal(fiu_enable("umm/pagefile/write", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/pagefile/write", 1.0, 0), 0);
     assert_int_equal(umm_flush_modified(sys), UMM_E_IO);
     umm_stats_t s1 = tu_stats(sys);
     assert_int_equal(s1.modified, 256);
@@ -367,7 +361,7 @@ static void test_pagefile_write(void **state) {
     for (size_t i = 0; i < 256; i += 5) /* soft faults bring them back */
         pu_assert_page(r + i * PG, PG, 11);
     tu_assert_consistent(sys);
-    fiu_disable("umm/pagefile/write");
+    umm_failpoint_disable("umm/pagefile/write");
 
     assert_int_equal(umm_ws_empty(proc), UMM_OK);
     assert_int_equal(umm_flush_modified(sys), UMM_OK);
@@ -403,7 +397,7 @@ static void test_pagefile_read(void **state) {
     assert_int_equal(purged, 256);
     umm_stats_t s0 = tu_stats(sys);
 
-    assert_int_equal(fiu_enable("umm/pagefile/read", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/pagefile/read", 1.0, 0), 0);
     int ok = 0;
     assert_int_equal(try_check(r, 17, 13, &ok), UMM_EXC_IN_PAGE_ERROR);
     assert_int_equal(tu_exc.last.error, UMM_E_IO);
@@ -416,7 +410,7 @@ static void test_pagefile_read(void **state) {
     assert_int_equal(s1.available, s0.available);         /* the frames went back */
     assert_int_equal(s1.committed, s0.committed);
     tu_assert_consistent(sys);
-    fiu_disable("umm/pagefile/read");
+    umm_failpoint_disable("umm/pagefile/read");
 
     for (size_t i = 0; i < 256; i++)
         pu_assert_page(r + i * PG, PG, 13);
@@ -433,13 +427,13 @@ static void test_worker_start(void **state) {
     umm_system_t *sys = NULL;
     umm_config_t c = pu_config(4 * TU_MIB, 8 * TU_MIB, 0, 0);
     umm_config_t nw = cfg_nw(4 * TU_MIB, 8 * TU_MIB, 0);
-    assert_int_equal(fiu_enable("umm/worker/start", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/worker/start", 1.0, 0), 0);
     assert_int_equal(umm_system_create(&c, &sys), UMM_E_OS);
     assert_null(sys);
     assert_int_equal(umm_system_create(&nw, &sys), UMM_OK); /* no workers: not affected */
     umm_system_destroy(sys);
     sys = NULL;
-    fiu_disable("umm/worker/start");
+    umm_failpoint_disable("umm/worker/start");
     umm_process_t *proc;
     tu_sys_new_cfg(&c, &sys, &proc);
     char *r = tu_alloc(proc, TU_GRAN);
@@ -478,7 +472,7 @@ static void test_random_run(void **state) {
     pu_rng_t rng = {0x5eed};
 
     for (size_t k = 0; k < NRANDOM; k++)
-        assert_int_equal(fiu_enable_random(random_points[k], 1, NULL, 0, 0.05f), 0);
+        assert_int_equal(umm_failpoint_enable(random_points[k], 0.05, 0), 0);
 
     uint64_t t0 = pu_now_ms();
     for (int step = 0; step < RR_STEPS; step++) {
@@ -560,7 +554,7 @@ static void test_random_run(void **state) {
         assert_int_equal(tu_stats(sys).committed, ncommitted);
     }
     for (size_t k = 0; k < NRANDOM; k++)
-        fiu_disable(random_points[k]);
+        umm_failpoint_disable(random_points[k]);
 
     umm_stats_t s = tu_stats(sys);
     print_message("random run: %lu commits %lu decommits %lu writes %lu reads %lu trims, "

@@ -5,8 +5,6 @@
  * once the point is off, everything works again. */
 #include "hv_util.h"
 
-#include <fiu-control.h>
-#include <fiu.h>
 
 /* Host with no compression and no sharing (so host memory comes back only by swapping), a guest
  * with no workers, its data written: returns the number of pages written. */
@@ -29,13 +27,13 @@ static void test_balloon_inflate_fails(void **state)
     umm_process_t *p;
     void *base;
     size_t n = setup(&h, &g, &p, &base, 64, 32, HVU_PAGES(8));
-    assert_int_equal(fiu_enable("umm/hv/balloon/inflate", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/hv/balloon/inflate", 1.0, 0), 0);
     assert_int_equal(umm_hv_balloon_set_target(g, HVU_PAGES(4)), UMM_OK);
     hvu_steps(h, 3);
     assert_int_equal(hvu_gs(g).balloon_actual, 0);
     hvu_assert_range(base, n, 1);
     hvu_guest_consistent(g);
-    fiu_disable("umm/hv/balloon/inflate");
+    umm_failpoint_disable("umm/hv/balloon/inflate");
     hvu_steps(h, 3);
     assert_int_equal(hvu_gs(g).balloon_actual, HVU_PAGES(4));
     hvu_assert_range(base, n, 1);
@@ -56,12 +54,12 @@ static void test_balloon_deflate_fails(void **state)
     assert_int_equal(umm_hv_balloon_set_target(g, HVU_PAGES(4)), UMM_OK);
     hvu_steps(h, 3);
     assert_int_equal(hvu_gs(g).balloon_actual, HVU_PAGES(4));
-    assert_int_equal(fiu_enable("umm/hv/balloon/deflate", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/hv/balloon/deflate", 1.0, 0), 0);
     assert_int_equal(umm_hv_balloon_set_target(g, 0), UMM_OK);
     hvu_steps(h, 3);
     assert_int_equal(hvu_gs(g).balloon_actual, HVU_PAGES(4));
     hvu_guest_consistent(g);
-    fiu_disable("umm/hv/balloon/deflate");
+    umm_failpoint_disable("umm/hv/balloon/deflate");
     hvu_steps(h, 3);
     assert_int_equal(hvu_gs(g).balloon_actual, 0);
     hvu_assert_range(base, n, 1);
@@ -83,14 +81,14 @@ static void test_swap_write_fails(void **state)
     size_t n = setup(&h, &g, &p, &base, 16, 24, HVU_PAGES(15));
     tu_exc_install(umm_hv_guest_system(g));
     void *more = hvu_alloc(p, HVU_PAGES(4));
-    assert_int_equal(fiu_enable("umm/hv/swap/write", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/hv/swap/write", 1.0, 0), 0);
     int code = 0;
     size_t i = 0;
     for (; i < HVU_PAGES(4) && code == 0; i++)
         code = tu_try_write(hvu_pg(more, i), 1);
     assert_int_equal(code, UMM_EXC_IN_PAGE_ERROR);
     assert_int_equal(tu_exc.last.error, UMM_E_NO_FRAMES);
-    fiu_disable("umm/hv/swap/write");
+    umm_failpoint_disable("umm/hv/swap/write");
     for (i = 0; i < HVU_PAGES(4); i++)
         assert_int_equal(tu_try_write(hvu_pg(more, i), 1), 0);
     assert_true(hvu_hs(h).swapped_out > 0);
@@ -111,13 +109,13 @@ static void test_swap_read_fails(void **state)
     size_t n = setup(&h, &g, &p, &base, 16, 32, HVU_PAGES(24)); /* 24 MiB through 16: swapped */
     tu_exc_install(umm_hv_guest_system(g));
     assert_true(hvu_gs(g).host_swapped > 0);
-    assert_int_equal(fiu_enable("umm/hv/swap/read", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/hv/swap/read", 1.0, 0), 0);
     size_t errors = 0;
     for (size_t i = 0; i < n; i++)
         { unsigned char v; errors += tu_try_read(hvu_pg(base, i), &v) == UMM_EXC_IN_PAGE_ERROR; }
     assert_true(errors > 0);
     assert_int_equal(tu_exc.last.code, UMM_EXC_IN_PAGE_ERROR);
-    fiu_disable("umm/hv/swap/read");
+    umm_failpoint_disable("umm/hv/swap/read");
     hvu_assert_range(base, n, 1);
     hvu_guest_consistent(g);
     umm_hv_host_destroy(h);
@@ -125,7 +123,6 @@ static void test_swap_read_fails(void **state)
 
 int main(void)
 {
-    fiu_init(0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_balloon_inflate_fails),
         cmocka_unit_test(test_balloon_deflate_fails),

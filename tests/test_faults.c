@@ -1,14 +1,9 @@
 /* test_faults.c - the fault path: demand-zero and dirty-bit counters, clustered faults, working-set
  * trimming and soft (transition) faults, guard pages, access violations (umm exception handler and
  * chaining to the SIGSEGV handler installed before umm), foreign SIGSEGVs, and in-page errors
- * injected with libfiu (handler and SIGBUS). Systems are created inside each test body. */
-#ifndef FIU_ENABLE
-#define FIU_ENABLE 1
-#endif
+ * injected with failure points (handler and SIGBUS). Systems are created inside each test body. */
 #include "test_util.h"
 
-#include <fiu-control.h>
-#include <fiu.h>
 
 #define PG ((size_t)4096)
 
@@ -465,7 +460,6 @@ static void test_foreign_segv(void **state) {
  * after disabling the failure the same touch succeeds. */
 static void test_in_page_error_handler(void **state) {
     (void)state;
-    assert_int_equal(fiu_init(0), 0);
     umm_system_t *sys;
     umm_process_t *proc;
     tu_sys_new(8 * TU_MIB, 16, &sys, &proc);
@@ -474,9 +468,9 @@ static void test_in_page_error_handler(void **state) {
     tu_fill(r, PG, 7);
     umm_stats_t s0 = tu_stats(sys);
 
-    assert_int_equal(fiu_enable("umm/frame/alloc", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/frame/alloc", 1.0, 0), 0);
     int rc = tu_try_write(r + TU_GRAN + 8, 1);
-    fiu_disable("umm/frame/alloc");
+    umm_failpoint_disable("umm/frame/alloc");
     assert_int_equal(rc, UMM_EXC_IN_PAGE_ERROR);
     assert_int_equal(tu_exc.last.code, UMM_EXC_IN_PAGE_ERROR);
     assert_int_equal(tu_exc.last.error, UMM_E_NO_FRAMES);
@@ -499,7 +493,6 @@ static void test_in_page_error_handler(void **state) {
  * si_addr = the address, si_errno = UMM_E_NO_FRAMES; the system keeps working. */
 static void test_in_page_error_sigbus(void **state) {
     (void)state;
-    assert_int_equal(fiu_init(0), 0);
     tu_prev_install();
     umm_system_t *sys;
     umm_process_t *proc;
@@ -508,9 +501,9 @@ static void test_in_page_error_sigbus(void **state) {
     tu_fill(r, PG, 3);
     umm_stats_t s0 = tu_stats(sys);
 
-    assert_int_equal(fiu_enable("umm/frame/alloc", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/frame/alloc", 1.0, 0), 0);
     int sig = tu_prev_try_read(r + 2 * PG + 40);
-    fiu_disable("umm/frame/alloc");
+    umm_failpoint_disable("umm/frame/alloc");
     assert_int_equal(sig, SIGBUS);
     assert_int_equal(tu_prev.code, BUS_ADRERR);
     assert_ptr_equal(tu_prev.addr, r + 2 * PG + 40);

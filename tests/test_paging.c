@@ -1,17 +1,12 @@
 /* test_paging.c - paging: the commit limit and paging-file growth, data integrity while the working
  * set is several times RAM, hard faults and read clustering, the modified page writer, write and
- * read errors injected with libfiu, the balance-set manager (on demand and with workers), working-set
+ * read errors injected with failure points, the balance-set manager (on demand and with workers), working-set
  * limits, standby priorities and purging, memory resource notifications, the zero page thread, the
  * paging file as a real file (named, busy, stale, O_DIRECT), and destroying a system while the
  * writer runs. Systems are created inside each test body (cmocka swaps the SIGSEGV handler). */
-#ifndef FIU_ENABLE
-#define FIU_ENABLE 1
-#endif
 #include "paging_util.h"
 
 #include <fcntl.h>
-#include <fiu-control.h>
-#include <fiu.h>
 #include <poll.h>
 
 #define PG PU_PG
@@ -372,14 +367,13 @@ static void test_flush_modified(void **state) {
 }
 
 /* ============================================================================================
- * I/O errors (libfiu)
+ * I/O errors (failure points)
  * ========================================================================================== */
 
 /* umm/pagefile/write fails: flush returns UMM_E_IO, writer_errors counts, the pages stay on
  * Modified, nothing is lost; once disabled, the flush works and the pages page in and out. */
 static void test_write_error(void **state) {
     (void)state;
-    assert_int_equal(fiu_init(0), 0);
     umm_system_t *sys;
     umm_process_t *proc;
     umm_config_t c = pu_config(4 * MIB, 8 * MIB, 0, UMM_CFG_NO_WORKERS);
@@ -390,7 +384,7 @@ static void test_write_error(void **state) {
     umm_stats_t b = tu_stats(sys);
     assert_int_equal(b.modified, 64);
 
-    assert_int_equal(fiu_enable("umm/pagefile/write", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/pagefile/write", 1.0, 0), 0);
     int rc = umm_flush_modified(sys);
     umm_stats_t e = tu_stats(sys);
     assert_int_equal(rc, UMM_E_IO);
@@ -409,7 +403,7 @@ static void test_write_error(void **state) {
     assert_int_equal(tu_stats(sys).faults_hard, 0);
     assert_int_equal(umm_ws_empty(proc), UMM_OK);
     assert_int_equal(tu_stats(sys).modified, 64);
-    fiu_disable("umm/pagefile/write");
+    umm_failpoint_disable("umm/pagefile/write");
 
     assert_int_equal(umm_flush_modified(sys), UMM_OK);
     umm_stats_t a = tu_stats(sys);
@@ -429,7 +423,6 @@ static void test_write_error(void **state) {
  * succeeds with the right data. */
 static void test_read_error(void **state) {
     (void)state;
-    assert_int_equal(fiu_init(0), 0);
     umm_system_t *sys;
     umm_process_t *proc;
     umm_config_t c = pu_config(4 * MIB, 8 * MIB, 0, UMM_CFG_NO_WORKERS);
@@ -446,7 +439,7 @@ static void test_read_error(void **state) {
     umm_stats_t s0 = tu_stats(sys);
     assert_true(s0.faults_hard >= 2);
 
-    assert_int_equal(fiu_enable("umm/pagefile/read", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/pagefile/read", 1.0, 0), 0);
     unsigned char v = 0;
     int rc = tu_try_read(pg_at(a, 3) + 8, &v);
     umm_stats_t s1 = tu_stats(sys);
@@ -463,7 +456,7 @@ static void test_read_error(void **state) {
     assert_int_equal(tu_try_read(pg_at(a, 3), &v), UMM_EXC_IN_PAGE_ERROR);
     verify_range_order(bb, 32, NULL, 22, 9);
     tu_assert_consistent(sys);
-    fiu_disable("umm/pagefile/read");
+    umm_failpoint_disable("umm/pagefile/read");
 
     assert_int_equal(tu_try_read(pg_at(a, 3) + 8, &v), 0);
     tu_assert_pattern(pg_at(a, 3), PG, 21);

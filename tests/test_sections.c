@@ -9,7 +9,7 @@
  * dirty state of shared pages tracked), decommit/protect/release on views, the section's life
  * (it keeps its data with no views; it goes with its last view after close, giving back charge,
  * paging-file slots and frames), process and system destruction with views, paging I/O errors
- * (libfiu), counters, guard pages and hard working-set maxima on views, two threads writing
+ * (failure points), counters, guard pages and hard working-set maxima on views, two threads writing
  * through two views while working sets are trimmed, a random mix of sections/views/processes
  * checked against a model (UMM_SECTIONS_SEED=n tries another seed), a section three times the
  * RAM, and Windows rules beyond the header (no private commit in a view's tail, no upgrading a
@@ -21,13 +21,8 @@
  * Data in shared pages is keyed by the page index inside the section, not by the address, so
  * two views at different addresses can check each other. Systems are created inside each test
  * body (cmocka swaps the SIGSEGV handler between tests). */
-#ifndef FIU_ENABLE
-#define FIU_ENABLE 1
-#endif
 #include "paging_util.h"
 
-#include <fiu-control.h>
-#include <fiu.h>
 #include <pthread.h>
 
 #define PG PU_PG
@@ -1485,7 +1480,7 @@ static void test_system_destroy_with_sections(void **state) {
 }
 
 /* ============================================================================================
- * paging I/O errors (libfiu)
+ * paging I/O errors (failure points)
  * ========================================================================================== */
 
 /* The paging file refuses writes: a flush of section pages returns UMM_E_IO, they stay on
@@ -1493,7 +1488,6 @@ static void test_system_destroy_with_sections(void **state) {
  * pages page out and in. */
 static void test_io_write_error(void **state) {
     (void)state;
-    assert_int_equal(fiu_init(0), 0);
     umm_system_t *sys;
     umm_process_t *p1;
     umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
@@ -1510,10 +1504,10 @@ static void test_io_write_error(void **state) {
     assert_int_equal(umm_ws_empty(p2), UMM_OK);
     assert_int_equal(tu_stats(sys).modified - b.modified, n);
 
-    assert_int_equal(fiu_enable("umm/pagefile/write", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/pagefile/write", 1.0, 0), 0);
     int rc = umm_flush_modified(sys);
     umm_stats_t e = tu_stats(sys);
-    fiu_disable("umm/pagefile/write");
+    umm_failpoint_disable("umm/pagefile/write");
     assert_int_equal(rc, UMM_E_IO);
     assert_true(e.writer_errors > b.writer_errors);
     assert_int_equal(e.modified - b.modified, n);
@@ -1545,7 +1539,6 @@ static void test_io_write_error(void **state) {
  * right. */
 static void test_io_read_error(void **state) {
     (void)state;
-    assert_int_equal(fiu_init(0), 0);
     umm_system_t *sys;
     umm_process_t *p1;
     umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
@@ -1564,14 +1557,14 @@ static void test_io_read_error(void **state) {
     umm_stats_t s0 = tu_stats(sys);
     assert_int_equal(s0.pagefile_used - b.pagefile_used, n);
 
-    assert_int_equal(fiu_enable("umm/pagefile/read", 1, NULL, 0), 0);
+    assert_int_equal(umm_failpoint_enable("umm/pagefile/read", 1.0, 0), 0);
     unsigned char x = 0;
     int rc1 = tu_try_read(v1 + 3 * PG + 8, &x);
     umm_exception_t e1 = tu_exc.last;
     int rc2 = tu_try_write(v2 + 3 * PG + 8, 1);
     umm_exception_t e2 = tu_exc.last;
     umm_stats_t s1 = tu_stats(sys);
-    fiu_disable("umm/pagefile/read");
+    umm_failpoint_disable("umm/pagefile/read");
     assert_int_equal(rc1, UMM_EXC_IN_PAGE_ERROR);
     assert_int_equal(e1.error, UMM_E_IO);
     assert_ptr_equal(e1.address, v1 + 3 * PG + 8);

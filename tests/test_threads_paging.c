@@ -4,8 +4,6 @@
  * loop. At the end every thread's data is right and umm_check passes. */
 #include "paging_util.h"
 
-#include <fiu-control.h>
-#include <fiu.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -186,14 +184,15 @@ static void test_threads_same_clusters(void **state) {
     umm_system_destroy(sys);
 }
 
-/* ---- a hard-fault read held open with a libfiu external callback ---------------------------- */
+/* ---- a hard-fault read held open with a failure-point hook ---------------------------------- */
 
 static int read_blocked, read_release, read_calls;
 
-/* Called by fiu_fail("umm/pagefile/read") on the faulting thread (inside umm's SIGSEGV handler,
- * system lock dropped): say so, wait for the test to let go, then do not fail. */
-static int slow_read_cb(const char *name, int *failnum, void **failinfo, unsigned *flags) {
-    (void)name, (void)failnum, (void)failinfo, (void)flags;
+/* Called by the check of "umm/pagefile/read" on the faulting thread (inside umm's SIGSEGV
+ * handler, system lock dropped): say so, wait for the test to let go, then do not fail. Only
+ * atomics and nanosleep: async-signal-safe. */
+static int slow_read_cb(const char *name, void *ctx) {
+    (void)name, (void)ctx;
     __atomic_add_fetch(&read_calls, 1, __ATOMIC_SEQ_CST);
     __atomic_store_n(&read_blocked, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; i < 4000 && !__atomic_load_n(&read_release, __ATOMIC_SEQ_CST); i++) {
@@ -223,12 +222,6 @@ static void *touch_thread(void *p) {
  * consistent. Afterwards both threads see the right data; one read brought in the cluster. */
 static void test_check_during_hard_fault_read(void **state) {
     (void)state;
-#ifdef UMM_SANITIZE_THREAD
-    /* libfiu's fiu_fail() strdup()s/free()s inside umm's SIGSEGV handler once a point is enabled
-     * (every UMM_FAILPOINT on the fault path), which TSan reports as a signal-unsafe call. */
-    skip();
-#endif
-    assert_int_equal(fiu_init(0), 0);
     umm_system_t *sys;
     umm_process_t *proc;
     umm_config_t c = pu_config(4 * TU_MIB, 8 * TU_MIB, 0, UMM_CFG_NO_WORKERS);
@@ -244,7 +237,7 @@ static void test_check_during_hard_fault_read(void **state) {
     __atomic_store_n(&read_blocked, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&read_release, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&read_calls, 0, __ATOMIC_SEQ_CST);
-    assert_int_equal(fiu_enable_external("umm/pagefile/read", 1, NULL, 0, slow_read_cb), 0);
+    assert_int_equal(umm_failpoint_set_hook("umm/pagefile/read", slow_read_cb, NULL), UMM_OK);
     touch_arg_t t1 = {r + 2 * PG, 44, 0, 0}, t2 = {r + 3 * PG, 44, 0, 0};
     pthread_t th1, th2;
     assert_int_equal(pthread_create(&th1, NULL, touch_thread, &t1), 0);
@@ -260,7 +253,7 @@ static void test_check_during_hard_fault_read(void **state) {
     __atomic_store_n(&read_release, 1, __ATOMIC_SEQ_CST);
     assert_int_equal(pthread_join(th1, NULL), 0);
     assert_int_equal(pthread_join(th2, NULL), 0);
-    fiu_disable("umm/pagefile/read");
+    umm_failpoint_disable("umm/pagefile/read");
 
     assert_int_equal(done2, 0); /* the neighbour waited for the read in flight */
     assert_int_equal(mid.working_set, s0.working_set);

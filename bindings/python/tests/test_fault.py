@@ -1,4 +1,4 @@
-"""umm.fault: libfiu failure points from Python, acting on the libfiu instance libumm uses."""
+"""umm.fault: umm's failure points from Python."""
 import glob
 import os
 import re
@@ -11,20 +11,21 @@ from conftest import PAGE, REPO
 
 
 def test_points_match_the_sources():
-    """Every "umm/..." failure-point name in mm/ and hv/ (passed to UMM_FAILPOINT directly or kept
-    in a variable, as the paging file and the host swap file do) is in POINTS, and POINTS has no
-    others."""
-    names = set()
-    for top in ("mm", "hv"):
-        for path in glob.glob(os.path.join(REPO, top, "*.c")) + \
-                glob.glob(os.path.join(REPO, top, "*", "*.c")):
-            if os.sep + "demo" + os.sep in path:
-                continue
-            names |= set(re.findall(r'"(umm/[a-z0-9_/]+)"', open(path).read()))
-    if not names:
+    """Every failure point declared in mm/failpoint.h is in POINTS with a description, and
+    every id the sources check is declared there."""
+    header = open(os.path.join(REPO, "mm", "failpoint.h")).read()
+    declared = dict(re.findall(r'X\(([A-Z0-9_]+), "(umm/[a-z0-9_/]+)"\)', header))
+    if not declared:
         pytest.skip("sources not found")
-    assert names == set(fault.POINTS)
+    assert set(declared.values()) == set(fault.POINTS)
     assert all(isinstance(v, str) and v for v in fault.POINTS.values())
+    used = set()
+    for top in ("mm", "hv"):
+        for path in glob.glob(os.path.join(REPO, top, "**", "*.c"), recursive=True):
+            used |= set(re.findall(r"UMM_FAILPOINT\(([A-Z0-9_]+)\)", open(path).read()))
+            used |= set(re.findall(r"UMM_FP_([A-Z0-9_]+)", open(path).read()))
+    used -= {"COUNT_", "NAME_", "ENUM_"}  # the X-macro helpers
+    assert used == set(declared)  # every point is checked somewhere
 
 
 def test_enable_disable_api():
@@ -32,26 +33,41 @@ def test_enable_disable_api():
     fault.enable("umm/commit/charge")
     assert "umm/commit/charge" in fault.active()
     assert fault.fails("umm/commit/charge")
-    assert fault.disable("umm/commit/charge")
+    fault.disable("umm/commit/charge")
     assert not fault.fails("umm/commit/charge")
-    assert not fault.disable("umm/commit/charge")  # not enabled any more
-    with fault.enabled("umm/pagefile/*"):  # libfiu wildcard
+    with fault.enabled("umm/pagefile/*"):  # a prefix
         assert fault.fails("umm/pagefile/read") and fault.fails("umm/pagefile/write")
     assert not fault.fails("umm/pagefile/read")
     with pytest.raises(ValueError):
         fault.enable("")
     with pytest.raises(ValueError):
-        fault.enable("umm/x", probability=2)
+        fault.enable("umm/commit/charge", probability=2)
     with pytest.raises(ValueError):
-        fault.enable("umm/x", failnum=0)
+        fault.enable("umm/commit/charge", probability=0)
+    with pytest.raises(ValueError, match="no failure point"):
+        fault.enable("umm/no/such/point")
+    with pytest.raises(ValueError, match="no failure point"):
+        fault.disable("umm/no/such/point")
+    with pytest.raises(ValueError, match="no failure point"):
+        fault.enable("umm/nothing/*")
 
 
-def test_probability():
-    with fault.enabled("umm/test/random", probability=0.5):
-        hits = sum(fault.fails("umm/test/random") for _ in range(2000))
-    assert 700 < hits < 1300
-    with fault.enabled("umm/test/never", probability=0.0):
-        assert not any(fault.fails("umm/test/never") for _ in range(100))
+def test_probability_and_seed():
+    def run():
+        fault.seed(42)
+        with fault.enabled("umm/os/map", probability=0.5):
+            return [fault.fails("umm/os/map") for _ in range(2000)]
+    a, b = run(), run()
+    assert 700 < sum(a) < 1300
+    assert a == b  # the same seed, the same choices
+
+
+def test_once_and_failures():
+    fault.enable("umm/os/unmap", once=True)
+    assert fault.fails("umm/os/unmap")
+    assert not fault.fails("umm/os/unmap")
+    assert fault.failures("umm/os/unmap") == 1
+    fault.disable("umm/os/unmap")
 
 
 def test_commit_charge():

@@ -218,6 +218,13 @@ FUNCTIONS = [
     ("umm_stats_get", [_vp, POINTER(Stats)], c_int, _E),
     ("umm_process_stats_get", [_vp, POINTER(ProcessStats)], c_int, _E),
     ("umm_check", [_vp], c_int, _E),
+    # failure points
+    ("umm_failpoint_enable", [c_char_p, c_double, c_uint], c_int, _E),
+    ("umm_failpoint_disable", [c_char_p], c_int, _E),
+    ("umm_failpoint_seed", [c_uint64], c_int, _E),
+    ("umm_failpoint_check", [c_char_p, POINTER(c_int)], c_int, _E),
+    ("umm_failpoint_failures", [c_char_p, POINTER(c_uint64)], c_int, _E),
+    ("umm_failpoint_name", [c_uint], c_char_p, None),
     # umm_hv.h goes here, e.g.:
     # ("umm_hv_host_create", [POINTER(HvConfig), POINTER(_vp)], c_int, _E),
 ]

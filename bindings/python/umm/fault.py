@@ -1,10 +1,9 @@
-"""Fault injection: umm's libfiu failure points, switched on and off from Python.
+"""Fault injection: umm's failure points, switched on and off from Python.
 
-libumm is built with FIU_ENABLE: each point is a ``fiu_fail("umm/...")`` check. This module calls
-libfiu's control functions (fiu_init, fiu_enable, fiu_enable_random, fiu_disable) through ctypes
-on ``libfiu.so.0`` -- the same library instance libumm uses: libumm is loaded first (importing
-``umm``), which maps libfiu.so.0 as its dependency, and dlopen of the same soname returns that
-already-loaded copy, so the table of enabled points is shared.
+Each point is a named place in libumm ("umm/os/map", "umm/pagefile/read", ...) that can be told
+to behave as if the operation behind it had failed, always, at random or once. This module calls
+libumm's own control functions (``umm_failpoint_*``), so an unknown name is an error and a seeded
+run is reproducible.
 
     import umm, umm.fault
     with umm.fault.enabled("umm/commit/charge"):
@@ -15,23 +14,33 @@ See docs/fault-injection.md for what each point does and what the caller sees.
 
 import contextlib
 import ctypes
-import ctypes.util
 
-from . import _lib  # noqa: F401  (loads libumm, and with it libfiu.so.0, first)
+from . import _lib
 
-__all__ = ["POINTS", "enable", "disable", "enabled", "disable_all", "active", "FIU_ONETIME"]
+__all__ = ["POINTS", "enable", "disable", "enabled", "disable_all", "active", "seed", "fails",
+           "failures"]
 
-FIU_ONETIME = 1  # fiu-control.h
+_l = _lib.lib
+
+
+def _names():
+    out, i = [], 0
+    while True:
+        n = _l.umm_failpoint_name(i)
+        if n is None:
+            return out
+        out.append(n.decode())
+        i += 1
+
 
 # name -> one line: where it is and what the caller sees
-POINTS = {
+_WHAT = {
     "umm/frame/alloc": "no physical frame for a fault (fault path): in-page error "
                        "UMM_E_NO_FRAMES (SIGBUS / UMM_EXC_IN_PAGE_ERROR)",
-    "umm/os/map": "the kernel refuses to map a frame (fault path): in-page error, "
-                  "cause UMM_E_VMA_LIMIT",
+    "umm/os/map": "the kernel refuses to map a frame (fault path): in-page error",
     "umm/os/protect": "the kernel refuses an mprotect: trimming falls back to unmapping, "
-                      "umm_protect returns UMM_E_VMA_LIMIT",
-    "umm/os/unmap": "the kernel refuses to unmap: umm_decommit returns UMM_E_VMA_LIMIT, "
+                      "umm_protect returns an error",
+    "umm/os/unmap": "the kernel refuses to unmap: umm_decommit returns an error, "
                     "pages stay committed",
     "umm/commit/charge": "commit charge refused: umm_commit returns UMM_E_COMMIT_LIMIT",
     "umm/pagefile/open": "paging file cannot be opened: umm_system_create returns UMM_E_IO",
@@ -52,68 +61,51 @@ POINTS = {
                         "error; the page stays in the swap file",
 }
 
-
-def _load_fiu():
-    for name in ("libfiu.so.0", ctypes.util.find_library("fiu")):
-        if not name:
-            continue
-        try:
-            return ctypes.CDLL(name)
-        except OSError:
-            continue
-    raise ImportError("umm.fault: libfiu.so.0 not found")
-
-
-fiu = _load_fiu()
-fiu.fiu_init.argtypes = [ctypes.c_uint]
-fiu.fiu_init.restype = ctypes.c_int
-fiu.fiu_enable.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_uint]
-fiu.fiu_enable.restype = ctypes.c_int
-fiu.fiu_enable_random.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_uint,
-                                  ctypes.c_float]
-fiu.fiu_enable_random.restype = ctypes.c_int
-fiu.fiu_disable.argtypes = [ctypes.c_char_p]
-fiu.fiu_disable.restype = ctypes.c_int
-fiu.fiu_fail.argtypes = [ctypes.c_char_p]
-fiu.fiu_fail.restype = ctypes.c_int
-
-if fiu.fiu_init(0) != 0:
-    raise ImportError("umm.fault: fiu_init failed")
+#: Every point libumm has, with what the caller sees when it fails.
+POINTS = {name: _WHAT.get(name, "") for name in _names()}
 
 _active = set()
 
 
-def enable(name, probability=None, once=False, failnum=1):
-    """Turn a failure point on: always, or with `probability` (0..1) per check; `once` disables it
-    after its first failure (FIU_ONETIME). `failnum` is what fiu_fail returns (must be non-zero).
-    Names may end in '*' (libfiu wildcards: "umm/pagefile/*")."""
+def _check_name(name):
     if not isinstance(name, str) or not name:
         raise ValueError("failure point name must be a non-empty string")
-    if failnum == 0:
-        raise ValueError("failnum must be non-zero (fiu_fail returns it)")
-    flags = FIU_ONETIME if once else 0
-    if probability is None:
-        rc = fiu.fiu_enable(name.encode(), int(failnum), None, flags)
-    else:
-        p = float(probability)
-        if not 0.0 <= p <= 1.0:
-            raise ValueError("probability must be within [0, 1]")
-        rc = fiu.fiu_enable_random(name.encode(), int(failnum), None, flags, p)
-    if rc != 0:
-        raise RuntimeError("fiu_enable(%r) failed (%d)" % (name, rc))
+    return name.encode()
+
+
+def enable(name, probability=None, once=False):
+    """Turn failure points on: always, or with `probability` (0 < p <= 1) per check; `once`
+    switches a point off after its first failure. `name` is a point of POINTS or a prefix ending
+    in '*' ("umm/pagefile/*"). ValueError for an unknown name or a bad probability."""
+    raw = _check_name(name)
+    p = 1.0 if probability is None else float(probability)
+    if not 0.0 < p <= 1.0:
+        raise ValueError("probability must be within (0, 1], got %r" % probability)
+    try:
+        _l.umm_failpoint_enable(raw, p, 1 if once else 0)
+    except _lib.UmmError as e:
+        if e.name == "UMM_E_INVAL":
+            raise ValueError("no failure point is named %r (see umm.fault.POINTS)" % name) from None
+        raise
     _active.add(name)
 
 
 def disable(name):
-    """Turn a failure point off. Returns False if it was not enabled."""
+    """Turn failure points off. ValueError for an unknown name."""
+    raw = _check_name(name)
     _active.discard(name)
-    return fiu.fiu_disable(name.encode()) == 0
+    try:
+        _l.umm_failpoint_disable(raw)
+    except _lib.UmmError as e:
+        if e.name == "UMM_E_INVAL":
+            raise ValueError("no failure point is named %r (see umm.fault.POINTS)" % name) from None
+        raise
 
 
 def disable_all():
-    """Turn off every point enabled through this module and every point in POINTS."""
-    for name in set(_active) | set(POINTS):
-        disable(name)
+    """Turn every point off."""
+    _l.umm_failpoint_disable(b"umm/*")
+    _active.clear()
 
 
 def active():
@@ -121,15 +113,34 @@ def active():
     return sorted(_active)
 
 
+def seed(value):
+    """Seed the random choices: a single-threaded run with the same seed fails the same checks."""
+    _l.umm_failpoint_seed(int(value))
+
+
 def fails(name):
     """Evaluate the point once, as libumm would (consumes a one-time point!)."""
-    return fiu.fiu_fail(name.encode()) != 0
+    out = ctypes.c_int(0)
+    try:
+        _l.umm_failpoint_check(_check_name(name), ctypes.byref(out))
+    except _lib.UmmError as e:
+        if e.name == "UMM_E_INVAL":
+            raise ValueError("no failure point is named %r" % name) from None
+        raise
+    return bool(out.value)
+
+
+def failures(name):
+    """How many checks of the point failed since it was last enabled."""
+    out = ctypes.c_uint64(0)
+    _l.umm_failpoint_failures(_check_name(name), ctypes.byref(out))
+    return out.value
 
 
 @contextlib.contextmanager
-def enabled(name, probability=None, once=False, failnum=1):
+def enabled(name, probability=None, once=False):
     """with enabled("umm/pagefile/write"): ...  -- on inside the block, off after it."""
-    enable(name, probability=probability, once=once, failnum=failnum)
+    enable(name, probability=probability, once=once)
     try:
         yield
     finally:
