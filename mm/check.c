@@ -2,6 +2,7 @@
  * step; debug builds are the audience, but it works in any build). */
 #include "system.h"
 
+#include "frames.h"
 #include "section.h"
 #include "vma.h"
 
@@ -191,6 +192,39 @@ static bool slots_consistent(umm_system_t *sys)
     return ok && refs == sys->pf.used;
 }
 
+/* May this frame's bytes be read now without making a guest's host page it in? */
+static bool frame_readable(umm_system_t *sys, umm_pfn_id_t f)
+{
+    return !sys->phys || !sys->phys->resident || sys->phys->resident(sys, f);
+}
+
+/* The zero promises the fault and trim paths rely on: every frame on Zeroed holds zeros, and
+ * every VALID page that is clean and has no paging-file copy holds zeros (trimming returns such a
+ * page to demand-zero without looking). A frame that breaks either would hand one page's data to
+ * another page's fresh demand-zero fault. */
+static bool zero_promises_hold(umm_system_t *sys)
+{
+    for (umm_pfn_id_t f = pfn_list_head(&sys->pfn, LIST_ZEROED); f != PFN_NIL;
+         f = pfn_entry(&sys->pfn, f)->next)
+        if (frame_readable(sys, f) && !frame_is_zero(sys, f))
+            return false;
+    for (umm_process_t *p = sys->procs; p; p = p->next)
+        for (umm_vad_t *v = p->vads; v; v = v->next_in_proc) {
+            if (v->section)
+                continue;
+            for (size_t i = 0; i < v->npages; i++) {
+                umm_pte_t q = v->pte[i];
+                if (pte_format(q) != PTE_VALID || (q & PTE_DIRTY))
+                    continue;
+                umm_pfn_id_t f = (umm_pfn_id_t)pte_num(q);
+                if (pfn_entry(&sys->pfn, f)->slot == 0 && frame_readable(sys, f) &&
+                    !frame_is_zero(sys, f))
+                    return false;
+            }
+        }
+    return true;
+}
+
 int umm_check(umm_system_t *sys)
 {
     if (!sys)
@@ -199,7 +233,8 @@ int umm_check(umm_system_t *sys)
     bool ok = report(umm_pfndb_check(&sys->pfn), "the page lists") &&
               report(frames_match_ptes(sys), "the frame -> PTE reverse map") &&
               report(processes_consistent(sys), "the process/VAD counts") &&
-              report(slots_consistent(sys), "the paging-file slot accounting");
+              report(slots_consistent(sys), "the paging-file slot accounting") &&
+              report(zero_promises_hold(sys), "zeroed frames and clean pages without a copy hold zeros");
     umm_unlock(&sys->lock);
     return ok ? UMM_OK : UMM_E_STATE;
 }

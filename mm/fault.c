@@ -138,21 +138,27 @@ static enum fault_result cluster_frames(umm_vad_t *vad, size_t i,
     return rc == UMM_OK ? FAULT_DONE : fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, rc);
 }
 
-/* Undo PTEs [lo, hi) that were made VALID but could not be mapped: back to what they were
- * (demand-zero, with the stale mapping they may have had, now unknown: unmap it). */
-static void unwind_demand_zero(umm_vad_t *vad, size_t lo, size_t hi, const umm_pte_t *orig)
+/* Pages [lo, hi) were made VALID but the kernel refused to map them. A failed mapping call may
+ * leave part of it behind (a guest maps in chunks; a failed MAP_FIXED may even leave a hole), and
+ * another thread may have stored through that part: so the range is first replaced by anonymous
+ * PROT_NONE, and the frames go to Free (zeroed again before reuse), never to Zeroed. If even the
+ * replacement fails, no frame may be freed while a mapping of it may remain: the pages stay VALID
+ * with their frames, dirty (a store through a leftover mapping is not seen), and the access is
+ * retried. Returns true when the pages went back to demand-zero. */
+static bool unwind_demand_zero(umm_vad_t *vad, size_t lo, size_t hi, const umm_pte_t *orig)
 {
     umm_system_t *sys = vad->proc->sys;
-    bool stale = false;
-    for (size_t k = lo; k < hi; k++)
-        stale |= (orig[k - lo] & PTE_HW) != 0;
-    if (stale) /* a failed MAP_FIXED may have left or removed it: make it certain */
-        stale = hw_unmap(sys, vad_page_addr(vad, lo, sys->page_shift), hi - lo) != 0;
+    if (hw_unmap(sys, vad_page_addr(vad, lo, sys->page_shift), hi - lo) != 0) {
+        for (size_t k = lo; k < hi; k++)
+            vad_pte_write(vad, k, vad->pte[k] | PTE_DIRTY);
+        return false;
+    }
     for (size_t k = hi; k-- > lo;) {
         umm_pfn_id_t f = (umm_pfn_id_t)pte_num(vad->pte[k]);
-        vad_pte_write(vad, k, (orig[k - lo] & ~PTE_HW) | (stale ? (orig[k - lo] & PTE_HW) : 0));
-        frame_release(sys, f, true);
+        vad_pte_write(vad, k, orig[k - lo] & ~PTE_HW);
+        frame_release(sys, f, false);
     }
+    return true;
 }
 
 /* Demand-zero: zeroed frames for the page and its demand-zero neighbours in the cluster. */
@@ -174,16 +180,15 @@ static enum fault_result demand_zero_fault(umm_vad_t *vad, size_t i, bool write,
         vad_pte_write(vad, k, pte_make(PTE_VALID, prot, frames[k - lo]) | bits);
     }
     int err = map_valid_run(vad, lo, hi, write);
-    /* Pages the kernel refused stay demand-zero; the fault fails only if page i is one. */
+    /* Pages the kernel refused go back to demand-zero; the fault fails only if page i is one. */
     size_t mapped_hi = lo;
     while (mapped_hi < hi && pte_mapped(vad->pte[mapped_hi]))
         mapped_hi++;
-    if (err)
-        unwind_demand_zero(vad, mapped_hi, hi, orig + (mapped_hi - lo));
+    size_t kept = err && unwind_demand_zero(vad, mapped_hi, hi, orig + (mapped_hi - lo)) ? mapped_hi : hi;
     vma_refresh(vad, lo, hi);
-    ws_grow(vad->proc, mapped_hi - lo);
-    UMM_COUNT(vad->proc, faults_demand_zero, mapped_hi - lo);
-    if (i >= mapped_hi)
+    ws_grow(vad->proc, kept - lo);
+    UMM_COUNT(vad->proc, faults_demand_zero, kept - lo);
+    if (i >= kept)
         return fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, fault_map_error(err));
     return FAULT_DONE;
 }
@@ -215,32 +220,38 @@ static enum fault_result make_transition_valid(umm_vad_t *vad, size_t i, size_t 
     if (pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(vad->pte[i]))->flags & PFN_F_IO)
         return FAULT_BUSY; /* paging I/O holds it: retry once that is done */
     umm_pte_t saved[FAULT_MAX_CLUSTER];
+    uint8_t was_on[FAULT_MAX_CLUSTER];
     for (size_t k = lo; k < hi; k++) {
         umm_pte_t p = vad->pte[k];
-        saved[k - lo] = p;
         umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
         umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+        saved[k - lo] = p;
+        was_on[k - lo] = e->list;
         bool dirty = e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE || write;
         pfn_move(&sys->pfn, f, LIST_ACTIVE);
-        if (write)
-            frame_drop_copy(sys, f); /* the paging-file copy is stale from now on */
         vad_pte_write(vad, k, pte_make(PTE_VALID, pte_prot(p), f) | (p & PTE_HW) | PTE_ACCESSED |
                                     (dirty ? PTE_DIRTY : 0));
     }
     int err = map_valid_run(vad, lo, hi, write);
-    if (err) {
-        /* Back to transition; whatever got mapped is unmapped (a transition PTE's HW would
-         * promise PROT_NONE). A write made them dirty and dropped their paging-file copies:
-         * they return to Modified, not to Standby. Nothing is lost. */
-        bool unmapped = hw_unmap(sys, vad_page_addr(vad, lo, sys->page_shift), hi - lo) == 0;
+    bool unmapped = err && hw_unmap(sys, vad_page_addr(vad, lo, sys->page_shift), hi - lo) == 0;
+    if (unmapped) {
+        /* Back to transition (unmapped: a failed call may have mapped part of the run) and to
+         * the lists they came from. Nothing was written: frames and copies are as they were. */
         for (size_t k = hi; k-- > lo;) {
-            umm_pfn_id_t f = (umm_pfn_id_t)pte_num(saved[k - lo]);
-            bool dirty = vad->pte[k] & PTE_DIRTY;
-            vad_pte_write(vad, k, unmapped ? saved[k - lo] & ~PTE_HW : saved[k - lo]);
-            pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + pfn_entry(&sys->pfn, f)->prio));
+            vad_pte_write(vad, k, saved[k - lo] & ~PTE_HW);
+            pfn_move(&sys->pfn, (umm_pfn_id_t)pte_num(saved[k - lo]), (enum umm_list_id)was_on[k - lo]);
         }
         vma_refresh(vad, lo, hi);
         return fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, fault_map_error(err));
+    }
+    /* Mapped; or the kernel refused the mapping and then its replacement, so what it maps there
+     * is unknown: the pages stay valid and dirty (a store through a leftover mapping would not be
+     * seen) and the access is retried. Either way their paging-file copies may be stale now. */
+    for (size_t k = lo; k < hi; k++) {
+        if (err)
+            vad_pte_write(vad, k, (vad->pte[k] & ~(PTE_HW | PTE_HW_RO)) | PTE_DIRTY);
+        if (write || err)
+            frame_drop_copy(sys, (umm_pfn_id_t)pte_num(vad->pte[k]));
     }
     vma_refresh(vad, lo, hi);
     ws_grow(vad->proc, hi - lo);
@@ -370,25 +381,29 @@ static enum fault_result valid_fault(umm_vad_t *vad, size_t i, bool write, umm_e
     umm_system_t *sys = vad->proc->sys;
     umm_pte_t p = vad->pte[i];
     umm_pte_t np = p | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
-    if (np == p && (p & PTE_HW)) { /* the mapping already allows it: another thread won */
+    if (np == p && (p & PTE_HW)) /* another thread won the race (or a failed call left less
+                                    than the PTE says: the mprotect below puts it right) */
         UMM_COUNT(vad->proc, faults_spurious, 1);
-        return FAULT_DONE;
+    if ((np & PTE_HW_RO) && write)
+        np &= ~PTE_HW_RO; /* read-only because shared: map again, the backend breaks sharing */
+    vad_pte_write(vad, i, np);
+    int err = map_valid_run(vad, i, i + 1, write);
+    if (err) { /* a failed MAP_FIXED may have removed the old mapping: start from none */
+        vad_pte_write(vad, i, hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0
+                                    ? p & ~(PTE_HW | PTE_HW_RO) : p);
+        vma_refresh(vad, i, i + 1);
+        return fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, fault_map_error(err));
     }
     if (!(p & PTE_ACCESSED))
         UMM_COUNT(vad->proc, faults_access_bit, 1);
     else if (write && !(p & PTE_DIRTY))
         UMM_COUNT(vad->proc, faults_dirty_bit, 1);
+    /* Only now that the page is writable is its paging-file copy stale: freed before, a failed
+     * mapping would leave a clean page without a copy, which trimming takes for a zero page. */
     if (write && !(p & PTE_DIRTY))
-        frame_drop_copy(sys, (umm_pfn_id_t)pte_num(p)); /* the paging-file copy is now stale */
-    if ((np & PTE_HW_RO) && write)
-        np &= ~PTE_HW_RO; /* read-only because shared: map again, the backend breaks sharing */
-    vad_pte_write(vad, i, np);
-    int err = map_valid_run(vad, i, i + 1, write);
-    if (err) /* a failed MAP_FIXED may have removed the old mapping: start from none */
-        vad_pte_write(vad, i, hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0
-                                    ? p & ~(PTE_HW | PTE_HW_RO) : p);
+        frame_drop_copy(sys, (umm_pfn_id_t)pte_num(p));
     vma_refresh(vad, i, i + 1);
-    return err ? fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, fault_map_error(err)) : FAULT_DONE;
+    return FAULT_DONE;
 }
 
 static enum fault_result dispatch(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);

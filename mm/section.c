@@ -234,8 +234,6 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
     if (rc != UMM_OK)
         return fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, rc);
     umm_pfn_id_t f = (umm_pfn_id_t)pte_num(sec->proto->pte[idx]);
-    if (write)
-        frame_drop_copy(sys, f); /* its paging-file copy is stale from now on */
     umm_pte_t np = pte_make(PTE_VALID, pte_prot(p), f) | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
     vad_pte_write(view, i, np);
     sec->share[idx]++;
@@ -245,12 +243,16 @@ enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_excep
         view->proc->ws_peak = view->proc->ws_size;
     bool exact = true;
     int err = hw_map(sys, vad_page_addr(view, i, sys->page_shift), f, 1, pte_hw_prot(np), write, &exact);
-    if (err) { /* a failed MAP_FIXED may leave anything: unmap, then back to prototype */
+    if (err) { /* a failed MAP_FIXED may leave anything: unmap, then back to prototype (clean:
+                  nothing was written through this mapping) */
         hw_unmap(sys, vad_page_addr(view, i, sys->page_shift), 1);
+        vad_pte_write(view, i, np & ~PTE_DIRTY);
         section_drop_view_page(view, i, false);
         vma_refresh(view, i, i + 1);
         return fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, fault_map_error(err));
     }
+    if (write) /* writable now: the paging-file copy is stale */
+        frame_drop_copy(sys, f);
     vad_pte_write(view, i, np | (exact ? PTE_HW : PTE_HW_RO));
     vma_refresh(view, i, i + 1);
     switch (kind) {
