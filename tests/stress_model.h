@@ -1,0 +1,118 @@
+/* stress_model.h - the page model behind the randomized stress tests (test_stress.c,
+ * test_threads_stress.c): what every page of a region must hold, checked word by word.
+ *
+ * A page is filled whole with 64-bit words keyed by their address and a generation, so a page
+ * that shows another page's data, stale data or garbage is caught at the first wrong word. The
+ * model knows, per page, whether it is committed, its protection and its generation (0: must
+ * read as zeros). A fill interrupted by an in-page error while other threads may trim the page
+ * leaves it "torn": each word holds the old or the new generation.
+ *
+ * Invariant: committed == 0 implies gen == torn == 0; torn != 0 only while a fill may have
+ * stopped halfway. */
+#ifndef UMM_STRESS_MODEL_H
+#define UMM_STRESS_MODEL_H
+
+#include "paging_util.h"
+
+#include <stdbool.h>
+
+typedef struct sm_page {
+    uint8_t committed;
+    uint8_t prot; /* UMM_PROT_*, GUARD included */
+    uint64_t gen; /* 0: zeros */
+    uint64_t torn;
+} sm_page_t;
+
+static inline uint64_t sm_word(const volatile uint64_t *w, uint64_t gen) {
+    return gen == 0 ? 0 : pu_word_value((const void *)w, gen);
+}
+
+/* Fill the whole page (plain stores: faults happen here). */
+static inline void sm_fill(char *page, size_t bytes, uint64_t gen) {
+    volatile uint64_t *w = (volatile uint64_t *)page;
+    for (size_t i = 0; i < bytes / 8; i++)
+        w[i] = sm_word(&w[i], gen);
+}
+
+/* Index of the first word that is neither gen's nor (torn != 0) torn's, or -1. *found gets it. */
+static inline long sm_first_bad(const char *page, size_t bytes, uint64_t gen, uint64_t torn,
+                                uint64_t *found) {
+    const volatile uint64_t *w = (const volatile uint64_t *)page;
+    for (size_t i = 0; i < bytes / 8; i++) {
+        uint64_t v = w[i];
+        if (v != sm_word(&w[i], gen) && (torn == 0 || v != sm_word(&w[i], torn))) {
+            *found = v;
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+static inline bool sm_readable(const sm_page_t *p) {
+    return p->committed && (p->prot & (UMM_PROT_READ | UMM_PROT_WRITE));
+}
+
+static inline bool sm_writable(const sm_page_t *p) {
+    return p->committed && (p->prot & UMM_PROT_WRITE);
+}
+
+/* After an access raised exception `code` (0: none) on page p: what the model must allow. A
+ * guard page raises its one-shot exception first; in-page errors are legal only when failure
+ * points are on. Returns NULL when legal, else why not. */
+static inline const char *sm_exception_legal(sm_page_t *p, bool write, int code, bool faults_on) {
+    if (p->committed && (p->prot & UMM_PROT_GUARD)) {
+        if (code != UMM_EXC_GUARD_PAGE)
+            return "a guard page did not raise its guard exception";
+        p->prot &= (uint8_t)~UMM_PROT_GUARD;
+        return NULL;
+    }
+    bool allowed = write ? sm_writable(p) : sm_readable(p);
+    if (!allowed)
+        return code == UMM_EXC_ACCESS_VIOLATION ? NULL : "a forbidden access was not an access violation";
+    if (code == 0 || (code == UMM_EXC_IN_PAGE_ERROR && faults_on))
+        return NULL;
+    return code == UMM_EXC_IN_PAGE_ERROR ? "an in-page error with no failure point on"
+                                         : "an allowed access raised an exception";
+}
+
+/* The failure points the stress tests turn on: every point that can fire after create. */
+static const char *const sm_points[] = {
+    "umm/frame/alloc",   "umm/os/map",        "umm/os/protect",     "umm/os/unmap",
+    "umm/commit/charge", "umm/pagefile/grow", "umm/pagefile/write", "umm/pagefile/read",
+};
+#define SM_NPOINTS (sizeof sm_points / sizeof sm_points[0])
+
+/* Turn on the points whose bit is set in mask, each with probability p. */
+static inline void sm_points_on(unsigned mask, double p) {
+    for (unsigned k = 0; k < SM_NPOINTS; k++)
+        if (mask & (1u << k))
+            assert_int_equal(umm_failpoint_enable(sm_points[k], p, 0), UMM_OK);
+}
+
+static inline void sm_points_off(void) {
+    assert_int_equal(umm_failpoint_disable("umm/*"), UMM_OK);
+}
+
+/* "all", or names separated by commas -> mask; 0 on an unknown name. */
+static inline unsigned sm_parse_points(const char *s) {
+    if (strcmp(s, "all") == 0)
+        return (1u << SM_NPOINTS) - 1;
+    if (strcmp(s, "none") == 0)
+        return 0;
+    unsigned mask = 0;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        unsigned k = 0;
+        while (k < SM_NPOINTS && strcmp(sm_points[k], t) != 0)
+            k++;
+        if (k == SM_NPOINTS) {
+            fprintf(stderr, "unknown failure point %s\n", t);
+            return 0;
+        }
+        mask |= 1u << k;
+    }
+    return mask;
+}
+
+#endif /* UMM_STRESS_MODEL_H */
