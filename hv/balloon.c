@@ -3,6 +3,7 @@
  * room), hands them to the host, which frees their host frames; deflating gives them back.
  * Balloon frames are Active, unowned and flagged PFN_F_BALLOON in the guest's PFN database,
  * and charged to the guest's commit, as a driver's allocation is. */
+#include "handle.h"
 #include "host.h"
 
 #include "failpoint.h"
@@ -101,8 +102,7 @@ void hv_balloon_step(umm_hv_guest_t *g)
 
 int umm_hv_balloon_set_target(umm_hv_guest_t *g, size_t pages)
 {
-    if (!g)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(g, HANDLE_HV_GUEST);
     if (g->flags & UMM_HV_GUEST_NO_BALLOON)
         return UMM_E_NOT_SUPPORTED;
     if (pages > g->nframes)
@@ -116,8 +116,7 @@ int umm_hv_balloon_set_target(umm_hv_guest_t *g, size_t pages)
 
 int umm_hv_balloon_auto(umm_hv_guest_t *g)
 {
-    if (!g)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(g, HANDLE_HV_GUEST);
     umm_lock(&g->sys->lock);
     g->balloon.manual = false;
     umm_unlock(&g->sys->lock);

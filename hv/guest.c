@@ -1,6 +1,7 @@
 /* guest.c - a guest: a umm system whose frames are guest-physical pages, and the backend that
  * resolves them to host frames (the nested fault) and makes the real mapping (the shadow). */
 #define _GNU_SOURCE
+#include "handle.h"
 #include "host.h"
 
 #include "assert.h"
@@ -180,11 +181,12 @@ static int attach(umm_hv_host_t *host, umm_hv_guest_t *g)
 int umm_hv_guest_create(umm_hv_host_t *host, const umm_hv_guest_config_t *cfg,
                         umm_hv_guest_t **out)
 {
-    if (!host || !cfg || !out || cfg->sys.page_size != host->page_size ||
+    HANDLE_CHECK(host, HANDLE_HV_HOST);
+    if (!cfg || !out || cfg->sys.page_size != host->page_size ||
         (cfg->flags & ~(unsigned)(UMM_HV_GUEST_NO_BALLOON | UMM_HV_GUEST_SALT)) ||
         (cfg->limit_bytes && cfg->limit_bytes < cfg->reservation_bytes))
         return UMM_E_INVAL;
-    umm_hv_guest_t *g = calloc(1, sizeof *g);
+    umm_hv_guest_t *g = handle_alloc(HANDLE_HV_GUEST, sizeof *g);
     if (!g)
         return UMM_E_NOMEM;
     g->host = host;
@@ -214,17 +216,19 @@ int umm_hv_guest_create(umm_hv_host_t *host, const umm_hv_guest_config_t *cfg,
     if (rc != UMM_OK) {
         free(g->p2m);
         free(g->balloon.frames);
-        free(g);
+        handle_free(g);
         return rc;
     }
+    handle_publish(g);
     *out = g;
     return UMM_OK;
 }
 
 void umm_hv_guest_destroy(umm_hv_guest_t *g)
 {
-    if (!g)
+    if (!handle_is_live(g, HANDLE_HV_GUEST))
         return;
+    handle_retire(g);
     umm_hv_host_t *host = g->host;
     pthread_mutex_lock(&host->pass_lock);
     umm_system_destroy(g->sys); /* its workers stop first; nothing maps its frames after this */
@@ -237,23 +241,24 @@ void umm_hv_guest_destroy(umm_hv_guest_t *g)
     pthread_mutex_unlock(&host->pass_lock);
     free(g->p2m);
     free(g->balloon.frames);
-    free(g);
+    handle_free(g);
 }
 
 umm_system_t *umm_hv_guest_system(umm_hv_guest_t *guest)
 {
-    return guest ? guest->sys : NULL;
+    return handle_is_live(guest, HANDLE_HV_GUEST) ? guest->sys : NULL;
 }
 
 const char *umm_hv_guest_name(umm_hv_guest_t *guest)
 {
-    return guest ? guest->name : NULL;
+    return handle_is_live(guest, HANDLE_HV_GUEST) ? guest->name : NULL;
 }
 
 int umm_hv_guest_set_policy(umm_hv_guest_t *g, unsigned shares, size_t reservation_bytes,
                             size_t limit_bytes)
 {
-    if (!g || (limit_bytes && limit_bytes < reservation_bytes))
+    HANDLE_CHECK(g, HANDLE_HV_GUEST);
+    if (limit_bytes && limit_bytes < reservation_bytes)
         return UMM_E_INVAL;
     umm_hv_host_t *host = g->host;
     umm_lock(&host->lock);
@@ -275,7 +280,8 @@ int umm_hv_guest_set_policy(umm_hv_guest_t *g, unsigned shares, size_t reservati
 
 int umm_hv_guest_stats(umm_hv_guest_t *g, umm_hv_guest_stats_t *out)
 {
-    if (!g || !out)
+    HANDLE_CHECK(g, HANDLE_HV_GUEST);
+    if (!out)
         return UMM_E_INVAL;
     umm_hv_host_t *host = g->host;
     umm_lock(&host->lock);

@@ -1,6 +1,7 @@
 /* host.c - the host: its frame pool, frame allocation and backing of guest frames, state,
  * statistics, and the host/guest object lifecycle. */
 #define _GNU_SOURCE
+#include "handle.h"
 #include "host.h"
 
 #include "assert.h"
@@ -68,7 +69,7 @@ static void host_free_all(umm_hv_host_t *h)
     free(h->lz4_state);
     free(h->zbuf);
     pthread_mutex_destroy(&h->pass_lock);
-    free(h);
+    handle_free(h);
 }
 
 int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
@@ -82,7 +83,7 @@ int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
         (cfg->flags & ~(unsigned)(UMM_HV_NO_WORKERS | UMM_HV_NO_SHARING | UMM_HV_SALT_GUESTS |
                                   UMM_HV_NO_COMPRESSION)))
         return UMM_E_INVAL;
-    umm_hv_host_t *h = calloc(1, sizeof *h);
+    umm_hv_host_t *h = handle_alloc(HANDLE_HV_HOST, sizeof *h);
     if (!h)
         return UMM_E_NOMEM;
     h->cfg = *cfg;
@@ -108,14 +109,16 @@ int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
         host_free_all(h);
         return rc;
     }
+    handle_publish(h);
     *out = h;
     return UMM_OK;
 }
 
 void umm_hv_host_destroy(umm_hv_host_t *host)
 {
-    if (!host)
+    if (!handle_is_live(host, HANDLE_HV_HOST))
         return;
+    handle_retire(host);
     hv_workers_stop(host);
     for (uint32_t i = 0; i < host->nguest_slots; i++)
         if (host->guests[i])
@@ -287,7 +290,8 @@ const char *umm_hv_state_name(umm_hv_state_t state)
 
 int umm_hv_host_stats(umm_hv_host_t *host, umm_hv_host_stats_t *out)
 {
-    if (!host || !out)
+    HANDLE_CHECK(host, HANDLE_HV_HOST);
+    if (!out)
         return UMM_E_INVAL;
     umm_lock(&host->lock);
     uint64_t promised = hv_promised_frames(host, NULL), saved = 0;
@@ -336,8 +340,7 @@ void hv_host_pass(umm_hv_host_t *host, bool scan)
 
 int umm_hv_host_step(umm_hv_host_t *host)
 {
-    if (!host)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(host, HANDLE_HV_HOST);
     hv_host_pass(host, true);
     return UMM_OK;
 }

@@ -5,6 +5,7 @@
  * stays in it while shared, a candidate (a private frame seen once) until displaced. Sharing
  * domains implement salting: a guest with its own domain shares only with itself. */
 #define _GNU_SOURCE
+#include "handle.h"
 #include "host.h"
 
 #include "frames.h"
@@ -229,8 +230,7 @@ uint64_t hv_share_scan(umm_hv_host_t *host, size_t pages)
 
 int umm_hv_share_scan(umm_hv_host_t *host, size_t pages, uint64_t *merged)
 {
-    if (!host)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(host, HANDLE_HV_HOST);
     pthread_mutex_lock(&host->pass_lock);
     uint64_t m = host->cfg.flags & UMM_HV_NO_SHARING ? 0 : hv_share_scan(host, pages);
     pthread_mutex_unlock(&host->pass_lock);

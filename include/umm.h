@@ -40,7 +40,8 @@ extern "C" {
     X(UMM_E_VMA_LIMIT, "the kernel's mapping limit (vm.max_map_count) was reached")              \
     X(UMM_E_OS, "an operating-system call failed")                                               \
     X(UMM_E_NOT_SUPPORTED, "not supported by this build or configuration")                       \
-    X(UMM_E_STATE, "object is in the wrong state for this call")
+    X(UMM_E_STATE, "object is in the wrong state for this call")                                 \
+    X(UMM_E_HANDLE, "invalid handle: closed, destroyed, or never a handle of this type")
 
 typedef enum umm_error {
 #define UMM_ERROR_ENUM_(name, text) name,
@@ -77,8 +78,10 @@ typedef struct umm_config {
     size_t pagefile_max_bytes; /* growth limit (0 or less than pagefile_bytes: no growth) */
     unsigned flags;            /* UMM_CFG_* */
     unsigned balance_interval_ms; /* balance-set manager period (0: 1000 ms) */
-    size_t low_memory_bytes;   /* available below this is "low memory" (0: RAM/16, >= 64 pages) */
-    size_t high_memory_bytes;  /* available above this is "high memory" (0: 3 x low) */
+    size_t low_memory_bytes;   /* available below this is "low memory" (0: RAM/16, >= 64 pages);
+                                  at most ram_bytes and high_memory_bytes, else UMM_E_INVAL */
+    size_t high_memory_bytes;  /* available above this is "high memory" (0: 3 x low); at most
+                                  ram_bytes, else UMM_E_INVAL */
     unsigned trim_policy;      /* UMM_TRIM_*: how the balance-set manager picks pages to trim */
 } umm_config_t;
 
@@ -151,7 +154,10 @@ typedef struct umm_region_info {
     size_t resident_pages;   /* pages of the run that are valid (in the working set) */
 } umm_region_info_t;
 
-/* Describe the run of pages that starts at the page containing `addr` (VirtualQuery). */
+/* Describe the run of pages that starts at the page containing `addr` (VirtualQuery).
+ * UMM_E_NOT_RESERVED when the address is in no reservation of this process (NULL, another
+ * process's or unmanaged memory, a released reservation): *out then describes that one page as
+ * UMM_REGION_FREE. */
 UMM_API int umm_query(umm_process_t *proc, const void *addr, umm_region_info_t *out);
 
 /* ---- sections: shared memory backed by the paging file (CreateFileMapping + MapViewOfFile) ----

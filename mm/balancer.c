@@ -1,5 +1,6 @@
 /* balancer.c - the balance-set manager (see balancer.h). */
 #define _GNU_SOURCE
+#include "handle.h"
 #include "balancer.h"
 
 #include "frames.h"
@@ -125,8 +126,7 @@ void balancer_pass(umm_system_t *sys, enum balancer_aging aging)
 
 int umm_balance(umm_system_t *sys)
 {
-    if (!sys)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
     balancer_pass(sys, BAL_AGE_NOW);
     while (zeroer_batch(sys, 64) > 0) /* the zero page thread's work, done now */
         ;

@@ -1,5 +1,6 @@
 /* check.c - umm_check: recompute every derived quantity and compare (tests call it after each
  * step; debug builds are the audience, but it works in any build). */
+#include "handle.h"
 #include "system.h"
 
 #include "frames.h"
@@ -227,8 +228,7 @@ static bool zero_promises_hold(umm_system_t *sys)
 
 int umm_check(umm_system_t *sys)
 {
-    if (!sys)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
     umm_lock(&sys->lock);
     bool ok = report(umm_pfndb_check(&sys->pfn), "the page lists") &&
               report(frames_match_ptes(sys), "the frame -> PTE reverse map") &&

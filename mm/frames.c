@@ -1,5 +1,6 @@
 /* frames.c - the RAM pool and frame allocation (see frames.h). */
 #define _GNU_SOURCE
+#include "handle.h"
 #include "frames.h"
 
 #include "assert.h"
@@ -252,7 +253,8 @@ void frame_set_owner(umm_system_t *sys, umm_pfn_id_t f, const umm_vad_t *vad, si
 
 int umm_standby_purge(umm_system_t *sys, unsigned max_priority, uint64_t *purged)
 {
-    if (!sys || max_priority >= STANDBY_PRIORITIES)
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
+    if (max_priority >= STANDBY_PRIORITIES)
         return UMM_E_INVAL;
     uint64_t n = 0;
     umm_lock(&sys->lock);

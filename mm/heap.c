@@ -25,6 +25,7 @@
  * The hooks run on application threads, possibly under jemalloc's locks; they take the table
  * mutex (a leaf: no umm call is made while holding it) and umm's lock (inside umm calls). */
 #define _GNU_SOURCE
+#include "handle.h"
 #include "umm_heap.h"
 
 #include "system.h"
@@ -434,12 +435,13 @@ static void release_all(umm_heap_t *h)
 static void heap_free_struct(umm_heap_t *h)
 {
     pthread_mutex_destroy(&h->lock);
-    free(h);
+    handle_free(h);
 }
 
 int umm_heap_create(umm_process_t *proc, umm_heap_t **out)
 {
-    if (!proc || !out)
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
+    if (!out)
         return UMM_E_INVAL;
     *out = NULL;
     if (!je_ready())
@@ -447,13 +449,13 @@ int umm_heap_create(umm_process_t *proc, umm_heap_t **out)
     /* jemalloc commits and decommits single pages of its own size */
     if (proc->sys->page_size != je.page)
         return UMM_E_NOT_SUPPORTED;
-    umm_heap_t *h = calloc(1, sizeof *h); /* system malloc */
+    umm_heap_t *h = handle_alloc(HANDLE_HEAP, sizeof *h); /* system malloc */
     if (!h)
         return UMM_E_NOMEM;
     h->hooks = heap_hooks;
     h->proc = proc;
     if (pthread_mutex_init(&h->lock, NULL) != 0) {
-        free(h);
+        handle_free(h);
         return UMM_E_OS;
     }
     extent_hooks_t *hooks = &h->hooks;
@@ -468,14 +470,16 @@ int umm_heap_create(umm_process_t *proc, umm_heap_t **out)
     }
     h->arena = ind;
     h->flags = MALLOCX_ARENA(ind) | MALLOCX_TCACHE_NONE;
+    handle_publish(h);
     *out = h;
     return UMM_OK;
 }
 
 void umm_heap_destroy(umm_heap_t *heap)
 {
-    if (!heap)
+    if (!handle_is_live(heap, HANDLE_HEAP))
         return;
+    handle_retire(heap);
     /* discards every allocation, then gives every extent back through dalloc/destroy, and the
      * arena's metadata ("base") through dalloc: the table should be empty afterwards */
     if (arena_ctl(heap, "destroy") != 0) {
@@ -491,12 +495,12 @@ void umm_heap_destroy(umm_heap_t *heap)
 
 umm_process_t *umm_heap_process(umm_heap_t *heap)
 {
-    return heap ? heap->proc : NULL;
+    return handle_is_live(heap, HANDLE_HEAP) ? heap->proc : NULL;
 }
 
 int umm_heap_owns(umm_heap_t *heap, const void *ptr)
 {
-    if (!heap || !ptr)
+    if (!handle_is_live(heap, HANDLE_HEAP) || !ptr)
         return 0;
     pthread_mutex_lock(&heap->lock);
     uintptr_t a = (uintptr_t)ptr;
@@ -515,7 +519,7 @@ static bool purge_for_retry(umm_heap_t *h)
 
 void *umm_heap_malloc(umm_heap_t *heap, size_t size)
 {
-    if (!heap) {
+    if (!handle_is_live(heap, HANDLE_HEAP)) {
         errno = EINVAL;
         return NULL;
     }
@@ -531,7 +535,7 @@ void *umm_heap_malloc(umm_heap_t *heap, size_t size)
 
 void *umm_heap_calloc(umm_heap_t *heap, size_t count, size_t size)
 {
-    if (!heap) {
+    if (!handle_is_live(heap, HANDLE_HEAP)) {
         errno = EINVAL;
         return NULL;
     }
@@ -552,7 +556,7 @@ void *umm_heap_calloc(umm_heap_t *heap, size_t count, size_t size)
 
 void *umm_heap_aligned_alloc(umm_heap_t *heap, size_t alignment, size_t size)
 {
-    if (!heap || alignment == 0 || (alignment & (alignment - 1)) != 0) {
+    if (!handle_is_live(heap, HANDLE_HEAP) || alignment == 0 || (alignment & (alignment - 1)) != 0) {
         errno = EINVAL;
         return NULL;
     }
@@ -569,7 +573,7 @@ void *umm_heap_aligned_alloc(umm_heap_t *heap, size_t alignment, size_t size)
 
 void *umm_heap_realloc(umm_heap_t *heap, void *ptr, size_t size)
 {
-    if (!heap) {
+    if (!handle_is_live(heap, HANDLE_HEAP)) {
         errno = EINVAL;
         return NULL;
     }
@@ -589,27 +593,25 @@ void *umm_heap_realloc(umm_heap_t *heap, void *ptr, size_t size)
 
 void umm_heap_free(umm_heap_t *heap, void *ptr)
 {
-    (void)heap;
-    if (ptr)
+    if (ptr && handle_is_live(heap, HANDLE_HEAP))
         je.dallocx(ptr, MALLOCX_TCACHE_NONE);
 }
 
 size_t umm_heap_malloc_usable_size(umm_heap_t *heap, const void *ptr)
 {
-    (void)heap;
-    return ptr ? je.sallocx(ptr, 0) : 0;
+    return ptr && handle_is_live(heap, HANDLE_HEAP) ? je.sallocx(ptr, 0) : 0;
 }
 
 int umm_heap_purge(umm_heap_t *heap)
 {
-    if (!heap)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(heap, HANDLE_HEAP);
     return arena_ctl(heap, "purge") == 0 ? UMM_OK : UMM_E_OS;
 }
 
 int umm_heap_set_decay(umm_heap_t *heap, long dirty_decay_ms)
 {
-    if (!heap || dirty_decay_ms < -1)
+    HANDLE_CHECK(heap, HANDLE_HEAP);
+    if (dirty_decay_ms < -1)
         return UMM_E_INVAL;
     char name[64];
     snprintf(name, sizeof name, "arena.%u.dirty_decay_ms", heap->arena);
@@ -663,7 +665,8 @@ static int committed_bytes(umm_heap_t *h, uint64_t *out)
 
 int umm_heap_stats(umm_heap_t *heap, umm_heap_stats_t *out)
 {
-    if (!heap || !out)
+    HANDLE_CHECK(heap, HANDLE_HEAP);
+    if (!out)
         return UMM_E_INVAL;
     memset(out, 0, sizeof *out);
     uint64_t epoch = 1;

@@ -1,5 +1,6 @@
 /* notify.c - memory resource notifications (see notify.h). */
 #define _GNU_SOURCE
+#include "handle.h"
 #include "notify.h"
 
 #include "frames.h"
@@ -65,14 +66,15 @@ void notify_evaluate(umm_system_t *sys)
 int umm_notification_create(umm_system_t *sys, umm_notify_type_t type, umm_notify_fn fn,
                             void *ctx, umm_notification_t **out)
 {
-    if (!sys || !out || (type != UMM_NOTIFY_LOW_MEMORY && type != UMM_NOTIFY_HIGH_MEMORY))
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
+    if (!out || (type != UMM_NOTIFY_LOW_MEMORY && type != UMM_NOTIFY_HIGH_MEMORY))
         return UMM_E_INVAL;
-    umm_notification_t *n = calloc(1, sizeof *n);
+    umm_notification_t *n = handle_alloc(HANDLE_NOTIFICATION, sizeof *n);
     if (!n)
         return UMM_E_NOMEM;
     n->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (n->efd < 0) {
-        free(n);
+        handle_free(n);
         return UMM_E_OS;
     }
     n->sys = sys;
@@ -84,18 +86,20 @@ int umm_notification_create(umm_system_t *sys, umm_notify_type_t type, umm_notif
     n->next = sys->notifications;
     sys->notifications = n;
     umm_unlock(&sys->lock);
+    handle_publish(n);
     *out = n;
     return UMM_OK;
 }
 
 int umm_notification_fd(umm_notification_t *n)
 {
-    return n ? n->efd : -1;
+    return handle_is_live(n, HANDLE_NOTIFICATION) ? n->efd : -1;
 }
 
 int umm_notification_query(umm_notification_t *n, int *signaled)
 {
-    if (!n || !signaled)
+    HANDLE_CHECK(n, HANDLE_NOTIFICATION);
+    if (!signaled)
         return UMM_E_INVAL;
     umm_lock(&n->sys->lock);
     *signaled = n->signaled;
@@ -114,15 +118,16 @@ static void unlink_locked(umm_notification_t *n)
 
 void umm_notification_destroy(umm_notification_t *n)
 {
-    if (!n)
+    if (!handle_is_live(n, HANDLE_NOTIFICATION))
         return;
+    handle_retire(n);
     pthread_mutex_lock(&n->sys->notify_lock);
     umm_lock(&n->sys->lock);
     unlink_locked(n);
     umm_unlock(&n->sys->lock);
     pthread_mutex_unlock(&n->sys->notify_lock);
     close(n->efd);
-    free(n);
+    handle_free(n);
 }
 
 void notify_destroy_all(umm_system_t *sys)

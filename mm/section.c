@@ -1,4 +1,5 @@
 /* section.c - sections: shared memory with prototype PTEs (see section.h). */
+#include "handle.h"
 #include "section.h"
 
 #include "assert.h"
@@ -29,7 +30,8 @@ static umm_process_t *section_process(umm_system_t *sys)
 
 int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
 {
-    if (!sys || !out)
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
+    if (!out)
         return UMM_E_INVAL;
     if (bytes == 0 || bytes > ((size_t)1 << 46))
         return UMM_E_RANGE;
@@ -37,7 +39,7 @@ int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
     /* More than the limit could ever grow to: refuse before sizing any table by it. */
     if (npages > sys->commit_limit + (sys->pf.max_slots - sys->pf.nslots))
         return UMM_E_COMMIT_LIMIT;
-    umm_section_t *sec = calloc(1, sizeof *sec);
+    umm_section_t *sec = handle_alloc(HANDLE_SECTION, sizeof *sec);
     uint32_t *share = calloc(npages, sizeof *share);
     umm_lock(&sys->lock);
     umm_process_t *owner = section_process(sys);
@@ -61,16 +63,19 @@ int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
     if (rc != UMM_OK) {
         vad_free(proto);
         free(share);
-        free(sec);
+        handle_free(sec);
         return rc;
     }
+    handle_publish(sec);
     *out = sec;
     return UMM_OK;
 }
 
 int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **out)
 {
-    if (!proc || !sec || !out || proc->sys != sec->sys ||
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
+    HANDLE_CHECK(sec, HANDLE_SECTION);
+    if (!out || proc->sys != sec->sys ||
         (prot != UMM_PROT_READ && prot != (UMM_PROT_READ | UMM_PROT_WRITE)))
         return UMM_E_INVAL;
     umm_system_t *sys = proc->sys;
@@ -128,27 +133,25 @@ static void destroy(umm_section_t *sec)
 {
     vad_free(sec->proto);
     free(sec->share);
-    free(sec);
+    handle_free(sec);
 }
 
 int umm_section_close(umm_section_t *sec)
 {
-    if (!sec)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(sec, HANDLE_SECTION);
     umm_system_t *sys = sec->sys;
+    handle_retire(sec); /* a second close is UMM_E_HANDLE; views keep the object alive */
     umm_lock(&sys->lock);
-    bool was_closed = sec->closed, gone = false;
-    if (!was_closed) {
-        sec->closed = true;
-        if (!sec->views) {
-            destroy_locked(sec);
-            gone = true;
-        }
+    bool gone = false;
+    sec->closed = true;
+    if (!sec->views) {
+        destroy_locked(sec);
+        gone = true;
     }
     umm_unlock(&sys->lock);
     if (gone)
         destroy(sec);
-    return was_closed ? UMM_E_STATE : UMM_OK;
+    return UMM_OK;
 }
 
 /* How a section page became resident, for the fault counters. */

@@ -5,6 +5,7 @@
 #include "failpoint.h"
 #include "fault.h"
 #include "frames.h"
+#include "handle.h"
 #include "handler.h"
 #include "notify.h"
 #include "pagefile.h"
@@ -45,6 +46,11 @@ static int validate_config(const umm_config_t *cfg)
     if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS))
         return UMM_E_INVAL;
     if (cfg->trim_policy > UMM_TRIM_CLOCK)
+        return UMM_E_INVAL;
+    /* Thresholds: each within RAM, low not above high (0 = the default, derived from RAM) */
+    if (cfg->low_memory_bytes > cfg->ram_bytes || cfg->high_memory_bytes > cfg->ram_bytes ||
+        (cfg->low_memory_bytes && cfg->high_memory_bytes &&
+         cfg->low_memory_bytes > cfg->high_memory_bytes))
         return UMM_E_INVAL;
     return UMM_OK;
 }
@@ -105,7 +111,7 @@ int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys,
     if (rc != UMM_OK)
         return rc;
     failpoint_read_environment();
-    umm_system_t *sys = calloc(1, sizeof *sys);
+    umm_system_t *sys = handle_alloc(HANDLE_SYSTEM, sizeof *sys);
     if (!sys)
         return UMM_E_NOMEM;
     sys->phys = phys;
@@ -117,7 +123,7 @@ int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys,
     sys->vma_budget = cfg->vma_budget;
     sys->pool_fd = -1;
     if ((rc = frames_pool_create(sys)) != UMM_OK) {
-        free(sys);
+        handle_free(sys);
         return rc;
     }
     sys->vma_count = 1; /* the physical view */
@@ -126,9 +132,10 @@ int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys,
     if ((rc = open_pagefile(sys)) != UMM_OK || (rc = handler_acquire()) != UMM_OK) {
         pagefile_close(&sys->pf);
         frames_pool_destroy(sys);
-        free(sys);
+        handle_free(sys);
         return rc;
     }
+    handle_publish(sys);
     if (!(cfg->flags & UMM_CFG_NO_WORKERS) && (rc = workers_start(sys, &sys->workers)) != UMM_OK) {
         umm_system_destroy(sys);
         return rc;
@@ -139,8 +146,9 @@ int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys,
 
 void umm_system_destroy(umm_system_t *sys)
 {
-    if (!sys)
+    if (!handle_is_live(sys, HANDLE_SYSTEM))
         return;
+    handle_retire(sys); /* from here on a second destroy, or any call, is an error */
     workers_stop(sys->workers); /* first: a write in flight completes, nothing runs after */
     sys->workers = NULL;
     while (sys->procs)
@@ -152,14 +160,15 @@ void umm_system_destroy(umm_system_t *sys)
     frames_pool_destroy(sys);
     pthread_mutex_destroy(&sys->notify_lock);
     free(sys->vads);
-    free(sys);
+    handle_free(sys);
 }
 
 int umm_process_create(umm_system_t *sys, umm_process_t **out)
 {
-    if (!sys || !out)
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
+    if (!out)
         return UMM_E_INVAL;
-    umm_process_t *proc = calloc(1, sizeof *proc);
+    umm_process_t *proc = handle_alloc(HANDLE_PROCESS, sizeof *proc);
     if (!proc)
         return UMM_E_NOMEM;
     proc->sys = sys;
@@ -173,14 +182,16 @@ int umm_process_create(umm_system_t *sys, umm_process_t **out)
     sys->procs = proc;
     sys->nprocs++;
     umm_unlock(&sys->lock);
+    handle_publish(proc);
     *out = proc;
     return UMM_OK;
 }
 
 void umm_process_destroy(umm_process_t *proc)
 {
-    if (!proc)
+    if (!handle_is_live(proc, HANDLE_PROCESS))
         return;
+    handle_retire(proc);
     umm_system_t *sys = proc->sys;
     for (;;) {
         umm_lock(&sys->lock);
@@ -206,13 +217,12 @@ void umm_process_destroy(umm_process_t *proc)
     sys->nprocs--;
     sys->vma_count -= proc->vma_count;
     umm_unlock(&sys->lock);
-    free(proc);
+    handle_free(proc);
 }
 
 int umm_ws_trim(umm_process_t *proc, size_t pages)
 {
-    if (!proc)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
     umm_lock(&proc->sys->lock);
     ws_trim_locked(proc, pages, 0);
     vma_enforce_budget(proc->sys);
@@ -222,8 +232,7 @@ int umm_ws_trim(umm_process_t *proc, size_t pages)
 
 int umm_ws_empty(umm_process_t *proc)
 {
-    if (!proc)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
     umm_lock(&proc->sys->lock);
     ws_trim_locked(proc, SIZE_MAX, WS_TRIM_ALL);
     vma_enforce_budget(proc->sys);
@@ -233,7 +242,8 @@ int umm_ws_empty(umm_process_t *proc)
 
 int umm_process_set_priority(umm_process_t *proc, unsigned priority)
 {
-    if (!proc || priority >= STANDBY_PRIORITIES)
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
+    if (priority >= STANDBY_PRIORITIES)
         return UMM_E_INVAL;
     umm_lock(&proc->sys->lock);
     proc->priority = (uint8_t)priority;
@@ -243,8 +253,7 @@ int umm_process_set_priority(umm_process_t *proc, unsigned priority)
 
 int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t fn, void *ctx)
 {
-    if (!sys)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
     umm_lock(&sys->lock);
     sys->exc_fn = fn;
     sys->exc_ctx = ctx;
@@ -254,7 +263,8 @@ int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t fn, voi
 
 int umm_stats_get(umm_system_t *sys, umm_stats_t *out)
 {
-    if (!sys || !out)
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
+    if (!out)
         return UMM_E_INVAL;
     umm_lock(&sys->lock);
     const umm_pfndb_t *db = &sys->pfn;
@@ -323,7 +333,8 @@ int umm_stats_get(umm_system_t *sys, umm_stats_t *out)
 
 int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out)
 {
-    if (!proc || !out)
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
+    if (!out)
         return UMM_E_INVAL;
     umm_lock(&proc->sys->lock);
     const umm_counters_t *c = &proc->ctr;

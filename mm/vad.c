@@ -1,4 +1,5 @@
 /* vad.c - reservation objects (see vad.h). */
+#include "handle.h"
 #include "vad.h"
 
 #include "assert.h"
@@ -99,8 +100,7 @@ void vad_detach(umm_vad_t *vad)
 int vad_range_lock(umm_process_t *proc, const void *addr, size_t bytes, umm_vad_t **vadp,
                    size_t *first, size_t *npages)
 {
-    if (!proc)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
     size_t page = proc->sys->page_size;
     uintptr_t a = (uintptr_t)addr;
     if (!addr)

@@ -1,5 +1,6 @@
 /* vm.c - the virtual memory API: reserve, commit, decommit, release, protect, query. */
 #define _GNU_SOURCE
+#include "handle.h"
 #include "assert.h"
 #include "commit.h"
 #include "frames.h"
@@ -46,7 +47,8 @@ int umm_reserve(umm_process_t *proc, size_t bytes, int prot, void **out)
 
 int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignment, int prot, void **out)
 {
-    if (!proc || !out || !prot_ok(prot))
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
+    if (!out || !prot_ok(prot))
         return UMM_E_INVAL;
     size_t g = UMM_RESERVE_GRANULARITY;
     if (alignment < g || (alignment & (alignment - 1)) != 0 || alignment > ((size_t)1 << 40))
@@ -230,7 +232,8 @@ void vm_release_locked(umm_vad_t *vad)
 
 int umm_release(umm_process_t *proc, void *base)
 {
-    if (!proc || !base)
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
+    if (!base)
         return UMM_E_INVAL;
     umm_vad_t *vad = registry_lookup_lock((uintptr_t)base);
     if (!vad)
@@ -339,7 +342,8 @@ static void query_run(const umm_vad_t *vad, size_t i, unsigned shift, umm_region
 
 int umm_query(umm_process_t *proc, const void *addr, umm_region_info_t *out)
 {
-    if (!proc || !out)
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
+    if (!out)
         return UMM_E_INVAL;
     size_t page = proc->sys->page_size;
     *out = (umm_region_info_t){0};
@@ -348,10 +352,11 @@ int umm_query(umm_process_t *proc, const void *addr, umm_region_info_t *out)
     out->state = UMM_REGION_FREE;
     umm_vad_t *vad = registry_lookup_lock((uintptr_t)addr);
     if (!vad)
-        return UMM_OK;
-    if (vad->proc == proc && !vad->releasing)
+        return UMM_E_NOT_RESERVED; /* not memory umm manages; *out says FREE */
+    bool ours = vad->proc == proc && !vad->releasing;
+    if (ours)
         query_run(vad, ((uintptr_t)addr - vad->start) >> proc->sys->page_shift,
                   proc->sys->page_shift, out);
     umm_unlock(&vad->proc->sys->lock);
-    return UMM_OK;
+    return ours ? UMM_OK : UMM_E_NOT_RESERVED;
 }

@@ -1,4 +1,5 @@
 /* writer.c - the modified page writer (see writer.h). */
+#include "handle.h"
 #include "writer.h"
 
 #include "assert.h"
@@ -125,8 +126,7 @@ int writer_run(umm_system_t *sys, uint64_t target)
 
 int umm_flush_modified(umm_system_t *sys)
 {
-    if (!sys)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
     if (!sys_has_pagefile(sys))
         return UMM_E_NOT_SUPPORTED;
     return writer_run(sys, 0);

@@ -1,4 +1,5 @@
 /* ws.c - trimming and aging working sets (see ws.h). */
+#include "handle.h"
 #include "ws.h"
 
 #include "assert.h"
@@ -312,7 +313,8 @@ size_t ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want)
 
 int umm_ws_set_limits(umm_process_t *proc, size_t min_pages, size_t max_pages, unsigned flags)
 {
-    if (!proc || max_pages == 0 || min_pages > max_pages || (flags & ~UMM_WS_HARD_MAX))
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
+    if (max_pages == 0 || min_pages > max_pages || (flags & ~UMM_WS_HARD_MAX))
         return UMM_E_INVAL;
     umm_lock(&proc->sys->lock);
     int rc = UMM_OK;
@@ -331,8 +333,7 @@ int umm_ws_set_limits(umm_process_t *proc, size_t min_pages, size_t max_pages, u
 
 int umm_ws_get_limits(umm_process_t *proc, size_t *min_pages, size_t *max_pages, unsigned *flags)
 {
-    if (!proc)
-        return UMM_E_INVAL;
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
     umm_lock(&proc->sys->lock);
     if (min_pages)
         *min_pages = proc->ws_min;
