@@ -411,7 +411,7 @@ static void test_release(void **state) {
     assert_int_equal(tu_pstats(proc).working_set, 0);
     assert_int_equal(tu_pstats(proc).reservations, 0);
     umm_region_info_t qi;
-    assert_int_equal(umm_query(proc, r + TU_GRAN, &qi), UMM_OK);
+    assert_int_equal(umm_query(proc, r + TU_GRAN, &qi), UMM_E_NOT_RESERVED);
     assert_int_equal(qi.state, UMM_REGION_FREE);
     assert_int_equal(umm_release(proc, r), UMM_E_NOT_RESERVED);
     assert_int_equal(umm_commit(proc, r, PG, TU_RW), UMM_E_NOT_RESERVED);
@@ -524,7 +524,7 @@ static void test_query(void **state) {
     assert_int_equal(umm_query(NULL, r, &qi), UMM_E_INVAL);
     int local;
     memset(&qi, 0xCC, sizeof qi);
-    assert_int_equal(umm_query(proc, &local, &qi), UMM_OK);
+    assert_int_equal(umm_query(proc, &local, &qi), UMM_E_NOT_RESERVED);
     assert_int_equal(qi.state, UMM_REGION_FREE);
     assert_null(qi.allocation_base);
 

@@ -131,13 +131,13 @@ static void test_glibc_malloc_untouched(void **state)
         memset(p, 0x5A, sizes[i]);
         assert_false(umm_heap_owns(h, p));
         umm_region_info_t info;
-        assert_int_equal(umm_query(proc, p, &info), UMM_OK);
+        assert_int_equal(umm_query(proc, p, &info), UMM_E_NOT_RESERVED);
         assert_int_equal(info.state, UMM_REGION_FREE);
         assert_null(info.allocation_base);
         p = realloc(p, sizes[i] * 2);
         assert_non_null(p);
         assert_int_equal(p[sizes[i] - 1], 0x5A);
-        assert_int_equal(umm_query(proc, p, &info), UMM_OK);
+        assert_int_equal(umm_query(proc, p, &info), UMM_E_NOT_RESERVED);
         assert_int_equal(info.state, UMM_REGION_FREE);
         free(p);
     }

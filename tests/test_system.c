@@ -123,9 +123,9 @@ static void test_two_processes(void **state) {
     assert_int_equal(umm_release(a, rb), UMM_E_NOT_RESERVED);
     assert_int_equal(umm_protect(a, rb, PG, UMM_PROT_READ, NULL), UMM_E_NOT_RESERVED);
     umm_region_info_t qi;
-    assert_int_equal(umm_query(b, ra, &qi), UMM_OK);
+    assert_int_equal(umm_query(b, ra, &qi), UMM_E_NOT_RESERVED);
     assert_int_equal(qi.state, UMM_REGION_FREE);
-    assert_int_equal(umm_query(a, rb, &qi), UMM_OK);
+    assert_int_equal(umm_query(a, rb, &qi), UMM_E_NOT_RESERVED);
     assert_int_equal(qi.state, UMM_REGION_FREE);
 
     umm_process_stats_t pa = tu_pstats(a), pb = tu_pstats(b);

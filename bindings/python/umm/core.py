@@ -486,7 +486,8 @@ class Process(_Handle):
         return ProcessStats(raw)
 
     def query(self, address):
-        """umm_query for any address (FREE when it is not this process's)."""
+        """umm_query: the RegionInfo of the run of pages at `address`. Raises UmmError
+        UMM_E_NOT_RESERVED for an address outside this process's reservations."""
         raw = _lib.RegionInfo()
         lib.umm_query(self._handle(), ctypes.c_void_p(address), ctypes.byref(raw))
         return _region_info(raw)
