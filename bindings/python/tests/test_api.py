@@ -494,3 +494,41 @@ def test_notification_errors(system):
         system.balance()  # high -> not signaled: the callback raises, the error is kept
         assert len(n.callback_errors) == 1 and isinstance(n.callback_errors[0], RuntimeError)
     assert n.closed
+
+
+def test_release_with_exported_buffer_is_a_buffer_error(system, proc):
+    """Releasing a region (or closing its process or system) while a memoryview of it is alive
+    raises BufferError and changes nothing, as mmap.close() does; the crash this prevents is the
+    next access through the view."""
+    r = proc.reserve("64K")
+    r.commit()
+    r.write(0, b"kept")
+    mv = memoryview(r)
+    part = mv[PAGE:2 * PAGE]
+    del mv  # the slice still holds the export
+    with pytest.raises(BufferError, match="exported buffers"):
+        r.release()
+    with pytest.raises(BufferError):
+        with r:
+            pass
+    with pytest.raises(BufferError):
+        proc.close()
+    with pytest.raises(BufferError):
+        system.close()
+    assert not r.released and not proc.closed and not system.closed
+    assert system.stats().committed == 16  # nothing changed
+    part[0] = 7
+    assert r.read(0, 4) == b"kept" and r.read(PAGE, 1) == b"\x07"
+    part.release()
+    r.release()  # the last export is gone
+    assert r.released and system.stats().committed == 0
+
+
+def test_release_after_views_are_gone(system, proc):
+    r = proc.reserve("64K")
+    r.commit()
+    v = r.view(0, PAGE)
+    v[0] = 1
+    del v
+    r.release()
+    assert system.stats().committed == 0

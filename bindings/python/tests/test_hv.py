@@ -522,6 +522,7 @@ with umm.hv.Host(ram="8M", swap="64M", workers=False) as h:
         mv[i * PAGE:(i + 1) * PAGE] = hashlib.blake2b(i.to_bytes(8, "little"),
                                                       digest_size=64).digest() * 64
     print("ok", g.stats().compressed, g.stats().host_swapped)
+    mv.release()  # a live view would make leaving the block a BufferError
 """
 
 

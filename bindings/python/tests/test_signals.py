@@ -28,6 +28,7 @@ def test_managed_memory_works_with_faulthandler():
         mv[8192] = 42
         assert mv[8192] == 42
         assert s.stats().faults_demand_zero >= 2
+        mv.release()
     assert faulthandler.is_enabled()
 
 

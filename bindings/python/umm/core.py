@@ -3,6 +3,7 @@
 import collections
 import ctypes
 import enum
+import gc
 import os
 import re
 import threading
@@ -223,6 +224,26 @@ class _Handle:
         pass
 
 
+def _exported(obj):
+    """Is a buffer of `obj` exported: a memoryview of it (or a slice of one) still alive? Each
+    export holds a "managedbuffer" that refers to the exporter; a view released with
+    memoryview.release() or collected no longer does."""
+    def live():
+        return any(type(o).__name__ == "managedbuffer" for o in gc.get_referrers(obj))
+    if not live():
+        return False
+    gc.collect()  # a view kept only by a garbage cycle is not a real user
+    return live()
+
+
+def _refuse_if_exported(regions, what):
+    """BufferError, as mmap.close() raises it, when any region still has exported buffers."""
+    for r in regions:
+        if not r.released and _exported(r):
+            raise BufferError("cannot %s: region 0x%x (%d bytes) has exported buffers; release "
+                              "them first (memoryview.release() or del)" % (what, r.address, r.size))
+
+
 def _size_or_none(v, what):
     return None if v is None else parse_size(v, what)
 
@@ -310,6 +331,14 @@ class System(_Handle):
         lib.umm_system_create(ctypes.byref(cfg), ctypes.byref(h))
         super().__init__(h.value)
         self.page_size = cfg.page_size
+
+    def close(self):
+        """Destroy the system with its processes, regions and sections. BufferError, changing
+        nothing, while a memoryview of any of its regions is alive."""
+        if self._h is not None:
+            _refuse_if_exported([r for p in self._children if isinstance(p, Process)
+                                 for r in p.regions], "close the system")
+        super().close()
 
     def __del__(self):
         try:
@@ -405,6 +434,10 @@ class Process(_Handle):
         super()._forget()
 
     def close(self):
+        """Destroy the process and release its regions; BufferError, changing nothing, while a
+        memoryview of one of them is alive."""
+        if self._h is not None:
+            _refuse_if_exported(self.regions, "close the process")
         if self._h is not None and self.system is not None:
             try:
                 self.system._children.remove(self)
@@ -445,6 +478,8 @@ class Process(_Handle):
 
     def release(self, address):
         """umm_release of the reservation at `address` (prefer Region.release())."""
+        _refuse_if_exported([r for r in self.regions if r.address == address],
+                            "release the region")
         lib.umm_release(self._handle(), ctypes.c_void_p(address))
         for r in self.regions:
             if r.address == address:
@@ -556,11 +591,13 @@ class Region:
         return self.process._handle()
 
     def release(self):
-        """Release the reservation (its pages, frames and charge). Raises UmmError on a second
-        release (UMM_E_NOT_RESERVED, as umm_release reports it)."""
+        """Release the reservation (its pages, frames and charge). Raises BufferError, changing
+        nothing, while a memoryview of the region is alive (as mmap.close() does), and UmmError
+        on a second release (UMM_E_NOT_RESERVED, as umm_release reports it)."""
         if self.released:
             raise UmmError(_E["UMM_E_NOT_RESERVED"], "umm_release",
                            "region 0x%x already released" % self.address)
+        _refuse_if_exported([self], "release the region")
         lib.umm_release(self.process._handle(), ctypes.c_void_p(self.address))
         self.released = True
         try:

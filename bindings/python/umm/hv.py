@@ -28,7 +28,7 @@ from ctypes import POINTER, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint6
 
 from . import _lib
 from ._lib import Config, check_error, lib
-from .core import System, _Handle, _StructView, build_config, parse_size
+from .core import Process, System, _Handle, _StructView, _refuse_if_exported, build_config, parse_size
 
 __all__ = ["Host", "Guest", "GuestSystem", "HostStats", "GuestStats", "STATES", "state_name",
            "HostConfig", "GuestConfig", "HV_FUNCTIONS", "HV_STRUCTS"]
@@ -259,7 +259,11 @@ class Host(_Handle):
         return HostStats(raw)
 
     def close(self):
-        """Destroy the host and every guest still running (their Python objects become closed)."""
+        """Destroy the host and every guest still running (their Python objects become closed).
+        BufferError, changing nothing, while a memoryview of a guest's region is alive."""
+        if self._h is not None:
+            for g in self._children:
+                g._refuse_if_exported()
         super().close()
 
     def __repr__(self):
@@ -324,7 +328,10 @@ class Guest(_Handle):
     # ---- lifetime ----
     def destroy(self):
         """umm_hv_guest_destroy: its processes, frames and swap slots go; the host and the other
-        guests are unaffected. Idempotent. Do not touch its memory afterwards."""
+        guests are unaffected. Idempotent. BufferError, changing nothing, while a memoryview of
+        one of its regions is alive."""
+        if self._h is not None:
+            self._refuse_if_exported()
         if self._h is not None:
             try:
                 self.host._children.remove(self)
@@ -333,6 +340,11 @@ class Guest(_Handle):
         super().close()
 
     close = destroy
+
+    def _refuse_if_exported(self):
+        if not self.system.closed:
+            _refuse_if_exported([r for p in self.system._children if isinstance(p, Process)
+                                 for r in p.regions], "destroy the guest")
 
     # ---- names ----
     @property
