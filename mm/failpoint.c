@@ -9,8 +9,8 @@
  * with the same seed and the same sequence of checks fails the same checks (the stress tests
  * print their seed and replay it).
  *
- * libfiu: with UMM_FIU=1 in the environment when a system is created (fiu-run, fiu-ctrl), every
- * check also asks libfiu's fiu_fail(name). libfiu is not async-signal-safe (it takes a rwlock and
+ * libfiu: under fiu-run (FIU_CTRL_FIFO in the environment), or with UMM_FIU=1, when a system is
+ * created, every check also asks libfiu's fiu_fail(name), so fiu-run and fiu-ctrl drive the points. libfiu is not async-signal-safe (it takes a rwlock and
  * may allocate); umm's own table is. */
 #define _GNU_SOURCE
 #include "failpoint.h"
@@ -195,8 +195,9 @@ const char *umm_failpoint_name(unsigned i)
 void failpoint_read_environment(void)
 {
 #ifdef UMM_FAILPOINTS_LIBFIU
+    /* fiu-run exports FIU_CTRL_FIFO for every program it starts (fiu-ctrl talks to it there) */
     const char *v = getenv("UMM_FIU");
-    if (v && *v == '1')
+    if ((v && *v == '1') || getenv("FIU_CTRL_FIFO"))
         atomic_store_explicit(&use_libfiu, true, memory_order_relaxed);
 #endif
 }

@@ -44,7 +44,8 @@ bool umm_failpoint_hit(enum umm_failpoint_id id);
 #define UMM_FAILPOINT_AT(id_value) ((void)(id_value), 0)
 #endif
 
-/* At system create (never on the fault path): UMM_FIU=1 routes checks to libfiu too. */
+/* At system create (never on the fault path): under fiu-run, or with UMM_FIU=1, checks ask
+ * libfiu too. */
 void failpoint_read_environment(void);
 
 #endif
