@@ -9,6 +9,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 JOBS      ?= 2
+# How often each stage runs the tests labelled `repeat` (threaded ones, test_api) again after the
+# full run: a race that fails one run in a hundred must not hide.
+REPEAT    ?= 10
+REPEAT_SANITIZED ?= 5
 DEMO_ARGS ?=
 CMAKE     ?= cmake
 CTEST     ?= ctest
@@ -72,6 +76,7 @@ test-gcc:
 	$(CMAKE) -S . -B build -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUMM_DEBUG=ON
 	$(BUILD) build -j$(JOBS)
 	cd build && $(CTEST) --output-on-failure -j$(JOBS)
+	cd build && $(CTEST) --output-on-failure -j$(JOBS) -L repeat --repeat until-fail:$(REPEAT)
 
 test-clang:
 	@$(call banner,test 2/4: clang RelWithDebInfo + UMM_DEBUG -Werror in build-clang/ (all but label bench))
@@ -79,6 +84,7 @@ test-clang:
 	  -DUMM_DEBUG=ON -DUMM_WERROR=ON
 	$(BUILD) build-clang -j$(JOBS)
 	cd build-clang && $(CTEST) --output-on-failure -j$(JOBS) -LE bench
+	cd build-clang && $(CTEST) --output-on-failure -j$(JOBS) -L repeat --repeat until-fail:$(REPEAT)
 
 test-asan:
 	@$(call banner,test 3/4: clang Debug ASan+UBSan in build-asan/ (all C tests; no bench, no Python: ctypes cannot load an ASan libumm))
@@ -86,6 +92,8 @@ test-asan:
 	  -DUMM_BUILD_BENCH=OFF -DUMM_BUILD_DEMO=OFF
 	$(BUILD) build-asan -j$(JOBS)
 	cd build-asan && $(ASAN_ENV) $(CTEST) --output-on-failure -j$(JOBS) -LE bench
+	cd build-asan && $(ASAN_ENV) $(CTEST) --output-on-failure -j$(JOBS) -L repeat \
+	  --repeat until-fail:$(REPEAT_SANITIZED)
 
 # TSan and ASLR: clang 14's TSan runtime aborts with "FATAL: ThreadSanitizer: unexpected memory
 # mapping" when the kernel randomizes mappings with more entropy than it expects (vm.mmap_rnd_bits = 32,
@@ -114,7 +122,9 @@ test-tsan:
 	  fi; \
 	fi; \
 	cd build-tsan && echo "+ $(TSAN_ENV) $$wrap $(CTEST) --output-on-failure -j$(JOBS) -L threaded" && \
-	  env $(TSAN_ENV) $$wrap $(CTEST) --output-on-failure -j$(JOBS) -L threaded
+	  env $(TSAN_ENV) $$wrap $(CTEST) --output-on-failure -j$(JOBS) -L threaded && \
+	  env $(TSAN_ENV) $$wrap $(CTEST) --output-on-failure -j$(JOBS) -L threaded \
+	    --repeat until-fail:$(REPEAT_SANITIZED)
 
 # ---------------------------------------------------------------------------------------- clean
 clean:
