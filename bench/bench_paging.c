@@ -1069,7 +1069,7 @@ static int program_on_umm(const bench_opts_t *o, const pg_sizes_t *z, uint64_t *
                D(balancer_passes));
         /* The RAM pool is one memfd (shared memory) of ram_bytes, populated at create, so it
          * is the budget whatever is mapped. RSS counts it through mappings: RssShmem counts a
-         * frame once per mapping, in the physical view (writer, reads, zeroing, frame_is_zero)
+         * frame once per mapping, in the physical view (writer, reads, zeroing, mm_frame_is_zero)
          * and at its virtual address, so it can reach 2 x RAM without a byte more memory.
          * RssAnon growth is umm's own memory (PTE arrays, PFN database, libuv, the signal
          * stack) plus this benchmark's; RssFile is mapped files (none expected). */
@@ -1136,7 +1136,7 @@ void bench_paging_program_rss(double *peak_rss_mib, double *ram_mib)
 /* ================================================================== 5. trim */
 /* umm_ws_empty of B of valid pages: dirty (written: they go to Modified) or clean (written,
  * flushed, read back by soft faults: they go to Standby, with their paging-file copies).
- * Dirty pages without a paging-file copy are checked for being all zero (frame_is_zero, through
+ * Dirty pages without a paging-file copy are checked for being all zero (mm_frame_is_zero, through
  * the physical view) so a first trim also fills the physical view's page-table entries (read
  * faults, 16 pages each by fault-around); as for zeroing, the figure is a second trim (the pages
  * written again: soft faults back from Modified), the first is printed with --verbose. */

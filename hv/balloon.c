@@ -17,27 +17,27 @@
 static size_t inflate_locked(umm_hv_guest_t *g, size_t n)
 {
     umm_system_t *sys = g->sys;
-    uint64_t avail = frames_available(sys), keep = sys->low_pages;
+    uint64_t avail = mm_frames_available(sys), keep = sys->low_pages;
     uint64_t room = sys->commit_limit > sys->committed ? sys->commit_limit - sys->committed : 0;
     size_t take = avail > keep ? (size_t)(avail - keep) : 0;
     take = take < n ? take : n;
     take = take < room ? take : (size_t)room;
-    umm_pfn_id_t frames[BALLOON_BATCH];
+    mm_pfn_id_t frames[BALLOON_BATCH];
     if (UMM_FAILPOINT(HV_BALLOON_INFLATE))
         return 0;
-    if (take == 0 || frames_alloc(sys, take, PFN_NIL, frames, NULL, false) != UMM_OK)
+    if (take == 0 || mm_frames_alloc(sys, take, PFN_NIL, frames, NULL, false) != UMM_OK)
         return 0;
     sys->committed += take;
     if (sys->committed > sys->commit_peak)
         sys->commit_peak = sys->committed;
-    umm_lock(&g->host->lock);
+    mm_lock(&g->host->lock);
     for (size_t k = 0; k < take; k++) {
-        pfn_entry(&sys->pfn, frames[k])->flags |= PFN_F_BALLOON;
+        mm_pfn_entry(&sys->pfn, frames[k])->flags |= PFN_F_BALLOON;
         g->balloon.frames[g->balloon.actual++] = frames[k];
         hv_drop_backing(g, frames[k], P2M_BALLOONED);
     }
     g->balloon.inflated += take;
-    umm_unlock(&g->host->lock);
+    mm_unlock(&g->host->lock);
     return take;
 }
 
@@ -47,15 +47,15 @@ static size_t deflate_locked(umm_hv_guest_t *g, size_t n)
     if (UMM_FAILPOINT(HV_BALLOON_DEFLATE))
         return 0;
     n = n < g->balloon.actual ? n : g->balloon.actual;
-    umm_lock(&g->host->lock);
+    mm_lock(&g->host->lock);
     for (size_t k = 0; k < n; k++) {
-        umm_pfn_id_t f = g->balloon.frames[--g->balloon.actual];
+        mm_pfn_id_t f = g->balloon.frames[--g->balloon.actual];
         g->p2m[f] = p2m_make(P2M_NONE, 0); /* untouched again: reads zero, costs nothing */
-        pfn_entry(&sys->pfn, f)->flags &= (uint16_t)~PFN_F_BALLOON;
-        frame_release(sys, f, true);
+        mm_pfn_entry(&sys->pfn, f)->flags &= (uint16_t)~PFN_F_BALLOON;
+        mm_frame_release(sys, f, true);
     }
     g->balloon.deflated += n;
-    umm_unlock(&g->host->lock);
+    mm_unlock(&g->host->lock);
     sys->committed -= n;
     return n;
 }
@@ -82,7 +82,7 @@ void hv_balloon_step(umm_hv_guest_t *g)
     umm_system_t *sys = g->sys;
     bool short_of_frames = false;
     for (int batch = 0; batch < BALLOON_STEP_BATCHES && !short_of_frames; batch++) {
-        umm_lock(&sys->lock);
+        mm_lock(&sys->lock);
         size_t target = g->balloon.target, actual = g->balloon.actual;
         if (actual < target) {
             size_t want = target - actual < BALLOON_BATCH ? target - actual : BALLOON_BATCH;
@@ -91,7 +91,7 @@ void hv_balloon_step(umm_hv_guest_t *g)
             deflate_locked(g, actual - target < BALLOON_BATCH ? actual - target : BALLOON_BATCH);
         }
         bool done = g->balloon.actual == g->balloon.target;
-        umm_unlock(&sys->lock);
+        mm_unlock(&sys->lock);
         if (done)
             break;
     }
@@ -107,18 +107,18 @@ int umm_hv_balloon_set_target(umm_hv_guest_t *g, size_t pages)
         return UMM_E_NOT_SUPPORTED;
     if (pages > g->nframes)
         return UMM_E_RANGE;
-    umm_lock(&g->sys->lock);
+    mm_lock(&g->sys->lock);
     g->balloon.target = pages;
     g->balloon.manual = true;
-    umm_unlock(&g->sys->lock);
+    mm_unlock(&g->sys->lock);
     return UMM_OK;
 }
 
 int umm_hv_balloon_auto(umm_hv_guest_t *g)
 {
     HANDLE_CHECK(g, HANDLE_HV_GUEST);
-    umm_lock(&g->sys->lock);
+    mm_lock(&g->sys->lock);
     g->balloon.manual = false;
-    umm_unlock(&g->sys->lock);
+    mm_unlock(&g->sys->lock);
     return UMM_OK;
 }

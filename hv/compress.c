@@ -89,7 +89,7 @@ bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
             return false;
         uint32_t gfn = host->frames[h].gfn;
         char *buf = (char *)host->zbuf;
-        frame_invalidate(g->sys, gfn); /* no guest mapping may write it from now on */
+        mm_frame_invalidate(g->sys, gfn); /* no guest mapping may write it from now on */
         /* the state is preallocated: LZ4_compress_default would put 16 KiB on the stack, and
          * this can run inside a guest's fault handler on a small signal stack */
         int len = LZ4_compress_fast_extState(host->lz4_state, hv_frame_ptr(host, h), buf,
@@ -107,7 +107,7 @@ bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
             }
         }
         if (g != locked)
-            umm_unlock(&g->sys->lock);
+            mm_unlock(&g->sys->lock);
         if (freed)
             return true;
         if (len <= 0)

@@ -1,6 +1,5 @@
 /* guest.c - a guest: a umm system whose frames are guest-physical pages, and the backend that
  * resolves them to host frames (the nested fault) and makes the real mapping (the shadow). */
-#define _GNU_SOURCE
 #include "handle.h"
 #include "host.h"
 
@@ -57,8 +56,8 @@ static int map_frames(umm_system_t *sys, umm_hv_host_t *host, uintptr_t va, cons
         size_t len = (j - k) << sys->page_shift;
         /* Zero pages read from anonymous memory: it costs the host nothing and merges into one
          * kernel mapping; the first write faults and gets a private frame. */
-        int err = zero ? hw_map_anon(at, len, hp[k])
-                       : hw_map_fd(host->pool_fd, at, len, hp[k], (off_t)hf[k] << host->page_shift);
+        int err = zero ? mm_os_map_anon(at, len, hp[k])
+                       : mm_os_pool_map(&host->pool, at, (size_t)hf[k] << host->page_shift, len, hp[k]);
         if (err)
             return err;
         k = j;
@@ -76,7 +75,7 @@ static int guest_map(umm_system_t *sys, uintptr_t va, uint32_t f, size_t n, int 
         uint32_t hf[MAP_CHUNK];
         int hp[MAP_CHUNK];
         bool reduced = false;
-        umm_lock(&host->lock);
+        mm_lock(&host->lock);
         size_t got = 0;
         for (; got < m; got++) {
             hf[got] = resolve(g, f + (uint32_t)(done + got), prot, write, &hp[got], &reduced);
@@ -84,14 +83,14 @@ static int guest_map(umm_system_t *sys, uintptr_t va, uint32_t f, size_t n, int 
                 break;
             host->frames[hf[got]].flags |= HVF_PIN; /* resolving the next must not evict it */
         }
-        umm_unlock(&host->lock);
-        /* ENOSPC: no host frame could be had (the guest reports it as UMM_E_NO_FRAMES) */
-        int err = got < m ? ENOSPC : map_frames(sys, host, va + (done << sys->page_shift), hf, hp, m);
-        umm_lock(&host->lock);
+        mm_unlock(&host->lock);
+        int err = got < m ? UMM_E_NO_FRAMES /* no host frame could be had */
+                          : map_frames(sys, host, va + (done << sys->page_shift), hf, hp, m);
+        mm_lock(&host->lock);
         for (size_t k = 0; k < got; k++)
             if (hf[k] != HV_ZERO_FRAME)
                 host->frames[hf[k]].flags &= ~(uint32_t)HVF_PIN;
-        umm_unlock(&host->lock);
+        mm_unlock(&host->lock);
         if (err)
             return err;
         if (reduced)
@@ -105,7 +104,7 @@ static void *guest_frame_ptr(umm_system_t *sys, uint32_t f, bool write)
 {
     umm_hv_guest_t *g = sys->phys_ctx;
     umm_hv_host_t *host = g->host;
-    umm_lock(&host->lock);
+    mm_lock(&host->lock);
     p2m_t e = g->p2m[f];
     uint32_t h;
     if (write || p2m_state(e) == P2M_SWAPPED || p2m_state(e) == P2M_COMPRESSED) {
@@ -116,7 +115,7 @@ static void *guest_frame_ptr(umm_system_t *sys, uint32_t f, bool write)
         h = p2m_state(e) == P2M_PRESENT || p2m_state(e) == P2M_SHARED ? (uint32_t)p2m_num(e)
                                                                       : HV_ZERO_FRAME;
     }
-    umm_unlock(&host->lock);
+    mm_unlock(&host->lock);
     /* UINT32_MAX: no host frame, or its swap-in failed; the page stays where it was */
     return h == UINT32_MAX ? NULL : hv_frame_ptr(host, h);
 }
@@ -124,9 +123,9 @@ static void *guest_frame_ptr(umm_system_t *sys, uint32_t f, bool write)
 static bool guest_resident(umm_system_t *sys, uint32_t f)
 {
     umm_hv_guest_t *g = sys->phys_ctx;
-    umm_lock(&g->host->lock);
+    mm_lock(&g->host->lock);
     unsigned st = p2m_state(g->p2m[f]);
-    umm_unlock(&g->host->lock);
+    mm_unlock(&g->host->lock);
     return st != P2M_SWAPPED && st != P2M_COMPRESSED;
 }
 
@@ -135,7 +134,7 @@ static size_t guest_deflate(umm_system_t *sys, size_t n)
     return hv_balloon_deflate_locked(sys->phys_ctx, n);
 }
 
-const umm_phys_ops_t hv_guest_phys_ops = {
+const mm_phys_ops_t hv_guest_phys_ops = {
     .map = guest_map,
     .frame_ptr = guest_frame_ptr,
     .resident = guest_resident,
@@ -186,7 +185,7 @@ int umm_hv_guest_create(umm_hv_host_t *host, const umm_hv_guest_config_t *cfg,
         (cfg->flags & ~(unsigned)(UMM_HV_GUEST_NO_BALLOON | UMM_HV_GUEST_SALT)) ||
         (cfg->limit_bytes && cfg->limit_bytes < cfg->reservation_bytes))
         return UMM_E_INVAL;
-    umm_hv_guest_t *g = handle_alloc(HANDLE_HV_GUEST, sizeof *g);
+    umm_hv_guest_t *g = mm_handle_alloc(HANDLE_HV_GUEST, sizeof *g);
     if (!g)
         return UMM_E_NOMEM;
     g->host = host;
@@ -198,60 +197,60 @@ int umm_hv_guest_create(umm_hv_host_t *host, const umm_hv_guest_config_t *cfg,
     g->p2m = calloc(g->nframes ? g->nframes : 1, sizeof *g->p2m);
     g->balloon.frames = malloc((g->nframes ? g->nframes : 1) * sizeof *g->balloon.frames);
     int rc = g->p2m && g->balloon.frames ? UMM_OK : UMM_E_NOMEM;
-    pthread_mutex_lock(&host->pass_lock);
-    umm_lock(&host->lock);
+    mm_mutex_lock(&host->pass_lock);
+    mm_lock(&host->lock);
     if (rc == UMM_OK)
         rc = admit(host, cfg);
     if (rc == UMM_OK)
         rc = attach(host, g);
-    umm_unlock(&host->lock);
+    mm_unlock(&host->lock);
     snprintf(g->name, sizeof g->name, "%s", cfg->name ? cfg->name : "guest");
-    if (rc == UMM_OK && (rc = system_create_with_phys(&cfg->sys, &hv_guest_phys_ops, g, &g->sys)) != UMM_OK) {
-        umm_lock(&host->lock);
+    if (rc == UMM_OK && (rc = mm_system_create_with_phys(&cfg->sys, &hv_guest_phys_ops, g, &g->sys)) != UMM_OK) {
+        mm_lock(&host->lock);
         host->guests[g->id] = NULL;
         host->nguests--;
-        umm_unlock(&host->lock);
+        mm_unlock(&host->lock);
     }
-    pthread_mutex_unlock(&host->pass_lock);
+    mm_mutex_unlock(&host->pass_lock);
     if (rc != UMM_OK) {
         free(g->p2m);
         free(g->balloon.frames);
-        handle_free(g);
+        mm_handle_free(g);
         return rc;
     }
-    handle_publish(g);
+    mm_handle_publish(g);
     *out = g;
     return UMM_OK;
 }
 
 void umm_hv_guest_destroy(umm_hv_guest_t *g)
 {
-    if (!handle_is_live(g, HANDLE_HV_GUEST))
+    if (!mm_handle_is_live(g, HANDLE_HV_GUEST))
         return;
-    handle_retire(g);
+    mm_handle_retire(g);
     umm_hv_host_t *host = g->host;
-    pthread_mutex_lock(&host->pass_lock);
+    mm_mutex_lock(&host->pass_lock);
     umm_system_destroy(g->sys); /* its workers stop first; nothing maps its frames after this */
-    umm_lock(&host->lock);
+    mm_lock(&host->lock);
     for (uint64_t f = 0; f < g->nframes; f++)
         hv_drop_backing(g, (uint32_t)f, P2M_NONE);
     host->guests[g->id] = NULL;
     host->nguests--;
-    umm_unlock(&host->lock);
-    pthread_mutex_unlock(&host->pass_lock);
+    mm_unlock(&host->lock);
+    mm_mutex_unlock(&host->pass_lock);
     free(g->p2m);
     free(g->balloon.frames);
-    handle_free(g);
+    mm_handle_free(g);
 }
 
 umm_system_t *umm_hv_guest_system(umm_hv_guest_t *guest)
 {
-    return handle_is_live(guest, HANDLE_HV_GUEST) ? guest->sys : NULL;
+    return mm_handle_is_live(guest, HANDLE_HV_GUEST) ? guest->sys : NULL;
 }
 
 const char *umm_hv_guest_name(umm_hv_guest_t *guest)
 {
-    return handle_is_live(guest, HANDLE_HV_GUEST) ? guest->name : NULL;
+    return mm_handle_is_live(guest, HANDLE_HV_GUEST) ? guest->name : NULL;
 }
 
 int umm_hv_guest_set_policy(umm_hv_guest_t *g, unsigned shares, size_t reservation_bytes,
@@ -261,7 +260,7 @@ int umm_hv_guest_set_policy(umm_hv_guest_t *g, unsigned shares, size_t reservati
     if (limit_bytes && limit_bytes < reservation_bytes)
         return UMM_E_INVAL;
     umm_hv_host_t *host = g->host;
-    umm_lock(&host->lock);
+    mm_lock(&host->lock);
     uint64_t reserved;
     hv_promised_frames(host, &reserved);
     uint64_t others = reserved - g->reservation;
@@ -274,7 +273,7 @@ int umm_hv_guest_set_policy(umm_hv_guest_t *g, unsigned shares, size_t reservati
         g->reservation = res;
         g->limit = limit_bytes ? limit_bytes / host->page_size : g->nframes;
     }
-    umm_unlock(&host->lock);
+    mm_unlock(&host->lock);
     return rc;
 }
 
@@ -284,7 +283,7 @@ int umm_hv_guest_stats(umm_hv_guest_t *g, umm_hv_guest_stats_t *out)
     if (!out)
         return UMM_E_INVAL;
     umm_hv_host_t *host = g->host;
-    umm_lock(&host->lock);
+    mm_lock(&host->lock);
     double shared_cost = 0; /* each shared frame's cost split among its sharers */
     for (uint64_t f = 0; f < g->nframes; f++)
         if (p2m_state(g->p2m[f]) == P2M_SHARED)
@@ -317,6 +316,6 @@ int umm_hv_guest_stats(umm_hv_guest_t *g, umm_hv_guest_stats_t *out)
         .reservation = g->reservation,
         .limit = g->limit,
     };
-    umm_unlock(&host->lock);
+    mm_unlock(&host->lock);
     return UMM_OK;
 }

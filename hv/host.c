@@ -1,6 +1,5 @@
 /* host.c - the host: its frame pool, frame allocation and backing of guest frames, state,
  * statistics, and the host/guest object lifecycle. */
-#define _GNU_SOURCE
 #include "handle.h"
 #include "host.h"
 
@@ -27,17 +26,10 @@ static unsigned shift_of(size_t v)
 static int pool_create(umm_hv_host_t *h)
 {
     size_t bytes = h->cfg.ram_bytes;
-    h->pool_fd = memfd_create("umm-host-ram", MFD_CLOEXEC);
-    if (h->pool_fd < 0)
-        return UMM_E_OS;
-    if (ftruncate(h->pool_fd, (off_t)bytes) != 0 || fallocate(h->pool_fd, 0, 0, (off_t)bytes) != 0)
-        return UMM_E_NOMEM;
     /* populated: a nested zero fill otherwise paid a kernel minor fault per host frame */
-    h->physview = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, h->pool_fd, 0);
-    if (h->physview == MAP_FAILED) {
-        h->physview = NULL;
-        return UMM_E_NOMEM;
-    }
+    int rc = mm_os_pool_create(&h->pool, bytes, "umm-host-ram");
+    if (rc != UMM_OK)
+        return rc;
     h->nframes = bytes >> h->page_shift;
     h->frames = calloc(h->nframes, sizeof *h->frames);
     h->free_stack = malloc(h->nframes * sizeof *h->free_stack);
@@ -55,11 +47,8 @@ static int pool_create(umm_hv_host_t *h)
 
 static void host_free_all(umm_hv_host_t *h)
 {
-    if (h->physview)
-        munmap(h->physview, h->cfg.ram_bytes);
-    if (h->pool_fd >= 0)
-        close(h->pool_fd);
-    pagefile_close(&h->swap);
+    mm_os_pool_destroy(&h->pool);
+    mm_pagefile_close(&h->swap);
     free(h->frames);
     free(h->free_stack);
     free(h->guests);
@@ -68,8 +57,8 @@ static void host_free_all(umm_hv_host_t *h)
     free(h->zfree);
     free(h->lz4_state);
     free(h->zbuf);
-    pthread_mutex_destroy(&h->pass_lock);
-    handle_free(h);
+    mm_mutex_destroy(&h->pass_lock);
+    mm_handle_free(h);
 }
 
 int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
@@ -83,19 +72,20 @@ int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
         (cfg->flags & ~(unsigned)(UMM_HV_NO_WORKERS | UMM_HV_NO_SHARING | UMM_HV_SALT_GUESTS |
                                   UMM_HV_NO_COMPRESSION)))
         return UMM_E_INVAL;
-    umm_hv_host_t *h = handle_alloc(HANDLE_HV_HOST, sizeof *h);
+    umm_hv_host_t *h = mm_handle_alloc(HANDLE_HV_HOST, sizeof *h);
     if (!h)
         return UMM_E_NOMEM;
     h->cfg = *cfg;
     h->cfg.swap_path = NULL;
     h->page_size = cfg->page_size;
     h->page_shift = shift_of(cfg->page_size);
-    h->pool_fd = -1;
+    h->pool.fd = -1;
     h->swap.fd = -1;
-    pthread_mutex_init(&h->pass_lock, NULL);
+    mm_mutex_init(&h->pass_lock, MM_RANK_HV_PASS);
+    mm_lock_init(&h->lock, MM_RANK_HOST);
     int rc = pool_create(h);
     if (rc == UMM_OK && cfg->swap_bytes)
-        rc = pagefile_open(&h->swap, cfg->swap_path, cfg->swap_bytes, cfg->swap_bytes,
+        rc = mm_pagefile_open(&h->swap, cfg->swap_path, cfg->swap_bytes, cfg->swap_bytes,
                            h->page_size, false);
     h->swap.fail_write = UMM_FP_HV_SWAP_WRITE;
     h->swap.fail_read = UMM_FP_HV_SWAP_READ;
@@ -109,16 +99,16 @@ int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
         host_free_all(h);
         return rc;
     }
-    handle_publish(h);
+    mm_handle_publish(h);
     *out = h;
     return UMM_OK;
 }
 
 void umm_hv_host_destroy(umm_hv_host_t *host)
 {
-    if (!handle_is_live(host, HANDLE_HV_HOST))
+    if (!mm_handle_is_live(host, HANDLE_HV_HOST))
         return;
-    handle_retire(host);
+    mm_handle_retire(host);
     hv_workers_stop(host);
     for (uint32_t i = 0; i < host->nguest_slots; i++)
         if (host->guests[i])
@@ -244,7 +234,7 @@ void hv_drop_backing(umm_hv_guest_t *g, uint32_t gfn, unsigned to)
         break;
     case P2M_SWAPPED:
         g->swapped--;
-        pagefile_free(&host->swap, p2m_num(e));
+        mm_pagefile_free(&host->swap, p2m_num(e));
         break;
     case P2M_COMPRESSED:
         g->compressed--;
@@ -293,7 +283,7 @@ int umm_hv_host_stats(umm_hv_host_t *host, umm_hv_host_stats_t *out)
     HANDLE_CHECK(host, HANDLE_HV_HOST);
     if (!out)
         return UMM_E_INVAL;
-    umm_lock(&host->lock);
+    mm_lock(&host->lock);
     uint64_t promised = hv_promised_frames(host, NULL), saved = 0;
     for (uint32_t i = 0; i < host->nguest_slots; i++)
         if (host->guests[i])
@@ -322,20 +312,20 @@ int umm_hv_host_stats(umm_hv_host_t *host, umm_hv_host_stats_t *out)
         .decompressed = host->decompressed,
         .policy_passes = host->policy_passes,
     };
-    umm_unlock(&host->lock);
+    mm_unlock(&host->lock);
     return UMM_OK;
 }
 
 void hv_host_pass(umm_hv_host_t *host, bool scan)
 {
-    pthread_mutex_lock(&host->pass_lock);
+    mm_mutex_lock(&host->pass_lock);
     hv_policy_pass(host);
     for (uint32_t i = 0; i < host->nguest_slots; i++)
         if (host->guests[i])
             hv_balloon_step(host->guests[i]);
     if (scan && !(host->cfg.flags & UMM_HV_NO_SHARING))
         hv_share_scan(host, host->cfg.scan_pages ? host->cfg.scan_pages : 2048);
-    pthread_mutex_unlock(&host->pass_lock);
+    mm_mutex_unlock(&host->pass_lock);
 }
 
 int umm_hv_host_step(umm_hv_host_t *host)

@@ -3,7 +3,7 @@
  *
  * Locking: a guest's system lock, then the host lock (the guest's fault path holds its own lock
  * when it asks the host for a frame). Host-side work on a guest takes that guest's lock first;
- * touching a second guest while holding locks uses umm_trylock and skips on failure. The host
+ * touching a second guest while holding locks uses mm_trylock and skips on failure. The host
  * never changes a guest frame that the guest has pinned for I/O (PFN_F_IO). */
 #ifndef UMM_HV_HOST_H
 #define UMM_HV_HOST_H
@@ -89,17 +89,16 @@ struct umm_hv_guest {
 };
 
 struct umm_hv_host {
-    umm_lock_t lock;
+    mm_lock_t lock;
     umm_hv_host_config_t cfg;
     size_t page_size;
     unsigned page_shift;
-    int pool_fd;
-    uint8_t *physview;
+    mm_os_pool_t pool;       /* host frames: frame h at offset h << page_shift */
     hv_frame_t *frames;
     uint64_t nframes;
     uint32_t *free_stack;
     uint64_t nfree;
-    umm_pagefile_t swap;     /* swap.fd < 0: no host swap */
+    mm_pagefile_t swap;     /* swap.fd < 0: no host swap */
     umm_hv_guest_t **guests; /* by id */
     uint32_t nguest_slots;
     uint64_t nguests;
@@ -122,7 +121,7 @@ struct umm_hv_host {
     void *lz4_state;         /* LZ4's compression state (16 KiB): never on a signal stack */
     uint8_t *zbuf;           /* one compressed page, under the host lock */
     struct hv_workers *workers;
-    pthread_mutex_t pass_lock; /* one host pass at a time; guests come and go between passes */
+    mm_mutex_t pass_lock; /* one host pass at a time; guests come and go between passes */
 };
 
 #define HV_SHARE_WAYS 8
@@ -132,7 +131,7 @@ uint32_t hv_frame_alloc(umm_hv_host_t *host, umm_hv_guest_t *locked_guest, bool 
 void hv_frame_put(umm_hv_host_t *host, uint32_t h);
 static inline void *hv_frame_ptr(umm_hv_host_t *host, uint32_t h)
 {
-    return host->physview + ((size_t)h << host->page_shift);
+    return host->pool.view + ((size_t)h << host->page_shift);
 }
 /* Record host frame f as guest frame gfn's own (host locked). */
 void hv_set_private(umm_hv_guest_t *g, uint32_t gfn, uint32_t f);
@@ -152,7 +151,7 @@ static inline uint64_t hv_reservable_frames(const umm_hv_host_t *host)
 void hv_host_pass(umm_hv_host_t *host, bool scan);
 
 /* guest.c */
-extern const umm_phys_ops_t hv_guest_phys_ops;
+extern const mm_phys_ops_t hv_guest_phys_ops;
 
 /* balloon.c: one step toward the target (takes the guest lock, then the host lock). */
 void hv_balloon_step(umm_hv_guest_t *g);

@@ -13,13 +13,13 @@
 static bool evictable(umm_hv_guest_t *g, uint32_t gfn, bool second_chance)
 {
     umm_system_t *sys = g->sys;
-    const umm_pfn_t *e = pfn_entry(&sys->pfn, gfn);
+    const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, gfn);
     if (e->flags & PFN_F_IO) /* the guest is reading or writing it without its lock */
         return false;
-    umm_vad_t *vad = pfn_owner_vad(sys, gfn);
+    mm_vad_t *vad = mm_pfn_owner_vad(sys, gfn);
     if (second_chance && vad && e->list == LIST_ACTIVE) {
-        umm_pte_t p = vad->pte[e->index];
-        if (pte_format(p) == PTE_VALID && (p & PTE_ACCESSED) && pte_mapped(p))
+        mm_pte_t p = vad->pte[e->index];
+        if (mm_pte_format(p) == PTE_VALID && (p & PTE_ACCESSED) && mm_pte_mapped(p))
             return false;
     }
     return true;
@@ -28,13 +28,13 @@ static bool evictable(umm_hv_guest_t *g, uint32_t gfn, bool second_chance)
 static bool swap_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
 {
     umm_hv_host_t *host = g->host;
-    int64_t slot = pagefile_alloc_run(&host->swap, 1);
+    int64_t slot = mm_pagefile_alloc_run(&host->swap, 1);
     if (slot < 0)
         return false;
-    frame_invalidate(g->sys, gfn); /* no guest mapping may reach h from now on */
+    mm_frame_invalidate(g->sys, gfn); /* no guest mapping may reach h from now on */
     struct iovec iov = {hv_frame_ptr(host, h), host->page_size};
-    if (pagefile_write(&host->swap, (uint64_t)slot, &iov, 1) != 0) {
-        pagefile_free(&host->swap, (uint64_t)slot);
+    if (mm_pagefile_write(&host->swap, (uint64_t)slot, &iov, 1) != 0) {
+        mm_pagefile_free(&host->swap, (uint64_t)slot);
         return false;
     }
     g->private_frames--;
@@ -73,14 +73,14 @@ uint32_t hv_pick_victim(umm_hv_host_t *host, umm_hv_guest_t *locked, umm_hv_gues
         if (!g || !takes_from(host, g, phase))
             continue;
         /* Another guest's lock goes against the order (guest, host): only if free right now. */
-        if (!g || (g != locked && !umm_trylock(&g->sys->lock)))
+        if (!g || (g != locked && !mm_trylock(&g->sys->lock)))
             continue;
         if (evictable(g, e->gfn, phase == 0)) {
             *owner = g;
             return h;
         }
         if (g != locked)
-            umm_unlock(&g->sys->lock);
+            mm_unlock(&g->sys->lock);
     }
     return UINT32_MAX;
 }
@@ -95,7 +95,7 @@ bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
         return false;
     bool done = swap_out(g, host->frames[h].gfn, h);
     if (g != locked)
-        umm_unlock(&g->sys->lock);
+        mm_unlock(&g->sys->lock);
     return done;
 }
 
@@ -107,11 +107,11 @@ uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn)
     if (h == UINT32_MAX)
         return h;
     struct iovec iov = {hv_frame_ptr(host, h), host->page_size};
-    if (pagefile_read(&host->swap, slot, &iov, 1) != 0) {
+    if (mm_pagefile_read(&host->swap, slot, &iov, 1) != 0) {
         hv_frame_put(host, h);
         return UINT32_MAX;
     }
-    pagefile_free(&host->swap, slot);
+    mm_pagefile_free(&host->swap, slot);
     g->swapped--;
     g->swapped_in++;
     g->nested_swap_in++;

@@ -25,12 +25,12 @@ static uint64_t rng(uint64_t *s)
 /* Guest frame gfn is mapped by a valid PTE of its owner. Guest locked. */
 static bool mapped(umm_system_t *sys, uint32_t gfn)
 {
-    umm_vad_t *vad = pfn_owner_vad(sys, gfn);
-    const umm_pfn_t *e = pfn_entry(&sys->pfn, gfn);
+    mm_vad_t *vad = mm_pfn_owner_vad(sys, gfn);
+    const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, gfn);
     if (!vad || e->list != LIST_ACTIVE)
         return false;
-    umm_pte_t p = vad->pte[e->index];
-    return pte_format(p) == PTE_VALID && pte_num(p) == gfn && pte_mapped(p);
+    mm_pte_t p = vad->pte[e->index];
+    return mm_pte_format(p) == PTE_VALID && mm_pte_num(p) == gfn && mm_pte_mapped(p);
 }
 
 void hv_sample_access(umm_hv_guest_t *g)
@@ -48,9 +48,9 @@ void hv_sample_access(umm_hv_guest_t *g)
     for (unsigned tries = 0; tries < 8 * SAMPLE && g->nsample < SAMPLE && g->nframes; tries++) {
         uint32_t gfn = (uint32_t)(rng(&seed) % g->nframes);
         if (p2m_state(g->p2m[gfn]) != P2M_PRESENT || !mapped(sys, gfn) ||
-            (pfn_entry(&sys->pfn, gfn)->flags & PFN_F_IO))
+            (mm_pfn_entry(&sys->pfn, gfn)->flags & PFN_F_IO))
             continue;
-        frame_invalidate(sys, gfn); /* the next touch remaps it: that is the sample's answer */
+        mm_frame_invalidate(sys, gfn); /* the next touch remaps it: that is the sample's answer */
         g->sample[g->nsample++] = gfn;
     }
 }
@@ -61,11 +61,11 @@ static void sample_all(umm_hv_host_t *host)
         umm_hv_guest_t *g = host->guests[i];
         if (!g)
             continue;
-        umm_lock(&g->sys->lock);
-        umm_lock(&host->lock);
+        mm_lock(&g->sys->lock);
+        mm_lock(&host->lock);
         hv_sample_access(g);
-        umm_unlock(&host->lock);
-        umm_unlock(&g->sys->lock);
+        mm_unlock(&host->lock);
+        mm_unlock(&g->sys->lock);
     }
 }
 
@@ -156,7 +156,7 @@ static void enforce_limits(umm_hv_host_t *host)
 void hv_policy_pass(umm_hv_host_t *host)
 {
     sample_all(host);
-    umm_lock(&host->lock);
+    mm_lock(&host->lock);
     host->policy_passes++;
     hv_update_state(host);
     set_targets(host);
@@ -170,5 +170,5 @@ void hv_policy_pass(umm_hv_host_t *host)
             break;
     }
     hv_update_state(host);
-    umm_unlock(&host->lock);
+    mm_unlock(&host->lock);
 }

@@ -4,7 +4,6 @@
  * pages collapse into the host's zero frame. The table is a cache of buckets: a shared frame
  * stays in it while shared, a candidate (a private frame seen once) until displaced. Sharing
  * domains implement salting: a guest with its own domain shares only with itself. */
-#define _GNU_SOURCE
 #include "handle.h"
 #include "host.h"
 
@@ -12,7 +11,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <xxhash.h>
 
 #define SCAN_BATCH 64
@@ -74,10 +72,10 @@ static uint32_t promote(umm_hv_guest_t *cg, uint32_t cgfn, const void *data, uin
 {
     umm_hv_host_t *host = cg->host;
     p2m_t e = cg->p2m[cgfn];
-    if (p2m_state(e) != P2M_PRESENT || (pfn_entry(&cg->sys->pfn, cgfn)->flags & (PFN_F_IO | PFN_F_BALLOON)))
+    if (p2m_state(e) != P2M_PRESENT || (mm_pfn_entry(&cg->sys->pfn, cgfn)->flags & (PFN_F_IO | PFN_F_BALLOON)))
         return UINT32_MAX;
     uint32_t h = (uint32_t)p2m_num(e);
-    frame_invalidate(cg->sys, cgfn);
+    mm_frame_invalidate(cg->sys, cgfn);
     if (memcmp(hv_frame_ptr(host, h), data, host->page_size) != 0)
         return UINT32_MAX;
     hv_frame_t *fe = &host->frames[h];
@@ -96,7 +94,7 @@ static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
 {
     umm_hv_host_t *host = g->host;
     p2m_t e = g->p2m[gfn];
-    if (p2m_state(e) != P2M_PRESENT || (pfn_entry(&g->sys->pfn, gfn)->flags & (PFN_F_IO | PFN_F_BALLOON)))
+    if (p2m_state(e) != P2M_PRESENT || (mm_pfn_entry(&g->sys->pfn, gfn)->flags & (PFN_F_IO | PFN_F_BALLOON)))
         return false;
     uint32_t h = (uint32_t)p2m_num(e);
     if (host->frames[h].flags & HVF_PIN)
@@ -105,7 +103,7 @@ static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
     size_t words = host->page_size / 8;
     host->scanned++;
     if (is_zero(data, words)) { /* a hint: confirm once the guest can no longer write it */
-        frame_invalidate(g->sys, gfn);
+        mm_frame_invalidate(g->sys, gfn);
         if (!is_zero(data, words))
             return false;
         g->p2m[gfn] = p2m_make(P2M_ZERO, 0);
@@ -130,7 +128,7 @@ static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
             continue;
         }
         if (sl->frame != UINT32_MAX) { /* a shared frame with this hash */
-            frame_invalidate(g->sys, gfn);
+            mm_frame_invalidate(g->sys, gfn);
             if (memcmp(hv_frame_ptr(host, sl->frame), data, host->page_size) != 0)
                 return false;
             join_shared(g, gfn, sl->frame);
@@ -139,13 +137,13 @@ static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
         if (sl->guest == g->id && sl->gfn == gfn)
             return false; /* ourselves, seen before */
         umm_hv_guest_t *cg = sl->guest < host->nguest_slots ? host->guests[sl->guest] : NULL;
-        bool locked = cg && (cg == g || umm_trylock(&cg->sys->lock));
+        bool locked = cg && (cg == g || mm_trylock(&cg->sys->lock));
         uint32_t s = UINT32_MAX;
         if (locked) {
-            frame_invalidate(g->sys, gfn);
+            mm_frame_invalidate(g->sys, gfn);
             s = promote(cg, sl->gfn, data, key);
             if (cg != g)
-                umm_unlock(&cg->sys->lock);
+                mm_unlock(&cg->sys->lock);
         }
         if (s == UINT32_MAX) { /* stale candidate: we take its place */
             *sl = (hv_share_slot_t){key, UINT32_MAX, g->id, gfn};
@@ -159,20 +157,6 @@ static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
     if (slot)
         *slot = (hv_share_slot_t){key, UINT32_MAX, g->id, gfn};
     return false;
-}
-
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Next guest at or after the cursor (host locked), or NULL. */
@@ -192,16 +176,16 @@ static umm_hv_guest_t *cursor_guest(umm_hv_host_t *host)
 
 uint64_t hv_share_scan(umm_hv_host_t *host, size_t pages)
 {
-    uint64_t cpu0 = thread_cpu_ns(), merged = 0, done = 0;
+    uint64_t cpu0 = mm_os_thread_cpu_ns(), merged = 0, done = 0;
     while (done < pages) {
-        umm_lock(&host->lock);
+        mm_lock(&host->lock);
         umm_hv_guest_t *g = cursor_guest(host);
-        umm_unlock(&host->lock);
+        mm_unlock(&host->lock);
         if (!g)
             break;
         /* Guest lock first (the order), then the host's; guests leave only between host passes. */
-        umm_lock(&g->sys->lock);
-        umm_lock(&host->lock);
+        mm_lock(&g->sys->lock);
+        mm_lock(&host->lock);
         for (int k = 0; k < SCAN_BATCH && done < pages; k++, done++) {
             if (host->scan_gfn >= g->nframes) {
                 host->scan_gfn = 0;
@@ -210,12 +194,12 @@ uint64_t hv_share_scan(umm_hv_host_t *host, size_t pages)
             }
             merged += scan_one(g, (uint32_t)host->scan_gfn++);
         }
-        umm_unlock(&host->lock);
-        umm_unlock(&g->sys->lock);
+        mm_unlock(&host->lock);
+        mm_unlock(&g->sys->lock);
     }
-    umm_lock(&host->lock);
-    host->scan_cpu_ns += thread_cpu_ns() - cpu0;
-    uint64_t now = mono_ns();
+    mm_lock(&host->lock);
+    host->scan_cpu_ns += mm_os_thread_cpu_ns() - cpu0;
+    uint64_t now = mm_os_now_ns();
     host->scan_rate_n += done;
     if (host->scan_rate_t == 0)
         host->scan_rate_t = now;
@@ -224,16 +208,16 @@ uint64_t hv_share_scan(umm_hv_host_t *host, size_t pages)
         host->scan_rate_t = now;
         host->scan_rate_n = 0;
     }
-    umm_unlock(&host->lock);
+    mm_unlock(&host->lock);
     return merged;
 }
 
 int umm_hv_share_scan(umm_hv_host_t *host, size_t pages, uint64_t *merged)
 {
     HANDLE_CHECK(host, HANDLE_HV_HOST);
-    pthread_mutex_lock(&host->pass_lock);
+    mm_mutex_lock(&host->pass_lock);
     uint64_t m = host->cfg.flags & UMM_HV_NO_SHARING ? 0 : hv_share_scan(host, pages);
-    pthread_mutex_unlock(&host->pass_lock);
+    mm_mutex_unlock(&host->pass_lock);
     if (merged)
         *merged = m;
     return UMM_OK;

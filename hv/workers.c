@@ -1,6 +1,5 @@
 /* workers.c - the host's thread: a libuv loop with the policy timer (every policy interval: a
  * host pass) and the sharing scanner's timer (scan_pages every scan_sleep_ms, like KSM). */
-#define _GNU_SOURCE
 #include "host.h"
 
 #include "loopthread.h"
@@ -8,7 +7,7 @@
 #include <stdlib.h>
 
 struct hv_workers {
-    umm_loop_thread_t lt;
+    mm_loop_thread_t lt;
     umm_hv_host_t *host;
     uv_timer_t policy, scan;
 };
@@ -28,7 +27,7 @@ static void on_scan(uv_timer_t *t)
 int hv_workers_start(umm_hv_host_t *host)
 {
     struct hv_workers *w = calloc(1, sizeof *w);
-    if (!w || loop_thread_init(&w->lt) != UMM_OK) {
+    if (!w || mm_loop_thread_init(&w->lt) != UMM_OK) {
         free(w);
         return UMM_E_OS;
     }
@@ -41,7 +40,7 @@ int hv_workers_start(umm_hv_host_t *host)
     uv_timer_start(&w->policy, on_policy, pms, pms);
     if (!(host->cfg.flags & UMM_HV_NO_SHARING))
         uv_timer_start(&w->scan, on_scan, sms, sms);
-    int rc = loop_thread_start(&w->lt);
+    int rc = mm_loop_thread_start(&w->lt);
     if (rc != UMM_OK) {
         free(w);
         return rc;
@@ -55,7 +54,7 @@ void hv_workers_stop(umm_hv_host_t *host)
     struct hv_workers *w = host->workers;
     if (!w)
         return;
-    loop_thread_stop(&w->lt);
+    mm_loop_thread_stop(&w->lt);
     free(w);
     host->workers = NULL;
 }

@@ -243,6 +243,7 @@ typedef struct umm_exception {
     int is_write;           /* 1 when the access was a write, 0 a read, -1 unknown */
     int error;              /* umm_error_t cause for UMM_EXC_IN_PAGE_ERROR, else 0 */
     umm_process_t *process; /* owner of the address */
+    int os_error;           /* the errno behind `error` when the kernel refused something, else 0 */
 } umm_exception_t;
 
 /* Stack: umm's fault handler runs on the faulting thread, on its alternate signal stack if it has
@@ -350,6 +351,10 @@ UMM_API int umm_failpoint_check(const char *name, int *failed);
 UMM_API int umm_failpoint_failures(const char *name, uint64_t *out);
 /* Name of point i, NULL past the last: the list of every point. */
 UMM_API const char *umm_failpoint_name(unsigned i);
+
+/* The errno behind the last error this thread got from a kernel call inside umm (0: none yet):
+ * what UMM_E_OS, UMM_E_IO, UMM_E_VMA_LIMIT or UMM_E_BUSY stood for. Async-signal-safe. */
+UMM_API int umm_last_os_error(void);
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 UMM_API const char *umm_version(void);

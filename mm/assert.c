@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-void umm_sigsafe_message(const char *a, const char *b)
+void mm_sigsafe_message(const char *a, const char *b)
 {
     const char *parts[] = {"umm: ", a, b, "\n"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
@@ -36,12 +36,12 @@ static void format_uint(char *buf, size_t cap, unsigned long v)
     buf[i] = '\0';
 }
 
-_Noreturn void umm_assert_fail(const char *expr, const char *file, int line)
+_Noreturn void mm_assert_fail(const char *expr, const char *file, int line)
 {
     char num[24];
     format_uint(num, sizeof num, (unsigned long)line);
-    umm_sigsafe_message("assertion failed: ", expr);
-    umm_sigsafe_message(file, "");
-    umm_sigsafe_message("line ", num);
+    mm_sigsafe_message("assertion failed: ", expr);
+    mm_sigsafe_message(file, "");
+    mm_sigsafe_message("line ", num);
     abort();
 }

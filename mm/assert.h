@@ -4,15 +4,15 @@
 #define UMM_ASSERT_H
 
 /* Write a message to stderr with write(2) only; usable inside the fault handler. */
-void umm_sigsafe_message(const char *a, const char *b);
+void mm_sigsafe_message(const char *a, const char *b);
 /* Report a failed invariant and abort the process (async-signal-safe). */
-_Noreturn void umm_assert_fail(const char *expr, const char *file, int line);
+_Noreturn void mm_assert_fail(const char *expr, const char *file, int line);
 
 #define UMM_STR2_(x) #x
 #define UMM_STR_(x) UMM_STR2_(x)
 
 #if defined(UMM_DEBUG) && UMM_DEBUG
-#define UMM_ASSERT(e) ((e) ? (void)0 : umm_assert_fail(#e, __FILE__, __LINE__))
+#define UMM_ASSERT(e) ((e) ? (void)0 : mm_assert_fail(#e, __FILE__, __LINE__))
 #define UMM_DEBUG_ONLY(x) x
 #else
 #define UMM_ASSERT(e) ((void)0)

@@ -1,24 +1,16 @@
 /* balancer.c - the balance-set manager (see balancer.h). */
-#define _GNU_SOURCE
 #include "handle.h"
 #include "balancer.h"
 
 #include "frames.h"
 #include "notify.h"
+#include "os.h"
 #include "vma.h"
 #include "writer.h"
 #include "zeroer.h"
 #include "ws.h"
 
 #include <stdlib.h>
-#include <time.h>
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 typedef struct candidate {
     umm_process_t *proc;
@@ -40,7 +32,7 @@ static size_t rank_processes(umm_system_t *sys, candidate_t *out)
         if (p->ws_size <= p->ws_min)
             continue;
         uint64_t hist[8];
-        ws_age_histogram(p, hist);
+        mm_ws_age_histogram(p, hist);
         uint64_t aged = 0;
         for (int a = 1; a < 8; a++)
             aged += hist[a];
@@ -68,11 +60,11 @@ static uint64_t trim_oldest(umm_system_t *sys, uint64_t need)
     for (unsigned age = 7; age >= 1 && done < need; age--)
         for (size_t k = 0; k < n && done < need; k++) {
             size_t room = room_above_min(c[k].proc);
-            done += ws_trim_aged(c[k].proc, age, need - done < room ? need - done : room);
+            done += mm_ws_trim_aged(c[k].proc, age, need - done < room ? need - done : room);
         }
     for (size_t k = 0; k < n && done < need; k++) {
         size_t room = room_above_min(c[k].proc);
-        done += ws_trim_locked(c[k].proc, need - done < room ? need - done : room, 0);
+        done += mm_ws_trim_locked(c[k].proc, need - done < room ? need - done : room, 0);
     }
     free(c);
     return done;
@@ -95,40 +87,40 @@ static void update_rates(umm_system_t *sys, uint64_t now)
     sys->rate_faults = sys->ctr.faults_total;
 }
 
-void balancer_pass(umm_system_t *sys, enum balancer_aging aging)
+void mm_balancer_pass(umm_system_t *sys, enum balancer_aging aging)
 {
-    uint64_t now = now_ns();
-    umm_lock(&sys->lock);
+    uint64_t now = mm_os_now_ns();
+    mm_lock(&sys->lock);
     sys->ctr.balancer_passes++;
     update_rates(sys, now);
-    uint64_t avail = frames_available(sys);
+    uint64_t avail = mm_frames_available(sys);
     /* Trimming frees memory only when the dirty pages it produces can be written out. */
-    if (sys_has_pagefile(sys) && avail < sys->high_pages) {
+    if (mm_sys_has_pagefile(sys) && avail < sys->high_pages) {
         uint64_t interval = (uint64_t)(sys->cfg.balance_interval_ms ? sys->cfg.balance_interval_ms : 1000) * 1000000ull;
         unsigned policy = sys->cfg.trim_policy;
         bool due = aging == BAL_AGE_NOW || (aging == BAL_AGE_IF_DUE && now - sys->last_age_ns >= interval / 2);
         if (due && policy != UMM_TRIM_CLOCK) {
             for (umm_process_t *p = sys->procs; p; p = p->next)
-                sys->ctr.pages_aged += policy == UMM_TRIM_FIFO ? ws_age_fifo(p) : ws_age(p);
+                sys->ctr.pages_aged += policy == UMM_TRIM_FIFO ? mm_ws_age_fifo(p) : mm_ws_age(p);
             sys->last_age_ns = now;
         }
         sys->ctr.balancer_trimmed += trim_oldest(sys, sys->high_pages - avail);
     }
-    vma_enforce_budget(sys);
-    uint64_t modified = pfn_list_count(&sys->pfn, LIST_MODIFIED);
-    bool write = sys_has_pagefile(sys) && modified > 0 &&
-                 (frames_available(sys) < sys->high_pages || modified >= sys->low_pages);
-    umm_unlock(&sys->lock);
+    mm_vma_enforce_budget(sys);
+    uint64_t modified = mm_pfn_list_count(&sys->pfn, LIST_MODIFIED);
+    bool write = mm_sys_has_pagefile(sys) && modified > 0 &&
+                 (mm_frames_available(sys) < sys->high_pages || modified >= sys->low_pages);
+    mm_unlock(&sys->lock);
     if (write)
-        writer_run(sys, 0);
-    notify_evaluate(sys);
+        mm_writer_run(sys, 0);
+    mm_notify_evaluate(sys);
 }
 
 int umm_balance(umm_system_t *sys)
 {
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    balancer_pass(sys, BAL_AGE_NOW);
-    while (zeroer_batch(sys, 64) > 0) /* the zero page thread's work, done now */
+    mm_balancer_pass(sys, BAL_AGE_NOW);
+    while (mm_zeroer_batch(sys, 64) > 0) /* the zero page thread's work, done now */
         ;
     return UMM_OK;
 }

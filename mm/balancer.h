@@ -15,6 +15,6 @@ enum balancer_aging {
 };
 
 /* One pass. Takes the lock. */
-void balancer_pass(umm_system_t *sys, enum balancer_aging aging);
+void mm_balancer_pass(umm_system_t *sys, enum balancer_aging aging);
 
 #endif

@@ -26,23 +26,23 @@ static bool report(bool ok, const char *what)
 /* Each frame that names an owner is named back by that owner's PTE, in the right format. */
 static bool frames_match_ptes(umm_system_t *sys)
 {
-    for (umm_pfn_id_t f = 0; f < sys->pfn.nframes; f++) {
-        const umm_pfn_t *e = pfn_entry(&sys->pfn, f);
-        enum umm_list_id l = (enum umm_list_id)e->list;
-        bool owned = l == LIST_ACTIVE || pfn_list_is_standby(l) || l == LIST_MODIFIED ||
+    for (mm_pfn_id_t f = 0; f < sys->pfn.nframes; f++) {
+        const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+        enum mm_list_id l = (enum mm_list_id)e->list;
+        bool owned = l == LIST_ACTIVE || mm_pfn_list_is_standby(l) || l == LIST_MODIFIED ||
                      l == LIST_MODIFIED_NOWRITE;
         if (!owned)
             continue;
-        umm_vad_t *vad = pfn_owner_vad(sys, f);
+        mm_vad_t *vad = mm_pfn_owner_vad(sys, f);
         if (!vad && l == LIST_ACTIVE && (e->flags & PFN_F_BALLOON))
             continue; /* held by a balloon driver */
         if (!vad || e->index >= vad->npages)
             return false;
-        umm_pte_t p = vad->pte[e->index];
+        mm_pte_t p = vad->pte[e->index];
         /* Active frames under a paging read are named by TRANSITION PTEs until it completes. */
         bool reading = l == LIST_ACTIVE && (e->flags & PFN_F_IO);
         unsigned want = l == LIST_ACTIVE && !reading ? PTE_VALID : PTE_TRANSITION;
-        if (pte_format(p) != want || pte_num(p) != f)
+        if (mm_pte_format(p) != want || mm_pte_num(p) != f)
             return false;
     }
     return true;
@@ -51,7 +51,7 @@ static bool frames_match_ptes(umm_system_t *sys)
 /* Recount one VAD: its PTEs name frames that name them back (a view's frames name its
  * section's prototype PTE, a view charges nothing); committed and boundaries add up. *valid
  * counts valid PTEs, *shared those of views. */
-static bool vad_consistent(umm_system_t *sys, const umm_vad_t *vad, uint64_t *valid,
+static bool vad_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *valid,
                            uint64_t *shared)
 {
     uint64_t committed = 0;
@@ -59,31 +59,31 @@ static bool vad_consistent(umm_system_t *sys, const umm_vad_t *vad, uint64_t *va
         return false;
     uint32_t owner = vad->section ? vad->section->proto->id + 1 : vad->id + 1;
     for (size_t i = 0; i < vad->npages; i++) {
-        umm_pte_t p = vad->pte[i];
-        committed += pte_committed(p) && !vad->section;
-        if (vad->section && pte_format(p) == PTE_TRANSITION)
+        mm_pte_t p = vad->pte[i];
+        committed += mm_pte_committed(p) && !vad->section;
+        if (vad->section && mm_pte_format(p) == PTE_TRANSITION)
             return false; /* a view page is PROTOTYPE or VALID */
-        if (!pte_has_frame(p))
+        if (!mm_pte_has_frame(p))
             continue;
-        if (pte_num(p) >= sys->pfn.nframes)
+        if (mm_pte_num(p) >= sys->pfn.nframes)
             return false;
-        const umm_pfn_t *e = pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(p));
+        const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p));
         if (e->vad != owner || e->index != i)
             return false;
-        *valid += pte_format(p) == PTE_VALID;
+        *valid += mm_pte_format(p) == PTE_VALID;
         *shared += vad->section != NULL;
     }
     for (size_t c = 0; c <= (vad->npages - 1) >> VAD_CHUNK_SHIFT; c++) {
         unsigned n = 0;
         for (size_t i = c << VAD_CHUNK_SHIFT; i < vad->npages && i < (c + 1) << VAD_CHUNK_SHIFT; i++)
-            n += pte_format(vad->pte[i]) == PTE_VALID;
+            n += mm_pte_format(vad->pte[i]) == PTE_VALID;
         if (n != vad->chunk_valid[c])
             return false;
     }
     uint64_t boundaries = 0;
     for (size_t i = 0; i + 1 < vad->npages; i++) {
         bool bit = (vad->bbits[i / 64] >> (i % 64)) & 1;
-        if (bit != vma_is_boundary(vad, i))
+        if (bit != mm_vma_is_boundary(vad, i))
             return false;
         boundaries += bit;
     }
@@ -98,9 +98,9 @@ static bool sections_consistent(umm_system_t *sys, uint64_t *resident, uint64_t 
         *charged += sec->npages;
         for (size_t i = 0; i < sec->npages; i++) {
             uint32_t n = 0;
-            for (umm_vad_t *v = sec->views; v; v = v->next_view)
-                n += pte_format(v->pte[i]) == PTE_VALID;
-            bool valid = pte_format(sec->proto->pte[i]) == PTE_VALID;
+            for (mm_vad_t *v = sec->views; v; v = v->next_view)
+                n += mm_pte_format(v->pte[i]) == PTE_VALID;
+            bool valid = mm_pte_format(sec->proto->pte[i]) == PTE_VALID;
             if (n != sec->share[i] || valid != (n > 0))
                 return false;
             *resident += valid;
@@ -116,7 +116,7 @@ static bool processes_consistent(umm_system_t *sys)
         return false;
     for (umm_process_t *p = sys->procs; p; p = p->next) {
         uint64_t pc = 0, pv = 0, pvma = 0;
-        for (umm_vad_t *v = p->vads; v; v = v->next_in_proc) {
+        for (mm_vad_t *v = p->vads; v; v = v->next_in_proc) {
             if (!report(vad_consistent(sys, v, &pv, &view_valid),
                         "a VAD's PTEs, committed and boundaries"))
                 return false;
@@ -133,36 +133,36 @@ static bool processes_consistent(umm_system_t *sys)
     /* Active frames are the valid pages plus frames in transit (being read in) or held by a
      * balloon. Balloon frames are charged to the system's commit, not to a process. */
     uint64_t balloon = 0;
-    for (umm_pfn_id_t f = 0; f < sys->pfn.nframes; f++)
-        balloon += (pfn_entry(&sys->pfn, f)->flags & PFN_F_BALLOON) != 0;
+    for (mm_pfn_id_t f = 0; f < sys->pfn.nframes; f++)
+        balloon += (mm_pfn_entry(&sys->pfn, f)->flags & PFN_F_BALLOON) != 0;
     uint64_t in_transit = 0;
-    for (umm_pfn_id_t f = 0; f < sys->pfn.nframes; f++)
-        in_transit += pfn_list(&sys->pfn, f) == LIST_ACTIVE &&
-                      (pfn_entry(&sys->pfn, f)->flags & (PFN_F_IO | PFN_F_BALLOON));
+    for (mm_pfn_id_t f = 0; f < sys->pfn.nframes; f++)
+        in_transit += mm_pfn_list(&sys->pfn, f) == LIST_ACTIVE &&
+                      (mm_pfn_entry(&sys->pfn, f)->flags & (PFN_F_IO | PFN_F_BALLOON));
     /* A section frame mapped by several views is one Active frame but several valid PTEs. */
     uint64_t active = ws - view_valid + resident + in_transit;
     return report(committed + balloon + charged == sys->committed &&
                       charged == sys->section_committed, "commit charge = committed pages") &&
            report(ws == sys->ws_total, "working set = valid pages") &&
            report(vmas == sys->vma_count, "VMA estimate = recount") &&
-           report(active == pfn_list_count(&sys->pfn, LIST_ACTIVE), "active = valid + in transit") &&
+           report(active == mm_pfn_list_count(&sys->pfn, LIST_ACTIVE), "active = valid + in transit") &&
            report(sys->committed <= sys->commit_limit, "charge <= limit");
 }
 
 /* Mark slot s as referenced; false if it already was or the paging file does not have it used. */
 static bool claim_slot(umm_system_t *sys, uint64_t *seen, uint64_t s)
 {
-    if (s >= sys->pf.nslots || !pagefile_slot_used(&sys->pf, s) || (seen[s / 64] >> (s % 64)) & 1)
+    if (s >= sys->pf.nslots || !mm_pagefile_slot_used(&sys->pf, s) || (seen[s / 64] >> (s % 64)) & 1)
         return false;
     seen[s / 64] |= 1ull << (s % 64);
     return true;
 }
 
-static bool claim_pagefile_ptes(umm_system_t *sys, const umm_vad_t *v, uint64_t *seen, uint64_t *refs)
+static bool claim_pagefile_ptes(umm_system_t *sys, const mm_vad_t *v, uint64_t *seen, uint64_t *refs)
 {
     for (size_t i = 0; i < v->npages; i++)
-        if (pte_format(v->pte[i]) == PTE_PAGEFILE) {
-            if (!claim_slot(sys, seen, pte_num(v->pte[i])))
+        if (mm_pte_format(v->pte[i]) == PTE_PAGEFILE) {
+            if (!claim_slot(sys, seen, mm_pte_num(v->pte[i])))
                 return false;
             (*refs)++;
         }
@@ -172,20 +172,20 @@ static bool claim_pagefile_ptes(umm_system_t *sys, const umm_vad_t *v, uint64_t 
 /* Every used slot is referenced exactly once: by a PAGEFILE PTE or by a frame's copy. */
 static bool slots_consistent(umm_system_t *sys)
 {
-    if (!sys_has_pagefile(sys))
+    if (!mm_sys_has_pagefile(sys))
         return true;
     uint64_t *seen = calloc((sys->pf.max_slots + 64) / 64, sizeof *seen);
     if (!seen)
         return false;
     uint64_t refs = 0;
     bool ok = true;
-    for (umm_pfn_id_t f = 0; ok && f < sys->pfn.nframes; f++)
-        if (pfn_entry(&sys->pfn, f)->slot) {
-            ok = claim_slot(sys, seen, pfn_entry(&sys->pfn, f)->slot - 1);
+    for (mm_pfn_id_t f = 0; ok && f < sys->pfn.nframes; f++)
+        if (mm_pfn_entry(&sys->pfn, f)->slot) {
+            ok = claim_slot(sys, seen, mm_pfn_entry(&sys->pfn, f)->slot - 1);
             refs++;
         }
     for (umm_process_t *p = sys->procs; ok && p; p = p->next)
-        for (umm_vad_t *v = p->vads; ok && v; v = v->next_in_proc)
+        for (mm_vad_t *v = p->vads; ok && v; v = v->next_in_proc)
             ok = claim_pagefile_ptes(sys, v, seen, &refs);
     for (umm_section_t *sec = sys->sections; ok && sec; sec = sec->next)
         ok = claim_pagefile_ptes(sys, sec->proto, seen, &refs);
@@ -194,7 +194,7 @@ static bool slots_consistent(umm_system_t *sys)
 }
 
 /* May this frame's bytes be read now without making a guest's host page it in? */
-static bool frame_readable(umm_system_t *sys, umm_pfn_id_t f)
+static bool frame_readable(umm_system_t *sys, mm_pfn_id_t f)
 {
     return !sys->phys || !sys->phys->resident || sys->phys->resident(sys, f);
 }
@@ -205,21 +205,21 @@ static bool frame_readable(umm_system_t *sys, umm_pfn_id_t f)
  * another page's fresh demand-zero fault. */
 static bool zero_promises_hold(umm_system_t *sys)
 {
-    for (umm_pfn_id_t f = pfn_list_head(&sys->pfn, LIST_ZEROED); f != PFN_NIL;
-         f = pfn_entry(&sys->pfn, f)->next)
-        if (frame_readable(sys, f) && !frame_is_zero(sys, f))
+    for (mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, LIST_ZEROED); f != PFN_NIL;
+         f = mm_pfn_entry(&sys->pfn, f)->next)
+        if (frame_readable(sys, f) && !mm_frame_is_zero(sys, f))
             return false;
     for (umm_process_t *p = sys->procs; p; p = p->next)
-        for (umm_vad_t *v = p->vads; v; v = v->next_in_proc) {
+        for (mm_vad_t *v = p->vads; v; v = v->next_in_proc) {
             if (v->section)
                 continue;
             for (size_t i = 0; i < v->npages; i++) {
-                umm_pte_t q = v->pte[i];
-                if (pte_format(q) != PTE_VALID || (q & PTE_DIRTY))
+                mm_pte_t q = v->pte[i];
+                if (mm_pte_format(q) != PTE_VALID || (q & PTE_DIRTY))
                     continue;
-                umm_pfn_id_t f = (umm_pfn_id_t)pte_num(q);
-                if (pfn_entry(&sys->pfn, f)->slot == 0 && frame_readable(sys, f) &&
-                    !frame_is_zero(sys, f))
+                mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(q);
+                if (mm_pfn_entry(&sys->pfn, f)->slot == 0 && frame_readable(sys, f) &&
+                    !mm_frame_is_zero(sys, f))
                     return false;
             }
         }
@@ -229,12 +229,12 @@ static bool zero_promises_hold(umm_system_t *sys)
 int umm_check(umm_system_t *sys)
 {
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    umm_lock(&sys->lock);
-    bool ok = report(umm_pfndb_check(&sys->pfn), "the page lists") &&
+    mm_lock(&sys->lock);
+    bool ok = report(mm_pfndb_check(&sys->pfn), "the page lists") &&
               report(frames_match_ptes(sys), "the frame -> PTE reverse map") &&
               report(processes_consistent(sys), "the process/VAD counts") &&
               report(slots_consistent(sys), "the paging-file slot accounting") &&
               report(zero_promises_hold(sys), "zeroed frames and clean pages without a copy hold zeros");
-    umm_unlock(&sys->lock);
+    mm_unlock(&sys->lock);
     return ok ? UMM_OK : UMM_E_STATE;
 }

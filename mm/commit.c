@@ -9,26 +9,26 @@
  * under 90 %: by what is missing, but at least a quarter of its size so growth is rare. */
 static void grow_if_needed(umm_system_t *sys, uint64_t n)
 {
-    umm_pagefile_t *pf = &sys->pf;
-    if (!sys_has_pagefile(sys) || pf->nslots >= pf->max_slots)
+    mm_pagefile_t *pf = &sys->pf;
+    if (!mm_sys_has_pagefile(sys) || pf->nslots >= pf->max_slots)
         return;
     uint64_t after = sys->committed + n;
     if (after * 10 <= sys->commit_limit * 9)
         return;
     uint64_t missing = after * 10 / 9 + 1 - sys->commit_limit;
     uint64_t step = pf->nslots / 4 > missing ? pf->nslots / 4 : missing;
-    sys->commit_limit += pagefile_grow(pf, step);
+    sys->commit_limit += mm_pagefile_grow(pf, step);
 }
 
-int commit_charge(umm_process_t *proc, uint64_t n)
+int mm_commit_charge(umm_process_t *proc, uint64_t n)
 {
-    int rc = commit_charge_system(proc->sys, n);
+    int rc = mm_commit_charge_system(proc->sys, n);
     if (rc == UMM_OK)
         proc->committed += n;
     return rc;
 }
 
-int commit_charge_system(umm_system_t *sys, uint64_t n)
+int mm_commit_charge_system(umm_system_t *sys, uint64_t n)
 {
     if (UMM_FAILPOINT(COMMIT_CHARGE))
         return UMM_E_COMMIT_LIMIT;
@@ -45,7 +45,7 @@ int commit_charge_system(umm_system_t *sys, uint64_t n)
     return UMM_OK;
 }
 
-void commit_uncharge(umm_process_t *proc, uint64_t n)
+void mm_commit_uncharge(umm_process_t *proc, uint64_t n)
 {
     UMM_ASSERT(proc->committed >= n && proc->sys->committed >= n);
     proc->committed -= n;

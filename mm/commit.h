@@ -7,9 +7,9 @@
 #include "system.h"
 
 /* Charge n pages to proc, or UMM_E_COMMIT_LIMIT changing nothing. Caller holds the lock. */
-int commit_charge(umm_process_t *proc, uint64_t n);
+int mm_commit_charge(umm_process_t *proc, uint64_t n);
 /* Charge n pages to the system alone (a section, a balloon): the same growth and limit. */
-int commit_charge_system(umm_system_t *sys, uint64_t n);
-void commit_uncharge(umm_process_t *proc, uint64_t n);
+int mm_commit_charge_system(umm_system_t *sys, uint64_t n);
+void mm_commit_uncharge(umm_process_t *proc, uint64_t n);
 
 #endif

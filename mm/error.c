@@ -1,4 +1,5 @@
 /* error.c - the error table (expanded from UMM_ERRORS in umm.h) and the version string. */
+#include "os.h"
 #include "umm.h"
 
 static const char *const error_text[] = {
@@ -25,6 +26,11 @@ const char *umm_error_name(int code)
     if (code < 0 || code >= UMM_ERROR_COUNT_)
         return NULL;
     return error_names[code];
+}
+
+int umm_last_os_error(void)
+{
+    return mm_os_last_error();
 }
 
 const char *umm_version(void)

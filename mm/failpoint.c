@@ -12,7 +12,6 @@
  * libfiu: under fiu-run (FIU_CTRL_FIFO in the environment), or with UMM_FIU=1, when a system is
  * created, every check also asks libfiu's fiu_fail(name), so fiu-run and fiu-ctrl drive the points. libfiu is not async-signal-safe (it takes a rwlock and
  * may allocate); umm's own table is. */
-#define _GNU_SOURCE
 #include "failpoint.h"
 
 #include "umm.h"
@@ -85,7 +84,7 @@ static bool decide(enum umm_failpoint_id id, uint64_t s)
     return true;
 }
 
-bool umm_failpoint_hit(enum umm_failpoint_id id)
+bool mm_failpoint_hit(enum umm_failpoint_id id)
 {
     if (atomic_load_explicit(&enabled_points, memory_order_acquire) == 0 &&
         !atomic_load_explicit(&use_libfiu, memory_order_relaxed))
@@ -169,7 +168,7 @@ int umm_failpoint_check(const char *name, int *failed)
         return UMM_E_INVAL;
     for (int id = 0; id < UMM_FP_COUNT_; id++)
         if (strcmp(name, point_names[id]) == 0) {
-            *failed = umm_failpoint_hit((enum umm_failpoint_id)id);
+            *failed = mm_failpoint_hit((enum umm_failpoint_id)id);
             return UMM_OK;
         }
     return UMM_E_INVAL;
@@ -192,7 +191,7 @@ const char *umm_failpoint_name(unsigned i)
     return i < UMM_FP_COUNT_ ? point_names[i] : NULL;
 }
 
-void failpoint_read_environment(void)
+void mm_failpoint_read_environment(void)
 {
 #ifdef UMM_FAILPOINTS_LIBFIU
     /* fiu-run exports FIU_CTRL_FIFO for every program it starts (fiu-ctrl talks to it there) */
@@ -239,6 +238,6 @@ const char *umm_failpoint_name(unsigned i)
     (void)i;
     return NULL;
 }
-void failpoint_read_environment(void) {}
+void mm_failpoint_read_environment(void) {}
 
 #endif

@@ -16,6 +16,7 @@
     X(OS_MAP, "umm/os/map")                                                                       \
     X(OS_PROTECT, "umm/os/protect")                                                               \
     X(OS_UNMAP, "umm/os/unmap")                                                                   \
+    X(OS_RESERVE, "umm/os/reserve")                                                               \
     X(COMMIT_CHARGE, "umm/commit/charge")                                                         \
     X(PAGEFILE_OPEN, "umm/pagefile/open")                                                         \
     X(PAGEFILE_GROW, "umm/pagefile/grow")                                                         \
@@ -36,9 +37,9 @@ enum umm_failpoint_id {
 
 #ifdef UMM_FAILPOINTS
 /* Does point `id` fail this check? Async-signal-safe. */
-bool umm_failpoint_hit(enum umm_failpoint_id id);
-#define UMM_FAILPOINT(id) umm_failpoint_hit(UMM_FP_##id)
-#define UMM_FAILPOINT_AT(id_value) umm_failpoint_hit(id_value)
+bool mm_failpoint_hit(enum umm_failpoint_id id);
+#define UMM_FAILPOINT(id) mm_failpoint_hit(UMM_FP_##id)
+#define UMM_FAILPOINT_AT(id_value) mm_failpoint_hit(id_value)
 #else
 #define UMM_FAILPOINT(id) 0
 #define UMM_FAILPOINT_AT(id_value) ((void)(id_value), 0)
@@ -46,6 +47,6 @@ bool umm_failpoint_hit(enum umm_failpoint_id id);
 
 /* At system create (never on the fault path): under fiu-run, or with UMM_FIU=1, checks ask
  * libfiu too. */
-void failpoint_read_environment(void);
+void mm_failpoint_read_environment(void);
 
 #endif

@@ -21,14 +21,11 @@ enum fault_result {
 };
 
 /* Fill *exc with an exception on vad (counted on its process and system); FAULT_EXCEPTION. */
-enum fault_result fault_raise(umm_exception_t *exc, umm_vad_t *vad, umm_exception_code_t code,
+enum fault_result mm_fault_raise(umm_exception_t *exc, mm_vad_t *vad, umm_exception_code_t code,
                               int error);
-/* The umm error for a failed mapping: a backend that could not get a host frame (ENOSPC) is out
- * of frames; anything else the kernel refused (ENOMEM at vm.max_map_count) is the VMA limit. */
-int fault_map_error(int err);
 
 /* Resolve a fault at addr inside vad. Called and returns with the system locked; a hard fault
  * or an emergency reclaim drops the lock while its I/O runs (the pages involved are pinned). */
-enum fault_result fault_resolve(umm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);
+enum fault_result mm_fault_resolve(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);
 
 #endif

@@ -1,5 +1,4 @@
 /* frames.c - the RAM pool and frame allocation (see frames.h). */
-#define _GNU_SOURCE
 #include "handle.h"
 #include "frames.h"
 
@@ -15,63 +14,38 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-int frames_pool_create(umm_system_t *sys)
+int mm_frames_pool_create(umm_system_t *sys)
 {
-    size_t bytes = sys->cfg.ram_bytes;
-    if (sys->phys) /* a guest: frames are guest-physical, backed by the host on demand */
-        return umm_pfndb_init(&sys->pfn, bytes >> sys->page_shift, LIST_ZEROED) == 0 ? UMM_OK
-                                                                                 : UMM_E_NOMEM;
-    sys->pool_fd = memfd_create("umm-ram", MFD_CLOEXEC);
-    if (sys->pool_fd < 0)
-        return UMM_E_OS;
-    /* Populate now: the frames are the machine's RAM, real from the start, and a budget the
-     * host cannot honour fails here rather than on some later fault. */
-    if (ftruncate(sys->pool_fd, (off_t)bytes) != 0 || fallocate(sys->pool_fd, 0, 0, (off_t)bytes) != 0)
-        goto fail;
-    /* Populated now too: otherwise the first zeroing or check of each frame through the view
-     * pays a kernel minor fault (the zero page thread ran 10x slower on a cold view). */
-    sys->physview = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                         sys->pool_fd, 0);
-    if (sys->physview == MAP_FAILED) {
-        sys->physview = NULL;
-        goto fail;
-    }
-    if (umm_pfndb_init(&sys->pfn, bytes >> sys->page_shift, LIST_ZEROED) != 0) {
-        munmap(sys->physview, bytes);
-        sys->physview = NULL;
-        close(sys->pool_fd);
-        sys->pool_fd = -1;
+    uint64_t nframes = sys->cfg.ram_bytes >> sys->page_shift;
+    /* A guest has no pool: its frames are guest-physical, backed by the host on demand. */
+    int rc = sys->phys ? UMM_OK : mm_os_pool_create(&sys->pool, sys->cfg.ram_bytes, "umm-ram");
+    if (rc != UMM_OK)
+        return rc;
+    if (mm_pfndb_init(&sys->pfn, nframes, LIST_ZEROED) != 0) {
+        mm_os_pool_destroy(&sys->pool);
         return UMM_E_NOMEM;
     }
     return UMM_OK;
-fail:
-    close(sys->pool_fd);
-    sys->pool_fd = -1;
-    return UMM_E_NOMEM;
 }
 
-void frames_pool_destroy(umm_system_t *sys)
+void mm_frames_pool_destroy(umm_system_t *sys)
 {
-    umm_pfndb_destroy(&sys->pfn);
-    if (sys->physview)
-        munmap(sys->physview, sys->cfg.ram_bytes);
-    if (sys->pool_fd >= 0)
-        close(sys->pool_fd);
-    sys->physview = NULL;
-    sys->pool_fd = -1;
+    mm_pfndb_destroy(&sys->pfn);
+    if (!sys->phys)
+        mm_os_pool_destroy(&sys->pool);
 }
 
-uint64_t frames_available(umm_system_t *sys)
+uint64_t mm_frames_available(umm_system_t *sys)
 {
-    uint64_t n = pfn_list_count(&sys->pfn, LIST_ZEROED) + pfn_list_count(&sys->pfn, LIST_FREE);
+    uint64_t n = mm_pfn_list_count(&sys->pfn, LIST_ZEROED) + mm_pfn_list_count(&sys->pfn, LIST_FREE);
     for (int p = 0; p < STANDBY_PRIORITIES; p++)
-        n += pfn_list_count(&sys->pfn, (enum umm_list_id)(LIST_STANDBY0 + p));
+        n += mm_pfn_list_count(&sys->pfn, (enum mm_list_id)(LIST_STANDBY0 + p));
     return n;
 }
 
-bool frame_is_zero(umm_system_t *sys, umm_pfn_id_t f)
+bool mm_frame_is_zero(umm_system_t *sys, mm_pfn_id_t f)
 {
-    const uint64_t *w = frame_ptr(sys, f, false);
+    const uint64_t *w = mm_frame_ptr(sys, f, false);
     if (!w)
         return false; /* unknown: treat as data */
     size_t n = sys->page_size / sizeof *w;
@@ -85,10 +59,10 @@ bool frame_is_zero(umm_system_t *sys, umm_pfn_id_t f)
 }
 
 /* The oldest frame of the lowest-priority non-empty Standby list, or PFN_NIL. */
-static umm_pfn_id_t standby_victim(umm_system_t *sys)
+static mm_pfn_id_t standby_victim(umm_system_t *sys)
 {
     for (int p = 0; p < STANDBY_PRIORITIES; p++) {
-        umm_pfn_id_t f = pfn_list_head(&sys->pfn, (enum umm_list_id)(LIST_STANDBY0 + p));
+        mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, (enum mm_list_id)(LIST_STANDBY0 + p));
         if (f != PFN_NIL)
             return f;
     }
@@ -97,38 +71,38 @@ static umm_pfn_id_t standby_victim(umm_system_t *sys)
 
 /* Take a Standby frame away from the page that still names it: that page's PTE becomes a
  * paging-file PTE (its data is in its slot), keeping HW as a stale PROT_NONE mapping. */
-static void repurpose_standby(umm_system_t *sys, umm_pfn_id_t f)
+static void repurpose_standby(umm_system_t *sys, mm_pfn_id_t f)
 {
-    umm_pfn_t *e = pfn_entry(&sys->pfn, f);
-    umm_vad_t *vad = pfn_owner_vad(sys, f);
+    mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+    mm_vad_t *vad = mm_pfn_owner_vad(sys, f);
     UMM_ASSERT(vad && e->slot != 0);
-    umm_pte_t *pte = &vad->pte[e->index];
-    UMM_ASSERT(pte_format(*pte) == PTE_TRANSITION && pte_num(*pte) == f);
-    pte_write(pte, pte_make(PTE_PAGEFILE, pte_prot(*pte), e->slot - 1) | (*pte & PTE_HW));
-    vma_refresh(vad, e->index, e->index + 1);
-    UMM_COUNT(vad->proc, standby_repurposed, 1);
+    mm_pte_t *pte = &vad->pte[e->index];
+    UMM_ASSERT(mm_pte_format(*pte) == PTE_TRANSITION && mm_pte_num(*pte) == f);
+    mm_pte_write(pte, mm_pte_make(PTE_PAGEFILE, mm_pte_prot(*pte), e->slot - 1) | (*pte & PTE_HW));
+    mm_vma_refresh(vad, e->index, e->index + 1);
+    MM_COUNT(vad->proc, standby_repurposed, 1);
     e->vad = 0;
     e->index = 0;
     e->slot = 0;
 }
 
 /* Take frame f off its list if it is Zeroed or Free; returns false otherwise. */
-static bool take_if_free(umm_system_t *sys, umm_pfn_id_t f, bool *zeroed)
+static bool take_if_free(umm_system_t *sys, mm_pfn_id_t f, bool *zeroed)
 {
-    enum umm_list_id l = pfn_list(&sys->pfn, f);
+    enum mm_list_id l = mm_pfn_list(&sys->pfn, f);
     if (l != LIST_ZEROED && l != LIST_FREE)
         return false;
     *zeroed = (l == LIST_ZEROED);
-    pfn_unlink(&sys->pfn, f);
-    pfn_link_tail(&sys->pfn, f, LIST_ACTIVE);
+    mm_pfn_unlink(&sys->pfn, f);
+    mm_pfn_link_tail(&sys->pfn, f, LIST_ACTIVE);
     return true;
 }
 
-static umm_pfn_id_t take_any(umm_system_t *sys, bool *zeroed)
+static mm_pfn_id_t take_any(umm_system_t *sys, bool *zeroed)
 {
-    umm_pfn_id_t f = pfn_list_head(&sys->pfn, LIST_ZEROED);
+    mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, LIST_ZEROED);
     if (f == PFN_NIL)
-        f = pfn_list_head(&sys->pfn, LIST_FREE);
+        f = mm_pfn_list_head(&sys->pfn, LIST_FREE);
     if (f != PFN_NIL) {
         take_if_free(sys, f, zeroed);
         return f;
@@ -137,14 +111,14 @@ static umm_pfn_id_t take_any(umm_system_t *sys, bool *zeroed)
     if (f == PFN_NIL)
         return PFN_NIL;
     repurpose_standby(sys, f);
-    pfn_move(&sys->pfn, f, LIST_ACTIVE);
+    mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
     *zeroed = false;
     return f;
 }
 
-static bool is_free(umm_system_t *sys, umm_pfn_id_t f)
+static bool is_free(umm_system_t *sys, mm_pfn_id_t f)
 {
-    enum umm_list_id l = pfn_list(&sys->pfn, f);
+    enum mm_list_id l = mm_pfn_list(&sys->pfn, f);
     return l == LIST_ZEROED || l == LIST_FREE;
 }
 
@@ -152,31 +126,31 @@ static bool is_free(umm_system_t *sys, umm_pfn_id_t f)
  * Zeroed (else Free) begins. Frames freed together go to the head in reverse (the last freed is
  * the head), so the head is often the top of a free run: starting below it keeps a cluster's
  * frames ascending, one kernel mapping instead of one per page. PFN_NIL when both are empty. */
-static umm_pfn_id_t run_start(umm_system_t *sys, size_t need)
+static mm_pfn_id_t run_start(umm_system_t *sys, size_t need)
 {
-    umm_pfn_id_t f = pfn_list_head(&sys->pfn, LIST_ZEROED);
+    mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, LIST_ZEROED);
     if (f == PFN_NIL)
-        f = pfn_list_head(&sys->pfn, LIST_FREE);
+        f = mm_pfn_list_head(&sys->pfn, LIST_FREE);
     if (f == PFN_NIL)
         return PFN_NIL;
     size_t up = 1;
-    while (up < need && f + up < sys->pfn.nframes && is_free(sys, (umm_pfn_id_t)(f + up)))
+    while (up < need && f + up < sys->pfn.nframes && is_free(sys, (mm_pfn_id_t)(f + up)))
         up++;
     size_t down = 0;
-    while (up + down < need && f > down && is_free(sys, (umm_pfn_id_t)(f - down - 1)))
+    while (up + down < need && f > down && is_free(sys, (mm_pfn_id_t)(f - down - 1)))
         down++;
-    return (umm_pfn_id_t)(f - down);
+    return (mm_pfn_id_t)(f - down);
 }
 
-int frames_alloc(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *out,
+int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *out,
                  umm_process_t *for_proc, bool zero)
 {
-    if (UMM_FAILPOINT(FRAME_ALLOC) || frames_available(sys) < n)
+    if (UMM_FAILPOINT(FRAME_ALLOC) || mm_frames_available(sys) < n)
         return UMM_E_NO_FRAMES;
-    umm_pfn_id_t want = hint;
+    mm_pfn_id_t want = hint;
     for (size_t i = 0; i < n; i++) {
         bool zeroed = false;
-        umm_pfn_id_t f = PFN_NIL;
+        mm_pfn_id_t f = PFN_NIL;
         if (!(want < sys->pfn.nframes && is_free(sys, want)))
             want = run_start(sys, n - i);
         if (want != PFN_NIL && take_if_free(sys, want, &zeroed))
@@ -186,33 +160,33 @@ int frames_alloc(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *o
         UMM_ASSERT(f != PFN_NIL);
         out[i] = f;
         if (zero && !zeroed) {
-            void *bytes = frame_ptr(sys, f, true);
+            void *bytes = mm_frame_ptr(sys, f, true);
             if (!bytes) { /* a guest's host could not back it: give back what we took */
                 for (size_t k = i + 1; k-- > 0;)
-                    frame_release(sys, out[k], false);
+                    mm_frame_release(sys, out[k], false);
                 return UMM_E_NO_FRAMES;
             }
             memset(bytes, 0, sys->page_size);
-            UMM_COUNT(for_proc, pages_zeroed_in_fault, 1);
+            MM_COUNT(for_proc, pages_zeroed_in_fault, 1);
         }
         want = f + 1;
     }
     return UMM_OK;
 }
 
-void frame_drop_copy(umm_system_t *sys, umm_pfn_id_t f)
+void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f)
 {
-    umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+    mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     if (e->slot) {
-        pagefile_free(&sys->pf, e->slot - 1);
+        mm_pagefile_free(&sys->pf, e->slot - 1);
         e->slot = 0;
     }
 }
 
-void frame_release(umm_system_t *sys, umm_pfn_id_t f, bool known_zero)
+void mm_frame_release(umm_system_t *sys, mm_pfn_id_t f, bool known_zero)
 {
-    umm_pfn_t *e = pfn_entry(&sys->pfn, f);
-    frame_drop_copy(sys, f);
+    mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+    mm_frame_drop_copy(sys, f);
     e->vad = 0;
     e->index = 0;
     e->slot = 0;
@@ -220,33 +194,33 @@ void frame_release(umm_system_t *sys, umm_pfn_id_t f, bool known_zero)
     /* At the head: the next allocation takes the frames just freed, in order, so a run freed
      * together is handed out together again and its mappings stay one VMA. Callers free runs
      * from the last frame to the first for that reason. */
-    pfn_unlink(&sys->pfn, f);
-    pfn_link_head(&sys->pfn, f, known_zero ? LIST_ZEROED : LIST_FREE);
+    mm_pfn_unlink(&sys->pfn, f);
+    mm_pfn_link_head(&sys->pfn, f, known_zero ? LIST_ZEROED : LIST_FREE);
 }
 
-void frame_invalidate(umm_system_t *sys, umm_pfn_id_t f)
+void mm_frame_invalidate(umm_system_t *sys, mm_pfn_id_t f)
 {
-    umm_vad_t *vad = pfn_owner_vad(sys, f);
+    mm_vad_t *vad = mm_pfn_owner_vad(sys, f);
     if (!vad)
         return;
-    size_t i = pfn_entry(&sys->pfn, f)->index;
+    size_t i = mm_pfn_entry(&sys->pfn, f)->index;
     if (vad->proto_of) { /* a section's frame: mapped by its views, not by its owner */
-        section_invalidate_frame(vad->proto_of, f, i);
+        mm_section_invalidate_frame(vad->proto_of, f, i);
         return;
     }
-    umm_pte_t p = vad->pte[i];
-    if (!pte_has_frame(p) || pte_num(p) != f || !pte_mapped(p))
+    mm_pte_t p = vad->pte[i];
+    if (!mm_pte_has_frame(p) || mm_pte_num(p) != f || !mm_pte_mapped(p))
         return;
-    if (hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) == 0)
-        vad_pte_write(vad, i, p & ~(PTE_HW | PTE_HW_RO));
-    vma_refresh(vad, i, i + 1);
+    if (mm_hw_unmap(sys, mm_vad_page_addr(vad, i, sys->page_shift), 1) == 0)
+        mm_vad_pte_write(vad, i, p & ~(PTE_HW | PTE_HW_RO));
+    mm_vma_refresh(vad, i, i + 1);
 }
 
-void frame_set_owner(umm_system_t *sys, umm_pfn_id_t f, const umm_vad_t *vad, size_t index)
+void mm_frame_set_owner(umm_system_t *sys, mm_pfn_id_t f, const mm_vad_t *vad, size_t index)
 {
-    umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+    mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     if (e->list != LIST_ACTIVE)
-        pfn_move(&sys->pfn, f, LIST_ACTIVE);
+        mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
     e->vad = vad->id + 1;
     e->index = (uint32_t)index;
 }
@@ -257,14 +231,14 @@ int umm_standby_purge(umm_system_t *sys, unsigned max_priority, uint64_t *purged
     if (max_priority >= STANDBY_PRIORITIES)
         return UMM_E_INVAL;
     uint64_t n = 0;
-    umm_lock(&sys->lock);
+    mm_lock(&sys->lock);
     for (unsigned p = 0; p <= max_priority; p++)
-        for (umm_pfn_id_t f; (f = pfn_list_head(&sys->pfn, (enum umm_list_id)(LIST_STANDBY0 + p))) != PFN_NIL; n++) {
+        for (mm_pfn_id_t f; (f = mm_pfn_list_head(&sys->pfn, (enum mm_list_id)(LIST_STANDBY0 + p))) != PFN_NIL; n++) {
             repurpose_standby(sys, f);
-            pfn_move(&sys->pfn, f, LIST_ACTIVE);
-            frame_release(sys, f, false);
+            mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
+            mm_frame_release(sys, f, false);
         }
-    umm_unlock(&sys->lock);
+    mm_unlock(&sys->lock);
     if (purged)
         *purged = n;
     return UMM_OK;

@@ -6,46 +6,46 @@
 
 #include "system.h"
 
-int frames_pool_create(umm_system_t *sys);
-void frames_pool_destroy(umm_system_t *sys);
+int mm_frames_pool_create(umm_system_t *sys);
+void mm_frames_pool_destroy(umm_system_t *sys);
 
 /* The frame's bytes through the physical view (never through a managed address). `write`:
  * the caller will change them (a guest's frame is then made present and private first). NULL
  * only for a guest whose host could not produce the frame: callers give up, losing nothing. */
-static inline void *frame_ptr(umm_system_t *sys, umm_pfn_id_t f, bool write)
+static inline void *mm_frame_ptr(umm_system_t *sys, mm_pfn_id_t f, bool write)
 {
     if (sys->phys)
         return sys->phys->frame_ptr(sys, f, write);
-    return sys->physview + ((size_t)f << sys->page_shift);
+    return sys->pool.view + ((size_t)f << sys->page_shift);
 }
 
 /* Take away every kernel mapping of frame f at its owner's address (the host reclaiming or
  * sharing a guest frame): the owner PTE loses PTE_HW / PTE_HW_RO, so its next access faults and
  * maps the frame again through the backend. */
-void frame_invalidate(umm_system_t *sys, umm_pfn_id_t f);
+void mm_frame_invalidate(umm_system_t *sys, mm_pfn_id_t f);
 
 /* Frames a fault could take now: Zeroed + Free + Standby. */
-uint64_t frames_available(umm_system_t *sys);
+uint64_t mm_frames_available(umm_system_t *sys);
 
 /* Allocate n frames, all or nothing, Active and unowned. out[0] is `hint` when that frame is
  * free (so neighbouring pages get neighbouring frames and their mappings merge into one kernel
  * VMA), each next one out[i-1]+1 when free. Takes Zeroed first, then Free, then repurposes
  * Standby. With `zero`, frames not from Zeroed are zeroed now (counted against for_proc).
  * Returns UMM_OK or UMM_E_NO_FRAMES. */
-int frames_alloc(umm_system_t *sys, size_t n, umm_pfn_id_t hint, umm_pfn_id_t *out,
+int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *out,
                  umm_process_t *for_proc, bool zero);
 
 /* Give a frame back: to Zeroed when its contents are known to be zero, else to Free. Its
  * paging-file copy, if any, is freed; it leaves unowned. */
-void frame_release(umm_system_t *sys, umm_pfn_id_t f, bool known_zero);
+void mm_frame_release(umm_system_t *sys, mm_pfn_id_t f, bool known_zero);
 
 /* The frame's contents are about to change: its paging-file copy (if any) is stale, free it. */
-void frame_drop_copy(umm_system_t *sys, umm_pfn_id_t f);
+void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f);
 
 /* True when every byte of the frame is zero. */
-bool frame_is_zero(umm_system_t *sys, umm_pfn_id_t f);
+bool mm_frame_is_zero(umm_system_t *sys, mm_pfn_id_t f);
 
 /* Make f Active for (vad, index): unlinks it from its list and records the reverse map. */
-void frame_set_owner(umm_system_t *sys, umm_pfn_id_t f, const umm_vad_t *vad, size_t index);
+void mm_frame_set_owner(umm_system_t *sys, mm_pfn_id_t f, const mm_vad_t *vad, size_t index);
 
 #endif

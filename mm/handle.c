@@ -7,6 +7,7 @@
 #include "handle.h"
 
 #include "assert.h"
+#include "lock.h"
 #include "umm.h"
 
 #include <pthread.h>
@@ -31,7 +32,7 @@ _Static_assert(sizeof(slot_hdr_t) == 16, "the object after the header stays 16-b
  * [0, used_in_last) of the newest chunk have been handed out; the FIFO holds retired, freed
  * slots. slot_size is set once, by the first allocation. */
 typedef struct arena {
-    pthread_mutex_t lock;
+    mm_mutex_t lock;
     _Atomic size_t slot_size;
     uint8_t *_Atomic chunk[ARENA_CHUNKS];
     unsigned nchunks;
@@ -41,7 +42,7 @@ typedef struct arena {
 } arena_t;
 
 static arena_t arenas[HANDLE_TYPES_] = {
-#define ARENA_INIT_ {.lock = PTHREAD_MUTEX_INITIALIZER}
+#define ARENA_INIT_ {.lock = MM_MUTEX_INIT(MM_RANK_LEAF)}
     ARENA_INIT_, ARENA_INIT_, ARENA_INIT_, ARENA_INIT_,
     ARENA_INIT_, ARENA_INIT_, ARENA_INIT_, ARENA_INIT_,
 #undef ARENA_INIT_
@@ -75,12 +76,12 @@ static slot_hdr_t *new_slot(arena_t *a)
     return (slot_hdr_t *)(c + size * a->used_in_last++);
 }
 
-void *handle_alloc(enum handle_type type, size_t size)
+void *mm_handle_alloc(enum handle_type type, size_t size)
 {
     UMM_ASSERT(type > 0 && type < HANDLE_TYPES_);
     arena_t *a = &arenas[type];
     size_t want = (sizeof(slot_hdr_t) + size + 15) & ~(size_t)15;
-    pthread_mutex_lock(&a->lock);
+    mm_mutex_lock(&a->lock);
     if (atomic_load_explicit(&a->slot_size, memory_order_relaxed) == 0)
         atomic_store_explicit(&a->slot_size, want, memory_order_release);
     UMM_ASSERT(atomic_load_explicit(&a->slot_size, memory_order_relaxed) == want);
@@ -94,7 +95,7 @@ void *handle_alloc(enum handle_type type, size_t size)
     } else {
         h = new_slot(a);
     }
-    pthread_mutex_unlock(&a->lock);
+    mm_mutex_unlock(&a->lock);
     if (!h)
         return NULL;
     memset(h + 1, 0, want - sizeof *h);
@@ -103,26 +104,26 @@ void *handle_alloc(enum handle_type type, size_t size)
     return h + 1;
 }
 
-void handle_publish(void *obj)
+void mm_handle_publish(void *obj)
 {
     slot_hdr_t *h = hdr_of(obj);
     atomic_store_explicit(&h->live, h->type, memory_order_release);
 }
 
-void handle_retire(void *obj)
+void mm_handle_retire(void *obj)
 {
     if (obj)
         atomic_store_explicit(&hdr_of(obj)->live, 0, memory_order_release);
 }
 
-void handle_free(void *obj)
+void mm_handle_free(void *obj)
 {
     if (!obj)
         return;
     slot_hdr_t *h = hdr_of(obj);
     arena_t *a = &arenas[h->type];
     atomic_store_explicit(&h->live, 0, memory_order_release);
-    pthread_mutex_lock(&a->lock);
+    mm_mutex_lock(&a->lock);
     h->next_free = NULL;
     if (a->free_tail)
         a->free_tail->next_free = h;
@@ -130,10 +131,10 @@ void handle_free(void *obj)
         a->free_head = h;
     a->free_tail = h;
     a->nfree++;
-    pthread_mutex_unlock(&a->lock);
+    mm_mutex_unlock(&a->lock);
 }
 
-bool handle_is_live(const void *obj, enum handle_type type)
+bool mm_handle_is_live(const void *obj, enum handle_type type)
 {
     if (!obj || type <= 0 || type >= HANDLE_TYPES_)
         return false;
@@ -154,9 +155,9 @@ bool handle_is_live(const void *obj, enum handle_type type)
     return false;
 }
 
-int handle_check(const void *obj, enum handle_type type)
+int mm_handle_check(const void *obj, enum handle_type type)
 {
     if (!obj)
         return UMM_E_INVAL;
-    return handle_is_live(obj, type) ? UMM_OK : UMM_E_HANDLE;
+    return mm_handle_is_live(obj, type) ? UMM_OK : UMM_E_HANDLE;
 }

@@ -8,8 +8,8 @@
  * (FIFO), so a stale handle rarely names a new object; like a recycled Windows handle, one that
  * does acts on that object.
  *
- * Invariant: an object is live from handle_publish to handle_retire; its memory stays valid
- * until handle_free, which is what lets a closed section live on under its views. */
+ * Invariant: an object is live from mm_handle_publish to mm_handle_retire; its memory stays valid
+ * until mm_handle_free, which is what lets a closed section live on under its views. */
 #ifndef UMM_HANDLE_H
 #define UMM_HANDLE_H
 
@@ -29,23 +29,23 @@ enum handle_type {
 
 /* A zeroed object of `size` bytes (the same size for every object of a type), not yet live, or
  * NULL when out of memory. */
-void *handle_alloc(enum handle_type type, size_t size);
+void *mm_handle_alloc(enum handle_type type, size_t size);
 /* The object may be passed to the API from now on. */
-void handle_publish(void *obj);
-/* The handle is closed: checks fail from now on. The memory stays until handle_free. */
-void handle_retire(void *obj);
+void mm_handle_publish(void *obj);
+/* The handle is closed: checks fail from now on. The memory stays until mm_handle_free. */
+void mm_handle_retire(void *obj);
 /* Give the object's memory back for reuse (retiring it first if it is still live). */
-void handle_free(void *obj);
+void mm_handle_free(void *obj);
 
 /* Is `obj` a live handle of this type? Safe for any pointer value. */
-bool handle_is_live(const void *obj, enum handle_type type);
+bool mm_handle_is_live(const void *obj, enum handle_type type);
 /* UMM_OK for a live handle, UMM_E_INVAL for NULL, UMM_E_HANDLE otherwise. */
-int handle_check(const void *obj, enum handle_type type);
+int mm_handle_check(const void *obj, enum handle_type type);
 
 /* Return `err` unless `obj` is a live handle of `type` (NULL: UMM_E_INVAL). */
 #define HANDLE_CHECK(obj, type)                                                                   \
     do {                                                                                          \
-        int handle_rc_ = handle_check((obj), (type));                                             \
+        int handle_rc_ = mm_handle_check((obj), (type));                                             \
         if (handle_rc_ != 0)                                                                      \
             return handle_rc_;                                                                    \
     } while (0)

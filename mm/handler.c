@@ -1,23 +1,18 @@
 /* handler.c - SIGSEGV dispatch (see handler.h). Everything here after a fault is
  * async-signal-safe: atomics, the futex lock, syscalls. */
-#define _GNU_SOURCE
 #include "handler.h"
 
 #include "assert.h"
 #include "fault.h"
+#include "lock.h"
+#include "os.h"
 #include "registry.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <ucontext.h>
-#include <unistd.h>
 
-static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+static mm_mutex_t install_lock = MM_MUTEX_INIT(MM_RANK_LEAF);
 static int users;
 /* What umm chains to. Two slots and an atomic index: install() writes the slot not in use and
  * then publishes it, so a fault on another thread never copies a half-written sigaction. */
@@ -36,29 +31,6 @@ static void set_previous(const struct sigaction *sa)
     atomic_store_explicit(&previous_index, next, memory_order_release);
 }
 
-/* Was the faulting access a write? From the CPU's error code where the kernel passes it. */
-static int access_kind(void *ucv)
-{
-#if defined(__x86_64__)
-    ucontext_t *uc = ucv;
-    return (uc->uc_mcontext.gregs[REG_ERR] & 0x2) ? FAULT_WRITE : FAULT_READ;
-#elif defined(__aarch64__)
-    ucontext_t *uc = ucv;
-    struct _aarch64_ctx *h = (struct _aarch64_ctx *)uc->uc_mcontext.__reserved;
-    while (h->magic) {
-        if (h->magic == ESR_MAGIC) {
-            uint64_t esr = ((struct esr_context *)h)->esr;
-            return (esr & (1u << 6)) ? FAULT_WRITE : FAULT_READ; /* WnR */
-        }
-        h = (struct _aarch64_ctx *)((char *)h + h->size);
-    }
-    return FAULT_UNKNOWN;
-#else
-    (void)ucv;
-    return FAULT_UNKNOWN;
-#endif
-}
-
 /* Pass a fault that umm does not handle to whoever was there before. */
 static void chain(int sig, siginfo_t *si, void *uc)
 {
@@ -70,40 +42,23 @@ static void chain(int sig, siginfo_t *si, void *uc)
     } else {
         /* Default action: restore it and return; the access faults again and the process dies
          * of the signal, as it would have without umm. */
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
-        dfl.sa_handler = SIG_DFL;
-        sigaction(sig, &dfl, NULL);
+        mm_os_signal_default(sig);
     }
-}
-
-/* In-page error with no handler taking it: SIGBUS on this thread once this handler returns
- * (SIGBUS is in our sa_mask; the interrupted context gets it unblocked so it is delivered). */
-static void raise_in_page_error(const umm_exception_t *exc, void *ucv)
-{
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = SIGBUS;
-    info.si_code = BUS_ADRERR;
-    info.si_errno = exc->error;
-    info.si_addr = exc->address;
-    syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid), SIGBUS, &info);
-    sigdelset(&((ucontext_t *)ucv)->uc_sigmask, SIGBUS);
 }
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
     int saved_errno = errno;
     uintptr_t addr = (uintptr_t)si->si_addr;
-    if (umm_locks_held() > 0) {
+    if (mm_locks_held() > 0) {
         /* A fault inside umm's own locked code: a bug, never a page to resolve (taking the
          * locks again would deadlock). Let the previous handler report it. */
-        umm_sigsafe_message("SIGSEGV while holding a umm lock", "");
+        mm_sigsafe_message("SIGSEGV while holding a umm lock", "");
         chain(sig, si, uc);
         errno = saved_errno;
         return;
     }
-    umm_vad_t *vad = si->si_code > 0 ? registry_lookup_lock(addr) : NULL;
+    mm_vad_t *vad = si->si_code > 0 ? mm_registry_lookup_lock(addr) : NULL;
     if (!vad) {
         chain(sig, si, uc);
         errno = saved_errno;
@@ -111,17 +66,19 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
     }
     umm_system_t *sys = vad->proc->sys;
     umm_exception_t exc = {0};
-    enum fault_result r = fault_resolve(vad, addr, access_kind(uc), &exc);
+    int w = mm_os_fault_is_write(uc);
+    int access = w < 0 ? FAULT_UNKNOWN : w ? FAULT_WRITE : FAULT_READ;
+    enum fault_result r = mm_fault_resolve(vad, addr, access, &exc);
     umm_exception_handler_t fn = sys->exc_fn;
     void *ctx = sys->exc_ctx;
-    umm_unlock(&sys->lock);
+    mm_unlock(&sys->lock);
     if (r == FAULT_BUSY)
-        sched_yield(); /* let the thread doing the I/O finish before the access retries */
+        mm_os_yield(); /* let the thread doing the I/O finish before the access retries */
     if (r == FAULT_EXCEPTION) {
         umm_exception_action_t act = fn ? fn(&exc, ctx) : UMM_EXC_CONTINUE_SEARCH;
         if (act != UMM_EXC_CONTINUE_EXECUTION) {
             if (exc.code == UMM_EXC_IN_PAGE_ERROR)
-                raise_in_page_error(&exc, uc);
+                mm_os_raise_bus_error(exc.address, exc.error, uc);
             else
                 chain(sig, si, uc);
         }
@@ -136,44 +93,38 @@ static bool is_ours(const struct sigaction *sa)
 
 static int install(void)
 {
-    struct sigaction cur, sa;
-    if (sigaction(SIGSEGV, NULL, &cur) != 0)
-        return UMM_E_OS;
-    if (is_ours(&cur))
-        return UMM_OK;
+    struct sigaction cur;
+    int rc = mm_os_fault_handler_current(&cur);
+    if (rc != UMM_OK || is_ours(&cur))
+        return rc;
     /* signal() may have put our function back without SA_SIGINFO (CMocka does): repair it and
      * keep chaining to what we had; anything else becomes the new previous handler. */
     if ((void *)cur.sa_handler != (void *)on_segv)
         set_previous(&cur);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaddset(&sa.sa_mask, SIGBUS);
-    return sigaction(SIGSEGV, &sa, NULL) == 0 ? UMM_OK : UMM_E_OS;
+    return mm_os_fault_handler_install(on_segv, NULL);
 }
 
-int handler_acquire(void)
+int mm_handler_acquire(void)
 {
-    pthread_mutex_lock(&install_lock);
+    mm_mutex_lock(&install_lock);
     int rc = install();
     if (rc == UMM_OK)
         users++;
-    pthread_mutex_unlock(&install_lock);
+    mm_mutex_unlock(&install_lock);
     return rc;
 }
 
-void handler_release(void)
+void mm_handler_release(void)
 {
-    pthread_mutex_lock(&install_lock);
+    mm_mutex_lock(&install_lock);
     if (users > 0 && --users == 0) {
         struct sigaction cur;
-        if (sigaction(SIGSEGV, NULL, &cur) == 0 &&
+        if (mm_os_fault_handler_current(&cur) == UMM_OK &&
             (is_ours(&cur) || (void *)cur.sa_handler == (void *)on_segv))
         {
             struct sigaction prev = previous_handler();
-            sigaction(SIGSEGV, &prev, NULL);
+            mm_os_fault_handler_restore(&prev);
         }
     }
-    pthread_mutex_unlock(&install_lock);
+    mm_mutex_unlock(&install_lock);
 }

@@ -5,8 +5,8 @@
 
 /* Install (or repair, if something reinstalled it without SA_SIGINFO) umm's handler; counts a
  * user. Returns UMM_OK or UMM_E_OS. */
-int handler_acquire(void);
+int mm_handler_acquire(void);
 /* Drop a user; the last one restores the previous handler if umm's is still the current one. */
-void handler_release(void);
+void mm_handler_release(void);
 
 #endif

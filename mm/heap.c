@@ -24,7 +24,6 @@
  *   merge     allowed when both extents are in the same reservation, refused across
  * The hooks run on application threads, possibly under jemalloc's locks; they take the table
  * mutex (a leaf: no umm call is made while holding it) and umm's lock (inside umm calls). */
-#define _GNU_SOURCE
 #include "handle.h"
 #include "umm_heap.h"
 
@@ -165,7 +164,7 @@ struct umm_heap {
     unsigned arena;
     int flags;            /* MALLOCX_ARENA(arena) | MALLOCX_TCACHE_NONE */
     int last_error;       /* last umm error a hook met (atomic), for umm_heap_create */
-    pthread_mutex_t lock; /* protects the table */
+    mm_mutex_t lock; /* protects the table */
     heap_res_t *res;      /* sorted by base */
     size_t nres, cap;
     uint64_t reserved;
@@ -210,12 +209,12 @@ static heap_res_t *res_find(umm_heap_t *h, const void *addr, size_t size)
 
 static int res_insert(umm_heap_t *h, uintptr_t base, size_t size, size_t reserved)
 {
-    pthread_mutex_lock(&h->lock);
+    mm_mutex_lock(&h->lock);
     if (h->nres == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 16;
         heap_res_t *t = realloc(h->res, cap * sizeof *t); /* glibc's realloc, not the heap */
         if (!t) {
-            pthread_mutex_unlock(&h->lock);
+            mm_mutex_unlock(&h->lock);
             return UMM_E_NOMEM;
         }
         h->res = t;
@@ -226,7 +225,7 @@ static int res_insert(umm_heap_t *h, uintptr_t base, size_t size, size_t reserve
     h->res[i] = (heap_res_t){.base = base, .size = size, .reserved = reserved, .gone = 0};
     h->nres++;
     h->reserved += reserved;
-    pthread_mutex_unlock(&h->lock);
+    mm_mutex_unlock(&h->lock);
     return UMM_OK;
 }
 
@@ -282,17 +281,17 @@ static bool hook_dalloc(extent_hooks_t *hooks, void *addr, size_t size, bool com
     (void)committed;
     (void)arena_ind;
     umm_heap_t *h = heap_of(hooks);
-    pthread_mutex_lock(&h->lock);
+    mm_mutex_lock(&h->lock);
     heap_res_t *r = res_find(h, addr, size);
     if (!r || r->gone + size != r->size) {
         /* a piece of a reservation (or unknown): opt out; jemalloc decommits it (returning its
          * charge) and keeps the address range as "retained" for later extents */
-        pthread_mutex_unlock(&h->lock);
+        mm_mutex_unlock(&h->lock);
         return true;
     }
     uintptr_t base = r->base;
     res_remove(h, r);
-    pthread_mutex_unlock(&h->lock);
+    mm_mutex_unlock(&h->lock);
     int rc = umm_release(h->proc, (void *)base);
     if (rc != UMM_OK)
         note_error(h, rc);
@@ -304,21 +303,21 @@ static void hook_destroy(extent_hooks_t *hooks, void *addr, size_t size, bool co
 {
     (void)arena_ind;
     umm_heap_t *h = heap_of(hooks);
-    pthread_mutex_lock(&h->lock);
+    mm_mutex_lock(&h->lock);
     heap_res_t *r = res_find(h, addr, size);
     if (!r) {
-        pthread_mutex_unlock(&h->lock);
+        mm_mutex_unlock(&h->lock);
         return;
     }
     r->gone += size;
     if (r->gone >= r->size) {
         uintptr_t base = r->base;
         res_remove(h, r);
-        pthread_mutex_unlock(&h->lock);
+        mm_mutex_unlock(&h->lock);
         umm_release(h->proc, (void *)base);
         return;
     }
-    pthread_mutex_unlock(&h->lock);
+    mm_mutex_unlock(&h->lock);
     if (committed) /* the rest of the reservation is still in use: give this piece's charge back */
         umm_decommit(h->proc, addr, size);
 }
@@ -375,9 +374,9 @@ static bool hook_split(extent_hooks_t *hooks, void *addr, size_t size, size_t si
     (void)committed;
     (void)arena_ind;
     umm_heap_t *h = heap_of(hooks);
-    pthread_mutex_lock(&h->lock);
+    mm_mutex_lock(&h->lock);
     bool inside = res_find(h, addr, size) != NULL;
-    pthread_mutex_unlock(&h->lock);
+    mm_mutex_unlock(&h->lock);
     return !inside;
 }
 
@@ -387,10 +386,10 @@ static bool hook_merge(extent_hooks_t *hooks, void *addr_a, size_t size_a, void 
     (void)committed;
     (void)arena_ind;
     umm_heap_t *h = heap_of(hooks);
-    pthread_mutex_lock(&h->lock);
+    mm_mutex_lock(&h->lock);
     heap_res_t *a = res_find(h, addr_a, size_a);
     heap_res_t *b = res_find(h, addr_b, size_b);
-    pthread_mutex_unlock(&h->lock);
+    mm_mutex_unlock(&h->lock);
     return a == NULL || a != b;
 }
 
@@ -420,13 +419,13 @@ static int arena_ctl(umm_heap_t *h, const char *what)
 /* Release whatever reservations are left in the table (after the arena is gone). */
 static void release_all(umm_heap_t *h)
 {
-    pthread_mutex_lock(&h->lock);
+    mm_mutex_lock(&h->lock);
     heap_res_t *res = h->res;
     size_t n = h->nres;
     h->res = NULL;
     h->nres = h->cap = 0;
     h->reserved = 0;
-    pthread_mutex_unlock(&h->lock);
+    mm_mutex_unlock(&h->lock);
     for (size_t i = 0; i < n; i++)
         umm_release(h->proc, (void *)res[i].base);
     free(res);
@@ -434,8 +433,8 @@ static void release_all(umm_heap_t *h)
 
 static void heap_free_struct(umm_heap_t *h)
 {
-    pthread_mutex_destroy(&h->lock);
-    handle_free(h);
+    mm_mutex_destroy(&h->lock);
+    mm_handle_free(h);
 }
 
 int umm_heap_create(umm_process_t *proc, umm_heap_t **out)
@@ -449,15 +448,12 @@ int umm_heap_create(umm_process_t *proc, umm_heap_t **out)
     /* jemalloc commits and decommits single pages of its own size */
     if (proc->sys->page_size != je.page)
         return UMM_E_NOT_SUPPORTED;
-    umm_heap_t *h = handle_alloc(HANDLE_HEAP, sizeof *h); /* system malloc */
+    umm_heap_t *h = mm_handle_alloc(HANDLE_HEAP, sizeof *h);
     if (!h)
         return UMM_E_NOMEM;
     h->hooks = heap_hooks;
     h->proc = proc;
-    if (pthread_mutex_init(&h->lock, NULL) != 0) {
-        handle_free(h);
-        return UMM_E_OS;
-    }
+    mm_mutex_init(&h->lock, MM_RANK_HEAP);
     extent_hooks_t *hooks = &h->hooks;
     unsigned ind = 0;
     size_t sz = sizeof ind;
@@ -470,16 +466,16 @@ int umm_heap_create(umm_process_t *proc, umm_heap_t **out)
     }
     h->arena = ind;
     h->flags = MALLOCX_ARENA(ind) | MALLOCX_TCACHE_NONE;
-    handle_publish(h);
+    mm_handle_publish(h);
     *out = h;
     return UMM_OK;
 }
 
 void umm_heap_destroy(umm_heap_t *heap)
 {
-    if (!handle_is_live(heap, HANDLE_HEAP))
+    if (!mm_handle_is_live(heap, HANDLE_HEAP))
         return;
-    handle_retire(heap);
+    mm_handle_retire(heap);
     /* discards every allocation, then gives every extent back through dalloc/destroy, and the
      * arena's metadata ("base") through dalloc: the table should be empty afterwards */
     if (arena_ctl(heap, "destroy") != 0) {
@@ -495,18 +491,18 @@ void umm_heap_destroy(umm_heap_t *heap)
 
 umm_process_t *umm_heap_process(umm_heap_t *heap)
 {
-    return handle_is_live(heap, HANDLE_HEAP) ? heap->proc : NULL;
+    return mm_handle_is_live(heap, HANDLE_HEAP) ? heap->proc : NULL;
 }
 
 int umm_heap_owns(umm_heap_t *heap, const void *ptr)
 {
-    if (!handle_is_live(heap, HANDLE_HEAP) || !ptr)
+    if (!mm_handle_is_live(heap, HANDLE_HEAP) || !ptr)
         return 0;
-    pthread_mutex_lock(&heap->lock);
+    mm_mutex_lock(&heap->lock);
     uintptr_t a = (uintptr_t)ptr;
     size_t i = res_upper(heap, a);
     int owns = i > 0 && a - heap->res[i - 1].base < heap->res[i - 1].reserved;
-    pthread_mutex_unlock(&heap->lock);
+    mm_mutex_unlock(&heap->lock);
     return owns;
 }
 
@@ -519,7 +515,7 @@ static bool purge_for_retry(umm_heap_t *h)
 
 void *umm_heap_malloc(umm_heap_t *heap, size_t size)
 {
-    if (!handle_is_live(heap, HANDLE_HEAP)) {
+    if (!mm_handle_is_live(heap, HANDLE_HEAP)) {
         errno = EINVAL;
         return NULL;
     }
@@ -535,7 +531,7 @@ void *umm_heap_malloc(umm_heap_t *heap, size_t size)
 
 void *umm_heap_calloc(umm_heap_t *heap, size_t count, size_t size)
 {
-    if (!handle_is_live(heap, HANDLE_HEAP)) {
+    if (!mm_handle_is_live(heap, HANDLE_HEAP)) {
         errno = EINVAL;
         return NULL;
     }
@@ -556,7 +552,7 @@ void *umm_heap_calloc(umm_heap_t *heap, size_t count, size_t size)
 
 void *umm_heap_aligned_alloc(umm_heap_t *heap, size_t alignment, size_t size)
 {
-    if (!handle_is_live(heap, HANDLE_HEAP) || alignment == 0 || (alignment & (alignment - 1)) != 0) {
+    if (!mm_handle_is_live(heap, HANDLE_HEAP) || alignment == 0 || (alignment & (alignment - 1)) != 0) {
         errno = EINVAL;
         return NULL;
     }
@@ -573,7 +569,7 @@ void *umm_heap_aligned_alloc(umm_heap_t *heap, size_t alignment, size_t size)
 
 void *umm_heap_realloc(umm_heap_t *heap, void *ptr, size_t size)
 {
-    if (!handle_is_live(heap, HANDLE_HEAP)) {
+    if (!mm_handle_is_live(heap, HANDLE_HEAP)) {
         errno = EINVAL;
         return NULL;
     }
@@ -593,13 +589,13 @@ void *umm_heap_realloc(umm_heap_t *heap, void *ptr, size_t size)
 
 void umm_heap_free(umm_heap_t *heap, void *ptr)
 {
-    if (ptr && handle_is_live(heap, HANDLE_HEAP))
+    if (ptr && mm_handle_is_live(heap, HANDLE_HEAP))
         je.dallocx(ptr, MALLOCX_TCACHE_NONE);
 }
 
 size_t umm_heap_malloc_usable_size(umm_heap_t *heap, const void *ptr)
 {
-    return ptr && handle_is_live(heap, HANDLE_HEAP) ? je.sallocx(ptr, 0) : 0;
+    return ptr && mm_handle_is_live(heap, HANDLE_HEAP) ? je.sallocx(ptr, 0) : 0;
 }
 
 int umm_heap_purge(umm_heap_t *heap)
@@ -630,16 +626,16 @@ static int arena_stat(umm_heap_t *h, const char *what, size_t *out)
 /* Bytes of the heap's reservations that umm has committed: walk the runs umm_query reports. */
 static int committed_bytes(umm_heap_t *h, uint64_t *out)
 {
-    pthread_mutex_lock(&h->lock);
+    mm_mutex_lock(&h->lock);
     size_t n = h->nres;
     heap_res_t *copy = n ? malloc(n * sizeof *copy) : NULL;
     if (n && !copy) {
-        pthread_mutex_unlock(&h->lock);
+        mm_mutex_unlock(&h->lock);
         return UMM_E_NOMEM;
     }
     if (n)
         memcpy(copy, h->res, n * sizeof *copy);
-    pthread_mutex_unlock(&h->lock);
+    mm_mutex_unlock(&h->lock);
     uint64_t total = 0;
     int rc = UMM_OK;
     for (size_t i = 0; i < n && rc == UMM_OK; i++) {
@@ -692,9 +688,9 @@ int umm_heap_stats(umm_heap_t *heap, umm_heap_stats_t *out)
     out->mapped = mapped;
     out->retained = retained;
     out->metadata = base;
-    pthread_mutex_lock(&heap->lock);
+    mm_mutex_lock(&heap->lock);
     out->reserved = heap->reserved;
     out->reservations = heap->nres;
-    pthread_mutex_unlock(&heap->lock);
+    mm_mutex_unlock(&heap->lock);
     return committed_bytes(heap, &out->committed);
 }

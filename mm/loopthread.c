@@ -1,5 +1,4 @@
 /* loopthread.c - a libuv loop on its own thread (see loopthread.h). */
-#define _GNU_SOURCE
 #include "loopthread.h"
 
 #include "umm.h"
@@ -18,11 +17,11 @@ static void on_stop(uv_async_t *a)
 
 static void run(void *arg)
 {
-    umm_loop_thread_t *lt = arg;
+    mm_loop_thread_t *lt = arg;
     uv_run(&lt->loop, UV_RUN_DEFAULT);
 }
 
-int loop_thread_init(umm_loop_thread_t *lt)
+int mm_loop_thread_init(mm_loop_thread_t *lt)
 {
     if (uv_loop_init(&lt->loop) != 0)
         return UMM_E_OS;
@@ -30,7 +29,7 @@ int loop_thread_init(umm_loop_thread_t *lt)
     return UMM_OK;
 }
 
-int loop_thread_start(umm_loop_thread_t *lt)
+int mm_loop_thread_start(mm_loop_thread_t *lt)
 {
     if (uv_thread_create(&lt->thread, run, lt) == 0)
         return UMM_OK;
@@ -40,7 +39,7 @@ int loop_thread_start(umm_loop_thread_t *lt)
     return UMM_E_OS;
 }
 
-void loop_thread_stop(umm_loop_thread_t *lt)
+void mm_loop_thread_stop(mm_loop_thread_t *lt)
 {
     uv_async_send(&lt->stop);
     uv_thread_join(&lt->thread);

@@ -9,8 +9,8 @@
 
 /* Re-evaluate both states and signal the notifications whose state changed. Takes the lock
  * to read, calls callbacks without it. */
-void notify_evaluate(umm_system_t *sys);
+void mm_notify_evaluate(umm_system_t *sys);
 /* Destroy every notification still registered (system destroy). */
-void notify_destroy_all(umm_system_t *sys);
+void mm_notify_destroy_all(umm_system_t *sys);
 
 #endif

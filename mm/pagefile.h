@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-typedef struct umm_pagefile {
+typedef struct mm_pagefile {
     int fd;
     char *path;        /* NULL for an anonymous O_TMPFILE */
     size_t page;
@@ -32,23 +32,24 @@ typedef struct umm_pagefile {
     uint64_t *bitmap;  /* 1 = slot in use */
     bool direct;       /* O_DIRECT in effect */
     enum umm_failpoint_id fail_write, fail_read; /* its failure points (the host swap has its own) */
-} umm_pagefile_t;
+} mm_pagefile_t;
 
 /* Open a paging file of initial_bytes, growable to max_bytes. Returns UMM_OK or an error. */
-int pagefile_open(umm_pagefile_t *pf, const char *path, size_t initial_bytes, size_t max_bytes,
+int mm_pagefile_open(mm_pagefile_t *pf, const char *path, size_t initial_bytes, size_t max_bytes,
                   size_t page, bool direct);
-void pagefile_close(umm_pagefile_t *pf);
+void mm_pagefile_close(mm_pagefile_t *pf);
 
 /* First slot of a run of n free slots, marked used, or -1. */
-int64_t pagefile_alloc_run(umm_pagefile_t *pf, size_t n);
-void pagefile_free(umm_pagefile_t *pf, uint64_t slot);
-bool pagefile_slot_used(const umm_pagefile_t *pf, uint64_t slot);
+int64_t mm_pagefile_alloc_run(mm_pagefile_t *pf, size_t n);
+void mm_pagefile_free(mm_pagefile_t *pf, uint64_t slot);
+bool mm_pagefile_slot_used(const mm_pagefile_t *pf, uint64_t slot);
 
 /* Grow by at least `slots` (up to max). Returns slots added (0 when at max or on error). */
-uint64_t pagefile_grow(umm_pagefile_t *pf, uint64_t slots);
+uint64_t mm_pagefile_grow(mm_pagefile_t *pf, uint64_t slots);
 
-/* Write/read n iovecs (each one or more whole pages) at slot. 0 or an errno. */
-int pagefile_write(umm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);
-int pagefile_read(umm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);
+/* Write/read n iovecs (each one or more whole pages) at slot: UMM_OK or UMM_E_IO (the errno is
+ * kept by the OS layer). */
+int mm_pagefile_write(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);
+int mm_pagefile_read(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);
 
 #endif

@@ -12,10 +12,10 @@ static bool deflate_on_pressure(umm_system_t *sys)
     return sys->phys && sys->phys->deflate && sys->phys->deflate(sys, 4 * (size_t)sys->cluster_pages) > 0;
 }
 
-bool reclaim_for_fault(umm_system_t *sys)
+bool mm_reclaim_for_fault(umm_system_t *sys)
 {
-    reclaim_wake_workers(sys);
-    if (writer_write_cluster_locked(sys) > 0)
+    mm_reclaim_wake_workers(sys);
+    if (mm_writer_write_cluster_locked(sys) > 0)
         return true;
     /* Nothing to write: trim the largest working set; its clean and zero pages become available
      * now, its dirty ones the next time round. */
@@ -23,15 +23,15 @@ bool reclaim_for_fault(umm_system_t *sys)
     for (umm_process_t *p = sys->procs; p; p = p->next)
         if (p->ws_size > 0 && (!big || p->ws_size > big->ws_size))
             big = p;
-    size_t n = big ? ws_trim_locked(big, 4 * (size_t)sys->cluster_pages, 0) : 0;
+    size_t n = big ? mm_ws_trim_locked(big, 4 * (size_t)sys->cluster_pages, 0) : 0;
     /* Without a paging file only zero pages come back; dirty ones would loop here forever. */
-    if (n > 0 && (frames_available(sys) > 0 || sys_has_pagefile(sys)))
+    if (n > 0 && (mm_frames_available(sys) > 0 || mm_sys_has_pagefile(sys)))
         return true;
     return deflate_on_pressure(sys);
 }
 
-void reclaim_wake_workers(umm_system_t *sys)
+void mm_reclaim_wake_workers(umm_system_t *sys)
 {
     if (sys->workers)
-        workers_wake(sys->workers);
+        mm_workers_wake(sys->workers);
 }

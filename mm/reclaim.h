@@ -9,9 +9,9 @@
  * set, else (a guest that would otherwise fail) deflate its balloon. System locked; may drop
  * and retake the lock, so the caller must re-fault afterwards.
  * Returns false when nothing could be done (the fault then fails with no frames). */
-bool reclaim_for_fault(umm_system_t *sys);
+bool mm_reclaim_for_fault(umm_system_t *sys);
 
 /* Ask the workers for a balance pass now. Async-signal-safe (uv_async_send). */
-void reclaim_wake_workers(umm_system_t *sys);
+void mm_reclaim_wake_workers(umm_system_t *sys);
 
 #endif

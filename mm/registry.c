@@ -7,10 +7,10 @@
 
 /* Invariant: vads[0 .. count-1] sorted by start, ranges disjoint. */
 static struct {
-    umm_lock_t lock;
-    umm_vad_t **vads;
+    mm_lock_t lock;
+    mm_vad_t **vads;
     size_t count, cap;
-} reg = {UMM_LOCK_INIT, NULL, 0, 0};
+} reg = {MM_LOCK_INIT(MM_RANK_REGISTRY), NULL, 0, 0};
 
 /* Index of the first VAD whose end is above addr. */
 static size_t lower_bound(uintptr_t addr)
@@ -26,14 +26,14 @@ static size_t lower_bound(uintptr_t addr)
     return lo;
 }
 
-int registry_insert(umm_vad_t *vad)
+int mm_registry_insert(mm_vad_t *vad)
 {
-    umm_lock(&reg.lock);
+    mm_lock(&reg.lock);
     if (reg.count == reg.cap) {
         size_t cap = reg.cap ? reg.cap * 2 : 64;
-        umm_vad_t **n = realloc(reg.vads, cap * sizeof *n);
+        mm_vad_t **n = realloc(reg.vads, cap * sizeof *n);
         if (!n) {
-            umm_unlock(&reg.lock);
+            mm_unlock(&reg.lock);
             return UMM_E_NOMEM;
         }
         reg.vads = n;
@@ -45,13 +45,13 @@ int registry_insert(umm_vad_t *vad)
         reg.vads[k] = reg.vads[k - 1];
     reg.vads[i] = vad;
     reg.count++;
-    umm_unlock(&reg.lock);
+    mm_unlock(&reg.lock);
     return UMM_OK;
 }
 
-void registry_remove(umm_vad_t *vad)
+void mm_registry_remove(mm_vad_t *vad)
 {
-    umm_lock(&reg.lock);
+    mm_lock(&reg.lock);
     size_t i = lower_bound(vad->start);
     if (i < reg.count && reg.vads[i] == vad) {
         for (size_t k = i; k + 1 < reg.count; k++)
@@ -63,20 +63,20 @@ void registry_remove(umm_vad_t *vad)
         reg.vads = NULL;
         reg.cap = 0;
     }
-    umm_unlock(&reg.lock);
+    mm_unlock(&reg.lock);
 }
 
-umm_vad_t *registry_lookup_lock(uintptr_t addr)
+mm_vad_t *mm_registry_lookup_lock(uintptr_t addr)
 {
-    umm_lock(&reg.lock);
+    mm_lock(&reg.lock);
     size_t i = lower_bound(addr);
-    umm_vad_t *vad = NULL;
+    mm_vad_t *vad = NULL;
     if (i < reg.count && reg.vads[i]->start <= addr) {
         vad = reg.vads[i];
         /* Lock order: registry, then system. Holding the registry until the system is locked
          * keeps the VAD from being released in between (release removes it here first). */
-        umm_lock(&vad->proc->sys->lock);
+        mm_lock(&vad->proc->sys->lock);
     }
-    umm_unlock(&reg.lock);
+    mm_unlock(&reg.lock);
     return vad;
 }

@@ -6,11 +6,11 @@
 
 #include "system.h"
 
-int registry_insert(umm_vad_t *vad);
-void registry_remove(umm_vad_t *vad);
+int mm_registry_insert(mm_vad_t *vad);
+void mm_registry_remove(mm_vad_t *vad);
 
 /* Find the VAD holding addr and lock its system; returns NULL (nothing locked) when the address
  * is not umm's. The VAD is valid until the caller unlocks the system. */
-umm_vad_t *registry_lookup_lock(uintptr_t addr);
+mm_vad_t *mm_registry_lookup_lock(uintptr_t addr);
 
 #endif

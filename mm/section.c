@@ -39,34 +39,34 @@ int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
     /* More than the limit could ever grow to: refuse before sizing any table by it. */
     if (npages > sys->commit_limit + (sys->pf.max_slots - sys->pf.nslots))
         return UMM_E_COMMIT_LIMIT;
-    umm_section_t *sec = handle_alloc(HANDLE_SECTION, sizeof *sec);
+    umm_section_t *sec = mm_handle_alloc(HANDLE_SECTION, sizeof *sec);
     uint32_t *share = calloc(npages, sizeof *share);
-    umm_lock(&sys->lock);
+    mm_lock(&sys->lock);
     umm_process_t *owner = section_process(sys);
-    umm_vad_t *proto = owner ? vad_alloc(owner, 0, npages << sys->page_shift, UMM_PROT_WRITE) : NULL;
+    mm_vad_t *proto = owner ? mm_vad_alloc(owner, 0, npages << sys->page_shift, UMM_PROT_WRITE) : NULL;
     int rc = sec && share && proto ? UMM_OK : UMM_E_NOMEM;
     if (rc == UMM_OK)
-        rc = commit_charge_system(sys, npages); /* grows the paging file as a commit would */
-    if (rc == UMM_OK && (rc = vad_attach_id(proto)) != UMM_OK) {
+        rc = mm_commit_charge_system(sys, npages); /* grows the paging file as a commit would */
+    if (rc == UMM_OK && (rc = mm_vad_attach_id(proto)) != UMM_OK) {
         sys->committed -= npages;
     }
     if (rc == UMM_OK) {
         for (size_t i = 0; i < npages; i++)
-            pte_write(&proto->pte[i], pte_make(PTE_DEMAND_ZERO, UMM_PROT_WRITE, 0));
+            mm_pte_write(&proto->pte[i], mm_pte_make(PTE_DEMAND_ZERO, UMM_PROT_WRITE, 0));
         proto->proto_of = sec;
         *sec = (umm_section_t){.sys = sys, .proto = proto, .share = share, .npages = npages,
                                .next = sys->sections};
         sys->sections = sec;
         sys->section_committed += npages;
     }
-    umm_unlock(&sys->lock);
+    mm_unlock(&sys->lock);
     if (rc != UMM_OK) {
-        vad_free(proto);
+        mm_vad_free(proto);
         free(share);
-        handle_free(sec);
+        mm_handle_free(sec);
         return rc;
     }
-    handle_publish(sec);
+    mm_handle_publish(sec);
     *out = sec;
     return UMM_OK;
 }
@@ -83,20 +83,20 @@ int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **ou
     int rc = umm_reserve(proc, sec->npages << sys->page_shift, prot, &base);
     if (rc != UMM_OK)
         return rc;
-    umm_lock(&sys->lock);
+    mm_lock(&sys->lock);
     if (sec->closed) {
         rc = UMM_E_STATE;
     } else {
-        umm_vad_t *view = proc->vads;
+        mm_vad_t *view = proc->vads;
         while (view->start != (uintptr_t)base) /* the reservation just made */
             view = view->next_in_proc;
         for (size_t i = 0; i < sec->npages; i++)
-            vad_pte_write(view, i, pte_make(PTE_PROTOTYPE, prot, i));
+            mm_vad_pte_write(view, i, mm_pte_make(PTE_PROTOTYPE, prot, i));
         view->section = sec;
         view->next_view = sec->views;
         sec->views = view;
     }
-    umm_unlock(&sys->lock);
+    mm_unlock(&sys->lock);
     if (rc != UMM_OK) {
         umm_release(proc, base);
         return rc;
@@ -109,15 +109,15 @@ int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **ou
 static void destroy_locked(umm_section_t *sec)
 {
     umm_system_t *sys = sec->sys;
-    umm_vad_t *proto = sec->proto;
+    mm_vad_t *proto = sec->proto;
     for (size_t i = sec->npages; i-- > 0;) {
-        umm_pte_t p = proto->pte[i];
-        UMM_ASSERT(pte_format(p) != PTE_VALID);
-        if (pte_format(p) == PTE_TRANSITION)
-            frame_release(sys, (umm_pfn_id_t)pte_num(p), false);
-        else if (pte_format(p) == PTE_PAGEFILE)
-            pagefile_free(&sys->pf, pte_num(p));
-        pte_write(&proto->pte[i], 0);
+        mm_pte_t p = proto->pte[i];
+        UMM_ASSERT(mm_pte_format(p) != PTE_VALID);
+        if (mm_pte_format(p) == PTE_TRANSITION)
+            mm_frame_release(sys, (mm_pfn_id_t)mm_pte_num(p), false);
+        else if (mm_pte_format(p) == PTE_PAGEFILE)
+            mm_pagefile_free(&sys->pf, mm_pte_num(p));
+        mm_pte_write(&proto->pte[i], 0);
     }
     sys->committed -= sec->npages;
     sys->section_committed -= sec->npages;
@@ -126,29 +126,29 @@ static void destroy_locked(umm_section_t *sec)
             *pp = sec->next;
             break;
         }
-    vad_detach_id(proto);
+    mm_vad_detach_id(proto);
 }
 
 static void destroy(umm_section_t *sec)
 {
-    vad_free(sec->proto);
+    mm_vad_free(sec->proto);
     free(sec->share);
-    handle_free(sec);
+    mm_handle_free(sec);
 }
 
 int umm_section_close(umm_section_t *sec)
 {
     HANDLE_CHECK(sec, HANDLE_SECTION);
     umm_system_t *sys = sec->sys;
-    handle_retire(sec); /* a second close is UMM_E_HANDLE; views keep the object alive */
-    umm_lock(&sys->lock);
+    mm_handle_retire(sec); /* a second close is UMM_E_HANDLE; views keep the object alive */
+    mm_lock(&sys->lock);
     bool gone = false;
     sec->closed = true;
     if (!sec->views) {
         destroy_locked(sec);
         gone = true;
     }
-    umm_unlock(&sys->lock);
+    mm_unlock(&sys->lock);
     if (gone)
         destroy(sec);
     return UMM_OK;
@@ -162,155 +162,155 @@ static int make_resident(umm_section_t *sec, size_t idx, umm_process_t *for_proc
                          enum resident_kind *kind)
 {
     umm_system_t *sys = sec->sys;
-    umm_vad_t *proto = sec->proto;
-    umm_pte_t p = proto->pte[idx];
-    umm_pfn_id_t f;
-    switch (pte_format(p)) {
+    mm_vad_t *proto = sec->proto;
+    mm_pte_t p = proto->pte[idx];
+    mm_pfn_id_t f;
+    switch (mm_pte_format(p)) {
     case PTE_VALID:
         *kind = WAS_RESIDENT;
         return UMM_OK;
     case PTE_TRANSITION: {
-        f = (umm_pfn_id_t)pte_num(p);
-        umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+        f = (mm_pfn_id_t)mm_pte_num(p);
+        mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
         if (e->flags & PFN_F_IO)
             return UMM_E_BUSY;
         if (e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE)
             e->flags |= PFN_F_MODIFIED; /* not on disk yet */
-        pfn_move(&sys->pfn, f, LIST_ACTIVE);
+        mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
         *kind = FROM_LIST;
         break;
     }
     case PTE_DEMAND_ZERO: {
-        int rc = frames_alloc(sys, 1, PFN_NIL, &f, for_proc, true);
+        int rc = mm_frames_alloc(sys, 1, PFN_NIL, &f, for_proc, true);
         if (rc != UMM_OK)
             return rc;
-        frame_set_owner(sys, f, proto, idx);
+        mm_frame_set_owner(sys, f, proto, idx);
         *kind = DEMAND_ZERO;
         break;
     }
     case PTE_PAGEFILE: {
         /* read with the lock held: simpler than the private path's pinning, and sections are
          * read back far less often than private memory */
-        int rc = frames_alloc(sys, 1, PFN_NIL, &f, for_proc, false);
+        int rc = mm_frames_alloc(sys, 1, PFN_NIL, &f, for_proc, false);
         if (rc != UMM_OK)
             return rc;
-        void *bytes = frame_ptr(sys, f, true);
+        void *bytes = mm_frame_ptr(sys, f, true);
         struct iovec iov = {bytes, sys->page_size};
         sys->ctr.page_reads++;
-        if (!bytes || pagefile_read(&sys->pf, pte_num(p), &iov, 1) != 0) {
+        if (!bytes || mm_pagefile_read(&sys->pf, mm_pte_num(p), &iov, 1) != 0) {
             sys->ctr.read_errors++;
-            frame_release(sys, f, false);
+            mm_frame_release(sys, f, false);
             return UMM_E_IO;
         }
         sys->ctr.pages_input++;
-        frame_set_owner(sys, f, proto, idx);
-        pfn_entry(&sys->pfn, f)->slot = (uint32_t)pte_num(p) + 1;
+        mm_frame_set_owner(sys, f, proto, idx);
+        mm_pfn_entry(&sys->pfn, f)->slot = (uint32_t)mm_pte_num(p) + 1;
         *kind = FROM_PAGEFILE;
         break;
     }
     default:
         return UMM_E_STATE;
     }
-    pte_write(&proto->pte[idx], pte_make(PTE_VALID, pte_prot(p), f));
+    mm_pte_write(&proto->pte[idx], mm_pte_make(PTE_VALID, mm_pte_prot(p), f));
     return UMM_OK;
 }
 
-enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_exception_t *exc)
+enum fault_result mm_section_fault(mm_vad_t *view, size_t i, bool write, umm_exception_t *exc)
 {
     umm_section_t *sec = view->section;
     umm_system_t *sys = sec->sys;
-    umm_pte_t p = view->pte[i];
-    size_t idx = pte_num(p);
-    unsigned fmt = pte_format(sec->proto->pte[idx]);
+    mm_pte_t p = view->pte[i];
+    size_t idx = mm_pte_num(p);
+    unsigned fmt = mm_pte_format(sec->proto->pte[idx]);
     bool needs_frame = fmt == PTE_DEMAND_ZERO || fmt == PTE_PAGEFILE;
-    if (needs_frame && frames_available(sys) == 0 && reclaim_for_fault(sys))
+    if (needs_frame && mm_frames_available(sys) == 0 && mm_reclaim_for_fault(sys))
         return FAULT_BUSY;
     umm_process_t *proc = view->proc;
     /* A hard working-set maximum makes room first: trimming after the frame is resident could
      * take this frame's last other mapping in this process and send it to a list. */
     if ((proc->ws_flags & UMM_WS_HARD_MAX) && proc->ws_size >= proc->ws_max)
-        ws_trim_locked(proc, proc->ws_size - proc->ws_max + 1, 0);
+        mm_ws_trim_locked(proc, proc->ws_size - proc->ws_max + 1, 0);
     enum resident_kind kind;
     int rc = make_resident(sec, idx, view->proc, &kind);
     if (rc == UMM_E_BUSY)
         return FAULT_BUSY;
     if (rc != UMM_OK)
-        return fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, rc);
-    umm_pfn_id_t f = (umm_pfn_id_t)pte_num(sec->proto->pte[idx]);
-    umm_pte_t np = pte_make(PTE_VALID, pte_prot(p), f) | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
-    vad_pte_write(view, i, np);
+        return mm_fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, rc);
+    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(sec->proto->pte[idx]);
+    mm_pte_t np = mm_pte_make(PTE_VALID, mm_pte_prot(p), f) | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
+    mm_vad_pte_write(view, i, np);
     sec->share[idx]++;
     view->proc->ws_size++;
     sys->ws_total++;
     if (view->proc->ws_size > view->proc->ws_peak)
         view->proc->ws_peak = view->proc->ws_size;
     bool exact = true;
-    int err = hw_map(sys, vad_page_addr(view, i, sys->page_shift), f, 1, pte_hw_prot(np), write, &exact);
+    int err = mm_hw_map(sys, mm_vad_page_addr(view, i, sys->page_shift), f, 1, mm_pte_hw_prot(np), write, &exact);
     if (err) { /* a failed MAP_FIXED may leave anything: unmap, then back to prototype (clean:
                   nothing was written through this mapping) */
-        hw_unmap(sys, vad_page_addr(view, i, sys->page_shift), 1);
-        vad_pte_write(view, i, np & ~PTE_DIRTY);
-        section_drop_view_page(view, i, false);
-        vma_refresh(view, i, i + 1);
-        return fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, fault_map_error(err));
+        mm_hw_unmap(sys, mm_vad_page_addr(view, i, sys->page_shift), 1);
+        mm_vad_pte_write(view, i, np & ~PTE_DIRTY);
+        mm_section_drop_view_page(view, i, false);
+        mm_vma_refresh(view, i, i + 1);
+        return mm_fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, err);
     }
     if (write) /* writable now: the paging-file copy is stale */
-        frame_drop_copy(sys, f);
-    vad_pte_write(view, i, np | (exact ? PTE_HW : PTE_HW_RO));
-    vma_refresh(view, i, i + 1);
+        mm_frame_drop_copy(sys, f);
+    mm_vad_pte_write(view, i, np | (exact ? PTE_HW : PTE_HW_RO));
+    mm_vma_refresh(view, i, i + 1);
     switch (kind) {
-    case DEMAND_ZERO: UMM_COUNT(view->proc, faults_demand_zero, 1); break;
-    case FROM_PAGEFILE: UMM_COUNT(view->proc, faults_hard, 1); break;
+    case DEMAND_ZERO: MM_COUNT(view->proc, faults_demand_zero, 1); break;
+    case FROM_PAGEFILE: MM_COUNT(view->proc, faults_hard, 1); break;
     default: /* from Standby/Modified, or resident for another view: Windows counts both as
                 transition faults (a page "being used by another process sharing the page") */
-        UMM_COUNT(view->proc, faults_transition, 1);
+        MM_COUNT(view->proc, faults_transition, 1);
         break;
     }
     return FAULT_DONE;
 }
 
-void section_drop_view_page(umm_vad_t *view, size_t k, bool trimmed)
+void mm_section_drop_view_page(mm_vad_t *view, size_t k, bool trimmed)
 {
     umm_section_t *sec = view->section;
     umm_system_t *sys = sec->sys;
-    umm_pte_t p = view->pte[k];
-    if (k >= sec->npages || pte_format(p) != PTE_VALID)
+    mm_pte_t p = view->pte[k];
+    if (k >= sec->npages || mm_pte_format(p) != PTE_VALID)
         return;
     if (trimmed)
-        UMM_COUNT(view->proc, pages_trimmed, 1);
+        MM_COUNT(view->proc, pages_trimmed, 1);
     size_t idx = k;
-    umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
-    umm_pfn_t *e = pfn_entry(&sys->pfn, f);
+    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
+    mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     if (p & PTE_DIRTY)
         e->flags |= PFN_F_MODIFIED;
-    vad_pte_write(view, k, pte_make(PTE_PROTOTYPE, pte_prot(p), idx) | (p & PTE_HW));
+    mm_vad_pte_write(view, k, mm_pte_make(PTE_PROTOTYPE, mm_pte_prot(p), idx) | (p & PTE_HW));
     view->proc->ws_size--;
     sys->ws_total--;
     UMM_ASSERT(sec->share[idx] > 0);
     if (--sec->share[idx] > 0)
         return;
     /* No view maps it any more: the frame leaves the working sets altogether. */
-    umm_pte_t pp = sec->proto->pte[idx];
+    mm_pte_t pp = sec->proto->pte[idx];
     if (!(e->flags & PFN_F_MODIFIED) && e->slot == 0) { /* never written: zero, give it back */
-        pte_write(&sec->proto->pte[idx], pte_make(PTE_DEMAND_ZERO, pte_prot(pp), 0));
-        frame_release(sys, f, true);
+        mm_pte_write(&sec->proto->pte[idx], mm_pte_make(PTE_DEMAND_ZERO, mm_pte_prot(pp), 0));
+        mm_frame_release(sys, f, true);
         return;
     }
-    pte_write(&sec->proto->pte[idx], pte_make(PTE_TRANSITION, pte_prot(pp), f));
+    mm_pte_write(&sec->proto->pte[idx], mm_pte_make(PTE_TRANSITION, mm_pte_prot(pp), f));
     bool dirty = e->flags & PFN_F_MODIFIED;
     e->flags &= (uint16_t)~PFN_F_MODIFIED;
-    pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + e->prio));
+    mm_pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum mm_list_id)(LIST_STANDBY0 + e->prio));
 }
 
-void section_release_view(umm_vad_t *view)
+void mm_section_release_view(mm_vad_t *view)
 {
     umm_section_t *sec = view->section;
     for (size_t k = 0; k < view->npages; k++) {
-        section_drop_view_page(view, k, false);
+        mm_section_drop_view_page(view, k, false);
         if (view->pte[k] != 0)
-            vad_pte_write(view, k, 0);
+            mm_vad_pte_write(view, k, 0);
     }
-    for (umm_vad_t **pp = &sec->views; *pp; pp = &(*pp)->next_view)
+    for (mm_vad_t **pp = &sec->views; *pp; pp = &(*pp)->next_view)
         if (*pp == view) {
             *pp = view->next_view;
             break;
@@ -322,31 +322,31 @@ void section_release_view(umm_vad_t *view)
     }
 }
 
-void section_invalidate_frame(umm_section_t *sec, umm_pfn_id_t f, size_t index)
+void mm_section_invalidate_frame(umm_section_t *sec, mm_pfn_id_t f, size_t index)
 {
     umm_system_t *sys = sec->sys;
-    for (umm_vad_t *v = sec->views; v; v = v->next_view) {
-        umm_pte_t p = v->pte[index];
-        if (pte_format(p) != PTE_VALID || pte_num(p) != f || !pte_mapped(p))
+    for (mm_vad_t *v = sec->views; v; v = v->next_view) {
+        mm_pte_t p = v->pte[index];
+        if (mm_pte_format(p) != PTE_VALID || mm_pte_num(p) != f || !mm_pte_mapped(p))
             continue;
-        if (hw_unmap(sys, vad_page_addr(v, index, sys->page_shift), 1) == 0)
-            vad_pte_write(v, index, p & ~(PTE_HW | PTE_HW_RO));
-        vma_refresh(v, index, index + 1);
+        if (mm_hw_unmap(sys, mm_vad_page_addr(v, index, sys->page_shift), 1) == 0)
+            mm_vad_pte_write(v, index, p & ~(PTE_HW | PTE_HW_RO));
+        mm_vma_refresh(v, index, index + 1);
     }
 }
 
-void section_destroy_all(umm_system_t *sys)
+void mm_section_destroy_all(umm_system_t *sys)
 {
-    umm_lock(&sys->lock);
+    mm_lock(&sys->lock);
     while (sys->sections) {
         umm_section_t *sec = sys->sections;
         UMM_ASSERT(!sec->views);
         destroy_locked(sec);
-        umm_unlock(&sys->lock);
+        mm_unlock(&sys->lock);
         destroy(sec);
-        umm_lock(&sys->lock);
+        mm_lock(&sys->lock);
     }
-    umm_unlock(&sys->lock);
+    mm_unlock(&sys->lock);
     free(sys->section_proc);
     sys->section_proc = NULL;
 }

@@ -19,9 +19,9 @@
 
 struct umm_section {
     umm_system_t *sys;
-    umm_vad_t *proto;      /* prototype PTEs; the owner of the section's frames */
+    mm_vad_t *proto;      /* prototype PTEs; the owner of the section's frames */
     uint32_t *share;       /* per page: VALID view PTEs naming its frame */
-    umm_vad_t *views;      /* linked through next_view */
+    mm_vad_t *views;      /* linked through next_view */
     size_t npages;
     bool closed;           /* the handle is closed: the section goes with its last view */
     umm_section_t *next;   /* sys->sections */
@@ -29,15 +29,15 @@ struct umm_section {
 
 /* A fault on a view page whose PTE is PROTOTYPE: make the section page resident (demand zero,
  * soft, or a hard fault read with the lock held) and map its frame here. */
-enum fault_result section_fault(umm_vad_t *view, size_t i, bool write, umm_exception_t *exc);
+enum fault_result mm_section_fault(mm_vad_t *view, size_t i, bool write, umm_exception_t *exc);
 /* View page k (VALID, its mapping already revoked) leaves the working set: back to PROTOTYPE;
  * when no view maps the frame any more it goes to Modified, Standby, or (never written) Free. */
-void section_drop_view_page(umm_vad_t *view, size_t k, bool trimmed);
+void mm_section_drop_view_page(mm_vad_t *view, size_t k, bool trimmed);
 /* Release a view's pages and unlink it; a closed section without views is destroyed. */
-void section_release_view(umm_vad_t *view);
+void mm_section_release_view(mm_vad_t *view);
 /* Take every view's kernel mapping of section frame f away (the host reclaiming it). */
-void section_invalidate_frame(umm_section_t *sec, umm_pfn_id_t f, size_t index);
+void mm_section_invalidate_frame(umm_section_t *sec, mm_pfn_id_t f, size_t index);
 /* System destroy: every section still there (their views are gone already). */
-void section_destroy_all(umm_system_t *sys);
+void mm_section_destroy_all(umm_system_t *sys);
 
 #endif

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-void vm_release_locked(umm_vad_t *vad); /* vm.c */
+void mm_vm_release_locked(mm_vad_t *vad); /* vm.c */
 
 static unsigned log2_exact(size_t v)
 {
@@ -89,7 +89,7 @@ static int open_pagefile(umm_system_t *sys)
     sys->commit_limit = sys->pfn.nframes;
     if (cfg->pagefile_bytes == 0)
         return UMM_OK;
-    int rc = pagefile_open(&sys->pf, cfg->pagefile_path, cfg->pagefile_bytes,
+    int rc = mm_pagefile_open(&sys->pf, cfg->pagefile_path, cfg->pagefile_bytes,
                            cfg->pagefile_max_bytes, sys->page_size,
                            cfg->flags & UMM_CFG_PAGEFILE_DIRECT);
     if (rc == UMM_OK)
@@ -99,10 +99,10 @@ static int open_pagefile(umm_system_t *sys)
 
 int umm_system_create(const umm_config_t *cfg, umm_system_t **out)
 {
-    return system_create_with_phys(cfg, NULL, NULL, out);
+    return mm_system_create_with_phys(cfg, NULL, NULL, out);
 }
 
-int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys, void *phys_ctx,
+int mm_system_create_with_phys(const umm_config_t *cfg, const mm_phys_ops_t *phys, void *phys_ctx,
                             umm_system_t **out)
 {
     if (!cfg || !out)
@@ -110,10 +110,11 @@ int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys,
     int rc = validate_config(cfg);
     if (rc != UMM_OK)
         return rc;
-    failpoint_read_environment();
-    umm_system_t *sys = handle_alloc(HANDLE_SYSTEM, sizeof *sys);
+    mm_failpoint_read_environment();
+    umm_system_t *sys = mm_handle_alloc(HANDLE_SYSTEM, sizeof *sys);
     if (!sys)
         return UMM_E_NOMEM;
+    mm_lock_init(&sys->lock, MM_RANK_SYSTEM);
     sys->phys = phys;
     sys->phys_ctx = phys_ctx;
     sys->cfg = *cfg;
@@ -121,22 +122,22 @@ int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys,
     sys->page_shift = log2_exact(cfg->page_size);
     sys->cluster_pages = cfg->cluster_pages;
     sys->vma_budget = cfg->vma_budget;
-    sys->pool_fd = -1;
-    if ((rc = frames_pool_create(sys)) != UMM_OK) {
-        handle_free(sys);
+    sys->pool.fd = -1;
+    if ((rc = mm_frames_pool_create(sys)) != UMM_OK) {
+        mm_handle_free(sys);
         return rc;
     }
     sys->vma_count = 1; /* the physical view */
-    pthread_mutex_init(&sys->notify_lock, NULL);
+    mm_mutex_init(&sys->notify_lock, MM_RANK_NOTIFY);
     set_thresholds(sys);
-    if ((rc = open_pagefile(sys)) != UMM_OK || (rc = handler_acquire()) != UMM_OK) {
-        pagefile_close(&sys->pf);
-        frames_pool_destroy(sys);
-        handle_free(sys);
+    if ((rc = open_pagefile(sys)) != UMM_OK || (rc = mm_handler_acquire()) != UMM_OK) {
+        mm_pagefile_close(&sys->pf);
+        mm_frames_pool_destroy(sys);
+        mm_handle_free(sys);
         return rc;
     }
-    handle_publish(sys);
-    if (!(cfg->flags & UMM_CFG_NO_WORKERS) && (rc = workers_start(sys, &sys->workers)) != UMM_OK) {
+    mm_handle_publish(sys);
+    if (!(cfg->flags & UMM_CFG_NO_WORKERS) && (rc = mm_workers_start(sys, &sys->workers)) != UMM_OK) {
         umm_system_destroy(sys);
         return rc;
     }
@@ -146,21 +147,21 @@ int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys,
 
 void umm_system_destroy(umm_system_t *sys)
 {
-    if (!handle_is_live(sys, HANDLE_SYSTEM))
+    if (!mm_handle_is_live(sys, HANDLE_SYSTEM))
         return;
-    handle_retire(sys); /* from here on a second destroy, or any call, is an error */
-    workers_stop(sys->workers); /* first: a write in flight completes, nothing runs after */
+    mm_handle_retire(sys); /* from here on a second destroy, or any call, is an error */
+    mm_workers_stop(sys->workers); /* first: a write in flight completes, nothing runs after */
     sys->workers = NULL;
     while (sys->procs)
         umm_process_destroy(sys->procs);
-    section_destroy_all(sys); /* their views went with the processes */
-    notify_destroy_all(sys);
-    handler_release();
-    pagefile_close(&sys->pf);
-    frames_pool_destroy(sys);
-    pthread_mutex_destroy(&sys->notify_lock);
+    mm_section_destroy_all(sys); /* their views went with the processes */
+    mm_notify_destroy_all(sys);
+    mm_handler_release();
+    mm_pagefile_close(&sys->pf);
+    mm_frames_pool_destroy(sys);
+    mm_mutex_destroy(&sys->notify_lock);
     free(sys->vads);
-    handle_free(sys);
+    mm_handle_free(sys);
 }
 
 int umm_process_create(umm_system_t *sys, umm_process_t **out)
@@ -168,46 +169,46 @@ int umm_process_create(umm_system_t *sys, umm_process_t **out)
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
     if (!out)
         return UMM_E_INVAL;
-    umm_process_t *proc = handle_alloc(HANDLE_PROCESS, sizeof *proc);
+    umm_process_t *proc = mm_handle_alloc(HANDLE_PROCESS, sizeof *proc);
     if (!proc)
         return UMM_E_NOMEM;
     proc->sys = sys;
     proc->ws_min = UMM_WS_DEFAULT_MIN;
     proc->ws_max = UMM_WS_DEFAULT_MAX;
     proc->priority = STANDBY_DEFAULT_PRIORITY;
-    umm_lock(&sys->lock);
+    mm_lock(&sys->lock);
     proc->next = sys->procs;
     if (sys->procs)
         sys->procs->prev = proc;
     sys->procs = proc;
     sys->nprocs++;
-    umm_unlock(&sys->lock);
-    handle_publish(proc);
+    mm_unlock(&sys->lock);
+    mm_handle_publish(proc);
     *out = proc;
     return UMM_OK;
 }
 
 void umm_process_destroy(umm_process_t *proc)
 {
-    if (!handle_is_live(proc, HANDLE_PROCESS))
+    if (!mm_handle_is_live(proc, HANDLE_PROCESS))
         return;
-    handle_retire(proc);
+    mm_handle_retire(proc);
     umm_system_t *sys = proc->sys;
     for (;;) {
-        umm_lock(&sys->lock);
-        umm_vad_t *vad = proc->vads;
+        mm_lock(&sys->lock);
+        mm_vad_t *vad = proc->vads;
         if (vad)
             vad->releasing = true;
-        umm_unlock(&sys->lock);
+        mm_unlock(&sys->lock);
         if (!vad)
             break;
-        registry_remove(vad); /* lock order: registry before system */
-        umm_lock(&sys->lock);
-        vm_release_locked(vad);
-        umm_unlock(&sys->lock);
-        vad_free(vad);
+        mm_registry_remove(vad); /* lock order: registry before system */
+        mm_lock(&sys->lock);
+        mm_vm_release_locked(vad);
+        mm_unlock(&sys->lock);
+        mm_vad_free(vad);
     }
-    umm_lock(&sys->lock);
+    mm_lock(&sys->lock);
     if (proc->prev)
         proc->prev->next = proc->next;
     else
@@ -216,27 +217,27 @@ void umm_process_destroy(umm_process_t *proc)
         proc->next->prev = proc->prev;
     sys->nprocs--;
     sys->vma_count -= proc->vma_count;
-    umm_unlock(&sys->lock);
-    handle_free(proc);
+    mm_unlock(&sys->lock);
+    mm_handle_free(proc);
 }
 
 int umm_ws_trim(umm_process_t *proc, size_t pages)
 {
     HANDLE_CHECK(proc, HANDLE_PROCESS);
-    umm_lock(&proc->sys->lock);
-    ws_trim_locked(proc, pages, 0);
-    vma_enforce_budget(proc->sys);
-    umm_unlock(&proc->sys->lock);
+    mm_lock(&proc->sys->lock);
+    mm_ws_trim_locked(proc, pages, 0);
+    mm_vma_enforce_budget(proc->sys);
+    mm_unlock(&proc->sys->lock);
     return UMM_OK;
 }
 
 int umm_ws_empty(umm_process_t *proc)
 {
     HANDLE_CHECK(proc, HANDLE_PROCESS);
-    umm_lock(&proc->sys->lock);
-    ws_trim_locked(proc, SIZE_MAX, WS_TRIM_ALL);
-    vma_enforce_budget(proc->sys);
-    umm_unlock(&proc->sys->lock);
+    mm_lock(&proc->sys->lock);
+    mm_ws_trim_locked(proc, SIZE_MAX, WS_TRIM_ALL);
+    mm_vma_enforce_budget(proc->sys);
+    mm_unlock(&proc->sys->lock);
     return UMM_OK;
 }
 
@@ -245,19 +246,19 @@ int umm_process_set_priority(umm_process_t *proc, unsigned priority)
     HANDLE_CHECK(proc, HANDLE_PROCESS);
     if (priority >= STANDBY_PRIORITIES)
         return UMM_E_INVAL;
-    umm_lock(&proc->sys->lock);
+    mm_lock(&proc->sys->lock);
     proc->priority = (uint8_t)priority;
-    umm_unlock(&proc->sys->lock);
+    mm_unlock(&proc->sys->lock);
     return UMM_OK;
 }
 
 int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t fn, void *ctx)
 {
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    umm_lock(&sys->lock);
+    mm_lock(&sys->lock);
     sys->exc_fn = fn;
     sys->exc_ctx = ctx;
-    umm_unlock(&sys->lock);
+    mm_unlock(&sys->lock);
     return UMM_OK;
 }
 
@@ -266,18 +267,18 @@ int umm_stats_get(umm_system_t *sys, umm_stats_t *out)
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
     if (!out)
         return UMM_E_INVAL;
-    umm_lock(&sys->lock);
-    const umm_pfndb_t *db = &sys->pfn;
-    const umm_counters_t *c = &sys->ctr;
+    mm_lock(&sys->lock);
+    const mm_pfndb_t *db = &sys->pfn;
+    const mm_counters_t *c = &sys->ctr;
     *out = (umm_stats_t){
         .page_size = sys->page_size,
         .total_frames = db->nframes,
-        .zeroed = pfn_list_count(db, LIST_ZEROED),
-        .free = pfn_list_count(db, LIST_FREE) + pfn_list_count(db, LIST_ZEROING),
-        .modified = pfn_list_count(db, LIST_MODIFIED),
-        .modified_nowrite = pfn_list_count(db, LIST_MODIFIED_NOWRITE),
-        .bad = pfn_list_count(db, LIST_BAD),
-        .active = pfn_list_count(db, LIST_ACTIVE),
+        .zeroed = mm_pfn_list_count(db, LIST_ZEROED),
+        .free = mm_pfn_list_count(db, LIST_FREE) + mm_pfn_list_count(db, LIST_ZEROING),
+        .modified = mm_pfn_list_count(db, LIST_MODIFIED),
+        .modified_nowrite = mm_pfn_list_count(db, LIST_MODIFIED_NOWRITE),
+        .bad = mm_pfn_list_count(db, LIST_BAD),
+        .active = mm_pfn_list_count(db, LIST_ACTIVE),
         .committed = sys->committed,
         .commit_limit = sys->commit_limit,
         .commit_peak = sys->commit_peak,
@@ -322,12 +323,12 @@ int umm_stats_get(umm_system_t *sys, umm_stats_t *out)
         .faults_per_sec = sys->faults_per_sec,
     };
     for (int p = 0; p < STANDBY_PRIORITIES; p++) {
-        out->standby_by_priority[p] = pfn_list_count(db, (enum umm_list_id)(LIST_STANDBY0 + p));
+        out->standby_by_priority[p] = mm_pfn_list_count(db, (enum mm_list_id)(LIST_STANDBY0 + p));
         out->standby += out->standby_by_priority[p];
     }
     out->available = out->zeroed + out->free + out->standby;
     out->low_memory = out->available < sys->low_pages;
-    umm_unlock(&sys->lock);
+    mm_unlock(&sys->lock);
     return UMM_OK;
 }
 
@@ -336,8 +337,8 @@ int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out)
     HANDLE_CHECK(proc, HANDLE_PROCESS);
     if (!out)
         return UMM_E_INVAL;
-    umm_lock(&proc->sys->lock);
-    const umm_counters_t *c = &proc->ctr;
+    mm_lock(&proc->sys->lock);
+    const mm_counters_t *c = &proc->ctr;
     *out = (umm_process_stats_t){
         .working_set = proc->ws_size,
         .working_set_peak = proc->ws_peak,
@@ -357,9 +358,9 @@ int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out)
         .ws_max = proc->ws_max,
     };
     uint64_t hist[8];
-    ws_age_histogram(proc, hist);
+    mm_ws_age_histogram(proc, hist);
     for (int a = 1; a < 8; a++)
         out->aged_pages += hist[a];
-    umm_unlock(&proc->sys->lock);
+    mm_unlock(&proc->sys->lock);
     return UMM_OK;
 }

@@ -9,6 +9,7 @@
 #define UMM_SYSTEM_H
 
 #include "lock.h"
+#include "os.h"
 #include "pagefile.h"
 #include "pfn.h"
 #include "pte.h"
@@ -19,29 +20,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct umm_vad umm_vad_t;
+typedef struct mm_vad mm_vad_t;
 typedef struct umm_section umm_section_t;
 
 /* Fault and trim counters, kept per system and per process, updated under the system lock. */
-typedef struct umm_counters {
+typedef struct mm_counters {
     uint64_t faults_total, faults_demand_zero, faults_transition, faults_hard;
     uint64_t faults_access_bit, faults_dirty_bit, faults_access_violation, faults_guard;
     uint64_t faults_in_page_error, faults_spurious, pages_zeroed_in_fault;
     uint64_t pages_trimmed, pages_trimmed_zero, standby_repurposed;
     uint64_t pages_output, page_writes, pages_input, page_reads, writer_errors, read_errors;
     uint64_t pages_zeroed_by_thread, balancer_passes, balancer_trimmed, pages_aged;
-} umm_counters_t;
+} mm_counters_t;
 
-typedef struct umm_workers umm_workers_t;
+typedef struct mm_workers mm_workers_t;
 
 /* Where a system's frames live. NULL for an ordinary system (its own memfd pool). A guest of the
  * hypervisor supplies these: its frames are guest-physical pages backed on demand by host
  * frames. Called with the system locked; they may take the host's lock (order: guest, host). */
-typedef struct umm_phys_ops {
+typedef struct mm_phys_ops {
     /* Map frames f .. f+n-1 at va with `prot`. `write` asks for them privately writable now (a
      * write fault). *exact is set false when a page had to be mapped with less than prot (a
-     * shared frame read-only): the caller marks those PTE_HW_RO instead of PTE_HW. 0 or errno;
-     * ENOSPC means no frame could be had behind this one (reported as UMM_E_NO_FRAMES). */
+     * shared frame read-only): the caller marks those PTE_HW_RO instead of PTE_HW. UMM_OK or an
+     * error code: UMM_E_NO_FRAMES when no frame could be had behind this one. */
     int (*map)(umm_system_t *sys, uintptr_t va, uint32_t f, size_t n, int prot, bool write,
                bool *exact);
     /* The frame's bytes, made present (and private when `write`) first; NULL when that failed
@@ -52,43 +53,43 @@ typedef struct umm_phys_ops {
     bool (*resident)(umm_system_t *sys, uint32_t f);
     /* Give back up to n frames held by a balloon (deflate on pressure); returns how many. */
     size_t (*deflate)(umm_system_t *sys, size_t n);
-} umm_phys_ops_t;
+} mm_phys_ops_t;
 typedef struct umm_notification umm_notification_t;
 
 /* A reservation (Virtual Address Descriptor) with its own page table: a flat array of one PTE
  * per page, bracketed by two PTE_NONE sentinels so pte[-1] and pte[npages] can always be read.
  * Invariant: start and end are multiples of UMM_RESERVE_GRANULARITY, npages = (end-start)/page;
- * bbits[i] == vma_is_boundary(i) for every pair and `boundaries` counts the set bits (the kernel
+ * bbits[i] == mm_vma_is_boundary(i) for every pair and `boundaries` counts the set bits (the kernel
  * mappings this reservation needs are 1 + boundaries); `committed` counts committed PTEs;
- * chunk_valid[c] counts the VALID PTEs of pages [64c, 64c + 64) (kept by vad_pte_write, so
+ * chunk_valid[c] counts the VALID PTEs of pages [64c, 64c + 64) (kept by mm_vad_pte_write, so
  * walking a working set costs what it holds plus 1/64 of what is reserved). */
-struct umm_vad {
+struct mm_vad {
     uintptr_t start, end;
     size_t npages;
     int prot;                /* protection given at reserve time */
     uint32_t id;             /* index in sys->vads */
     umm_process_t *proc;
-    umm_pte_t *pte;          /* pte[0 .. npages-1], with pte[-1] == pte[npages] == PTE_NONE */
-    umm_pte_t *pte_alloc;    /* the allocation behind pte */
+    mm_pte_t *pte;          /* pte[0 .. npages-1], with pte[-1] == pte[npages] == PTE_NONE */
+    mm_pte_t *pte_alloc;    /* the allocation behind pte */
     uint64_t boundaries;
     uint64_t *bbits;         /* bit i: pages i and i+1 need separate kernel mappings */
     uint8_t *chunk_valid;    /* per 64 pages: how many are VALID (walks skip empty chunks) */
     uint64_t committed;
     bool releasing;          /* umm_release has claimed it: no other call may use it */
-    umm_vad_t *next_in_proc; /* the process's VADs, unordered */
+    mm_vad_t *next_in_proc; /* the process's VADs, unordered */
     umm_section_t *section;  /* a view: the section it maps (its PTEs are PROTOTYPE or VALID) */
     umm_section_t *proto_of; /* a section's prototype PTEs (no address range, not registered) */
-    umm_vad_t *next_view;    /* the section's views */
+    mm_vad_t *next_view;    /* the section's views */
 };
 
 /* Invariant: ws_size = VALID PTEs over its VADs; committed = committed PTEs over its VADs. */
 struct umm_process {
     umm_system_t *sys;
-    umm_vad_t *vads;
+    mm_vad_t *vads;
     uint64_t nvads;
     uint64_t ws_size, ws_peak, committed;
     uint64_t vma_count; /* sum over its VADs of 1 + boundaries */
-    umm_counters_t ctr;
+    mm_counters_t ctr;
     uint32_t clock_vad;   /* clock hand for trimming: VAD id and page */
     size_t clock_page;
     size_t ws_min, ws_max;/* working-set limits (pages) */
@@ -98,20 +99,20 @@ struct umm_process {
 };
 
 struct umm_system {
-    umm_lock_t lock;
+    mm_lock_t lock;
     size_t page_size;
     unsigned page_shift;
     unsigned cluster_pages;
     unsigned vma_budget;
     umm_config_t cfg;
 
-    int pool_fd;      /* the RAM pool: frame f is the page at offset f << page_shift */
-    uint8_t *physview;/* the whole pool mapped once, read-write */
-    umm_pfndb_t pfn;
+    mm_os_pool_t pool; /* the RAM: frame f is the page at offset f << page_shift; pool.view maps
+                          it all once, read-write (the physical view). No pool for a guest. */
+    mm_pfndb_t pfn;
 
     uint64_t committed, commit_limit, commit_peak;
 
-    umm_vad_t **vads; /* VAD table by id (NULL: free id) */
+    mm_vad_t **vads; /* VAD table by id (NULL: free id) */
     uint32_t nvad_slots;
 
     umm_process_t *procs;
@@ -124,20 +125,20 @@ struct umm_system {
     umm_exception_handler_t exc_fn;
     void *exc_ctx;
 
-    umm_counters_t ctr;
+    mm_counters_t ctr;
 
-    const umm_phys_ops_t *phys; /* NULL: frames are this system's own memfd pool */
+    const mm_phys_ops_t *phys; /* NULL: frames are this system's own memfd pool */
     void *phys_ctx;
 
-    umm_pagefile_t pf;        /* pf.fd < 0: no paging file */
+    mm_pagefile_t pf;        /* pf.fd < 0: no paging file */
     uint64_t low_pages, high_pages; /* available-memory thresholds */
     bool low_memory;          /* available < low_pages at the last evaluation */
-    umm_workers_t *workers;   /* NULL with UMM_CFG_NO_WORKERS */
+    mm_workers_t *workers;   /* NULL with UMM_CFG_NO_WORKERS */
     umm_notification_t *notifications;
     umm_process_t *section_proc;  /* owns the sections' prototype VADs; not in procs */
     umm_section_t *sections;
     uint64_t section_committed;   /* commit charged by sections */
-    pthread_mutex_t notify_lock; /* serializes evaluation + callbacks with destroy (a pthread
+    mm_mutex_t notify_lock; /* serializes evaluation + callbacks with destroy (a pthread
                                     mutex: callbacks may touch managed memory) */
     uint64_t last_age_ns;     /* when working sets were last aged */
     /* rates over the last balancer interval */
@@ -146,33 +147,33 @@ struct umm_system {
 };
 
 /* umm_system_create with a frame backend (a hypervisor guest); NULL phys = ordinary system. */
-int system_create_with_phys(const umm_config_t *cfg, const umm_phys_ops_t *phys, void *phys_ctx,
+int mm_system_create_with_phys(const umm_config_t *cfg, const mm_phys_ops_t *phys, void *phys_ctx,
                             umm_system_t **out);
 
-static inline bool sys_has_pagefile(const umm_system_t *sys)
+static inline bool mm_sys_has_pagefile(const umm_system_t *sys)
 {
     return sys->pf.fd >= 0;
 }
 
-static inline uintptr_t vad_page_addr(const umm_vad_t *v, size_t i, unsigned shift)
+static inline uintptr_t mm_vad_page_addr(const mm_vad_t *v, size_t i, unsigned shift)
 {
     return v->start + ((uintptr_t)i << shift);
 }
 
 #define VAD_CHUNK_SHIFT 6
 
-/* Change PTE i of a VAD (through pte_write's transition check), keeping its valid counts. */
-static inline void vad_pte_write(umm_vad_t *vad, size_t i, umm_pte_t value)
+/* Change PTE i of a VAD (through mm_pte_write's transition check), keeping its valid counts. */
+static inline void mm_vad_pte_write(mm_vad_t *vad, size_t i, mm_pte_t value)
 {
-    bool was = pte_format(vad->pte[i]) == PTE_VALID, is = pte_format(value) == PTE_VALID;
-    pte_write(&vad->pte[i], value);
+    bool was = mm_pte_format(vad->pte[i]) == PTE_VALID, is = mm_pte_format(value) == PTE_VALID;
+    mm_pte_write(&vad->pte[i], value);
     if (was != is)
         vad->chunk_valid[i >> VAD_CHUNK_SHIFT] += is ? 1 : (uint8_t)-1;
 }
 
 /* First page at or after i that may be VALID: skips chunks with none (i itself if its chunk has
  * some). Returns npages when there is none. */
-static inline size_t vad_next_valid_chunk(const umm_vad_t *vad, size_t i)
+static inline size_t mm_vad_next_valid_chunk(const mm_vad_t *vad, size_t i)
 {
     while (i < vad->npages && vad->chunk_valid[i >> VAD_CHUNK_SHIFT] == 0)
         i = ((i >> VAD_CHUNK_SHIFT) + 1) << VAD_CHUNK_SHIFT;
@@ -180,14 +181,14 @@ static inline size_t vad_next_valid_chunk(const umm_vad_t *vad, size_t i)
 }
 
 /* The VAD that owns frame f (its reverse map), or NULL. Caller holds the system lock. */
-static inline umm_vad_t *pfn_owner_vad(umm_system_t *sys, umm_pfn_id_t f)
+static inline mm_vad_t *mm_pfn_owner_vad(umm_system_t *sys, mm_pfn_id_t f)
 {
     uint32_t id = sys->pfn.e[f].vad;
     return id ? sys->vads[id - 1] : NULL;
 }
 
 /* Count an event on both the system and the process. */
-#define UMM_COUNT(proc, field, n)                                                                 \
+#define MM_COUNT(proc, field, n)                                                                 \
     do {                                                                                          \
         (proc)->sys->ctr.field += (n);                                                            \
         (proc)->ctr.field += (n);                                                                 \

@@ -7,14 +7,14 @@
 
 #include <stdlib.h>
 
-umm_vad_t *vad_alloc(umm_process_t *proc, uintptr_t start, size_t bytes, int prot)
+mm_vad_t *mm_vad_alloc(umm_process_t *proc, uintptr_t start, size_t bytes, int prot)
 {
-    umm_vad_t *vad = calloc(1, sizeof *vad);
+    mm_vad_t *vad = calloc(1, sizeof *vad);
     if (!vad)
         return NULL;
     vad->npages = bytes >> proc->sys->page_shift;
     /* calloc: large tables come from fresh mmap, so untouched parts cost no memory */
-    vad->pte_alloc = calloc(vad->npages + 2, sizeof(umm_pte_t));
+    vad->pte_alloc = calloc(vad->npages + 2, sizeof(mm_pte_t));
     vad->bbits = calloc(vad->npages / 64 + 1, sizeof *vad->bbits);
     vad->chunk_valid = calloc((vad->npages >> VAD_CHUNK_SHIFT) + 1, 1);
     if (!vad->pte_alloc || !vad->bbits || !vad->chunk_valid) {
@@ -32,7 +32,7 @@ umm_vad_t *vad_alloc(umm_process_t *proc, uintptr_t start, size_t bytes, int pro
     return vad;
 }
 
-void vad_free(umm_vad_t *vad)
+void mm_vad_free(mm_vad_t *vad)
 {
     if (!vad)
         return;
@@ -42,7 +42,7 @@ void vad_free(umm_vad_t *vad)
     free(vad);
 }
 
-int vad_attach_id(umm_vad_t *vad)
+int mm_vad_attach_id(mm_vad_t *vad)
 {
     umm_system_t *sys = vad->proc->sys;
     uint32_t id = 0;
@@ -50,7 +50,7 @@ int vad_attach_id(umm_vad_t *vad)
         id++;
     if (id == sys->nvad_slots) {
         uint32_t n = sys->nvad_slots ? sys->nvad_slots * 2 : 16;
-        umm_vad_t **t = realloc(sys->vads, n * sizeof *t);
+        mm_vad_t **t = realloc(sys->vads, n * sizeof *t);
         if (!t)
             return UMM_E_NOMEM;
         for (uint32_t i = sys->nvad_slots; i < n; i++)
@@ -63,15 +63,15 @@ int vad_attach_id(umm_vad_t *vad)
     return UMM_OK;
 }
 
-void vad_detach_id(umm_vad_t *vad)
+void mm_vad_detach_id(mm_vad_t *vad)
 {
     vad->proc->sys->vads[vad->id] = NULL;
 }
 
-int vad_attach(umm_vad_t *vad)
+int mm_vad_attach(mm_vad_t *vad)
 {
     umm_system_t *sys = vad->proc->sys;
-    int rc = vad_attach_id(vad);
+    int rc = mm_vad_attach_id(vad);
     if (rc != UMM_OK)
         return rc;
     vad->next_in_proc = vad->proc->vads;
@@ -82,11 +82,11 @@ int vad_attach(umm_vad_t *vad)
     return UMM_OK;
 }
 
-void vad_detach(umm_vad_t *vad)
+void mm_vad_detach(mm_vad_t *vad)
 {
     umm_process_t *proc = vad->proc;
     umm_system_t *sys = proc->sys;
-    for (umm_vad_t **pp = &proc->vads; *pp; pp = &(*pp)->next_in_proc)
+    for (mm_vad_t **pp = &proc->vads; *pp; pp = &(*pp)->next_in_proc)
         if (*pp == vad) {
             *pp = vad->next_in_proc;
             break;
@@ -97,7 +97,7 @@ void vad_detach(umm_vad_t *vad)
     sys->vads[vad->id] = NULL;
 }
 
-int vad_range_lock(umm_process_t *proc, const void *addr, size_t bytes, umm_vad_t **vadp,
+int mm_vad_range_lock(umm_process_t *proc, const void *addr, size_t bytes, mm_vad_t **vadp,
                    size_t *first, size_t *npages)
 {
     HANDLE_CHECK(proc, HANDLE_PROCESS);
@@ -112,15 +112,15 @@ int vad_range_lock(umm_process_t *proc, const void *addr, size_t bytes, umm_vad_
     size_t rounded = (bytes + page - 1) & ~(page - 1);
     if (a > UINTPTR_MAX - rounded)
         return UMM_E_RANGE;
-    umm_vad_t *vad = registry_lookup_lock(a);
+    mm_vad_t *vad = mm_registry_lookup_lock(a);
     if (!vad)
         return UMM_E_NOT_RESERVED;
     if (vad->proc != proc || vad->releasing) {
-        umm_unlock(&vad->proc->sys->lock);
+        mm_unlock(&vad->proc->sys->lock);
         return UMM_E_NOT_RESERVED;
     }
     if (a + rounded > vad->end) {
-        umm_unlock(&proc->sys->lock);
+        mm_unlock(&proc->sys->lock);
         return UMM_E_RANGE;
     }
     *vadp = vad;

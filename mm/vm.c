@@ -1,10 +1,10 @@
 /* vm.c - the virtual memory API: reserve, commit, decommit, release, protect, query. */
-#define _GNU_SOURCE
 #include "handle.h"
 #include "assert.h"
 #include "commit.h"
 #include "frames.h"
 #include "hwmap.h"
+#include "os.h"
 #include "pagefile.h"
 #include "reclaim.h"
 #include "registry.h"
@@ -13,31 +13,12 @@
 #include "vma.h"
 #include "ws.h"
 
-#include <sched.h>
-#include <sys/mman.h>
 
 #define PROT_VALID_BITS (UMM_PROT_READ | UMM_PROT_WRITE | UMM_PROT_GUARD)
 
 static bool prot_ok(int prot)
 {
     return prot >= 0 && (prot & ~PROT_VALID_BITS) == 0;
-}
-
-/* Address space aligned to g, PROT_NONE, not charged by the kernel. */
-static void *map_aligned_reservation(size_t bytes, size_t g)
-{
-    if (bytes > SIZE_MAX - g)
-        return NULL;
-    uint8_t *raw = mmap(NULL, bytes + g, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (raw == MAP_FAILED)
-        return NULL;
-    uint8_t *base = (uint8_t *)(((uintptr_t)raw + g - 1) & ~(uintptr_t)(g - 1));
-    if (base > raw)
-        munmap(raw, (size_t)(base - raw));
-    size_t tail = (size_t)(raw + bytes + g - (base + bytes));
-    if (tail)
-        munmap(base + bytes, tail);
-    return base;
 }
 
 int umm_reserve(umm_process_t *proc, size_t bytes, int prot, void **out)
@@ -56,26 +37,27 @@ int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignment, int
     if (bytes == 0 || bytes > ((size_t)1 << 46))
         return UMM_E_RANGE;
     bytes = (bytes + g - 1) & ~(g - 1);
-    void *base = map_aligned_reservation(bytes, alignment);
-    if (!base)
-        return UMM_E_NOMEM;
-    umm_vad_t *vad = vad_alloc(proc, (uintptr_t)base, bytes, prot);
+    void *base;
+    int rc = mm_os_reserve(bytes, alignment, &base);
+    if (rc != UMM_OK)
+        return rc;
+    mm_vad_t *vad = mm_vad_alloc(proc, (uintptr_t)base, bytes, prot);
     if (!vad) {
-        munmap(base, bytes);
+        mm_os_release(base, bytes);
         return UMM_E_NOMEM;
     }
-    umm_lock(&proc->sys->lock);
-    int rc = vad_attach(vad);
-    vma_enforce_budget(proc->sys);
-    umm_unlock(&proc->sys->lock);
-    if (rc == UMM_OK && (rc = registry_insert(vad)) != UMM_OK) {
-        umm_lock(&proc->sys->lock);
-        vad_detach(vad);
-        umm_unlock(&proc->sys->lock);
+    mm_lock(&proc->sys->lock);
+    rc = mm_vad_attach(vad);
+    mm_vma_enforce_budget(proc->sys);
+    mm_unlock(&proc->sys->lock);
+    if (rc == UMM_OK && (rc = mm_registry_insert(vad)) != UMM_OK) {
+        mm_lock(&proc->sys->lock);
+        mm_vad_detach(vad);
+        mm_unlock(&proc->sys->lock);
     }
     if (rc != UMM_OK) {
-        vad_free(vad);
-        munmap(base, bytes);
+        mm_vad_free(vad);
+        mm_os_release(base, bytes);
         return rc;
     }
     *out = base;
@@ -84,11 +66,11 @@ int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignment, int
 
 int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
 {
-    umm_vad_t *vad;
+    mm_vad_t *vad;
     size_t first, n;
     if (prot != -1 && !prot_ok(prot))
         return UMM_E_INVAL;
-    int rc = vad_range_lock(proc, addr, bytes, &vad, &first, &n);
+    int rc = mm_vad_range_lock(proc, addr, bytes, &vad, &first, &n);
     if (rc != UMM_OK)
         return rc;
     if (prot == -1)
@@ -96,138 +78,139 @@ int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
     if (vad->section) { /* a view's pages are the section's, committed already; its tail is not a
                            part of it */
         rc = first + n > vad->section->npages ? UMM_E_ACCESS : UMM_OK;
-        umm_unlock(&proc->sys->lock);
+        mm_unlock(&proc->sys->lock);
         return rc;
     }
     uint64_t fresh = 0;
     for (size_t i = first; i < first + n; i++)
-        fresh += !pte_committed(vad->pte[i]);
-    rc = commit_charge(proc, fresh);
+        fresh += !mm_pte_committed(vad->pte[i]);
+    rc = mm_commit_charge(proc, fresh);
     if (rc == UMM_OK) {
         for (size_t i = first; i < first + n; i++)
-            if (!pte_committed(vad->pte[i]))
-                vad_pte_write(vad, i, pte_make(PTE_DEMAND_ZERO, prot, 0));
+            if (!mm_pte_committed(vad->pte[i]))
+                mm_vad_pte_write(vad, i, mm_pte_make(PTE_DEMAND_ZERO, prot, 0));
         vad->committed += fresh;
     }
-    umm_unlock(&proc->sys->lock);
+    mm_unlock(&proc->sys->lock);
     return rc;
 }
 
 /* Drop whatever page i holds (frame, paging-file copy); the PTE is left to the caller. The
  * kernel mapping must already be gone, so no thread can reach the frame any more. */
-static void discard_page(umm_vad_t *vad, size_t i)
+static void discard_page(mm_vad_t *vad, size_t i)
 {
     umm_system_t *sys = vad->proc->sys;
-    umm_pte_t p = vad->pte[i];
-    if (pte_has_frame(p)) {
-        umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
-        if (pte_format(p) == PTE_VALID) {
+    mm_pte_t p = vad->pte[i];
+    if (mm_pte_has_frame(p)) {
+        mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
+        if (mm_pte_format(p) == PTE_VALID) {
             vad->proc->ws_size--;
             sys->ws_total--;
         }
-        frame_release(sys, f, false); /* frees its paging-file copy too */
-    } else if (pte_format(p) == PTE_PAGEFILE) {
-        pagefile_free(&sys->pf, pte_num(p));
+        mm_frame_release(sys, f, false); /* frees its paging-file copy too */
+    } else if (mm_pte_format(p) == PTE_PAGEFILE) {
+        mm_pagefile_free(&sys->pf, mm_pte_num(p));
     }
 }
 
 /* True when paging I/O holds a frame of [a, b): such pages must not be freed until it ends. */
-static bool range_io_busy(umm_vad_t *vad, size_t a, size_t b)
+static bool range_io_busy(mm_vad_t *vad, size_t a, size_t b)
 {
     umm_system_t *sys = vad->proc->sys;
     for (size_t i = a; i < b; i++)
-        if (pte_has_frame(vad->pte[i]) &&
-            (pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(vad->pte[i]))->flags & PFN_F_IO))
+        if (mm_pte_has_frame(vad->pte[i]) &&
+            (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[i]))->flags & PFN_F_IO))
             return true;
     return false;
 }
 
-/* vad_range_lock, once no paging I/O holds a frame of the range (pages about to be freed or
+/* mm_vad_range_lock, once no paging I/O holds a frame of the range (pages about to be freed or
  * trimmed must not be): while it does, unlock, yield and look the range up again. */
-static int range_lock_idle(umm_process_t *proc, const void *addr, size_t bytes, umm_vad_t **vad,
+static int range_lock_idle(umm_process_t *proc, const void *addr, size_t bytes, mm_vad_t **vad,
                            size_t *first, size_t *n)
 {
     for (;;) {
-        int rc = vad_range_lock(proc, addr, bytes, vad, first, n);
+        int rc = mm_vad_range_lock(proc, addr, bytes, vad, first, n);
         if (rc != UMM_OK || !range_io_busy(*vad, *first, *first + *n))
             return rc;
-        umm_unlock(&proc->sys->lock);
-        sched_yield();
+        mm_unlock(&proc->sys->lock);
+        mm_os_yield();
     }
 }
 
 /* Wait (lock dropped, CPU yielded) until no paging I/O holds a frame of [a, b). The caller has
  * claimed the VAD (releasing) or re-validates it afterwards. */
-static void wait_io_locked(umm_vad_t *vad, size_t a, size_t b)
+static void wait_io_locked(mm_vad_t *vad, size_t a, size_t b)
 {
     umm_system_t *sys = vad->proc->sys;
     while (range_io_busy(vad, a, b)) {
-        umm_unlock(&sys->lock);
-        sched_yield();
-        umm_lock(&sys->lock);
+        mm_unlock(&sys->lock);
+        mm_os_yield();
+        mm_lock(&sys->lock);
     }
 }
 
 /* Decommit pages [first, first + n) of a locked VAD: PTEs become `to` (DECOMMITTED or NONE). */
-static int decommit_locked(umm_vad_t *vad, size_t first, size_t n, unsigned to)
+static int decommit_locked(mm_vad_t *vad, size_t first, size_t n, unsigned to)
 {
     umm_system_t *sys = vad->proc->sys;
     bool mapped = false;
     for (size_t i = first; i < first + n && !mapped; i++)
-        mapped = pte_mapped(vad->pte[i]);
-    if (mapped && hw_unmap(sys, vad_page_addr(vad, first, sys->page_shift), n) != 0)
-        return UMM_E_VMA_LIMIT;
+        mapped = mm_pte_mapped(vad->pte[i]);
+    int rc = mapped ? mm_hw_unmap(sys, mm_vad_page_addr(vad, first, sys->page_shift), n) : UMM_OK;
+    if (rc != UMM_OK)
+        return rc;
     uint64_t dropped = 0;
     for (size_t k = first + n; k-- > first;) {
-        umm_pte_t p = vad->pte[k];
-        if (!pte_committed(p) && !pte_mapped(p)) {
+        mm_pte_t p = vad->pte[k];
+        if (!mm_pte_committed(p) && !mm_pte_mapped(p)) {
             if (to == PTE_NONE && p != 0)
-                vad_pte_write(vad, k, 0);
+                mm_vad_pte_write(vad, k, 0);
             continue;
         }
-        dropped += pte_committed(p);
+        dropped += mm_pte_committed(p);
         discard_page(vad, k);
-        vad_pte_write(vad, k, pte_make(to, 0, 0));
+        mm_vad_pte_write(vad, k, mm_pte_make(to, 0, 0));
     }
-    vma_refresh(vad, first, first + n);
+    mm_vma_refresh(vad, first, first + n);
     vad->committed -= dropped;
-    commit_uncharge(vad->proc, dropped);
+    mm_commit_uncharge(vad->proc, dropped);
     return UMM_OK;
 }
 
 int umm_decommit(umm_process_t *proc, void *addr, size_t bytes)
 {
-    umm_vad_t *vad;
+    mm_vad_t *vad;
     size_t first, n;
     int rc = range_lock_idle(proc, addr, bytes, &vad, &first, &n);
     if (rc != UMM_OK)
         return rc;
     if (vad->section) { /* a view's pages belong to its section: no decommit (as Windows) */
-        umm_unlock(&proc->sys->lock);
+        mm_unlock(&proc->sys->lock);
         return UMM_E_ACCESS;
     }
     rc = decommit_locked(vad, first, n, PTE_DECOMMITTED);
-    vma_enforce_budget(proc->sys);
-    umm_unlock(&proc->sys->lock);
-    reclaim_wake_workers(proc->sys); /* frames went to Free: the zero page thread has work */
+    mm_vma_enforce_budget(proc->sys);
+    mm_unlock(&proc->sys->lock);
+    mm_reclaim_wake_workers(proc->sys); /* frames went to Free: the zero page thread has work */
     return rc;
 }
 
 /* Tear a VAD down completely: frames, charge, mapping, accounting, memory. Caller holds the
  * system lock and has removed the VAD from the registry. */
-void vm_release_locked(umm_vad_t *vad)
+void mm_vm_release_locked(mm_vad_t *vad)
 {
     wait_io_locked(vad, 0, vad->npages);
-    munmap((void *)vad->start, vad->end - vad->start);
+    mm_os_release((void *)vad->start, vad->end - vad->start);
     for (size_t i = 0; i < vad->npages; i++) /* the mapping is gone: no HW anywhere */
-        if (pte_mapped(vad->pte[i]))
-            vad_pte_write(vad, i, vad->pte[i] & ~(PTE_HW | PTE_HW_RO));
-    vma_refresh(vad, 0, vad->npages);
+        if (mm_pte_mapped(vad->pte[i]))
+            mm_vad_pte_write(vad, i, vad->pte[i] & ~(PTE_HW | PTE_HW_RO));
+    mm_vma_refresh(vad, 0, vad->npages);
     if (vad->section)
-        section_release_view(vad); /* its frames stay with the section */
+        mm_section_release_view(vad); /* its frames stay with the section */
     else
         decommit_locked(vad, 0, vad->npages, PTE_NONE);
-    vad_detach(vad);
+    mm_vad_detach(vad);
 }
 
 int umm_release(umm_process_t *proc, void *base)
@@ -235,7 +218,7 @@ int umm_release(umm_process_t *proc, void *base)
     HANDLE_CHECK(proc, HANDLE_PROCESS);
     if (!base)
         return UMM_E_INVAL;
-    umm_vad_t *vad = registry_lookup_lock((uintptr_t)base);
+    mm_vad_t *vad = mm_registry_lookup_lock((uintptr_t)base);
     if (!vad)
         return UMM_E_NOT_RESERVED;
     umm_system_t *sys = vad->proc->sys;
@@ -246,58 +229,55 @@ int umm_release(umm_process_t *proc, void *base)
         rc = UMM_E_INVAL;
     else
         vad->releasing = true;
-    umm_unlock(&sys->lock);
+    mm_unlock(&sys->lock);
     if (rc != UMM_OK)
         return rc;
-    registry_remove(vad); /* registry before system lock: the lock order */
-    umm_lock(&sys->lock);
-    vm_release_locked(vad);
-    umm_unlock(&sys->lock);
-    vad_free(vad);
+    mm_registry_remove(vad); /* registry before system lock: the lock order */
+    mm_lock(&sys->lock);
+    mm_vm_release_locked(vad);
+    mm_unlock(&sys->lock);
+    mm_vad_free(vad);
     return UMM_OK;
 }
 
 /* Set protection of committed pages [first, first+n): PTEs, then kernel mappings, per run. */
-static int protect_locked(umm_vad_t *vad, size_t first, size_t n, int prot)
+static int protect_locked(mm_vad_t *vad, size_t first, size_t n, int prot)
 {
     umm_system_t *sys = vad->proc->sys;
     if (prot & UMM_PROT_GUARD) { /* a guard page must fault on its next access: not valid */
-        ws_trim_range(vad, first, first + n, WS_TRIM_UNMAP);
+        mm_ws_trim_range(vad, first, first + n, WS_TRIM_UNMAP);
         for (size_t i = first; i < first + n; i++)
-            if (pte_format(vad->pte[i]) == PTE_VALID) /* the kernel refused to unmap */
+            if (mm_pte_format(vad->pte[i]) == PTE_VALID) /* the kernel refused to unmap */
                 return UMM_E_VMA_LIMIT;
     }
     int rc = UMM_OK;
     for (size_t i = first; i < first + n;) {
         if (vad->pte[i] & PTE_HW_RO) { /* shared read-only: drop it, the next access remaps */
-            if (hw_unmap(sys, vad_page_addr(vad, i, sys->page_shift), 1) != 0) {
-                rc = UMM_E_VMA_LIMIT;
+            if ((rc = mm_hw_unmap(sys, mm_vad_page_addr(vad, i, sys->page_shift), 1)) != UMM_OK)
                 break;
-            }
-            vad_pte_write(vad, i, vad->pte[i] & ~PTE_HW_RO);
+            mm_vad_pte_write(vad, i, vad->pte[i] & ~PTE_HW_RO);
         }
-        umm_pte_t np = pte_with_prot(vad->pte[i], prot);
+        mm_pte_t np = mm_pte_with_prot(vad->pte[i], prot);
         size_t j = i + 1;
-        bool hw_valid = pte_format(np) == PTE_VALID && (np & PTE_HW);
-        int hwp = pte_hw_prot(np);
-        while (j < first + n && hw_valid && pte_format(vad->pte[j]) == PTE_VALID &&
-               (vad->pte[j] & PTE_HW) && pte_hw_prot(pte_with_prot(vad->pte[j], prot)) == hwp)
+        bool hw_valid = mm_pte_format(np) == PTE_VALID && (np & PTE_HW);
+        int hwp = mm_pte_hw_prot(np);
+        while (j < first + n && hw_valid && mm_pte_format(vad->pte[j]) == PTE_VALID &&
+               (vad->pte[j] & PTE_HW) && mm_pte_hw_prot(mm_pte_with_prot(vad->pte[j], prot)) == hwp)
             j++;
-        if (hw_valid && hw_protect(sys, vad_page_addr(vad, i, sys->page_shift), j - i, hwp) != 0) {
-            rc = UMM_E_VMA_LIMIT;
+        if (hw_valid &&
+            (rc = mm_hw_protect(sys, mm_vad_page_addr(vad, i, sys->page_shift), j - i, hwp)) != UMM_OK)
             break;
-        }
         for (size_t k = i; k < j; k++)
-            vad_pte_write(vad, k, pte_with_prot(vad->pte[k], prot));
+            mm_vad_pte_write(vad, k, mm_pte_with_prot(vad->pte[k], prot));
         i = j;
     }
-    vma_refresh(vad, first, first + n);
+    mm_vma_refresh(vad, first, first + n);
     return rc;
 }
 
 int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *old_prot)
 {
-    umm_vad_t *vad;
+    mm_vad_t *vad;
     size_t first, n;
     if (!prot_ok(prot))
         return UMM_E_INVAL;
@@ -307,30 +287,30 @@ int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *ol
     if (vad->section && (prot & UMM_PROT_WRITE) && !(vad->prot & UMM_PROT_WRITE))
         rc = UMM_E_ACCESS; /* not above what the view was mapped with */
     for (size_t i = first; i < first + n && rc == UMM_OK; i++)
-        if (!pte_committed(vad->pte[i]))
+        if (!mm_pte_committed(vad->pte[i]))
             rc = UMM_E_NOT_COMMITTED;
     if (rc == UMM_OK) {
         if (old_prot)
-            *old_prot = pte_prot(vad->pte[first]);
+            *old_prot = mm_pte_prot(vad->pte[first]);
         rc = protect_locked(vad, first, n, prot);
-        vma_enforce_budget(proc->sys);
+        mm_vma_enforce_budget(proc->sys);
     }
-    umm_unlock(&proc->sys->lock);
+    mm_unlock(&proc->sys->lock);
     return rc;
 }
 
-static void query_run(const umm_vad_t *vad, size_t i, unsigned shift, umm_region_info_t *out)
+static void query_run(const mm_vad_t *vad, size_t i, unsigned shift, umm_region_info_t *out)
 {
-    umm_pte_t p = vad->pte[i];
-    bool committed = pte_committed(p);
-    int prot = committed ? pte_prot(p) : 0;
+    mm_pte_t p = vad->pte[i];
+    bool committed = mm_pte_committed(p);
+    int prot = committed ? mm_pte_prot(p) : 0;
     size_t j = i, resident = 0;
-    while (j < vad->npages && pte_committed(vad->pte[j]) == committed &&
-           (!committed || pte_prot(vad->pte[j]) == prot)) {
-        resident += pte_format(vad->pte[j]) == PTE_VALID;
+    while (j < vad->npages && mm_pte_committed(vad->pte[j]) == committed &&
+           (!committed || mm_pte_prot(vad->pte[j]) == prot)) {
+        resident += mm_pte_format(vad->pte[j]) == PTE_VALID;
         j++;
     }
-    out->base = (void *)vad_page_addr(vad, i, shift);
+    out->base = (void *)mm_vad_page_addr(vad, i, shift);
     out->size = (j - i) << shift;
     out->allocation_base = (void *)vad->start;
     out->allocation_size = vad->end - vad->start;
@@ -350,13 +330,13 @@ int umm_query(umm_process_t *proc, const void *addr, umm_region_info_t *out)
     out->base = (void *)((uintptr_t)addr & ~(uintptr_t)(page - 1));
     out->size = page;
     out->state = UMM_REGION_FREE;
-    umm_vad_t *vad = registry_lookup_lock((uintptr_t)addr);
+    mm_vad_t *vad = mm_registry_lookup_lock((uintptr_t)addr);
     if (!vad)
         return UMM_E_NOT_RESERVED; /* not memory umm manages; *out says FREE */
     bool ours = vad->proc == proc && !vad->releasing;
     if (ours)
         query_run(vad, ((uintptr_t)addr - vad->start) >> proc->sys->page_shift,
                   proc->sys->page_shift, out);
-    umm_unlock(&vad->proc->sys->lock);
+    mm_unlock(&vad->proc->sys->lock);
     return ours ? UMM_OK : UMM_E_NOT_RESERVED;
 }

@@ -1,5 +1,4 @@
 /* workers.c - the libuv worker loop (see workers.h). */
-#define _GNU_SOURCE
 #include "workers.h"
 
 #include "balancer.h"
@@ -9,8 +8,8 @@
 
 #include <stdlib.h>
 
-struct umm_workers {
-    umm_loop_thread_t lt; /* first: the handles' loop */
+struct mm_workers {
+    mm_loop_thread_t lt; /* first: the handles' loop */
     umm_system_t *sys;
     uv_timer_t timer;
     uv_async_t wake;
@@ -18,53 +17,53 @@ struct umm_workers {
     bool idle_active;
 };
 
-static void schedule_zeroing(umm_workers_t *w);
+static void schedule_zeroing(mm_workers_t *w);
 
-static void after_balance(umm_workers_t *w)
+static void after_balance(mm_workers_t *w)
 {
     schedule_zeroing(w);
 }
 
 static void on_timer(uv_timer_t *t)
 {
-    umm_workers_t *w = t->data;
-    balancer_pass(w->sys, BAL_AGE_IF_DUE);
+    mm_workers_t *w = t->data;
+    mm_balancer_pass(w->sys, BAL_AGE_IF_DUE);
     after_balance(w);
 }
 
 static void on_wake(uv_async_t *a)
 {
-    umm_workers_t *w = a->data;
-    balancer_pass(w->sys, BAL_NO_AGING);
+    mm_workers_t *w = a->data;
+    mm_balancer_pass(w->sys, BAL_NO_AGING);
     after_balance(w);
 }
 
 static void on_idle(uv_idle_t *h)
 {
-    umm_workers_t *w = h->data;
-    if (zeroer_batch(w->sys, 64) == 0) {
+    mm_workers_t *w = h->data;
+    if (mm_zeroer_batch(w->sys, 64) == 0) {
         uv_idle_stop(h);
         w->idle_active = false;
     }
 }
 
-static void schedule_zeroing(umm_workers_t *w)
+static void schedule_zeroing(mm_workers_t *w)
 {
-    if (!w->idle_active && zeroer_pending(w->sys)) {
+    if (!w->idle_active && mm_zeroer_pending(w->sys)) {
         uv_idle_start(&w->idle, on_idle);
         w->idle_active = true;
     }
 }
 
-int workers_start(umm_system_t *sys, umm_workers_t **out)
+int mm_workers_start(umm_system_t *sys, mm_workers_t **out)
 {
     if (UMM_FAILPOINT(WORKER_START))
         return UMM_E_OS;
-    umm_workers_t *w = calloc(1, sizeof *w);
+    mm_workers_t *w = calloc(1, sizeof *w);
     if (!w)
         return UMM_E_NOMEM;
     w->sys = sys;
-    if (loop_thread_init(&w->lt) != UMM_OK) {
+    if (mm_loop_thread_init(&w->lt) != UMM_OK) {
         free(w);
         return UMM_E_OS;
     }
@@ -74,7 +73,7 @@ int workers_start(umm_system_t *sys, umm_workers_t **out)
     uv_idle_init(&w->lt.loop, &w->idle);
     w->timer.data = w->wake.data = w->idle.data = w;
     uv_timer_start(&w->timer, on_timer, ms, ms);
-    int rc = loop_thread_start(&w->lt);
+    int rc = mm_loop_thread_start(&w->lt);
     if (rc != UMM_OK) {
         free(w);
         return rc;
@@ -83,15 +82,15 @@ int workers_start(umm_system_t *sys, umm_workers_t **out)
     return UMM_OK;
 }
 
-void workers_stop(umm_workers_t *w)
+void mm_workers_stop(mm_workers_t *w)
 {
     if (!w)
         return;
-    loop_thread_stop(&w->lt);
+    mm_loop_thread_stop(&w->lt);
     free(w);
 }
 
-void workers_wake(umm_workers_t *w)
+void mm_workers_wake(mm_workers_t *w)
 {
     uv_async_send(&w->wake);
 }

@@ -7,10 +7,10 @@
 
 #include "system.h"
 
-int workers_start(umm_system_t *sys, umm_workers_t **out);
+int mm_workers_start(umm_system_t *sys, mm_workers_t **out);
 /* Stop and join; any write in flight completes first. */
-void workers_stop(umm_workers_t *w);
+void mm_workers_stop(mm_workers_t *w);
 /* Request a balance pass (async-signal-safe). */
-void workers_wake(umm_workers_t *w);
+void mm_workers_wake(mm_workers_t *w);
 
 #endif

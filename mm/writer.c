@@ -4,32 +4,32 @@
 
 #include "assert.h"
 #include "frames.h"
+#include "os.h"
 #include "pagefile.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <sys/uio.h>
 
 /* The oldest Modified frame that no I/O holds, or PFN_NIL. */
-static umm_pfn_id_t oldest_writable(umm_system_t *sys)
+static mm_pfn_id_t oldest_writable(umm_system_t *sys)
 {
-    umm_pfn_id_t f = pfn_list_head(&sys->pfn, LIST_MODIFIED);
-    while (f != PFN_NIL && (pfn_entry(&sys->pfn, f)->flags & PFN_F_IO))
-        f = pfn_entry(&sys->pfn, f)->next;
+    mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, LIST_MODIFIED);
+    while (f != PFN_NIL && (mm_pfn_entry(&sys->pfn, f)->flags & PFN_F_IO))
+        f = mm_pfn_entry(&sys->pfn, f)->next;
     return f;
 }
 
-static bool writable_page(umm_system_t *sys, const umm_vad_t *vad, size_t k)
+static bool writable_page(umm_system_t *sys, const mm_vad_t *vad, size_t k)
 {
-    umm_pte_t p = vad->pte[k];
-    if (pte_format(p) != PTE_TRANSITION)
+    mm_pte_t p = vad->pte[k];
+    if (mm_pte_format(p) != PTE_TRANSITION)
         return false;
-    const umm_pfn_t *e = pfn_entry(&sys->pfn, (umm_pfn_id_t)pte_num(p));
+    const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p));
     return e->list == LIST_MODIFIED && !(e->flags & PFN_F_IO);
 }
 
 /* Pages [*lo, *hi) around `index`: modified neighbours in the same reservation. */
-static void gather(umm_system_t *sys, const umm_vad_t *vad, size_t index, size_t *lo, size_t *hi)
+static void gather(umm_system_t *sys, const mm_vad_t *vad, size_t index, size_t *lo, size_t *hi)
 {
     size_t a = index, b = index + 1;
     while (b - a < WRITER_CLUSTER_PAGES && b < vad->npages && writable_page(sys, vad, b))
@@ -40,50 +40,50 @@ static void gather(umm_system_t *sys, const umm_vad_t *vad, size_t index, size_t
     *hi = b;
 }
 
-long writer_write_cluster_locked(umm_system_t *sys)
+long mm_writer_write_cluster_locked(umm_system_t *sys)
 {
-    if (!sys_has_pagefile(sys))
+    if (!mm_sys_has_pagefile(sys))
         return 0;
-    umm_pfn_id_t head = oldest_writable(sys);
+    mm_pfn_id_t head = oldest_writable(sys);
     if (head == PFN_NIL)
         return 0;
-    umm_vad_t *vad = pfn_owner_vad(sys, head);
+    mm_vad_t *vad = mm_pfn_owner_vad(sys, head);
     size_t lo, hi;
-    gather(sys, vad, pfn_entry(&sys->pfn, head)->index, &lo, &hi);
-    int64_t slot = pagefile_alloc_run(&sys->pf, hi - lo);
+    gather(sys, vad, mm_pfn_entry(&sys->pfn, head)->index, &lo, &hi);
+    int64_t slot = mm_pagefile_alloc_run(&sys->pf, hi - lo);
     if (slot < 0) { /* no run that long: write the oldest page alone */
-        lo = pfn_entry(&sys->pfn, head)->index;
+        lo = mm_pfn_entry(&sys->pfn, head)->index;
         hi = lo + 1;
-        if ((slot = pagefile_alloc_run(&sys->pf, 1)) < 0)
+        if ((slot = mm_pagefile_alloc_run(&sys->pf, 1)) < 0)
             return 0;
     }
     struct iovec iov[WRITER_CLUSTER_PAGES];
-    umm_pfn_id_t frames[WRITER_CLUSTER_PAGES];
+    mm_pfn_id_t frames[WRITER_CLUSTER_PAGES];
     size_t n = hi - lo;
     int err = 0;
     for (size_t k = 0; k < n; k++) {
-        frames[k] = (umm_pfn_id_t)pte_num(vad->pte[lo + k]);
-        umm_pfn_t *e = pfn_entry(&sys->pfn, frames[k]);
+        frames[k] = (mm_pfn_id_t)mm_pte_num(vad->pte[lo + k]);
+        mm_pfn_t *e = mm_pfn_entry(&sys->pfn, frames[k]);
         e->flags |= PFN_F_IO; /* pinned: no soft fault, decommit or release until done */
         e->slot = (uint32_t)(slot + (int64_t)k) + 1;
-        iov[k] = (struct iovec){frame_ptr(sys, frames[k], false), sys->page_size};
+        iov[k] = (struct iovec){mm_frame_ptr(sys, frames[k], false), sys->page_size};
         if (!iov[k].iov_base) /* a guest frame its host could not read back: not this time */
             err = EIO;
     }
     if (!err) {
-        umm_unlock(&sys->lock);
-        err = pagefile_write(&sys->pf, (uint64_t)slot, iov, (int)n);
-        umm_lock(&sys->lock);
+        mm_unlock(&sys->lock);
+        err = mm_pagefile_write(&sys->pf, (uint64_t)slot, iov, (int)n);
+        mm_lock(&sys->lock);
     }
     sys->ctr.page_writes++;
     for (size_t k = 0; k < n; k++) {
-        umm_pfn_t *e = pfn_entry(&sys->pfn, frames[k]);
+        mm_pfn_t *e = mm_pfn_entry(&sys->pfn, frames[k]);
         e->flags &= (uint16_t)~PFN_F_IO;
         if (err) {
-            frame_drop_copy(sys, frames[k]);
-            pfn_move(&sys->pfn, frames[k], LIST_MODIFIED); /* to the tail: others go first */
+            mm_frame_drop_copy(sys, frames[k]);
+            mm_pfn_move(&sys->pfn, frames[k], LIST_MODIFIED); /* to the tail: others go first */
         } else {
-            pfn_move(&sys->pfn, frames[k], (enum umm_list_id)(LIST_STANDBY0 + e->prio));
+            mm_pfn_move(&sys->pfn, frames[k], (enum mm_list_id)(LIST_STANDBY0 + e->prio));
         }
     }
     if (err) {
@@ -97,37 +97,37 @@ long writer_write_cluster_locked(umm_system_t *sys)
 /* Is another thread writing some Modified frame right now? */
 static bool write_in_flight(umm_system_t *sys)
 {
-    for (umm_pfn_id_t f = pfn_list_head(&sys->pfn, LIST_MODIFIED); f != PFN_NIL;
-         f = pfn_entry(&sys->pfn, f)->next)
-        if (pfn_entry(&sys->pfn, f)->flags & PFN_F_IO)
+    for (mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, LIST_MODIFIED); f != PFN_NIL;
+         f = mm_pfn_entry(&sys->pfn, f)->next)
+        if (mm_pfn_entry(&sys->pfn, f)->flags & PFN_F_IO)
             return true;
     return false;
 }
 
-int writer_run(umm_system_t *sys, uint64_t target)
+int mm_writer_run(umm_system_t *sys, uint64_t target)
 {
     int rc = UMM_OK;
-    umm_lock(&sys->lock);
-    while (pfn_list_count(&sys->pfn, LIST_MODIFIED) > target) {
-        long n = writer_write_cluster_locked(sys);
+    mm_lock(&sys->lock);
+    while (mm_pfn_list_count(&sys->pfn, LIST_MODIFIED) > target) {
+        long n = mm_writer_write_cluster_locked(sys);
         if (n < 0)
             rc = UMM_E_IO;
         if (n < 0 || (n == 0 && !write_in_flight(sys)))
             break;
         if (n == 0) { /* what is left is being written by another thread: let it finish */
-            umm_unlock(&sys->lock);
-            sched_yield();
-            umm_lock(&sys->lock);
+            mm_unlock(&sys->lock);
+            mm_os_yield();
+            mm_lock(&sys->lock);
         }
     }
-    umm_unlock(&sys->lock);
+    mm_unlock(&sys->lock);
     return rc;
 }
 
 int umm_flush_modified(umm_system_t *sys)
 {
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    if (!sys_has_pagefile(sys))
+    if (!mm_sys_has_pagefile(sys))
         return UMM_E_NOT_SUPPORTED;
-    return writer_run(sys, 0);
+    return mm_writer_run(sys, 0);
 }

@@ -13,10 +13,10 @@
 /* Write one cluster. Called with the system locked; drops it during the write and retakes it.
  * Returns pages written, 0 when nothing could be written (nothing modified, paging file full),
  * -1 when the write failed. */
-long writer_write_cluster_locked(umm_system_t *sys);
+long mm_writer_write_cluster_locked(umm_system_t *sys);
 
 /* Write clusters until at most `target` pages are modified, nothing more can be written, or a
  * write fails. Takes the lock itself. Returns UMM_OK or UMM_E_IO. */
-int writer_run(umm_system_t *sys, uint64_t target);
+int mm_writer_run(umm_system_t *sys, uint64_t target);
 
 #endif

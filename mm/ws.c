@@ -12,40 +12,40 @@
 
 /* Take the kernel's access to the HW-mapped pages of [a, b) away, one call per run. Returns false
  * if the kernel refused (the pages then stay as they are). */
-static bool revoke_runs(umm_system_t *sys, umm_vad_t *vad, size_t a, size_t b, bool unmap)
+static bool revoke_runs(umm_system_t *sys, mm_vad_t *vad, size_t a, size_t b, bool unmap)
 {
     size_t i = a;
     while (i < b) {
-        if (!pte_mapped(vad->pte[i])) {
+        if (!mm_pte_mapped(vad->pte[i])) {
             i++;
             continue;
         }
         size_t j = i + 1;
         bool ro = vad->pte[i] & PTE_HW_RO;
-        while (j < b && pte_mapped(vad->pte[j])) {
+        while (j < b && mm_pte_mapped(vad->pte[j])) {
             ro |= (vad->pte[j] & PTE_HW_RO) != 0;
             j++;
         }
-        uintptr_t va = vad_page_addr(vad, i, sys->page_shift);
+        uintptr_t va = mm_vad_page_addr(vad, i, sys->page_shift);
         bool unmapped = unmap || ro; /* a read-only shared mapping is replaced, never kept */
-        int err = unmapped ? hw_unmap(sys, va, j - i) : hw_protect(sys, va, j - i, PROT_NONE);
+        int err = unmapped ? mm_hw_unmap(sys, va, j - i) : mm_hw_protect(sys, va, j - i, PROT_NONE);
         if (err && !unmap) /* at the VMA limit mprotect may fail where a full replace works */
-            err = hw_unmap(sys, va, j - i), unmapped = true;
+            err = mm_hw_unmap(sys, va, j - i), unmapped = true;
         if (err)
             return false;
         if (unmapped)
             for (size_t k = i; k < j; k++)
-                vad_pte_write(vad, k, vad->pte[k] & ~(PTE_HW | PTE_HW_RO));
+                mm_vad_pte_write(vad, k, vad->pte[k] & ~(PTE_HW | PTE_HW_RO));
         i = j;
     }
     return true;
 }
 
 /* Does this valid page, its access revoked, hold only zeros? */
-static bool trimmed_page_is_zero(umm_system_t *sys, umm_pte_t p)
+static bool trimmed_page_is_zero(umm_system_t *sys, mm_pte_t p)
 {
-    umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
-    if (pfn_entry(&sys->pfn, f)->slot != 0)
+    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
+    if (mm_pfn_entry(&sys->pfn, f)->slot != 0)
         return false; /* it has a copy on disk: keep the frame as a cheap cache of it */
     /* A clean page without a paging-file copy was never written: it is zero by construction.
      * A guest frame the host has paged out is not paged in only to be checked. */
@@ -53,42 +53,42 @@ static bool trimmed_page_is_zero(umm_system_t *sys, umm_pte_t p)
         return true;
     if (sys->phys && sys->phys->resident && !sys->phys->resident(sys, f))
         return false;
-    return frame_is_zero(sys, f);
+    return mm_frame_is_zero(sys, f);
 }
 
 /* Move one valid page whose access was revoked out of the working set. */
-static void trim_page(umm_system_t *sys, umm_vad_t *vad, size_t k, bool zero)
+static void trim_page(umm_system_t *sys, mm_vad_t *vad, size_t k, bool zero)
 {
-    umm_pte_t p = vad->pte[k];
-    umm_pfn_id_t f = (umm_pfn_id_t)pte_num(p);
-    umm_pfn_t *e = pfn_entry(&sys->pfn, f);
-    umm_pte_t hw = p & PTE_HW;
+    mm_pte_t p = vad->pte[k];
+    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
+    mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+    mm_pte_t hw = p & PTE_HW;
     if (zero) {
-        vad_pte_write(vad, k, pte_make(PTE_DEMAND_ZERO, pte_prot(p), 0) | hw);
-        frame_release(sys, f, true);
-        UMM_COUNT(vad->proc, pages_trimmed_zero, 1);
+        mm_vad_pte_write(vad, k, mm_pte_make(PTE_DEMAND_ZERO, mm_pte_prot(p), 0) | hw);
+        mm_frame_release(sys, f, true);
+        MM_COUNT(vad->proc, pages_trimmed_zero, 1);
     } else {
-        vad_pte_write(vad, k, pte_make(PTE_TRANSITION, pte_prot(p), f) | hw);
+        mm_vad_pte_write(vad, k, mm_pte_make(PTE_TRANSITION, mm_pte_prot(p), f) | hw);
         e->prio = vad->proc->priority;
         bool dirty = p & PTE_DIRTY;
-        pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum umm_list_id)(LIST_STANDBY0 + e->prio));
+        mm_pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum mm_list_id)(LIST_STANDBY0 + e->prio));
     }
     vad->proc->ws_size--;
     sys->ws_total--;
-    UMM_COUNT(vad->proc, pages_trimmed, 1);
+    MM_COUNT(vad->proc, pages_trimmed, 1);
 }
 
 /* Trim [a, b), all VALID. */
-static size_t trim_valid_run(umm_vad_t *vad, size_t a, size_t b, bool unmap)
+static size_t trim_valid_run(mm_vad_t *vad, size_t a, size_t b, bool unmap)
 {
     umm_system_t *sys = vad->proc->sys;
     if (!revoke_runs(sys, vad, a, b, unmap)) { /* the kernel refused: the pages stay */
-        vma_refresh(vad, a, b);
+        mm_vma_refresh(vad, a, b);
         return 0;
     }
     if (vad->section) { /* a view: shared frames, the section decides where they go */
         for (size_t k = a; k < b; k++)
-            section_drop_view_page(vad, k, true);
+            mm_section_drop_view_page(vad, k, true);
     } else {
         /* First page first onto Modified/Standby, so the writer lays the run out in ascending
          * slots and a later sequential read runs forward; zero frames last page first, because
@@ -97,45 +97,45 @@ static size_t trim_valid_run(umm_vad_t *vad, size_t a, size_t b, bool unmap)
             if (!trimmed_page_is_zero(sys, vad->pte[k]))
                 trim_page(sys, vad, k, false);
         for (size_t k = b; k-- > a;)
-            if (pte_format(vad->pte[k]) == PTE_VALID)
+            if (mm_pte_format(vad->pte[k]) == PTE_VALID)
                 trim_page(sys, vad, k, true);
     }
-    vma_refresh(vad, a, b);
+    mm_vma_refresh(vad, a, b);
     return b - a;
 }
 
 /* Clear the accessed bit of [a, b), all VALID and accessed (one mprotect per HW run). */
-static void age_valid_run(umm_vad_t *vad, size_t a, size_t b)
+static void age_valid_run(mm_vad_t *vad, size_t a, size_t b)
 {
     umm_system_t *sys = vad->proc->sys;
     size_t i = a;
     while (i < b) {
         size_t j = i + 1;
-        umm_pte_t kind = vad->pte[i] & (PTE_HW | PTE_HW_RO);
+        mm_pte_t kind = vad->pte[i] & (PTE_HW | PTE_HW_RO);
         while (j < b && (vad->pte[j] & (PTE_HW | PTE_HW_RO)) == kind)
             j++;
-        uintptr_t va = vad_page_addr(vad, i, sys->page_shift);
+        uintptr_t va = mm_vad_page_addr(vad, i, sys->page_shift);
         /* exact mappings lose access (one mprotect); read-only shared ones are dropped */
-        int err = kind == PTE_HW ? hw_protect(sys, va, j - i, PROT_NONE)
-                : kind == PTE_HW_RO ? hw_unmap(sys, va, j - i) : 0;
+        int err = kind == PTE_HW ? mm_hw_protect(sys, va, j - i, PROT_NONE)
+                : kind == PTE_HW_RO ? mm_hw_unmap(sys, va, j - i) : 0;
         if (err == 0)
             for (size_t k = i; k < j; k++)
-                vad_pte_write(vad, k, pte_with_age(vad->pte[k] & ~(PTE_ACCESSED | PTE_HW_RO), 0));
+                mm_vad_pte_write(vad, k, mm_pte_with_age(vad->pte[k] & ~(PTE_ACCESSED | PTE_HW_RO), 0));
         i = j;
     }
-    vma_refresh(vad, a, b);
+    mm_vma_refresh(vad, a, b);
 }
 
-size_t ws_trim_range(umm_vad_t *vad, size_t a, size_t b, unsigned flags)
+size_t mm_ws_trim_range(mm_vad_t *vad, size_t a, size_t b, unsigned flags)
 {
-    size_t n = 0, i = vad_next_valid_chunk(vad, a);
+    size_t n = 0, i = mm_vad_next_valid_chunk(vad, a);
     while (i < b) {
-        if (pte_format(vad->pte[i]) != PTE_VALID) {
-            i = vad_next_valid_chunk(vad, i + 1);
+        if (mm_pte_format(vad->pte[i]) != PTE_VALID) {
+            i = mm_vad_next_valid_chunk(vad, i + 1);
             continue;
         }
         size_t j = i + 1;
-        while (j < b && pte_format(vad->pte[j]) == PTE_VALID)
+        while (j < b && mm_pte_format(vad->pte[j]) == PTE_VALID)
             j++;
         n += trim_valid_run(vad, i, j, flags & WS_TRIM_UNMAP);
         i = j;
@@ -144,19 +144,19 @@ size_t ws_trim_range(umm_vad_t *vad, size_t a, size_t b, unsigned flags)
 }
 
 /* One clock sweep over [from, vad->npages): trims unaccessed pages, ages accessed ones. */
-static size_t clock_sweep_vad(umm_vad_t *vad, size_t from, size_t want, unsigned flags,
+static size_t clock_sweep_vad(mm_vad_t *vad, size_t from, size_t want, unsigned flags,
                               size_t *stopped_at)
 {
-    size_t n = 0, i = vad_next_valid_chunk(vad, from);
+    size_t n = 0, i = mm_vad_next_valid_chunk(vad, from);
     while (i < vad->npages && n < want) {
-        umm_pte_t p = vad->pte[i];
-        if (pte_format(p) != PTE_VALID) {
-            i = vad_next_valid_chunk(vad, i + 1);
+        mm_pte_t p = vad->pte[i];
+        if (mm_pte_format(p) != PTE_VALID) {
+            i = mm_vad_next_valid_chunk(vad, i + 1);
             continue;
         }
         bool trim = (flags & WS_TRIM_ALL) || !(p & PTE_ACCESSED);
         size_t j = i + 1;
-        while (j < vad->npages && pte_format(vad->pte[j]) == PTE_VALID &&
+        while (j < vad->npages && mm_pte_format(vad->pte[j]) == PTE_VALID &&
                ((flags & WS_TRIM_ALL) || !(vad->pte[j] & PTE_ACCESSED)) == trim &&
                (!trim || n + (j - i) < want))
             j++;
@@ -171,7 +171,7 @@ static size_t clock_sweep_vad(umm_vad_t *vad, size_t from, size_t want, unsigned
 }
 
 /* The VAD the clock hand is in, or the process's first VAD. */
-static umm_vad_t *clock_vad(umm_process_t *proc)
+static mm_vad_t *clock_vad(umm_process_t *proc)
 {
     umm_system_t *sys = proc->sys;
     uint32_t id = proc->clock_vad;
@@ -181,10 +181,10 @@ static umm_vad_t *clock_vad(umm_process_t *proc)
     return proc->vads;
 }
 
-size_t ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags)
+size_t mm_ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags)
 {
     size_t n = 0;
-    umm_vad_t *v = clock_vad(proc);
+    mm_vad_t *v = clock_vad(proc);
     size_t page = proc->clock_page;
     /* Two revolutions plus the partial VAD the hand started in. */
     for (uint64_t steps = 0; v && n < want && proc->ws_size > 0 && steps <= 2 * proc->nvads + 1;
@@ -206,21 +206,21 @@ size_t ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags)
 }
 
 /* Walk maximal runs of valid pages of every VAD of proc, calling fn(vad, a, b, arg) on each. */
-typedef size_t (*run_fn)(umm_vad_t *vad, size_t a, size_t b, void *arg);
+typedef size_t (*run_fn)(mm_vad_t *vad, size_t a, size_t b, void *arg);
 
-static size_t for_each_valid_run(umm_process_t *proc, bool (*sel)(umm_pte_t, unsigned),
+static size_t for_each_valid_run(umm_process_t *proc, bool (*sel)(mm_pte_t, unsigned),
                                  unsigned sel_arg, run_fn fn, void *arg, size_t limit)
 {
     size_t total = 0;
-    for (umm_vad_t *v = proc->vads; v && total < limit; v = v->next_in_proc) {
-        size_t i = vad_next_valid_chunk(v, 0);
+    for (mm_vad_t *v = proc->vads; v && total < limit; v = v->next_in_proc) {
+        size_t i = mm_vad_next_valid_chunk(v, 0);
         while (i < v->npages && total < limit) {
-            if (pte_format(v->pte[i]) != PTE_VALID || !sel(v->pte[i], sel_arg)) {
-                i = vad_next_valid_chunk(v, i + 1);
+            if (mm_pte_format(v->pte[i]) != PTE_VALID || !sel(v->pte[i], sel_arg)) {
+                i = mm_vad_next_valid_chunk(v, i + 1);
                 continue;
             }
             size_t j = i + 1;
-            while (j < v->npages && j - i < limit - total && pte_format(v->pte[j]) == PTE_VALID &&
+            while (j < v->npages && j - i < limit - total && mm_pte_format(v->pte[j]) == PTE_VALID &&
                    sel(v->pte[j], sel_arg))
                 j++;
             total += fn(v, i, j, arg);
@@ -230,7 +230,7 @@ static size_t for_each_valid_run(umm_process_t *proc, bool (*sel)(umm_pte_t, uns
     return total;
 }
 
-static bool sel_accessed(umm_pte_t p, unsigned unused)
+static bool sel_accessed(mm_pte_t p, unsigned unused)
 {
     (void)unused;
     return p & PTE_ACCESSED;
@@ -239,10 +239,10 @@ static bool sel_accessed(umm_pte_t p, unsigned unused)
 /* arg: the minimum age, plus SEL_ANY_ACCESSED when the accessed bit does not count (FIFO). */
 #define SEL_ANY_ACCESSED 0x100u
 
-static bool sel_aged(umm_pte_t p, unsigned arg)
+static bool sel_aged(mm_pte_t p, unsigned arg)
 {
     bool eligible = (arg & SEL_ANY_ACCESSED) || !(p & PTE_ACCESSED);
-    return eligible && pte_age(p) >= (arg & 0xffu);
+    return eligible && mm_pte_age(p) >= (arg & 0xffu);
 }
 
 static bool fifo(const umm_process_t *proc)
@@ -250,60 +250,60 @@ static bool fifo(const umm_process_t *proc)
     return proc->sys->cfg.trim_policy == UMM_TRIM_FIFO;
 }
 
-static size_t age_run_cb(umm_vad_t *vad, size_t a, size_t b, void *arg)
+static size_t age_run_cb(mm_vad_t *vad, size_t a, size_t b, void *arg)
 {
     (void)arg;
     age_valid_run(vad, a, b);
     return b - a;
 }
 
-static size_t trim_run_cb(umm_vad_t *vad, size_t a, size_t b, void *arg)
+static size_t trim_run_cb(mm_vad_t *vad, size_t a, size_t b, void *arg)
 {
     (void)arg;
     return trim_valid_run(vad, a, b, false);
 }
 
-uint64_t ws_age(umm_process_t *proc)
+uint64_t mm_ws_age(umm_process_t *proc)
 {
     uint64_t aged = 0;
-    for (umm_vad_t *v = proc->vads; v; v = v->next_in_proc)
-        for (size_t i = vad_next_valid_chunk(v, 0); i < v->npages; i = vad_next_valid_chunk(v, i + 1)) {
-            umm_pte_t p = v->pte[i];
-            if (pte_format(p) != PTE_VALID || (p & PTE_ACCESSED))
+    for (mm_vad_t *v = proc->vads; v; v = v->next_in_proc)
+        for (size_t i = mm_vad_next_valid_chunk(v, 0); i < v->npages; i = mm_vad_next_valid_chunk(v, i + 1)) {
+            mm_pte_t p = v->pte[i];
+            if (mm_pte_format(p) != PTE_VALID || (p & PTE_ACCESSED))
                 continue;
-            unsigned age = pte_age(p) < 7 ? pte_age(p) + 1 : 7;
-            vad_pte_write(v, i, pte_with_age(p, age));
+            unsigned age = mm_pte_age(p) < 7 ? mm_pte_age(p) + 1 : 7;
+            mm_vad_pte_write(v, i, mm_pte_with_age(p, age));
             aged++;
         }
     for_each_valid_run(proc, sel_accessed, 0, age_run_cb, NULL, SIZE_MAX);
     return aged;
 }
 
-uint64_t ws_age_fifo(umm_process_t *proc)
+uint64_t mm_ws_age_fifo(umm_process_t *proc)
 {
     uint64_t aged = 0;
-    for (umm_vad_t *v = proc->vads; v; v = v->next_in_proc)
-        for (size_t i = vad_next_valid_chunk(v, 0); i < v->npages; i = vad_next_valid_chunk(v, i + 1)) {
-            umm_pte_t p = v->pte[i];
-            if (pte_format(p) != PTE_VALID)
+    for (mm_vad_t *v = proc->vads; v; v = v->next_in_proc)
+        for (size_t i = mm_vad_next_valid_chunk(v, 0); i < v->npages; i = mm_vad_next_valid_chunk(v, i + 1)) {
+            mm_pte_t p = v->pte[i];
+            if (mm_pte_format(p) != PTE_VALID)
                 continue;
-            vad_pte_write(v, i, pte_with_age(p, pte_age(p) < 7 ? pte_age(p) + 1 : 7));
+            mm_vad_pte_write(v, i, mm_pte_with_age(p, mm_pte_age(p) < 7 ? mm_pte_age(p) + 1 : 7));
             aged++;
         }
     return aged;
 }
 
-void ws_age_histogram(umm_process_t *proc, uint64_t hist[8])
+void mm_ws_age_histogram(umm_process_t *proc, uint64_t hist[8])
 {
     for (int a = 0; a < 8; a++)
         hist[a] = 0;
-    for (umm_vad_t *v = proc->vads; v; v = v->next_in_proc)
-        for (size_t i = vad_next_valid_chunk(v, 0); i < v->npages; i = vad_next_valid_chunk(v, i + 1))
-            if (pte_format(v->pte[i]) == PTE_VALID && (fifo(proc) || !(v->pte[i] & PTE_ACCESSED)))
-                hist[pte_age(v->pte[i])]++;
+    for (mm_vad_t *v = proc->vads; v; v = v->next_in_proc)
+        for (size_t i = mm_vad_next_valid_chunk(v, 0); i < v->npages; i = mm_vad_next_valid_chunk(v, i + 1))
+            if (mm_pte_format(v->pte[i]) == PTE_VALID && (fifo(proc) || !(v->pte[i] & PTE_ACCESSED)))
+                hist[mm_pte_age(v->pte[i])]++;
 }
 
-size_t ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want)
+size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want)
 {
     if (want == 0)
         return 0;
@@ -316,7 +316,7 @@ int umm_ws_set_limits(umm_process_t *proc, size_t min_pages, size_t max_pages, u
     HANDLE_CHECK(proc, HANDLE_PROCESS);
     if (max_pages == 0 || min_pages > max_pages || (flags & ~UMM_WS_HARD_MAX))
         return UMM_E_INVAL;
-    umm_lock(&proc->sys->lock);
+    mm_lock(&proc->sys->lock);
     int rc = UMM_OK;
     if (min_pages > proc->sys->pfn.nframes) {
         rc = UMM_E_NO_FRAMES;
@@ -325,22 +325,22 @@ int umm_ws_set_limits(umm_process_t *proc, size_t min_pages, size_t max_pages, u
         proc->ws_max = max_pages;
         proc->ws_flags = flags;
         if ((flags & UMM_WS_HARD_MAX) && proc->ws_size > max_pages)
-            ws_trim_locked(proc, proc->ws_size - max_pages, WS_TRIM_ALL);
+            mm_ws_trim_locked(proc, proc->ws_size - max_pages, WS_TRIM_ALL);
     }
-    umm_unlock(&proc->sys->lock);
+    mm_unlock(&proc->sys->lock);
     return rc;
 }
 
 int umm_ws_get_limits(umm_process_t *proc, size_t *min_pages, size_t *max_pages, unsigned *flags)
 {
     HANDLE_CHECK(proc, HANDLE_PROCESS);
-    umm_lock(&proc->sys->lock);
+    mm_lock(&proc->sys->lock);
     if (min_pages)
         *min_pages = proc->ws_min;
     if (max_pages)
         *max_pages = proc->ws_max;
     if (flags)
         *flags = proc->ws_flags;
-    umm_unlock(&proc->sys->lock);
+    mm_unlock(&proc->sys->lock);
     return UMM_OK;
 }

@@ -15,19 +15,19 @@ enum ws_trim_flags {
 /* Clock with second chance over the process's valid pages, from its clock hand: an accessed
  * page loses its accessed bit (one mprotect per run), a page not accessed since is trimmed.
  * At most two revolutions. Returns the number of pages trimmed. */
-size_t ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags);
+size_t mm_ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags);
 
 /* Age the working set: accessed pages lose the bit and restart at age 0 (one mprotect per run),
  * the others grow one older (up to 7). Returns how many pages are aged (>= 1) afterwards. */
-uint64_t ws_age(umm_process_t *proc);
+uint64_t mm_ws_age(umm_process_t *proc);
 /* FIFO aging: every valid page grows one older whether it was accessed or not (no syscalls). */
-uint64_t ws_age_fifo(umm_process_t *proc);
+uint64_t mm_ws_age_fifo(umm_process_t *proc);
 /* hist[a]: valid pages of age a that may be trimmed (not accessed; any under FIFO). */
-void ws_age_histogram(umm_process_t *proc, uint64_t hist[8]);
+void mm_ws_age_histogram(umm_process_t *proc, uint64_t hist[8]);
 /* Trim up to `want` valid pages at least min_age old and not accessed (accessed too under FIFO). */
-size_t ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want);
+size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want);
 
 /* Trim every valid page in [a, b) of the VAD. Returns pages trimmed. */
-size_t ws_trim_range(umm_vad_t *vad, size_t a, size_t b, unsigned flags);
+size_t mm_ws_trim_range(mm_vad_t *vad, size_t a, size_t b, unsigned flags);
 
 #endif

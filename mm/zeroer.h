@@ -7,8 +7,8 @@
 #include "system.h"
 
 /* Zero up to max Free frames; returns how many. Takes the lock itself. */
-size_t zeroer_batch(umm_system_t *sys, size_t max);
+size_t mm_zeroer_batch(umm_system_t *sys, size_t max);
 /* True when Free frames are waiting (unlocked read: a hint). */
-bool zeroer_pending(umm_system_t *sys);
+bool mm_zeroer_pending(umm_system_t *sys);
 
 #endif

@@ -12,7 +12,8 @@ static umm_config_t cfg_nw(size_t ram, size_t pf, size_t pf_max) {
 }
 
 static const char *const all_points[] = {
-    "umm/frame/alloc", "umm/os/map", "umm/os/protect", "umm/os/unmap", "umm/commit/charge",
+    "umm/frame/alloc", "umm/os/map", "umm/os/protect", "umm/os/unmap", "umm/os/reserve",
+    "umm/commit/charge",
     "umm/pagefile/open", "umm/pagefile/grow", "umm/pagefile/write", "umm/pagefile/read",
     "umm/worker/start",
 };
@@ -80,7 +81,7 @@ static void test_commit_charge(void **state) {
     assert_int_equal(umm_commit(proc, r + 8 * PG, PG, TU_RW), UMM_E_COMMIT_LIMIT);
     assert_int_equal(tu_stats(sys).committed, before);
     assert_int_equal(tu_pstats(proc).committed, before);
-    /* (the point fires in commit_charge before the amount is looked at, so even a commit of
+    /* (the point fires in mm_commit_charge before the amount is looked at, so even a commit of
      * pages that are all committed already, which charges nothing, fails while it is on) */
     assert_int_equal(umm_commit(proc, r, 4 * PG, TU_RW), UMM_E_COMMIT_LIMIT);
     umm_region_info_t qi;
@@ -181,7 +182,8 @@ static void test_pagefile_grow(void **state) {
 }
 
 /* ---- umm/frame/alloc and umm/os/map: in-page errors on the fault path ---------------------- */
-static void in_page_point(const char *point, int want_error) {
+/* want_errno: the exception's os_error (0 when the failure is not the kernel's). */
+static void in_page_point(const char *point, int want_error, int want_errno) {
     fi_setup();
     umm_system_t *sys;
     umm_process_t *proc;
@@ -198,6 +200,7 @@ static void in_page_point(const char *point, int want_error) {
     /* a fresh (demand-zero) page */
     assert_int_equal(try_mark(r, 200, 6), UMM_EXC_IN_PAGE_ERROR);
     assert_int_equal(tu_exc.last.error, want_error);
+    assert_int_equal(tu_exc.last.os_error, want_errno);
     assert_ptr_equal(tu_exc.last.address, r + 200 * PG);
     assert_ptr_equal(tu_exc.last.process, proc);
     int ok = 0;
@@ -224,16 +227,16 @@ static void in_page_point(const char *point, int want_error) {
 
 static void test_frame_alloc(void **state) {
     (void)state;
-    in_page_point("umm/frame/alloc", UMM_E_NO_FRAMES);
+    in_page_point("umm/frame/alloc", UMM_E_NO_FRAMES, 0);
 }
 
 static void test_os_map(void **state) {
     (void)state;
-    /* hw_map's ENOMEM is reported as the kernel's mapping limit */
-    in_page_point("umm/os/map", UMM_E_VMA_LIMIT);
+    /* a mapping call's ENOMEM is the kernel's mapping limit, and the errno is kept */
+    in_page_point("umm/os/map", UMM_E_VMA_LIMIT, ENOMEM);
 }
 
-/* umm/os/map sits in hw_map (mmap of a frame). A trimmed page keeps its kernel mapping (made
+/* umm/os/map sits in mm_hw_map (mmap of a frame). A trimmed page keeps its kernel mapping (made
  * inaccessible with mprotect), so its soft fault only calls mprotect and does not pass the point:
  * with the point on, the soft fault still succeeds and the data is intact. */
 static void test_os_map_soft_fault_keeps_mapping(void **state) {
@@ -313,6 +316,7 @@ static void test_os_unmap(void **state) {
     umm_stats_t s0 = tu_stats(sys);
     assert_int_equal(umm_failpoint_enable("umm/os/unmap", 1.0, 0), 0);
     assert_int_equal(umm_decommit(proc, r, 64 * PG), UMM_E_VMA_LIMIT);
+    assert_int_equal(umm_last_os_error(), ENOMEM); /* the errno behind it is kept */
     assert_int_equal(tu_stats(sys).committed, s0.committed);
     assert_int_equal(umm_failpoint_enable("umm/os/protect", 1.0, 0), 0);
     assert_int_equal(umm_ws_empty(proc), UMM_OK);
@@ -590,6 +594,26 @@ static void test_random_run(void **state) {
     umm_system_destroy(sys);
 }
 
+/* The kernel refuses address space: umm_reserve fails cleanly, with the errno kept. */
+static void test_os_reserve(void **state) {
+    (void)state;
+    fi_setup();
+    umm_system_t *sys;
+    umm_process_t *proc;
+    umm_config_t c = cfg_nw(8 * TU_MIB, 0, 0);
+    tu_sys_new_cfg(&c, &sys, &proc);
+    void *p = NULL;
+    assert_int_equal(umm_failpoint_enable("umm/os/reserve", 1.0, 0), UMM_OK);
+    assert_int_equal(umm_reserve(proc, TU_GRAN, TU_RW, &p), UMM_E_NOMEM);
+    assert_int_equal(umm_last_os_error(), ENOMEM);
+    assert_null(p);
+    assert_int_equal(tu_pstats(proc).reservations, 0);
+    umm_failpoint_disable("umm/os/reserve");
+    assert_int_equal(umm_reserve(proc, TU_GRAN, TU_RW, &p), UMM_OK);
+    tu_assert_consistent(sys);
+    umm_system_destroy(sys);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_commit_charge),
@@ -600,6 +624,7 @@ int main(void) {
         cmocka_unit_test(test_os_map_soft_fault_keeps_mapping),
         cmocka_unit_test(test_os_protect),
         cmocka_unit_test(test_os_unmap),
+        cmocka_unit_test(test_os_reserve),
         cmocka_unit_test(test_pagefile_write),
         cmocka_unit_test(test_pagefile_read),
         cmocka_unit_test(test_worker_start),

@@ -214,7 +214,7 @@ static void test_balloon_deflate_on_pressure(void **state) {
 /* Regression (this test found the library bug it describes; fixed since): a guest WITH a paging file gives its balloon
  * back as soon as it faults. design.md 6: "Deflate-on-pressure inside a guest if it would
  * otherwise fail"; a guest with a paging file would not fail (it can trim and page), yet
- * mm/reclaim.c reclaim_for_fault() calls the balloon's deflate before writing or trimming, and
+ * mm/reclaim.c mm_reclaim_for_fault() calls the balloon's deflate before writing or trimming, and
  * hv_balloon_deflate_locked lowers the target to what is left. The guest (32 MiB, 28 MiB
  * written, paging file) is ballooned to 4096 pages, then reads its data back. Observed: the
  * balloon falls to ~1024 and deflate_on_pressure ~3072: the host loses the memory it

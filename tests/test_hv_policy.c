@@ -127,7 +127,7 @@ static void test_policy_entitlement_shares_2_to_1(void **state) {
  * rewrite all 28 MiB). The entitlements follow the formula (idle tax included), but what the
  * guests hold does not converge: the small guest's balloon is handed back on every burst of
  * faults (balloon_deflate_on_pressure grows each round although the guest has a paging file:
- * mm/reclaim.c reclaim_for_fault() deflates before trimming/writing), and the host's swapper
+ * mm/reclaim.c mm_reclaim_for_fault() deflates before trimming/writing), and the host's swapper
  * (hostswap.c, a clock over all host frames) then takes the frames from whichever guest,
  * ignoring entitlements. Observed consumed ratio ~0.9 instead of ~2. */
 static void test_policy_shares_2_to_1_busy(void **state) {

@@ -127,7 +127,7 @@ static void test_double_paging(void **state) {
 /* Regression (was a library bug, a counter / cost issue; fixed): double_paging counts more
  * events than pages the guest paged out (observed 3089 for 2560 pages written). Cause:
  * mm/ws.c trims a dirty page without a paging-file copy by first checking whether it is all
- * zeros (frame_is_zero -> frame_ptr(write=false)); for a host-swapped frame hv/guest.c
+ * zeros (mm_frame_is_zero -> mm_frame_ptr(write=false)); for a host-swapped frame hv/guest.c
  * guest_frame_ptr counts double_paging AND swaps the frame in, just to look at it; the writer
  * then reads it again (and again counts it if the host swapped it meanwhile). */
 static void test_double_paging_count(void **state) {

@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-int umm_pfndb_init(umm_pfndb_t *db, uint64_t nframes, enum umm_list_id initial)
+int mm_pfndb_init(mm_pfndb_t *db, uint64_t nframes, enum mm_list_id initial)
 {
     if (nframes == 0 || nframes >= PFN_NIL)
         return -1;
@@ -14,23 +14,23 @@ int umm_pfndb_init(umm_pfndb_t *db, uint64_t nframes, enum umm_list_id initial)
         return -1;
     db->nframes = nframes;
     for (int l = 0; l < LIST_COUNT_; l++)
-        db->lists[l] = (umm_list_t){PFN_NIL, PFN_NIL, 0};
+        db->lists[l] = (mm_list_t){PFN_NIL, PFN_NIL, 0};
     for (uint64_t f = 0; f < nframes; f++)
-        pfn_link_tail(db, (umm_pfn_id_t)f, initial);
+        mm_pfn_link_tail(db, (mm_pfn_id_t)f, initial);
     return 0;
 }
 
-void umm_pfndb_destroy(umm_pfndb_t *db)
+void mm_pfndb_destroy(mm_pfndb_t *db)
 {
     free(db->e);
     db->e = NULL;
     db->nframes = 0;
 }
 
-void pfn_unlink(umm_pfndb_t *db, umm_pfn_id_t f)
+void mm_pfn_unlink(mm_pfndb_t *db, mm_pfn_id_t f)
 {
-    umm_pfn_t *e = &db->e[f];
-    umm_list_t *l = &db->lists[e->list];
+    mm_pfn_t *e = &db->e[f];
+    mm_list_t *l = &db->lists[e->list];
     UMM_ASSERT(l->count > 0);
     l->count--;
     if (e->list == LIST_ACTIVE)
@@ -46,10 +46,10 @@ void pfn_unlink(umm_pfndb_t *db, umm_pfn_id_t f)
     e->next = e->prev = PFN_NIL;
 }
 
-static void link_at(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list, bool at_head)
+static void link_at(mm_pfndb_t *db, mm_pfn_id_t f, enum mm_list_id list, bool at_head)
 {
-    umm_pfn_t *e = &db->e[f];
-    umm_list_t *l = &db->lists[list];
+    mm_pfn_t *e = &db->e[f];
+    mm_list_t *l = &db->lists[list];
     e->list = (uint8_t)list;
     l->count++;
     if (list == LIST_ACTIVE) {
@@ -75,18 +75,18 @@ static void link_at(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list, bool
     }
 }
 
-void pfn_link_tail(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list)
+void mm_pfn_link_tail(mm_pfndb_t *db, mm_pfn_id_t f, enum mm_list_id list)
 {
     link_at(db, f, list, false);
 }
 
-void pfn_link_head(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list)
+void mm_pfn_link_head(mm_pfndb_t *db, mm_pfn_id_t f, enum mm_list_id list)
 {
     link_at(db, f, list, true);
 }
 
 /* O(lists): the cheap half of the invariant, asserted on every move in debug builds. */
-static bool counts_add_up(const umm_pfndb_t *db)
+static bool counts_add_up(const mm_pfndb_t *db)
 {
     uint64_t total = 0;
     for (int l = 0; l < LIST_COUNT_; l++)
@@ -94,19 +94,19 @@ static bool counts_add_up(const umm_pfndb_t *db)
     return total == db->nframes;
 }
 
-void pfn_move(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list)
+void mm_pfn_move(mm_pfndb_t *db, mm_pfn_id_t f, enum mm_list_id list)
 {
-    pfn_unlink(db, f);
-    pfn_link_tail(db, f, list);
+    mm_pfn_unlink(db, f);
+    mm_pfn_link_tail(db, f, list);
     UMM_ASSERT(counts_add_up(db));
 }
 
-static bool list_consistent(const umm_pfndb_t *db, enum umm_list_id list)
+static bool list_consistent(const mm_pfndb_t *db, enum mm_list_id list)
 {
-    const umm_list_t *l = &db->lists[list];
+    const mm_list_t *l = &db->lists[list];
     uint64_t n = 0;
-    umm_pfn_id_t prev = PFN_NIL;
-    for (umm_pfn_id_t f = l->head; f != PFN_NIL; f = db->e[f].next) {
+    mm_pfn_id_t prev = PFN_NIL;
+    for (mm_pfn_id_t f = l->head; f != PFN_NIL; f = db->e[f].next) {
         if (f >= db->nframes || db->e[f].list != list || db->e[f].prev != prev || ++n > l->count)
             return false;
         bool unowned = list == LIST_ZEROED || list == LIST_FREE || list == LIST_BAD ||
@@ -118,15 +118,15 @@ static bool list_consistent(const umm_pfndb_t *db, enum umm_list_id list)
     return n == l->count && l->tail == prev;
 }
 
-bool umm_pfndb_check(const umm_pfndb_t *db)
+bool mm_pfndb_check(const mm_pfndb_t *db)
 {
     for (int l = 0; l < LIST_COUNT_; l++)
-        if (l != LIST_ACTIVE && !list_consistent(db, (enum umm_list_id)l))
+        if (l != LIST_ACTIVE && !list_consistent(db, (enum mm_list_id)l))
             return false;
     return counts_add_up(db);
 }
 
-const char *pfn_list_name(enum umm_list_id list)
+const char *mm_pfn_list_name(enum mm_list_id list)
 {
     static const char *const names[LIST_COUNT_] = {
         "zeroed", "free", "standby0", "standby1", "standby2", "standby3", "standby4",

@@ -5,7 +5,7 @@
  * intrusive doubly linked lists threaded through the entries by frame number, so insert and
  * remove are O(1) and cost no memory beyond the entry.
  *
- * Invariants (umm_pfndb_check, UMM_ASSERT in debug builds):
+ * Invariants (mm_pfndb_check, UMM_ASSERT in debug builds):
  *  - the counts of all lists plus Active add up to the number of frames;
  *  - a frame on a list is reachable from that list's head and its links are consistent;
  *  - a frame on Zeroed, Free, Zeroing or Bad has no owner (vad == 0) and no paging-file slot;
@@ -23,10 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef uint32_t umm_pfn_id_t;
+typedef uint32_t mm_pfn_id_t;
 #define PFN_NIL UINT32_MAX
 
-enum umm_list_id {
+enum mm_list_id {
     LIST_ZEROED = 0,
     LIST_FREE = 1,
     LIST_STANDBY0 = 2, /* Standby priority p is LIST_STANDBY0 + p, p = 0..7 */
@@ -41,7 +41,7 @@ enum umm_list_id {
 #define STANDBY_PRIORITIES 8
 #define STANDBY_DEFAULT_PRIORITY 5
 
-enum umm_pfn_flag {
+enum mm_pfn_flag {
     PFN_F_IO = 1u << 0,      /* a paging read or write is in progress: the frame is pinned */
     PFN_F_BALLOON = 1u << 1, /* held by a hypervisor guest's balloon driver (Active, unowned) */
     PFN_F_MODIFIED = 1u << 2,/* a section frame written through some view since it was last
@@ -49,59 +49,59 @@ enum umm_pfn_flag {
 };
 
 /* 24 bytes per frame (0.59 % of RAM at 4 KiB pages). */
-typedef struct umm_pfn {
-    umm_pfn_id_t next, prev; /* list links while on a list */
+typedef struct mm_pfn {
+    mm_pfn_id_t next, prev; /* list links while on a list */
     uint32_t vad;            /* reverse map: owner VAD id + 1 (0: no owner) */
     uint32_t index;          /* reverse map: page index inside the owner VAD */
     uint32_t slot;           /* paging-file slot + 1 holding a copy (0: none) */
-    uint8_t list;            /* enum umm_list_id */
+    uint8_t list;            /* enum mm_list_id */
     uint8_t prio;            /* standby priority */
-    uint16_t flags;          /* enum umm_pfn_flag */
-} umm_pfn_t;
+    uint16_t flags;          /* enum mm_pfn_flag */
+} mm_pfn_t;
 
-typedef struct umm_list {
-    umm_pfn_id_t head, tail;
+typedef struct mm_list {
+    mm_pfn_id_t head, tail;
     uint64_t count;
-} umm_list_t;
+} mm_list_t;
 
-typedef struct umm_pfndb {
-    umm_pfn_t *e;
+typedef struct mm_pfndb {
+    mm_pfn_t *e;
     uint64_t nframes;
-    umm_list_t lists[LIST_COUNT_]; /* LIST_ACTIVE uses only count */
-} umm_pfndb_t;
+    mm_list_t lists[LIST_COUNT_]; /* LIST_ACTIVE uses only count */
+} mm_pfndb_t;
 
 /* All frames start on `initial` (Zeroed for a fresh memfd pool), in frame order. */
-int umm_pfndb_init(umm_pfndb_t *db, uint64_t nframes, enum umm_list_id initial);
-void umm_pfndb_destroy(umm_pfndb_t *db);
+int mm_pfndb_init(mm_pfndb_t *db, uint64_t nframes, enum mm_list_id initial);
+void mm_pfndb_destroy(mm_pfndb_t *db);
 
-static inline umm_pfn_t *pfn_entry(umm_pfndb_t *db, umm_pfn_id_t f) { return &db->e[f]; }
-static inline enum umm_list_id pfn_list(const umm_pfndb_t *db, umm_pfn_id_t f)
+static inline mm_pfn_t *mm_pfn_entry(mm_pfndb_t *db, mm_pfn_id_t f) { return &db->e[f]; }
+static inline enum mm_list_id mm_pfn_list(const mm_pfndb_t *db, mm_pfn_id_t f)
 {
-    return (enum umm_list_id)db->e[f].list;
+    return (enum mm_list_id)db->e[f].list;
 }
 
 /* Remove f from the list it is on (or from Active). */
-void pfn_unlink(umm_pfndb_t *db, umm_pfn_id_t f);
-void pfn_link_tail(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list);
-void pfn_link_head(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list);
+void mm_pfn_unlink(mm_pfndb_t *db, mm_pfn_id_t f);
+void mm_pfn_link_tail(mm_pfndb_t *db, mm_pfn_id_t f, enum mm_list_id list);
+void mm_pfn_link_head(mm_pfndb_t *db, mm_pfn_id_t f, enum mm_list_id list);
 /* Move f from wherever it is to `list` (tail, FIFO order). */
-void pfn_move(umm_pfndb_t *db, umm_pfn_id_t f, enum umm_list_id list);
+void mm_pfn_move(mm_pfndb_t *db, mm_pfn_id_t f, enum mm_list_id list);
 /* Head of a list or PFN_NIL. */
-static inline umm_pfn_id_t pfn_list_head(const umm_pfndb_t *db, enum umm_list_id list)
+static inline mm_pfn_id_t mm_pfn_list_head(const mm_pfndb_t *db, enum mm_list_id list)
 {
     return db->lists[list].head;
 }
-static inline uint64_t pfn_list_count(const umm_pfndb_t *db, enum umm_list_id list)
+static inline uint64_t mm_pfn_list_count(const mm_pfndb_t *db, enum mm_list_id list)
 {
     return db->lists[list].count;
 }
-static inline bool pfn_list_is_standby(enum umm_list_id l)
+static inline bool mm_pfn_list_is_standby(enum mm_list_id l)
 {
     return l >= LIST_STANDBY0 && l < LIST_STANDBY0 + STANDBY_PRIORITIES;
 }
 
 /* Verify the list invariants above (not the PTE cross-check: see check.c). O(frames). */
-bool umm_pfndb_check(const umm_pfndb_t *db);
-const char *pfn_list_name(enum umm_list_id list);
+bool mm_pfndb_check(const mm_pfndb_t *db);
+const char *mm_pfn_list_name(enum mm_list_id list);
 
 #endif

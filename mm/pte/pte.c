@@ -19,33 +19,33 @@ static const bool legal[PTE_FORMAT_COUNT_][PTE_FORMAT_COUNT_] = {
     [PTE_DECOMMITTED]= {true, false, false, true,  false, true,  true},
 };
 
-bool pte_transition_legal(umm_pte_t from, umm_pte_t to)
+bool mm_pte_transition_legal(mm_pte_t from, mm_pte_t to)
 {
-    unsigned f = pte_format(from), t = pte_format(to);
+    unsigned f = mm_pte_format(from), t = mm_pte_format(to);
     if (f >= PTE_FORMAT_COUNT_ || t >= PTE_FORMAT_COUNT_ || !legal[f][t])
         return false;
     if (t != PTE_VALID && (to & (PTE_ACCESSED | PTE_DIRTY | PTE_AGE_MASK | PTE_HW_RO)))
         return false;
     if ((to & PTE_HW) && (to & PTE_HW_RO))
         return false;
-    if (t == PTE_VALID && (pte_prot(to) & UMM_PROT_GUARD))
+    if (t == PTE_VALID && (mm_pte_prot(to) & UMM_PROT_GUARD))
         return false;
-    if (!pte_committed(to) && (to & ~PTE_FORMAT_MASK) != 0) /* none/decommitted carry nothing */
+    if (!mm_pte_committed(to) && (to & ~PTE_FORMAT_MASK) != 0) /* none/decommitted carry nothing */
         return false;
     return true;
 }
 
-void pte_write(umm_pte_t *pte, umm_pte_t value)
+void mm_pte_write(mm_pte_t *pte, mm_pte_t value)
 {
-    UMM_ASSERT(pte_transition_legal(*pte, value));
+    UMM_ASSERT(mm_pte_transition_legal(*pte, value));
     *pte = value;
 }
 
-int pte_hw_prot(umm_pte_t p)
+int mm_pte_hw_prot(mm_pte_t p)
 {
-    if (pte_format(p) != PTE_VALID || !(p & PTE_ACCESSED))
+    if (mm_pte_format(p) != PTE_VALID || !(p & PTE_ACCESSED))
         return PROT_NONE;
-    int prot = pte_prot(p);
+    int prot = mm_pte_prot(p);
     if ((prot & UMM_PROT_WRITE) && (p & PTE_DIRTY))
         return PROT_READ | PROT_WRITE;
     if (prot & (UMM_PROT_READ | UMM_PROT_WRITE))
@@ -53,7 +53,7 @@ int pte_hw_prot(umm_pte_t p)
     return PROT_NONE;
 }
 
-const char *pte_format_name(unsigned format)
+const char *mm_pte_format_name(unsigned format)
 {
     static const char *const names[PTE_FORMAT_COUNT_] = {
         "none", "valid", "transition", "demand-zero", "pagefile", "prototype", "decommitted"};

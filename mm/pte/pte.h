@@ -14,7 +14,7 @@
  *
  * NONE (all zero) is a page that was never committed; DECOMMITTED (6) one that was and no
  * longer is. The OS mapping is a cache of the PTE. HW on a VALID or TRANSITION PTE means the
- * kernel maps exactly this PTE's frame at the page (with the protection pte_hw_prot() derives,
+ * kernel maps exactly this PTE's frame at the page (with the protection mm_pte_hw_prot() derives,
  * PROT_NONE for TRANSITION), so restoring access is one mprotect. HW on any other format means a
  * stale PROT_NONE mapping of some frame is left there; it is harmless (never made accessible
  * again, only replaced) and only costs a kernel VMA until the VMA budget coalesces it.
@@ -23,7 +23,7 @@
  * more, because the host shares the frame; the next write faults and breaks the sharing. Such a
  * mapping is never made accessible by mprotect, only replaced.
  *
- * Invariants (checked by pte_write in debug builds): a VALID page is never GUARD; AGE, ACCESSED,
+ * Invariants (checked by mm_pte_write in debug builds): a VALID page is never GUARD; AGE, ACCESSED,
  * DIRTY and HW_RO are zero outside VALID; HW and HW_RO are never both set; every format change is one of the legal transitions in
  * pte.c. */
 #ifndef UMM_PTE_H
@@ -32,9 +32,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef uint64_t umm_pte_t;
+typedef uint64_t mm_pte_t;
 
-enum umm_pte_format {
+enum mm_pte_format {
     PTE_NONE = 0,
     PTE_VALID = 1,
     PTE_TRANSITION = 2,
@@ -57,46 +57,46 @@ enum umm_pte_format {
 #define PTE_NUM_SHIFT 16
 #define PTE_NUM_MAX ((1ull << (64 - PTE_NUM_SHIFT)) - 1)
 
-static inline unsigned pte_format(umm_pte_t p) { return (unsigned)(p & PTE_FORMAT_MASK); }
-static inline int pte_prot(umm_pte_t p) { return (int)((p & PTE_PROT_MASK) >> PTE_PROT_SHIFT); }
-static inline uint64_t pte_num(umm_pte_t p) { return p >> PTE_NUM_SHIFT; }
-static inline unsigned pte_age(umm_pte_t p) { return (unsigned)((p & PTE_AGE_MASK) >> PTE_AGE_SHIFT); }
-static inline bool pte_committed(umm_pte_t p)
+static inline unsigned mm_pte_format(mm_pte_t p) { return (unsigned)(p & PTE_FORMAT_MASK); }
+static inline int mm_pte_prot(mm_pte_t p) { return (int)((p & PTE_PROT_MASK) >> PTE_PROT_SHIFT); }
+static inline uint64_t mm_pte_num(mm_pte_t p) { return p >> PTE_NUM_SHIFT; }
+static inline unsigned mm_pte_age(mm_pte_t p) { return (unsigned)((p & PTE_AGE_MASK) >> PTE_AGE_SHIFT); }
+static inline bool mm_pte_committed(mm_pte_t p)
 {
-    unsigned f = pte_format(p);
+    unsigned f = mm_pte_format(p);
     return f != PTE_NONE && f != PTE_DECOMMITTED;
 }
 /* Some kernel mapping may exist at the page (exact or read-only): revoke before freeing. */
-static inline bool pte_mapped(umm_pte_t p)
+static inline bool mm_pte_mapped(mm_pte_t p)
 {
     return (p & (PTE_HW | PTE_HW_RO)) != 0;
 }
-static inline bool pte_has_frame(umm_pte_t p)
+static inline bool mm_pte_has_frame(mm_pte_t p)
 {
-    return pte_format(p) == PTE_VALID || pte_format(p) == PTE_TRANSITION;
+    return mm_pte_format(p) == PTE_VALID || mm_pte_format(p) == PTE_TRANSITION;
 }
 
-static inline umm_pte_t pte_make(unsigned format, int prot, uint64_t num)
+static inline mm_pte_t mm_pte_make(unsigned format, int prot, uint64_t num)
 {
-    return (umm_pte_t)format | ((umm_pte_t)prot << PTE_PROT_SHIFT) | (num << PTE_NUM_SHIFT);
+    return (mm_pte_t)format | ((mm_pte_t)prot << PTE_PROT_SHIFT) | (num << PTE_NUM_SHIFT);
 }
-static inline umm_pte_t pte_with_prot(umm_pte_t p, int prot)
+static inline mm_pte_t mm_pte_with_prot(mm_pte_t p, int prot)
 {
-    return (p & ~PTE_PROT_MASK) | ((umm_pte_t)prot << PTE_PROT_SHIFT);
+    return (p & ~PTE_PROT_MASK) | ((mm_pte_t)prot << PTE_PROT_SHIFT);
 }
-static inline umm_pte_t pte_with_age(umm_pte_t p, unsigned age)
+static inline mm_pte_t mm_pte_with_age(mm_pte_t p, unsigned age)
 {
-    return (p & ~PTE_AGE_MASK) | ((umm_pte_t)age << PTE_AGE_SHIFT);
+    return (p & ~PTE_AGE_MASK) | ((mm_pte_t)age << PTE_AGE_SHIFT);
 }
 
 /* The kernel protection (PROT_*) a page in this PTE state must have: the emulated accessed and
  * dirty bits are protections. Not accessed: no access, so the next touch faults and sets it.
  * Accessed but clean: read-only, so the first write faults and sets dirty. */
-int pte_hw_prot(umm_pte_t p);
+int mm_pte_hw_prot(mm_pte_t p);
 
 /* The one function that changes a PTE: asserts (debug builds) that old -> new is legal. */
-void pte_write(umm_pte_t *pte, umm_pte_t value);
-bool pte_transition_legal(umm_pte_t from, umm_pte_t to);
-const char *pte_format_name(unsigned format);
+void mm_pte_write(mm_pte_t *pte, mm_pte_t value);
+bool mm_pte_transition_legal(mm_pte_t from, mm_pte_t to);
+const char *mm_pte_format_name(unsigned format);
 
 #endif

@@ -92,6 +92,7 @@ class Exception_(ctypes.Structure):
         ("is_write", c_int),
         ("error", c_int),
         ("process", c_void_p),
+        ("os_error", c_int),
     ]
 
 
@@ -136,12 +137,17 @@ class UmmError(Exception):
     """A umm call returned an ``umm_error_t`` other than ``UMM_OK``.
 
     ``code`` is the number, ``name`` its name (``"UMM_E_COMMIT_LIMIT"``), ``message`` the text of
-    ``umm_strerror`` and ``function`` the C function that failed (or None)."""
+    ``umm_strerror``, ``function`` the C function that failed (or None) and, for an error the
+    kernel caused (``UMM_E_OS``, ``UMM_E_IO``, ``UMM_E_VMA_LIMIT``, ``UMM_E_BUSY``), ``errno`` the
+    errno behind it (``umm_last_os_error``; else None)."""
+
+    _OS_CODES = {"UMM_E_OS", "UMM_E_IO", "UMM_E_VMA_LIMIT", "UMM_E_BUSY"}
 
     def __init__(self, code, function=None, detail=None):
         self.code = int(code)
         self.function = function
         self.detail = detail
+        self.errno = None
         try:
             name = lib.umm_error_name(self.code)
             message = lib.umm_strerror(self.code)
@@ -149,12 +155,19 @@ class UmmError(Exception):
             name, message = None, None
         self.name = name.decode() if name else "UMM_E_%d" % self.code
         self.message = message.decode() if message else "unknown error"
+        if self.name in self._OS_CODES and function is not None:
+            try:
+                self.errno = int(lib.umm_last_os_error()) or None
+            except Exception:
+                self.errno = None
         super().__init__(self.code, self.name, self.message)
 
     def __str__(self):
         s = "%s (%d): %s" % (self.name, self.code, self.message)
         if self.function:
             s = "%s: %s" % (self.function, s)
+        if self.errno:
+            s += " [errno %d: %s]" % (self.errno, os.strerror(self.errno))
         if self.detail:
             s += " [%s]" % self.detail
         return s
@@ -180,6 +193,7 @@ FUNCTIONS = [
     ("umm_strerror", [c_int], c_char_p, None),
     ("umm_error_name", [c_int], c_char_p, None),
     ("umm_version", [], c_char_p, None),
+    ("umm_last_os_error", [], c_int, None),
     # systems and processes
     ("umm_system_create", [POINTER(Config), POINTER(_vp)], c_int, _E),
     ("umm_system_destroy", [_vp], None, None),

@@ -42,6 +42,7 @@ _WHAT = {
                       "umm_protect returns an error",
     "umm/os/unmap": "the kernel refuses to unmap: umm_decommit returns an error, "
                     "pages stay committed",
+    "umm/os/reserve": "the kernel refuses address space: umm_reserve returns UMM_E_NOMEM",
     "umm/commit/charge": "commit charge refused: umm_commit returns UMM_E_COMMIT_LIMIT",
     "umm/pagefile/open": "paging file cannot be opened: umm_system_create returns UMM_E_IO",
     "umm/pagefile/grow": "paging file cannot grow: commit past the old limit gets "

@@ -1,0 +1,115 @@
+/* os.h - the operating-system contract: every kernel call umm makes goes through these functions,
+ * and nothing else in mm/ or hv/ calls the kernel. A port supplies one implementation file:
+ * os_linux.c (memfd, futex, eventfd, MAP_POPULATE, O_DIRECT, rt_tgsigqueueinfo) or os_posix.c
+ * (POSIX only: shm_open frames, a pipe for events, no futex, no /proc); docs/porting.md says what
+ * a macOS or FreeBSD port must supply.
+ *
+ * Errors: a call returns UMM_OK or a umm_error_t, never an errno; the errno behind a failure is
+ * kept per thread (mm_os_last_error(), public as umm_last_os_error()), so it is never relabelled
+ * and never lost. ENOMEM from a mapping call is UMM_E_VMA_LIMIT (the kernel refused a mapping:
+ * vm.max_map_count, or kernel memory), an I/O error UMM_E_IO, anything else UMM_E_OS.
+ *
+ * Failure points: each umm/os/... point is checked here and nowhere else.
+ *
+ * Calls marked [signal-safe] may run inside the SIGSEGV handler: they use system calls only. */
+#ifndef UMM_OS_H
+#define UMM_OS_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* Protections are POSIX's PROT_NONE / PROT_READ / PROT_WRITE. */
+
+/* ---- errors ---- */
+/* The errno of the last failed kernel call on this thread (0: none). [signal-safe] */
+int mm_os_last_error(void);
+/* Record errno as this thread's last error and return the umm code for it. [signal-safe] */
+int mm_os_fail(int err, int code);
+/* Forget this thread's last error (a fault starts clean). [signal-safe] */
+void mm_os_clear_error(void);
+
+/* ---- address space ---- */
+size_t mm_os_page_size(void);
+/* Reserve `bytes` of address space aligned to `align` (a power of two), inaccessible and not
+ * charged by the kernel. */
+int mm_os_reserve(size_t bytes, size_t align, void **out);
+/* Give reserved or mapped address space back to the kernel. */
+int mm_os_release(void *addr, size_t bytes);
+/* Replace [va, va + len) with inaccessible reserved memory (what umm_reserve gives). [signal-safe] */
+int mm_os_unmap(uintptr_t va, size_t len);
+/* Change the protection of mapped pages. [signal-safe] */
+int mm_os_protect(uintptr_t va, size_t len, int prot);
+/* Map private anonymous memory (reads as zeros) at va. [signal-safe] */
+int mm_os_map_anon(uintptr_t va, size_t len, int prot);
+
+/* ---- frame pools: physical memory that can be mapped at many addresses ---- */
+/* Invariant: view maps the whole pool read-write (bytes long) from create to destroy. */
+typedef struct mm_os_pool {
+    int fd;
+    uint8_t *view;
+    size_t bytes;
+} mm_os_pool_t;
+/* A pool of `bytes`, its memory taken now (a budget the host cannot honour fails here,
+ * UMM_E_NOMEM), with its view mapped and populated. */
+int mm_os_pool_create(mm_os_pool_t *pool, size_t bytes, const char *name);
+void mm_os_pool_destroy(mm_os_pool_t *pool);
+/* Map [off, off + len) of the pool at va (shared, fixed; populated when accessible). [signal-safe] */
+int mm_os_pool_map(const mm_os_pool_t *pool, uintptr_t va, size_t off, size_t len, int prot);
+
+/* ---- files (paging files, swap files) ---- */
+/* Open a named file (created, truncated, locked against a second opener: UMM_E_BUSY) or, with
+ * path NULL, a nameless temporary one. `direct`: bypass the page cache where the file system
+ * allows; *direct_used says whether it does. */
+int mm_os_file_open(const char *path, bool direct, int *fd, bool *direct_used);
+/* Close it (and remove a named one: it is umm's private file). */
+void mm_os_file_close(int fd, const char *path);
+int mm_os_file_resize(int fd, uint64_t bytes);
+/* Read or write every byte of iov at off: UMM_OK, or UMM_E_IO (a short transfer included). */
+int mm_os_file_read(int fd, uint64_t off, const struct iovec *iov, int n);
+int mm_os_file_write(int fd, uint64_t off, const struct iovec *iov, int n);
+
+/* ---- waiting (the futex lock's slow path) ---- */
+/* Sleep while *addr == expected (spurious wake-ups allowed). [signal-safe] */
+void mm_os_wait(_Atomic int *addr, int expected);
+/* Wake one waiter of addr. [signal-safe] */
+void mm_os_wake_one(_Atomic int *addr);
+/* Give the CPU to another thread. [signal-safe] */
+void mm_os_yield(void);
+
+/* ---- time ---- */
+uint64_t mm_os_now_ns(void);        /* monotonic */
+uint64_t mm_os_thread_cpu_ns(void); /* CPU time of the calling thread */
+
+/* ---- events: a file descriptor readable exactly while set (notifications) ---- */
+typedef struct mm_os_event {
+    int fd;   /* what callers poll */
+    int wfd;  /* the write end where the event is a pipe; fd itself otherwise */
+} mm_os_event_t;
+int mm_os_event_create(mm_os_event_t *ev);
+void mm_os_event_set(mm_os_event_t *ev);
+void mm_os_event_clear(mm_os_event_t *ev);
+void mm_os_event_destroy(mm_os_event_t *ev);
+
+/* ---- signals ---- */
+typedef void (*mm_os_fault_fn)(int sig, siginfo_t *si, void *ucontext);
+/* Install fn as the SIGSEGV handler (SA_SIGINFO | SA_ONSTACK | SA_RESTART, SIGBUS blocked while it
+ * runs); *previous gets what was there. */
+int mm_os_fault_handler_install(mm_os_fault_fn fn, struct sigaction *previous);
+/* The handler installed now. */
+int mm_os_fault_handler_current(struct sigaction *cur);
+int mm_os_fault_handler_restore(const struct sigaction *previous);
+/* Restore the default action for sig (the access then faults again and kills the process). */
+void mm_os_signal_default(int sig);
+/* Was the faulting access a write? 1 write, 0 read, -1 unknown (from the CPU's fault record
+ * where the platform passes it). [signal-safe] */
+int mm_os_fault_is_write(const void *ucontext);
+/* Queue SIGBUS for this thread, delivered when the handler returns: si_addr = addr, si_code
+ * BUS_ADRERR and, where the platform can, si_errno = code. [signal-safe] */
+void mm_os_raise_bus_error(void *addr, int code, void *ucontext);
+
+#endif
