@@ -5,9 +5,6 @@
  * returns to the free pool when both are gone. The cache holds at most 10 % of host frames. */
 #include "host.h"
 
-#include "assert.h"
-#include "frames.h"
-
 #include <lz4.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +86,7 @@ bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
             return false;
         uint32_t gfn = host->frames[h].gfn;
         char *buf = (char *)host->zbuf;
-        mm_frame_invalidate(g->sys, gfn); /* no guest mapping may write it from now on */
+        mm_guest_frame_unmap(g->sys, gfn); /* no guest mapping may write it from now on */
         /* the state is preallocated: LZ4_compress_default would put 16 KiB on the stack, and
          * this can run inside a guest's fault handler on a small signal stack */
         int len = LZ4_compress_fast_extState(host->lz4_state, hv_frame_ptr(host, h), buf,
@@ -107,7 +104,7 @@ bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
             }
         }
         if (g != locked)
-            mm_unlock(&g->sys->lock);
+            mm_guest_release(g->sys);
         if (freed)
             return true;
         if (len <= 0)

@@ -1,11 +1,6 @@
 /* guest.c - a guest: a umm system whose frames are guest-physical pages, and the backend that
  * resolves them to host frames (the nested fault) and makes the real mapping (the shadow). */
-#include "handle.h"
 #include "host.h"
-
-#include "assert.h"
-#include "frames.h"
-#include "hwmap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,18 +37,19 @@ static uint32_t resolve(umm_hv_guest_t *g, uint32_t gfn, int prot, bool write, i
 }
 
 /* One kernel call per run of consecutive host frames (or of zero pages) with equal protection.
- * The frames stay this guest's while we map: the host changes a guest frame only under the
- * guest's lock, which the caller holds, and they are pinned against eviction. */
-static int map_frames(umm_system_t *sys, umm_hv_host_t *host, uintptr_t va, const uint32_t *hf,
-                      const int *hp, size_t m)
+ * The frames stay this guest's while we map: the host changes a guest frame only while it holds
+ * the guest, and the guest's fault path (the caller) holds it now; they are pinned against
+ * eviction too. */
+static int map_frames(umm_hv_host_t *host, uintptr_t va, const uint32_t *hf, const int *hp,
+                      size_t m)
 {
     for (size_t k = 0; k < m;) {
         bool zero = hf[k] == HV_ZERO_FRAME;
         size_t j = k + 1;
         while (j < m && hp[j] == hp[k] && (zero ? hf[j] == HV_ZERO_FRAME : hf[j] == hf[k] + (j - k)))
             j++;
-        uintptr_t at = va + (k << sys->page_shift);
-        size_t len = (j - k) << sys->page_shift;
+        uintptr_t at = va + (k << host->page_shift);
+        size_t len = (j - k) << host->page_shift;
         /* Zero pages read from anonymous memory: it costs the host nothing and merges into one
          * kernel mapping; the first write faults and gets a private frame. */
         int err = zero ? mm_os_map_anon(at, len, hp[k])
@@ -62,13 +58,13 @@ static int map_frames(umm_system_t *sys, umm_hv_host_t *host, uintptr_t va, cons
             return err;
         k = j;
     }
-    return 0;
+    return UMM_OK;
 }
 
 static int guest_map(umm_system_t *sys, uintptr_t va, uint32_t f, size_t n, int prot, bool write,
                      bool *exact)
 {
-    umm_hv_guest_t *g = sys->phys_ctx;
+    umm_hv_guest_t *g = mm_guest_backend_ctx(sys);
     umm_hv_host_t *host = g->host;
     for (size_t done = 0; done < n;) {
         size_t m = n - done < MAP_CHUNK ? n - done : MAP_CHUNK;
@@ -85,7 +81,7 @@ static int guest_map(umm_system_t *sys, uintptr_t va, uint32_t f, size_t n, int 
         }
         mm_unlock(&host->lock);
         int err = got < m ? UMM_E_NO_FRAMES /* no host frame could be had */
-                          : map_frames(sys, host, va + (done << sys->page_shift), hf, hp, m);
+                          : map_frames(host, va + (done << host->page_shift), hf, hp, m);
         mm_lock(&host->lock);
         for (size_t k = 0; k < got; k++)
             if (hf[k] != HV_ZERO_FRAME)
@@ -102,7 +98,7 @@ static int guest_map(umm_system_t *sys, uintptr_t va, uint32_t f, size_t n, int 
 
 static void *guest_frame_ptr(umm_system_t *sys, uint32_t f, bool write)
 {
-    umm_hv_guest_t *g = sys->phys_ctx;
+    umm_hv_guest_t *g = mm_guest_backend_ctx(sys);
     umm_hv_host_t *host = g->host;
     mm_lock(&host->lock);
     p2m_t e = g->p2m[f];
@@ -122,7 +118,7 @@ static void *guest_frame_ptr(umm_system_t *sys, uint32_t f, bool write)
 
 static bool guest_resident(umm_system_t *sys, uint32_t f)
 {
-    umm_hv_guest_t *g = sys->phys_ctx;
+    umm_hv_guest_t *g = mm_guest_backend_ctx(sys);
     mm_lock(&g->host->lock);
     unsigned st = p2m_state(g->p2m[f]);
     mm_unlock(&g->host->lock);
@@ -131,7 +127,7 @@ static bool guest_resident(umm_system_t *sys, uint32_t f)
 
 static size_t guest_deflate(umm_system_t *sys, size_t n)
 {
-    return hv_balloon_deflate_locked(sys->phys_ctx, n);
+    return hv_balloon_deflate_locked(mm_guest_backend_ctx(sys), n);
 }
 
 const mm_phys_ops_t hv_guest_phys_ops = {
@@ -205,7 +201,7 @@ int umm_hv_guest_create(umm_hv_host_t *host, const umm_hv_guest_config_t *cfg,
         rc = attach(host, g);
     mm_unlock(&host->lock);
     snprintf(g->name, sizeof g->name, "%s", cfg->name ? cfg->name : "guest");
-    if (rc == UMM_OK && (rc = mm_system_create_with_phys(&cfg->sys, &hv_guest_phys_ops, g, &g->sys)) != UMM_OK) {
+    if (rc == UMM_OK && (rc = mm_guest_create(&cfg->sys, &hv_guest_phys_ops, g, &g->sys)) != UMM_OK) {
         mm_lock(&host->lock);
         host->guests[g->id] = NULL;
         host->nguests--;

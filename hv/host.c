@@ -1,12 +1,6 @@
 /* host.c - the host: its frame pool, frame allocation and backing of guest frames, state,
  * statistics, and the host/guest object lifecycle. */
-#include "handle.h"
 #include "host.h"
-
-#include "assert.h"
-#include "failpoint.h"
-#include "frames.h"
-#include "pagefile.h"
 
 #include <errno.h>
 #include <fcntl.h>

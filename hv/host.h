@@ -1,16 +1,15 @@
 /* host.h - the hypervisor's internal objects: the host (its frame pool, swap file, guests,
  * sharing table, lock) and the guest (a umm system, its p2m table, its balloon).
  *
- * Locking: a guest's system lock, then the host lock (the guest's fault path holds its own lock
- * when it asks the host for a frame). Host-side work on a guest takes that guest's lock first;
- * touching a second guest while holding locks uses mm_trylock and skips on failure. The host
- * never changes a guest frame that the guest has pinned for I/O (PFN_F_IO). */
+ * Everything about a guest's memory manager goes through the door, mm/guest.h. Locking: holding
+ * a guest (mm_guest_hold), then the host lock (the guest's fault path holds its guest when it
+ * asks the host for a frame). Host-side work on a guest holds that guest first; touching a second
+ * guest while holding locks uses mm_guest_try_hold and skips on failure. The host never changes a
+ * guest frame the guest calls busy (its own I/O on it, or its balloon's). */
 #ifndef UMM_HV_HOST_H
 #define UMM_HV_HOST_H
 
-#include "lock.h"
-#include "pagefile.h"
-#include "system.h"
+#include "guest.h"
 #include "umm_hv.h"
 
 #include <pthread.h>

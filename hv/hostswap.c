@@ -5,24 +5,15 @@
  * bit plays the EPT accessed bit), then from guests over their reservation, then from anyone. */
 #include "host.h"
 
-#include "frames.h"
-
 #include <sys/uio.h>
 
-/* Can the host take guest frame gfn now? Guest locked. */
+/* Can the host take guest frame gfn now? Guest held. With second chance, not a frame the guest
+ * touched since the last sweep (its accessed bit plays the EPT accessed bit). */
 static bool evictable(umm_hv_guest_t *g, uint32_t gfn, bool second_chance)
 {
-    umm_system_t *sys = g->sys;
-    const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, gfn);
-    if (e->flags & PFN_F_IO) /* the guest is reading or writing it without its lock */
-        return false;
-    mm_vad_t *vad = mm_pfn_owner_vad(sys, gfn);
-    if (second_chance && vad && e->list == LIST_ACTIVE) {
-        mm_pte_t p = vad->pte[e->index];
-        if (mm_pte_format(p) == PTE_VALID && (p & PTE_ACCESSED) && mm_pte_mapped(p))
-            return false;
-    }
-    return true;
+    mm_guest_frame_t info;
+    mm_guest_frame(g->sys, gfn, &info);
+    return !info.busy && !(second_chance && info.accessed && info.mapped);
 }
 
 static bool swap_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
@@ -31,7 +22,7 @@ static bool swap_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
     int64_t slot = mm_pagefile_alloc_run(&host->swap, 1);
     if (slot < 0)
         return false;
-    mm_frame_invalidate(g->sys, gfn); /* no guest mapping may reach h from now on */
+    mm_guest_frame_unmap(g->sys, gfn); /* no guest mapping may reach h from now on */
     struct iovec iov = {hv_frame_ptr(host, h), host->page_size};
     if (mm_pagefile_write(&host->swap, (uint64_t)slot, &iov, 1) != 0) {
         mm_pagefile_free(&host->swap, (uint64_t)slot);
@@ -73,14 +64,14 @@ uint32_t hv_pick_victim(umm_hv_host_t *host, umm_hv_guest_t *locked, umm_hv_gues
         if (!g || !takes_from(host, g, phase))
             continue;
         /* Another guest's lock goes against the order (guest, host): only if free right now. */
-        if (!g || (g != locked && !mm_trylock(&g->sys->lock)))
+        if (!g || (g != locked && !mm_guest_try_hold(g->sys)))
             continue;
         if (evictable(g, e->gfn, phase == 0)) {
             *owner = g;
             return h;
         }
         if (g != locked)
-            mm_unlock(&g->sys->lock);
+            mm_guest_release(g->sys);
     }
     return UINT32_MAX;
 }
@@ -95,7 +86,7 @@ bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
         return false;
     bool done = swap_out(g, host->frames[h].gfn, h);
     if (g != locked)
-        mm_unlock(&g->sys->lock);
+        mm_guest_release(g->sys);
     return done;
 }
 

@@ -6,8 +6,6 @@
  * until free memory is back to the clear threshold. */
 #include "host.h"
 
-#include "frames.h"
-
 #include <stdlib.h>
 
 #define SAMPLE 100
@@ -22,15 +20,14 @@ static uint64_t rng(uint64_t *s)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-/* Guest frame gfn is mapped by a valid PTE of its owner. Guest locked. */
-static bool mapped(umm_system_t *sys, uint32_t gfn)
+/* Is guest frame gfn mapped by a valid page of the guest? Guest held. */
+static bool mapped(umm_system_t *sys, uint32_t gfn, bool *busy)
 {
-    mm_vad_t *vad = mm_pfn_owner_vad(sys, gfn);
-    const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, gfn);
-    if (!vad || e->list != LIST_ACTIVE)
-        return false;
-    mm_pte_t p = vad->pte[e->index];
-    return mm_pte_format(p) == PTE_VALID && mm_pte_num(p) == gfn && mm_pte_mapped(p);
+    mm_guest_frame_t info;
+    mm_guest_frame(sys, gfn, &info);
+    if (busy)
+        *busy = info.busy;
+    return info.mapped;
 }
 
 void hv_sample_access(umm_hv_guest_t *g)
@@ -39,7 +36,7 @@ void hv_sample_access(umm_hv_guest_t *g)
     if (g->nsample > 0) {
         unsigned touched = 0;
         for (unsigned k = 0; k < g->nsample; k++)
-            touched += mapped(sys, g->sample[k]);
+            touched += mapped(sys, g->sample[k], NULL);
         uint64_t pct = 100u * touched / g->nsample;
         g->active_pct = (g->active_pct * 3 + pct) / 4; /* smoothed, as ESXi's moving averages */
     }
@@ -47,10 +44,10 @@ void hv_sample_access(umm_hv_guest_t *g)
     uint64_t seed = 0x9E3779B97F4A7C15ull ^ (g->id + 1) * 0x2545F4914F6CDD1Dull ^ g->host->policy_passes;
     for (unsigned tries = 0; tries < 8 * SAMPLE && g->nsample < SAMPLE && g->nframes; tries++) {
         uint32_t gfn = (uint32_t)(rng(&seed) % g->nframes);
-        if (p2m_state(g->p2m[gfn]) != P2M_PRESENT || !mapped(sys, gfn) ||
-            (mm_pfn_entry(&sys->pfn, gfn)->flags & PFN_F_IO))
+        bool busy;
+        if (p2m_state(g->p2m[gfn]) != P2M_PRESENT || !mapped(sys, gfn, &busy) || busy)
             continue;
-        mm_frame_invalidate(sys, gfn); /* the next touch remaps it: that is the sample's answer */
+        mm_guest_frame_unmap(sys, gfn); /* the next touch remaps it: that is the sample's answer */
         g->sample[g->nsample++] = gfn;
     }
 }
@@ -61,11 +58,11 @@ static void sample_all(umm_hv_host_t *host)
         umm_hv_guest_t *g = host->guests[i];
         if (!g)
             continue;
-        mm_lock(&g->sys->lock);
+        mm_guest_hold(g->sys);
         mm_lock(&host->lock);
         hv_sample_access(g);
         mm_unlock(&host->lock);
-        mm_unlock(&g->sys->lock);
+        mm_guest_release(g->sys);
     }
 }
 

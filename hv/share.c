@@ -4,10 +4,7 @@
  * pages collapse into the host's zero frame. The table is a cache of buckets: a shared frame
  * stays in it while shared, a candidate (a private frame seen once) until displaced. Sharing
  * domains implement salting: a guest with its own domain shares only with itself. */
-#include "handle.h"
 #include "host.h"
-
-#include "frames.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +42,14 @@ void hv_share_forget(umm_hv_host_t *host, uint32_t h)
             b[w] = (hv_share_slot_t){0};
 }
 
+/* Does the guest itself use the frame right now (its I/O, its balloon)? Guest held. */
+static bool guest_frame_busy(umm_hv_guest_t *g, uint32_t gfn)
+{
+    mm_guest_frame_t info;
+    mm_guest_frame(g->sys, gfn, &info);
+    return info.busy;
+}
+
 static bool is_zero(const uint64_t *w, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -72,10 +77,10 @@ static uint32_t promote(umm_hv_guest_t *cg, uint32_t cgfn, const void *data, uin
 {
     umm_hv_host_t *host = cg->host;
     p2m_t e = cg->p2m[cgfn];
-    if (p2m_state(e) != P2M_PRESENT || (mm_pfn_entry(&cg->sys->pfn, cgfn)->flags & (PFN_F_IO | PFN_F_BALLOON)))
+    if (p2m_state(e) != P2M_PRESENT || guest_frame_busy(cg, cgfn))
         return UINT32_MAX;
     uint32_t h = (uint32_t)p2m_num(e);
-    mm_frame_invalidate(cg->sys, cgfn);
+    mm_guest_frame_unmap(cg->sys, cgfn);
     if (memcmp(hv_frame_ptr(host, h), data, host->page_size) != 0)
         return UINT32_MAX;
     hv_frame_t *fe = &host->frames[h];
@@ -94,7 +99,7 @@ static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
 {
     umm_hv_host_t *host = g->host;
     p2m_t e = g->p2m[gfn];
-    if (p2m_state(e) != P2M_PRESENT || (mm_pfn_entry(&g->sys->pfn, gfn)->flags & (PFN_F_IO | PFN_F_BALLOON)))
+    if (p2m_state(e) != P2M_PRESENT || guest_frame_busy(g, gfn))
         return false;
     uint32_t h = (uint32_t)p2m_num(e);
     if (host->frames[h].flags & HVF_PIN)
@@ -103,7 +108,7 @@ static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
     size_t words = host->page_size / 8;
     host->scanned++;
     if (is_zero(data, words)) { /* a hint: confirm once the guest can no longer write it */
-        mm_frame_invalidate(g->sys, gfn);
+        mm_guest_frame_unmap(g->sys, gfn);
         if (!is_zero(data, words))
             return false;
         g->p2m[gfn] = p2m_make(P2M_ZERO, 0);
@@ -128,7 +133,7 @@ static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
             continue;
         }
         if (sl->frame != UINT32_MAX) { /* a shared frame with this hash */
-            mm_frame_invalidate(g->sys, gfn);
+            mm_guest_frame_unmap(g->sys, gfn);
             if (memcmp(hv_frame_ptr(host, sl->frame), data, host->page_size) != 0)
                 return false;
             join_shared(g, gfn, sl->frame);
@@ -137,13 +142,13 @@ static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
         if (sl->guest == g->id && sl->gfn == gfn)
             return false; /* ourselves, seen before */
         umm_hv_guest_t *cg = sl->guest < host->nguest_slots ? host->guests[sl->guest] : NULL;
-        bool locked = cg && (cg == g || mm_trylock(&cg->sys->lock));
+        bool locked = cg && (cg == g || mm_guest_try_hold(cg->sys));
         uint32_t s = UINT32_MAX;
         if (locked) {
-            mm_frame_invalidate(g->sys, gfn);
+            mm_guest_frame_unmap(g->sys, gfn);
             s = promote(cg, sl->gfn, data, key);
             if (cg != g)
-                mm_unlock(&cg->sys->lock);
+                mm_guest_release(cg->sys);
         }
         if (s == UINT32_MAX) { /* stale candidate: we take its place */
             *sl = (hv_share_slot_t){key, UINT32_MAX, g->id, gfn};
@@ -184,7 +189,7 @@ uint64_t hv_share_scan(umm_hv_host_t *host, size_t pages)
         if (!g)
             break;
         /* Guest lock first (the order), then the host's; guests leave only between host passes. */
-        mm_lock(&g->sys->lock);
+        mm_guest_hold(g->sys);
         mm_lock(&host->lock);
         for (int k = 0; k < SCAN_BATCH && done < pages; k++, done++) {
             if (host->scan_gfn >= g->nframes) {
@@ -195,7 +200,7 @@ uint64_t hv_share_scan(umm_hv_host_t *host, size_t pages)
             merged += scan_one(g, (uint32_t)host->scan_gfn++);
         }
         mm_unlock(&host->lock);
-        mm_unlock(&g->sys->lock);
+        mm_guest_release(g->sys);
     }
     mm_lock(&host->lock);
     host->scan_cpu_ns += mm_os_thread_cpu_ns() - cpu0;

@@ -2,8 +2,6 @@
  * host pass) and the sharing scanner's timer (scan_pages every scan_sleep_ms, like KSM). */
 #include "host.h"
 
-#include "loopthread.h"
-
 #include <stdlib.h>
 
 struct hv_workers {

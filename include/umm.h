@@ -257,71 +257,111 @@ typedef struct umm_exception {
 typedef umm_exception_action_t (*umm_exception_handler_t)(const umm_exception_t *exc, void *ctx);
 UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t fn, void *ctx);
 
-/* ---- statistics: names after the Windows performance counters (pages unless said) ---- */
+/* ---- statistics: names after the Windows performance counters (pages unless said) ----
+ * Every field is declared once, in the lists below, with its meaning: the structs, umm's internal
+ * counters, the copy-out, Python's field list (umm_stats_fields) and the tables of docs/api.md
+ * all come from, or are checked against, these lists. Kinds: G a gauge (a uint64_t the snapshot
+ * computes), C a counter (a uint64_t umm counts as events happen), R a rate (a double), A an
+ * array of 8 uint64_t. */
+#define UMM_STATS_FIELDS(G, C, R, A)                                                              \
+    G(page_size, "bytes per page")                                                                \
+    G(total_frames, "the RAM pool in pages")                                                      \
+    G(available, "Zeroed + Free + Standby: frames a fault may take (frames being zeroed count with Free)") \
+    G(zeroed, "frames on the Zeroed list")                                                        \
+    G(free, "frames on the Free list, and frames the zero page thread is clearing")               \
+    G(standby, "frames on the Standby lists (all priorities)")                                    \
+    G(modified, "frames on the Modified list")                                                    \
+    G(modified_nowrite, "frames on the ModifiedNoWrite list")                                     \
+    G(bad, "frames on the Bad list")                                                              \
+    G(active, "frames on no list: valid pages, frames being read in, a guest's balloon frames; the lists and active add up to total_frames") \
+    A(standby_by_priority, "Standby frames per priority 0-7 (they sum to standby)")               \
+    G(committed, "commit charge of the system (a guest's balloon frames included)")               \
+    G(commit_limit, "RAM, or RAM + paging file - slack; grows with the paging file")              \
+    G(commit_peak, "highest committed seen")                                                      \
+    G(working_set, "valid pages over all processes (at most active)")                             \
+    G(processes, "processes in the system")                                                       \
+    C(faults_total, "SIGSEGVs umm handled for this system (resolved, raised as exceptions, or retried because a page was busy)") \
+    C(faults_demand_zero, "pages made valid from a zeroed frame (a 16-page cluster adds 16)")     \
+    C(faults_transition, "pages made valid by soft faults (the frame still on Standby or Modified, or resident for another view of a section)") \
+    C(faults_hard, "hard faults: a page read from the paging file on the faulting thread (its read-ahead neighbours count in pages_input)") \
+    C(faults_access_bit, "faults that set the emulated accessed bit of an aged page")             \
+    C(faults_dirty_bit, "faults that set the emulated dirty bit (first write to a clean, accessed page)") \
+    C(faults_access_violation, "access violations raised (handled or not)")                       \
+    C(faults_guard, "guard-page exceptions raised")                                               \
+    C(faults_in_page_error, "in-page errors raised (no frame, a failed read, a refused mapping)") \
+    C(faults_spurious, "faults another thread had already resolved")                              \
+    C(pages_zeroed_in_fault, "frames that had to be zeroed on the fault path (taken from Free or Standby)") \
+    C(pages_trimmed, "pages taken out of working sets (calls, balancer, emergency reclaim, hard maximum, guard protect, VMA coalescing)") \
+    C(pages_trimmed_zero, "of those, pages whose frame held only zeros: back to demand-zero, the frame to Zeroed") \
+    C(standby_repurposed, "Standby frames taken from the page that still named them (allocations and umm_standby_purge)") \
+    G(vma_count, "kernel mappings umm estimates its pages need (the physical view, plus each reservation's)") \
+    G(vma_budget, "the configured VMA budget")                                                    \
+    C(vma_coalesce_runs, "times the budget made umm coalesce mappings")                           \
+    C(pages_output, "pages written to the paging file (Pages Output)")                            \
+    C(page_writes, "write operations to the paging file (Page Writes)")                           \
+    C(pages_input, "pages read from the paging file (Pages Input)")                               \
+    C(page_reads, "read operations from the paging file, failed ones included (Page Reads)")      \
+    G(pagefile_slots, "the paging file's size in pages (0 without one)")                          \
+    G(pagefile_max_slots, "the size the paging file may grow to, in pages")                       \
+    G(pagefile_used, "paging-file slots in use")                                                  \
+    G(pagefile_peak, "the most paging-file slots ever in use")                                    \
+    G(pagefile_grows, "times the paging file grew")                                               \
+    C(writer_errors, "failed writes of the modified page writer (each a cluster)")                \
+    C(read_errors, "failed hard-fault reads")                                                     \
+    C(pages_zeroed_by_thread, "Free frames the zero page thread moved to Zeroed")                 \
+    C(balancer_passes, "balance passes (timer, wake-ups, umm_balance)")                           \
+    C(balancer_trimmed, "pages the balance-set manager trimmed")                                  \
+    C(pages_aged, "unaccessed pages that grew one older in aging passes (under FIFO: every valid page each pass)") \
+    G(low_memory, "1 while available is below the low threshold (at the snapshot)")              \
+    G(low_memory_pages, "the low-memory threshold in effect")                                     \
+    G(high_memory_pages, "the high-memory threshold in effect")                                   \
+    R(pages_output_per_sec, "pages written per second over the last interval of at least 0.5 s between balance passes") \
+    R(pages_input_per_sec, "pages read per second over the same interval")                        \
+    R(faults_per_sec, "faults per second over the same interval")
+
+/* One process: gauges, and the counters of the list above that are kept per process. */
+#define UMM_PROCESS_STATS_FIELDS(G, C)                                                            \
+    G(working_set, "valid pages of the process")                                                  \
+    G(working_set_peak, "the most valid pages it ever had")                                       \
+    G(committed, "commit charge of the process")                                                  \
+    G(reservations, "reservations of the process")                                                \
+    C(faults_total, "as for the system, restricted to this process's addresses")                 \
+    C(faults_demand_zero, "as for the system, this process")                                      \
+    C(faults_transition, "as for the system, this process")                                       \
+    C(faults_hard, "as for the system, this process")                                             \
+    C(faults_access_bit, "as for the system, this process")                                       \
+    C(faults_dirty_bit, "as for the system, this process")                                        \
+    C(faults_access_violation, "as for the system, this process")                                 \
+    C(faults_guard, "as for the system, this process")                                            \
+    C(pages_trimmed, "pages taken out of this process's working set")                             \
+    G(vma_count, "kernel mappings this process's reservations need (estimate)")                   \
+    G(ws_min, "the working-set minimum, pages")                                                   \
+    G(ws_max, "the working-set maximum, pages")                                                   \
+    G(aged_pages, "valid pages with age at least 1 that the balance-set manager may trim")
+
+#define UMM_STAT_U64_(name, doc) uint64_t name;
+#define UMM_STAT_F64_(name, doc) double name;
+#define UMM_STAT_A8_(name, doc) uint64_t name[8];
 typedef struct umm_stats {
-    uint64_t page_size;
-    uint64_t total_frames;        /* RAM pool in pages */
-    uint64_t available;           /* Zeroed + Free + Standby */
-    uint64_t zeroed, free, standby, modified, modified_nowrite, bad, active;
-    uint64_t standby_by_priority[8];
-    uint64_t committed;           /* commit charge of the system */
-    uint64_t commit_limit;        /* RAM + paging file */
-    uint64_t commit_peak;
-    uint64_t working_set;         /* valid pages over all processes */
-    uint64_t processes;
-    /* faults_total counts signals umm handled; the per-kind counters count pages, so a fault that
-     * maps a cluster of 16 demand-zero pages adds 1 to faults_total and 16 to faults_demand_zero */
-    uint64_t faults_total;
-    uint64_t faults_demand_zero;  /* pages made valid from a zeroed frame */
-    uint64_t faults_transition;   /* soft faults: the frame was still on Standby/Modified */
-    uint64_t faults_hard;         /* hard faults: a page read from the paging file on the faulting
-                                     thread (its read-ahead neighbours count in pages_input) */
-    uint64_t faults_access_bit;   /* emulated accessed bit: page was aged, touched again */
-    uint64_t faults_dirty_bit;    /* emulated dirty bit: first write to a clean page */
-    uint64_t faults_access_violation;
-    uint64_t faults_guard;
-    uint64_t faults_in_page_error;
-    uint64_t faults_spurious;     /* already resolved by another thread */
-    uint64_t pages_zeroed_in_fault; /* demand-zero frames that had to be zeroed on the fault path */
-    uint64_t pages_trimmed;       /* taken out of working sets */
-    uint64_t pages_trimmed_zero;  /* of those, holding only zeros (never written, or written with
-                                     zeros): returned to demand-zero, frame to Zeroed */
-    uint64_t standby_repurposed;
-    uint64_t vma_count;           /* kernel mappings this system's pages need (umm's estimate) */
-    uint64_t vma_budget;
-    uint64_t vma_coalesce_runs;   /* times the budget made umm coalesce mappings */
-    /* paging */
-    uint64_t pages_output;        /* pages written to the paging file (Pages Output) */
-    uint64_t page_writes;         /* write operations (Page Writes) */
-    uint64_t pages_input;         /* pages read from the paging file (Pages Input) */
-    uint64_t page_reads;          /* read operations (Page Reads) */
-    uint64_t pagefile_slots;      /* current paging-file size in pages */
-    uint64_t pagefile_max_slots;
-    uint64_t pagefile_used, pagefile_peak, pagefile_grows;
-    uint64_t writer_errors, read_errors;
-    uint64_t pages_zeroed_by_thread; /* Free frames the zero page thread moved to Zeroed */
-    uint64_t balancer_passes, balancer_trimmed, pages_aged;
-    uint64_t low_memory;          /* 1 while available < the low-memory threshold */
-    uint64_t low_memory_pages, high_memory_pages;
-    double pages_output_per_sec, pages_input_per_sec, faults_per_sec; /* over the last interval */
+    UMM_STATS_FIELDS(UMM_STAT_U64_, UMM_STAT_U64_, UMM_STAT_F64_, UMM_STAT_A8_)
 } umm_stats_t;
-
-UMM_API int umm_stats_get(umm_system_t *sys, umm_stats_t *out);
-
 typedef struct umm_process_stats {
-    uint64_t working_set;      /* valid pages */
-    uint64_t working_set_peak;
-    uint64_t committed;        /* commit charge of the process, pages */
-    uint64_t reservations;
-    uint64_t faults_total, faults_demand_zero, faults_transition, faults_hard;
-    uint64_t faults_access_bit, faults_dirty_bit, faults_access_violation, faults_guard;
-    uint64_t pages_trimmed;
-    uint64_t vma_count;        /* kernel mappings this process's reservations need (estimate) */
-    uint64_t ws_min, ws_max;   /* limits in pages */
-    uint64_t aged_pages;       /* valid pages with age >= 1 (not touched for a balancer pass) */
+    UMM_PROCESS_STATS_FIELDS(UMM_STAT_U64_, UMM_STAT_U64_)
 } umm_process_stats_t;
 
+UMM_API int umm_stats_get(umm_system_t *sys, umm_stats_t *out);
 UMM_API int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out);
+
+/* A description of one field of umm_stats_t (which 0) or umm_process_stats_t (which 1), for
+ * bindings that build their view of the structs at run time. */
+typedef struct umm_stat_field {
+    const char *name;
+    const char *doc;
+    size_t offset;    /* offsetof in the struct */
+    char kind;        /* 'G' gauge, 'C' counter, 'R' rate (double), 'A' array of 8 uint64_t */
+} umm_stat_field_t;
+/* Field i of the struct (NULL past the last); *struct_size (may be NULL) gets its sizeof. */
+UMM_API const umm_stat_field_t *umm_stats_field(unsigned which, unsigned i, size_t *struct_size);
 
 /* Verify every internal invariant of the system (list counts add up to the frame total, each
  * frame's state matches the PTE that maps it, commit charge equals committed pages, the VMA

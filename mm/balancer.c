@@ -5,7 +5,7 @@
 #include "frames.h"
 #include "notify.h"
 #include "os.h"
-#include "vma.h"
+#include "budget.h"
 #include "writer.h"
 #include "zeroer.h"
 #include "ws.h"
@@ -106,7 +106,7 @@ void mm_balancer_pass(umm_system_t *sys, enum balancer_aging aging)
         }
         sys->ctr.balancer_trimmed += trim_oldest(sys, sys->high_pages - avail);
     }
-    mm_vma_enforce_budget(sys);
+    mm_budget_enforce(sys);
     uint64_t modified = mm_pfn_list_count(&sys->pfn, LIST_MODIFIED);
     bool write = mm_sys_has_pagefile(sys) && modified > 0 &&
                  (mm_frames_available(sys) < sys->high_pages || modified >= sys->low_pages);

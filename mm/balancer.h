@@ -5,7 +5,7 @@
 #ifndef UMM_BALANCER_H
 #define UMM_BALANCER_H
 
-#include "system.h"
+#include "state.h"
 
 enum balancer_aging {
     BAL_NO_AGING,  /* on-demand passes only trim, so that two passes a few milliseconds apart

@@ -1,7 +1,7 @@
 /* check.c - umm_check: recompute every derived quantity and compare (tests call it after each
  * step; debug builds are the audience, but it works in any build). */
 #include "handle.h"
-#include "system.h"
+#include "state.h"
 
 #include "frames.h"
 #include "section.h"
@@ -51,16 +51,15 @@ static bool frames_match_ptes(umm_system_t *sys)
 /* Recount one VAD: its PTEs name frames that name them back (a view's frames name its
  * section's prototype PTE, a view charges nothing); committed and boundaries add up. *valid
  * counts valid PTEs, *shared those of views. */
-static bool vad_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *valid,
-                           uint64_t *shared)
+/* Each PTE that names a frame is named back by it (a view's frames name the section's prototype
+ * PTE); *valid counts valid PTEs, *shared those of views, *committed committed ones. */
+static bool vad_frames_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *valid,
+                                  uint64_t *shared, uint64_t *committed)
 {
-    uint64_t committed = 0;
-    if (vad->pte[-1] != 0 || vad->pte[vad->npages] != 0)
-        return false;
     uint32_t owner = vad->section ? vad->section->proto->id + 1 : vad->id + 1;
     for (size_t i = 0; i < vad->npages; i++) {
         mm_pte_t p = vad->pte[i];
-        committed += mm_pte_committed(p) && !vad->section;
+        *committed += mm_pte_committed(p) && !vad->section;
         if (vad->section && mm_pte_format(p) == PTE_TRANSITION)
             return false; /* a view page is PROTOTYPE or VALID */
         if (!mm_pte_has_frame(p))
@@ -73,6 +72,11 @@ static bool vad_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *val
         *valid += mm_pte_format(p) == PTE_VALID;
         *shared += vad->section != NULL;
     }
+    return true;
+}
+
+static bool vad_chunks_consistent(const mm_vad_t *vad)
+{
     for (size_t c = 0; c <= (vad->npages - 1) >> VAD_CHUNK_SHIFT; c++) {
         unsigned n = 0;
         for (size_t i = c << VAD_CHUNK_SHIFT; i < vad->npages && i < (c + 1) << VAD_CHUNK_SHIFT; i++)
@@ -80,6 +84,11 @@ static bool vad_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *val
         if (n != vad->chunk_valid[c])
             return false;
     }
+    return true;
+}
+
+static bool vad_boundaries_consistent(const mm_vad_t *vad)
+{
     uint64_t boundaries = 0;
     for (size_t i = 0; i + 1 < vad->npages; i++) {
         bool bit = (vad->bbits[i / 64] >> (i % 64)) & 1;
@@ -87,7 +96,21 @@ static bool vad_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *val
             return false;
         boundaries += bit;
     }
-    return committed == vad->committed && boundaries == vad->boundaries;
+    return boundaries == vad->boundaries;
+}
+
+/* Recount one VAD: sentinels, reverse maps, per-chunk valid counts, VMA boundary bits, the
+ * committed count. */
+static bool vad_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *valid,
+                           uint64_t *shared)
+{
+    uint64_t committed = 0;
+    return report(vad->pte[-1] == 0 && vad->pte[vad->npages] == 0, "a VAD's sentinel PTEs") &&
+           report(vad_frames_consistent(sys, vad, valid, shared, &committed),
+                  "a VAD's PTE -> frame reverse map") &&
+           report(vad_chunks_consistent(vad), "a VAD's per-chunk valid counts") &&
+           report(vad_boundaries_consistent(vad), "a VAD's VMA boundary bits") &&
+           report(committed == vad->committed, "a VAD's committed count");
 }
 
 /* Each section: share[i] counts the views whose PTE i is valid; its prototype PTE i is valid
@@ -117,8 +140,7 @@ static bool processes_consistent(umm_system_t *sys)
     for (umm_process_t *p = sys->procs; p; p = p->next) {
         uint64_t pc = 0, pv = 0, pvma = 0;
         for (mm_vad_t *v = p->vads; v; v = v->next_in_proc) {
-            if (!report(vad_consistent(sys, v, &pv, &view_valid),
-                        "a VAD's PTEs, committed and boundaries"))
+            if (!vad_consistent(sys, v, &pv, &view_valid))
                 return false;
             pc += v->committed;
             pvma += 1 + v->boundaries;

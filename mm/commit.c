@@ -30,6 +30,7 @@ int mm_commit_charge(umm_process_t *proc, uint64_t n)
 
 int mm_commit_charge_system(umm_system_t *sys, uint64_t n)
 {
+    MM_ASSERT_HELD(&sys->lock);
     if (UMM_FAILPOINT(COMMIT_CHARGE))
         return UMM_E_COMMIT_LIMIT;
     grow_if_needed(sys, n);
@@ -47,7 +48,14 @@ int mm_commit_charge_system(umm_system_t *sys, uint64_t n)
 
 void mm_commit_uncharge(umm_process_t *proc, uint64_t n)
 {
-    UMM_ASSERT(proc->committed >= n && proc->sys->committed >= n);
+    UMM_ASSERT(proc->committed >= n);
     proc->committed -= n;
-    proc->sys->committed -= n;
+    mm_commit_uncharge_system(proc->sys, n);
+}
+
+void mm_commit_uncharge_system(umm_system_t *sys, uint64_t n)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    UMM_ASSERT(sys->committed >= n);
+    sys->committed -= n;
 }

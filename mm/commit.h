@@ -4,12 +4,13 @@
 #ifndef UMM_COMMIT_H
 #define UMM_COMMIT_H
 
-#include "system.h"
+#include "state.h"
 
-/* Charge n pages to proc, or UMM_E_COMMIT_LIMIT changing nothing. Caller holds the lock. */
+/* Charge n pages to proc, or UMM_E_COMMIT_LIMIT changing nothing. System locked. */
 int mm_commit_charge(umm_process_t *proc, uint64_t n);
 /* Charge n pages to the system alone (a section, a balloon): the same growth and limit. */
 int mm_commit_charge_system(umm_system_t *sys, uint64_t n);
 void mm_commit_uncharge(umm_process_t *proc, uint64_t n);
+void mm_commit_uncharge_system(umm_system_t *sys, uint64_t n);
 
 #endif

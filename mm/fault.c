@@ -1,20 +1,44 @@
-/* fault.c - fault resolution (see fault.h). */
+/* fault.c - fault resolution (see fault.h): one resolver per PTE state, for private pages and
+ * section pages alike.
+ *
+ * A fault site says where the PTE being resolved lives. For a private page it is the faulting
+ * VAD's own PTE: the resolver makes it VALID and maps it there, with its cluster. For a section
+ * view's PROTOTYPE page it is the section's prototype PTE: the same resolvers make that resident
+ * (demand-zero, soft or hard, one page; a hard fault reads its neighbours ahead onto Standby), in
+ * a VAD with no addresses where nothing is mapped, and then the view maps the frame. */
 #include "fault.h"
 
 #include "assert.h"
+#include "budget.h"
+#include "cluster.h"
 #include "frames.h"
 #include "hwmap.h"
 #include "os.h"
 #include "pagefile.h"
+#include "proto.h"
 #include "reclaim.h"
-#include "section.h"
 #include "vma.h"
 #include "ws.h"
 
-#include <errno.h>
+/* Where the PTE being resolved lives and who faulted. */
+typedef struct fault_site {
+    mm_vad_t *vad;        /* the PTE's VAD: the faulting one, or a section's prototypes */
+    size_t i;             /* the PTE's index in it */
+    bool write;           /* the access is a write */
+    umm_process_t *proc;  /* the faulting process: counters, working-set limits */
+    mm_vad_t *fault_vad;  /* the faulting VAD (the view, for a prototype) */
+    umm_exception_t *exc;
+} fault_site_t;
 
-enum fault_result mm_fault_raise(umm_exception_t *exc, mm_vad_t *vad, umm_exception_code_t code,
-                              int error)
+/* Is the PTE mapped where it lives (a process's page), or only resident (a prototype)? */
+static bool site_maps(const fault_site_t *s)
+{
+    return s->vad->proto_of == NULL;
+}
+
+/* Fill *exc with an exception on vad (counted on its process and system); FAULT_EXCEPTION. */
+static enum fault_result fault_raise(umm_exception_t *exc, mm_vad_t *vad,
+                                        umm_exception_code_t code, int error)
 {
     exc->code = code;
     exc->error = error;
@@ -26,6 +50,11 @@ enum fault_result mm_fault_raise(umm_exception_t *exc, mm_vad_t *vad, umm_except
     case UMM_EXC_GUARD_PAGE: MM_COUNT(vad->proc, faults_guard, 1); break;
     }
     return FAULT_EXCEPTION;
+}
+
+static enum fault_result site_raise(const fault_site_t *s, int error)
+{
+    return fault_raise(s->exc, s->fault_vad, UMM_EXC_IN_PAGE_ERROR, error);
 }
 
 /* Map [lo, hi) of the VAD, whose PTEs are already VALID with consecutive-frame sub-runs, one
@@ -43,55 +72,15 @@ static int map_valid_run(mm_vad_t *vad, size_t lo, size_t hi, bool write)
         uintptr_t va = mm_vad_page_addr(vad, i, sys->page_shift);
         bool exact = true;
         int err = (p & PTE_HW) ? mm_hw_protect(sys, va, j - i, mm_pte_hw_prot(p))
-                               : mm_hw_map(sys, va, (mm_pfn_id_t)mm_pte_num(p), j - i, mm_pte_hw_prot(p),
-                                        write, &exact);
+                               : mm_hw_map(sys, va, (mm_pfn_id_t)mm_pte_num(p), j - i,
+                                           mm_pte_hw_prot(p), write, &exact);
         if (err)
             return err;
         for (size_t k = i; k < j; k++)
             mm_vad_pte_write(vad, k, (vad->pte[k] & ~PTE_HW_RO) | (exact ? PTE_HW : PTE_HW_RO));
         i = j;
     }
-    return 0;
-}
-
-/* The aligned cluster window around page i, clipped to the VAD, shrunk to the pages around i
- * that `same(vad, k)` accepts. */
-static void cluster_around(mm_vad_t *vad, size_t i, bool (*same)(mm_vad_t *, size_t, size_t),
-                           size_t *lo, size_t *hi)
-{
-    size_t c = vad->proc->sys->cluster_pages;
-    size_t w0 = i - i % c, w1 = w0 + c < vad->npages ? w0 + c : vad->npages;
-    size_t a = i, b = i + 1;
-    while (a > w0 && same(vad, i, a - 1))
-        a--;
-    while (b < w1 && same(vad, i, b))
-        b++;
-    *lo = a;
-    *hi = b;
-}
-
-static bool same_demand_zero(mm_vad_t *vad, size_t i, size_t k)
-{
-    return mm_pte_format(vad->pte[k]) == PTE_DEMAND_ZERO && mm_pte_prot(vad->pte[k]) == mm_pte_prot(vad->pte[i]);
-}
-
-static bool same_transition(mm_vad_t *vad, size_t i, size_t k)
-{
-    mm_pte_t p = vad->pte[i], q = vad->pte[k];
-    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(q);
-    return mm_pte_format(q) == PTE_TRANSITION && mm_pte_prot(q) == mm_pte_prot(p) &&
-           (q & PTE_HW) == (p & PTE_HW) && mm_pte_num(q) == mm_pte_num(p) + (k - i) &&
-           !(mm_pfn_entry(&vad->proc->sys->pfn, f)->flags & PFN_F_IO);
-}
-
-/* The frame that would continue the mapping left of lo, so the new run merges with it. */
-static mm_pfn_id_t contiguity_hint(mm_vad_t *vad, size_t lo, size_t hi)
-{
-    if (lo > 0 && mm_pte_format(vad->pte[lo - 1]) == PTE_VALID)
-        return (mm_pfn_id_t)mm_pte_num(vad->pte[lo - 1]) + 1;
-    if (hi < vad->npages && mm_pte_format(vad->pte[hi]) == PTE_VALID && mm_pte_num(vad->pte[hi]) >= hi - lo)
-        return (mm_pfn_id_t)(mm_pte_num(vad->pte[hi]) - (hi - lo));
-    return PFN_NIL;
+    return UMM_OK;
 }
 
 /* A process with a hard working-set maximum makes room first and takes no more than fits. */
@@ -116,23 +105,35 @@ static void ws_grow(umm_process_t *proc, size_t n)
         proc->ws_peak = proc->ws_size;
 }
 
-/* The cluster [*lo, *hi) around page i whose pages `same` accepts, and frames for it (zeroed when
- * `zero`): the whole cluster when enough frames are available, else page i alone; with none at
- * all, frames are reclaimed on this thread and the fault retried (FAULT_BUSY). */
-static enum fault_result cluster_frames(mm_vad_t *vad, size_t i,
-                                        bool (*same)(mm_vad_t *, size_t, size_t), bool zero,
-                                        size_t *lo, size_t *hi, mm_pfn_id_t *frames,
-                                        umm_exception_t *exc)
+/* The pages the fault resolves: the page's cluster when it is mapped where it lives, else the
+ * page alone (a prototype becomes VALID only as a view maps it). `ahead`: a read may fill
+ * neighbours that only go to Standby, which prototypes allow too. */
+static void site_cluster(const fault_site_t *s, mm_cluster_same_fn same, bool ahead, size_t *lo,
+                         size_t *hi)
 {
-    umm_system_t *sys = vad->proc->sys;
-    cluster_around(vad, i, same, lo, hi);
-    limit_cluster(vad->proc, i, lo, hi);
+    if (!site_maps(s) && !ahead) {
+        *lo = s->i;
+        *hi = s->i + 1;
+        return;
+    }
+    mm_cluster_around(s->vad, s->i, s->vad->proc->sys->cluster_pages, same, lo, hi);
+    if (site_maps(s))
+        limit_cluster(s->proc, s->i, lo, hi);
+}
+
+/* Frames for [*lo, *hi) (zeroed when `zero`): the whole cluster when enough are available, else
+ * page i alone; with none at all, frames are reclaimed on this thread and the fault retried. */
+static enum fault_result cluster_frames(const fault_site_t *s, bool zero, size_t *lo, size_t *hi,
+                                        mm_pfn_id_t *frames)
+{
+    umm_system_t *sys = s->vad->proc->sys;
     if (mm_frames_available(sys) < *hi - *lo)
-        *lo = i, *hi = i + 1;
+        *lo = s->i, *hi = s->i + 1;
     if (mm_frames_available(sys) == 0 && mm_reclaim_for_fault(sys))
         return FAULT_BUSY;
-    int rc = mm_frames_alloc(sys, *hi - *lo, contiguity_hint(vad, *lo, *hi), frames, vad->proc, zero);
-    return rc == UMM_OK ? FAULT_DONE : mm_fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, rc);
+    mm_pfn_id_t hint = site_maps(s) ? mm_cluster_hint(s->vad, *lo, *hi) : PFN_NIL;
+    int rc = mm_frames_alloc(sys, *hi - *lo, hint, frames, s->proc, zero);
+    return rc == UMM_OK ? FAULT_DONE : site_raise(s, rc);
 }
 
 /* Pages [lo, hi) were made VALID but the kernel refused to map them. A failed mapping call may
@@ -145,7 +146,7 @@ static enum fault_result cluster_frames(mm_vad_t *vad, size_t i,
 static bool unwind_demand_zero(mm_vad_t *vad, size_t lo, size_t hi, const mm_pte_t *orig)
 {
     umm_system_t *sys = vad->proc->sys;
-    if (mm_hw_unmap(sys, mm_vad_page_addr(vad, lo, sys->page_shift), hi - lo) != 0) {
+    if (mm_hw_unmap(sys, mm_vad_page_addr(vad, lo, sys->page_shift), hi - lo) != UMM_OK) {
         for (size_t k = lo; k < hi; k++)
             mm_vad_pte_write(vad, k, vad->pte[k] | PTE_DIRTY);
         return false;
@@ -159,63 +160,47 @@ static bool unwind_demand_zero(mm_vad_t *vad, size_t lo, size_t hi, const mm_pte
 }
 
 /* Demand-zero: zeroed frames for the page and its demand-zero neighbours in the cluster. */
-static enum fault_result demand_zero_fault(mm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
+static enum fault_result demand_zero_fault(const fault_site_t *s)
 {
+    mm_vad_t *vad = s->vad;
     umm_system_t *sys = vad->proc->sys;
     size_t lo, hi;
     mm_pfn_id_t frames[FAULT_MAX_CLUSTER];
-    enum fault_result got = cluster_frames(vad, i, same_demand_zero, true, &lo, &hi, frames, exc);
+    site_cluster(s, mm_cluster_same_demand_zero, false, &lo, &hi);
+    enum fault_result got = cluster_frames(s, true, &lo, &hi, frames);
     if (got != FAULT_DONE)
         return got;
-    int prot = mm_pte_prot(vad->pte[i]);
-    mm_pte_t bits = PTE_ACCESSED | (write ? PTE_DIRTY : 0);
+    int prot = mm_pte_prot(vad->pte[s->i]);
+    mm_pte_t bits = site_maps(s) ? PTE_ACCESSED | (s->write ? PTE_DIRTY : 0) : 0;
     mm_pte_t orig[FAULT_MAX_CLUSTER];
-    for (size_t k = lo; k < hi; k++)
-        orig[k - lo] = vad->pte[k];
     for (size_t k = lo; k < hi; k++) {
+        orig[k - lo] = vad->pte[k];
         mm_frame_set_owner(sys, frames[k - lo], vad, k);
         mm_vad_pte_write(vad, k, mm_pte_make(PTE_VALID, prot, frames[k - lo]) | bits);
     }
-    int err = map_valid_run(vad, lo, hi, write);
+    if (!site_maps(s))
+        return FAULT_DONE;
+    int err = map_valid_run(vad, lo, hi, s->write);
     /* Pages the kernel refused go back to demand-zero; the fault fails only if page i is one. */
     size_t mapped_hi = lo;
     while (mapped_hi < hi && mm_pte_mapped(vad->pte[mapped_hi]))
         mapped_hi++;
     size_t kept = err && unwind_demand_zero(vad, mapped_hi, hi, orig + (mapped_hi - lo)) ? mapped_hi : hi;
     mm_vma_refresh(vad, lo, hi);
-    ws_grow(vad->proc, kept - lo);
-    MM_COUNT(vad->proc, faults_demand_zero, kept - lo);
-    if (i >= kept)
-        return mm_fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, err);
-    return FAULT_DONE;
+    ws_grow(s->proc, kept - lo);
+    MM_COUNT(s->proc, faults_demand_zero, kept - lo);
+    return s->i >= kept ? site_raise(s, err) : FAULT_DONE;
 }
 
-/* Transition (soft) fault: the frame is still on Standby or Modified; bring it and its
- * neighbours in the cluster whose frames continue it back without I/O. */
-static enum fault_result make_transition_valid(mm_vad_t *vad, size_t i, size_t lo, size_t hi,
-                                               bool write, bool soft, umm_exception_t *exc);
-
-static enum fault_result transition_fault(mm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
+/* [lo, hi) are TRANSITION (frames on Standby or Modified, or just read): make them VALID, mapped
+ * where they live. `soft`: count them as soft faults (a hard fault's page is counted as hard). */
+static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo, size_t hi, bool soft)
 {
-    size_t lo, hi;
-    cluster_around(vad, i, same_transition, &lo, &hi);
-    limit_cluster(vad->proc, i, &lo, &hi);
-    return make_transition_valid(vad, i, lo, hi, write, true, exc);
-}
-
-/* The end of a hard fault: the page just read becomes valid (counted as hard, not soft). */
-static enum fault_result finish_hard_fault(mm_vad_t *vad, size_t i, bool write,
-                                           umm_exception_t *exc)
-{
-    return make_transition_valid(vad, i, i, i + 1, write, false, exc);
-}
-
-static enum fault_result make_transition_valid(mm_vad_t *vad, size_t i, size_t lo, size_t hi,
-                                               bool write, bool soft, umm_exception_t *exc)
-{
+    mm_vad_t *vad = s->vad;
     umm_system_t *sys = vad->proc->sys;
-    if (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[i]))->flags & PFN_F_IO)
+    if (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[s->i]))->flags & PFN_F_IO)
         return FAULT_BUSY; /* paging I/O holds it: retry once that is done */
+    bool maps = site_maps(s), write = maps && s->write;
     mm_pte_t saved[FAULT_MAX_CLUSTER];
     uint8_t was_on[FAULT_MAX_CLUSTER];
     for (size_t k = lo; k < hi; k++) {
@@ -224,13 +209,21 @@ static enum fault_result make_transition_valid(mm_vad_t *vad, size_t i, size_t l
         mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
         saved[k - lo] = p;
         was_on[k - lo] = e->list;
-        bool dirty = e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE || write;
+        bool modified = e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE;
         mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
-        mm_vad_pte_write(vad, k, mm_pte_make(PTE_VALID, mm_pte_prot(p), f) | (p & PTE_HW) | PTE_ACCESSED |
-                                    (dirty ? PTE_DIRTY : 0));
+        if (!maps) { /* a prototype: resident for the view; a section frame keeps its dirt here */
+            if (modified)
+                e->flags |= PFN_F_MODIFIED;
+            mm_vad_pte_write(vad, k, mm_pte_make(PTE_VALID, mm_pte_prot(p), f));
+            continue;
+        }
+        mm_vad_pte_write(vad, k, mm_pte_make(PTE_VALID, mm_pte_prot(p), f) | (p & PTE_HW) |
+                                     PTE_ACCESSED | (modified || write ? PTE_DIRTY : 0));
     }
+    if (!maps)
+        return FAULT_DONE;
     int err = map_valid_run(vad, lo, hi, write);
-    bool unmapped = err && mm_hw_unmap(sys, mm_vad_page_addr(vad, lo, sys->page_shift), hi - lo) == 0;
+    bool unmapped = err && mm_hw_unmap(sys, mm_vad_page_addr(vad, lo, sys->page_shift), hi - lo) == UMM_OK;
     if (unmapped) {
         /* Back to transition (unmapped: a failed call may have mapped part of the run) and to
          * the lists they came from. Nothing was written: frames and copies are as they were. */
@@ -239,7 +232,7 @@ static enum fault_result make_transition_valid(mm_vad_t *vad, size_t i, size_t l
             mm_pfn_move(&sys->pfn, (mm_pfn_id_t)mm_pte_num(saved[k - lo]), (enum mm_list_id)was_on[k - lo]);
         }
         mm_vma_refresh(vad, lo, hi);
-        return mm_fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, err);
+        return site_raise(s, err);
     }
     /* Mapped; or the kernel refused the mapping and then its replacement, so what it maps there
      * is unknown: the pages stay valid and dirty (a store through a leftover mapping would not be
@@ -251,17 +244,19 @@ static enum fault_result make_transition_valid(mm_vad_t *vad, size_t i, size_t l
             mm_frame_drop_copy(sys, (mm_pfn_id_t)mm_pte_num(vad->pte[k]));
     }
     mm_vma_refresh(vad, lo, hi);
-    ws_grow(vad->proc, hi - lo);
+    ws_grow(s->proc, hi - lo);
     if (soft)
-        MM_COUNT(vad->proc, faults_transition, hi - lo);
+        MM_COUNT(s->proc, faults_transition, hi - lo);
     return FAULT_DONE;
 }
 
-static bool same_pagefile(mm_vad_t *vad, size_t i, size_t k)
+/* Transition (soft) fault: the frame is still on Standby or Modified; bring it and its
+ * neighbours in the cluster whose frames continue it back without I/O. */
+static enum fault_result transition_fault(const fault_site_t *s)
 {
-    mm_pte_t p = vad->pte[i], q = vad->pte[k];
-    return mm_pte_format(q) == PTE_PAGEFILE && mm_pte_prot(q) == mm_pte_prot(p) &&
-           mm_pte_num(q) == mm_pte_num(p) + (k - i);
+    size_t lo, hi;
+    site_cluster(s, mm_cluster_same_transition, false, &lo, &hi);
+    return make_transition_valid(s, lo, hi, true);
 }
 
 /* The iovecs that read into frames (contiguous bytes become one), or -1. System locked: a
@@ -286,17 +281,21 @@ static int read_iovecs(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, s
 /* Pin [lo, hi) for a read: frames owned, copies recorded, PTEs in transition. A stale mapping
  * left on a read-ahead neighbour is unmapped (it would be a transition PTE's promise); the
  * faulting page's is not: its new mapping replaces it once the read completes. */
-static bool start_read(mm_vad_t *vad, size_t i, size_t lo, size_t hi, const mm_pfn_id_t *frames)
+static int start_read(const fault_site_t *s, size_t lo, size_t hi, const mm_pfn_id_t *frames)
 {
+    mm_vad_t *vad = s->vad;
     umm_system_t *sys = vad->proc->sys;
     for (size_t k = lo; k < hi; k++) {
-        if (k == i || !(vad->pte[k] & PTE_HW))
+        if (k == s->i || !(vad->pte[k] & PTE_HW))
             continue;
         size_t j = k + 1;
-        while (j < hi && j != i && (vad->pte[j] & PTE_HW))
+        while (j < hi && j != s->i && (vad->pte[j] & PTE_HW))
             j++;
-        if (mm_hw_unmap(sys, mm_vad_page_addr(vad, k, sys->page_shift), j - k) != 0)
-            return false;
+        int rc = mm_hw_unmap(sys, mm_vad_page_addr(vad, k, sys->page_shift), j - k);
+        if (rc != UMM_OK) {
+            mm_vma_refresh(vad, lo, hi); /* runs before this one were unmapped */
+            return rc;
+        }
         for (size_t m = k; m < j; m++)
             mm_vad_pte_write(vad, m, vad->pte[m] & ~PTE_HW);
         k = j - 1;
@@ -308,11 +307,12 @@ static bool start_read(mm_vad_t *vad, size_t i, size_t lo, size_t hi, const mm_p
         mm_frame_set_owner(sys, f, vad, k);
         e->slot = (uint32_t)mm_pte_num(p) + 1;
         e->flags |= PFN_F_IO;
-        e->prio = vad->proc->priority;
+        e->prio = s->proc->priority;
         mm_vad_pte_write(vad, k, mm_pte_make(PTE_TRANSITION, mm_pte_prot(p), f));
     }
-    mm_vma_refresh(vad, lo, hi);
-    return true;
+    if (site_maps(s))
+        mm_vma_refresh(vad, lo, hi);
+    return UMM_OK;
 }
 
 /* The read failed: the pages go back to their slots, the frames to Free. */
@@ -330,35 +330,48 @@ static void abort_read(mm_vad_t *vad, size_t lo, size_t hi)
     }
 }
 
-/* Hard fault: read the page and its paged-out neighbours (consecutive slots, same cluster) in
- * one I/O on this thread, with the system unlocked; map the page, put the others on Standby. */
-static enum fault_result hard_fault(mm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
+/* Read [lo, hi) with the system unlocked: the frames are pinned (nobody frees, repurposes or maps
+ * them) and the faulting VAD counts the read, so releasing it waits for the read to end. */
+static int read_unlocked(const fault_site_t *s, uint64_t slot, const struct iovec *iov, int niov)
 {
+    umm_system_t *sys = s->vad->proc->sys;
+    s->fault_vad->io_pending++;
+    mm_unlock(&sys->lock);
+    int err = mm_pagefile_read(&sys->pf, slot, iov, niov);
+    mm_lock(&sys->lock);
+    s->fault_vad->io_pending--;
+    return err;
+}
+
+/* Hard fault: read the page and its paged-out neighbours (consecutive slots, same cluster) in
+ * one I/O on this thread, with the system unlocked; the page becomes valid, the others go to
+ * Standby. */
+static enum fault_result hard_fault(const fault_site_t *s)
+{
+    mm_vad_t *vad = s->vad;
     umm_system_t *sys = vad->proc->sys;
     size_t lo, hi;
     mm_pfn_id_t frames[FAULT_MAX_CLUSTER];
-    enum fault_result got = cluster_frames(vad, i, same_pagefile, false, &lo, &hi, frames, exc);
+    site_cluster(s, mm_cluster_same_pagefile, true, &lo, &hi);
+    enum fault_result got = cluster_frames(s, false, &lo, &hi, frames);
     if (got != FAULT_DONE)
         return got;
     uint64_t slot = mm_pte_num(vad->pte[lo]);
-    if (!start_read(vad, i, lo, hi, frames)) {
+    int err = start_read(s, lo, hi, frames);
+    if (err != UMM_OK) {
         for (size_t k = hi - lo; k-- > 0;)
             mm_frame_release(sys, frames[k], false);
-        return mm_fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_VMA_LIMIT);
+        return site_raise(s, err);
     }
     struct iovec iov[FAULT_MAX_CLUSTER];
     int niov = read_iovecs(sys, frames, hi - lo, iov);
-    int err = EIO; /* a guest frame its host could not produce: an in-page error, nothing lost */
-    if (niov > 0) {
-        mm_unlock(&sys->lock); /* the frames are pinned: no one frees, repurposes or maps them */
-        err = mm_pagefile_read(&sys->pf, slot, iov, niov);
-        mm_lock(&sys->lock);
-    }
+    /* no iovecs: a guest frame its host could not produce, an in-page error, nothing lost */
+    err = niov > 0 ? read_unlocked(s, slot, iov, niov) : UMM_E_NO_FRAMES;
     sys->ctr.page_reads++;
-    if (err) {
+    if (err != UMM_OK) {
         sys->ctr.read_errors++;
         abort_read(vad, lo, hi);
-        return mm_fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_IO);
+        return site_raise(s, err);
     }
     sys->ctr.pages_input += hi - lo;
     for (size_t k = lo; k < hi; k++) {
@@ -366,56 +379,117 @@ static enum fault_result hard_fault(mm_vad_t *vad, size_t i, bool write, umm_exc
         mm_pfn_entry(&sys->pfn, f)->flags &= (uint16_t)~PFN_F_IO;
         mm_pfn_move(&sys->pfn, f, (enum mm_list_id)(LIST_STANDBY0 + mm_pfn_entry(&sys->pfn, f)->prio));
     }
-    MM_COUNT(vad->proc, faults_hard, 1);
+    if (site_maps(s))
+        MM_COUNT(s->proc, faults_hard, 1);
     /* Page i is now an ordinary transition page: the soft-fault path makes it valid. */
-    return finish_hard_fault(vad, i, write, exc);
+    return make_transition_valid(s, s->i, s->i + 1, false);
 }
 
 /* A valid page faulted: an emulated accessed or dirty bit to set, a mapping to restore, or a
  * fault another thread already resolved. */
-static enum fault_result valid_fault(mm_vad_t *vad, size_t i, bool write, umm_exception_t *exc)
+static enum fault_result valid_fault(const fault_site_t *s)
 {
+    mm_vad_t *vad = s->vad;
+    size_t i = s->i;
     umm_system_t *sys = vad->proc->sys;
     mm_pte_t p = vad->pte[i];
-    mm_pte_t np = p | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
+    mm_pte_t np = p | PTE_ACCESSED | (s->write ? PTE_DIRTY : 0);
     if (np == p && (p & PTE_HW)) /* another thread won the race (or a failed call left less
                                     than the PTE says: the mprotect below puts it right) */
-        MM_COUNT(vad->proc, faults_spurious, 1);
-    if ((np & PTE_HW_RO) && write)
+        MM_COUNT(s->proc, faults_spurious, 1);
+    if ((np & PTE_HW_RO) && s->write)
         np &= ~PTE_HW_RO; /* read-only because shared: map again, the backend breaks sharing */
     mm_vad_pte_write(vad, i, np);
-    int err = map_valid_run(vad, i, i + 1, write);
+    int err = map_valid_run(vad, i, i + 1, s->write);
     if (err) { /* a failed MAP_FIXED may have removed the old mapping: start from none */
-        mm_vad_pte_write(vad, i, mm_hw_unmap(sys, mm_vad_page_addr(vad, i, sys->page_shift), 1) == 0
-                                    ? p & ~(PTE_HW | PTE_HW_RO) : p);
+        mm_vad_pte_write(vad, i, mm_hw_unmap(sys, mm_vad_page_addr(vad, i, sys->page_shift), 1) == UMM_OK
+                                     ? p & ~(PTE_HW | PTE_HW_RO) : p);
         mm_vma_refresh(vad, i, i + 1);
-        return mm_fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, err);
+        return site_raise(s, err);
     }
     if (!(p & PTE_ACCESSED))
-        MM_COUNT(vad->proc, faults_access_bit, 1);
-    else if (write && !(p & PTE_DIRTY))
-        MM_COUNT(vad->proc, faults_dirty_bit, 1);
+        MM_COUNT(s->proc, faults_access_bit, 1);
+    else if (s->write && !(p & PTE_DIRTY))
+        MM_COUNT(s->proc, faults_dirty_bit, 1);
     /* Only now that the page is writable is its paging-file copy stale: freed before, a failed
      * mapping would leave a clean page without a copy, which trimming takes for a zero page. */
-    if (write && !(p & PTE_DIRTY))
+    if (s->write && !(p & PTE_DIRTY))
         mm_frame_drop_copy(sys, (mm_pfn_id_t)mm_pte_num(p));
     mm_vma_refresh(vad, i, i + 1);
     return FAULT_DONE;
 }
 
-static enum fault_result dispatch(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);
-
-enum fault_result mm_fault_resolve(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)
+/* Resolve the PTE of a site by its state. */
+static enum fault_result resolve(const fault_site_t *s)
 {
-    umm_system_t *sys = vad->proc->sys;
-    mm_os_clear_error(); /* exc->os_error reports only this fault's kernel errors */
-    if (sys->vma_count + 2 > sys->vma_budget) /* make room before adding mappings */
-        mm_vma_coalesce(sys, (uint64_t)sys->vma_budget * 3 / 4);
-    enum fault_result r = dispatch(vad, addr, access, exc);
-    mm_vma_enforce_budget(sys);
-    if (!sys->low_memory && mm_frames_available(sys) < sys->low_pages)
-        mm_reclaim_wake_workers(sys); /* async-signal-safe: uv_async_send */
-    return r;
+    switch (mm_pte_format(s->vad->pte[s->i])) {
+    case PTE_VALID: return site_maps(s) ? valid_fault(s) : FAULT_DONE; /* resident for a view */
+    case PTE_TRANSITION: return transition_fault(s);
+    case PTE_DEMAND_ZERO: return demand_zero_fault(s);
+    case PTE_PAGEFILE: return hard_fault(s);
+    default: return site_raise(s, UMM_E_STATE);
+    }
+}
+
+/* Map the section's resident frame f into view page i (counted in share[]). */
+static enum fault_result map_into_view(mm_vad_t *view, size_t i, bool write, umm_exception_t *exc)
+{
+    umm_section_t *sec = view->section;
+    umm_system_t *sys = sec->sys;
+    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(sec->proto->pte[i]);
+    mm_pte_t np = mm_pte_make(PTE_VALID, mm_pte_prot(view->pte[i]), f) | PTE_ACCESSED |
+                  (write ? PTE_DIRTY : 0);
+    mm_vad_pte_write(view, i, np);
+    sec->share[i]++;
+    ws_grow(view->proc, 1);
+    bool exact = true;
+    int err = mm_hw_map(sys, mm_vad_page_addr(view, i, sys->page_shift), f, 1, mm_pte_hw_prot(np),
+                        write, &exact);
+    if (err) { /* a failed MAP_FIXED may leave anything: unmap, then back to prototype (clean:
+                  nothing was written through this mapping) */
+        mm_hw_unmap(sys, mm_vad_page_addr(view, i, sys->page_shift), 1);
+        mm_vad_pte_write(view, i, np & ~PTE_DIRTY);
+        mm_proto_drop_view_page(view, i, false);
+        mm_vma_refresh(view, i, i + 1);
+        return fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, err);
+    }
+    if (write) /* writable now: the paging-file copy is stale */
+        mm_frame_drop_copy(sys, f);
+    mm_vad_pte_write(view, i, np | (exact ? PTE_HW : PTE_HW_RO));
+    mm_vma_refresh(view, i, i + 1);
+    return FAULT_DONE;
+}
+
+/* A view page whose PTE is PROTOTYPE: make the section page resident through the same resolvers,
+ * then map it here. Counted on the view's process as the page came: demand-zero, hard, or
+ * transition (from a list, or resident for another view, as Windows counts a shared page). */
+static enum fault_result prototype_fault(mm_vad_t *view, size_t i, bool write, umm_exception_t *exc)
+{
+    umm_section_t *sec = view->section;
+    umm_process_t *proc = view->proc;
+    /* A hard working-set maximum makes room first: trimming after the frame is resident could
+     * take this frame's last other mapping in this process and send it to a list. */
+    if ((proc->ws_flags & UMM_WS_HARD_MAX) && proc->ws_size >= proc->ws_max)
+        mm_ws_trim_locked(proc, proc->ws_size - proc->ws_max + 1, 0);
+    fault_site_t s = {.vad = sec->proto, .i = i, .write = write, .proc = proc, .fault_vad = view,
+                      .exc = exc};
+    unsigned came_from = mm_pte_format(sec->proto->pte[i]);
+    enum fault_result r = resolve(&s);
+    if (r != FAULT_DONE)
+        return r;
+    /* A read dropped the lock, but nothing turns this view PTE from PROTOTYPE meanwhile: another
+     * fault on it waits for the read (busy), and releasing the view waits for io_pending. */
+    UMM_ASSERT(mm_pte_format(view->pte[i]) == PTE_PROTOTYPE);
+    r = map_into_view(view, i, write, exc);
+    if (r != FAULT_DONE)
+        return r;
+    if (came_from == PTE_DEMAND_ZERO)
+        MM_COUNT(proc, faults_demand_zero, 1);
+    else if (came_from == PTE_PAGEFILE)
+        MM_COUNT(proc, faults_hard, 1);
+    else
+        MM_COUNT(proc, faults_transition, 1);
+    return FAULT_DONE;
 }
 
 static enum fault_result dispatch(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)
@@ -427,21 +501,32 @@ static enum fault_result dispatch(mm_vad_t *vad, uintptr_t addr, int access, umm
     exc->is_write = access;
     mm_pte_t p = vad->pte[i];
     if (!mm_pte_committed(p) || vad->releasing)
-        return mm_fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
+        return fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
     int prot = mm_pte_prot(p);
     if (prot & UMM_PROT_GUARD) {
         mm_vad_pte_write(vad, i, mm_pte_with_prot(p, prot & ~UMM_PROT_GUARD));
-        return mm_fault_raise(exc, vad, UMM_EXC_GUARD_PAGE, 0);
+        return fault_raise(exc, vad, UMM_EXC_GUARD_PAGE, 0);
     }
     bool write = access == FAULT_WRITE || (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE));
     if (!(prot & (UMM_PROT_READ | UMM_PROT_WRITE)) || (write && !(prot & UMM_PROT_WRITE)))
-        return mm_fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
-    switch (mm_pte_format(p)) {
-    case PTE_VALID: return valid_fault(vad, i, write, exc);
-    case PTE_TRANSITION: return transition_fault(vad, i, write, exc);
-    case PTE_DEMAND_ZERO: return demand_zero_fault(vad, i, write, exc);
-    case PTE_PAGEFILE: return hard_fault(vad, i, write, exc);
-    case PTE_PROTOTYPE: return mm_section_fault(vad, i, write, exc);
-    default: return mm_fault_raise(exc, vad, UMM_EXC_IN_PAGE_ERROR, UMM_E_NOT_SUPPORTED);
-    }
+        return fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
+    if (mm_pte_format(p) == PTE_PROTOTYPE)
+        return prototype_fault(vad, i, write, exc);
+    fault_site_t s = {.vad = vad, .i = i, .write = write, .proc = vad->proc, .fault_vad = vad,
+                      .exc = exc};
+    return resolve(&s);
+}
+
+enum fault_result mm_fault_resolve(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)
+{
+    umm_system_t *sys = vad->proc->sys;
+    MM_ASSERT_HELD(&sys->lock);
+    mm_os_clear_error(); /* exc->os_error reports only this fault's kernel errors */
+    if (sys->vma_count + 2 > sys->vma_budget) /* make room before adding mappings */
+        mm_budget_coalesce(sys, (uint64_t)sys->vma_budget * 3 / 4);
+    enum fault_result r = dispatch(vad, addr, access, exc);
+    mm_budget_enforce(sys);
+    if (!sys->low_memory && mm_frames_available(sys) < sys->low_pages)
+        mm_reclaim_wake_workers(sys); /* async-signal-safe: uv_async_send */
+    return r;
 }

@@ -1,11 +1,12 @@
 /* fault.h - resolving a page fault from the PTE, as Windows' MmAccessFault does: dispatch on the
- * PTE's format (valid with an emulated bit to set, transition, demand-zero, paging file) or
- * report an exception (guard page, access violation, in-page error). Runs inside the SIGSEGV
- * handler with the system locked: async-signal-safe, no allocation. */
+ * PTE's format (valid with an emulated bit to set, transition, demand-zero, paging file, or a
+ * section's prototype, resolved by the same code) or report an exception (guard page, access
+ * violation, in-page error). Runs inside the SIGSEGV handler with the system locked:
+ * async-signal-safe, no allocation; no lock is held across the I/O of a hard fault. */
 #ifndef UMM_FAULT_H
 #define UMM_FAULT_H
 
-#include "system.h"
+#include "state.h"
 
 /* The largest fault cluster (cluster_pages): one fault's frame and PTE arrays live on the
  * signal stack, so this bounds the handler's stack use (about 2 KiB at 64 pages). */
@@ -20,12 +21,9 @@ enum fault_result {
     FAULT_EXCEPTION  /* *exc describes an exception to raise on the faulting thread */
 };
 
-/* Fill *exc with an exception on vad (counted on its process and system); FAULT_EXCEPTION. */
-enum fault_result mm_fault_raise(umm_exception_t *exc, mm_vad_t *vad, umm_exception_code_t code,
-                              int error);
-
 /* Resolve a fault at addr inside vad. Called and returns with the system locked; a hard fault
- * or an emergency reclaim drops the lock while its I/O runs (the pages involved are pinned). */
+ * or an emergency reclaim drops the lock while its I/O runs (the frames involved are pinned, and
+ * the faulting VAD's io_pending keeps it from being released meanwhile). */
 enum fault_result mm_fault_resolve(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);
 
 #endif

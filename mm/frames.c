@@ -5,7 +5,6 @@
 #include "assert.h"
 #include "failpoint.h"
 #include "hwmap.h"
-#include "section.h"
 #include "vma.h"
 
 #include <errno.h>
@@ -196,24 +195,6 @@ void mm_frame_release(umm_system_t *sys, mm_pfn_id_t f, bool known_zero)
      * from the last frame to the first for that reason. */
     mm_pfn_unlink(&sys->pfn, f);
     mm_pfn_link_head(&sys->pfn, f, known_zero ? LIST_ZEROED : LIST_FREE);
-}
-
-void mm_frame_invalidate(umm_system_t *sys, mm_pfn_id_t f)
-{
-    mm_vad_t *vad = mm_pfn_owner_vad(sys, f);
-    if (!vad)
-        return;
-    size_t i = mm_pfn_entry(&sys->pfn, f)->index;
-    if (vad->proto_of) { /* a section's frame: mapped by its views, not by its owner */
-        mm_section_invalidate_frame(vad->proto_of, f, i);
-        return;
-    }
-    mm_pte_t p = vad->pte[i];
-    if (!mm_pte_has_frame(p) || mm_pte_num(p) != f || !mm_pte_mapped(p))
-        return;
-    if (mm_hw_unmap(sys, mm_vad_page_addr(vad, i, sys->page_shift), 1) == 0)
-        mm_vad_pte_write(vad, i, p & ~(PTE_HW | PTE_HW_RO));
-    mm_vma_refresh(vad, i, i + 1);
 }
 
 void mm_frame_set_owner(umm_system_t *sys, mm_pfn_id_t f, const mm_vad_t *vad, size_t index)

@@ -4,7 +4,7 @@
 #ifndef UMM_FRAMES_H
 #define UMM_FRAMES_H
 
-#include "system.h"
+#include "state.h"
 
 int mm_frames_pool_create(umm_system_t *sys);
 void mm_frames_pool_destroy(umm_system_t *sys);
@@ -18,11 +18,6 @@ static inline void *mm_frame_ptr(umm_system_t *sys, mm_pfn_id_t f, bool write)
         return sys->phys->frame_ptr(sys, f, write);
     return sys->pool.view + ((size_t)f << sys->page_shift);
 }
-
-/* Take away every kernel mapping of frame f at its owner's address (the host reclaiming or
- * sharing a guest frame): the owner PTE loses PTE_HW / PTE_HW_RO, so its next access faults and
- * maps the frame again through the backend. */
-void mm_frame_invalidate(umm_system_t *sys, mm_pfn_id_t f);
 
 /* Frames a fault could take now: Zeroed + Free + Standby. */
 uint64_t mm_frames_available(umm_system_t *sys);

@@ -27,7 +27,7 @@
 #include "handle.h"
 #include "umm_heap.h"
 
-#include "system.h"
+#include "state.h"
 
 #include <dlfcn.h>
 #include <errno.h>

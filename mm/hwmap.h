@@ -6,7 +6,7 @@
 #ifndef UMM_HWMAP_H
 #define UMM_HWMAP_H
 
-#include "system.h"
+#include "state.h"
 
 /* Map frames f .. f+n-1 at va, through the system's backend when it has one (a guest). `write`:
  * a write fault wants them writable now. *exact is false when some page got less than prot (see

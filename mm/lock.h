@@ -16,6 +16,8 @@
 #ifndef UMM_LOCK_H
 #define UMM_LOCK_H
 
+#include "assert.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>

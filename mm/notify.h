@@ -5,7 +5,7 @@
 #ifndef UMM_NOTIFY_H
 #define UMM_NOTIFY_H
 
-#include "system.h"
+#include "state.h"
 
 /* Re-evaluate both states and signal the notifications whose state changed. Takes the lock
  * to read, calls callbacks without it. */

@@ -3,7 +3,7 @@
 #ifndef UMM_RECLAIM_H
 #define UMM_RECLAIM_H
 
-#include "system.h"
+#include "state.h"
 
 /* Make frames available for a fault: write a modified cluster, else trim the largest working
  * set, else (a guest that would otherwise fail) deflate its balloon. System locked; may drop

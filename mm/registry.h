@@ -4,7 +4,7 @@
 #ifndef UMM_REGISTRY_H
 #define UMM_REGISTRY_H
 
-#include "system.h"
+#include "state.h"
 
 int mm_registry_insert(mm_vad_t *vad);
 void mm_registry_remove(mm_vad_t *vad);

@@ -1,20 +1,17 @@
-/* section.c - sections: shared memory with prototype PTEs (see section.h). */
-#include "handle.h"
+/* section.c - sections (CreateFileMapping + MapViewOfFile): creating, mapping and closing them,
+ * and their end when the last view goes (see section.h; the pages of views are in proto.c, the
+ * fault that brings them in is fault.c's). */
 #include "section.h"
 
 #include "assert.h"
 #include "commit.h"
 #include "frames.h"
-#include "hwmap.h"
+#include "handle.h"
 #include "pagefile.h"
-#include "reclaim.h"
+#include "proto.h"
 #include "vad.h"
-#include "vma.h"
-#include "ws.h"
 
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/uio.h>
 
 /* The hidden process that owns prototype VADs (created on first use; not in sys->procs, so the
  * balancer and umm_check's process walk leave it alone). */
@@ -47,9 +44,8 @@ int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
     int rc = sec && share && proto ? UMM_OK : UMM_E_NOMEM;
     if (rc == UMM_OK)
         rc = mm_commit_charge_system(sys, npages); /* grows the paging file as a commit would */
-    if (rc == UMM_OK && (rc = mm_vad_attach_id(proto)) != UMM_OK) {
-        sys->committed -= npages;
-    }
+    if (rc == UMM_OK && (rc = mm_vad_attach_id(proto)) != UMM_OK)
+        mm_commit_uncharge_system(sys, npages);
     if (rc == UMM_OK) {
         for (size_t i = 0; i < npages; i++)
             mm_pte_write(&proto->pte[i], mm_pte_make(PTE_DEMAND_ZERO, UMM_PROT_WRITE, 0));
@@ -110,6 +106,9 @@ static void destroy_locked(umm_section_t *sec)
 {
     umm_system_t *sys = sec->sys;
     mm_vad_t *proto = sec->proto;
+    /* The writer may be writing some of its frames with the lock dropped: let it finish (nothing
+     * else reaches the section now: its handle is closed and it has no view). */
+    mm_vad_wait_io(proto, 0, sec->npages);
     for (size_t i = sec->npages; i-- > 0;) {
         mm_pte_t p = proto->pte[i];
         UMM_ASSERT(mm_pte_format(p) != PTE_VALID);
@@ -119,7 +118,7 @@ static void destroy_locked(umm_section_t *sec)
             mm_pagefile_free(&sys->pf, mm_pte_num(p));
         mm_pte_write(&proto->pte[i], 0);
     }
-    sys->committed -= sec->npages;
+    mm_commit_uncharge_system(sys, sec->npages);
     sys->section_committed -= sec->npages;
     for (umm_section_t **pp = &sys->sections; *pp; pp = &(*pp)->next)
         if (*pp == sec) {
@@ -154,162 +153,11 @@ int umm_section_close(umm_section_t *sec)
     return UMM_OK;
 }
 
-/* How a section page became resident, for the fault counters. */
-enum resident_kind { WAS_RESIDENT, FROM_LIST, DEMAND_ZERO, FROM_PAGEFILE };
-
-/* Make prototype page idx resident: its frame, Active, prototype PTE VALID. */
-static int make_resident(umm_section_t *sec, size_t idx, umm_process_t *for_proc,
-                         enum resident_kind *kind)
-{
-    umm_system_t *sys = sec->sys;
-    mm_vad_t *proto = sec->proto;
-    mm_pte_t p = proto->pte[idx];
-    mm_pfn_id_t f;
-    switch (mm_pte_format(p)) {
-    case PTE_VALID:
-        *kind = WAS_RESIDENT;
-        return UMM_OK;
-    case PTE_TRANSITION: {
-        f = (mm_pfn_id_t)mm_pte_num(p);
-        mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
-        if (e->flags & PFN_F_IO)
-            return UMM_E_BUSY;
-        if (e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE)
-            e->flags |= PFN_F_MODIFIED; /* not on disk yet */
-        mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
-        *kind = FROM_LIST;
-        break;
-    }
-    case PTE_DEMAND_ZERO: {
-        int rc = mm_frames_alloc(sys, 1, PFN_NIL, &f, for_proc, true);
-        if (rc != UMM_OK)
-            return rc;
-        mm_frame_set_owner(sys, f, proto, idx);
-        *kind = DEMAND_ZERO;
-        break;
-    }
-    case PTE_PAGEFILE: {
-        /* read with the lock held: simpler than the private path's pinning, and sections are
-         * read back far less often than private memory */
-        int rc = mm_frames_alloc(sys, 1, PFN_NIL, &f, for_proc, false);
-        if (rc != UMM_OK)
-            return rc;
-        void *bytes = mm_frame_ptr(sys, f, true);
-        struct iovec iov = {bytes, sys->page_size};
-        sys->ctr.page_reads++;
-        if (!bytes || mm_pagefile_read(&sys->pf, mm_pte_num(p), &iov, 1) != 0) {
-            sys->ctr.read_errors++;
-            mm_frame_release(sys, f, false);
-            return UMM_E_IO;
-        }
-        sys->ctr.pages_input++;
-        mm_frame_set_owner(sys, f, proto, idx);
-        mm_pfn_entry(&sys->pfn, f)->slot = (uint32_t)mm_pte_num(p) + 1;
-        *kind = FROM_PAGEFILE;
-        break;
-    }
-    default:
-        return UMM_E_STATE;
-    }
-    mm_pte_write(&proto->pte[idx], mm_pte_make(PTE_VALID, mm_pte_prot(p), f));
-    return UMM_OK;
-}
-
-enum fault_result mm_section_fault(mm_vad_t *view, size_t i, bool write, umm_exception_t *exc)
-{
-    umm_section_t *sec = view->section;
-    umm_system_t *sys = sec->sys;
-    mm_pte_t p = view->pte[i];
-    size_t idx = mm_pte_num(p);
-    unsigned fmt = mm_pte_format(sec->proto->pte[idx]);
-    bool needs_frame = fmt == PTE_DEMAND_ZERO || fmt == PTE_PAGEFILE;
-    if (needs_frame && mm_frames_available(sys) == 0 && mm_reclaim_for_fault(sys))
-        return FAULT_BUSY;
-    umm_process_t *proc = view->proc;
-    /* A hard working-set maximum makes room first: trimming after the frame is resident could
-     * take this frame's last other mapping in this process and send it to a list. */
-    if ((proc->ws_flags & UMM_WS_HARD_MAX) && proc->ws_size >= proc->ws_max)
-        mm_ws_trim_locked(proc, proc->ws_size - proc->ws_max + 1, 0);
-    enum resident_kind kind;
-    int rc = make_resident(sec, idx, view->proc, &kind);
-    if (rc == UMM_E_BUSY)
-        return FAULT_BUSY;
-    if (rc != UMM_OK)
-        return mm_fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, rc);
-    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(sec->proto->pte[idx]);
-    mm_pte_t np = mm_pte_make(PTE_VALID, mm_pte_prot(p), f) | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
-    mm_vad_pte_write(view, i, np);
-    sec->share[idx]++;
-    view->proc->ws_size++;
-    sys->ws_total++;
-    if (view->proc->ws_size > view->proc->ws_peak)
-        view->proc->ws_peak = view->proc->ws_size;
-    bool exact = true;
-    int err = mm_hw_map(sys, mm_vad_page_addr(view, i, sys->page_shift), f, 1, mm_pte_hw_prot(np), write, &exact);
-    if (err) { /* a failed MAP_FIXED may leave anything: unmap, then back to prototype (clean:
-                  nothing was written through this mapping) */
-        mm_hw_unmap(sys, mm_vad_page_addr(view, i, sys->page_shift), 1);
-        mm_vad_pte_write(view, i, np & ~PTE_DIRTY);
-        mm_section_drop_view_page(view, i, false);
-        mm_vma_refresh(view, i, i + 1);
-        return mm_fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, err);
-    }
-    if (write) /* writable now: the paging-file copy is stale */
-        mm_frame_drop_copy(sys, f);
-    mm_vad_pte_write(view, i, np | (exact ? PTE_HW : PTE_HW_RO));
-    mm_vma_refresh(view, i, i + 1);
-    switch (kind) {
-    case DEMAND_ZERO: MM_COUNT(view->proc, faults_demand_zero, 1); break;
-    case FROM_PAGEFILE: MM_COUNT(view->proc, faults_hard, 1); break;
-    default: /* from Standby/Modified, or resident for another view: Windows counts both as
-                transition faults (a page "being used by another process sharing the page") */
-        MM_COUNT(view->proc, faults_transition, 1);
-        break;
-    }
-    return FAULT_DONE;
-}
-
-void mm_section_drop_view_page(mm_vad_t *view, size_t k, bool trimmed)
-{
-    umm_section_t *sec = view->section;
-    umm_system_t *sys = sec->sys;
-    mm_pte_t p = view->pte[k];
-    if (k >= sec->npages || mm_pte_format(p) != PTE_VALID)
-        return;
-    if (trimmed)
-        MM_COUNT(view->proc, pages_trimmed, 1);
-    size_t idx = k;
-    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
-    mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
-    if (p & PTE_DIRTY)
-        e->flags |= PFN_F_MODIFIED;
-    mm_vad_pte_write(view, k, mm_pte_make(PTE_PROTOTYPE, mm_pte_prot(p), idx) | (p & PTE_HW));
-    view->proc->ws_size--;
-    sys->ws_total--;
-    UMM_ASSERT(sec->share[idx] > 0);
-    if (--sec->share[idx] > 0)
-        return;
-    /* No view maps it any more: the frame leaves the working sets altogether. */
-    mm_pte_t pp = sec->proto->pte[idx];
-    if (!(e->flags & PFN_F_MODIFIED) && e->slot == 0) { /* never written: zero, give it back */
-        mm_pte_write(&sec->proto->pte[idx], mm_pte_make(PTE_DEMAND_ZERO, mm_pte_prot(pp), 0));
-        mm_frame_release(sys, f, true);
-        return;
-    }
-    mm_pte_write(&sec->proto->pte[idx], mm_pte_make(PTE_TRANSITION, mm_pte_prot(pp), f));
-    bool dirty = e->flags & PFN_F_MODIFIED;
-    e->flags &= (uint16_t)~PFN_F_MODIFIED;
-    mm_pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum mm_list_id)(LIST_STANDBY0 + e->prio));
-}
-
 void mm_section_release_view(mm_vad_t *view)
 {
     umm_section_t *sec = view->section;
-    for (size_t k = 0; k < view->npages; k++) {
-        mm_section_drop_view_page(view, k, false);
-        if (view->pte[k] != 0)
-            mm_vad_pte_write(view, k, 0);
-    }
+    MM_ASSERT_HELD(&sec->sys->lock);
+    mm_proto_drop_view(view);
     for (mm_vad_t **pp = &sec->views; *pp; pp = &(*pp)->next_view)
         if (*pp == view) {
             *pp = view->next_view;
@@ -319,19 +167,6 @@ void mm_section_release_view(mm_vad_t *view)
     if (sec->closed && !sec->views) {
         destroy_locked(sec);
         destroy(sec);
-    }
-}
-
-void mm_section_invalidate_frame(umm_section_t *sec, mm_pfn_id_t f, size_t index)
-{
-    umm_system_t *sys = sec->sys;
-    for (mm_vad_t *v = sec->views; v; v = v->next_view) {
-        mm_pte_t p = v->pte[index];
-        if (mm_pte_format(p) != PTE_VALID || mm_pte_num(p) != f || !mm_pte_mapped(p))
-            continue;
-        if (mm_hw_unmap(sys, mm_vad_page_addr(v, index, sys->page_shift), 1) == 0)
-            mm_vad_pte_write(v, index, p & ~(PTE_HW | PTE_HW_RO));
-        mm_vma_refresh(v, index, index + 1);
     }
 }
 

@@ -1,4 +1,5 @@
-/* system.c - systems and processes: create, destroy, statistics, the exception hook. */
+/* system.c - a system: create it (validate the configuration, the RAM pool, thresholds, the
+ * paging file, the fault handler, the workers) and destroy it; its exception hook. */
 #include "system.h"
 
 #include "assert.h"
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-void mm_vm_release_locked(mm_vad_t *vad); /* vm.c */
 
 static unsigned log2_exact(size_t v)
 {
@@ -164,94 +164,6 @@ void umm_system_destroy(umm_system_t *sys)
     mm_handle_free(sys);
 }
 
-int umm_process_create(umm_system_t *sys, umm_process_t **out)
-{
-    HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    if (!out)
-        return UMM_E_INVAL;
-    umm_process_t *proc = mm_handle_alloc(HANDLE_PROCESS, sizeof *proc);
-    if (!proc)
-        return UMM_E_NOMEM;
-    proc->sys = sys;
-    proc->ws_min = UMM_WS_DEFAULT_MIN;
-    proc->ws_max = UMM_WS_DEFAULT_MAX;
-    proc->priority = STANDBY_DEFAULT_PRIORITY;
-    mm_lock(&sys->lock);
-    proc->next = sys->procs;
-    if (sys->procs)
-        sys->procs->prev = proc;
-    sys->procs = proc;
-    sys->nprocs++;
-    mm_unlock(&sys->lock);
-    mm_handle_publish(proc);
-    *out = proc;
-    return UMM_OK;
-}
-
-void umm_process_destroy(umm_process_t *proc)
-{
-    if (!mm_handle_is_live(proc, HANDLE_PROCESS))
-        return;
-    mm_handle_retire(proc);
-    umm_system_t *sys = proc->sys;
-    for (;;) {
-        mm_lock(&sys->lock);
-        mm_vad_t *vad = proc->vads;
-        if (vad)
-            vad->releasing = true;
-        mm_unlock(&sys->lock);
-        if (!vad)
-            break;
-        mm_registry_remove(vad); /* lock order: registry before system */
-        mm_lock(&sys->lock);
-        mm_vm_release_locked(vad);
-        mm_unlock(&sys->lock);
-        mm_vad_free(vad);
-    }
-    mm_lock(&sys->lock);
-    if (proc->prev)
-        proc->prev->next = proc->next;
-    else
-        sys->procs = proc->next;
-    if (proc->next)
-        proc->next->prev = proc->prev;
-    sys->nprocs--;
-    sys->vma_count -= proc->vma_count;
-    mm_unlock(&sys->lock);
-    mm_handle_free(proc);
-}
-
-int umm_ws_trim(umm_process_t *proc, size_t pages)
-{
-    HANDLE_CHECK(proc, HANDLE_PROCESS);
-    mm_lock(&proc->sys->lock);
-    mm_ws_trim_locked(proc, pages, 0);
-    mm_vma_enforce_budget(proc->sys);
-    mm_unlock(&proc->sys->lock);
-    return UMM_OK;
-}
-
-int umm_ws_empty(umm_process_t *proc)
-{
-    HANDLE_CHECK(proc, HANDLE_PROCESS);
-    mm_lock(&proc->sys->lock);
-    mm_ws_trim_locked(proc, SIZE_MAX, WS_TRIM_ALL);
-    mm_vma_enforce_budget(proc->sys);
-    mm_unlock(&proc->sys->lock);
-    return UMM_OK;
-}
-
-int umm_process_set_priority(umm_process_t *proc, unsigned priority)
-{
-    HANDLE_CHECK(proc, HANDLE_PROCESS);
-    if (priority >= STANDBY_PRIORITIES)
-        return UMM_E_INVAL;
-    mm_lock(&proc->sys->lock);
-    proc->priority = (uint8_t)priority;
-    mm_unlock(&proc->sys->lock);
-    return UMM_OK;
-}
-
 int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t fn, void *ctx)
 {
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
@@ -262,105 +174,3 @@ int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t fn, voi
     return UMM_OK;
 }
 
-int umm_stats_get(umm_system_t *sys, umm_stats_t *out)
-{
-    HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    if (!out)
-        return UMM_E_INVAL;
-    mm_lock(&sys->lock);
-    const mm_pfndb_t *db = &sys->pfn;
-    const mm_counters_t *c = &sys->ctr;
-    *out = (umm_stats_t){
-        .page_size = sys->page_size,
-        .total_frames = db->nframes,
-        .zeroed = mm_pfn_list_count(db, LIST_ZEROED),
-        .free = mm_pfn_list_count(db, LIST_FREE) + mm_pfn_list_count(db, LIST_ZEROING),
-        .modified = mm_pfn_list_count(db, LIST_MODIFIED),
-        .modified_nowrite = mm_pfn_list_count(db, LIST_MODIFIED_NOWRITE),
-        .bad = mm_pfn_list_count(db, LIST_BAD),
-        .active = mm_pfn_list_count(db, LIST_ACTIVE),
-        .committed = sys->committed,
-        .commit_limit = sys->commit_limit,
-        .commit_peak = sys->commit_peak,
-        .working_set = sys->ws_total,
-        .processes = sys->nprocs,
-        .faults_total = c->faults_total,
-        .faults_demand_zero = c->faults_demand_zero,
-        .faults_transition = c->faults_transition,
-        .faults_hard = c->faults_hard,
-        .faults_access_bit = c->faults_access_bit,
-        .faults_dirty_bit = c->faults_dirty_bit,
-        .faults_access_violation = c->faults_access_violation,
-        .faults_guard = c->faults_guard,
-        .faults_in_page_error = c->faults_in_page_error,
-        .faults_spurious = c->faults_spurious,
-        .pages_zeroed_in_fault = c->pages_zeroed_in_fault,
-        .pages_trimmed = c->pages_trimmed,
-        .pages_trimmed_zero = c->pages_trimmed_zero,
-        .standby_repurposed = c->standby_repurposed,
-        .vma_count = sys->vma_count,
-        .vma_budget = sys->vma_budget,
-        .vma_coalesce_runs = sys->vma_coalesce_runs,
-        .pages_output = c->pages_output,
-        .page_writes = c->page_writes,
-        .pages_input = c->pages_input,
-        .page_reads = c->page_reads,
-        .pagefile_slots = sys->pf.nslots,
-        .pagefile_max_slots = sys->pf.max_slots,
-        .pagefile_used = sys->pf.used,
-        .pagefile_peak = sys->pf.peak,
-        .pagefile_grows = sys->pf.grows,
-        .writer_errors = c->writer_errors,
-        .read_errors = c->read_errors,
-        .pages_zeroed_by_thread = c->pages_zeroed_by_thread,
-        .balancer_passes = c->balancer_passes,
-        .balancer_trimmed = c->balancer_trimmed,
-        .pages_aged = c->pages_aged,
-        .low_memory_pages = sys->low_pages,
-        .high_memory_pages = sys->high_pages,
-        .pages_output_per_sec = sys->out_per_sec,
-        .pages_input_per_sec = sys->in_per_sec,
-        .faults_per_sec = sys->faults_per_sec,
-    };
-    for (int p = 0; p < STANDBY_PRIORITIES; p++) {
-        out->standby_by_priority[p] = mm_pfn_list_count(db, (enum mm_list_id)(LIST_STANDBY0 + p));
-        out->standby += out->standby_by_priority[p];
-    }
-    out->available = out->zeroed + out->free + out->standby;
-    out->low_memory = out->available < sys->low_pages;
-    mm_unlock(&sys->lock);
-    return UMM_OK;
-}
-
-int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out)
-{
-    HANDLE_CHECK(proc, HANDLE_PROCESS);
-    if (!out)
-        return UMM_E_INVAL;
-    mm_lock(&proc->sys->lock);
-    const mm_counters_t *c = &proc->ctr;
-    *out = (umm_process_stats_t){
-        .working_set = proc->ws_size,
-        .working_set_peak = proc->ws_peak,
-        .committed = proc->committed,
-        .reservations = proc->nvads,
-        .faults_total = c->faults_total,
-        .faults_demand_zero = c->faults_demand_zero,
-        .faults_transition = c->faults_transition,
-        .faults_hard = c->faults_hard,
-        .faults_access_bit = c->faults_access_bit,
-        .faults_dirty_bit = c->faults_dirty_bit,
-        .faults_access_violation = c->faults_access_violation,
-        .faults_guard = c->faults_guard,
-        .pages_trimmed = c->pages_trimmed,
-        .vma_count = proc->vma_count,
-        .ws_min = proc->ws_min,
-        .ws_max = proc->ws_max,
-    };
-    uint64_t hist[8];
-    mm_ws_age_histogram(proc, hist);
-    for (int a = 1; a < 8; a++)
-        out->aged_pages += hist[a];
-    mm_unlock(&proc->sys->lock);
-    return UMM_OK;
-}

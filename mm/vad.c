@@ -3,6 +3,7 @@
 #include "vad.h"
 
 #include "assert.h"
+#include "os.h"
 #include "registry.h"
 
 #include <stdlib.h>
@@ -127,4 +128,27 @@ int mm_vad_range_lock(umm_process_t *proc, const void *addr, size_t bytes, mm_va
     *first = (a - vad->start) >> proc->sys->page_shift;
     *npages = rounded >> proc->sys->page_shift;
     return UMM_OK;
+}
+
+bool mm_vad_io_busy(const mm_vad_t *vad, size_t a, size_t b)
+{
+    umm_system_t *sys = vad->proc->sys;
+    MM_ASSERT_HELD(&sys->lock);
+    if (vad->io_pending)
+        return true;
+    for (size_t i = a; i < b; i++)
+        if (mm_pte_has_frame(vad->pte[i]) &&
+            (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[i]))->flags & PFN_F_IO))
+            return true;
+    return false;
+}
+
+void mm_vad_wait_io(mm_vad_t *vad, size_t a, size_t b)
+{
+    umm_system_t *sys = vad->proc->sys;
+    while (mm_vad_io_busy(vad, a, b)) {
+        mm_unlock(&sys->lock);
+        mm_os_yield();
+        mm_lock(&sys->lock);
+    }
 }

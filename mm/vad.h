@@ -2,7 +2,7 @@
 #ifndef UMM_VAD_H
 #define UMM_VAD_H
 
-#include "system.h"
+#include "state.h"
 
 /* Allocate a VAD for [start, start + bytes) with an empty page table (not yet in any table). */
 mm_vad_t *mm_vad_alloc(umm_process_t *proc, uintptr_t start, size_t bytes, int prot);
@@ -21,5 +21,12 @@ void mm_vad_detach_id(mm_vad_t *vad);
  * failure nothing is locked and the error is returned. bytes is rounded up to pages. */
 int mm_vad_range_lock(umm_process_t *proc, const void *addr, size_t bytes, mm_vad_t **vad,
                    size_t *first, size_t *npages);
+
+/* Does paging I/O hold a frame of [a, b), or is a fault through this VAD reading with the lock
+ * dropped? Such pages must not be freed, nor the VAD released, until it ends. System locked. */
+bool mm_vad_io_busy(const mm_vad_t *vad, size_t a, size_t b);
+/* Wait (lock dropped, CPU yielded) until it does not. The caller has claimed the VAD (releasing)
+ * or re-validates it afterwards. */
+void mm_vad_wait_io(mm_vad_t *vad, size_t a, size_t b);
 
 #endif

@@ -1,4 +1,6 @@
 /* vm.c - the virtual memory API: reserve, commit, decommit, release, protect, query. */
+#include "vm.h"
+
 #include "handle.h"
 #include "assert.h"
 #include "commit.h"
@@ -10,6 +12,7 @@
 #include "registry.h"
 #include "section.h"
 #include "vad.h"
+#include "budget.h"
 #include "vma.h"
 #include "ws.h"
 
@@ -48,7 +51,7 @@ int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignment, int
     }
     mm_lock(&proc->sys->lock);
     rc = mm_vad_attach(vad);
-    mm_vma_enforce_budget(proc->sys);
+    mm_budget_enforce(proc->sys);
     mm_unlock(&proc->sys->lock);
     if (rc == UMM_OK && (rc = mm_registry_insert(vad)) != UMM_OK) {
         mm_lock(&proc->sys->lock);
@@ -113,17 +116,6 @@ static void discard_page(mm_vad_t *vad, size_t i)
     }
 }
 
-/* True when paging I/O holds a frame of [a, b): such pages must not be freed until it ends. */
-static bool range_io_busy(mm_vad_t *vad, size_t a, size_t b)
-{
-    umm_system_t *sys = vad->proc->sys;
-    for (size_t i = a; i < b; i++)
-        if (mm_pte_has_frame(vad->pte[i]) &&
-            (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[i]))->flags & PFN_F_IO))
-            return true;
-    return false;
-}
-
 /* mm_vad_range_lock, once no paging I/O holds a frame of the range (pages about to be freed or
  * trimmed must not be): while it does, unlock, yield and look the range up again. */
 static int range_lock_idle(umm_process_t *proc, const void *addr, size_t bytes, mm_vad_t **vad,
@@ -131,22 +123,10 @@ static int range_lock_idle(umm_process_t *proc, const void *addr, size_t bytes, 
 {
     for (;;) {
         int rc = mm_vad_range_lock(proc, addr, bytes, vad, first, n);
-        if (rc != UMM_OK || !range_io_busy(*vad, *first, *first + *n))
+        if (rc != UMM_OK || !mm_vad_io_busy(*vad, *first, *first + *n))
             return rc;
         mm_unlock(&proc->sys->lock);
         mm_os_yield();
-    }
-}
-
-/* Wait (lock dropped, CPU yielded) until no paging I/O holds a frame of [a, b). The caller has
- * claimed the VAD (releasing) or re-validates it afterwards. */
-static void wait_io_locked(mm_vad_t *vad, size_t a, size_t b)
-{
-    umm_system_t *sys = vad->proc->sys;
-    while (range_io_busy(vad, a, b)) {
-        mm_unlock(&sys->lock);
-        mm_os_yield();
-        mm_lock(&sys->lock);
     }
 }
 
@@ -190,17 +170,16 @@ int umm_decommit(umm_process_t *proc, void *addr, size_t bytes)
         return UMM_E_ACCESS;
     }
     rc = decommit_locked(vad, first, n, PTE_DECOMMITTED);
-    mm_vma_enforce_budget(proc->sys);
+    mm_budget_enforce(proc->sys);
     mm_unlock(&proc->sys->lock);
     mm_reclaim_wake_workers(proc->sys); /* frames went to Free: the zero page thread has work */
     return rc;
 }
 
-/* Tear a VAD down completely: frames, charge, mapping, accounting, memory. Caller holds the
- * system lock and has removed the VAD from the registry. */
 void mm_vm_release_locked(mm_vad_t *vad)
 {
-    wait_io_locked(vad, 0, vad->npages);
+    MM_ASSERT_HELD(&vad->proc->sys->lock);
+    mm_vad_wait_io(vad, 0, vad->npages);
     mm_os_release((void *)vad->start, vad->end - vad->start);
     for (size_t i = 0; i < vad->npages; i++) /* the mapping is gone: no HW anywhere */
         if (mm_pte_mapped(vad->pte[i]))
@@ -293,7 +272,7 @@ int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *ol
         if (old_prot)
             *old_prot = mm_pte_prot(vad->pte[first]);
         rc = protect_locked(vad, first, n, prot);
-        mm_vma_enforce_budget(proc->sys);
+        mm_budget_enforce(proc->sys);
     }
     mm_unlock(&proc->sys->lock);
     return rc;

@@ -5,7 +5,7 @@
 #ifndef UMM_WORKERS_H
 #define UMM_WORKERS_H
 
-#include "system.h"
+#include "state.h"
 
 int mm_workers_start(umm_system_t *sys, mm_workers_t **out);
 /* Stop and join; any write in flight completes first. */

@@ -6,7 +6,7 @@
 #ifndef UMM_WRITER_H
 #define UMM_WRITER_H
 
-#include "system.h"
+#include "state.h"
 
 #define WRITER_CLUSTER_PAGES 16
 

@@ -5,7 +5,7 @@
 #include "assert.h"
 #include "frames.h"
 #include "hwmap.h"
-#include "section.h"
+#include "proto.h"
 #include "vma.h"
 
 #include <sys/mman.h>
@@ -88,7 +88,7 @@ static size_t trim_valid_run(mm_vad_t *vad, size_t a, size_t b, bool unmap)
     }
     if (vad->section) { /* a view: shared frames, the section decides where they go */
         for (size_t k = a; k < b; k++)
-            mm_section_drop_view_page(vad, k, true);
+            mm_proto_drop_view_page(vad, k, true);
     } else {
         /* First page first onto Modified/Standby, so the writer lays the run out in ascending
          * slots and a later sequential read runs forward; zero frames last page first, because

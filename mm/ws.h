@@ -5,7 +5,7 @@
 #ifndef UMM_WS_H
 #define UMM_WS_H
 
-#include "system.h"
+#include "state.h"
 
 enum ws_trim_flags {
     WS_TRIM_ALL = 1u << 0,   /* ignore the accessed bit (EmptyWorkingSet) */

@@ -4,7 +4,7 @@
 #ifndef UMM_ZEROER_H
 #define UMM_ZEROER_H
 
-#include "system.h"
+#include "state.h"
 
 /* Zero up to max Free frames; returns how many. Takes the lock itself. */
 size_t mm_zeroer_batch(umm_system_t *sys, size_t max);

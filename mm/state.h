@@ -1,0 +1,186 @@
+/* state.h - the data of a umm system (a machine: physical memory, its processes), of its
+ * processes, reservations (VADs) and sections: the structures, their invariants and small inline
+ * accessors, no behaviour. Every module builds on it; nothing in it calls up.
+ *
+ * Locking: one lock per system (sys->lock, Windows' PFN lock) protects everything reachable from
+ * the system: the PFN database and lists, every PTE of every VAD of its processes, the VAD table,
+ * the counters. The global address registry (registry.c) has its own lock, always taken before a
+ * system lock. umm code never touches managed memory while holding either lock. */
+#ifndef UMM_STATE_H
+#define UMM_STATE_H
+
+#include "counters.h"
+#include "lock.h"
+#include "os.h"
+#include "pagefile.h"
+#include "pfn.h"
+#include "phys.h"
+#include "pte.h"
+#include "umm.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mm_vad mm_vad_t;
+typedef struct umm_section umm_section_t;
+
+
+typedef struct mm_workers mm_workers_t;
+
+typedef struct umm_notification umm_notification_t;
+
+/* A reservation (Virtual Address Descriptor) with its own page table: a flat array of one PTE
+ * per page, bracketed by two PTE_NONE sentinels so pte[-1] and pte[npages] can always be read.
+ * Invariant: start and end are multiples of UMM_RESERVE_GRANULARITY, npages = (end-start)/page;
+ * bbits[i] == mm_vma_is_boundary(i) for every pair and `boundaries` counts the set bits (the kernel
+ * mappings this reservation needs are 1 + boundaries); `committed` counts committed PTEs;
+ * chunk_valid[c] counts the VALID PTEs of pages [64c, 64c + 64) (kept by mm_vad_pte_write, so
+ * walking a working set costs what it holds plus 1/64 of what is reserved). */
+struct mm_vad {
+    uintptr_t start, end;
+    size_t npages;
+    int prot;                /* protection given at reserve time */
+    uint32_t id;             /* index in sys->vads */
+    umm_process_t *proc;
+    mm_pte_t *pte;          /* pte[0 .. npages-1], with pte[-1] == pte[npages] == PTE_NONE */
+    mm_pte_t *pte_alloc;    /* the allocation behind pte */
+    uint64_t boundaries;
+    uint64_t *bbits;         /* bit i: pages i and i+1 need separate kernel mappings */
+    uint8_t *chunk_valid;    /* per 64 pages: how many are VALID (walks skip empty chunks) */
+    uint64_t committed;
+    bool releasing;          /* umm_release has claimed it: no other call may use it */
+    uint32_t io_pending;     /* hard faults through it reading with the lock dropped: releasing
+                                it waits until none is left */
+    mm_vad_t *next_in_proc; /* the process's VADs, unordered */
+    umm_section_t *section;  /* a view: the section it maps (its PTEs are PROTOTYPE or VALID) */
+    umm_section_t *proto_of; /* a section's prototype PTEs (no address range, not registered) */
+    mm_vad_t *next_view;    /* the section's views */
+};
+
+/* Invariant: ws_size = VALID PTEs over its VADs; committed = committed PTEs over its VADs. */
+struct umm_process {
+    umm_system_t *sys;
+    mm_vad_t *vads;
+    uint64_t nvads;
+    uint64_t ws_size, ws_peak, committed;
+    uint64_t vma_count; /* sum over its VADs of 1 + boundaries */
+    mm_counters_t ctr;
+    uint32_t clock_vad;   /* clock hand for trimming: VAD id and page */
+    size_t clock_page;
+    size_t ws_min, ws_max;/* working-set limits (pages) */
+    unsigned ws_flags;    /* UMM_WS_HARD_MAX */
+    uint8_t priority;     /* standby priority of its trimmed pages */
+    umm_process_t *next, *prev;
+};
+
+struct umm_system {
+    mm_lock_t lock;
+    size_t page_size;
+    unsigned page_shift;
+    unsigned cluster_pages;
+    unsigned vma_budget;
+    umm_config_t cfg;
+
+    mm_os_pool_t pool; /* the RAM: frame f is the page at offset f << page_shift; pool.view maps
+                          it all once, read-write (the physical view). No pool for a guest. */
+    mm_pfndb_t pfn;
+
+    uint64_t committed, commit_limit, commit_peak;
+
+    mm_vad_t **vads; /* VAD table by id (NULL: free id) */
+    uint32_t nvad_slots;
+
+    umm_process_t *procs;
+    uint64_t nprocs;
+    uint64_t ws_total;
+
+    uint64_t vma_count; /* 1 (physical view) + sum over processes */
+
+    umm_exception_handler_t exc_fn;
+    void *exc_ctx;
+
+    mm_counters_t ctr;
+
+    const mm_phys_ops_t *phys; /* NULL: frames are this system's own memfd pool */
+    void *phys_ctx;
+
+    mm_pagefile_t pf;        /* pf.fd < 0: no paging file */
+    uint64_t low_pages, high_pages; /* available-memory thresholds */
+    bool low_memory;          /* available < low_pages at the last evaluation */
+    mm_workers_t *workers;   /* NULL with UMM_CFG_NO_WORKERS */
+    umm_notification_t *notifications;
+    umm_process_t *section_proc;  /* owns the sections' prototype VADs; not in procs */
+    umm_section_t *sections;
+    uint64_t section_committed;   /* commit charged by sections */
+    mm_mutex_t notify_lock; /* serializes evaluation + callbacks with destroy (a pthread
+                                    mutex: callbacks may touch managed memory) */
+    uint64_t last_age_ns;     /* when working sets were last aged */
+    /* rates over the last balancer interval */
+    uint64_t rate_t_ns, rate_out, rate_in, rate_faults;
+    double out_per_sec, in_per_sec, faults_per_sec;
+};
+
+
+/* A section: shared memory backed by the paging file, with prototype PTEs.
+ *
+ * A section's pages live in a prototype VAD (no address range, not in the registry; owned by
+ * the system's hidden section process): one prototype PTE per page, DEMAND_ZERO, VALID (the
+ * frame is Active: at least one view maps it), TRANSITION (the frame is on Standby/Modified) or
+ * PAGEFILE. A frame's reverse map names the prototype PTE. A view is an ordinary reservation of a
+ * process whose PTEs are PROTOTYPE (index) or VALID (the section's frame, mapped here).
+ *
+ * Invariants (umm_check): share[i] = views whose PTE i is VALID; the prototype PTE i is VALID
+ * exactly when share[i] > 0, and then every VALID view PTE i names its frame; a view charges no
+ * commit (the section did, once); a view's pages past the section's (its reservation's 64 KiB
+ * tail) stay uncommitted: commit and protect refuse them, and refuse to raise a view's
+ * protection above what it was mapped with (as Windows). */
+struct umm_section {
+    umm_system_t *sys;
+    mm_vad_t *proto;      /* prototype PTEs; the owner of the section's frames */
+    uint32_t *share;       /* per page: VALID view PTEs naming its frame */
+    mm_vad_t *views;      /* linked through next_view */
+    size_t npages;
+    bool closed;           /* the handle is closed: the section goes with its last view */
+    umm_section_t *next;   /* sys->sections */
+};
+
+static inline bool mm_sys_has_pagefile(const umm_system_t *sys)
+{
+    return sys->pf.fd >= 0;
+}
+
+static inline uintptr_t mm_vad_page_addr(const mm_vad_t *v, size_t i, unsigned shift)
+{
+    return v->start + ((uintptr_t)i << shift);
+}
+
+#define VAD_CHUNK_SHIFT 6
+
+/* Change PTE i of a VAD (through mm_pte_write's transition check), keeping its valid counts. */
+static inline void mm_vad_pte_write(mm_vad_t *vad, size_t i, mm_pte_t value)
+{
+    bool was = mm_pte_format(vad->pte[i]) == PTE_VALID, is = mm_pte_format(value) == PTE_VALID;
+    mm_pte_write(&vad->pte[i], value);
+    if (was != is)
+        vad->chunk_valid[i >> VAD_CHUNK_SHIFT] += is ? 1 : (uint8_t)-1;
+}
+
+/* First page at or after i that may be VALID: skips chunks with none (i itself if its chunk has
+ * some). Returns npages when there is none. */
+static inline size_t mm_vad_next_valid_chunk(const mm_vad_t *vad, size_t i)
+{
+    while (i < vad->npages && vad->chunk_valid[i >> VAD_CHUNK_SHIFT] == 0)
+        i = ((i >> VAD_CHUNK_SHIFT) + 1) << VAD_CHUNK_SHIFT;
+    return i < vad->npages ? i : vad->npages;
+}
+
+/* The VAD that owns frame f (its reverse map), or NULL. Caller holds the system lock. */
+static inline mm_vad_t *mm_pfn_owner_vad(umm_system_t *sys, mm_pfn_id_t f)
+{
+    uint32_t id = sys->pfn.e[f].vad;
+    return id ? sys->vads[id - 1] : NULL;
+}
+
+#endif
