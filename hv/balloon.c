@@ -42,6 +42,7 @@ static size_t deflate_locked(umm_hv_guest_t *g, size_t n)
 
 size_t hv_balloon_deflate_locked(umm_hv_guest_t *g, size_t n)
 {
+    UMM_ASSERT(mm_guest_is_held(g->sys));
     size_t got = deflate_locked(g, n);
     if (got) {
         g->balloon.on_pressure += got;

@@ -74,6 +74,7 @@ static uint64_t store(umm_hv_host_t *host, uint32_t victim, const uint8_t *buf, 
 
 bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
 {
+    MM_ASSERT_HELD(&host->lock);
     if (host->cfg.flags & UMM_HV_NO_COMPRESSION)
         return false;
     if (host->nzfree == 0 && host->zframes * 100 >= host->nframes * ZCACHE_MAX_PCT)
@@ -115,6 +116,7 @@ bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
 
 uint32_t hv_decompress(umm_hv_guest_t *g, uint32_t gfn)
 {
+    MM_ASSERT_HELD(&g->host->lock);
     umm_hv_host_t *host = g->host;
     uint64_t slot = p2m_num(g->p2m[gfn]);
     /* The slot's frame is not a victim (HVF_ZCACHE), so allocating cannot evict it. */

@@ -114,6 +114,7 @@ void umm_hv_host_destroy(umm_hv_host_t *host)
 
 uint32_t hv_frame_alloc(umm_hv_host_t *host, umm_hv_guest_t *locked_guest, bool zero)
 {
+    MM_ASSERT_HELD(&host->lock);
     while (host->nfree == 0) /* compress what compresses, swap the rest */
         if (!hv_compress_out_one(host, locked_guest) && !hv_swap_out_one(host, locked_guest))
             return UINT32_MAX;
@@ -131,6 +132,7 @@ uint32_t hv_frame_alloc(umm_hv_host_t *host, umm_hv_guest_t *locked_guest, bool 
 
 void hv_frame_put(umm_hv_host_t *host, uint32_t f)
 {
+    MM_ASSERT_HELD(&host->lock);
     hv_frame_t *e = &host->frames[f];
     if (f == HV_ZERO_FRAME)
         return;
@@ -149,6 +151,7 @@ void hv_frame_put(umm_hv_host_t *host, uint32_t f)
 
 void hv_set_private(umm_hv_guest_t *g, uint32_t gfn, uint32_t f)
 {
+    MM_ASSERT_HELD(&g->host->lock);
     hv_frame_t *e = &g->host->frames[f];
     e->owner = g->id;
     e->gfn = gfn;
@@ -186,6 +189,7 @@ static uint32_t break_sharing(umm_hv_guest_t *g, uint32_t gfn, uint32_t from)
 
 uint32_t hv_make_private(umm_hv_guest_t *g, uint32_t gfn)
 {
+    MM_ASSERT_HELD(&g->host->lock);
     p2m_t e = g->p2m[gfn];
     switch (p2m_state(e)) {
     case P2M_PRESENT:
@@ -211,6 +215,7 @@ uint32_t hv_make_private(umm_hv_guest_t *g, uint32_t gfn)
 
 void hv_drop_backing(umm_hv_guest_t *g, uint32_t gfn, unsigned to)
 {
+    MM_ASSERT_HELD(&g->host->lock);
     umm_hv_host_t *host = g->host;
     p2m_t e = g->p2m[gfn];
     switch (p2m_state(e)) {

@@ -53,6 +53,7 @@ static bool takes_from(const umm_hv_host_t *host, const umm_hv_guest_t *g, int p
 
 uint32_t hv_pick_victim(umm_hv_host_t *host, umm_hv_guest_t *locked, umm_hv_guest_t **owner)
 {
+    MM_ASSERT_HELD(&host->lock);
     for (uint64_t step = 0; step < 3 * host->nframes; step++) {
         int phase = (int)(step / host->nframes);
         uint32_t h = (uint32_t)(host->swap_hand++ % host->nframes);
@@ -78,6 +79,7 @@ uint32_t hv_pick_victim(umm_hv_host_t *host, umm_hv_guest_t *locked, umm_hv_gues
 
 bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
 {
+    MM_ASSERT_HELD(&host->lock);
     if (host->swap.fd < 0)
         return false;
     umm_hv_guest_t *g;
@@ -92,6 +94,7 @@ bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
 
 uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn)
 {
+    MM_ASSERT_HELD(&g->host->lock);
     umm_hv_host_t *host = g->host;
     uint64_t slot = p2m_num(g->p2m[gfn]);
     uint32_t h = hv_frame_alloc(host, g, false);

@@ -32,6 +32,8 @@ static bool mapped(umm_system_t *sys, uint32_t gfn, bool *busy)
 
 void hv_sample_access(umm_hv_guest_t *g)
 {
+    UMM_ASSERT(mm_guest_is_held(g->sys));
+    MM_ASSERT_HELD(&g->host->lock);
     umm_system_t *sys = g->sys;
     if (g->nsample > 0) {
         unsigned touched = 0;

@@ -50,6 +50,7 @@ static void trim_runs_to_target(umm_system_t *sys, mm_vad_t *vad, uint64_t targe
 
 uint64_t mm_budget_coalesce(umm_system_t *sys, uint64_t target)
 {
+    MM_ASSERT_HELD(&sys->lock);
     sys->ctr.vma_coalesce_runs++;
     for (umm_process_t *p = sys->procs; p && sys->vma_count > target; p = p->next)
         for (mm_vad_t *v = p->vads; v && sys->vma_count > target; v = v->next_in_proc)
@@ -63,6 +64,7 @@ uint64_t mm_budget_coalesce(umm_system_t *sys, uint64_t target)
 
 void mm_budget_enforce(umm_system_t *sys)
 {
+    MM_ASSERT_HELD(&sys->lock);
     if (sys->vma_count > sys->vma_budget)
         mm_budget_coalesce(sys, (uint64_t)sys->vma_budget * 3 / 4);
 }

@@ -2,7 +2,7 @@
  * mmap, mprotect and even munmap fail process-wide), so when its estimate (vma.h) passes the
  * budget it coalesces: first it replaces the mappings of pages that are not valid (trimmed and
  * stale ones) with the reservation's anonymous PROT_NONE, then it trims valid pages, shortest
- * runs first (they cost the most mappings per page kept). System locked. */
+ * runs first (they cost the most mappings per page kept). The system lock is held (asserted). */
 #ifndef UMM_BUDGET_H
 #define UMM_BUDGET_H
 

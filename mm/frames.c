@@ -36,6 +36,7 @@ void mm_frames_pool_destroy(umm_system_t *sys)
 
 uint64_t mm_frames_available(umm_system_t *sys)
 {
+    MM_ASSERT_HELD(&sys->lock);
     uint64_t n = mm_pfn_list_count(&sys->pfn, LIST_ZEROED) + mm_pfn_list_count(&sys->pfn, LIST_FREE);
     for (int p = 0; p < STANDBY_PRIORITIES; p++)
         n += mm_pfn_list_count(&sys->pfn, (enum mm_list_id)(LIST_STANDBY0 + p));
@@ -44,6 +45,7 @@ uint64_t mm_frames_available(umm_system_t *sys)
 
 bool mm_frame_is_zero(umm_system_t *sys, mm_pfn_id_t f)
 {
+    MM_ASSERT_HELD(&sys->lock);
     const uint64_t *w = mm_frame_ptr(sys, f, false);
     if (!w)
         return false; /* unknown: treat as data */
@@ -144,6 +146,7 @@ static mm_pfn_id_t run_start(umm_system_t *sys, size_t need)
 int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *out,
                  umm_process_t *for_proc, bool zero)
 {
+    MM_ASSERT_HELD(&sys->lock);
     if (UMM_FAILPOINT(FRAME_ALLOC) || mm_frames_available(sys) < n)
         return UMM_E_NO_FRAMES;
     mm_pfn_id_t want = hint;
@@ -175,6 +178,7 @@ int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *
 
 void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f)
 {
+    MM_ASSERT_HELD(&sys->lock);
     mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     if (e->slot) {
         mm_pagefile_free(&sys->pf, e->slot - 1);
@@ -184,6 +188,7 @@ void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f)
 
 void mm_frame_release(umm_system_t *sys, mm_pfn_id_t f, bool known_zero)
 {
+    MM_ASSERT_HELD(&sys->lock);
     mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     mm_frame_drop_copy(sys, f);
     e->vad = 0;
@@ -199,6 +204,7 @@ void mm_frame_release(umm_system_t *sys, mm_pfn_id_t f, bool known_zero)
 
 void mm_frame_set_owner(umm_system_t *sys, mm_pfn_id_t f, const mm_vad_t *vad, size_t index)
 {
+    MM_ASSERT_HELD(&sys->lock);
     mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     if (e->list != LIST_ACTIVE)
         mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);

@@ -1,6 +1,6 @@
 /* frames.h - physical memory: the RAM pool (a memfd, frame f at offset f*page), the physical
- * view that maps it once, and frame allocation from the page lists. Caller holds sys->lock for
- * everything but create/destroy. */
+ * view that maps it once, and frame allocation from the page lists. Everything but create/destroy
+ * runs with the system lock held (asserted). */
 #ifndef UMM_FRAMES_H
 #define UMM_FRAMES_H
 

@@ -36,6 +36,11 @@ void mm_guest_release(umm_system_t *sys)
     mm_unlock(&sys->lock);
 }
 
+bool mm_guest_is_held(umm_system_t *sys)
+{
+    return mm_lock_held(&sys->lock);
+}
+
 /* The PTE that maps frame f where its owner lives, or NULL (unowned, or a section's frame, which
  * its views map). */
 static mm_pte_t *owner_pte(umm_system_t *sys, mm_pfn_id_t f, mm_vad_t **vadp)

@@ -34,6 +34,8 @@ void *mm_guest_backend_ctx(umm_system_t *sys);
 void mm_guest_hold(umm_system_t *sys);
 bool mm_guest_try_hold(umm_system_t *sys);
 void mm_guest_release(umm_system_t *sys);
+/* Does the calling thread hold the guest? (Exact in debug builds, for assertions.) */
+bool mm_guest_is_held(umm_system_t *sys);
 
 /* What the host may know about a guest frame. Guest held. */
 typedef struct mm_guest_frame {

@@ -2,7 +2,7 @@
  * here) or VALID (the section's frame, mapped here, counted in share[]); the section's prototype
  * PTE is VALID exactly while some view maps its frame (see struct umm_section in state.h). These
  * are the moves between the two that trimming, releasing and the host need; the fault that makes
- * a view page VALID is in fault.c. System locked. */
+ * a view page VALID is in fault.c. The system lock is held (asserted). */
 #ifndef UMM_PROTO_H
 #define UMM_PROTO_H
 

@@ -14,6 +14,7 @@ static bool deflate_on_pressure(umm_system_t *sys)
 
 bool mm_reclaim_for_fault(umm_system_t *sys)
 {
+    MM_ASSERT_HELD(&sys->lock);
     mm_reclaim_wake_workers(sys);
     if (mm_writer_write_cluster_locked(sys) > 0)
         return true;

@@ -176,7 +176,7 @@ static inline size_t mm_vad_next_valid_chunk(const mm_vad_t *vad, size_t i)
     return i < vad->npages ? i : vad->npages;
 }
 
-/* The VAD that owns frame f (its reverse map), or NULL. Caller holds the system lock. */
+/* The VAD that owns frame f (its reverse map), or NULL. System locked. */
 static inline mm_vad_t *mm_pfn_owner_vad(umm_system_t *sys, mm_pfn_id_t f)
 {
     uint32_t id = sys->pfn.e[f].vad;

@@ -45,6 +45,7 @@ void mm_vad_free(mm_vad_t *vad)
 
 int mm_vad_attach_id(mm_vad_t *vad)
 {
+    MM_ASSERT_HELD(&vad->proc->sys->lock);
     umm_system_t *sys = vad->proc->sys;
     uint32_t id = 0;
     while (id < sys->nvad_slots && sys->vads[id])
@@ -66,11 +67,13 @@ int mm_vad_attach_id(mm_vad_t *vad)
 
 void mm_vad_detach_id(mm_vad_t *vad)
 {
+    MM_ASSERT_HELD(&vad->proc->sys->lock);
     vad->proc->sys->vads[vad->id] = NULL;
 }
 
 int mm_vad_attach(mm_vad_t *vad)
 {
+    MM_ASSERT_HELD(&vad->proc->sys->lock);
     umm_system_t *sys = vad->proc->sys;
     int rc = mm_vad_attach_id(vad);
     if (rc != UMM_OK)
@@ -85,6 +88,7 @@ int mm_vad_attach(mm_vad_t *vad)
 
 void mm_vad_detach(mm_vad_t *vad)
 {
+    MM_ASSERT_HELD(&vad->proc->sys->lock);
     umm_process_t *proc = vad->proc;
     umm_system_t *sys = proc->sys;
     for (mm_vad_t **pp = &proc->vads; *pp; pp = &(*pp)->next_in_proc)

@@ -8,9 +8,9 @@
 mm_vad_t *mm_vad_alloc(umm_process_t *proc, uintptr_t start, size_t bytes, int prot);
 void mm_vad_free(mm_vad_t *vad);
 
-/* Give the VAD an id and link it into its process (caller holds the system lock). */
+/* Give the VAD an id and link it into its process (the system lock held: asserted). */
 int mm_vad_attach(mm_vad_t *vad);
-/* Unlink from the process and the id table (caller holds the system lock). */
+/* Unlink from the process and the id table (the system lock held: asserted). */
 void mm_vad_detach(mm_vad_t *vad);
 /* Only an id in the table (a section's prototype VAD: no mapping, no process list). */
 int mm_vad_attach_id(mm_vad_t *vad);

@@ -22,6 +22,7 @@ bool mm_vma_is_boundary(const mm_vad_t *vad, size_t i)
 
 void mm_vma_refresh(mm_vad_t *vad, size_t a, size_t b)
 {
+    MM_ASSERT_HELD(&vad->proc->sys->lock);
     size_t lo = a > 0 ? a - 1 : 0;
     size_t hi = b < vad->npages ? b : vad->npages - 1; /* pairs (i, i+1) with i < hi */
     int64_t delta = 0;

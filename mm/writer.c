@@ -42,6 +42,7 @@ static void gather(umm_system_t *sys, const mm_vad_t *vad, size_t index, size_t 
 
 long mm_writer_write_cluster_locked(umm_system_t *sys)
 {
+    MM_ASSERT_HELD(&sys->lock);
     if (!mm_sys_has_pagefile(sys))
         return 0;
     mm_pfn_id_t head = oldest_writable(sys);

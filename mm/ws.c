@@ -128,6 +128,7 @@ static void age_valid_run(mm_vad_t *vad, size_t a, size_t b)
 
 size_t mm_ws_trim_range(mm_vad_t *vad, size_t a, size_t b, unsigned flags)
 {
+    MM_ASSERT_HELD(&vad->proc->sys->lock);
     size_t n = 0, i = mm_vad_next_valid_chunk(vad, a);
     while (i < b) {
         if (mm_pte_format(vad->pte[i]) != PTE_VALID) {
@@ -183,6 +184,7 @@ static mm_vad_t *clock_vad(umm_process_t *proc)
 
 size_t mm_ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags)
 {
+    MM_ASSERT_HELD(&proc->sys->lock);
     size_t n = 0;
     mm_vad_t *v = clock_vad(proc);
     size_t page = proc->clock_page;
@@ -265,6 +267,7 @@ static size_t trim_run_cb(mm_vad_t *vad, size_t a, size_t b, void *arg)
 
 uint64_t mm_ws_age(umm_process_t *proc)
 {
+    MM_ASSERT_HELD(&proc->sys->lock);
     uint64_t aged = 0;
     for (mm_vad_t *v = proc->vads; v; v = v->next_in_proc)
         for (size_t i = mm_vad_next_valid_chunk(v, 0); i < v->npages; i = mm_vad_next_valid_chunk(v, i + 1)) {
@@ -281,6 +284,7 @@ uint64_t mm_ws_age(umm_process_t *proc)
 
 uint64_t mm_ws_age_fifo(umm_process_t *proc)
 {
+    MM_ASSERT_HELD(&proc->sys->lock);
     uint64_t aged = 0;
     for (mm_vad_t *v = proc->vads; v; v = v->next_in_proc)
         for (size_t i = mm_vad_next_valid_chunk(v, 0); i < v->npages; i = mm_vad_next_valid_chunk(v, i + 1)) {
@@ -295,6 +299,7 @@ uint64_t mm_ws_age_fifo(umm_process_t *proc)
 
 void mm_ws_age_histogram(umm_process_t *proc, uint64_t hist[8])
 {
+    MM_ASSERT_HELD(&proc->sys->lock);
     for (int a = 0; a < 8; a++)
         hist[a] = 0;
     for (mm_vad_t *v = proc->vads; v; v = v->next_in_proc)
@@ -305,6 +310,7 @@ void mm_ws_age_histogram(umm_process_t *proc, uint64_t hist[8])
 
 size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want)
 {
+    MM_ASSERT_HELD(&proc->sys->lock);
     if (want == 0)
         return 0;
     unsigned arg = min_age | (fifo(proc) ? SEL_ANY_ACCESSED : 0);

@@ -1,7 +1,7 @@
 /* ws.h - working sets: taking pages out of a process's working set (trimming) and aging them
  * with the emulated accessed bit. A trimmed page's frame goes to Standby (clean, has a
  * paging-file copy), Modified (dirty) or, when it holds only zeros, straight back to Zeroed with
- * the PTE returned to demand-zero. Caller holds the system lock. */
+ * the PTE returned to demand-zero. Every call asserts the system lock is held. */
 #ifndef UMM_WS_H
 #define UMM_WS_H
 

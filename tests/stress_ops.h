@@ -5,6 +5,7 @@
 #ifndef UMM_STRESS_OPS_H
 #define UMM_STRESS_OPS_H
 
+#include "stress_diag.h"
 #include "stress_model.h"
 
 #include <stdarg.h>
@@ -27,6 +28,7 @@ typedef struct ctx {
     char *base;   /* the region; page k at base + k * PG */
     sm_page_t *m; /* the model, indexed like the region */
     size_t lo, hi;
+    size_t region_pages; /* the whole region (all threads' slices) */
     pu_rng_t rng;
     uint64_t next_gen; /* generations this thread writes: unique over threads */
     int step;
@@ -34,7 +36,16 @@ typedef struct ctx {
     bool shared;  /* other threads (or the workers) may trim this slice's pages any time */
     bool trace;   /* one line per operation on stderr */
     bool failed;
-    char msg[512];
+    char msg[4096];
+    /* the last operations, for the failure message: what happened to the page that went wrong */
+    struct st_hist {
+        int step;
+        char kind; /* c commit, d decommit, w write, r read, p protect */
+        uint32_t page, n;
+        int result; /* the call's error code, or the access's exception code */
+        uint64_t gen; /* the generation written; the protection for p */
+    } hist[512];
+    unsigned nhist;
     unsigned long inpage, failed_calls, ops;
 } ctx_t;
 
@@ -49,6 +60,25 @@ static void st_fail(ctx_t *c, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(c->msg + n, sizeof c->msg - (size_t)n, fmt, ap);
     va_end(ap);
+}
+
+static void hist_note(ctx_t *c, char kind, size_t page, size_t n, int result, uint64_t gen) {
+    c->hist[c->nhist++ % (sizeof c->hist / sizeof c->hist[0])] =
+        (struct st_hist){c->step, kind, (uint32_t)page, (uint32_t)n, result, gen};
+}
+
+/* Append the remembered operations that touched `page` to the failure message. */
+static void hist_dump(ctx_t *c, size_t page) {
+    size_t len = strlen(c->msg), cap = sizeof c->msg;
+    unsigned total = sizeof c->hist / sizeof c->hist[0];
+    unsigned from = c->nhist > total ? c->nhist - total : 0;
+    for (unsigned k = from; k < c->nhist && len + 64 < cap; k++) {
+        const struct st_hist *h = &c->hist[k % total];
+        if (page < h->page || page >= (size_t)h->page + h->n)
+            continue;
+        len += (size_t)snprintf(c->msg + len, cap - len, "\n    step %d %c [%u,+%u) -> %d gen/prot %" PRIu64,
+                                h->step, h->kind, h->page, h->n, h->result, h->gen);
+    }
 }
 
 #define ST_FAIL(c, ...)                                                                            \
@@ -90,6 +120,7 @@ static void op_write(ctx_t *c, size_t i) {
     sm_page_t *p = &c->m[i];
     uint64_t gen = c->next_gen++;
     int code = probe_fill(c->base + i * PG, gen);
+    hist_note(c, 'w', i, 1, code, gen);
     const char *why = sm_exception_legal(p, true, code, c->faults_on);
     if (why)
         ST_FAIL(c, "write page %zu: %s (exception %d)", i, why, code);
@@ -110,20 +141,29 @@ static void op_read(ctx_t *c, size_t i) {
     long bad = -1;
     uint64_t found = 0;
     int code = probe_verify(c->base + i * PG, p, &bad, &found);
+    hist_note(c, 'r', i, 1, code, 0);
     const char *why = sm_exception_legal(p, false, code, c->faults_on);
     if (why)
         ST_FAIL(c, "read page %zu: %s (exception %d)", i, why, code);
     if (code == UMM_EXC_IN_PAGE_ERROR)
         c->inpage++;
-    if (code == 0 && bad >= 0)
-        ST_FAIL(c, "page %zu word %ld holds %016" PRIx64 ", not gen %" PRIu64 " (torn %" PRIu64 ")",
-                i, bad, found, p->gen, p->torn);
+    if (code == 0 && bad >= 0) {
+        char diag[768], who[128] = "";
+        st_diagnose(c->base + i * PG, p->gen, diag, sizeof diag);
+        if (bad == 0)
+            st_identify(c->base, c->region_pages, PG, found, who, sizeof who);
+        st_fail(c, "page %zu word %ld holds %016" PRIx64 ", not gen %" PRIu64 " (torn %" PRIu64 ")%s%s",
+                i, bad, found, p->gen, p->torn, diag, who);
+        hist_dump(c, i);
+        return;
+    }
 }
 
 /* ---- calls ------------------------------------------------------------------------------------ */
 
 static void op_commit(ctx_t *c, size_t i, size_t n) {
     int rc = umm_commit(c->proc, c->base + i * PG, n * PG, TU_RW);
+    hist_note(c, 'c', i, n, rc, 0);
     if (rc != UMM_OK && rc != UMM_E_COMMIT_LIMIT)
         ST_FAIL(c, "commit [%zu, +%zu): %s", i, n, umm_error_name(rc));
     if (rc != UMM_OK) {
@@ -137,6 +177,7 @@ static void op_commit(ctx_t *c, size_t i, size_t n) {
 
 static void op_decommit(ctx_t *c, size_t i, size_t n) {
     int rc = umm_decommit(c->proc, c->base + i * PG, n * PG);
+    hist_note(c, 'd', i, n, rc, 0);
     if (rc != UMM_OK && !(rc == UMM_E_VMA_LIMIT && c->faults_on))
         ST_FAIL(c, "decommit [%zu, +%zu): %s", i, n, umm_error_name(rc));
     if (rc != UMM_OK) { /* documented: nothing changed */
@@ -167,6 +208,7 @@ static void op_protect(ctx_t *c, size_t i, size_t n) {
         all_committed &= c->m[k].committed != 0;
     int old = -1;
     int rc = umm_protect(c->proc, c->base + i * PG, n * PG, prot, &old);
+    hist_note(c, 'p', i, n, rc, (uint64_t)prot);
     if (!all_committed) {
         if (rc != UMM_E_NOT_COMMITTED)
             ST_FAIL(c, "protect over uncommitted pages gave %s", umm_error_name(rc));

@@ -74,6 +74,7 @@ static bool trace; /* --trace */
 
 static void run_one(const run_t *run, bool verbose) {
     ctx_t c = {.run = run, .rng = {run->seed}, .next_gen = 1, .lo = 0, .hi = ST_PAGES,
+               .region_pages = ST_PAGES,
                .shared = run->workers, .trace = trace};
     umm_config_t cfg = pu_config(4 * TU_MIB, 16 * TU_MIB, 32 * TU_MIB,
                                  run->workers ? 0 : UMM_CFG_NO_WORKERS);

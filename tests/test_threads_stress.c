@@ -96,7 +96,7 @@ static void run_threads(const run_t *run) {
     static ctx_t ctx[NTHREADS];
     for (int t = 0; t < NTHREADS; t++)
         ctx[t] = (ctx_t){.run = run, .sys = sys, .proc = proc, .base = base, .m = model,
-                         .lo = (size_t)t * SLICE, .hi = (size_t)(t + 1) * SLICE,
+                         .lo = (size_t)t * SLICE, .hi = (size_t)(t + 1) * SLICE, .region_pages = TOTAL,
                          .rng = {run->seed * 16 + (uint64_t)t}, .next_gen = ((uint64_t)t << 40) + 1,
                          .faults_on = run->points != 0, .shared = true};
     monitor_t mon = {.sys = sys};
@@ -116,7 +116,8 @@ static void run_threads(const run_t *run) {
             fail_msg("thread %d: %s", t, ctx[t].msg);
     if (mon.msg[0])
         fail_msg("seed %" PRIu64 ": %s", run->seed, mon.msg);
-    ctx_t all = {.run = run, .sys = sys, .proc = proc, .base = base, .m = model, .lo = 0, .hi = TOTAL};
+    ctx_t all = {.run = run, .sys = sys, .proc = proc, .base = base, .m = model, .lo = 0, .hi = TOTAL,
+                 .region_pages = TOTAL};
     final_checks(&all);
     if (all.failed)
         fail_msg("final: %s", all.msg);
