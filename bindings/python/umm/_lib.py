@@ -32,7 +32,7 @@ from ctypes import (POINTER, c_char, c_char_p, c_double, c_int, c_size_t, c_uint
                     c_void_p)
 
 __all__ = ["lib", "UmmError", "FUNCTIONS", "Config", "RegionInfo", "Exception_", "StatField",
-           "Stats", "ProcessStats", "StatsField", "NOTIFY_FN", "library_path"]
+           "Stats", "ProcessStats", "FieldInfo", "NOTIFY_FN", "library_path"]
 
 # ------------------------------------------------------------------------------------------------
 # constants from umm.h
@@ -130,7 +130,7 @@ STAT_KINDS = {b"G": ("gauge", c_uint64), b"C": ("counter", c_uint64), b"R": ("ra
 
 # A statistics field as Python sees it: name, kind (a word of STAT_KINDS), doc (its meaning, from
 # include/umm.h) and offset (offsetof in the C struct).
-StatsField = collections.namedtuple("StatsField", "name kind doc offset")
+FieldInfo = collections.namedtuple("FieldInfo", "name kind doc offset")
 
 
 # C name -> structure, used by the layout test (and by umm_hv.h's structures when they come).
@@ -317,7 +317,7 @@ register_functions(lib, FUNCTIONS)
 # ------------------------------------------------------------------------------------------------
 def stats_fields(which):
     """The fields of umm_stats_t (which 0) or umm_process_stats_t (which 1), in order, as
-    StatsField tuples, and the struct's size: what umm_stats_field reports."""
+    FieldInfo tuples, and the struct's size: what umm_stats_field reports."""
     size = c_size_t()
     fields = []
     for i in itertools.count():
@@ -333,11 +333,11 @@ def stats_fields(which):
         if f.kind not in STAT_KINDS:
             raise ImportError("umm: statistics field %s has a kind these bindings do not know: %r"
                               % (name, f.kind))
-        fields.append(StatsField(name, STAT_KINDS[f.kind][0], f.doc.decode(), f.offset))
+        fields.append(FieldInfo(name, STAT_KINDS[f.kind][0], f.doc.decode(), f.offset))
 
 
 def complete_stats_struct(struct, cname, fields, size):
-    """Give `struct` (declared without fields) one field per StatsField of `fields`, then check
+    """Give `struct` (declared without fields) one field per FieldInfo of `fields`, then check
     that ctypes puts each at the offset the library reported, and the struct's size. ImportError
     when they disagree: reading statistics through a wrong layout would give wrong numbers."""
     ctype_of = dict(STAT_KINDS.values())

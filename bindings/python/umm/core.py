@@ -156,7 +156,7 @@ class _StructView:
 
 
 def _described(struct):
-    """{name: StatsField} of a statistics struct, in the C order, read-only."""
+    """{name: FieldInfo} of a statistics struct, in the C order, read-only."""
     return types.MappingProxyType({f.name: f for f in struct.described_fields})
 
 
