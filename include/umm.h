@@ -259,7 +259,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
 
 /* ---- statistics: names after the Windows performance counters (pages unless said) ----
  * Every field is declared once, in the lists below, with its meaning: the structs, umm's internal
- * counters, the copy-out, Python's field list (umm_stats_fields) and the tables of docs/api.md
+ * counters, the copy-out, Python's structs (through umm_stats_field) and the tables of docs/api.md
  * all come from, or are checked against, these lists. Kinds: G a gauge (a uint64_t the snapshot
  * computes), C a counter (a uint64_t umm counts as events happen), R a rate (a double), A an
  * array of 8 uint64_t. */

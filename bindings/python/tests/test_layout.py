@@ -39,6 +39,12 @@ def test_struct_layout_matches_c(tmp_path):
             assert c[(cname, fname)] == getattr(st, fname).offset, (cname, fname)
 
 
+def test_core_structs_are_in_the_table():
+    for cname in ("umm_config_t", "umm_region_info_t", "umm_exception_t", "umm_stat_field_t",
+                  "umm_stats_t", "umm_process_stats_t"):
+        assert cname in _lib.STRUCTS
+
+
 def test_hv_structs_are_in_the_table():
     for cname in ("umm_hv_host_config_t", "umm_hv_guest_config_t", "umm_hv_guest_stats_t",
                   "umm_hv_host_stats_t"):

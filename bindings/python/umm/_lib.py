@@ -15,18 +15,24 @@ structures below); a row whose symbol the loaded library lacks becomes a stub th
 :class:`UmmError` ``UMM_E_NOT_SUPPORTED`` when called, so the package can run ahead of the library.
 
 The ``Structure`` classes mirror the C structs field for field (same order, same C types); the tests
-compare every offset and size against the compiler's.
+compare every offset and size against the compiler's. The statistics structs (``Stats``,
+``ProcessStats``) list no fields here: the library describes them (``umm_stats_field``, generated
+from the field lists of include/umm.h) and they are built from that description at import, each
+offset and the size checked against what the library reports.
 """
 
+import collections
 import ctypes
 import ctypes.util
 import glob
+import itertools
 import os
 
-from ctypes import (POINTER, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64, c_void_p)
+from ctypes import (POINTER, c_char, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64,
+                    c_void_p)
 
-__all__ = ["lib", "UmmError", "FUNCTIONS", "Config", "RegionInfo", "Exception_", "Stats",
-           "ProcessStats", "NOTIFY_FN", "library_path"]
+__all__ = ["lib", "UmmError", "FUNCTIONS", "Config", "RegionInfo", "Exception_", "StatField",
+           "Stats", "ProcessStats", "FieldInfo", "NOTIFY_FN", "library_path"]
 
 # ------------------------------------------------------------------------------------------------
 # constants from umm.h
@@ -96,35 +102,41 @@ class Exception_(ctypes.Structure):
     ]
 
 
-_STATS_U64 = """page_size total_frames available zeroed free standby modified modified_nowrite bad
-active""".split()
-_STATS_U64_2 = """committed commit_limit commit_peak working_set processes faults_total
-faults_demand_zero faults_transition faults_hard faults_access_bit faults_dirty_bit
-faults_access_violation faults_guard faults_in_page_error faults_spurious pages_zeroed_in_fault
-pages_trimmed pages_trimmed_zero standby_repurposed vma_count vma_budget vma_coalesce_runs
-pages_output page_writes pages_input page_reads pagefile_slots pagefile_max_slots pagefile_used
-pagefile_peak pagefile_grows writer_errors read_errors pages_zeroed_by_thread balancer_passes
-balancer_trimmed pages_aged low_memory low_memory_pages high_memory_pages""".split()
+class StatField(ctypes.Structure):
+    """umm_stat_field_t: one field of umm_stats_t or umm_process_stats_t, as umm_stats_field
+    describes it."""
+    _fields_ = [
+        ("name", c_char_p),
+        ("doc", c_char_p),
+        ("offset", c_size_t),
+        ("kind", c_char),  # b"G", b"C", b"R" or b"A"
+    ]
 
 
+# The statistics structs are declared here without fields (ctypes' incomplete types), so that the
+# prototype table can name them; the library itself describes their fields (umm_stats_field), and
+# complete_stats_struct() gives them their _fields_ once it is loaded (below).
 class Stats(ctypes.Structure):
-    """umm_stats_t"""
-    _fields_ = ([(n, c_uint64) for n in _STATS_U64] + [("standby_by_priority", c_uint64 * 8)] +
-                [(n, c_uint64) for n in _STATS_U64_2] +
-                [("pages_output_per_sec", c_double), ("pages_input_per_sec", c_double),
-                 ("faults_per_sec", c_double)])
+    """umm_stats_t (fields from umm_stats_field(0, i))"""
 
 
 class ProcessStats(ctypes.Structure):
-    """umm_process_stats_t"""
-    _fields_ = [(n, c_uint64) for n in """working_set working_set_peak committed reservations
-faults_total faults_demand_zero faults_transition faults_hard faults_access_bit faults_dirty_bit
-faults_access_violation faults_guard pages_trimmed vma_count ws_min ws_max aged_pages""".split()]
+    """umm_process_stats_t (fields from umm_stats_field(1, i))"""
+
+
+# umm_stat_field_t.kind -> (the word for it, as docs/api.md's tables write it; its ctypes type)
+STAT_KINDS = {b"G": ("gauge", c_uint64), b"C": ("counter", c_uint64), b"R": ("rate", c_double),
+              b"A": ("array of 8", c_uint64 * 8)}
+
+# A statistics field as Python sees it: name, kind (a word of STAT_KINDS), doc (its meaning, from
+# include/umm.h) and offset (offsetof in the C struct).
+FieldInfo = collections.namedtuple("FieldInfo", "name kind doc offset")
 
 
 # C name -> structure, used by the layout test (and by umm_hv.h's structures when they come).
 STRUCTS = {"umm_config_t": Config, "umm_region_info_t": RegionInfo, "umm_exception_t": Exception_,
-           "umm_stats_t": Stats, "umm_process_stats_t": ProcessStats}
+           "umm_stat_field_t": StatField, "umm_stats_t": Stats,
+           "umm_process_stats_t": ProcessStats}
 
 # void (*umm_notify_fn)(umm_notification_t *n, int signaled, void *ctx)
 NOTIFY_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_void_p)
@@ -231,6 +243,7 @@ FUNCTIONS = [
     # statistics, checks
     ("umm_stats_get", [_vp, POINTER(Stats)], c_int, _E),
     ("umm_process_stats_get", [_vp, POINTER(ProcessStats)], c_int, _E),
+    ("umm_stats_field", [c_uint, c_uint, POINTER(c_size_t)], POINTER(StatField), None),
     ("umm_check", [_vp], c_int, _E),
     # failure points
     ("umm_failpoint_enable", [c_char_p, c_double, c_uint], c_int, _E),
@@ -297,6 +310,51 @@ def _load():
 
 lib, library_path = _load()
 register_functions(lib, FUNCTIONS)
+
+
+# ------------------------------------------------------------------------------------------------
+# the statistics structs, as the library describes them
+# ------------------------------------------------------------------------------------------------
+def stats_fields(which):
+    """The fields of umm_stats_t (which 0) or umm_process_stats_t (which 1), in order, as
+    FieldInfo tuples, and the struct's size: what umm_stats_field reports."""
+    size = c_size_t()
+    fields = []
+    for i in itertools.count():
+        try:
+            f = lib.umm_stats_field(which, i, ctypes.byref(size))
+        except UmmError:  # the stub standing in for a library without umm_stats_field
+            raise ImportError("umm: %s does not describe its statistics (no umm_stats_field); "
+                              "rebuild it" % library_path) from None
+        if not f:
+            return fields, size.value
+        f = f.contents
+        name = f.name.decode()
+        if f.kind not in STAT_KINDS:
+            raise ImportError("umm: statistics field %s has a kind these bindings do not know: %r"
+                              % (name, f.kind))
+        fields.append(FieldInfo(name, STAT_KINDS[f.kind][0], f.doc.decode(), f.offset))
+
+
+def complete_stats_struct(struct, cname, fields, size):
+    """Give `struct` (declared without fields) one field per FieldInfo of `fields`, then check
+    that ctypes puts each at the offset the library reported, and the struct's size. ImportError
+    when they disagree: reading statistics through a wrong layout would give wrong numbers."""
+    ctype_of = dict(STAT_KINDS.values())
+    struct._fields_ = [(f.name, ctype_of[f.kind]) for f in fields]
+    struct.described_fields = tuple(fields)
+    for f in fields:
+        ours = getattr(struct, f.name).offset
+        if ours != f.offset:
+            raise ImportError("umm: %s.%s is at offset %d in the library but at %d in the ctypes "
+                              "mirror built from its description" % (cname, f.name, f.offset, ours))
+    if ctypes.sizeof(struct) != size:
+        raise ImportError("umm: sizeof(%s) is %d in the library but %d in the ctypes mirror built "
+                          "from its description" % (cname, size, ctypes.sizeof(struct)))
+
+
+complete_stats_struct(Stats, "umm_stats_t", *stats_fields(0))
+complete_stats_struct(ProcessStats, "umm_process_stats_t", *stats_fields(1))
 
 
 # ------------------------------------------------------------------------------------------------

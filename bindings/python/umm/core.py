@@ -7,6 +7,7 @@ import gc
 import os
 import re
 import threading
+import types
 
 from . import _lib
 from ._lib import UmmError, lib
@@ -136,7 +137,8 @@ class _StructView:
         raise AttributeError("statistics are read-only")
 
     def __dir__(self):
-        return list(self._values) + ["as_dict", "fields"]
+        extra = ["FIELDS"] if hasattr(type(self), "FIELDS") else []
+        return list(self._values) + ["as_dict", "fields"] + extra
 
     @classmethod
     def fields(cls):
@@ -153,15 +155,34 @@ class _StructView:
                            ", ".join("%s=%r" % kv for kv in self._values.items()))
 
 
+def _described(struct):
+    """{name: FieldInfo} of a statistics struct, in the C order, read-only."""
+    return types.MappingProxyType({f.name: f for f in struct.described_fields})
+
+
 class Stats(_StructView):
-    """umm_stats_t: counters of a system (pages unless said), named after the Windows counters."""
+    """umm_stats_t: a snapshot of a system's statistics (pages unless said), named after the
+    Windows performance counters. One read-only attribute per field; ``standby_by_priority`` is a
+    tuple of 8 (Standby frames per priority).
+
+    ``Stats.FIELDS`` maps each field's name, in the C struct's order, to what the library says of
+    it (``umm_stats_field``): a named tuple with ``kind`` ("gauge", "counter", "rate" or
+    "array of 8"), ``doc`` (the field's meaning, as include/umm.h declares it) and ``offset``::
+
+        Stats.FIELDS["faults_hard"].doc   # 'hard faults: a page read from the paging file ...'
+        {n: f.doc for n, f in Stats.FIELDS.items() if f.kind == "counter"}
+    """
     _struct = _lib.Stats
+    FIELDS = _described(_lib.Stats)
     __slots__ = ()
 
 
 class ProcessStats(_StructView):
-    """umm_process_stats_t: counters of one process."""
+    """umm_process_stats_t: a snapshot of one process's statistics (pages unless said). One
+    read-only attribute per field; ``ProcessStats.FIELDS`` describes each as ``Stats.FIELDS``
+    does."""
     _struct = _lib.ProcessStats
+    FIELDS = _described(_lib.ProcessStats)
     __slots__ = ()
 
 
