@@ -37,7 +37,7 @@ extern "C" {
     X(UMM_E_BUSY, "object is busy")                                                              \
     X(UMM_E_IO, "paging I/O failed")                                                             \
     X(UMM_E_NO_FRAMES, "no physical frame is available")                                         \
-    X(UMM_E_VMA_LIMIT, "the kernel's mapping limit (vm.max_map_count) was reached")              \
+    X(UMM_E_VMA_LIMIT, "the kernel refused a mapping (ENOMEM: vm.max_map_count or its memory)")     \
     X(UMM_E_OS, "an operating-system call failed")                                               \
     X(UMM_E_NOT_SUPPORTED, "not supported by this build or configuration")                       \
     X(UMM_E_STATE, "object is in the wrong state for this call")                                 \
