@@ -1,11 +1,13 @@
-/* paging_util.h - helpers for the paging suites (test_paging.c, test_paging_large.c,
- * test_threads_paging.c). Header-only, static inline; builds on test_util.h.
+/* paging_util.h - helpers for the paging suites (test_paging*.c, test_threads_paging.c) and the
+ * suites built on them. Header-only, static inline; builds on test_util.h.
  *
  *   pu_config():           a config with a paging file (unnamed unless a path is given)
  *   pu_word_* :            one 64-bit word per page (or a few), keyed by address and generation
  *   pu_rng / pu_shuffle(): a small deterministic PRNG and Fisher-Yates shuffle
  *   pu_now_ms(), pu_sleep_ms()
  *   pu_tmpdir_new() / pu_tmpdir_free(): a mkdtemp() directory for named paging files
+ *   pu_at(), pu_fill_range(), pu_verify_range_order(): whole pages of a range (tu_fill patterns),
+ *                          checked in a shuffled order
  */
 #ifndef UMM_PAGING_UTIL_H
 #define UMM_PAGING_UTIL_H
@@ -97,6 +99,26 @@ static inline size_t *pu_order(size_t n, uint64_t seed) {
     if (seed)
         pu_shuffle(v, n, seed);
     return v;
+}
+
+/* ---- whole pages of a range ----------------------------------------------------------------- */
+
+static inline unsigned char *pu_at(void *base, size_t i) { return (unsigned char *)base + i * PU_PG; }
+
+static inline void pu_fill_range(void *base, size_t npages, uint64_t gen) {
+    for (size_t i = 0; i < npages; i++)
+        tu_fill(pu_at(base, i), PU_PG, gen);
+}
+
+/* Check every page in the order of seed's shuffle: gens[i] when given, else gen. */
+static inline void pu_verify_range_order(void *base, size_t npages, const uint64_t *gens, uint64_t gen,
+                                         uint64_t seed) {
+    size_t *ord = pu_order(npages, seed);
+    for (size_t k = 0; k < npages; k++) {
+        size_t i = ord[k];
+        tu_assert_pattern(pu_at(base, i), PU_PG, gens ? gens[i] : gen);
+    }
+    free(ord);
 }
 
 /* ---- time ---------------------------------------------------------------------------------- */

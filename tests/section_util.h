@@ -1,0 +1,152 @@
+/* section_util.h - helpers for the section suites (test_sections*.c, test_threads_sections.c).
+ * Header-only, static inline; builds on paging_util.h.
+ *
+ * Data in shared pages is keyed by the page index inside the section, not by the address, so
+ * two views at different addresses can check each other (kv, fill_idx, verify_idx, mark_idx).
+ * tu_assert_consistent() is not used by these suites: its "working_set <= active" does not hold
+ * once a frame is mapped by two views (sc_consistent() is the same check without it).
+ *
+ *   at(), kv(), fill_idx()/verify_idx()/assert_page_idx(), fill_all()/verify_all():  whole pages
+ *   mark_idx()/check_mark_idx():   three words per page, for the big tests
+ *   sec_new(), view_new(), proc_new(), cfg_nw():   creating, asserting success
+ *   sc_consistent(), assert_baseline(), check_quiet():   the consistency checks
+ */
+#ifndef UMM_SECTION_UTIL_H
+#define UMM_SECTION_UTIL_H
+
+#include "paging_util.h"
+
+#define PG PU_PG
+#define MIB TU_MIB
+#define RW TU_RW
+
+/* ---------------------------------------------------------------------------------------------
+ * helpers
+ * ------------------------------------------------------------------------------------------- */
+
+static inline unsigned char *at(void *base, size_t page) { return (unsigned char *)base + page * PG; }
+
+/* Value of word `w` of page `page` of a section, generation `gen` (gen 0: zero). */
+static inline uint64_t kv(size_t page, size_t w, uint64_t gen) {
+    if (gen == 0)
+        return 0;
+    return tu_mix(((uint64_t)page << 20 | (uint64_t)w) ^ (gen * 0x9e3779b97f4a7c15ULL)) | 1;
+}
+
+/* Fill a whole page of a view (all 512 words). */
+static inline void fill_idx(void *view, size_t page, uint64_t gen) {
+    volatile uint64_t *w = (volatile uint64_t *)at(view, page);
+    for (size_t i = 0; i < PG / 8; i++)
+        w[i] = kv(page, i, gen);
+}
+
+/* First word of the page that is wrong, or (size_t)-1. */
+static inline size_t verify_idx(const void *view, size_t page, uint64_t gen) {
+    const volatile uint64_t *w = (const volatile uint64_t *)at((void *)(uintptr_t)view, page);
+    for (size_t i = 0; i < PG / 8; i++)
+        if (w[i] != kv(page, i, gen))
+            return i;
+    return (size_t)-1;
+}
+
+#define assert_page_idx(view, page, gen)                                                        \
+    do {                                                                                        \
+        size_t bad_ = verify_idx((view), (page), (gen));                                        \
+        if (bad_ != (size_t)-1)                                                                 \
+            fail_msg("view %p page %zu word %zu: %016" PRIx64 ", want %016" PRIx64 " (gen %d)", \
+                     (void *)(view), (size_t)(page), bad_,                                      \
+                     ((const volatile uint64_t *)at((view), (page)))[bad_],                     \
+                     kv((page), bad_, (gen)), (int)(gen));                                      \
+    } while (0)
+
+static inline void fill_all(void *view, size_t npages, uint64_t gen) {
+    for (size_t i = 0; i < npages; i++)
+        fill_idx(view, i, gen);
+}
+
+static inline void verify_all(void *view, size_t npages, uint64_t gen) {
+    for (size_t i = 0; i < npages; i++)
+        assert_page_idx(view, i, gen);
+}
+
+/* Three words per page (first, middle, last): cheap marking for the big tests. */
+static const size_t mark_words[3] = {0, 219, PG / 8 - 1};
+
+static inline void mark_idx(void *view, size_t page, uint64_t gen) {
+    volatile uint64_t *w = (volatile uint64_t *)at(view, page);
+    for (size_t k = 0; k < 3; k++)
+        w[mark_words[k]] = kv(page, mark_words[k], gen);
+}
+
+static inline int check_mark_idx(const void *view, size_t page, uint64_t gen) {
+    const volatile uint64_t *w = (const volatile uint64_t *)at((void *)(uintptr_t)view, page);
+    for (size_t k = 0; k < 3; k++)
+        if (w[mark_words[k]] != kv(page, mark_words[k], gen))
+            return 0;
+    return 1;
+}
+
+static inline umm_section_t *sec_new(umm_system_t *sys, size_t bytes) {
+    umm_section_t *s = NULL;
+    assert_int_equal(umm_section_create(sys, bytes, &s), UMM_OK);
+    assert_non_null(s);
+    return s;
+}
+
+static inline unsigned char *view_new(umm_process_t *proc, umm_section_t *sec, int prot) {
+    void *v = NULL;
+    assert_int_equal(umm_section_map(proc, sec, prot, &v), UMM_OK);
+    assert_non_null(v);
+    return v;
+}
+
+static inline umm_process_t *proc_new(umm_system_t *sys) {
+    umm_process_t *p = NULL;
+    assert_int_equal(umm_process_create(sys, &p), UMM_OK);
+    assert_non_null(p);
+    return p;
+}
+
+static inline umm_config_t cfg_nw(size_t ram, size_t pagefile, unsigned cluster) {
+    umm_config_t c = pu_config(ram, pagefile, 0, UMM_CFG_NO_WORKERS);
+    c.cluster_pages = cluster;
+    return c;
+}
+
+/* tu_assert_consistent without "working_set <= active": a frame mapped by two views is one
+ * Active frame but two valid pages (Windows' working sets add up past the RAM in use the same
+ * way). Everything else, and umm_check, as there. */
+static inline void sc_consistent(umm_system_t *sys) {
+    umm_stats_t s = tu_stats(sys);
+    uint64_t sum = s.zeroed + s.free + s.standby + s.modified + s.modified_nowrite + s.bad + s.active;
+    assert_int_equal(sum, s.total_frames);
+    assert_int_equal(s.available, s.zeroed + s.free + s.standby);
+    assert_true(s.committed <= s.commit_limit);
+    assert_true(s.commit_peak >= s.committed);
+    assert_int_equal(umm_check(sys), UMM_OK);
+}
+
+/* The frames, charge and paging-file use of a system with nothing allocated. */
+static inline void assert_baseline(umm_system_t *sys, const umm_stats_t *b) {
+    umm_stats_t s = tu_stats(sys);
+    assert_int_equal(s.committed, b->committed);
+    assert_int_equal(s.pagefile_used, b->pagefile_used);
+    assert_int_equal(s.active, b->active);
+    assert_int_equal(s.modified, b->modified);
+    assert_int_equal(s.modified_nowrite, b->modified_nowrite);
+    assert_int_equal(s.standby, b->standby);
+    assert_int_equal(s.available, b->available);
+    assert_int_equal(s.free + s.zeroed, b->free + b->zeroed);
+    assert_int_equal(s.working_set, b->working_set);
+    sc_consistent(sys);
+}
+
+/* Wait until the zero page thread has nothing to do, then check (it races with umm_check). */
+static inline void check_quiet(umm_system_t *sys) {
+    uint64_t t0 = pu_now_ms();
+    while (tu_stats(sys).free != 0 && pu_now_ms() - t0 < 3000)
+        pu_sleep_ms(5);
+    sc_consistent(sys);
+}
+
+#endif /* UMM_SECTION_UTIL_H */
