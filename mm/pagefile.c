@@ -91,8 +91,9 @@ int64_t mm_pagefile_alloc_run(mm_pagefile_t *pf, size_t n)
     for (uint64_t scanned = 0, s = pf->cursor % pf->nslots; scanned < pf->nslots;) {
         if (pf->bitmap[s / 64] == ~0ull) { /* skip full words */
             uint64_t next = (s / 64 + 1) * 64;
+            next = next < pf->nslots ? next : pf->nslots;
             scanned += next - s;
-            s = next >= pf->nslots ? 0 : next;
+            s = next == pf->nslots ? 0 : next;
             continue;
         }
         size_t len = free_run(pf, s, n);
@@ -105,8 +106,11 @@ int64_t mm_pagefile_alloc_run(mm_pagefile_t *pf, size_t n)
             pf->cursor = s + n;
             return (int64_t)s;
         }
-        scanned += len + 1;
-        s = s + len + 1 >= pf->nslots ? 0 : s + len + 1;
+        /* Skip the free run that was too short and the used slot that ended it; a run that
+         * ends at the end of the file has no used slot after it. */
+        uint64_t next = s + len < pf->nslots ? s + len + 1 : pf->nslots;
+        scanned += next - s;
+        s = next == pf->nslots ? 0 : next;
     }
     return -1;
 }
