@@ -31,7 +31,10 @@ static void unmap_nonvalid_runs(umm_system_t *sys, mm_vad_t *vad)
  * first: they cost the most VMAs per page kept. */
 static void trim_runs_to_target(umm_system_t *sys, mm_vad_t *vad, uint64_t target)
 {
-    for (size_t max_len = 1; max_len <= vad->npages && sys->vma_count > target; max_len *= 4) {
+    /* The last pass takes runs of any length (max_len >= npages): one long valid run can hold
+     * many boundaries (its pages' protections differ). */
+    for (size_t max_len = 1, last = 0; !last && sys->vma_count > target; max_len *= 4) {
+        last = max_len >= vad->npages;
         size_t i = mm_vad_next_valid_chunk(vad, 0);
         while (i < vad->npages && sys->vma_count > target) {
             if (mm_pte_format(vad->pte[i]) != PTE_VALID) {
