@@ -1,8 +1,6 @@
 /* unit_util.h - helpers for the unit suites of the building blocks (test_unit_*.c).
  * Header-only, static inline; builds on paging_util.h (its PRNG) and test_util.h.
  *
- *   UT_SKIP_BUG(...):  a test that found a library bug reports it and is skipped, so the suite
- *                      stays green while the bug stays visible (named in every run's output)
  *   ut_vad_*():        a hand-built page table: a VAD from mm_vad_alloc on a process of a real
  *                      system, never attached, whose PTEs a test sets one by one (ut_vad_set walks
  *                      legal transitions through mm_vad_pte_write, under the system lock)
@@ -16,13 +14,6 @@
 #include "state.h"
 #include "vad.h"
 #include "vma.h"
-
-#define UT_SKIP_BUG(...)                                                                           \
-    do {                                                                                           \
-        print_message("[  KNOWN BUG ] " __VA_ARGS__);                                              \
-        print_message("\n");                                                                       \
-        skip();                                                                                    \
-    } while (0)
 
 /* ---- a hand-built page table ----------------------------------------------------------------
  * The VAD is not attached to its process: no fault, trim or umm_check ever walks it, so its PTEs

@@ -118,12 +118,29 @@ static bool list_consistent(const mm_pfndb_t *db, enum mm_list_id list)
     return n == l->count && l->tail == prev;
 }
 
+/* Every frame's list field names a list (or Active) whose count includes it: the frames that
+ * claim each list are exactly its count. (Walking the lists alone misses a frame that claims a
+ * list it is not linked on, which the allocator would then take.) */
+static bool claims_match_counts(const mm_pfndb_t *db)
+{
+    uint64_t claims[LIST_COUNT_] = {0};
+    for (uint64_t f = 0; f < db->nframes; f++) {
+        if (db->e[f].list >= LIST_COUNT_)
+            return false;
+        claims[db->e[f].list]++;
+    }
+    for (int l = 0; l < LIST_COUNT_; l++)
+        if (claims[l] != db->lists[l].count)
+            return false;
+    return true;
+}
+
 bool mm_pfndb_check(const mm_pfndb_t *db)
 {
     for (int l = 0; l < LIST_COUNT_; l++)
         if (l != LIST_ACTIVE && !list_consistent(db, (enum mm_list_id)l))
             return false;
-    return counts_add_up(db);
+    return counts_add_up(db) && claims_match_counts(db);
 }
 
 const char *mm_pfn_list_name(enum mm_list_id list)
