@@ -36,6 +36,16 @@ static void format_uint(char *buf, size_t cap, unsigned long v)
     buf[i] = '\0';
 }
 
+void mm_sigsafe_hex(const char *label, uintptr_t v)
+{
+    char buf[2 + 2 * sizeof v + 1];
+    buf[0] = '0', buf[1] = 'x';
+    for (size_t i = 0; i < 2 * sizeof v; i++)
+        buf[2 + i] = "0123456789abcdef"[(v >> (4 * (2 * sizeof v - 1 - i))) & 0xf];
+    buf[sizeof buf - 1] = '\0';
+    mm_sigsafe_message(label, buf);
+}
+
 _Noreturn void mm_assert_fail(const char *expr, const char *file, int line)
 {
     char num[24];

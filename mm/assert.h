@@ -3,8 +3,12 @@
 #ifndef UMM_ASSERT_H
 #define UMM_ASSERT_H
 
+#include <stdint.h>
+
 /* Write a message to stderr with write(2) only; usable inside the fault handler. */
 void mm_sigsafe_message(const char *a, const char *b);
+/* Write "label 0x<hex>" to stderr (async-signal-safe): an address in a diagnostic. */
+void mm_sigsafe_hex(const char *label, uintptr_t v);
 /* Report a failed invariant and abort the process (async-signal-safe). */
 _Noreturn void mm_assert_fail(const char *expr, const char *file, int line);
 

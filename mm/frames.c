@@ -189,6 +189,14 @@ void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f)
 void mm_frame_release(umm_system_t *sys, mm_pfn_id_t f, bool known_zero)
 {
     MM_ASSERT_HELD(&sys->lock);
+#if defined(UMM_DEBUG) && UMM_DEBUG
+    /* The promise behind the Zeroed list (a frame there gives a fresh page zeros): checked at
+     * every release, naming the caller, since a broken one hands one page's data to another. */
+    if (known_zero && !sys->phys && !mm_frame_is_zero(sys, f)) {
+        mm_sigsafe_hex("frame released as zero holds data; caller ", (uintptr_t)__builtin_return_address(0));
+        mm_assert_fail("known_zero frame holds zeros", __FILE__, __LINE__);
+    }
+#endif
     mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     mm_frame_drop_copy(sys, f);
     e->vad = 0;
