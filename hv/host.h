@@ -125,7 +125,7 @@ struct umm_hv_host {
 
 #define HV_SHARE_WAYS 8
 
-/* host.c */
+/* backing.c: host frames and what backs each guest frame (host locked) */
 uint32_t hv_frame_alloc(umm_hv_host_t *host, umm_hv_guest_t *locked_guest, bool zero);
 void hv_frame_put(umm_hv_host_t *host, uint32_t h);
 static inline void *hv_frame_ptr(umm_hv_host_t *host, uint32_t h)
@@ -139,6 +139,8 @@ uint32_t hv_make_private(umm_hv_guest_t *g, uint32_t gfn);
 /* Release whatever backs guest frame g (host locked); its p2m becomes `to`. */
 void hv_drop_backing(umm_hv_guest_t *g, uint32_t gfn, unsigned to);
 void hv_update_state(umm_hv_host_t *host);
+
+/* host.c: the host's lifecycle, statistics and passes */
 /* Guest frames promised over all guests; *reserved (may be NULL) gets their reservations. */
 uint64_t hv_promised_frames(const umm_hv_host_t *host, uint64_t *reserved);
 /* Host frames reservations may add up to: all but the zero frame and 1/16 to work with. */

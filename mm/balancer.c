@@ -1,14 +1,14 @@
 /* balancer.c - the balance-set manager (see balancer.h). */
-#include "handle.h"
 #include "balancer.h"
 
+#include "budget.h"
 #include "frames.h"
+#include "handle.h"
 #include "notify.h"
 #include "os.h"
-#include "budget.h"
 #include "writer.h"
-#include "zeroer.h"
 #include "ws.h"
+#include "zeroer.h"
 
 #include <stdlib.h>
 

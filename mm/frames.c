@@ -1,9 +1,9 @@
 /* frames.c - the RAM pool and frame allocation (see frames.h). */
-#include "handle.h"
 #include "frames.h"
 
 #include "assert.h"
 #include "failpoint.h"
+#include "handle.h"
 #include "hwmap.h"
 #include "vma.h"
 

@@ -1,8 +1,8 @@
 /* notify.c - memory resource notifications (see notify.h). */
-#include "handle.h"
 #include "notify.h"
 
 #include "frames.h"
+#include "handle.h"
 
 #include "os.h"
 

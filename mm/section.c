@@ -75,17 +75,15 @@ int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **ou
         (prot != UMM_PROT_READ && prot != (UMM_PROT_READ | UMM_PROT_WRITE)))
         return UMM_E_INVAL;
     umm_system_t *sys = proc->sys;
-    void *base;
-    int rc = umm_reserve(proc, sec->npages << sys->page_shift, prot, &base);
+    size_t g = UMM_RESERVE_GRANULARITY, bytes = sec->npages << sys->page_shift;
+    mm_vad_t *view;
+    int rc = mm_vad_create(proc, (bytes + g - 1) & ~(g - 1), g, prot, &view);
     if (rc != UMM_OK)
         return rc;
     mm_lock(&sys->lock);
-    if (sec->closed) {
-        rc = UMM_E_STATE;
+    if (sec->closed) { /* closed meanwhile (a race with umm_section_close) */
+        rc = UMM_E_HANDLE;
     } else {
-        mm_vad_t *view = proc->vads;
-        while (view->start != (uintptr_t)base) /* the reservation just made */
-            view = view->next_in_proc;
         for (size_t i = 0; i < sec->npages; i++)
             mm_vad_pte_write(view, i, mm_pte_make(PTE_PROTOTYPE, prot, i));
         view->section = sec;
@@ -94,9 +92,10 @@ int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **ou
     }
     mm_unlock(&sys->lock);
     if (rc != UMM_OK) {
-        umm_release(proc, base);
+        mm_vad_destroy_unused(view);
         return rc;
     }
+    void *base = (void *)view->start;
     *out = base;
     return UMM_OK;
 }

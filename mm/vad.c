@@ -1,8 +1,8 @@
 /* vad.c - reservation objects (see vad.h). */
-#include "handle.h"
 #include "vad.h"
 
 #include "assert.h"
+#include "handle.h"
 #include "os.h"
 #include "registry.h"
 
@@ -155,4 +155,44 @@ void mm_vad_wait_io(mm_vad_t *vad, size_t a, size_t b)
         mm_os_yield();
         mm_lock(&sys->lock);
     }
+}
+
+int mm_vad_create(umm_process_t *proc, size_t bytes, size_t alignment, int prot, mm_vad_t **out)
+{
+    void *base;
+    int rc = mm_os_reserve(bytes, alignment, &base);
+    if (rc != UMM_OK)
+        return rc;
+    mm_vad_t *vad = mm_vad_alloc(proc, (uintptr_t)base, bytes, prot);
+    if (!vad) {
+        mm_os_release(base, bytes);
+        return UMM_E_NOMEM;
+    }
+    mm_lock(&proc->sys->lock);
+    rc = mm_vad_attach(vad);
+    mm_unlock(&proc->sys->lock);
+    if (rc == UMM_OK && (rc = mm_registry_insert(vad)) != UMM_OK) { /* registry, then system */
+        mm_lock(&proc->sys->lock);
+        mm_vad_detach(vad);
+        mm_unlock(&proc->sys->lock);
+    }
+    if (rc != UMM_OK) {
+        mm_vad_free(vad);
+        mm_os_release(base, bytes);
+        return rc;
+    }
+    *out = vad;
+    return UMM_OK;
+}
+
+void mm_vad_destroy_unused(mm_vad_t *vad)
+{
+    umm_system_t *sys = vad->proc->sys;
+    mm_registry_remove(vad);
+    mm_lock(&sys->lock);
+    UMM_ASSERT(vad->committed == 0 && !vad->section && vad->boundaries == 0);
+    mm_vad_detach(vad);
+    mm_unlock(&sys->lock);
+    mm_os_release((void *)vad->start, vad->end - vad->start);
+    mm_vad_free(vad);
 }

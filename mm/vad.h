@@ -4,6 +4,12 @@
 
 #include "state.h"
 
+/* A new reservation of proc: `bytes` of address space aligned to `alignment`, and its VAD with an
+ * empty page table, attached to the process and registered. Takes the locks itself. */
+int mm_vad_create(umm_process_t *proc, size_t bytes, size_t alignment, int prot, mm_vad_t **out);
+/* Undo mm_vad_create for a reservation nothing has used yet (nothing committed, no view). */
+void mm_vad_destroy_unused(mm_vad_t *vad);
+
 /* Allocate a VAD for [start, start + bytes) with an empty page table (not yet in any table). */
 mm_vad_t *mm_vad_alloc(umm_process_t *proc, uintptr_t start, size_t bytes, int prot);
 void mm_vad_free(mm_vad_t *vad);

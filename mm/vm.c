@@ -39,30 +39,14 @@ int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignment, int
         return UMM_E_ALIGN;
     if (bytes == 0 || bytes > ((size_t)1 << 46))
         return UMM_E_RANGE;
-    bytes = (bytes + g - 1) & ~(g - 1);
-    void *base;
-    int rc = mm_os_reserve(bytes, alignment, &base);
+    mm_vad_t *vad;
+    int rc = mm_vad_create(proc, (bytes + g - 1) & ~(g - 1), alignment, prot, &vad);
     if (rc != UMM_OK)
         return rc;
-    mm_vad_t *vad = mm_vad_alloc(proc, (uintptr_t)base, bytes, prot);
-    if (!vad) {
-        mm_os_release(base, bytes);
-        return UMM_E_NOMEM;
-    }
     mm_lock(&proc->sys->lock);
-    rc = mm_vad_attach(vad);
     mm_budget_enforce(proc->sys);
     mm_unlock(&proc->sys->lock);
-    if (rc == UMM_OK && (rc = mm_registry_insert(vad)) != UMM_OK) {
-        mm_lock(&proc->sys->lock);
-        mm_vad_detach(vad);
-        mm_unlock(&proc->sys->lock);
-    }
-    if (rc != UMM_OK) {
-        mm_vad_free(vad);
-        mm_os_release(base, bytes);
-        return rc;
-    }
+    void *base = (void *)vad->start;
     *out = base;
     return UMM_OK;
 }

@@ -1,9 +1,9 @@
 /* writer.c - the modified page writer (see writer.h). */
-#include "handle.h"
 #include "writer.h"
 
 #include "assert.h"
 #include "frames.h"
+#include "handle.h"
 #include "os.h"
 #include "pagefile.h"
 

@@ -1,9 +1,9 @@
 /* ws.c - trimming and aging working sets (see ws.h). */
-#include "handle.h"
 #include "ws.h"
 
 #include "assert.h"
 #include "frames.h"
+#include "handle.h"
 #include "hwmap.h"
 #include "proto.h"
 #include "vma.h"
