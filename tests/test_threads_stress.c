@@ -50,7 +50,20 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
-static void final_checks(ctx_t *c) {
+/* Read page k through the context of the thread that owned it, so a failure's message carries
+ * that thread's history of the page. */
+static void read_as_owner(ctx_t *c, ctx_t *owners, size_t k) {
+    ctx_t *o = &owners[k / SLICE];
+    o->faults_on = false;
+    o->shared = false;
+    op_read(o, k);
+    if (o->failed && !c->failed) {
+        c->failed = true;
+        snprintf(c->msg, sizeof c->msg, "%s", o->msg);
+    }
+}
+
+static void final_checks(ctx_t *c, ctx_t *owners) {
     c->faults_on = false;
     c->shared = false;
     for (int round = 0; round < 2 && !c->failed; round++) {
@@ -59,7 +72,7 @@ static void final_checks(ctx_t *c) {
                 continue;
             ST_CALL(c, umm_protect(c->proc, c->base + k * PG, PG, TU_RW, NULL));
             c->m[k].prot = TU_RW;
-            op_read(c, k);
+            read_as_owner(c, owners, k);
         }
         ST_CALL(c, umm_ws_empty(c->proc));
         ST_CALL(c, umm_flush_modified(c->sys));
@@ -118,7 +131,7 @@ static void run_threads(const run_t *run) {
         fail_msg("seed %" PRIu64 ": %s", run->seed, mon.msg);
     ctx_t all = {.run = run, .sys = sys, .proc = proc, .base = base, .m = model, .lo = 0, .hi = TOTAL,
                  .region_pages = TOTAL};
-    final_checks(&all);
+    final_checks(&all, ctx);
     if (all.failed)
         fail_msg("final: %s", all.msg);
     assert_true(mon.checks > 0);
