@@ -16,12 +16,34 @@
 
 #include <stdbool.h>
 
+/* One event of a page's diary: what an operation did and what umm's PTE said after it. */
+typedef struct sm_event {
+    int step;
+    char kind;      /* c commit, d decommit, w write, r read, p protect */
+    int result;     /* the call's error code, or the access's exception code */
+    uint64_t gen;   /* the generation written; the protection for p */
+    uint64_t pte;   /* the page's PTE after the operation */
+    uint32_t slot;  /* its frame's paging-file slot + 1 (0: none or no frame) */
+} sm_event_t;
+
+#define SM_DIARY 12
+
 typedef struct sm_page {
     uint8_t committed;
     uint8_t prot; /* UMM_PROT_*, GUARD included */
     uint64_t gen; /* 0: zeros */
     uint64_t torn;
+    unsigned nevents; /* the diary: the page's last SM_DIARY events, for a failure's message */
+    sm_event_t diary[SM_DIARY];
 } sm_page_t;
+
+/* A page newly committed (or decommitted): zeros, the given protection; its diary goes on. */
+static inline void sm_page_reset(sm_page_t *p, uint8_t committed, uint8_t prot) {
+    p->committed = committed;
+    p->prot = prot;
+    p->gen = 0;
+    p->torn = 0;
+}
 
 static inline uint64_t sm_word(const volatile uint64_t *w, uint64_t gen) {
     return gen == 0 ? 0 : pu_word_value((const void *)w, gen);

@@ -37,15 +37,6 @@ typedef struct ctx {
     bool trace;   /* one line per operation on stderr */
     bool failed;
     char msg[4096];
-    /* the last operations, for the failure message: what happened to the page that went wrong */
-    struct st_hist {
-        int step;
-        char kind; /* c commit, d decommit, w write, r read, p protect */
-        uint32_t page, n;
-        int result; /* the call's error code, or the access's exception code */
-        uint64_t gen; /* the generation written; the protection for p */
-    } hist[512];
-    unsigned nhist;
     unsigned long inpage, failed_calls, ops;
 } ctx_t;
 
@@ -62,22 +53,38 @@ static void st_fail(ctx_t *c, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* Write an event into the diary of each page of [page, page + n), with the PTE umm holds for it
+ * after the operation (read under the system lock). */
 static void hist_note(ctx_t *c, char kind, size_t page, size_t n, int result, uint64_t gen) {
-    c->hist[c->nhist++ % (sizeof c->hist / sizeof c->hist[0])] =
-        (struct st_hist){c->step, kind, (uint32_t)page, (uint32_t)n, result, gen};
+    mm_vad_t *vad = mm_registry_lookup_lock((uintptr_t)(c->base + page * PG));
+    for (size_t k = page; k < page + n; k++) {
+        sm_event_t ev = {c->step, kind, result, gen, 0, 0};
+        if (vad) {
+            size_t idx = ((uintptr_t)(c->base + k * PG) - vad->start) >> 12;
+            ev.pte = vad->pte[idx];
+            if (mm_pte_has_frame(ev.pte))
+                ev.slot = vad->proc->sys->pfn.e[mm_pte_num(ev.pte)].slot;
+        }
+        sm_page_t *p = &c->m[k];
+        p->diary[p->nevents++ % SM_DIARY] = ev;
+    }
+    if (vad)
+        mm_unlock(&vad->proc->sys->lock);
 }
 
-/* Append the remembered operations that touched `page` to the failure message. */
+/* Append the page's diary to the failure message. */
 static void hist_dump(ctx_t *c, size_t page) {
     size_t len = strlen(c->msg), cap = sizeof c->msg;
-    unsigned total = sizeof c->hist / sizeof c->hist[0];
-    unsigned from = c->nhist > total ? c->nhist - total : 0;
-    for (unsigned k = from; k < c->nhist && len + 64 < cap; k++) {
-        const struct st_hist *h = &c->hist[k % total];
-        if (page < h->page || page >= (size_t)h->page + h->n)
-            continue;
-        len += (size_t)snprintf(c->msg + len, cap - len, "\n    step %d %c [%u,+%u) -> %d gen/prot %" PRIu64,
-                                h->step, h->kind, h->page, h->n, h->result, h->gen);
+    const sm_page_t *p = &c->m[page];
+    unsigned from = p->nevents > SM_DIARY ? p->nevents - SM_DIARY : 0;
+    for (unsigned k = from; k < p->nevents && len + 128 < cap; k++) {
+        const sm_event_t *e = &p->diary[k % SM_DIARY];
+        len += (size_t)snprintf(c->msg + len, cap - len,
+                                "\n    step %d %c -> %d gen/prot %" PRIu64 "; then PTE %s num %" PRIu64
+                                " hw %d dirty %d, frame slot+1 %u",
+                                e->step, e->kind, e->result, e->gen,
+                                mm_pte_format_name(mm_pte_format(e->pte)), mm_pte_num(e->pte),
+                                !!(e->pte & PTE_HW), !!(e->pte & PTE_DIRTY), e->slot);
     }
 }
 
@@ -172,7 +179,7 @@ static void op_commit(ctx_t *c, size_t i, size_t n) {
     }
     for (size_t k = i; k < i + n; k++)
         if (!c->m[k].committed)
-            c->m[k] = (sm_page_t){.committed = 1, .prot = TU_RW};
+            sm_page_reset(&c->m[k], 1, TU_RW);
 }
 
 static void op_decommit(ctx_t *c, size_t i, size_t n) {
@@ -185,7 +192,7 @@ static void op_decommit(ctx_t *c, size_t i, size_t n) {
         return;
     }
     for (size_t k = i; k < i + n; k++)
-        c->m[k] = (sm_page_t){0};
+        sm_page_reset(&c->m[k], 0, 0);
 }
 
 /* After a protect that failed midway: read each page's protection back. */
