@@ -5,10 +5,12 @@
  * that shows another page's data, stale data or garbage is caught at the first wrong word. The
  * model knows, per page, whether it is committed, its protection and its generation (0: must
  * read as zeros). A fill interrupted by an in-page error while other threads may trim the page
- * leaves it "torn": each word holds the old or the new generation.
+ * leaves it "torn": each word holds the old generation or the interrupted one. Fills interrupted
+ * one after another pile up: each word holds gen or one of the torn generations. Past SM_TORN
+ * of them the page's content is no longer checked until a fill completes.
  *
- * Invariant: committed == 0 implies gen == torn == 0; torn != 0 only while a fill may have
- * stopped halfway. */
+ * Invariant: committed == 0 implies gen == ntorn == 0; ntorn <= SM_TORN + 1, and the page is
+ * checked only while ntorn <= SM_TORN. */
 #ifndef UMM_STRESS_MODEL_H
 #define UMM_STRESS_MODEL_H
 
@@ -27,12 +29,14 @@ typedef struct sm_event {
 } sm_event_t;
 
 #define SM_DIARY 12
+#define SM_TORN 4
 
 typedef struct sm_page {
     uint8_t committed;
     uint8_t prot; /* UMM_PROT_*, GUARD included */
     uint64_t gen; /* 0: zeros */
-    uint64_t torn;
+    unsigned ntorn; /* interrupted fills since the last complete one; SM_TORN + 1: unknown */
+    uint64_t torn[SM_TORN];
     unsigned nevents; /* the diary: the page's last SM_DIARY events, for a failure's message */
     sm_event_t diary[SM_DIARY];
 } sm_page_t;
@@ -42,7 +46,26 @@ static inline void sm_page_reset(sm_page_t *p, uint8_t committed, uint8_t prot) 
     p->committed = committed;
     p->prot = prot;
     p->gen = 0;
-    p->torn = 0;
+    p->ntorn = 0;
+}
+
+/* A fill of gen completed: every word holds it. */
+static inline void sm_filled(sm_page_t *p, uint64_t gen) {
+    p->gen = gen;
+    p->ntorn = 0;
+}
+
+/* A fill of gen stopped at an unknown word: each word may hold it from now on. */
+static inline void sm_torn(sm_page_t *p, uint64_t gen) {
+    if (p->ntorn < SM_TORN)
+        p->torn[p->ntorn] = gen;
+    if (p->ntorn <= SM_TORN)
+        p->ntorn++;
+}
+
+/* Whether the page's words can be checked at all. */
+static inline bool sm_known(const sm_page_t *p) {
+    return p->ntorn <= SM_TORN;
 }
 
 static inline uint64_t sm_word(const volatile uint64_t *w, uint64_t gen) {
@@ -56,13 +79,24 @@ static inline void sm_fill(char *page, size_t bytes, uint64_t gen) {
         w[i] = sm_word(&w[i], gen);
 }
 
-/* Index of the first word that is neither gen's nor (torn != 0) torn's, or -1. *found gets it. */
-static inline long sm_first_bad(const char *page, size_t bytes, uint64_t gen, uint64_t torn,
-                                uint64_t *found) {
+static inline bool sm_word_ok(const sm_page_t *p, const volatile uint64_t *w, uint64_t v) {
+    if (v == sm_word(w, p->gen))
+        return true;
+    for (unsigned t = 0; t < p->ntorn; t++)
+        if (v == sm_word(w, p->torn[t]))
+            return true;
+    return false;
+}
+
+/* Index of the first word that none of the page's generations explains, or -1 (also when the
+ * page's content is unknown). *found gets the word. */
+static inline long sm_first_bad(const char *page, size_t bytes, const sm_page_t *p, uint64_t *found) {
+    if (!sm_known(p))
+        return -1;
     const volatile uint64_t *w = (const volatile uint64_t *)page;
     for (size_t i = 0; i < bytes / 8; i++) {
         uint64_t v = w[i];
-        if (v != sm_word(&w[i], gen) && (torn == 0 || v != sm_word(&w[i], torn))) {
+        if (!sm_word_ok(p, &w[i], v)) {
             *found = v;
             return (long)i;
         }

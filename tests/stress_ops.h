@@ -88,6 +88,14 @@ static void hist_dump(ctx_t *c, size_t page) {
     }
 }
 
+/* Fail the test with a context's message. CMocka cuts messages at 1024 bytes, and a diary is
+ * longer: the whole message goes to stderr first. */
+#define ST_REPORT(who, msg)                                                                        \
+    do {                                                                                           \
+        fprintf(stderr, "%s: %s\n", (who), (msg));                                                 \
+        fail_msg("%s: %.600s ... (whole message above)", (who), (msg));                           \
+    } while (0)
+
 #define ST_FAIL(c, ...)                                                                            \
     do {                                                                                           \
         st_fail((c), __VA_ARGS__);                                                                 \
@@ -118,7 +126,7 @@ static int probe_verify(const char *page, const sm_page_t *p, long *bad, uint64_
     if (sigsetjmp(tu_exc.env, 1) != 0)
         return (int)tu_exc.last.code;
     tu_exc.armed = 1;
-    *bad = sm_first_bad(page, PG, p->gen, p->torn, found);
+    *bad = sm_first_bad(page, PG, p, found);
     tu_exc.armed = 0;
     return 0;
 }
@@ -132,14 +140,13 @@ static void op_write(ctx_t *c, size_t i) {
     if (why)
         ST_FAIL(c, "write page %zu: %s (exception %d)", i, why, code);
     if (code == 0) {
-        p->gen = gen;
-        p->torn = 0;
+        sm_filled(p, gen);
     } else if (code == UMM_EXC_IN_PAGE_ERROR) {
         c->inpage++;
         /* Alone, nothing else can take the page between the fill's stores: nothing landed. With
          * the workers trimming, a later store of the fill may have faulted instead. */
         if (c->shared)
-            p->torn = gen;
+            sm_torn(p, gen);
     }
 }
 
@@ -159,8 +166,8 @@ static void op_read(ctx_t *c, size_t i) {
         st_diagnose(c->base + i * PG, p->gen, diag, sizeof diag);
         if (bad == 0)
             st_identify(c->base, c->region_pages, PG, found, who, sizeof who);
-        st_fail(c, "page %zu word %ld holds %016" PRIx64 ", not gen %" PRIu64 " (torn %" PRIu64 ")%s%s",
-                i, bad, found, p->gen, p->torn, diag, who);
+        st_fail(c, "page %zu word %ld holds %016" PRIx64 ", not gen %" PRIu64 " (%u torn gens)%s%s",
+                i, bad, found, p->gen, p->ntorn, diag, who);
         hist_dump(c, i);
         return;
     }

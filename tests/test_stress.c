@@ -97,7 +97,7 @@ static void run_one(const run_t *run, bool verbose) {
     if (!c.failed)
         final_checks(&c);
     if (c.failed)
-        fail_msg("%s", c.msg);
+        ST_REPORT("stress", c.msg);
     if (verbose) {
         umm_stats_t s = tu_stats(c.sys);
         print_message("seed %" PRIu64 " points 0x%x workers %d: %lu ops, %lu in-page errors, "

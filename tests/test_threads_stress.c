@@ -125,15 +125,18 @@ static void run_threads(const run_t *run) {
     assert_int_equal(pthread_join(mt, NULL), 0);
     sm_points_off();
     for (int t = 0; t < NTHREADS; t++)
-        if (ctx[t].failed)
-            fail_msg("thread %d: %s", t, ctx[t].msg);
+        if (ctx[t].failed) {
+            char who[32];
+            snprintf(who, sizeof who, "thread %d", t);
+            ST_REPORT(who, ctx[t].msg);
+        }
     if (mon.msg[0])
         fail_msg("seed %" PRIu64 ": %s", run->seed, mon.msg);
     ctx_t all = {.run = run, .sys = sys, .proc = proc, .base = base, .m = model, .lo = 0, .hi = TOTAL,
                  .region_pages = TOTAL};
     final_checks(&all, ctx);
     if (all.failed)
-        fail_msg("final: %s", all.msg);
+        ST_REPORT("final", all.msg);
     assert_true(mon.checks > 0);
     assert_int_equal(umm_set_exception_handler(sys, NULL, NULL), UMM_OK);
     free(model);
