@@ -20,6 +20,8 @@
 #include "vma.h"
 #include "ws.h"
 
+#include <sys/mman.h>
+
 /* Where the PTE being resolved lives and who faulted. */
 typedef struct fault_site {
     mm_vad_t *vad;        /* the PTE's VAD: the faulting one, or a section's prototypes */
@@ -492,14 +494,27 @@ static enum fault_result prototype_fault(mm_vad_t *view, size_t i, bool write, u
     return FAULT_DONE;
 }
 
+/* An access of unknown kind is resolved as a read unless the page is writable. A write to a read-only
+ * page that is mapped readable would then be "resolved" again and again; so when the same thread
+ * faults at the same address again while the page is mapped readable (a read would not have
+ * faulted), the access is a write: an access violation, or a copy-on-write, as it should be. */
+static int deduce_access(mm_pte_t p, int access)
+{
+    if (access != FAULT_UNKNOWN_AGAIN)
+        return access;
+    bool mapped = mm_pte_format(p) == PTE_VALID && (p & (PTE_HW | PTE_HW_RO));
+    return mapped && (mm_pte_hw_prot(p) & PROT_READ) ? FAULT_WRITE : FAULT_UNKNOWN;
+}
+
 static enum fault_result dispatch(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)
 {
     umm_system_t *sys = vad->proc->sys;
     size_t i = (addr - vad->start) >> sys->page_shift;
     MM_COUNT(vad->proc, faults_total, 1);
+    mm_pte_t p = vad->pte[i];
+    access = deduce_access(p, access);
     exc->address = (void *)addr;
     exc->is_write = access;
-    mm_pte_t p = vad->pte[i];
     if (!mm_pte_committed(p) || vad->releasing)
         return fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
     int prot = mm_pte_prot(p);

@@ -12,7 +12,10 @@
  * signal stack, so this bounds the handler's stack use (about 2 KiB at 64 pages). */
 #define FAULT_MAX_CLUSTER 64
 
-enum fault_access { FAULT_READ = 0, FAULT_WRITE = 1, FAULT_UNKNOWN = -1 };
+/* FAULT_UNKNOWN: the platform cannot tell a write from a read (mm_os_fault_is_write() == -1).
+ * FAULT_UNKNOWN_AGAIN: unknown too, and this thread's previous unknown fault was at the same address
+ * (the handler remembers it): if the page is mapped readable now, the access was a write. */
+enum fault_access { FAULT_READ = 0, FAULT_WRITE = 1, FAULT_UNKNOWN = -1, FAULT_UNKNOWN_AGAIN = -2 };
 
 enum fault_result {
     FAULT_DONE,      /* the page is valid: retry the access */

@@ -46,6 +46,20 @@ static void chain(int sig, siginfo_t *si, void *uc)
     }
 }
 
+/* The address of this thread's last fault the platform could not call a read or a write (fault.h).
+ * initial-exec: no __tls_get_addr in the handler. */
+static __thread uintptr_t unknown_at __attribute__((tls_model("initial-exec")));
+
+static int access_of(uintptr_t addr, const void *uc)
+{
+    int w = mm_os_fault_is_write(uc);
+    if (w >= 0)
+        return w ? FAULT_WRITE : FAULT_READ;
+    bool again = addr == unknown_at;
+    unknown_at = addr;
+    return again ? FAULT_UNKNOWN_AGAIN : FAULT_UNKNOWN;
+}
+
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
     int saved_errno = errno;
@@ -66,9 +80,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
     }
     umm_system_t *sys = vad->proc->sys;
     umm_exception_t exc = {0};
-    int w = mm_os_fault_is_write(uc);
-    int access = w < 0 ? FAULT_UNKNOWN : w ? FAULT_WRITE : FAULT_READ;
-    enum fault_result r = mm_fault_resolve(vad, addr, access, &exc);
+    enum fault_result r = mm_fault_resolve(vad, addr, access_of(addr, uc), &exc);
     umm_exception_handler_t fn = sys->exc_fn;
     void *ctx = sys->exc_ctx;
     mm_unlock(&sys->lock);
