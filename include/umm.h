@@ -220,7 +220,8 @@ typedef enum umm_notify_type {
 typedef void (*umm_notify_fn)(umm_notification_t *n, int signaled, void *ctx);
 UMM_API int umm_notification_create(umm_system_t *sys, umm_notify_type_t type, umm_notify_fn fn,
                                     void *ctx, umm_notification_t **out);
-/* An eventfd that is readable exactly while the notification is signaled (poll/epoll it). */
+/* A file descriptor that is readable exactly while the notification is signaled (poll/epoll it):
+ * an eventfd with the Linux backend, a pipe's read end with the POSIX one. */
 UMM_API int umm_notification_fd(umm_notification_t *n);
 UMM_API int umm_notification_query(umm_notification_t *n, int *signaled);
 UMM_API void umm_notification_destroy(umm_notification_t *n);

@@ -1,6 +1,7 @@
 /* notify.h - memory resource notifications (Windows' CreateMemoryResourceNotification): a
- * low-memory and a high-memory state evaluated against available memory, each exposed as an
- * eventfd that is readable exactly while the state holds, plus an optional callback on change.
+ * low-memory and a high-memory state evaluated against available memory, each exposed as a file
+ * descriptor (an mm_os_event_t) that is readable exactly while the state holds, plus an optional
+ * callback on change.
  * Evaluated by the workers after every balance pass and by umm_balance(). */
 #ifndef UMM_NOTIFY_H
 #define UMM_NOTIFY_H

@@ -108,8 +108,8 @@ void mm_os_signal_default(int sig);
 /* Was the faulting access a write? 1 write, 0 read, -1 unknown (from the CPU's fault record
  * where the platform passes it). [signal-safe] */
 int mm_os_fault_is_write(const void *ucontext);
-/* Queue SIGBUS for this thread, delivered when the handler returns: si_addr = addr, si_code
- * BUS_ADRERR and, where the platform can, si_errno = code. [signal-safe] */
+/* Queue SIGBUS for this thread, delivered when the handler returns; where the platform can,
+ * si_addr = addr, si_code BUS_ADRERR and si_errno = code (else a plain SIGBUS). [signal-safe] */
 void mm_os_raise_bus_error(void *addr, int code, void *ucontext);
 
 #endif
