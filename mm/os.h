@@ -2,7 +2,8 @@
  * and nothing else in mm/ or hv/ calls the kernel. A port supplies one implementation file:
  * os_linux.c (memfd, futex, eventfd, MAP_POPULATE, O_DIRECT, rt_tgsigqueueinfo) or os_posix.c
  * (POSIX only: shm_open frames, a pipe for events, no futex, no /proc); docs/porting.md says what
- * a macOS or FreeBSD port must supply.
+ * a macOS or FreeBSD port must supply. os_common.c, built with either, holds the calls every backend
+ * makes alike (the error slot, clocks, installing the handler).
  *
  * Errors: a call returns UMM_OK or a umm_error_t, never an errno; the errno behind a failure is
  * kept per thread (mm_os_last_error(), public as umm_last_os_error()), so it is never relabelled

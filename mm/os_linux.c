@@ -1,50 +1,24 @@
 /* os_linux.c - the OS contract (os.h) on Linux: memfd frame pools, futex waits, eventfd events,
  * MAP_POPULATE, O_TMPFILE and O_DIRECT paging files, SIGBUS with si_errno through
- * rt_tgsigqueueinfo, and the CPU's write bit from the signal context. */
+ * rt_tgsigqueueinfo, and the CPU's write bit from the signal context. What every backend does
+ * alike is in os_common.c. */
 #include "os.h"
 
 #include "failpoint.h"
+#include "os_common.h"
 #include "umm.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
-
-/* initial-exec: read and written inside the SIGSEGV handler, where __tls_get_addr (which may
- * allocate in a dlopen()ed library) must not run. */
-static __thread int last_error __attribute__((tls_model("initial-exec")));
-
-int mm_os_last_error(void)
-{
-    return last_error;
-}
-
-int mm_os_fail(int err, int code)
-{
-    last_error = err;
-    return code;
-}
-
-void mm_os_clear_error(void)
-{
-    last_error = 0;
-}
-
-/* The umm code for a failed mapping call. */
-static int map_error(int err)
-{
-    return mm_os_fail(err, err == ENOMEM ? UMM_E_VMA_LIMIT : UMM_E_OS);
-}
 
 /* ---- address space ---- */
 
@@ -63,58 +37,20 @@ static void *mmu_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 #endif
 }
 
-size_t mm_os_page_size(void)
-{
-    return (size_t)sysconf(_SC_PAGESIZE);
-}
-
-int mm_os_reserve(size_t bytes, size_t align, void **out)
-{
-    if (bytes > SIZE_MAX - align)
-        return UMM_E_RANGE;
-    if (UMM_FAILPOINT(OS_RESERVE))
-        return mm_os_fail(ENOMEM, UMM_E_NOMEM);
-    uint8_t *raw = mmap(NULL, bytes + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (raw == MAP_FAILED)
-        return mm_os_fail(errno, UMM_E_NOMEM);
-    uint8_t *base = (uint8_t *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
-    if (base > raw)
-        munmap(raw, (size_t)(base - raw));
-    size_t tail = (size_t)(raw + bytes + align - (base + bytes));
-    if (tail)
-        munmap(base + bytes, tail);
-    *out = base;
-    return UMM_OK;
-}
-
-int mm_os_release(void *addr, size_t bytes)
-{
-    return munmap(addr, bytes) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
-}
-
 int mm_os_unmap(uintptr_t va, size_t len)
 {
     if (UMM_FAILPOINT(OS_UNMAP))
-        return map_error(ENOMEM);
-    void *r = mmu_mmap((void *)va, len, PROT_NONE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-    return r == MAP_FAILED ? map_error(errno) : UMM_OK;
-}
-
-int mm_os_protect(uintptr_t va, size_t len, int prot)
-{
-    if (UMM_FAILPOINT(OS_PROTECT))
-        return map_error(ENOMEM);
-    return mprotect((void *)va, len, prot) == 0 ? UMM_OK : map_error(errno);
+        return mm_os_map_error(ENOMEM);
+    void *r = mmu_mmap((void *)va, len, PROT_NONE, MM_OS_ANON_FLAGS | MAP_FIXED, -1, 0);
+    return r == MAP_FAILED ? mm_os_map_error(errno) : UMM_OK;
 }
 
 int mm_os_map_anon(uintptr_t va, size_t len, int prot)
 {
     if (UMM_FAILPOINT(OS_MAP))
-        return map_error(ENOMEM);
-    void *r = mmu_mmap((void *)va, len, prot,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-    return r == MAP_FAILED ? map_error(errno) : UMM_OK;
+        return mm_os_map_error(ENOMEM);
+    void *r = mmu_mmap((void *)va, len, prot, MM_OS_ANON_FLAGS | MAP_FIXED, -1, 0);
+    return r == MAP_FAILED ? mm_os_map_error(errno) : UMM_OK;
 }
 
 /* ---- frame pools ---- */
@@ -144,23 +80,13 @@ int mm_os_pool_create(mm_os_pool_t *pool, size_t bytes, const char *name)
     return UMM_OK;
 }
 
-void mm_os_pool_destroy(mm_os_pool_t *pool)
-{
-    if (pool->view)
-        munmap(pool->view, pool->bytes);
-    if (pool->fd >= 0)
-        close(pool->fd);
-    pool->view = NULL;
-    pool->fd = -1;
-}
-
 int mm_os_pool_map(const mm_os_pool_t *pool, uintptr_t va, size_t off, size_t len, int prot)
 {
     if (UMM_FAILPOINT(OS_MAP))
-        return map_error(ENOMEM);
+        return mm_os_map_error(ENOMEM);
     int flags = MAP_SHARED | MAP_FIXED | (prot != PROT_NONE ? MAP_POPULATE : 0);
     void *r = mmu_mmap((void *)va, len, prot, flags, pool->fd, (off_t)off);
-    return r == MAP_FAILED ? map_error(errno) : UMM_OK;
+    return r == MAP_FAILED ? mm_os_map_error(errno) : UMM_OK;
 }
 
 /* ---- files ---- */
@@ -209,11 +135,6 @@ void mm_os_file_close(int fd, const char *path)
         close(fd); /* closing drops the flock */
 }
 
-int mm_os_file_resize(int fd, uint64_t bytes)
-{
-    return ftruncate(fd, (off_t)bytes) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_IO);
-}
-
 static int file_io(int fd, uint64_t off, const struct iovec *iov, int n, bool write)
 {
     size_t want = 0;
@@ -252,30 +173,6 @@ void mm_os_wake_one(_Atomic int *addr)
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-void mm_os_yield(void)
-{
-    sched_yield();
-}
-
-/* ---- time ---- */
-
-static uint64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t mm_os_now_ns(void)
-{
-    return clock_ns(CLOCK_MONOTONIC);
-}
-
-uint64_t mm_os_thread_cpu_ns(void)
-{
-    return clock_ns(CLOCK_THREAD_CPUTIME_ID);
-}
-
 /* ---- events ---- */
 
 int mm_os_event_create(mm_os_event_t *ev)
@@ -306,35 +203,6 @@ void mm_os_event_destroy(mm_os_event_t *ev)
 }
 
 /* ---- signals ---- */
-
-int mm_os_fault_handler_install(mm_os_fault_fn fn, struct sigaction *previous)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = fn;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaddset(&sa.sa_mask, SIGBUS);
-    return sigaction(SIGSEGV, &sa, previous) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
-}
-
-int mm_os_fault_handler_current(struct sigaction *cur)
-{
-    return sigaction(SIGSEGV, NULL, cur) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
-}
-
-int mm_os_fault_handler_restore(const struct sigaction *previous)
-{
-    return sigaction(SIGSEGV, previous, NULL) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
-}
-
-void mm_os_signal_default(int sig)
-{
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigaction(sig, &dfl, NULL);
-}
 
 int mm_os_fault_is_write(const void *ucv)
 {

@@ -2,10 +2,12 @@
  * starts from (docs/porting.md): shm_open frame pools taken by touching every page, mkstemp and
  * fcntl-locked paging files read and written with pread/pwrite, a lock slow path that sleeps
  * instead of a futex, and a non-blocking pipe for events. What POSIX has no interface for is in the
- * two platform hooks just below; everything after them is portable. Built with UMM_OS=posix. */
+ * two platform hooks just below; everything after them is portable, and what every backend does
+ * alike is in os_common.c. Built with UMM_OS=posix. */
 #include "os.h"
 
 #include "failpoint.h"
+#include "os_common.h"
 #include "umm.h"
 
 #include <errno.h>
@@ -13,7 +15,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,106 +91,26 @@ static void hook_raise_bus_error(void *addr, int code)
  * Portable from here on.
  * ============================================================================================= */
 
-/* MAP_ANONYMOUS is POSIX only since 2024; the BSDs and macOS have had it, or MAP_ANON, forever. */
-#if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
-#define MAP_ANONYMOUS MAP_ANON
-#endif
-/* MAP_NORESERVE (not POSIX): don't charge address space nobody has touched. Where it is missing the
- * kernel decides; macOS and FreeBSD do not charge anonymous mappings up front anyway. */
-#ifndef MAP_NORESERVE
-#define MAP_NORESERVE 0
-#endif
-#define ANON_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
-
-/* ---- errors ---- */
-
-/* initial-exec: read and written inside the SIGSEGV handler, where __tls_get_addr (which may
- * allocate in a dlopen()ed library) must not run. */
-static __thread int last_error __attribute__((tls_model("initial-exec")));
-
-int mm_os_last_error(void)
-{
-    return last_error;
-}
-
-int mm_os_fail(int err, int code)
-{
-    last_error = err;
-    return code;
-}
-
-void mm_os_clear_error(void)
-{
-    last_error = 0;
-}
-
-/* The umm code for a failed mapping call: ENOMEM means the kernel refused another mapping. */
-static int map_error(int err)
-{
-    return mm_os_fail(err, err == ENOMEM ? UMM_E_VMA_LIMIT : UMM_E_OS);
-}
-
 /* ---- address space ---- */
-
-size_t mm_os_page_size(void)
-{
-    return (size_t)sysconf(_SC_PAGESIZE);
-}
-
-/* Unmap [from, to) if it is not empty (the slack around an aligned reservation). */
-static void unmap_slack(uint8_t *from, uint8_t *to)
-{
-    if (to > from)
-        munmap(from, (size_t)(to - from));
-}
-
-int mm_os_reserve(size_t bytes, size_t align, void **out)
-{
-    if (bytes > SIZE_MAX - align)
-        return UMM_E_RANGE;
-    if (UMM_FAILPOINT(OS_RESERVE))
-        return mm_os_fail(ENOMEM, UMM_E_NOMEM);
-    /* mmap aligns to a page only: take `align` more and trim both ends */
-    uint8_t *raw = mmap(NULL, bytes + align, PROT_NONE, ANON_FLAGS, -1, 0);
-    if (raw == MAP_FAILED)
-        return mm_os_fail(errno, UMM_E_NOMEM);
-    uint8_t *base = (uint8_t *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
-    unmap_slack(raw, base);
-    unmap_slack(base + bytes, raw + bytes + align);
-    *out = base;
-    return UMM_OK;
-}
-
-int mm_os_release(void *addr, size_t bytes)
-{
-    return munmap(addr, bytes) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
-}
 
 /* Map anonymous memory over [va, va + len): MAP_FIXED replaces what was there in one call. */
 static int map_fixed_anon(uintptr_t va, size_t len, int prot)
 {
-    void *r = mmap((void *)va, len, prot, ANON_FLAGS | MAP_FIXED, -1, 0);
-    return r == MAP_FAILED ? map_error(errno) : UMM_OK;
+    void *r = mmap((void *)va, len, prot, MM_OS_ANON_FLAGS | MAP_FIXED, -1, 0);
+    return r == MAP_FAILED ? mm_os_map_error(errno) : UMM_OK;
 }
 
 int mm_os_unmap(uintptr_t va, size_t len)
 {
     if (UMM_FAILPOINT(OS_UNMAP))
-        return map_error(ENOMEM);
+        return mm_os_map_error(ENOMEM);
     return map_fixed_anon(va, len, PROT_NONE);
-}
-
-int mm_os_protect(uintptr_t va, size_t len, int prot)
-{
-    if (UMM_FAILPOINT(OS_PROTECT))
-        return map_error(ENOMEM);
-    return mprotect((void *)va, len, prot) == 0 ? UMM_OK : map_error(errno);
 }
 
 int mm_os_map_anon(uintptr_t va, size_t len, int prot)
 {
     if (UMM_FAILPOINT(OS_MAP))
-        return map_error(ENOMEM);
+        return mm_os_map_error(ENOMEM);
     return map_fixed_anon(va, len, prot);
 }
 
@@ -259,24 +180,14 @@ int mm_os_pool_create(mm_os_pool_t *pool, size_t bytes, const char *name)
     return UMM_OK;
 }
 
-void mm_os_pool_destroy(mm_os_pool_t *pool)
-{
-    if (pool->view)
-        munmap(pool->view, pool->bytes);
-    if (pool->fd >= 0)
-        close(pool->fd);
-    pool->view = NULL;
-    pool->fd = -1;
-}
-
 /* No MAP_POPULATE: the first access through va takes a kernel minor fault (never a SIGSEGV: the
  * mapping is already accessible) to fill the page table entry from the object. */
 int mm_os_pool_map(const mm_os_pool_t *pool, uintptr_t va, size_t off, size_t len, int prot)
 {
     if (UMM_FAILPOINT(OS_MAP))
-        return map_error(ENOMEM);
+        return mm_os_map_error(ENOMEM);
     void *r = mmap((void *)va, len, prot, MAP_SHARED | MAP_FIXED, pool->fd, (off_t)off);
-    return r == MAP_FAILED ? map_error(errno) : UMM_OK;
+    return r == MAP_FAILED ? mm_os_map_error(errno) : UMM_OK;
 }
 
 /* ---- files ---- */
@@ -405,11 +316,6 @@ void mm_os_file_close(int fd, const char *path)
     pthread_mutex_unlock(&held_lock);
 }
 
-int mm_os_file_resize(int fd, uint64_t bytes)
-{
-    return ftruncate(fd, (off_t)bytes) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_IO);
-}
-
 /* Move all of one buffer: pread and pwrite may stop short, so loop. Nothing moved is the end of
  * the file (read) or a full disk (write): an error, the caller keeps its data. */
 static int transfer(int fd, uint64_t off, uint8_t *buf, size_t len, bool write)
@@ -471,30 +377,6 @@ void mm_os_wait(_Atomic int *addr, int expected)
 void mm_os_wake_one(_Atomic int *addr)
 {
     (void)addr;
-}
-
-void mm_os_yield(void)
-{
-    sched_yield();
-}
-
-/* ---- time ---- */
-
-static uint64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t mm_os_now_ns(void)
-{
-    return clock_ns(CLOCK_MONOTONIC);
-}
-
-uint64_t mm_os_thread_cpu_ns(void)
-{
-    return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* ---- events: a pipe holding one byte while set ---- */
@@ -561,35 +443,6 @@ void mm_os_event_destroy(mm_os_event_t *ev)
 }
 
 /* ---- signals ---- */
-
-int mm_os_fault_handler_install(mm_os_fault_fn fn, struct sigaction *previous)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = fn;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaddset(&sa.sa_mask, SIGBUS); /* mm_os_raise_bus_error relies on it */
-    return sigaction(SIGSEGV, &sa, previous) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
-}
-
-int mm_os_fault_handler_current(struct sigaction *cur)
-{
-    return sigaction(SIGSEGV, NULL, cur) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
-}
-
-int mm_os_fault_handler_restore(const struct sigaction *previous)
-{
-    return sigaction(SIGSEGV, previous, NULL) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
-}
-
-void mm_os_signal_default(int sig)
-{
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigaction(sig, &dfl, NULL);
-}
 
 int mm_os_fault_is_write(const void *ucontext)
 {

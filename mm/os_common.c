@@ -1,0 +1,157 @@
+/* os_common.c - the part of the OS contract (os.h) that every backend implements alike, with plain
+ * POSIX calls: the per-thread error, reserving, releasing and protecting address space, destroying
+ * a frame pool, resizing a file, yielding, the clocks, and installing the SIGSEGV handler (whose
+ * flags and SIGBUS mask are umm's policy, not the platform's). Compiled with every backend
+ * (UMM_OS); the backends (os_linux.c, os_posix.c) hold what differs. */
+#include "os.h"
+
+#include "failpoint.h"
+#include "os_common.h"
+#include "umm.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- errors ---- */
+
+/* initial-exec: read and written inside the SIGSEGV handler, where __tls_get_addr (which may
+ * allocate in a dlopen()ed library) must not run. */
+static __thread int last_error __attribute__((tls_model("initial-exec")));
+
+int mm_os_last_error(void)
+{
+    return last_error;
+}
+
+int mm_os_fail(int err, int code)
+{
+    last_error = err;
+    return code;
+}
+
+void mm_os_clear_error(void)
+{
+    last_error = 0;
+}
+
+int mm_os_map_error(int err)
+{
+    return mm_os_fail(err, err == ENOMEM ? UMM_E_VMA_LIMIT : UMM_E_OS);
+}
+
+/* ---- address space, frame pools, files ---- */
+
+size_t mm_os_page_size(void)
+{
+    return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Unmap [from, to) if it is not empty (the slack around an aligned reservation). */
+static void unmap_slack(uint8_t *from, uint8_t *to)
+{
+    if (to > from)
+        munmap(from, (size_t)(to - from));
+}
+
+int mm_os_reserve(size_t bytes, size_t align, void **out)
+{
+    if (bytes > SIZE_MAX - align)
+        return UMM_E_RANGE;
+    if (UMM_FAILPOINT(OS_RESERVE))
+        return mm_os_fail(ENOMEM, UMM_E_NOMEM);
+    /* mmap aligns to a page only: take `align` more and trim both ends */
+    uint8_t *raw = mmap(NULL, bytes + align, PROT_NONE, MM_OS_ANON_FLAGS, -1, 0);
+    if (raw == MAP_FAILED)
+        return mm_os_fail(errno, UMM_E_NOMEM);
+    uint8_t *base = (uint8_t *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
+    unmap_slack(raw, base);
+    unmap_slack(base + bytes, raw + bytes + align);
+    *out = base;
+    return UMM_OK;
+}
+
+int mm_os_release(void *addr, size_t bytes)
+{
+    return munmap(addr, bytes) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
+}
+
+int mm_os_protect(uintptr_t va, size_t len, int prot)
+{
+    if (UMM_FAILPOINT(OS_PROTECT))
+        return mm_os_map_error(ENOMEM);
+    return mprotect((void *)va, len, prot) == 0 ? UMM_OK : mm_os_map_error(errno);
+}
+
+void mm_os_pool_destroy(mm_os_pool_t *pool)
+{
+    if (pool->view)
+        munmap(pool->view, pool->bytes);
+    if (pool->fd >= 0)
+        close(pool->fd);
+    pool->view = NULL;
+    pool->fd = -1;
+}
+
+int mm_os_file_resize(int fd, uint64_t bytes)
+{
+    return ftruncate(fd, (off_t)bytes) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_IO);
+}
+
+/* ---- waiting, time ---- */
+
+void mm_os_yield(void)
+{
+    sched_yield();
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t mm_os_now_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t mm_os_thread_cpu_ns(void)
+{
+    return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* ---- signals ---- */
+
+int mm_os_fault_handler_install(mm_os_fault_fn fn, struct sigaction *previous)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fn;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGBUS); /* mm_os_raise_bus_error relies on it */
+    return sigaction(SIGSEGV, &sa, previous) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
+}
+
+int mm_os_fault_handler_current(struct sigaction *cur)
+{
+    return sigaction(SIGSEGV, NULL, cur) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
+}
+
+int mm_os_fault_handler_restore(const struct sigaction *previous)
+{
+    return sigaction(SIGSEGV, previous, NULL) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);
+}
+
+void mm_os_signal_default(int sig)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+}
