@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Thin wrapper over CMake. The two supported commands (fresh Debian 12, root, clean clone):
 #   make run    install missing packages, build, run the demo
 #   make test   install missing packages, then gcc / clang / ASan+UBSan / TSan builds and a gcc build

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench.h - shared declarations of the umm benchmark (bench/umm_bench.c and bench/bench_*.c).
  *
  * Every figure is the median of `reps` repetitions timed with CLOCK_MONOTONIC. A case is a pair of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_alloc.c - allocator workloads (in the spirit of mimalloc-bench, written here): jemalloc on
  * umm memory (umm_heap_*) against jemalloc and glibc on plain memory.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_hv.c - the hypervisor cases: nested demand-zero faults, ballooning, page sharing and a
  * short overcommitted run of three guests.
  *

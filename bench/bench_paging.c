@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_paging.c - the paging cases: hard faults (random single pages and sequential clustered
  * reads), the modified page writer, working-set trimming, the zero page thread, and a program
  * four times larger than its RAM; the umm side and the baseline side of each.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_raw.c - baselines on plain Linux memory: what the same access costs without umm.
  *
  * The two SIGSEGV baselines install their own handler with sigaction for the timed touch only and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_report.c - the result table (stdout), --json and --csv files, machine information. */
 #define _GNU_SOURCE
 #include "bench.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_scale.c - does a fault or a trim get dearer as umm manages more memory, and what does umm's
  * own bookkeeping cost per GiB managed.
  *

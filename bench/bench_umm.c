@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_umm.c - the umm side of every case.
  *
  * Each sample creates its own system (untimed), measures one access pattern, verifies with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_util.c - timing, medians, prewarm and the access loops shared by umm and baseline samples.
  * The loops live in their own translation unit so that umm memory and baseline memory are touched
  * by exactly the same machine code. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """plot_overcommit.py CSV PNG - plot umm-bench's hv_overcommit case (umm-bench-overcommit.csv):
 pages written per second by all guests against the overcommit factor, with and without
 ballooning and page sharing. Needs matplotlib (python3-matplotlib); exits 2 without it."""

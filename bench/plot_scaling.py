@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """plot_scaling.py CSV PNG - plot umm-bench's scale_reserve and scale_commit cases
 (umm-bench-scaling.csv): demand-zero and trim cost per page against the memory managed.
 Needs matplotlib (python3-matplotlib); exits 2 without it."""

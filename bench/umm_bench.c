@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* umm_bench.c - how close umm's fault paths, resident accesses and paging come to the machine's
  * floor.
  *

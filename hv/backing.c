@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* backing.c - host frames: allocating and freeing them (evicting by compression or host swapping
  * when none is free), and what backs each guest frame (the p2m): private, shared, zero, swapped,
  * compressed or ballooned, and the moves between them. The host lock is held throughout. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* balloon.c - the balloon (virtio-balloon semantics): the guest's balloon driver takes frames
  * from its own free memory through the door (so the guest's own memory manager decides what to
  * trim and page to make room; the frames are charged to its commit, as a driver's allocation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* compress.c - memory compression (ESXi's compression cache): before swapping a page to disk
  * the host tries lz4 on it; one that compresses to half a page or less is kept in half of a
  * cache frame, so two compressed pages free one frame and come back with a decompression

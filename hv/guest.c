@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* guest.c - a guest: a umm system whose frames are guest-physical pages, and the backend that
  * resolves them to host frames (the nested fault) and makes the real mapping (the shadow). */
 #include "host.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* host.c - the host: its frame pool, frame allocation and backing of guest frames, state,
  * statistics, and the host/guest object lifecycle. */
 #include "host.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* host.h - the hypervisor's internal objects: the host (its frame pool, swap file, guests,
  * sharing table, lock) and the guest (a umm system, its p2m table, its balloon).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostswap.c - host paging: the host writes guest frames to its own swap file behind the
  * guest's back when ballooning and sharing cannot keep it within its RAM, and reads them back on
  * a nested fault. Victims by clock over host frames, first from guests over their entitlement

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* policy.c - the host's memory policy, as ESXi's: each period it estimates every guest's active
  * memory by sampling (invalidate 100 random mapped frames, count those touched again), computes
  * entitlements by proportional share with an idle-memory tax (an idle page costs k = 1/(1-tax)

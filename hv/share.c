@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* share.c - transparent page sharing: a rate-limited scanner hashes guest frames (xxh3), and on
  * a hash match write-protects, compares in full and maps both guest frames to one read-only
  * host frame, freeing the other; a write breaks the sharing by copy on write (guest.c). Zero

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workers.c - the host's thread: a libuv loop with the policy timer (every policy interval: a
  * host pass) and the sharing scanner's timer (scan_pages every scan_sleep_ms, like KSM). */
 #include "host.h"

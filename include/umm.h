@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* umm.h - the public C API of umm, the Windows memory manager as a userspace library.
  *
  * An application creates a system (physical memory: a pool of frames), one or more processes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* umm_heap.h - a malloc-style heap whose memory is umm memory (paged, commit-charged).
  *
  * A heap is one jemalloc arena whose extents come from umm through jemalloc's extent hooks: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* umm_hv.h - the mini-hypervisor: a host with its own RAM budget runs several guests, each a
  * complete umm system whose "physical" frames are guest-physical pages backed on demand by host
  * frames (the p2m table), and reclaims memory from them as VMware ESXi does: transparent page

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* assert.c - async-signal-safe diagnostics for UMM_ASSERT. */
 #include "assert.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* assert.h - UMM_ASSERT: invariant checks that are live in debug builds and async-signal-safe,
  * so they may sit on the fault path (the message goes out with write(2), then abort(3)). */
 #ifndef UMM_ASSERT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* balancer.c - the balance-set manager (see balancer.h). */
 #include "balancer.h"
 

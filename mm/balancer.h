@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* balancer.h - the balance-set manager: keeps available memory (Zeroed + Free + Standby) above
  * the high threshold by aging working sets with the emulated accessed bit and trimming their
  * oldest pages, from the processes that are over their minimum, largest and least active

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* budget.c - keeping the kernel mappings under the VMA budget (see budget.h). */
 #include "budget.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* budget.h - the VMA budget: umm must never reach the kernel's vm.max_map_count (at the limit
  * mmap, mprotect and even munmap fail process-wide), so when its estimate (vma.h) passes the
  * budget it coalesces: first it replaces the mappings of pages that are not valid (trimmed and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check.c - umm_check: recompute every derived quantity and compare (tests call it after each
  * step; debug builds are the audience, but it works in any build). */
 #include "handle.h"

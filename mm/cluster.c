@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cluster.c - fault clusters (see cluster.h). */
 #include "cluster.h"
 

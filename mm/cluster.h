@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cluster.h - which neighbours a fault brings in with the faulting page, and which frame to give
  * them so their mappings merge. A fault resolves a cluster: the aligned window of cluster_pages
  * pages around the faulting page, clipped to the reservation and shrunk to the run of neighbours

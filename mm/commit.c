@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* commit.c - commit charge (see commit.h). */
 #include "commit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* commit.h - commit charge: every committed page is charged against the commit limit
  * (RAM + paging file), so that touching a committed page never fails for lack of memory.
  * Invariant: sys->committed = sum of process charges = committed PTEs, <= commit_limit. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* counters.h - the events umm counts, per system and per process: generated from the counter
  * (C) entries of UMM_STATS_FIELDS in umm.h, so a counter is declared once, with its meaning. */
 #ifndef UMM_COUNTERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error.c - the error table (expanded from UMM_ERRORS in umm.h) and the version string. */
 #include "os.h"
 #include "umm.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* failpoint.c - the failure-point table and its control API (see failpoint.h, umm.h).
  *
  * Each point is one atomic word: 0 when off, else the probability as a 32-bit threshold (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* failpoint.h - named failure points: UMM_FAILPOINT(ID) is true when the point is enabled and
  * chooses to fail this check (docs/fault-injection.md). The points are declared once, below; the
  * public control API (umm_failpoint_enable, ...) is in umm.h.

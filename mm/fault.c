@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fault.c - fault resolution (see fault.h): one resolver per PTE state, for private pages and
  * section pages alike.
  *

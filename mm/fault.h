@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fault.h - resolving a page fault from the PTE, as Windows' MmAccessFault does: dispatch on the
  * PTE's format (valid with an emulated bit to set, transition, demand-zero, paging file, or a
  * section's prototype, resolved by the same code) or report an exception (guard page, access

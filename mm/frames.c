@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* frames.c - the RAM pool and frame allocation (see frames.h). */
 #include "frames.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* frames.h - physical memory: the RAM pool (a memfd, frame f at offset f*page), the physical
  * view that maps it once, and frame allocation from the page lists. Everything but create/destroy
  * runs with the system lock held (asserted). */

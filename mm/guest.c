@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* guest.c - the door between the hypervisor and a guest's memory manager (see guest.h). */
 #include "guest.h"
 

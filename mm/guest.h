@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* guest.h - the one door between the hypervisor (hv/) and the memory managers of its guests.
  *
  * A guest is a umm system whose frames come from a backend (phys.h) that the host implements.

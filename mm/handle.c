@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handle.c - handle arenas (see handle.h).
  *
  * One arena per type: chunks of slots (chunk k holds 16 << k), each slot a 16-byte header and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handle.h - checking the handles the API hands out (systems, processes, sections,
  * notifications, heaps, hosts, guests), as Windows checks a HANDLE: a handle that was closed or
  * destroyed, or a pointer that never was one, gets UMM_E_HANDLE, not a crash.

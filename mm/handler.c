@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handler.c - SIGSEGV dispatch (see handler.h). Everything here after a fault is
  * async-signal-safe: atomics, the futex lock, syscalls. */
 #include "handler.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handler.h - the process-wide SIGSEGV handler: installed while any system exists, chained to
  * the handler that was there before it for every fault that is not umm's. */
 #ifndef UMM_HANDLER_H

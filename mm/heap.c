@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap.c - umm_heap: a jemalloc arena whose extents are umm memory (see include/umm_heap.h and
  * docs/heap.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hwmap.c - the MMU: kernel mappings of managed pages (see hwmap.h). */
 #include "hwmap.h"
 

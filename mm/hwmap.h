@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hwmap.h - the "hardware": making the kernel's mappings of managed pages match their PTEs.
  * Three operations, each one OS call over a run of pages: map frames (the pool's, or through a
  * guest's backend), change the protection of mapped frames, unmap back to the reservation's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock.c - the ranked futex mutex and pthread wrapper (see lock.h). */
 #include "lock.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock.h - the locks umm uses, with ranks: a futex mutex that may be taken inside the SIGSEGV
  * handler, and a ranked wrapper of a pthread mutex for locks held while code that may touch
  * managed memory runs (notification callbacks, the host's pass).

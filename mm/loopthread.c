@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loopthread.c - a libuv loop on its own thread (see loopthread.h). */
 #include "loopthread.h"
 

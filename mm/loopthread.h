@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loopthread.h - a libuv loop on a thread of its own, stopped from any thread: what the system's
  * workers and the hypervisor's host thread both run on. The owner initialises lt->loop's handles
  * between mm_loop_thread_init() and mm_loop_thread_start(); mm_loop_thread_stop() closes every handle on

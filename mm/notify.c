@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify.c - memory resource notifications (see notify.h). */
 #include "notify.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify.h - memory resource notifications (Windows' CreateMemoryResourceNotification): a
  * low-memory and a high-memory state evaluated against available memory, each exposed as a file
  * descriptor (an mm_os_event_t) that is readable exactly while the state holds, plus an optional

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* os.h - the operating-system contract: every kernel call umm makes goes through these functions,
  * and nothing else in mm/ or hv/ calls the kernel. A port supplies one implementation file:
  * os_linux.c (memfd, futex, eventfd, MAP_POPULATE, O_DIRECT, rt_tgsigqueueinfo) or os_posix.c

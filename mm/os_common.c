@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* os_common.c - the part of the OS contract (os.h) that every backend implements alike, with plain
  * POSIX calls: the per-thread error, reserving, releasing and protecting address space, destroying
  * a frame pool, resizing a file, yielding, the clocks, and installing the SIGSEGV handler (whose

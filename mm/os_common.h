@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* os_common.h - what the OS backends (os_linux.c, os_posix.c) share with os_common.c: the flags of
  * an anonymous mapping and the error of a failed mapping call. Included by the os_*.c files only;
  * the rest of umm sees os.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* os_linux.c - the OS contract (os.h) on Linux: memfd frame pools, futex waits, eventfd events,
  * MAP_POPULATE, O_TMPFILE and O_DIRECT paging files, SIGBUS with si_errno through
  * rt_tgsigqueueinfo, and the CPU's write bit from the signal context. What every backend does

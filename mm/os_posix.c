@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* os_posix.c - the OS contract (os.h) with POSIX interfaces only, the backend a macOS or BSD port
  * starts from (docs/porting.md): shm_open frame pools taken by touching every page, mkstemp and
  * fcntl-locked paging files read and written with pread/pwrite, a lock slow path that sleeps

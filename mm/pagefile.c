@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pagefile.c - the paging file (see pagefile.h). */
 #include "pagefile.h"
 

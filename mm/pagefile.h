@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pagefile.h - the paging file: a real file of page-sized slots, a bitmap allocator that hands
  * out contiguous runs (so a cluster written together is read back together), vectored I/O.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* phys.h - a frame backend: what a system whose frames are not its own pool (a hypervisor guest)
  * supplies, so that mm/ can map, read and reclaim its frames. The hypervisor implements it
  * (hv/guest.c) and hands it to mm/ through the door (mm/guest.h). */

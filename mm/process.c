@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process.c - processes: create and destroy an address space, and the calls on its working set
  * and standby priority. */
 #include "budget.h"

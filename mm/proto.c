@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proto.c - section view pages (see proto.h). */
 #include "proto.h"
 

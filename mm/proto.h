@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proto.h - the pages of section views: a view's PTE is PROTOTYPE (the section page is not mapped
  * here) or VALID (the section's frame, mapped here, counted in share[]); the section's prototype
  * PTE is VALID exactly while some view maps its frame (see struct umm_section in state.h). These

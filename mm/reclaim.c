@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reclaim.c - emergency reclaim on the fault path (see reclaim.h). */
 #include "reclaim.h"
 

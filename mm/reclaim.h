@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reclaim.h - getting frames back when a fault finds none: on the faulting thread itself (no
  * waiting for a worker), and waking the workers when available memory runs low. */
 #ifndef UMM_RECLAIM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* registry.c - address -> VAD (see registry.h). */
 #include "registry.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* registry.h - the library-wide map from an address to the reservation (VAD) that holds it, for
  * the fault handler, which gets only an address. A sorted array searched by bisection under its
  * own lock (taken before any system lock, never held while touching managed memory). */

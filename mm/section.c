@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* section.c - sections (CreateFileMapping + MapViewOfFile): creating, mapping and closing them,
  * and their end when the last view goes (see section.h; the pages of views are in proto.c, the
  * fault that brings them in is fault.c's). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* section.h - sections: shared memory backed by the paging file, with prototype PTEs (the
  * structure and its invariants are in state.h; the pages of views in proto.h). System locked. */
 #ifndef UMM_SECTION_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* state.h - the data of a umm system (a machine: physical memory, its processes), of its
  * processes, reservations (VADs) and sections: the structures, their invariants and small inline
  * accessors, no behaviour. Every module builds on it; nothing in it calls up.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stats.c - the statistics API: snapshots of a system's and a process's gauges and counters, and
  * the description of every field (from UMM_STATS_FIELDS in umm.h) for bindings. */
 #include "frames.h"

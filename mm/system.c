@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* system.c - a system: create it (validate the configuration, the RAM pool, thresholds, the
  * paging file, the fault handler, the workers) and destroy it; its exception hook. */
 #include "system.h"

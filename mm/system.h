@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* system.h - creating and destroying a system (the public calls are in umm.h); a hypervisor
  * guest is a system whose frames come from a backend (mm/guest.h). */
 #ifndef UMM_SYSTEM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vad.c - reservation objects (see vad.h). */
 #include "vad.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vad.h - reservations: creating and destroying VADs and finding the one an API call names. */
 #ifndef UMM_VAD_H
 #define UMM_VAD_H

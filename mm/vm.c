@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vm.c - the virtual memory API: reserve, commit, decommit, release, protect, query. */
 #include "vm.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vm.h - the virtual-memory calls (umm_reserve ... umm_query, in umm.h) and the teardown of a
  * reservation that releasing and destroying a process share. */
 #ifndef UMM_VM_H

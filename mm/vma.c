@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vma.c - VMA accounting and the budget (see vma.h). */
 #include "vma.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vma.h - counting the kernel mappings (VMAs) umm's pages need, and keeping them under budget.
  *
  * The kernel's vm.max_map_count (65,530 here) is a resource: at the limit mmap, mprotect and

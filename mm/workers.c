@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workers.c - the libuv worker loop (see workers.h). */
 #include "workers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workers.h - the system's background thread: one libuv loop running the balance-set manager
  * (a timer every balance interval, and on demand through an async handle the fault path may
  * signal), the modified page writer (after each balance pass that finds work) and the zero page

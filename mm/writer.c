@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* writer.c - the modified page writer (see writer.h). */
 #include "writer.h"
 

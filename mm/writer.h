@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* writer.h - the modified page writer: dirty pages on the Modified list are written to the
  * paging file in clusters of up to 16 pages that are neighbours in their reservation (so a later
  * hard fault reads them back in one I/O), into contiguous slots, and then move to Standby. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ws.c - trimming and aging working sets (see ws.h). */
 #include "ws.h"
 

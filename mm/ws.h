@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ws.h - working sets: taking pages out of a process's working set (trimming) and aging them
  * with the emulated accessed bit. A trimmed page's frame goes to Standby (clean, has a
  * paging-file copy), Modified (dirty) or, when it holds only zeros, straight back to Zeroed with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* zeroer.c - the zero page thread (see zeroer.h). */
 #include "zeroer.h"
 

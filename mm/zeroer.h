@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* zeroer.h - the zero page thread's work: zeroing Free frames into the Zeroed list in idle time,
  * so demand-zero faults rarely zero in the fault path. Frames being zeroed are off every list
  * (counted Active, unowned, pinned) while the lock is dropped for the memset. */

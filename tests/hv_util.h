@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hv_util.h - helpers for the hypervisor suites (test_hv*.c, test_threads_hv.c). Header-only,
  * static inline; builds on test_util.h (read-only).
  *

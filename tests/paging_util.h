@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* paging_util.h - helpers for the paging suites (test_paging*.c, test_threads_paging.c) and the
  * suites built on them. Header-only, static inline; builds on test_util.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* section_util.h - helpers for the section suites (test_sections*.c, test_threads_sections.c).
  * Header-only, static inline; builds on paging_util.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stress_diag.h - when a stress test finds a page holding the wrong bytes: what umm's own tables
  * say about it (the PTE, its frame, the frame's list and slot), and where the expected bytes are
  * (a frame still holding them, the paging-file slot). Reads umm's internals (the tests link the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stress_model.h - the page model behind the randomized stress tests (test_stress.c,
  * test_threads_stress.c): what every page of a region must hold, checked word by word.
  *

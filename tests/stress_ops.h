@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stress_ops.h - the operations of the randomized stress tests (test_stress.c,
  * test_threads_stress.c) on a slice of pages [lo, hi) that one thread owns, checked against the
  * model of stress_model.h. Failures are recorded, not asserted, so threads can report them: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_api.c - argument validation and the virtual-memory calls of the public API:
  * config validation, reserve/commit/decommit/release/protect/query error codes and effects,
  * commit charge accounting and limit, umm_strerror/umm_error_name, and "bad input leaves the

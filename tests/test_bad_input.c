@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_bad_input.c - every public C function fed bad input: NULL, unaligned addresses, zero, huge
  * and wrapping sizes, foreign pointers, already destroyed or closed handles, wrong protections,
  * out-of-range enums. Each call must return a clear error code (or, for functions without one,

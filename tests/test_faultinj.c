@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_faultinj.c - every failure point of umm (docs/fault-injection.md): turned on, the
  * documented error reaches the caller, data written before is intact, the counters stay consistent
  * (umm_check, commit charge) and the system works again once the point is off. Then a long random

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_faultinj_hv.c - the hypervisor's failure points: umm/hv/balloon/inflate,
  * umm/hv/balloon/deflate, umm/hv/swap/write, umm/hv/swap/read. For each, turned on: the documented
  * effect reaches the caller (a balloon that does not move, a nested fault reported as an in-page

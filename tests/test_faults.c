@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_faults.c - the fault path: demand-zero and dirty-bit counters, clustered faults, working-set
  * trimming and soft (transition) faults, guard pages, access violations (umm exception handler and
  * chaining to the SIGSEGV handler installed before umm), foreign SIGSEGVs, and in-page errors

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_heap.c - umm_heap: a jemalloc arena on umm memory (include/umm_heap.h, docs/heap.md).
  *
  * jemalloc is dlopen'ed with RTLD_LOCAL; its initial-exec TLS only fits in glibc's static TLS when

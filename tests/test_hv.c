@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_hv.c - the mini-hypervisor: host creation and validation, a guest as a complete umm
  * system, overcommit and admission control, untouched guest pages costing the host nothing,
  * bad input on every hv entry point, and destroying a guest while others keep running.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_hv_balloon.c - ballooning: inflating to a target from the guest's free memory (the host
  * gets the frames back), deflating, refusals, a balloon that forces the guest to page, and
  * deflate-on-pressure in a guest without a paging file. Host and guests without workers; the

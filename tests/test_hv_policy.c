@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_hv_policy.c - the host's policy (ESXi shares / reservation / limit, idle tax): two busy
  * guests with shares 2:1 on a host smaller than both converge to a 2:1 split of host memory;
  * a reservation is never undercut; a limit is never exceeded. Host and guests without workers:

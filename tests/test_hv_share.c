@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_hv_share.c - transparent page sharing: identical pages across guests merge into one
  * read-only host frame and the host gets the rest back; a write breaks the sharing for the
  * writer only; zero pages collapse into the zero frame; salting (per host or per guest) keeps

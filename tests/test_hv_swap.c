@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_hv_swap.c - host paging and data integrity: guests that touch more than the host's RAM
  * with ballooning and sharing off (the host swaps behind their backs), the double-paging
  * counter, and a mixed run where the host balloons, shares and swaps at once while three guests

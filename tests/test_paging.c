@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_paging.c - paging, the mechanism: the commit limit and paging-file growth, data integrity
  * while the working set is several times RAM, hard faults and read clustering, the modified page
  * writer, write and read errors injected with failure points.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_paging_file.c - the paging file as a real file: a named file (created, grown, locked
  * against a second system, a stale one reused, removed at the end), O_DIRECT, and destroying a
  * system while the writer runs. Helpers: paging_util.h. Systems are created inside each test body

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_paging_large.c - 4 GiB committed with 64 MiB of RAM: one word in each of ~150k random
  * pages spread over the whole range, written and read back in another random order. Data must be
  * intact, and the kernel mappings inside the reservation (/proc/self/maps) and umm's VMA estimate

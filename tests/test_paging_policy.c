@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_paging_policy.c - paging, the policy: the balance-set manager (on demand and with workers:
  * the pages idle longest leave first), working-set limits, standby priorities and purging, memory
  * resource notifications (on demand and with workers), umm_check while the zero page thread holds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sections.c - sections (CreateFileMapping with INVALID_HANDLE_VALUE + MapViewOfFile,
  * implemented with prototype PTEs): creation and the API on views.
  *

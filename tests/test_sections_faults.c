@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sections_faults.c - sections: faults through views that are not ordinary page-ins.
  *
  * Covered: guard pages on a view (one-shot, per view), paging I/O errors (failure points): a flush

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sections_paging.c - sections: working sets and paging.
  *
  * Covered: emptying one process's working set loses nothing and does not disturb the other;

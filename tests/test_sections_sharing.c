@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sections_sharing.c - sections: what views see, and how long a section lives.
  *
  * Covered: zero pages (never-written pages read as zeros through any view; read zero through one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_stress.c - randomized fault-injection stress against a byte-exact model.
  *
  * One process, 12 MiB of a 16 MiB reservation over 4 MiB of RAM, 8-page clusters, a paging file

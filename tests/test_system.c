@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_system.c - systems and processes: fresh statistics, the frame-list invariant through a whole
  * lifecycle, two processes in one system (isolation, per-process stats, destroy returns frames and
  * charge), two systems in one program, and page_size = 2 x OS page. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_threads.c - concurrent faults (also run under ThreadSanitizer). Several threads touch their
  * own pages and shared pages (each thread owns distinct words of every shared page) at the same
  * time, with cluster 16 and cluster 1; another variant trims/empties the working set from a thread

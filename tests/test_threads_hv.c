@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_threads_hv.c - the hypervisor with its host thread running: a 32 MiB host with two
  * 24 MiB guests (guest workers on, paging files), two threads per guest rewriting their own
  * pages for ~1.5 s while the host thread scans for sharing every 5 ms and runs the policy

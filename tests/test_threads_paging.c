@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_threads_paging.c - paging under concurrency (also run under TSan, so sizes are small):
  * threads fault disjoint pages with address-keyed patterns while the workers run (balance every
  * 50 ms) and another thread trims working sets, flushes the modified list and purges Standby in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_threads_sections.c - sections under concurrency: two threads write their own words of
  * every page through two views (of one process, and of two processes) while the working sets are
  * trimmed and emptied and the workers run; every word is right through both views, and every

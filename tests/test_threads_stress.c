@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_threads_stress.c - the randomized fault-injection stress of test_stress.c on four threads
  * at once (also run under ThreadSanitizer), with the workers running and every failure point
  * failing at random. Each thread owns a slice of the region and its model; trims, empties,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_unit_cluster.c - unit tests of fault clusters (mm/cluster.h) on hand-built page tables
  * (unit_util.h's ut_vad).
  *

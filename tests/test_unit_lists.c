@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_unit_lists.c - unit tests of the PFN database and its page lists (mm/lists/pfn.h), on
  * databases built here (no system).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_unit_pagefile.c - unit tests of the paging file (mm/pagefile.h) on real nameless
  * temporary files (mm_pagefile_open with a NULL path), no system.
  *

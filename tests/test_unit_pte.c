@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_unit_pte.c - unit tests of the software PTE (mm/pte/pte.h, pte.c), no system needed.
  *
  * Covered: every one of the 7 x 7 format transitions against a table written here from

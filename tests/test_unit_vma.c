@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_unit_vma.c - unit tests of the VMA model (mm/vma.h) and of the VMA budget (mm/budget.h).
  *
  * The model, on hand-built page tables (unit_util.h's ut_vad): mm_vma_is_boundary on pairs whose

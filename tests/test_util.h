@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_util.h - shared helpers for umm's CMocka suites (header-only, static inline).
  *
  * Rules every suite follows (see the CMocka quirk in the design notes): a umm system is created

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_vma.c - the kernel-mapping (VMA) budget under random use. A reservation much larger than
  * RAM is committed, decommitted, written and trimmed at random; the number of /proc/self/maps lines
  * inside the reservation and umm's own vma_count estimate must stay within cfg.vma_budget, and every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unit_util.h - helpers for the unit suites of the building blocks (test_unit_*.c).
  * Header-only, static inline; builds on paging_util.h (its PRNG) and test_util.h.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Plot umm-demo's time series: per guest consumed host memory, balloon, shared and host-swapped
 memory, and the host's free memory. Usage: plot_demo.py umm-demo.csv umm-demo.png"""
 import csv

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* umm_demo.c - the demo `make run` ends with: a host with 256 MiB of RAM runs three guests of
  * 192 MiB each (2.25x overcommitted): a busy one, an idle one with a large working set and one
  * full of identical pages. A live view shows, each second, what the host does to keep within

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* view.c - the demo's live view, CSV and summary (see view.h). */
 #define _GNU_SOURCE
 #include "view.h"

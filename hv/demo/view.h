@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* view.h - the demo's live view (one compact table a second), its time series (CSV) and the
  * closing summary. */
 #ifndef UMM_DEMO_VIEW_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workload.c - the demo's guest workloads (see workload.h). */
 #define _GNU_SOURCE
 #include "workload.h"

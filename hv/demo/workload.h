@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workload.h - the demo's guest workloads: address-keyed page contents that can be verified
  * after any amount of ballooning, sharing and paging. Every guest first loads the same "boot
  * image" (identical pages across guests: what page sharing finds), then runs one of: */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pfn.c - the PFN database and its intrusive page lists. */
 #include "pfn.h"
 

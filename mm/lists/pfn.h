@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pfn.h - the PFN database: one entry per physical frame, and the Windows page lists.
  *
  * Every frame is in exactly one state: on one of the lists (Zeroed, Free, Standby[0..7],

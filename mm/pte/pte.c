@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pte.c - PTE transitions: the table of legal format changes and the one writer. */
 #include "pte.h"
 

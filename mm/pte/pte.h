@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pte.h - the software page table entry: the single source of truth for a virtual page.
  *
  * A PTE is 64 bits. Bits 0-2 hold its format; the rest depend on it:

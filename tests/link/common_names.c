@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* common_names.c - a program that defines names umm uses internally (frames_available,
  * mm_lock, handle_check, ...) and links against libumm.a: umm's own must not collide with them
  * (the static library exports only umm_* symbols), and both must work side by side. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Every global symbol that libumm.so and libumm.a define is public API (umm_*): run with
 #   cmake -DNM=nm -DLIBS=libumm.so;libumm.a -P exported_symbols.cmake
 foreach(lib IN LISTS LIBS)

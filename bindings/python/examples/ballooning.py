@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Ballooning: three guests with shares 2:1:1 on an overcommitted host under a changing load.
 
 A host of HOST MiB (default 96) runs guests A, B and C of GUEST MiB each (default 64: 2x

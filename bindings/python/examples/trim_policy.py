@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Trim policies: the balance-set manager's aging vs FIFO vs clock on the same trace.
 
 One process, a working set of WS MiB (default 64) in a system of RAM MiB (default 32: the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Working-set curve: page-fault rate and run time against the RAM budget.
 
 A process has a working set of WS MiB (default 64) in one committed region, backed by a paging

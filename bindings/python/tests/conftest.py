@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared fixtures for the umm binding tests.
 
 Run (as ctest does):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Every binding of umm.System / Process / Region / Notification and their error paths."""
 import select
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The examples in the documentation run as printed: each complete C program (a ```c block with a
 main) is compiled against this tree's headers and the loaded libumm and run; when a ```text block
 follows it, its output must be exactly that. Each ```python block that imports umm runs in a

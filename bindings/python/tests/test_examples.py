@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The experiments in bindings/python/examples/ run (with --tiny, seconds each) and produce their
 table and plot: each script in a subprocess writing into a temporary directory."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """umm.fault: umm's failure points from Python."""
 import glob
 import os

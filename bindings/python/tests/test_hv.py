@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """umm.hv: every binding of Host / Guest / GuestSystem, their error paths, and small scenarios
 (page sharing between two guests, ballooning, host swapping) with all data verified.
 

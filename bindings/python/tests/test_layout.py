@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The ctypes Structure mirrors match the C structs: every field's offset and every size, as the C
 compiler sees include/umm.h and include/umm_hv.h (a small C program is compiled with gcc; skipped
 without gcc); the same for the hv constants and UMM_HV_HOST_CONFIG_INIT."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Data integrity under paging: 32 MiB through memoryview in a system with 8 MiB of RAM."""
 import hashlib
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Sections through the bindings: two views (in two processes) share their bytes; data survives
 trimming and paging; releasing views and closing the handle returns the charge."""
 import umm

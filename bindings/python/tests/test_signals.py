@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """umm's SIGSEGV handler next to Python's faulthandler (pytest enables faulthandler before umm is
 loaded, so umm chains to it): ordinary managed-memory faults are resolved by umm; a real access
 violation reaches faulthandler; an in-page error raises SIGBUS. The crashing cases run in a

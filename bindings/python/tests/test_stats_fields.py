@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The statistics fields are declared once, in include/umm.h (UMM_STATS_FIELDS,
 UMM_PROCESS_STATS_FIELDS), and the library describes them at run time (umm_stats_field). These
 tests hold everything else to that description: the tables of docs/api.md, the ctypes structs the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """umm: the Windows memory manager as a userspace library -- Python bindings (ctypes).
 
     import umm

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Loading libumm and declaring its C functions (the ctypes layer; nothing here is public API).
 
 The library is looked up, in order:

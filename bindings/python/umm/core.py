@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Systems, processes, regions, notifications: the Python face of include/umm.h."""
 
 import collections

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Fault injection: umm's failure points, switched on and off from Python.
 
 Each point is a named place in libumm ("umm/os/map", "umm/pagefile/read", ...) that can be told

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """umm.hv: the mini-hypervisor of include/umm_hv.h -- a host with its own RAM budget running guests,
 each a complete umm system, reclaimed from by page sharing, ballooning and host swapping under a
 shares/reservation/limit policy (see docs/hv.md and design.md section 6).
