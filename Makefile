@@ -2,9 +2,10 @@
 # Thin wrapper over CMake. The two supported commands (fresh Debian 12, root, clean clone):
 #   make run    install missing packages, build, run the demo
 #   make test   install missing packages, then gcc / clang / ASan+UBSan / TSan builds and a gcc build
-#               on the POSIX-only OS backend (UMM_OS=posix), each with ctest
+#               on the POSIX-only OS backend (UMM_OS=posix), each with ctest, and the install test
+#               (a Release build installed to a temporary prefix, used from there alone)
 # Other targets: deps, build, clean, and the single test stages test-gcc, test-clang, test-asan,
-# test-tsan, test-posix (each one assumes `make deps` has been run).
+# test-tsan, test-posix, test-install (each one assumes `make deps` has been run).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -23,7 +24,10 @@ BUILD     := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(CMAKE) --build
 
 PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev libuv1-dev libcmocka-dev \
             libjemalloc-dev libfiu-dev fiu-utils libxxhash-dev liblz4-dev python3 python3-pytest \
-            python3-matplotlib
+            python3-matplotlib python3-setuptools python3-wheel python3-venv pandoc
+# The test builds: failure points compiled in (a Release build leaves them out), and the Python
+# tests run by the system interpreter, which has pytest from python3-pytest.
+TEST_FLAGS := -DUMM_FAILPOINTS=ON -DPython3_EXECUTABLE=/usr/bin/python3
 
 # One place for the sanitizer runtime options used by `make test`.
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allow_user_segv_handler=1:handle_segv=1 \
@@ -32,7 +36,7 @@ TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 banner = printf '\n==================== %s ====================\n\n' "$(1)"
 
-.PHONY: deps build run test test-gcc test-clang test-asan test-tsan test-posix clean
+.PHONY: deps build run test test-gcc test-clang test-asan test-tsan test-posix test-install clean
 
 # ---------------------------------------------------------------------------------------- deps
 deps:
@@ -53,7 +57,7 @@ deps:
 # The tested build: gcc, optimized, with the internal UMM_ASSERT checks live (UMM_DEBUG=ON).
 build: deps
 	@$(call banner,build: gcc RelWithDebInfo in build/)
-	$(CMAKE) -S . -B build -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUMM_DEBUG=ON
+	$(CMAKE) -S . -B build -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUMM_DEBUG=ON $(TEST_FLAGS)
 	$(BUILD) build -j$(JOBS)
 
 run: build
@@ -72,27 +76,28 @@ test: deps
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-posix
-	@$(call banner,make test: all five stages passed)
+	@$(MAKE) --no-print-directory test-install
+	@$(call banner,make test: all six stages passed)
 
 test-gcc:
-	@$(call banner,test 1/5: gcc RelWithDebInfo + UMM_DEBUG in build/ (all tests))
-	$(CMAKE) -S . -B build -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUMM_DEBUG=ON
+	@$(call banner,test 1/6: gcc RelWithDebInfo + UMM_DEBUG in build/ (all tests))
+	$(CMAKE) -S . -B build -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUMM_DEBUG=ON $(TEST_FLAGS)
 	$(BUILD) build -j$(JOBS)
 	cd build && $(CTEST) --output-on-failure -j$(JOBS)
 	cd build && $(CTEST) --output-on-failure -j$(JOBS) -L repeat --repeat until-fail:$(REPEAT)
 
 test-clang:
-	@$(call banner,test 2/5: clang RelWithDebInfo + UMM_DEBUG -Werror in build-clang/ (all but label bench))
+	@$(call banner,test 2/6: clang RelWithDebInfo + UMM_DEBUG -Werror in build-clang/ (all but label bench))
 	$(CMAKE) -S . -B build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DUMM_DEBUG=ON -DUMM_WERROR=ON
+	  -DUMM_DEBUG=ON -DUMM_WERROR=ON $(TEST_FLAGS)
 	$(BUILD) build-clang -j$(JOBS)
 	cd build-clang && $(CTEST) --output-on-failure -j$(JOBS) -LE bench
 	cd build-clang && $(CTEST) --output-on-failure -j$(JOBS) -L repeat --repeat until-fail:$(REPEAT)
 
 test-asan:
-	@$(call banner,test 3/5: clang Debug ASan+UBSan in build-asan/ (all C tests; no bench, no Python: ctypes cannot load an ASan libumm))
+	@$(call banner,test 3/6: clang Debug ASan+UBSan in build-asan/ (all C tests; no bench, no Python: ctypes cannot load an ASan libumm))
 	$(CMAKE) -S . -B build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DUMM_SANITIZE=address \
-	  -DUMM_BUILD_BENCH=OFF -DUMM_BUILD_DEMO=OFF
+	  -DUMM_BUILD_BENCH=OFF -DUMM_BUILD_DEMO=OFF $(TEST_FLAGS)
 	$(BUILD) build-asan -j$(JOBS)
 	cd build-asan && $(ASAN_ENV) $(CTEST) --output-on-failure -j$(JOBS) -LE bench
 	cd build-asan && $(ASAN_ENV) $(CTEST) --output-on-failure -j$(JOBS) -L repeat \
@@ -108,9 +113,9 @@ test-asan:
 # `setarch $(uname -m) -R` (ASLR off for the ctest process tree). When the probe fails under setarch
 # too, the stage stops with a message.
 test-tsan:
-	@$(call banner,test 4/5: clang TSan in build-tsan/ (threaded tests))
+	@$(call banner,test 4/6: clang TSan in build-tsan/ (threaded tests))
 	$(CMAKE) -S . -B build-tsan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DUMM_DEBUG=ON -DUMM_SANITIZE=thread -DUMM_BUILD_BENCH=OFF -DUMM_BUILD_DEMO=OFF
+	  -DUMM_DEBUG=ON -DUMM_SANITIZE=thread -DUMM_BUILD_BENCH=OFF -DUMM_BUILD_DEMO=OFF $(TEST_FLAGS)
 	$(BUILD) build-tsan -j$(JOBS)
 	@printf '#include <pthread.h>\nstatic void *f(void *a) { return a; }\nint main(void) { pthread_t t; if (pthread_create(&t, 0, f, 0)) return 1; return pthread_join(t, 0); }\n' \
 	  > build-tsan/tsan_probe.c
@@ -134,12 +139,21 @@ test-tsan:
 # about the OS calls). No bench, no demo; no Python either: the bindings reach the same library
 # calls the C suites cover, and skipping them keeps the stage to a few minutes.
 test-posix:
-	@$(call banner,test 5/5: gcc RelWithDebInfo + UMM_DEBUG with UMM_OS=posix in build-posix/ (C tests; no bench, no Python))
+	@$(call banner,test 5/6: gcc RelWithDebInfo + UMM_DEBUG with UMM_OS=posix in build-posix/ (C tests; no bench, no Python))
 	$(CMAKE) -S . -B build-posix -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUMM_DEBUG=ON \
-	  -DUMM_OS=posix -DUMM_BUILD_BENCH=OFF -DUMM_BUILD_DEMO=OFF
+	  -DUMM_OS=posix -DUMM_BUILD_BENCH=OFF -DUMM_BUILD_DEMO=OFF $(TEST_FLAGS)
 	$(BUILD) build-posix -j$(JOBS)
 	cd build-posix && $(CTEST) --output-on-failure -j$(JOBS) -LE "bench|python"
 
+# What users install: the Release defaults (no UMM_ASSERT checks, no failure points, no libfiu), no
+# tests. tests/release/install_test.sh installs it to build-release/install-test/prefix and builds
+# and runs docs/examples (pkg-config and CMake, shared and static) and the Python package from there.
+test-install:
+	@$(call banner,test 6/6: Release build in build-release/ installed to a temporary prefix and used from there)
+	$(CMAKE) -S . -B build-release -DCMAKE_C_COMPILER=gcc -DUMM_BUILD_TESTS=OFF
+	$(BUILD) build-release -j$(JOBS)
+	tests/release/install_test.sh build-release /usr/bin/python3
+
 # ---------------------------------------------------------------------------------------- clean
 clean:
-	rm -rf build build-clang build-asan build-tsan build-posix
+	rm -rf build build-clang build-asan build-tsan build-posix build-release

@@ -132,11 +132,11 @@ uint64_t bench_thread_cpu_ns(void);
 long long bench_status_bytes(const char *field);
 /* a persistent copy of a formatted string (row names of the multi cases) */
 const char *bench_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* run `python3 script args`: 0 ok; prints a message and returns nonzero if python3 or
- * matplotlib are missing */
+/* plot `csv` into `png` with the script installed next to umm-bench (cli_plot): 0 when written;
+ * nonzero, with a message, when skipped (no matplotlib) or failed */
 int bench_run_plot(const char *script, const char *csv, const char *png);
-/* path of bench/<name> in the source tree (static buffer) */
-const char *bench_source_file(const char *name);
+/* how many plots failed (not skipped) so far: a non-zero exit status for main */
+int bench_plot_failures(void);
 
 /* ---- bench_hv.c: the hypervisor cases ---- */
 int hv_nested_dz_single(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);

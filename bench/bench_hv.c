@@ -805,7 +805,7 @@ int hv_overcommit(const bench_opts_t *o, bench_result_t *rows, int max)
     }
     if (csv) {
         fclose(csv);
-        bench_run_plot(bench_source_file("plot_overcommit.py"), "umm-bench-overcommit.csv",
+        bench_run_plot("plot_overcommit.py", "umm-bench-overcommit.csv",
                        "umm-bench-overcommit.png");
     }
     return n;

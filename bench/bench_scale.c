@@ -134,7 +134,7 @@ static void csv_done(void)
         return;
     fclose(g_csv);
     g_csv = NULL;
-    bench_run_plot(bench_source_file("plot_scaling.py"), "umm-bench-scaling.csv",
+    bench_run_plot("plot_scaling.py", "umm-bench-scaling.csv",
                    "umm-bench-scaling.png");
 }
 

@@ -4,6 +4,7 @@
  * by exactly the same machine code. */
 #define _GNU_SOURCE
 #include "bench.h"
+#include "cli.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -164,30 +165,16 @@ const char *bench_strf(const char *fmt, ...)
     return s ? s : "?";
 }
 
+static int plot_failures; /* plots that could be made and failed (main's exit status) */
+
 int bench_run_plot(const char *script, const char *csv, const char *png)
 {
-    char cmd[4096];
-    const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
-    snprintf(cmd, sizeof cmd, "%s -c 'import matplotlib' >/dev/null 2>&1", py);
-    if (system(cmd) != 0) {
-        printf("# plot skipped: %s has no matplotlib (apt-get install python3-matplotlib); "
-               "data in %s\n", py, csv);
-        return 1;
-    }
-    snprintf(cmd, sizeof cmd, "%s '%s' '%s' '%s'", py, script, csv, png);
-    int rc = system(cmd);
-    printf("# plot %s: %s\n", png, rc == 0 ? "written" : "FAILED (see above)");
-    return rc != 0;
+    cli_plot_t r = cli_plot("# umm-bench", script, csv, png);
+    plot_failures += r == CLI_PLOT_FAILED;
+    return r != CLI_PLOT_WRITTEN;
 }
 
-/* bench/<name> in the source tree (this file's directory, as the compiler saw it) */
-const char *bench_source_file(const char *name)
+int bench_plot_failures(void)
 {
-    static char buf[4096];
-    const char *f = __FILE__, *slash = strrchr(f, '/');
-    if (!slash)
-        snprintf(buf, sizeof buf, "bench/%s", name);
-    else
-        snprintf(buf, sizeof buf, "%.*s/%s", (int)(slash - f), f, name);
-    return buf;
+    return plot_failures;
 }

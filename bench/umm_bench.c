@@ -8,6 +8,7 @@
  * single-page one was meant). See --help for the options and exit codes. */
 #define _GNU_SOURCE
 #include "bench.h"
+#include "cli.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -184,7 +185,8 @@ static void usage(FILE *f, const char *argv0)
             "  --json FILE   also write the results as a JSON array (with machine info)\n"
             "  --csv FILE    also write the results as CSV\n"
             "  --verbose     print umm's fault-counter deltas for every sample\n"
-            "exit status: 0 ok; 1 a case failed to run or its fault counters did not match;\n"
+            "exit status: 0 ok; 1 a case failed to run, its fault counters did not match or a plot\n"
+            "             failed (a missing matplotlib only skips it);\n"
             "             2 usage error; 3 (full mode only) a ratio missed its target\n",
             argv0);
 }
@@ -212,14 +214,15 @@ static int parse_args(int argc, char **argv, cli_t *c)
         {"csv", required_argument, NULL, 'C'}, {"verbose", no_argument, NULL, 'v'},
         {"dir", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int reps = 0, mib = 0, ram_mib = 0, opt, k;
+    long reps = 0, mib = 0, ram_mib = 0;
+    int opt, k, ok = 1;
     memset(c, 0, sizeof *c);
     while ((opt = getopt_long(argc, argv, "qr:m:R:c:j:C:vd:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'q': c->o.quick = 1; break;
-        case 'r': reps = atoi(optarg); break;
-        case 'm': mib = atoi(optarg); break;
-        case 'R': ram_mib = atoi(optarg); break;
+        case 'r': ok = cli_parse_long("umm-bench", "reps", optarg, 1, BENCH_MAX_REPS, &reps); break;
+        case 'm': ok = cli_parse_long("umm-bench", "mib", optarg, 1, 1 << 20, &mib); break;
+        case 'R': ok = cli_parse_long("umm-bench", "ram-mib", optarg, 16, 1 << 20, &ram_mib); break;
         case 'j': c->json = optarg; break;
         case 'C': c->csv = optarg; break;
         case 'v': c->o.verbose = 1; break;
@@ -232,14 +235,16 @@ static int parse_args(int argc, char **argv, cli_t *c)
             }
             c->selected |= 1ull << k;
             break;
-        default: usage(stderr, argv[0]); return 2;
+        default: fprintf(stderr, "umm-bench: see --help\n"); return 2;
         }
+        if (!ok)
+            return 2;
     }
-    if (optind < argc || reps < 0 || reps > BENCH_MAX_REPS || mib < 0 || ram_mib < 0) {
-        usage(stderr, argv[0]);
+    if (optind < argc) {
+        fprintf(stderr, "umm-bench: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
-    c->o.reps = reps ? reps : (c->o.quick ? 2 : 5);
+    c->o.reps = reps ? (int)reps : (c->o.quick ? 2 : 5);
     c->o.bytes = (size_t)(mib ? mib : (c->o.quick ? 4 : 64)) * BENCH_MiB;
     c->o.ram_bytes = ram_mib ? (size_t)ram_mib * BENCH_MiB : 4 * c->o.bytes;
     if (c->o.ram_bytes < 16 * BENCH_MiB)
@@ -341,7 +346,7 @@ int main(int argc, char **argv)
         failed = 1;
     if (c.csv && bench_write_csv(c.csv, res, n, &c.o))
         failed = 1;
-    if (failed)
+    if (failed || bench_plot_failures())
         return 1;
     return (missed && !c.o.quick) ? 3 : 0;
 }

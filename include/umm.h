@@ -14,6 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of this header; CMakeLists.txt reads it from here (the one place it is written).
+ * umm_version() gives the library's at run time. While MAJOR is 0 a new MINOR may break the ABI:
+ * the shared library's SONAME is libumm.so.MAJOR.MINOR (libumm.so.MAJOR from 1.0 on). */
+#define UMM_VERSION_MAJOR 0
+#define UMM_VERSION_MINOR 1
+#define UMM_VERSION_PATCH 0
+#define UMM_VERSION_STRING "0.1.0"
+/* Compare against a version: #if UMM_VERSION_NUMBER >= UMM_MAKE_VERSION(0, 2, 0) */
+#define UMM_MAKE_VERSION(major, minor, patch) ((major) * 10000 + (minor) * 100 + (patch))
+#define UMM_VERSION_NUMBER UMM_MAKE_VERSION(UMM_VERSION_MAJOR, UMM_VERSION_MINOR, UMM_VERSION_PATCH)
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -5,6 +5,7 @@
  * its RAM (sharing, ballooning, host swapping); at the end a summary, a PNG plot of the run,
  * and every byte of every guest verified. */
 #define _GNU_SOURCE
+#include "cli.h"
 #include "view.h"
 #include "workload.h"
 
@@ -39,9 +40,21 @@ static void usage(void)
          "  --help");
 }
 
+/* One numeric option, strictly: a whole number in [min, max] or an error naming the option. */
+static bool parse_size_opt(const char *opt, const char *text, long min, long max, size_t *out)
+{
+    long v;
+    if (!cli_parse_long("umm-demo", opt, text, min, max, &v))
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
 static int parse(int argc, char **argv, options_t *o)
 {
     *o = (options_t){20, 256, 192, 24, "umm-demo.csv", "umm-demo.png", true};
+    long seconds = 0;
+    bool ok = true;
     static const struct option opts[] = {
         {"seconds", required_argument, 0, 's'}, {"host-mib", required_argument, 0, 'H'},
         {"guest-mib", required_argument, 0, 'G'}, {"image-mib", required_argument, 0, 'I'},
@@ -49,19 +62,29 @@ static int parse(int argc, char **argv, options_t *o)
         {"no-plot", no_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
         switch (c) {
-        case 's': o->seconds = atoi(optarg); break;
-        case 'H': o->host_mib = strtoul(optarg, NULL, 10); break;
-        case 'G': o->guest_mib = strtoul(optarg, NULL, 10); break;
-        case 'I': o->image_mib = strtoul(optarg, NULL, 10); break;
+        case 's':
+            ok = cli_parse_long("umm-demo", "seconds", optarg, 1, 3600, &seconds);
+            o->seconds = (int)seconds;
+            break;
+        case 'H': ok = parse_size_opt("host-mib", optarg, 16, 1 << 20, &o->host_mib); break;
+        case 'G': ok = parse_size_opt("guest-mib", optarg, 16, 1 << 20, &o->guest_mib); break;
+        case 'I': ok = parse_size_opt("image-mib", optarg, 0, 1 << 19, &o->image_mib); break;
         case 'c': o->csv = optarg; break;
         case 'p': o->png = optarg; break;
         case 'n': o->plot = false; break;
         case 'h': usage(); exit(0);
-        default: usage(); return 2;
+        default: fprintf(stderr, "umm-demo: see --help\n"); return 2;
         }
+        if (!ok)
+            return 2;
     }
-    if (o->seconds < 1 || o->host_mib < 16 || o->guest_mib < 16 || o->image_mib * 2 > o->guest_mib) {
-        fprintf(stderr, "umm-demo: sizes out of range (see --help)\n");
+    if (optind < argc) {
+        fprintf(stderr, "umm-demo: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    if (o->image_mib * 2 > o->guest_mib) {
+        fprintf(stderr, "umm-demo: --image-mib %zu is more than half of --guest-mib %zu\n",
+                o->image_mib, o->guest_mib);
         return 2;
     }
     return 0;
@@ -96,18 +119,12 @@ static void sleep_s(int s)
     nanosleep(&ts, NULL);
 }
 
-static void plot(const options_t *o)
+/* The plot of the run; false only when plotting was possible and failed. */
+static bool plot(const options_t *o)
 {
     if (!o->plot)
-        return;
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c 'import matplotlib' 2>/dev/null");
-    if (system(cmd) != 0) {
-        printf("plot: skipped (python3-matplotlib is not installed: apt-get install python3-matplotlib)\n");
-        return;
-    }
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' '%s'", UMM_DEMO_PLOT_SCRIPT, o->csv, o->png);
-    printf(system(cmd) == 0 ? "plot: %s\n" : "plot: failed (%s not written)\n", o->png);
+        return true;
+    return cli_plot("umm-demo", "plot_demo.py", o->csv, o->png) != CLI_PLOT_FAILED;
 }
 
 int main(int argc, char **argv)
@@ -131,7 +148,11 @@ int main(int argc, char **argv)
         umm_hv_guest_t *g = make_guest(host, &o, names[i], 1000);
         check(workload_setup(&wl[i], kinds[i], g, o.image_mib, data[i] - o.image_mib), "workload");
     }
-    FILE *csv = o.csv ? fopen(o.csv, "w") : NULL;
+    FILE *csv = fopen(o.csv, "w");
+    if (!csv) {
+        perror(o.csv);
+        return 1;
+    }
     view_t v;
     view_begin(&v, host, wl, 3, csv);
     for (int i = 0; i < 3; i++)
@@ -146,8 +167,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 3; i++)
         workload_stop(&wl[i]);
     view_summary(&v);
-    if (csv)
-        fclose(csv);
+    fclose(csv);
     size_t bad = 0, pages = 0;
     for (int i = 0; i < 3; i++) {
         size_t b = workload_verify(&wl[i]);
@@ -160,6 +180,6 @@ int main(int argc, char **argv)
     umm_hv_host_destroy(host);
     printf("%s: %zu pages in 3 guests verified byte for byte, %zu wrong\n", bad ? "FAILED" : "OK",
            pages, bad);
-    plot(&o);
-    return bad ? 1 : 0;
+    bool plotted = plot(&o);
+    return bad || !plotted ? 1 : 0;
 }
