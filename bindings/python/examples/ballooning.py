@@ -45,6 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import umm  # noqa: E402
+import umm.plot  # noqa: E402
 import umm.hv  # noqa: E402
 from working_set_curve import table  # noqa: E402
 
@@ -187,9 +188,9 @@ COLUMNS = [("phase", "%s"), ("tick", "%d"), ("state", "%s"), ("consumed_MiB", "%
 
 
 def plot(samples, args, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = umm.plot.pyplot(os.path.splitext(path)[0] + ".csv")
+    if plt is None:
+        return False
     t = [s["tick"] for s in samples]
     mib = PAGE / MIB
     colors = dict(zip(NAMES, ("tab:blue", "tab:orange", "tab:green")))
@@ -265,8 +266,8 @@ def main(argv=None):
         w = csv.DictWriter(f, fieldnames=list(samples[0]))
         w.writeheader()
         w.writerows(samples)
-    plot(samples, args, base + ".png")
-    print("wrote %s.{txt,csv,png} in %.0f s" % (base, time.time() - t0))
+    plotted = plot(samples, args, base + ".png") is not False
+    print("wrote %s.{txt,csv%s} in %.0f s" % (base, ",png" if plotted else "", time.time() - t0))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import umm  # noqa: E402
+import umm.plot  # noqa: E402
 from working_set_curve import table  # noqa: E402
 
 PAGE = 4096
@@ -116,9 +117,9 @@ COLUMNS = [("policy", "%-6s"), ("every", "%d"), ("run", "%d"), ("hard", "%d"),
 
 
 def plot(rows, args, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = umm.plot.pyplot(os.path.splitext(path)[0] + ".csv")
+    if plt is None:
+        return False
     metrics = [("hard", "hard faults"), ("soft", "soft faults"), ("pages_out", "pages written"),
                ("seconds", "run time (s)")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(13, 3.8))
@@ -193,8 +194,8 @@ def main(argv=None):
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    plot(rows, args, base + ".png")
-    print("wrote %s.{txt,csv,png} in %.0f s" % (base, time.time() - t0))
+    plotted = plot(rows, args, base + ".png") is not False
+    print("wrote %s.{txt,csv%s} in %.0f s" % (base, ",png" if plotted else "", time.time() - t0))
 
 
 if __name__ == "__main__":

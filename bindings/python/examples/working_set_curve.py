@@ -42,6 +42,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # bindings/python, for running from a checkout
 import umm  # noqa: E402
+import umm.plot  # noqa: E402
 
 PAGE = 4096
 MIB = 1 << 20
@@ -158,9 +159,9 @@ def table(rows, columns=COLUMNS):
 
 
 def plot(rows, args, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = umm.plot.pyplot(os.path.splitext(path)[0] + ".csv")
+    if plt is None:
+        return False
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     for pat, color in zip(args.patterns, ("tab:blue", "tab:orange", "tab:green")):
         rs = [r for r in rows if r["pattern"] == pat]
@@ -228,8 +229,8 @@ def main(argv=None):
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    plot(rows, args, base + ".png")
-    print("wrote %s.{txt,csv,png} in %.0f s" % (base, time.time() - t0))
+    plotted = plot(rows, args, base + ".png") is not False
+    print("wrote %s.{txt,csv%s} in %.0f s" % (base, ",png" if plotted else "", time.time() - t0))
 
 
 if __name__ == "__main__":

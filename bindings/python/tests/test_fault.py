@@ -51,6 +51,10 @@ def test_enable_disable_api():
         fault.disable("umm/no/such/point")
     with pytest.raises(ValueError, match="no failure point"):
         fault.enable("umm/nothing/*")
+    with pytest.raises(ValueError, match="no failure point"):
+        fault.failures("umm/no/such/point")
+    with pytest.raises(ValueError, match="no failure point"):
+        fault.fails("umm/comit/charge")
 
 
 def test_probability_and_seed():

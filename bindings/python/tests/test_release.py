@@ -33,3 +33,83 @@ def test_every_source_file_has_an_spdx_line():
         if not any("SPDX-License-Identifier: MIT" in line for line in head):
             missing.append(os.path.relpath(path, REPO))
     assert not missing, "no SPDX line in the first two lines of: %s" % ", ".join(sorted(missing))
+
+
+def _header_version():
+    with open(os.path.join(REPO, "include", "umm.h")) as f:
+        text = f.read()
+    parts = [re.search(r"#define UMM_VERSION_%s (\d+)" % p, text).group(1)
+             for p in ("MAJOR", "MINOR", "PATCH")]
+    string = re.search(r'#define UMM_VERSION_STRING "([^"]+)"', text).group(1)
+    return ".".join(parts), string
+
+
+def test_version_agrees_everywhere():
+    from_parts, string = _header_version()
+    assert from_parts == string == umm.__version__ == umm.version()
+
+
+def test_python_metadata_names_the_license():
+    with open(os.path.join(REPO, "bindings", "python", "pyproject.toml")) as f:
+        text = f.read()
+    assert 'license = {text = "MIT"}' in text
+    assert "License :: OSI Approved :: MIT License" in text
+
+
+def test_public_errors_are_importable_from_umm():
+    from umm import AccessViolation, GuardPageViolation, UmmError
+    assert issubclass(GuardPageViolation, AccessViolation)
+    assert issubclass(AccessViolation, UmmError)
+    assert UmmError.__module__ == "umm"
+
+
+def test_library_soname_matches_the_package():
+    assert umm._lib.soname() == "libumm.so.%s.%s" % tuple(umm.__version__.split(".")[:2])
+
+
+def _public_functions():
+    import inspect
+    import umm.fault
+    import umm.hv
+    for mod in (umm.core, umm.hv, umm.fault):
+        for name, obj in vars(mod).items():
+            if name.startswith("_"):
+                continue
+            if inspect.isfunction(obj) and obj.__module__ == mod.__name__:
+                yield "%s.%s" % (mod.__name__, name), obj
+            elif inspect.isclass(obj) and obj.__module__ == mod.__name__:
+                for attr, member in vars(obj).items():
+                    if isinstance(member, property):
+                        member = member.fget
+                    if inspect.isfunction(member) and (not attr.startswith("_") or attr == "__init__"):
+                        yield "%s.%s.%s" % (mod.__name__, name, attr), member
+
+
+def test_public_api_has_type_hints():
+    import typing
+    missing = [name for name, fn in _public_functions()
+               if "return" not in typing.get_type_hints(fn)]
+    assert not missing, "no return annotation: %s" % ", ".join(missing)
+
+
+def test_package_is_marked_typed():
+    assert os.path.exists(os.path.join(os.path.dirname(umm.__file__), "py.typed"))
+
+
+def test_example_without_matplotlib_writes_csv_and_says_how_to_plot(tmp_path):
+    import subprocess
+    import sys
+    from conftest import PKG_ROOT, child_env
+    blocker = tmp_path / "block" / "matplotlib"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('blocked by the test')\n")
+    env = child_env()
+    env["PYTHONPATH"] = str(tmp_path / "block") + os.pathsep + env["PYTHONPATH"]
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, os.path.join(PKG_ROOT, "examples", "working_set_curve.py"),
+                        "--tiny", "--out", str(out)], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "plot skipped: matplotlib is not installed" in p.stdout
+    assert (out / "working_set_curve.csv").exists()
+    assert not (out / "working_set_curve.png").exists()

@@ -1,12 +1,19 @@
 # SPDX-License-Identifier: MIT
 """Loading libumm and declaring its C functions (the ctypes layer; nothing here is public API).
 
-The library is looked up, in order:
+The library is looked up, in order, and no environment variable is needed:
 
-1. ``$UMM_LIBRARY`` (a path to ``libumm.so``),
-2. ``libumm.so*`` next to this package (``bindings/python/umm/``),
-3. ``../../build/libumm.so`` relative to the package (a tree built with CMake into ``build/``),
-4. ``ctypes.util.find_library("umm")`` (an installed library).
+1. ``$UMM_LIBRARY`` (a path to ``libumm.so``), when set: an override, tried alone;
+2. ``libumm.so*`` next to this package (``bindings/python/umm/``);
+3. ``../../build/libumm.so`` relative to the package, when the package is the one in a source
+   tree built with CMake into ``build/`` (development);
+4. the SONAME this package was written for (``libumm.so.0.1``), through the dynamic loader's
+   normal search: ``LD_LIBRARY_PATH``, the ``ld.so`` cache, the default directories: the
+   installed library (``cmake --install``);
+5. ``ctypes.util.find_library("umm")``.
+
+The library's ``umm_version()`` must have the package's MAJOR.MINOR (``umm.__version__``): the
+ABI may change between minor versions while MAJOR is 0.
 
 Every C function is declared once, in :data:`FUNCTIONS`, in the style of clang's ``cindex.py``:
 ``(name, argtypes, restype, errcheck)`` rows registered in a loop by :func:`register_functions`.
@@ -28,6 +35,8 @@ import ctypes.util
 import glob
 import itertools
 import os
+
+from ._version import __version__
 
 from ctypes import (POINTER, c_char, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64,
                     c_void_p)
@@ -282,6 +291,13 @@ def register_functions(library, table):
 # ------------------------------------------------------------------------------------------------
 # finding and loading the library
 # ------------------------------------------------------------------------------------------------
+def soname():
+    """The SONAME of the libumm this package matches: libumm.so.MAJOR.MINOR while MAJOR is 0,
+    then libumm.so.MAJOR (CMakeLists.txt, UMM_SOVERSION)."""
+    major, minor = (int(x) for x in __version__.split(".")[:2])
+    return "libumm.so.%d.%d" % (major, minor) if major == 0 else "libumm.so.%d" % major
+
+
 def _candidates():
     env = os.environ.get("UMM_LIBRARY")
     if env:
@@ -293,20 +309,34 @@ def _candidates():
     built = os.path.normpath(os.path.join(here, "..", "..", "..", "build", "libumm.so"))
     if os.path.exists(built):
         yield built
+    yield soname()  # a bare name: dlopen searches as the loader does
     found = ctypes.util.find_library("umm")
     if found:
         yield found
+
+
+def _matches_package(library):
+    """The library's MAJOR.MINOR is the package's."""
+    library.umm_version.restype = c_char_p
+    found = library.umm_version().decode().split(".")[:2]
+    return found == __version__.split(".")[:2], ".".join(found)
 
 
 def _load():
     tried = []
     for path in _candidates():
         try:
-            return ctypes.CDLL(path), path
+            library = ctypes.CDLL(path)
         except OSError as e:
             tried.append("%s: %s" % (path, e))
-    raise ImportError("umm: libumm.so not found (set UMM_LIBRARY); tried: " +
-                      ("; ".join(tried) or "nothing"))
+            continue
+        ok, found = _matches_package(library)
+        if ok:
+            return library, path
+        tried.append("%s: version %s, this package is %s" % (path, found, __version__))
+    raise ImportError("umm: no usable libumm (install it with `cmake --install`, add its "
+                      "directory to LD_LIBRARY_PATH for a non-default prefix, or set UMM_LIBRARY); "
+                      "tried: " + ("; ".join(tried) or "nothing"))
 
 
 lib, library_path = _load()

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Systems, processes, regions, notifications: the Python face of include/umm.h."""
+from __future__ import annotations
 
 import collections
 import ctypes
@@ -10,8 +11,15 @@ import re
 import threading
 import types
 
+from typing import Callable, Dict, List, Optional, Tuple, Union
+
 from . import _lib
 from ._lib import UmmError, lib
+
+#: A size: bytes as an int, or a string such as "4096", "512K", "64M", "1G".
+SizeLike = Union[int, str]
+#: A protection: a Prot, its int value, or a string ("none", "r", "rw", with "+guard").
+ProtLike = Union["Prot", int, str]
 
 __all__ = ["System", "Process", "Region", "Notification", "Stats", "ProcessStats", "RegionInfo",
            "Prot", "RegionState", "AccessViolation", "GuardPageViolation", "parse_size",
@@ -20,7 +28,7 @@ __all__ = ["System", "Process", "Region", "Notification", "Stats", "ProcessStats
 _E = {name: code for code, name in _lib.error_names().items()}
 
 
-def version():
+def version() -> str:
     """The library's version string, "MAJOR.MINOR.PATCH"."""
     return lib.umm_version().decode()
 
@@ -32,7 +40,7 @@ _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
 
 
-def parse_size(value, what="size"):
+def parse_size(value: SizeLike, what: str = "size") -> int:
     """Bytes from an int or a string: "4096", "512K", "64M", "1G" (binary units; "64MiB", "64MB"
     mean the same). Raises ValueError/TypeError on anything else or a negative number."""
     if isinstance(value, bool):
@@ -57,7 +65,7 @@ class Prot(enum.IntFlag):
     GUARD = _lib.PROT_GUARD
 
     @property
-    def text(self):
+    def text(self) -> str:
         """The string form: "none", "r", "rw", with "+guard" when GUARD is set."""
         base = int(self) & ~_lib.PROT_GUARD
         s = {0: "none", 1: "r", 2: "rw", 3: "rw"}.get(base, hex(base))
@@ -68,7 +76,7 @@ _PROT_NAMES = {"none": 0, "noaccess": 0, "r": Prot.READ, "ro": Prot.READ, "reado
                "rw": Prot.READ | Prot.WRITE, "readwrite": Prot.READ | Prot.WRITE}
 
 
-def parse_prot(prot):
+def parse_prot(prot: ProtLike) -> Prot:
     """UMM_PROT_* bits from "none", "r", "rw" (optionally + "+guard") or an int (passed as is:
     the library validates it)."""
     if isinstance(prot, bool):
@@ -101,7 +109,7 @@ class AccessViolation(UmmError):
     committed, or its protection forbids the access). Raised before touching memory: a real access
     violation from Python code cannot be caught (it goes to the previous SIGSEGV handler)."""
 
-    def __init__(self, code, address, function=None):
+    def __init__(self, code: int, address: int, function: Optional[str] = None) -> None:
         self.address = address
         super().__init__(code, function, "address 0x%x" % address)
 
@@ -142,10 +150,10 @@ class _StructView:
         return list(self._values) + ["as_dict", "fields"] + extra
 
     @classmethod
-    def fields(cls):
+    def fields(cls) -> List[str]:
         return [name for name, _ in cls._struct._fields_]
 
-    def as_dict(self):
+    def as_dict(self) -> Dict[str, object]:
         return dict(self._values)
 
     def __eq__(self, other):
@@ -208,7 +216,7 @@ class _Handle:
         self._children = []  # handles the C destroy of this one frees too
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._h is None
 
     def _handle(self):
@@ -222,7 +230,7 @@ class _Handle:
         self._children = []
         self._h = None
 
-    def close(self):
+    def close(self) -> None:
         if self._h is None:
             return
         h = self._h
@@ -270,9 +278,14 @@ def _size_or_none(v, what):
     return None if v is None else parse_size(v, what)
 
 
-def build_config(ram="64M", pagefile=None, page_size=None, cluster_pages=None, vma_budget=None,
-                 pagefile_max=None, workers=True, balance_interval_ms=None, trim_policy="aging",
-                 low_memory=None, high_memory=None, pagefile_path=None, direct=False):
+def build_config(ram: SizeLike = "64M", pagefile: object = None,
+                 page_size: Optional[SizeLike] = None, cluster_pages: Optional[int] = None,
+                 vma_budget: Optional[int] = None, pagefile_max: Optional[SizeLike] = None,
+                 workers: bool = True, balance_interval_ms: Optional[int] = None,
+                 trim_policy: str = "aging", low_memory: Optional[SizeLike] = None,
+                 high_memory: Optional[SizeLike] = None,
+                 pagefile_path: Union[str, os.PathLike, None] = None,
+                 direct: bool = False) -> Tuple[_lib.Config, Optional[bytes]]:
     """An umm_config_t (``_lib.Config``) from System's keyword arguments, and the encoded
     paging-file path it points to (keep that alive while the C library may read cfg.pagefile_path). Used by
     System and by umm.hv's guests (whose umm_hv_guest_config_t embeds an umm_config_t)."""
@@ -337,10 +350,14 @@ class System(_Handle):
     """
     _destroy = "umm_system_destroy"
 
-    def __init__(self, ram="64M", pagefile=None, page_size=None, cluster_pages=None,
-                 vma_budget=None, pagefile_max=None, workers=True, balance_interval_ms=None,
-                 trim_policy="aging", low_memory=None, high_memory=None, pagefile_path=None,
-                 direct=False):
+    def __init__(self, ram: SizeLike = "64M", pagefile: object = None,
+                 page_size: Optional[SizeLike] = None, cluster_pages: Optional[int] = None,
+                 vma_budget: Optional[int] = None, pagefile_max: Optional[SizeLike] = None,
+                 workers: bool = True, balance_interval_ms: Optional[int] = None,
+                 trim_policy: str = "aging", low_memory: Optional[SizeLike] = None,
+                 high_memory: Optional[SizeLike] = None,
+                 pagefile_path: Union[str, os.PathLike, None] = None,
+                 direct: bool = False) -> None:
         cfg, self._pagefile_path = build_config(
             ram=ram, pagefile=pagefile, page_size=page_size, cluster_pages=cluster_pages,
             vma_budget=vma_budget, pagefile_max=pagefile_max, workers=workers,
@@ -354,7 +371,7 @@ class System(_Handle):
         super().__init__(h.value)
         self.page_size = cfg.page_size
 
-    def close(self):
+    def close(self) -> None:
         """Destroy the system with its processes, regions and sections. BufferError, changing
         nothing, while a memoryview of any of its regions is alive."""
         if self._h is not None:
@@ -368,7 +385,7 @@ class System(_Handle):
         except Exception:
             pass
 
-    def section(self, size):
+    def section(self, size: SizeLike) -> Section:
         """Create a section: shared memory backed by the paging file (committed now); map views
         of it into processes with Section.map()."""
         h = ctypes.c_void_p()
@@ -377,7 +394,7 @@ class System(_Handle):
         self._children.append(sec)
         return sec
 
-    def process(self):
+    def process(self) -> Process:
         """Create a process (an address space) in this system."""
         h = ctypes.c_void_p()
         lib.umm_process_create(self._handle(), ctypes.byref(h))
@@ -385,32 +402,34 @@ class System(_Handle):
         self._children.append(p)
         return p
 
-    def stats(self):
+    def stats(self) -> Stats:
         raw = _lib.Stats()
         lib.umm_stats_get(self._handle(), ctypes.byref(raw))
         return Stats(raw)
 
-    def balance(self):
+    def balance(self) -> None:
         """One pass of the balance-set manager now, on this thread."""
         lib.umm_balance(self._handle())
 
-    def flush_modified(self):
+    def flush_modified(self) -> None:
         """Write every modified page to the paging file (UmmError UMM_E_IO if a write failed:
         those pages stay modified; UMM_E_NOT_SUPPORTED without a paging file)."""
         lib.umm_flush_modified(self._handle())
 
-    def standby_purge(self, max_priority=7):
+    def standby_purge(self, max_priority: int = 7) -> int:
         """Empty the Standby lists of priority <= max_priority; returns the number of frames."""
         n = ctypes.c_uint64()
         lib.umm_standby_purge(self._handle(), int(max_priority), ctypes.byref(n))
         return n.value
 
-    def check(self):
+    def check(self) -> None:
         """Verify every internal invariant; raises UmmError (UMM_E_STATE) when one is broken."""
         lib.umm_check(self._handle())
         return True
 
-    def notification(self, kind, callback=None):
+    def notification(self, kind: str,
+                     callback: Optional[Callable[[Notification, bool], None]] = None
+                     ) -> Notification:
         """A memory resource notification: kind "low" or "high". callback(notification, signaled)
         runs on a umm worker thread (or in balance()) when the state changes."""
         n = Notification(self, kind, callback)
@@ -428,12 +447,12 @@ class Section(_Handle):
     the memory goes when its last view is released (Region.release())."""
     _destroy = "umm_section_close"
 
-    def __init__(self, system, handle, size):
+    def __init__(self, system: System, handle: int, size: int) -> None:
         super().__init__(handle)
         self.system = system
         self.size = size
 
-    def map(self, process, prot="rw"):
+    def map(self, process: Process, prot: ProtLike = "rw") -> Region:
         """Map a view of the whole section into `process`: a Region sharing the section's frames
         with every other view (release it with Region.release())."""
         out = ctypes.c_void_p()
@@ -448,14 +467,14 @@ class Process(_Handle):
     """A umm process: an address space with a working set. Closing it releases its regions."""
     _destroy = "umm_process_destroy"
 
-    def __init__(self, system, handle):
+    def __init__(self, system: System, handle: int) -> None:
         super().__init__(handle)
         self.system = system
 
     def _forget(self):
         super()._forget()
 
-    def close(self):
+    def close(self) -> None:
         """Destroy the process and release its regions; BufferError, changing nothing, while a
         memoryview of one of them is alive."""
         if self._h is not None:
@@ -467,7 +486,8 @@ class Process(_Handle):
                 pass
         super().close()
 
-    def reserve(self, size, prot="rw", alignment=None):
+    def reserve(self, size: SizeLike, prot: ProtLike = "rw",
+                alignment: Optional[SizeLike] = None) -> Region:
         """Reserve address space (rounded up to 64 KiB); `prot` is the default for commit()."""
         nbytes = parse_size(size, "size")
         p = parse_prot(prot)
@@ -483,22 +503,22 @@ class Process(_Handle):
         return r
 
     # ---- the address-level calls (the C API's shape); Region's methods use these ----
-    def commit(self, address, size, prot=None):
+    def commit(self, address: int, size: SizeLike, prot: Optional[ProtLike] = None) -> None:
         """umm_commit: prot None means the reservation's default protection."""
         p = -1 if prot is None else parse_prot(prot)
         lib.umm_commit(self._handle(), ctypes.c_void_p(address), parse_size(size, "size"), p)
 
-    def decommit(self, address, size):
+    def decommit(self, address: int, size: SizeLike) -> None:
         lib.umm_decommit(self._handle(), ctypes.c_void_p(address), parse_size(size, "size"))
 
-    def protect(self, address, size, prot):
+    def protect(self, address: int, size: SizeLike, prot: ProtLike) -> Prot:
         """umm_protect; returns the first page's old Prot."""
         old = ctypes.c_int()
         lib.umm_protect(self._handle(), ctypes.c_void_p(address), parse_size(size, "size"),
                         parse_prot(prot), ctypes.byref(old))
         return Prot(old.value)
 
-    def release(self, address):
+    def release(self, address: int) -> None:
         """umm_release of the reservation at `address` (prefer Region.release())."""
         _refuse_if_exported([r for r in self.regions if r.address == address],
                             "release the region")
@@ -509,40 +529,40 @@ class Process(_Handle):
                 self._children.remove(r)
 
     @property
-    def regions(self):
+    def regions(self) -> List[Region]:
         return [c for c in self._children if isinstance(c, Region)]
 
-    def trim(self, pages):
+    def trim(self, pages: int) -> None:
         """Take up to `pages` pages out of the working set."""
         lib.umm_ws_trim(self._handle(), int(pages))
 
-    def empty_working_set(self):
+    def empty_working_set(self) -> None:
         lib.umm_ws_empty(self._handle())
 
-    def set_ws_limits(self, min_pages, max_pages, hard=False):
+    def set_ws_limits(self, min_pages: int, max_pages: int, hard: bool = False) -> None:
         lib.umm_ws_set_limits(self._handle(), int(min_pages), int(max_pages),
                               _lib.WS_HARD_MAX if hard else 0)
 
     @property
-    def ws_limits(self):
+    def ws_limits(self) -> Tuple[int, int, bool]:
         """(min_pages, max_pages, hard)"""
         lo, hi, fl = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_uint()
         lib.umm_ws_get_limits(self._handle(), ctypes.byref(lo), ctypes.byref(hi),
                               ctypes.byref(fl))
         return lo.value, hi.value, bool(fl.value & _lib.WS_HARD_MAX)
 
-    def set_priority(self, priority):
+    def set_priority(self, priority: int) -> None:
         """Standby priority 0-7 of this process's pages."""
         if isinstance(priority, bool) or not isinstance(priority, int) or priority < 0:
             raise ValueError("priority must be an int 0-7")
         lib.umm_process_set_priority(self._handle(), priority)
 
-    def stats(self):
+    def stats(self) -> ProcessStats:
         raw = _lib.ProcessStats()
         lib.umm_process_stats_get(self._handle(), ctypes.byref(raw))
         return ProcessStats(raw)
 
-    def query(self, address):
+    def query(self, address: int) -> RegionInfo:
         """umm_query: the RegionInfo of the run of pages at `address`. Raises UmmError
         UMM_E_NOT_RESERVED for an address outside this process's reservations."""
         raw = _lib.RegionInfo()
@@ -600,7 +620,7 @@ class Region:
         r.released = False
         return r
 
-    def __init__(self, *a, **kw):
+    def __init__(self, *a: object, **kw: object) -> None:
         raise TypeError("regions are made by Process.reserve()")
 
     # ---- lifetime ----
@@ -612,7 +632,7 @@ class Region:
             raise UmmError(_E["UMM_E_STATE"], None, "region 0x%x was released" % self.address)
         return self.process._handle()
 
-    def release(self):
+    def release(self) -> None:
         """Release the reservation (its pages, frames and charge). Raises BufferError, changing
         nothing, while a memoryview of the region is alive (as mmap.close() does), and UmmError
         on a second release (UMM_E_NOT_RESERVED, as umm_release reports it)."""
@@ -646,25 +666,26 @@ class Region:
         size = parse_size(size, "size")
         return ctypes.c_void_p(self.address + offset), size
 
-    def commit(self, offset=0, size=None, prot=None):
+    def commit(self, offset: int = 0, size: Optional[SizeLike] = None,
+               prot: Optional[ProtLike] = None) -> None:
         """Commit [offset, offset+size) (default: to the end); prot None: the reservation's."""
         addr, n = self._addr(offset, size)
         self._proc()
         self.process.commit(addr.value, n, prot)
 
-    def decommit(self, offset=0, size=None):
+    def decommit(self, offset: int = 0, size: Optional[SizeLike] = None) -> None:
         """Decommit [offset, offset+size) (default: to the end)."""
         addr, n = self._addr(offset, size)
         self._proc()
         self.process.decommit(addr.value, n)
 
-    def protect(self, offset, size, prot):
+    def protect(self, offset: int, size: SizeLike, prot: ProtLike) -> Prot:
         """Change the protection of committed pages; returns the first page's old Prot."""
         addr, n = self._addr(offset, size)
         self._proc()
         return self.process.protect(addr.value, n, prot)
 
-    def query(self, offset=0):
+    def query(self, offset: int = 0) -> RegionInfo:
         """RegionInfo of the run of pages that starts at the page containing offset."""
         addr, _ = self._addr(offset)
         self._proc()
@@ -694,19 +715,19 @@ class Region:
                 raise AccessViolation(_E["UMM_E_ACCESS"], pos, what)
             pos = max(run_end, pos + 1)
 
-    def read(self, offset, n):
+    def read(self, offset: int, n: int) -> bytes:
         """n bytes at offset (AccessViolation if a page is not committed or not readable)."""
         self._check_access(offset, n, False)
         return ctypes.string_at(self.address + offset, n)
 
-    def write(self, offset, data):
+    def write(self, offset: int, data: bytes) -> None:
         """Store data (any bytes-like object) at offset; returns the number of bytes."""
         src = memoryview(data).cast("B")
         self._check_access(offset, src.nbytes, True)
         memoryview(self)[offset:offset + src.nbytes] = src
         return src.nbytes
 
-    def view(self, offset=0, size=None):
+    def view(self, offset: int = 0, size: Optional[int] = None) -> memoryview:
         """memoryview(region)[offset:offset+size] (raw access, no checks)."""
         end = self.size if size is None else offset + size
         return memoryview(self)[offset:end]
@@ -718,7 +739,7 @@ class Region:
     def __setitem__(self, key, value):
         memoryview(self)[key] = value
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.size
 
     def __bool__(self):
@@ -747,7 +768,8 @@ class Notification(_Handle):
     .callback_errors (it cannot propagate into the C library)."""
     _destroy = "umm_notification_destroy"
 
-    def __init__(self, system, kind, callback=None):
+    def __init__(self, system: System, kind: str,
+                 callback: Optional[Callable[[Notification, bool], None]] = None) -> None:
         if kind not in _NOTIFY_KINDS:
             raise ValueError("notification kind must be 'low' or 'high', not %r" % (kind,))
         self.system = system
@@ -766,7 +788,7 @@ class Notification(_Handle):
         except BaseException as e:  # never let it unwind into C
             self.callback_errors.append(e)
 
-    def close(self):
+    def close(self) -> None:
         if self._h is not None:
             try:
                 self.system._children.remove(self)
@@ -775,11 +797,11 @@ class Notification(_Handle):
         super().close()
 
     @property
-    def fd(self):
+    def fd(self) -> int:
         return lib.umm_notification_fd(self._handle())
 
     @property
-    def signaled(self):
+    def signaled(self) -> bool:
         s = ctypes.c_int()
         lib.umm_notification_query(self._handle(), ctypes.byref(s))
         return bool(s.value)

@@ -13,12 +13,15 @@ run is reproducible.
 See docs/fault-injection.md for what each point does and what the caller sees.
 """
 
+from __future__ import annotations
+
 import contextlib
 import ctypes
+from typing import Iterator, List, Optional
 
 from . import _lib
 
-__all__ = ["POINTS", "enable", "disable", "enabled", "disable_all", "active", "seed", "fails",
+__all__ = ["AVAILABLE", "POINTS", "enable", "disable", "enabled", "disable_all", "active", "seed", "fails",
            "failures"]
 
 _l = _lib.lib
@@ -66,6 +69,10 @@ _WHAT = {
 #: Every point libumm has, with what the caller sees when it fails.
 POINTS = {name: _WHAT.get(name, "") for name in _names()}
 
+#: False for a libumm built without failure points (UMM_FAILPOINTS=OFF, the Release default):
+#: then POINTS is empty and enable() raises UmmError UMM_E_NOT_SUPPORTED.
+AVAILABLE = bool(POINTS)
+
 _active = set()
 
 
@@ -75,7 +82,7 @@ def _check_name(name):
     return name.encode()
 
 
-def enable(name, probability=None, once=False):
+def enable(name: str, probability: Optional[float] = None, once: bool = False) -> None:
     """Turn failure points on: always, or with `probability` (0 < p <= 1) per check; `once`
     switches a point off after its first failure. `name` is a point of POINTS or a prefix ending
     in '*' ("umm/pagefile/*"). ValueError for an unknown name or a bad probability."""
@@ -92,7 +99,7 @@ def enable(name, probability=None, once=False):
     _active.add(name)
 
 
-def disable(name):
+def disable(name: str) -> None:
     """Turn failure points off. ValueError for an unknown name."""
     raw = _check_name(name)
     _active.discard(name)
@@ -104,23 +111,24 @@ def disable(name):
         raise
 
 
-def disable_all():
-    """Turn every point off."""
-    _l.umm_failpoint_disable(b"umm/*")
+def disable_all() -> None:
+    """Turn every point off (nothing to do in a build without failure points)."""
+    if AVAILABLE:
+        _l.umm_failpoint_disable(b"umm/*")
     _active.clear()
 
 
-def active():
+def active() -> List[str]:
     """Names enabled through this module (a one-time point stays listed after it fired)."""
     return sorted(_active)
 
 
-def seed(value):
+def seed(value: int) -> None:
     """Seed the random choices: a single-threaded run with the same seed fails the same checks."""
     _l.umm_failpoint_seed(int(value))
 
 
-def fails(name):
+def fails(name: str) -> bool:
     """Evaluate the point once, as libumm would (consumes a one-time point!)."""
     out = ctypes.c_int(0)
     try:
@@ -132,15 +140,21 @@ def fails(name):
     return bool(out.value)
 
 
-def failures(name):
+def failures(name: str) -> int:
     """How many checks of the point failed since it was last enabled."""
     out = ctypes.c_uint64(0)
-    _l.umm_failpoint_failures(_check_name(name), ctypes.byref(out))
+    try:
+        _l.umm_failpoint_failures(_check_name(name), ctypes.byref(out))
+    except _lib.UmmError as e:
+        if e.name == "UMM_E_INVAL":
+            raise ValueError("no failure point is named %r" % name) from None
+        raise
     return out.value
 
 
 @contextlib.contextmanager
-def enabled(name, probability=None, once=False):
+def enabled(name: str, probability: Optional[float] = None,
+            once: bool = False) -> Iterator[None]:
     """with enabled("umm/pagefile/write"): ...  -- on inside the block, off after it."""
     enable(name, probability=probability, once=once)
     try:

@@ -23,13 +23,17 @@ Ownership: the host owns its guests and a guest owns its umm system. ``Guest.sys
 processes, regions) is marked closed/released.
 """
 
+from __future__ import annotations
+
 import ctypes
 import os
+from typing import List, Optional, Union
 from ctypes import POINTER, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64, c_void_p
 
 from . import _lib
 from ._lib import Config, check_error, lib
-from .core import Process, System, _Handle, _StructView, _refuse_if_exported, build_config, parse_size
+from .core import (Process, SizeLike, System, _Handle, _StructView, _refuse_if_exported,
+                   build_config, parse_size)
 
 __all__ = ["Host", "Guest", "GuestSystem", "HostStats", "GuestStats", "STATES", "state_name",
            "HostConfig", "GuestConfig", "HV_FUNCTIONS", "HV_STRUCTS"]
@@ -134,7 +138,7 @@ _lib.STRUCTS.update(HV_STRUCTS)
 _lib.register_functions(lib, HV_FUNCTIONS)
 
 
-def state_name(state):
+def state_name(state: int) -> str:
     """umm_hv_state_name: "high", "clear", "soft", "hard", "low" ("invalid" outside the enum)."""
     return lib.umm_hv_state_name(int(state)).decode()
 
@@ -171,7 +175,7 @@ class HostStats(_StructView):
     _struct = HostStatsRaw
     __slots__ = ()
 
-    def __init__(self, raw):
+    def __init__(self, raw: ctypes.Structure) -> None:
         super().__init__(raw)
         self._values["state_code"] = raw.state
         self._values["state"] = state_name(raw.state)
@@ -193,9 +197,12 @@ class Host(_Handle):
     the C defaults 2048, 20 ms, 1000 ms)."""
     _destroy = "umm_hv_host_destroy"
 
-    def __init__(self, ram="256M", swap="1G", workers=True, sharing=True, salt=False,
-                 scan_pages=None, scan_sleep_ms=None, policy_interval_ms=None, idle_tax=0.75,
-                 swap_path=None, page_size=None, compression=True):
+    def __init__(self, ram: SizeLike = "256M", swap: Optional[SizeLike] = "1G",
+                 workers: bool = True, sharing: bool = True, salt: bool = False,
+                 scan_pages: Optional[int] = None, scan_sleep_ms: Optional[int] = None,
+                 policy_interval_ms: Optional[int] = None, idle_tax: float = 0.75,
+                 swap_path: Union[str, os.PathLike, None] = None,
+                 page_size: Optional[SizeLike] = None, compression: bool = True) -> None:
         cfg = HostConfig(**{k: v for k, v in HOST_CONFIG_DEFAULTS.items() if k != "swap_path"})
         cfg.ram_bytes = parse_size(ram, "ram")
         cfg.swap_bytes = 0 if swap is None else parse_size(swap, "swap")
@@ -226,12 +233,13 @@ class Host(_Handle):
             pass
 
     @property
-    def guests(self):
+    def guests(self) -> List[Guest]:
         """The guests still running, in creation order."""
         return list(self._children)
 
-    def guest(self, ram="192M", pagefile=None, shares=1000, reservation=0, limit=None,
-              balloon=True, salt=False, name=None, **system_config):
+    def guest(self, ram: SizeLike = "192M", pagefile: object = None, shares: int = 1000,
+              reservation: SizeLike = 0, limit: Optional[SizeLike] = None, balloon: bool = True,
+              salt: bool = False, name: Optional[str] = None, **system_config: object) -> Guest:
         """Create a guest. ram is its "physical" memory; pagefile and **system_config are
         umm.System's arguments for the guest's own umm system (workers=False, trim_policy=...,
         cluster_pages=...). shares (0 = 1000), reservation, limit (None: its RAM) are the ESXi
@@ -241,25 +249,25 @@ class Host(_Handle):
         return Guest(self, ram=ram, pagefile=pagefile, shares=shares, reservation=reservation,
                      limit=limit, balloon=balloon, salt=salt, name=name, **system_config)
 
-    def step(self, count=1):
+    def step(self, count: int = 1) -> None:
         """`count` host passes now on this thread (policy, balloon steps, one sharing scan pass,
         host swapping if needed): umm_hv_host_step. Needed with workers=False."""
         for _ in range(_count(count, "count")):
             lib.umm_hv_host_step(self._handle())
 
-    def share_scan(self, pages):
+    def share_scan(self, pages: int) -> int:
         """Scan up to `pages` guest frames for sharing now; returns the number merged (0 with
         sharing=False)."""
         merged = c_uint64()
         lib.umm_hv_share_scan(self._handle(), _count(pages, "pages"), ctypes.byref(merged))
         return merged.value
 
-    def stats(self):
+    def stats(self) -> HostStats:
         raw = HostStatsRaw()
         lib.umm_hv_host_stats(self._handle(), ctypes.byref(raw))
         return HostStats(raw)
 
-    def close(self):
+    def close(self) -> None:
         """Destroy the host and every guest still running (their Python objects become closed).
         BufferError, changing nothing, while a memoryview of a guest's region is alive."""
         if self._h is not None:
@@ -278,14 +286,15 @@ class GuestSystem(System):
     releases nothing (the guest owns the C system; use Guest.destroy()), and the object becomes
     closed when its guest is destroyed."""
 
-    def __init__(self, guest, handle, config, pagefile_path):
+    def __init__(self, guest: Guest, handle: int, config: Config,
+                 pagefile_path: Optional[bytes]) -> None:
         _Handle.__init__(self, handle)
         self.guest = guest  # keeps the guest (and its host) alive while the system is in use
         self.config = config
         self._pagefile_path = pagefile_path
         self.page_size = config.page_size
 
-    def close(self):
+    def close(self) -> None:
         """A no-op: the guest's system lives until Guest.destroy() / Host.close()."""
         return None
 
@@ -302,8 +311,10 @@ class Guest(_Handle):
     policy knobs are properties and methods; destroy() (or a with block) ends it."""
     _destroy = "umm_hv_guest_destroy"
 
-    def __init__(self, host, ram="192M", pagefile=None, shares=1000, reservation=0, limit=None,
-                 balloon=True, salt=False, name=None, **system_config):
+    def __init__(self, host: Host, ram: SizeLike = "192M", pagefile: object = None,
+                 shares: int = 1000, reservation: SizeLike = 0, limit: Optional[SizeLike] = None,
+                 balloon: bool = True, salt: bool = False, name: Optional[str] = None,
+                 **system_config: object) -> None:
         unknown = set(system_config) - _SYSTEM_KEYS
         if unknown:
             raise TypeError("guest(): unexpected keyword arguments %s" % sorted(unknown))
@@ -327,7 +338,7 @@ class Guest(_Handle):
         host._children.append(self)
 
     # ---- lifetime ----
-    def destroy(self):
+    def destroy(self) -> None:
         """umm_hv_guest_destroy: its processes, frames and swap slots go; the host and the other
         guests are unaffected. Idempotent. BufferError, changing nothing, while a memoryview of
         one of its regions is alive."""
@@ -349,33 +360,34 @@ class Guest(_Handle):
 
     # ---- names ----
     @property
-    def name(self):
+    def name(self) -> Optional[str]:
         """The guest's name (umm_hv_guest_name; "guest" when none was given)."""
         return lib.umm_hv_guest_name(self._handle()).decode()
 
     # ---- balloon ----
     @property
-    def balloon_target(self):
+    def balloon_target(self) -> int:
         """Balloon target in guest pages. Setting it calls umm_hv_balloon_set_target (UmmError
         UMM_E_RANGE beyond the guest's RAM, UMM_E_NOT_SUPPORTED without a balloon) and takes the
         target out of the policy's hands until balloon_auto()."""
         return self.stats().balloon_target
 
     @balloon_target.setter
-    def balloon_target(self, pages):
+    def balloon_target(self, pages: int) -> None:
         lib.umm_hv_balloon_set_target(self._handle(), _count(pages, "balloon target"))
 
     @property
-    def balloon_actual(self):
+    def balloon_actual(self) -> int:
         """Pages the balloon holds now."""
         return self.stats().balloon_actual
 
-    def balloon_auto(self):
+    def balloon_auto(self) -> None:
         """Give the balloon target back to the host's policy."""
         lib.umm_hv_balloon_auto(self._handle())
 
     # ---- policy ----
-    def set_policy(self, shares=1000, reservation=0, limit=None):
+    def set_policy(self, shares: int = 1000, reservation: SizeLike = 0,
+                   limit: Optional[SizeLike] = None) -> None:
         """ESXi's knobs: shares (0 = 1000), reservation and limit (sizes; limit None = its RAM).
         UMM_E_INVAL when limit < reservation, UMM_E_COMMIT_LIMIT for a reservation the host
         cannot honour."""
@@ -383,7 +395,7 @@ class Guest(_Handle):
                                     parse_size(reservation, "reservation"),
                                     0 if limit is None else parse_size(limit, "limit"))
 
-    def stats(self):
+    def stats(self) -> GuestStats:
         raw = GuestStatsRaw()
         lib.umm_hv_guest_stats(self._handle(), ctypes.byref(raw))
         return GuestStats(raw)
