@@ -42,6 +42,14 @@ bool cli_parse_long(const char *prog, const char *opt, const char *text, long mi
     return true;
 }
 
+bool cli_no_operands(const char *prog, int argc, char **argv, int first)
+{
+    if (first >= argc)
+        return true;
+    fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, argv[first]);
+    return false;
+}
+
 /* Directory of the running program (no trailing '/'), "." when it cannot be found. */
 static void program_dir(char *buf, size_t size)
 {

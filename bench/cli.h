@@ -13,6 +13,9 @@
 bool cli_parse_long(const char *prog, const char *opt, const char *text, long min, long max,
                     long *out);
 
+/* After getopt: false, with a message, when an argument is left over (argv[first] onward). */
+bool cli_no_operands(const char *prog, int argc, char **argv, int first);
+
 /* Outcome of cli_plot: the PNG was written, plotting is not possible here (no Python 3 or no
  * matplotlib; a message says how to get it), or the script failed. */
 typedef enum { CLI_PLOT_WRITTEN, CLI_PLOT_SKIPPED, CLI_PLOT_FAILED } cli_plot_t;

@@ -240,10 +240,8 @@ static int parse_args(int argc, char **argv, cli_t *c)
         if (!ok)
             return 2;
     }
-    if (optind < argc) {
-        fprintf(stderr, "umm-bench: unexpected argument '%s' (see --help)\n", argv[optind]);
+    if (!cli_no_operands("umm-bench", argc, argv, optind))
         return 2;
-    }
     c->o.reps = reps ? (int)reps : (c->o.quick ? 2 : 5);
     c->o.bytes = (size_t)(mib ? mib : (c->o.quick ? 4 : 64)) * BENCH_MiB;
     c->o.ram_bytes = ram_mib ? (size_t)ram_mib * BENCH_MiB : 4 * c->o.bytes;

@@ -78,10 +78,8 @@ static int parse(int argc, char **argv, options_t *o)
         if (!ok)
             return 2;
     }
-    if (optind < argc) {
-        fprintf(stderr, "umm-demo: unexpected argument '%s' (see --help)\n", argv[optind]);
+    if (!cli_no_operands("umm-demo", argc, argv, optind))
         return 2;
-    }
     if (o->image_mib * 2 > o->guest_mib) {
         fprintf(stderr, "umm-demo: --image-mib %zu is more than half of --guest-mib %zu\n",
                 o->image_mib, o->guest_mib);

@@ -82,33 +82,33 @@ def _check_name(name):
     return name.encode()
 
 
-def enable(name: str, probability: Optional[float] = None, once: bool = False) -> None:
-    """Turn failure points on: always, or with `probability` (0 < p <= 1) per check; `once`
-    switches a point off after its first failure. `name` is a point of POINTS or a prefix ending
-    in '*' ("umm/pagefile/*"). ValueError for an unknown name or a bad probability."""
-    raw = _check_name(name)
-    p = 1.0 if probability is None else float(probability)
-    if not 0.0 < p <= 1.0:
-        raise ValueError("probability must be within (0, 1], got %r" % probability)
+def _call(function, name: str, *args: object) -> None:
+    """Call umm_failpoint_<function>(name, *args); an unknown name (UMM_E_INVAL) is a ValueError
+    that names it."""
     try:
-        _l.umm_failpoint_enable(raw, p, 1 if once else 0)
+        getattr(_l, "umm_failpoint_" + function)(_check_name(name), *args)
     except _lib.UmmError as e:
         if e.name == "UMM_E_INVAL":
             raise ValueError("no failure point is named %r (see umm.fault.POINTS)" % name) from None
         raise
+
+
+def enable(name: str, probability: Optional[float] = None, once: bool = False) -> None:
+    """Turn failure points on: always, or with `probability` (0 < p <= 1) per check; `once`
+    switches a point off after its first failure. `name` is a point of POINTS or a prefix ending
+    in '*' ("umm/pagefile/*"). ValueError for an unknown name or a bad probability."""
+    _check_name(name)
+    p = 1.0 if probability is None else float(probability)
+    if not 0.0 < p <= 1.0:
+        raise ValueError("probability must be within (0, 1], got %r" % probability)
+    _call("enable", name, p, 1 if once else 0)
     _active.add(name)
 
 
 def disable(name: str) -> None:
     """Turn failure points off. ValueError for an unknown name."""
-    raw = _check_name(name)
     _active.discard(name)
-    try:
-        _l.umm_failpoint_disable(raw)
-    except _lib.UmmError as e:
-        if e.name == "UMM_E_INVAL":
-            raise ValueError("no failure point is named %r (see umm.fault.POINTS)" % name) from None
-        raise
+    _call("disable", name)
 
 
 def disable_all() -> None:
@@ -131,24 +131,14 @@ def seed(value: int) -> None:
 def fails(name: str) -> bool:
     """Evaluate the point once, as libumm would (consumes a one-time point!)."""
     out = ctypes.c_int(0)
-    try:
-        _l.umm_failpoint_check(_check_name(name), ctypes.byref(out))
-    except _lib.UmmError as e:
-        if e.name == "UMM_E_INVAL":
-            raise ValueError("no failure point is named %r" % name) from None
-        raise
+    _call("check", name, ctypes.byref(out))
     return bool(out.value)
 
 
 def failures(name: str) -> int:
     """How many checks of the point failed since it was last enabled."""
     out = ctypes.c_uint64(0)
-    try:
-        _l.umm_failpoint_failures(_check_name(name), ctypes.byref(out))
-    except _lib.UmmError as e:
-        if e.name == "UMM_E_INVAL":
-            raise ValueError("no failure point is named %r" % name) from None
-        raise
+    _call("failures", name, ctypes.byref(out))
     return out.value
 
 
