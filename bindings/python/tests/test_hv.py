@@ -111,7 +111,6 @@ def test_host_flags():
     (dict(ram="128K"), "UMM_E_INVAL"),                      # fewer than 64 pages
     (dict(ram=64 * PAGE + 1), "UMM_E_INVAL"),               # not a whole number of pages
     (dict(ram="1M", swap=PAGE + 1), "UMM_E_INVAL"),
-    (dict(ram="1M", idle_tax=1.0), "UMM_E_INVAL"),          # 100 % > 99
     (dict(ram="1M", page_size=8192), "UMM_E_INVAL"),        # not the OS page size
 ])
 def test_host_create_errors(kwargs, name):
@@ -119,6 +118,13 @@ def test_host_create_errors(kwargs, name):
         umm.hv.Host(workers=False, **kwargs)
     assert err(ei) == name
     assert ei.value.function == "umm_hv_host_create"
+
+
+def test_host_idle_tax_is_checked_in_python():
+    # 100 % > 99: refused before the C call, as UMM_E_INVAL and a ValueError naming the argument
+    with pytest.raises(umm.InvalidArgument, match="idle_tax") as ei:
+        umm.hv.Host(workers=False, ram="1M", idle_tax=1.0)
+    assert err(ei) == "UMM_E_INVAL" and isinstance(ei.value, ValueError)
 
 
 @pytest.mark.parametrize("kwargs,exc", [

@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: MIT
 """Release hygiene: the license is stated once (LICENSE) and named by every source file's SPDX
-line, the version agrees everywhere it is written."""
+line; the version agrees everywhere it is written; the public API is typed, its errors are
+importable from umm and a bad argument is a ValueError or TypeError that names it; matplotlib is
+optional."""
 import os
 import re
+
+import pytest
 
 import umm
 from conftest import REPO
@@ -57,10 +61,19 @@ def test_python_metadata_names_the_license():
 
 
 def test_public_errors_are_importable_from_umm():
-    from umm import AccessViolation, GuardPageViolation, UmmError
+    from umm import AccessViolation, GuardPageViolation, InvalidArgument, UmmError
     assert issubclass(GuardPageViolation, AccessViolation)
     assert issubclass(AccessViolation, UmmError)
+    assert issubclass(InvalidArgument, UmmError) and issubclass(InvalidArgument, ValueError)
+    assert umm._lib.UMM_E_INVAL == {n: c for c, n in umm._lib.error_names().items()}["UMM_E_INVAL"]
     assert UmmError.__module__ == "umm"
+
+
+def test_an_invalid_argument_from_the_library_is_a_value_error():
+    with pytest.raises(ValueError) as ei:
+        umm.System(ram="1000")  # umm_system_create: not a whole number of pages
+    assert isinstance(ei.value, umm.UmmError) and ei.value.name == "UMM_E_INVAL"
+    assert ei.value.function == "umm_system_create"
 
 
 def test_library_soname_matches_the_package():
@@ -113,3 +126,37 @@ def test_example_without_matplotlib_writes_csv_and_says_how_to_plot(tmp_path):
     assert "plot skipped: matplotlib is not installed" in p.stdout
     assert (out / "working_set_curve.csv").exists()
     assert not (out / "working_set_curve.png").exists()
+
+
+@pytest.mark.parametrize("call,error,named", [
+    (lambda p, r: p.reserve("1x"), ValueError, "size"),
+    (lambda p, r: p.reserve(1.5), TypeError, "size"),
+    (lambda p, r: p.reserve("1M", prot="rwx"), ValueError, "prot"),
+    (lambda p, r: r.read(-1, 4), ValueError, "offset"),
+    (lambda p, r: r.read(0, 1 << 30), ValueError, "n"),
+    (lambda p, r: r.write(0, "text"), TypeError, "data"),
+    (lambda p, r: p.trim(-1), ValueError, "pages"),
+    (lambda p, r: p.trim("x"), TypeError, "pages"),
+    (lambda p, r: p.set_priority(8), ValueError, "priority"),
+    (lambda p, r: p.system.standby_purge(-1), ValueError, "max_priority"),
+    (lambda p, r: p.set_ws_limits(10, 5), ValueError, "min_pages"),
+    (lambda p, r: p.system.notification("mid"), ValueError, "kind"),
+])
+def test_bad_arguments_raise_errors_that_name_them(call, error, named):
+    with umm.System(ram="8M", workers=False) as system:
+        proc = system.process()
+        region = proc.reserve("64K")
+        region.commit()
+        with pytest.raises(error, match=named):
+            call(proc, region)
+        region.write(0, b"kept")  # nothing was lost or changed by the bad call
+        assert region.read(0, 4) == b"kept"
+
+
+@pytest.mark.parametrize("make,named", [
+    (lambda: umm.System(ram=0), "ram"),
+    (lambda: umm.System(ram="8M", trim_policy="lru"), "trim_policy"),
+])
+def test_bad_system_arguments_name_them(make, named):
+    with pytest.raises(ValueError, match=named):
+        make()

@@ -16,7 +16,7 @@ hypervisor layer (include/umm_hv.h) is ``umm.hv`` (Host, Guest; its C prototypes
 """
 
 from ._version import __version__
-from ._lib import UmmError, library_path
+from ._lib import InvalidArgument, UmmError, library_path
 from .core import (AccessViolation, GuardPageViolation, Notification, Process, ProcessStats, Prot,
                    Region, RegionInfo, RegionState, Section, Stats, System, TRIM_POLICIES,
                    parse_prot,
@@ -27,14 +27,14 @@ from . import hv  # noqa: F401  (umm.hv)
 
 # The exceptions are public API: they are named umm.UmmError, umm.AccessViolation, ... wherever
 # they show up (tracebacks, repr), not after the private module that defines them.
-for _error in (UmmError, AccessViolation, GuardPageViolation):
+for _error in (UmmError, InvalidArgument, AccessViolation, GuardPageViolation):
     _error.__module__ = __name__
 
 RESERVE_GRANULARITY = _lib_module.RESERVE_GRANULARITY
 WS_DEFAULT_MIN = _lib_module.WS_DEFAULT_MIN
 WS_DEFAULT_MAX = _lib_module.WS_DEFAULT_MAX
 
-__all__ = ["__version__", "UmmError", "AccessViolation", "GuardPageViolation", "System", "Process", "Region", "Section",
+__all__ = ["__version__", "UmmError", "InvalidArgument", "AccessViolation", "GuardPageViolation", "System", "Process", "Region", "Section",
            "Notification", "Stats", "ProcessStats", "RegionInfo", "RegionState", "Prot",
            "TRIM_POLICIES", "parse_size", "parse_prot", "version", "library_path",
            "RESERVE_GRANULARITY", "WS_DEFAULT_MIN", "WS_DEFAULT_MAX"]

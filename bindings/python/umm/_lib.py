@@ -48,6 +48,7 @@ __all__ = ["lib", "UmmError", "FUNCTIONS", "Config", "RegionInfo", "Exception_",
 # constants from umm.h
 # ------------------------------------------------------------------------------------------------
 UMM_OK = 0
+UMM_E_INVAL = 1
 PROT_NONE, PROT_READ, PROT_WRITE, PROT_GUARD = 0x0, 0x1, 0x2, 0x8
 CFG_PAGEFILE_DIRECT, CFG_NO_WORKERS = 0x1, 0x2
 TRIM_AGING, TRIM_FIFO, TRIM_CLOCK = 0, 1, 2
@@ -198,8 +199,19 @@ class UmmError(Exception):
         return "%s(%s)" % (type(self).__name__, str(self))
 
 
+class InvalidArgument(UmmError, ValueError):
+    """``UMM_E_INVAL``: an argument umm refuses. It is a ``ValueError`` too, so code that catches
+    ValueError for bad input catches it; when the bindings found the problem themselves, ``detail``
+    names the argument ("priority: 8 is outside [0, 7]")."""
+
+    def __init__(self, detail=None, function=None):
+        super().__init__(UMM_E_INVAL, function, detail)
+
+
 def check_error(result, func, args):
     """errcheck for functions returning umm_error_t."""
+    if result == UMM_E_INVAL:
+        raise InvalidArgument(function=getattr(func, "__name__", None))
     if result != UMM_OK:
         raise UmmError(result, getattr(func, "__name__", None))
     return result

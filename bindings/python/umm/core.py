@@ -40,6 +40,17 @@ _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
 
 
+def int_arg(value: int, what: str, lo: int = 0, hi: Optional[int] = None) -> int:
+    """An int argument within [lo, hi]: TypeError or ValueError naming it otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("%s: expected an int, got %s" % (what, type(value).__name__))
+    if hi is None and value < lo:
+        raise _lib.InvalidArgument("%s: %d is less than %d" % (what, value, lo))
+    if hi is not None and not lo <= value <= hi:
+        raise _lib.InvalidArgument("%s: %d is outside [%d, %d]" % (what, value, lo, hi))
+    return value
+
+
 def parse_size(value: SizeLike, what: str = "size") -> int:
     """Bytes from an int or a string: "4096", "512K", "64M", "1G" (binary units; "64MiB", "64MB"
     mean the same). Raises ValueError/TypeError on anything else or a negative number."""
@@ -291,6 +302,8 @@ def build_config(ram: SizeLike = "64M", pagefile: object = None,
     System and by umm.hv's guests (whose umm_hv_guest_config_t embeds an umm_config_t)."""
     cfg = _lib.Config(**{k: v for k, v in _lib.CONFIG_DEFAULTS.items() if k != "pagefile_path"})
     cfg.ram_bytes = parse_size(ram, "ram")
+    if cfg.ram_bytes == 0:
+        raise _lib.InvalidArgument("ram: must be more than 0 bytes")
     pf_size, pf_max, pf_path = 0, pagefile_max, pagefile_path
     if isinstance(pagefile, dict):
         unknown = set(pagefile) - {"size", "max", "path", "direct"}
@@ -419,7 +432,8 @@ class System(_Handle):
     def standby_purge(self, max_priority: int = 7) -> int:
         """Empty the Standby lists of priority <= max_priority; returns the number of frames."""
         n = ctypes.c_uint64()
-        lib.umm_standby_purge(self._handle(), int(max_priority), ctypes.byref(n))
+        lib.umm_standby_purge(self._handle(), int_arg(max_priority, "max_priority", hi=7),
+                              ctypes.byref(n))
         return n.value
 
     def check(self) -> None:
@@ -534,14 +548,16 @@ class Process(_Handle):
 
     def trim(self, pages: int) -> None:
         """Take up to `pages` pages out of the working set."""
-        lib.umm_ws_trim(self._handle(), int(pages))
+        lib.umm_ws_trim(self._handle(), int_arg(pages, "pages"))
 
     def empty_working_set(self) -> None:
         lib.umm_ws_empty(self._handle())
 
     def set_ws_limits(self, min_pages: int, max_pages: int, hard: bool = False) -> None:
-        lib.umm_ws_set_limits(self._handle(), int(min_pages), int(max_pages),
-                              _lib.WS_HARD_MAX if hard else 0)
+        if int_arg(min_pages, "min_pages") > int_arg(max_pages, "max_pages", lo=1):
+            raise _lib.InvalidArgument("min_pages: %d is more than max_pages %d"
+                                       % (min_pages, max_pages))
+        lib.umm_ws_set_limits(self._handle(), min_pages, max_pages, _lib.WS_HARD_MAX if hard else 0)
 
     @property
     def ws_limits(self) -> Tuple[int, int, bool]:
@@ -553,9 +569,7 @@ class Process(_Handle):
 
     def set_priority(self, priority: int) -> None:
         """Standby priority 0-7 of this process's pages."""
-        if isinstance(priority, bool) or not isinstance(priority, int) or priority < 0:
-            raise ValueError("priority must be an int 0-7")
-        lib.umm_process_set_priority(self._handle(), priority)
+        lib.umm_process_set_priority(self._handle(), int_arg(priority, "priority", hi=7))
 
     def stats(self) -> ProcessStats:
         raw = _lib.ProcessStats()
@@ -696,9 +710,11 @@ class Region:
         """Raise AccessViolation/GuardPageViolation if touching [offset, offset+n) would be one."""
         proc = self._proc()
         what = "Region.write" if write else "Region.read"
-        if offset < 0 or n < 0 or offset + n > self.size:
-            raise ValueError("range [%d, %d) outside the region (size %d)"
-                             % (offset, offset + n, self.size))
+        int_arg(offset, "offset", hi=self.size)
+        int_arg(n, "data length" if write else "n")
+        if offset + n > self.size:
+            raise ValueError("%s: [%d, %d) goes past the end of the region (size %d)"
+                             % ("data" if write else "n", offset, offset + n, self.size))
         pos, end = self.address + offset, self.address + offset + n
         raw = _lib.RegionInfo()
         while pos < end:
@@ -720,9 +736,13 @@ class Region:
         self._check_access(offset, n, False)
         return ctypes.string_at(self.address + offset, n)
 
-    def write(self, offset: int, data: bytes) -> None:
+    def write(self, offset: int, data: bytes) -> int:
         """Store data (any bytes-like object) at offset; returns the number of bytes."""
-        src = memoryview(data).cast("B")
+        try:
+            src = memoryview(data).cast("B")
+        except TypeError:
+            raise TypeError("data: expected a bytes-like object, got %s"
+                            % type(data).__name__) from None
         self._check_access(offset, src.nbytes, True)
         memoryview(self)[offset:offset + src.nbytes] = src
         return src.nbytes

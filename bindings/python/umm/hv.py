@@ -156,8 +156,8 @@ def _count(value, what):
 def _fraction_pct(value, what):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("%s must be a number" % what)
-    if value < 0:
-        raise ValueError("%s must be >= 0" % what)
+    if not 0 <= value <= 0.99:
+        raise _lib.InvalidArgument("%s: %r is outside [0, 0.99]" % (what, value))
     return int(round(value * 100))
 
 
