@@ -56,9 +56,11 @@ run_all() { # dir: run every example built there; none may skip
 if [ -x "$prefix/bin/umm-demo" ]; then
   step "the installed umm-demo: bad arguments, then a short run with its plot"
   for bad in "--seconds 1x" "--host-mib 64MiB" "--seconds -3"; do
+    status=0
     # shellcheck disable=SC2086
-    if "$prefix/bin/umm-demo" $bad 2>"$work/demo.err"; then fail "umm-demo $bad exited 0"; fi
-    [ $? -eq 2 ] && grep -q -- "${bad%% *}" "$work/demo.err" || fail "umm-demo $bad: $(cat "$work/demo.err")"
+    "$prefix/bin/umm-demo" $bad 2>"$work/demo.err" || status=$?
+    [ $status -eq 2 ] && grep -q -- "${bad%% *}" "$work/demo.err" ||
+      fail "umm-demo $bad: exit status $status, $(cat "$work/demo.err")"
   done
   (cd "$work" && UMM_PYTHON=$python "$prefix/bin/umm-demo" --seconds 1 --host-mib 64 --guest-mib 32 \
      --image-mib 4 >"$work/demo.out" 2>&1) || { cat "$work/demo.out"; fail "umm-demo"; }
