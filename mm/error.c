@@ -36,5 +36,5 @@ int umm_last_os_error(void)
 
 const char *umm_version(void)
 {
-    return "0.1.0";
+    return UMM_VERSION_STRING;
 }

@@ -9,13 +9,14 @@
  * library was dlopen()ed (Python's ctypes does that). */
 static __thread int locks_held __attribute__((tls_model("initial-exec")));
 
-/* The calling thread's token: the address of its own TLS counter, distinct per thread. */
+#if defined(UMM_DEBUG) && UMM_DEBUG
+/* The calling thread's token: the address of its own TLS counter, distinct per thread (debug
+ * builds record lock owners). */
 static const void *self(void)
 {
     return &locks_held;
 }
 
-#if defined(UMM_DEBUG) && UMM_DEBUG
 /* The ranks this thread holds, in the order taken (debug builds: the order check). */
 #define MAX_HELD 16
 static __thread unsigned char held_rank[MAX_HELD] __attribute__((tls_model("initial-exec")));
