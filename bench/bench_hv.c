@@ -810,3 +810,122 @@ int hv_overcommit(const bench_opts_t *o, bench_result_t *rows, int max)
     }
     return n;
 }
+
+/* ------------------------------------------------------------------ uncooperative guest */
+/* One 64 MiB guest (16 in --quick) on a 40 MiB host (10), 56 MiB committed and written, then
+ * uniform random accesses (a quarter of them writes) to all of it, the guest balancing and the
+ * host stepping every 512 accesses; without its balloon driver (the host must swap behind its
+ * back) against with it (the guest pages by its own choice). Disk traffic of the random phase:
+ * bytes and requests of the guest's paging file and the host swap (a hand-over counts as one
+ * read and one write). Every page is verified at the end. */
+typedef struct unco_result {
+    double bytes, requests;
+    uint64_t host_out, host_in, handed, dropped, guest_out, guest_in;
+} unco_result_t;
+
+static void unco_disk(hv_env_t *e, uint64_t sign, unco_result_t *r)
+{
+    umm_hv_guest_stats_t gs;
+    umm_stats_t ss;
+    if (gstats(e->g[0], &gs) || sstats(e->sys[0], &ss))
+        return;
+    double s = sign ? 1.0 : -1.0;
+    uint64_t pages = gs.swapped_out + gs.swapped_in + 2 * gs.handed_over + ss.pages_output +
+                     ss.pages_input;
+    r->bytes += s * (double)(pages * PG);
+    r->requests += s * (double)(gs.swapped_out + gs.swapped_in + 2 * gs.handed_over +
+                                ss.page_writes + ss.page_reads);
+    if (sign) {
+        r->host_out = gs.swapped_out;
+        r->host_in = gs.swapped_in;
+        r->handed = gs.handed_over;
+        r->dropped = gs.dropped;
+        r->guest_out = ss.pages_output;
+        r->guest_in = ss.pages_input;
+    }
+}
+
+static int unco_run(const bench_opts_t *o, int balloon, unco_result_t *r, bench_check_t *chk)
+{
+    size_t H = o->quick ? 10 * MiB : 40 * MiB, G = o->quick ? 16 * MiB : 64 * MiB;
+    hv_env_t e;
+    hv_host_spec_t h = {.ram = H, .swap = 2 * G, .flags = UMM_HV_NO_WORKERS | UMM_HV_NO_SHARING,
+                        .swap_name = "hostswap"};
+    hv_guest_spec_t s = {.ram = G, .pagefile = G, .commit = G / 8 * 7,
+                         .sys_flags = UMM_CFG_NO_WORKERS,
+                         .hv_flags = balloon ? 0u : UMM_HV_GUEST_NO_BALLOON};
+    memset(r, 0, sizeof *r);
+    int rc = hv_open_host(o, &h, &e);
+    if (!rc)
+        rc = hv_add_guest(o, &e, &s);
+    size_t n = s.commit / PG;
+    uint32_t *ver = rc ? NULL : calloc(n, sizeof *ver);
+    if (!rc && !ver)
+        rc = 1;
+    uint64_t seed = 0x5EEDull;
+    for (size_t i = 0; !rc && i < n; i++) {
+        ((volatile uint64_t *)(e.base[0] + i * PG))[i % 512] = mix64(i);
+        if (i % 512 == 511 && (umm_balance(e.sys[0]) || umm_hv_host_step(e.host)))
+            rc = 1;
+    }
+    if (!rc)
+        unco_disk(&e, 0, r);
+    for (size_t op = 0; !rc && op < 4 * n; op++) {
+        seed = mix64(seed);
+        size_t i = (size_t)(seed % n);
+        volatile uint64_t *w = (volatile uint64_t *)(e.base[0] + i * PG) + i % 512;
+        if ((seed >> 60) < 4)
+            *w = mix64(i + ((uint64_t)++ver[i] << 32));
+        else
+            g_sink += *w;
+        if (op % 512 == 511 && (umm_balance(e.sys[0]) || umm_hv_host_step(e.host)))
+            rc = 1;
+    }
+    if (!rc) {
+        unco_disk(&e, 1, r);
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++)
+            bad += ((volatile uint64_t *)(e.base[0] + i * PG))[i % 512] !=
+                   mix64(i + ((uint64_t)ver[i] << 32)) * (ver[i] != 0) + mix64(i) * (ver[i] == 0);
+        if (bad)
+            bench_check_fail(chk, "hv_uncooperative %s: %zu pages with wrong contents",
+                             balloon ? "ballooned" : "uncooperative", bad);
+    }
+    free(ver);
+    hv_close(&e);
+    return rc;
+}
+
+int hv_uncooperative(const bench_opts_t *o, bench_result_t *rows, int max)
+{
+    int reps = o->reps > 0 ? o->reps : 1, ran = 1;
+    double b[2][16], q[2][16];
+    bench_check_t chk = {1, ""};
+    if (reps > 16)
+        reps = 16;
+    for (int k = 0; k < reps; k++)
+        for (int balloon = 0; balloon < 2; balloon++) {
+            unco_result_t r;
+            if (unco_run(o, balloon, &r, &chk)) {
+                ran = 0;
+                continue;
+            }
+            b[balloon][k] = r.bytes;
+            q[balloon][k] = r.requests;
+            printf("#   hv_uncooperative: %-11s | disk MiB %8.1f | requests %8.0f | host out %6"
+                   PRIu64 " in %6" PRIu64 " handed %6" PRIu64 " dropped %6" PRIu64
+                   " | guest out %6" PRIu64 " in %6" PRIu64 "\n",
+                   balloon ? "ballooned" : "no balloon", r.bytes / (double)MiB, r.requests,
+                   r.host_out, r.host_in, r.handed, r.dropped, r.guest_out, r.guest_in);
+            fflush(stdout);
+        }
+    int n = 0;
+    if (n < max)
+        rows[n++] = bench_row("hv_uncooperative_disk_bytes", "MiB",
+                              bench_median(b[0], reps) / (double)MiB,
+                              bench_median(b[1], reps) / (double)MiB, 1.10, 0, 0, ran, chk.ok);
+    if (n < max)
+        rows[n++] = bench_row("hv_uncooperative_io_requests", "requests", bench_median(q[0], reps),
+                              bench_median(q[1], reps), 1.10, 0, 0, ran, chk.ok);
+    return n;
+}

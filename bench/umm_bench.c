@@ -127,6 +127,10 @@ static const case_def_t k_cases[] = {
     /* hv_overcommit: three guests rewriting random pages at 1x..3x overcommit, with sharing and
      * ballooning ("umm") against without ("baseline"); table, CSV and PNG. Information. */
     {"hv_overcommit", "pages/s", 0, NULL, NULL, NULL, CASE_HIGHER, 0, hv_overcommit},
+    /* hv_uncooperative: a 64 MiB guest on a 40 MiB host, uniform random accesses (1/4 writes),
+     * without its balloon driver (host swapping) against with it: disk bytes and I/O requests of
+     * the random phase (guest paging file + host swap), target <= 1.10 */
+    {"hv_uncooperative", "MiB", 1.10, NULL, NULL, NULL, 0, 0, hv_uncooperative},
     /* ---- allocators (bench_alloc.c): jemalloc on umm (umm_heap_*) against jemalloc with the
      * same flags on plain memory (target <= 1.10), jemalloc with its thread cache and glibc
      * (information rows) ---- */
@@ -148,7 +152,7 @@ static const case_def_t k_cases[] = {
 enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_HARD_RANDOM, C_HARD_RANDOM_DIRECT,
        C_HARD_SEQ, C_HARD_SEQ_DESC, C_WRITER, C_WRITER_DIRECT, C_PROGRAM, C_TRIM, C_TRIM_CLEAN, C_ZEROING,
        C_HV_DZ_SINGLE, C_HV_DZ_CLUSTERED, C_HV_BALLOON, C_HV_BALLOON_PAGING, C_HV_SCAN, C_HV_SAVED,
-       C_HV_OVERCOMMIT, C_ALLOC_1T, C_ALLOC_2T, C_ALLOC_4T, C_ALLOC_LARGE, C_ALLOC_BIG,
+       C_HV_OVERCOMMIT, C_HV_UNCOOPERATIVE, C_ALLOC_1T, C_ALLOC_2T, C_ALLOC_4T, C_ALLOC_LARGE, C_ALLOC_BIG,
        C_SCALE_RESERVE, C_SCALE_COMMIT, C_METADATA };
 _Static_assert(C_METADATA + 1 == sizeof k_cases / sizeof k_cases[0], "enum follows k_cases");
 _Static_assert(sizeof k_cases / sizeof k_cases[0] <= 64, "selection is a 64-bit mask");
@@ -175,7 +179,7 @@ static void usage(FILE *f, const char *argv0)
             "                zeroing_MBps, hv_nested_demand_zero_single,\n"
             "                hv_nested_demand_zero_clustered, hv_balloon_inflate_GiBps,\n"
             "                hv_balloon_inflate_paging_MBps, hv_share_scan_GiBps,\n"
-            "                hv_share_saved_pct, hv_overcommit, alloc_small_1t, alloc_small_2t,\n"
+            "                hv_share_saved_pct, hv_overcommit, hv_uncooperative, alloc_small_1t, alloc_small_2t,\n"
             "                alloc_small_4t, alloc_large, alloc_larger_than_ram, scale_reserve,\n"
             "                scale_commit, metadata_overhead\n"
             "                (hv_overcommit and scale_* also write umm-bench-overcommit.csv/.png\n"

@@ -83,9 +83,15 @@ bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
     int half = (int)host->page_size / 2;
     for (int tries = 0; tries < 8; tries++) {
         umm_hv_guest_t *g;
-        uint32_t h = hv_pick_victim(host, locked, &g);
+        enum hv_victim_class cls;
+        uint32_t h = hv_pick_victim(host, locked, &g, &cls);
         if (h == UINT32_MAX)
             return false;
+        if (hv_take_cheap(g, h, cls)) { /* costs the guest nothing: dropped, not compressed */
+            if (g != locked)
+                mm_guest_release(g->sys);
+            return true;
+        }
         uint32_t gfn = host->frames[h].gfn;
         char *buf = (char *)host->zbuf;
         mm_guest_frame_unmap(g->sys, gfn); /* no guest mapping may write it from now on */
@@ -96,6 +102,7 @@ bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
         bool freed = false;
         if (len > 0) {
             if (g->p2m[gfn] == p2m_make(P2M_PRESENT, h)) {
+                hv_count_victim(g, cls);
                 g->private_frames--;
                 g->compressed++;
                 host->compressed_out++;
@@ -119,11 +126,12 @@ uint32_t hv_decompress(umm_hv_guest_t *g, uint32_t gfn)
 {
     MM_ASSERT_HELD(&g->host->lock);
     umm_hv_host_t *host = g->host;
-    uint64_t slot = p2m_num(g->p2m[gfn]);
-    /* The slot's frame is not a victim (HVF_ZCACHE), so allocating cannot evict it. */
+    /* The slot's frame is not a victim (HVF_ZCACHE), so allocating cannot evict it; the guest
+     * is held, so its p2m (the slot) stays while the allocation drops the host lock. */
     uint32_t f = hv_frame_alloc(host, g, false);
     if (f == UINT32_MAX)
         return f;
+    uint64_t slot = p2m_num(g->p2m[gfn]);
     int n = LZ4_decompress_safe((const char *)slot_ptr(host, slot), hv_frame_ptr(host, f),
                                 host->zlen[slot], (int)host->page_size);
     UMM_ASSERT(n == (int)host->page_size);

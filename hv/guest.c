@@ -21,6 +21,7 @@ static uint32_t resolve(umm_hv_guest_t *g, uint32_t gfn, int prot, bool write, i
     *eff = prot;
     if (st == P2M_PRESENT) {
         g->nested_remap++;
+        g->host->frames[p2m_num(e)].flags |= HVF_REF; /* the host's own accessed bit */
         return (uint32_t)p2m_num(e);
     }
     bool shareable = st == P2M_SHARED || st == P2M_ZERO || st == P2M_NONE || st == P2M_BALLOONED;
@@ -34,7 +35,12 @@ static uint32_t resolve(umm_hv_guest_t *g, uint32_t gfn, int prot, bool write, i
         *reduced = true;
         return st == P2M_SHARED ? (uint32_t)p2m_num(e) : HV_ZERO_FRAME;
     }
-    return hv_make_private(g, gfn);
+    uint32_t h = hv_make_private(g, gfn);
+    if (h != UINT32_MAX) {
+        g->host->frames[h].flags |= HVF_REF;
+        g->swapin_access += st == P2M_SWAPPED;
+    }
+    return h;
 }
 
 /* One kernel call per run of consecutive host frames (or of zero pages) with equal protection.
@@ -97,15 +103,35 @@ static int guest_map(umm_system_t *sys, uintptr_t va, uint32_t f, size_t n, int 
     return 0;
 }
 
-static void *guest_frame_ptr(umm_system_t *sys, uint32_t f, bool write)
+/* A private frame for guest frame gfn whose every byte the guest is about to write: whatever
+ * backs it now is dropped unread (a host-swapped page is not read back: VSwapper's false
+ * reads), and the new frame is not zeroed. Host locked. */
+static uint32_t overwrite_frame(umm_hv_guest_t *g, uint32_t gfn)
+{
+    unsigned st = p2m_state(g->p2m[gfn]);
+    if (st == P2M_PRESENT)
+        return (uint32_t)p2m_num(g->p2m[gfn]);
+    uint32_t h = hv_frame_alloc(g->host, g, false);
+    if (h == UINT32_MAX)
+        return h;
+    g->reads_skipped += st == P2M_SWAPPED;
+    hv_drop_backing(g, gfn, P2M_NONE); /* after the allocation, which may drop the host lock */
+    hv_set_private(g, gfn, h);
+    return h;
+}
+
+static void *guest_frame_ptr(umm_system_t *sys, uint32_t f, mm_frame_use_t use)
 {
     umm_hv_guest_t *g = mm_guest_backend_ctx(sys);
     umm_hv_host_t *host = g->host;
     mm_lock(&host->lock);
     p2m_t e = g->p2m[f];
     uint32_t h;
-    if (write || p2m_state(e) == P2M_SWAPPED || p2m_state(e) == P2M_COMPRESSED) {
-        if (!write && p2m_state(e) == P2M_SWAPPED)
+    if (use == MM_FRAME_OVERWRITE) {
+        h = overwrite_frame(g, f);
+    } else if (use == MM_FRAME_WRITE || p2m_state(e) == P2M_SWAPPED ||
+               p2m_state(e) == P2M_COMPRESSED) {
+        if (use == MM_FRAME_READ && p2m_state(e) == P2M_SWAPPED)
             g->double_paging++; /* the guest reads, to page it out, what the host paged out */
         h = hv_make_private(g, f);
     } else {
@@ -131,11 +157,37 @@ static size_t guest_deflate(umm_system_t *sys, size_t n)
     return hv_balloon_deflate_locked(mm_guest_backend_ctx(sys), n);
 }
 
+static bool guest_on_disk(umm_system_t *sys, uint32_t f)
+{
+    umm_hv_guest_t *g = mm_guest_backend_ctx(sys);
+    mm_lock(&g->host->lock);
+    bool swapped = p2m_state(g->p2m[f]) == P2M_SWAPPED;
+    mm_unlock(&g->host->lock);
+    return swapped;
+}
+
+static int guest_write_swapped(umm_system_t *sys, uint32_t f, mm_pagefile_t *pf, uint64_t slot)
+{
+    return hv_swap_copy_out(mm_guest_backend_ctx(sys), f, pf, slot);
+}
+
+static bool guest_shared(umm_system_t *sys, uint32_t f)
+{
+    umm_hv_guest_t *g = mm_guest_backend_ctx(sys);
+    mm_lock(&g->host->lock);
+    unsigned st = p2m_state(g->p2m[f]);
+    mm_unlock(&g->host->lock);
+    return st == P2M_SHARED || st == P2M_ZERO;
+}
+
 const mm_phys_ops_t hv_guest_phys_ops = {
     .map = guest_map,
     .frame_ptr = guest_frame_ptr,
     .resident = guest_resident,
     .deflate = guest_deflate,
+    .on_disk = guest_on_disk,
+    .write_swapped = guest_write_swapped,
+    .shared = guest_shared,
 };
 
 /* ---- lifecycle ---- */
@@ -303,6 +355,16 @@ int umm_hv_guest_stats(umm_hv_guest_t *g, umm_hv_guest_stats_t *out)
         .swapped_out = g->swapped_out,
         .swapped_in = g->swapped_in,
         .double_paging = g->double_paging,
+        .swapin_access = g->swapin_access,
+        .swapin_writer = g->double_paging,
+        .reads_skipped = g->reads_skipped,
+        .handed_over = g->handed_over,
+        .victims_free = g->victims_free,
+        .victims_standby = g->victims_standby,
+        .victims_active = g->victims_active,
+        .victims_modified = g->victims_modified,
+        .dropped = g->dropped,
+        .balloon_reversals = g->balloon.reversals,
         .nested_zero_fill = g->nested_zero_fill,
         .nested_swap_in = g->nested_swap_in,
         .nested_cow_break = g->nested_cow_break,

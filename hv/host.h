@@ -49,14 +49,29 @@ typedef struct hv_frame {
 } hv_frame_t;
 
 #define HVF_SHARED 0x1
-#define HVF_PIN 0x2    /* resolved for a mapping in progress: not a swap victim */
+#define HVF_PIN 0x2    /* resolved for a mapping in progress, or under host swap I/O: not a
+                          victim */
 #define HVF_ZCACHE 0x4 /* holds compressed pages in its two halves; ref = halves in use */
+#define HVF_REF 0x8    /* referenced: mapped for its guest since the victim clock last passed */
+#define HVF_SAMPLED 0x10 /* in its guest's access sample: the victim clock leaves its mapping */
+
+/* What taking a private frame costs its guest, cheapest first (hostswap.c). */
+enum hv_victim_class {
+    HV_VICTIM_FREE,     /* on the guest's Free/Zeroed list: dropped, never written */
+    HV_VICTIM_STANDBY,  /* on a Standby list, copy in the guest's paging file: dropped */
+    HV_VICTIM_IDLE,     /* not referenced since the host's clock last passed */
+    HV_VICTIM_USED,     /* referenced (its bit is cleared as the clock passes) */
+    HV_VICTIM_MODIFIED, /* on the guest's Modified list: its writer will read it soon */
+    HV_VICTIM_NONE      /* busy: hands off */
+};
 
 typedef struct hv_balloon {
     uint32_t *frames;  /* guest frames held, a stack */
     size_t actual, target;
     bool manual;       /* target set by the caller, not the policy */
+    int last_dir;      /* +1 the policy last raised the target, -1 lowered it, 0 never moved */
     uint64_t inflated, deflated, on_pressure;
+    uint64_t reversals; /* changes of direction of the policy's target */
 } hv_balloon_t;
 
 typedef struct hv_share_slot {
@@ -80,6 +95,11 @@ struct umm_hv_guest {
     /* counters, under the host lock */
     uint64_t private_frames, shared, shared_zero, swapped, compressed;
     uint64_t swapped_out, swapped_in, double_paging;
+    uint64_t swapin_access;      /* host swap-ins for a guest access (nested fault) */
+    uint64_t reads_skipped;      /* host-swapped pages the guest overwrote whole: not read */
+    uint64_t handed_over;        /* host-swapped pages copied disk to disk to the guest's file */
+    uint64_t victims_free, victims_standby, victims_active, victims_modified;
+    uint64_t dropped;            /* victims dropped instead of written (free + standby) */
     uint64_t nested_zero_fill, nested_swap_in, nested_cow_break, nested_remap;
     /* access sampling (ESXi's idle-memory estimate) */
     uint32_t sample[100];
@@ -165,10 +185,19 @@ void hv_share_forget(umm_hv_host_t *host, uint32_t h);
 int hv_share_init(umm_hv_host_t *host);
 
 /* hostswap.c */
-/* Swap out one private host frame (host locked, `locked` guest's lock held or NULL); true if a
- * frame was freed. */
+/* Free one private host frame (host locked, `locked` guest's lock held or NULL): drop a cheap
+ * victim, else swap one out (the host lock is dropped during the write); true if one was freed. */
 bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked);
-uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn); /* host locked */
+/* Read guest frame gfn back from host swap (guest held, host locked; the lock is dropped during
+ * the read). The new host frame, or UINT32_MAX (nothing changed). */
+uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn);
+/* Copy host-swapped guest frame gfn to slot `to` of its guest's paging file, disk to disk (the
+ * guest's writer pins the frame; called with no lock held). UMM_OK or UMM_E_IO. */
+int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_pagefile_t *pf, uint64_t to);
+/* Drop a FREE or STANDBY victim (guest held, host locked); false for dearer classes. */
+bool hv_take_cheap(umm_hv_guest_t *g, uint32_t h, enum hv_victim_class cls);
+/* Count a victim that was compressed or written, by the guest list it came from. */
+void hv_count_victim(umm_hv_guest_t *g, enum hv_victim_class cls);
 
 /* compress.c: compress one private frame into the cache (host locked, `locked` guest held or
  * NULL); true when a host frame was freed. hv_decompress brings a page back (host locked). */
@@ -177,8 +206,10 @@ uint32_t hv_decompress(umm_hv_guest_t *g, uint32_t gfn);
 void hv_zslot_free(umm_hv_host_t *host, uint64_t slot);
 int hv_compress_init(umm_hv_host_t *host);
 /* Victim selection shared by compression and swapping: a private host frame whose guest frame
- * can be taken now; its guest is locked on return (unlock if != locked). UINT32_MAX if none. */
-uint32_t hv_pick_victim(umm_hv_host_t *host, umm_hv_guest_t *locked, umm_hv_guest_t **owner);
+ * can be taken now, the cheapest found (*cls); its guest is locked on return (unlock if !=
+ * locked). UINT32_MAX if none. */
+uint32_t hv_pick_victim(umm_hv_host_t *host, umm_hv_guest_t *locked, umm_hv_guest_t **owner,
+                        enum hv_victim_class *cls);
 
 /* policy.c */
 void hv_policy_pass(umm_hv_host_t *host);

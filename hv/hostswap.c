@@ -1,41 +1,51 @@
 /* SPDX-License-Identifier: MIT */
-/* hostswap.c - host paging: the host writes guest frames to its own swap file behind the
- * guest's back when ballooning and sharing cannot keep it within its RAM, and reads them back on
- * a nested fault. Victims by clock over host frames, first from guests over their entitlement
- * (or limit) skipping frames their guest accessed since the last sweep (the guest PTE's accessed
- * bit plays the EPT accessed bit), then from guests over their reservation, then from anyone. */
+/* hostswap.c - host reclaim of guest frames, cheapest first, and host paging.
+ *
+ * Victims by clock over host frames, classified through the door (mm_guest_frame) by what
+ * losing them costs the guest: a frame on its Free or Zeroed list costs nothing (dropped: it
+ * reads as zeros, all the guest may expect of it); a Standby frame costs a read the guest would
+ * do anyway once it reused the frame (the guest discards it: its paging file has the bytes);
+ * then frames the host itself saw idle (its own referenced bit, set whenever it maps the frame
+ * for the guest and cleared, with the mapping, as its clock passes: the EPT accessed bit, not the
+ * guest's aging signal, which would make the host take exactly what the guest pages out next);
+ * then frames it saw used; Modified frames last (the guest's writer is about to read them). The
+ * first two are dropped, never written; the rest are compressed or written to the host swap
+ * file. Guests are taken from first when over their entitlement (or limit), then over their
+ * reservation, then any. Host swap I/O runs with the host lock dropped: the victim's guest is
+ * held throughout (nothing else changes its p2m) and the host frame pinned (HVF_PIN). */
 #include "host.h"
 
 #include <sys/uio.h>
 
-/* Can the host take guest frame gfn now? Guest held. With second chance, not a frame the guest
- * touched since the last sweep (its accessed bit plays the EPT accessed bit). */
-static bool evictable(umm_hv_guest_t *g, uint32_t gfn, bool second_chance)
-{
-    mm_guest_frame_t info;
-    mm_guest_frame(g->sys, gfn, &info);
-    return !info.busy && !(second_chance && info.accessed && info.mapped);
-}
+/* Candidates looked at before the best one so far is taken (a free frame is taken at once). */
+#define VICTIM_WINDOW 64
 
-static bool swap_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
+/* What the frame costs its guest, after a look through the door. Guest held, host locked. A
+ * frame the host saw referenced loses its bit and its mapping here (the next touch remaps it
+ * through the backend, which sets the bit again). */
+static enum hv_victim_class classify(umm_hv_guest_t *g, uint32_t h)
 {
     umm_hv_host_t *host = g->host;
-    int64_t slot = mm_pagefile_alloc_run(&host->swap, 1);
-    if (slot < 0)
-        return false;
-    mm_guest_frame_unmap(g->sys, gfn); /* no guest mapping may reach h from now on */
-    struct iovec iov = {hv_frame_ptr(host, h), host->page_size};
-    if (mm_pagefile_write(&host->swap, (uint64_t)slot, &iov, 1) != 0) {
-        mm_pagefile_free(&host->swap, (uint64_t)slot);
-        return false;
+    hv_frame_t *e = &host->frames[h];
+    mm_guest_frame_t info;
+    mm_guest_frame(g->sys, e->gfn, &info);
+    if (info.busy)
+        return HV_VICTIM_NONE;
+    if (info.free)
+        return HV_VICTIM_FREE;
+    if (info.standby && info.has_copy)
+        return HV_VICTIM_STANDBY;
+    if (info.modified)
+        return HV_VICTIM_MODIFIED;
+    if (e->flags & HVF_SAMPLED) /* the sampler is watching its mapping: leave it alone */
+        return HV_VICTIM_USED;
+    if (e->flags & HVF_REF) {
+        e->flags &= ~(uint32_t)HVF_REF;
+        if (info.mapped)
+            mm_guest_frame_unmap(g->sys, e->gfn);
+        return HV_VICTIM_USED;
     }
-    g->private_frames--;
-    g->swapped++;
-    g->swapped_out++;
-    host->swapped_out++;
-    g->p2m[gfn] = p2m_make(P2M_SWAPPED, (uint64_t)slot);
-    hv_frame_put(host, h);
-    return true;
+    return HV_VICTIM_IDLE;
 }
 
 /* May the host take frames from g in this phase of the victim search? Phase 0: only from guests
@@ -52,30 +62,131 @@ static bool takes_from(const umm_hv_host_t *host, const umm_hv_guest_t *g, int p
     return phase == 0 ? held > fair : phase == 1 ? held > g->reservation : true;
 }
 
-uint32_t hv_pick_victim(umm_hv_host_t *host, umm_hv_guest_t *locked, umm_hv_guest_t **owner)
+/* The guest of a private, unpinned host frame, or NULL. */
+static umm_hv_guest_t *private_owner(umm_hv_host_t *host, uint32_t h)
 {
-    MM_ASSERT_HELD(&host->lock);
-    for (uint64_t step = 0; step < 3 * host->nframes; step++) {
-        int phase = (int)(step / host->nframes);
+    hv_frame_t *e = &host->frames[h];
+    if (h == HV_ZERO_FRAME || e->ref != 1 || (e->flags & (HVF_SHARED | HVF_PIN | HVF_ZCACHE)) ||
+        e->owner == HV_NO_GUEST)
+        return NULL;
+    return host->guests[e->owner];
+}
+
+/* The best candidate so far: its guest stays held (unless it is the caller's own). */
+typedef struct victim {
+    uint32_t h;
+    umm_hv_guest_t *g;
+    enum hv_victim_class cls;
+} victim_t;
+
+static void let_go(umm_hv_guest_t *g, umm_hv_guest_t *locked, const victim_t *best)
+{
+    if (g != locked && g != best->g)
+        mm_guest_release(g->sys);
+}
+
+/* One phase: the clock hand moves over host frames until a free frame, a full window or a
+ * whole revolution. */
+static void sweep(umm_hv_host_t *host, umm_hv_guest_t *locked, int phase, victim_t *best)
+{
+    unsigned looked = 0;
+    for (uint64_t step = 0; step < host->nframes && looked < VICTIM_WINDOW; step++) {
         uint32_t h = (uint32_t)(host->swap_hand++ % host->nframes);
-        hv_frame_t *e = &host->frames[h];
-        if (h == HV_ZERO_FRAME || e->ref != 1 || (e->flags & (HVF_SHARED | HVF_PIN | HVF_ZCACHE)) ||
-            e->owner == HV_NO_GUEST)
-            continue;
-        umm_hv_guest_t *g = host->guests[e->owner];
+        umm_hv_guest_t *g = private_owner(host, h);
         if (!g || !takes_from(host, g, phase))
             continue;
         /* Another guest's lock goes against the order (guest, host): only if free right now. */
-        if (!g || (g != locked && !mm_guest_try_hold(g->sys)))
+        if (g != locked && g != best->g && !mm_guest_try_hold(g->sys))
             continue;
-        if (evictable(g, e->gfn, phase == 0)) {
-            *owner = g;
-            return h;
+        enum hv_victim_class cls = classify(g, h);
+        looked += cls != HV_VICTIM_NONE;
+        if (cls < best->cls) {
+            victim_t old = *best;
+            *best = (victim_t){h, g, cls};
+            if (old.g && old.g != g)
+                let_go(old.g, locked, best);
+        } else {
+            let_go(g, locked, best);
         }
-        if (g != locked)
-            mm_guest_release(g->sys);
+        if (best->cls == HV_VICTIM_FREE)
+            return;
     }
-    return UINT32_MAX;
+}
+
+uint32_t hv_pick_victim(umm_hv_host_t *host, umm_hv_guest_t *locked, umm_hv_guest_t **owner,
+                        enum hv_victim_class *cls)
+{
+    MM_ASSERT_HELD(&host->lock);
+    victim_t best = {UINT32_MAX, NULL, HV_VICTIM_NONE};
+    for (int phase = 0; phase < 3 && !best.g; phase++)
+        sweep(host, locked, phase, &best);
+    *owner = best.g;
+    *cls = best.cls;
+    return best.h;
+}
+
+bool hv_take_cheap(umm_hv_guest_t *g, uint32_t h, enum hv_victim_class cls)
+{
+    MM_ASSERT_HELD(&g->host->lock);
+    uint32_t gfn = g->host->frames[h].gfn;
+    if (cls == HV_VICTIM_FREE) {
+        g->victims_free++;
+    } else if (cls == HV_VICTIM_STANDBY) {
+        mm_guest_frame_unmap(g->sys, gfn); /* a stale PROT_NONE mapping may still name it */
+        mm_guest_frame_discard(g->sys, gfn);
+        g->victims_standby++;
+    } else {
+        return false;
+    }
+    g->dropped++;
+    hv_drop_backing(g, gfn, P2M_NONE);
+    return true;
+}
+
+void hv_count_victim(umm_hv_guest_t *g, enum hv_victim_class cls)
+{
+    if (cls == HV_VICTIM_MODIFIED)
+        g->victims_modified++;
+    else
+        g->victims_active++;
+}
+
+/* Write host frame h (guest frame gfn of g, g held) to a fresh slot with the host lock dropped;
+ * the slot, or -1 (nothing changed). */
+static int64_t write_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
+{
+    umm_hv_host_t *host = g->host;
+    int64_t slot = mm_pagefile_alloc_run(&host->swap, 1);
+    if (slot < 0)
+        return -1;
+    mm_guest_frame_unmap(g->sys, gfn); /* no guest mapping may reach h from now on */
+    host->frames[h].flags |= HVF_PIN;
+    struct iovec iov = {hv_frame_ptr(host, h), host->page_size};
+    mm_unlock(&host->lock);
+    int rc = mm_pagefile_write(&host->swap, (uint64_t)slot, &iov, 1);
+    mm_lock(&host->lock);
+    host->frames[h].flags &= ~(uint32_t)HVF_PIN;
+    if (rc != UMM_OK) {
+        mm_pagefile_free(&host->swap, (uint64_t)slot);
+        return -1;
+    }
+    return slot;
+}
+
+static bool swap_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
+{
+    umm_hv_host_t *host = g->host;
+    int64_t slot = write_out(g, gfn, h);
+    if (slot < 0)
+        return false;
+    UMM_ASSERT(g->p2m[gfn] == p2m_make(P2M_PRESENT, h)); /* its guest was held throughout */
+    g->private_frames--;
+    g->swapped++;
+    g->swapped_out++;
+    host->swapped_out++;
+    g->p2m[gfn] = p2m_make(P2M_SWAPPED, (uint64_t)slot);
+    hv_frame_put(host, h);
+    return true;
 }
 
 bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
@@ -84,10 +195,13 @@ bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
     if (host->swap.fd < 0)
         return false;
     umm_hv_guest_t *g;
-    uint32_t h = hv_pick_victim(host, locked, &g);
+    enum hv_victim_class cls;
+    uint32_t h = hv_pick_victim(host, locked, &g, &cls);
     if (h == UINT32_MAX)
         return false;
-    bool done = swap_out(g, host->frames[h].gfn, h);
+    bool done = hv_take_cheap(g, h, cls);
+    if (!done && (done = swap_out(g, host->frames[h].gfn, h)))
+        hv_count_victim(g, cls);
     if (g != locked)
         mm_guest_release(g->sys);
     return done;
@@ -96,16 +210,23 @@ bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
 uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn)
 {
     MM_ASSERT_HELD(&g->host->lock);
+    UMM_ASSERT(mm_guest_is_held(g->sys)); /* nothing else changes its p2m while we read */
     umm_hv_host_t *host = g->host;
-    uint64_t slot = p2m_num(g->p2m[gfn]);
     uint32_t h = hv_frame_alloc(host, g, false);
     if (h == UINT32_MAX)
         return h;
+    uint64_t slot = p2m_num(g->p2m[gfn]); /* after the alloc, which may drop the host lock */
     struct iovec iov = {hv_frame_ptr(host, h), host->page_size};
-    if (mm_pagefile_read(&host->swap, slot, &iov, 1) != 0) {
+    host->frames[h].flags |= HVF_PIN;
+    mm_unlock(&host->lock);
+    int rc = mm_pagefile_read(&host->swap, slot, &iov, 1);
+    mm_lock(&host->lock);
+    host->frames[h].flags &= ~(uint32_t)HVF_PIN;
+    if (rc != UMM_OK) {
         hv_frame_put(host, h);
         return UINT32_MAX;
     }
+    UMM_ASSERT(g->p2m[gfn] == p2m_make(P2M_SWAPPED, slot));
     mm_pagefile_free(&host->swap, slot);
     g->swapped--;
     g->swapped_in++;
@@ -113,4 +234,21 @@ uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn)
     host->swapped_in++;
     hv_set_private(g, gfn, h);
     return h;
+}
+
+int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_pagefile_t *pf, uint64_t to)
+{
+    umm_hv_host_t *host = g->host;
+    mm_lock(&host->lock);
+    p2m_t e = g->p2m[gfn];
+    mm_unlock(&host->lock);
+    /* The guest frame is pinned by its writer (busy): the host leaves its p2m, and so the slot,
+     * alone until the write is done; the copy needs no lock. */
+    UMM_ASSERT(p2m_state(e) == P2M_SWAPPED);
+    int rc = mm_pagefile_copy(&host->swap, p2m_num(e), pf, to, 1);
+    mm_lock(&host->lock);
+    if (rc == UMM_OK)
+        g->handed_over++;
+    mm_unlock(&host->lock);
+    return rc;
 }

@@ -31,6 +31,16 @@ static bool mapped(umm_system_t *sys, uint32_t gfn, bool *busy)
     return info.mapped;
 }
 
+/* Mark the host frame behind a sampled guest frame, so the victim clock does not take its
+ * mapping away (which would read as "not touched"). */
+static void set_sampled(umm_hv_guest_t *g, uint32_t gfn, bool on)
+{
+    if (p2m_state(g->p2m[gfn]) != P2M_PRESENT)
+        return; /* reclaimed since: nothing to mark */
+    hv_frame_t *e = &g->host->frames[p2m_num(g->p2m[gfn])];
+    e->flags = on ? e->flags | HVF_SAMPLED : e->flags & ~(uint32_t)HVF_SAMPLED;
+}
+
 void hv_sample_access(umm_hv_guest_t *g)
 {
     UMM_ASSERT(mm_guest_is_held(g->sys));
@@ -38,8 +48,10 @@ void hv_sample_access(umm_hv_guest_t *g)
     umm_system_t *sys = g->sys;
     if (g->nsample > 0) {
         unsigned touched = 0;
-        for (unsigned k = 0; k < g->nsample; k++)
+        for (unsigned k = 0; k < g->nsample; k++) {
             touched += mapped(sys, g->sample[k], NULL);
+            set_sampled(g, g->sample[k], false);
+        }
         uint64_t pct = 100u * touched / g->nsample;
         g->active_pct = (g->active_pct * 3 + pct) / 4; /* smoothed, as ESXi's moving averages */
     }
@@ -51,6 +63,7 @@ void hv_sample_access(umm_hv_guest_t *g)
         if (p2m_state(g->p2m[gfn]) != P2M_PRESENT || !mapped(sys, gfn, &busy) || busy)
             continue;
         mm_guest_frame_unmap(sys, gfn); /* the next touch remaps it: that is the sample's answer */
+        set_sampled(g, gfn, true);
         g->sample[g->nsample++] = gfn;
     }
 }
@@ -114,26 +127,48 @@ static void entitle(umm_hv_host_t *host, uint64_t m)
     }
 }
 
+/* The balloon target the entitlement asks for, moved as a damped controller: it inflates toward
+ * it at once, deflates toward it only while the host is in its high state and by at most 4 % of
+ * host memory a period (never below it: memory beyond a guest's entitlement stays free for the
+ * others), and it reverses direction only for a change larger than the dead band, so sampling
+ * noise in the active estimate does not flip it every period. */
+static uint64_t next_target(const umm_hv_host_t *host, const umm_hv_guest_t *g, uint64_t want)
+{
+    uint64_t target = g->balloon.target;
+    uint64_t step = host->nframes / 25, band = host->nframes / 32;
+    if (want < target) {
+        if (host->state != UMM_HV_STATE_HIGH)
+            return target; /* memory is short: never give it back now */
+        want = target - want > step ? target - step : want;
+    }
+    int dir = want > target ? 1 : want < target ? -1 : 0;
+    uint64_t change = want > target ? want - target : target - want;
+    if (dir && dir == -g->balloon.last_dir && change < band)
+        return target; /* a small reversal: noise, hold */
+    return want;
+}
+
 static void set_targets(umm_hv_host_t *host)
 {
     uint64_t promised = hv_promised_frames(host, NULL);
     uint64_t m = host->nframes * 94 / 100; /* keep the host in its high state */
     entitle(host, m);
-    uint64_t free_pct = host->nfree * 100 / host->nframes;
     for (uint32_t i = 0; i < host->nguest_slots; i++) {
         umm_hv_guest_t *g = host->guests[i];
         if (!g || (g->flags & UMM_HV_GUEST_NO_BALLOON) || g->balloon.manual)
             continue;
         uint64_t want = promised > m && g->nframes > g->entitlement ? g->nframes - g->entitlement : 0;
         uint64_t over_limit = g->nframes > g->limit ? g->nframes - g->limit : 0;
-        /* Plenty free (twice the high threshold): let balloons deflate gradually. Otherwise
-         * hold or inflate toward the entitlement. */
-        uint64_t step = host->nframes / 25; /* deflate 4 % of host memory a period */
-        if (host->state == UMM_HV_STATE_HIGH && free_pct >= 12)
-            want = g->balloon.target > step ? g->balloon.target - step : 0;
-        else if (host->state == UMM_HV_STATE_HIGH && want < g->balloon.target)
-            want = g->balloon.target;
-        g->balloon.target = want > over_limit ? want : over_limit; /* a limit holds in any state */
+        want = want > over_limit ? want : over_limit; /* a limit holds in any state */
+        uint64_t next = next_target(host, g, want);
+        if (next < over_limit)
+            next = over_limit;
+        int dir = next > g->balloon.target ? 1 : next < g->balloon.target ? -1 : 0;
+        if (dir && dir == -g->balloon.last_dir)
+            g->balloon.reversals++;
+        if (dir)
+            g->balloon.last_dir = dir;
+        g->balloon.target = next;
     }
 }
 

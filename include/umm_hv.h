@@ -110,6 +110,18 @@ typedef struct umm_hv_guest_stats {
     uint64_t entitlement;      /* pages the policy gives it now */
     unsigned shares;
     uint64_t reservation, limit; /* pages */
+    /* host reclaim without waste (docs/hv.md): host swap-ins by cause */
+    uint64_t swapin_access;    /* the guest touched a host-swapped page (a nested fault) */
+    uint64_t swapin_writer;    /* its writer read one to page it out (= double_paging) */
+    uint64_t reads_skipped;    /* it overwrote one whole (zeroing, a paging-file read): not read */
+    uint64_t handed_over;      /* its writer's copy went host swap -> its paging file, disk to disk */
+    /* host victims by the guest list they came from */
+    uint64_t victims_free;     /* Free/Zeroed: dropped */
+    uint64_t victims_standby;  /* Standby, copy in its paging file: dropped (re-read from there) */
+    uint64_t victims_active;   /* in use: compressed or written to host swap */
+    uint64_t victims_modified; /* on its Modified list: compressed or written */
+    uint64_t dropped;          /* victims dropped instead of written (free + standby) */
+    uint64_t balloon_reversals; /* changes of direction of the policy's balloon target */
 } umm_hv_guest_stats_t;
 
 typedef struct umm_hv_host_stats {

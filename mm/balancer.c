@@ -50,7 +50,9 @@ static size_t room_above_min(const umm_process_t *p)
 
 /* Trim up to `need` pages, oldest first: for each age from 7 down to 1 the ranked processes in
  * turn; when aged pages run out (always, under UMM_TRIM_CLOCK, which keeps no ages), pages not
- * accessed since the last pass, by clock with second chance. */
+ * accessed since the last pass, by clock with second chance. A guest whose host shares some of
+ * its frames trims its private aged pages first: a shared page's frame frees no host memory, and
+ * paging it out would unshare it for nothing. */
 static uint64_t trim_oldest(umm_system_t *sys, uint64_t need)
 {
     candidate_t *c = malloc((sys->nprocs + 1) * sizeof *c);
@@ -58,11 +60,14 @@ static uint64_t trim_oldest(umm_system_t *sys, uint64_t need)
         return 0;
     size_t n = rank_processes(sys, c);
     uint64_t done = 0;
-    for (unsigned age = 7; age >= 1 && done < need; age--)
-        for (size_t k = 0; k < n && done < need; k++) {
-            size_t room = room_above_min(c[k].proc);
-            done += mm_ws_trim_aged(c[k].proc, age, need - done < room ? need - done : room);
-        }
+    bool sharing = sys->phys && sys->phys->shared;
+    for (int pass = sharing ? 0 : 1; pass < 2; pass++)
+        for (unsigned age = 7; age >= 1 && done < need; age--)
+            for (size_t k = 0; k < n && done < need; k++) {
+                size_t room = room_above_min(c[k].proc);
+                done += mm_ws_trim_aged(c[k].proc, age, need - done < room ? need - done : room,
+                                        pass == 0);
+            }
     for (size_t k = 0; k < n && done < need; k++) {
         size_t room = room_above_min(c[k].proc);
         done += mm_ws_trim_locked(c[k].proc, need - done < room ? need - done : room, 0);

@@ -268,7 +268,7 @@ static int read_iovecs(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, s
 {
     int niov = 0;
     for (size_t k = 0; k < n; k++) {
-        uint8_t *b = mm_frame_ptr(sys, frames[k], true);
+        uint8_t *b = mm_frame_ptr(sys, frames[k], MM_FRAME_OVERWRITE); /* the read fills it */
         if (!b)
             return -1;
         if (niov > 0 && (uint8_t *)iov[niov - 1].iov_base + iov[niov - 1].iov_len == b) {

@@ -47,7 +47,7 @@ uint64_t mm_frames_available(umm_system_t *sys)
 bool mm_frame_is_zero(umm_system_t *sys, mm_pfn_id_t f)
 {
     MM_ASSERT_HELD(&sys->lock);
-    const uint64_t *w = mm_frame_ptr(sys, f, false);
+    const uint64_t *w = mm_frame_ptr(sys, f, MM_FRAME_READ);
     if (!w)
         return false; /* unknown: treat as data */
     size_t n = sys->page_size / sizeof *w;
@@ -163,7 +163,7 @@ int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *
         UMM_ASSERT(f != PFN_NIL);
         out[i] = f;
         if (zero && !zeroed) {
-            void *bytes = mm_frame_ptr(sys, f, true);
+            void *bytes = mm_frame_ptr(sys, f, MM_FRAME_OVERWRITE);
             if (!bytes) { /* a guest's host could not back it: give back what we took */
                 for (size_t k = i + 1; k-- > 0;)
                     mm_frame_release(sys, out[k], false);
@@ -221,6 +221,14 @@ void mm_frame_set_owner(umm_system_t *sys, mm_pfn_id_t f, const mm_vad_t *vad, s
     e->index = (uint32_t)index;
 }
 
+void mm_frame_discard_standby(umm_system_t *sys, mm_pfn_id_t f)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    repurpose_standby(sys, f);
+    mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
+    mm_frame_release(sys, f, false);
+}
+
 int umm_standby_purge(umm_system_t *sys, unsigned max_priority, uint64_t *purged)
 {
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
@@ -229,11 +237,8 @@ int umm_standby_purge(umm_system_t *sys, unsigned max_priority, uint64_t *purged
     uint64_t n = 0;
     mm_lock(&sys->lock);
     for (unsigned p = 0; p <= max_priority; p++)
-        for (mm_pfn_id_t f; (f = mm_pfn_list_head(&sys->pfn, (enum mm_list_id)(LIST_STANDBY0 + p))) != PFN_NIL; n++) {
-            repurpose_standby(sys, f);
-            mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
-            mm_frame_release(sys, f, false);
-        }
+        for (mm_pfn_id_t f; (f = mm_pfn_list_head(&sys->pfn, (enum mm_list_id)(LIST_STANDBY0 + p))) != PFN_NIL; n++)
+            mm_frame_discard_standby(sys, f);
     mm_unlock(&sys->lock);
     if (purged)
         *purged = n;

@@ -10,13 +10,15 @@
 int mm_frames_pool_create(umm_system_t *sys);
 void mm_frames_pool_destroy(umm_system_t *sys);
 
-/* The frame's bytes through the physical view (never through a managed address). `write`:
- * the caller will change them (a guest's frame is then made present and private first). NULL
- * only for a guest whose host could not produce the frame: callers give up, losing nothing. */
-static inline void *mm_frame_ptr(umm_system_t *sys, mm_pfn_id_t f, bool write)
+/* The frame's bytes through the physical view (never through a managed address). `use`: what
+ * the caller does with them (phys.h): WRITE makes a guest's frame present and private first,
+ * OVERWRITE also tells its host that the old contents are not wanted (not read back from host
+ * swap). NULL only for a guest whose host could not produce the frame: callers give up, losing
+ * nothing. */
+static inline void *mm_frame_ptr(umm_system_t *sys, mm_pfn_id_t f, mm_frame_use_t use)
 {
     if (sys->phys)
-        return sys->phys->frame_ptr(sys, f, write);
+        return sys->phys->frame_ptr(sys, f, use);
     return sys->pool.view + ((size_t)f << sys->page_shift);
 }
 
@@ -34,6 +36,10 @@ int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *
 /* Give a frame back: to Zeroed when its contents are known to be zero, else to Free. Its
  * paging-file copy, if any, is freed; it leaves unowned. */
 void mm_frame_release(umm_system_t *sys, mm_pfn_id_t f, bool known_zero);
+
+/* Take a Standby frame from the page that names it (that page's PTE points at its paging-file
+ * slot again: the next touch reads it back) and put it on the Free list. */
+void mm_frame_discard_standby(umm_system_t *sys, mm_pfn_id_t f);
 
 /* The frame's contents are about to change: its paging-file copy (if any) is stale, free it. */
 void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f);

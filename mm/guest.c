@@ -65,13 +65,24 @@ void mm_guest_frame(umm_system_t *sys, uint32_t gfn, mm_guest_frame_t *out)
     mm_pte_t *p = owner_pte(sys, gfn, &vad);
     bool valid = p && l == LIST_ACTIVE && mm_pte_format(*p) == PTE_VALID;
     *out = (mm_guest_frame_t){
-        .busy = (e->flags & (PFN_F_IO | PFN_F_BALLOON)) != 0,
+        /* the zero page thread writes a Zeroing frame with the lock dropped */
+        .busy = (e->flags & (PFN_F_IO | PFN_F_BALLOON)) != 0 || l == LIST_ZEROING,
         .mapped = valid && mm_pte_mapped(*p),
         .accessed = valid && (*p & PTE_ACCESSED),
         .free = l == LIST_ZEROED || l == LIST_FREE,
         .standby = mm_pfn_list_is_standby(l),
+        .modified = l == LIST_MODIFIED || l == LIST_MODIFIED_NOWRITE,
         .has_copy = e->slot != 0,
     };
+}
+
+void mm_guest_frame_discard(umm_system_t *sys, uint32_t gfn)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, gfn);
+    UMM_ASSERT(mm_pfn_list_is_standby((enum mm_list_id)e->list) && e->slot != 0 &&
+               !(e->flags & PFN_F_IO));
+    mm_frame_discard_standby(sys, gfn);
 }
 
 void mm_guest_frame_unmap(umm_system_t *sys, uint32_t gfn)
@@ -108,6 +119,8 @@ size_t mm_guest_balloon_take(umm_system_t *sys, size_t n, uint32_t *frames)
     }
     for (size_t k = 0; k < take; k++)
         mm_pfn_entry(&sys->pfn, frames[k])->flags |= PFN_F_BALLOON;
+    sys->ballooned += take;
+    mm_system_set_thresholds(sys);
     return take;
 }
 
@@ -119,4 +132,7 @@ void mm_guest_balloon_give(umm_system_t *sys, const uint32_t *frames, size_t n)
         mm_frame_release(sys, frames[k], true); /* backed afresh by the host: reads as zeros */
     }
     mm_commit_uncharge_system(sys, n);
+    UMM_ASSERT(sys->ballooned >= n);
+    sys->ballooned -= n;
+    mm_system_set_thresholds(sys);
 }

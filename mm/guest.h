@@ -40,11 +40,13 @@ bool mm_guest_is_held(umm_system_t *sys);
 
 /* What the host may know about a guest frame. Guest held. */
 typedef struct mm_guest_frame {
-    bool busy;       /* guest I/O holds it (being read or written) or its balloon does: hands off */
+    bool busy;       /* guest I/O holds it (being read, written or zeroed unlocked) or its balloon
+                        does: hands off */
     bool mapped;     /* a valid page maps it, and the kernel mapping is live */
     bool accessed;   /* that page's emulated accessed bit is set */
     bool free;       /* on the guest's Zeroed or Free list: its contents do not matter to it */
     bool standby;    /* on a Standby list: clean, a copy is in the guest's paging file */
+    bool modified;   /* on a Modified list: the guest's writer will read it soon */
     bool has_copy;   /* the guest's paging file holds a copy of its contents */
 } mm_guest_frame_t;
 void mm_guest_frame(umm_system_t *sys, uint32_t gfn, mm_guest_frame_t *out);
@@ -52,12 +54,19 @@ void mm_guest_frame(umm_system_t *sys, uint32_t gfn, mm_guest_frame_t *out);
  * the backend. Guest held. */
 void mm_guest_frame_unmap(umm_system_t *sys, uint32_t gfn);
 
+/* Give a Standby frame up, as the guest itself would to reuse it: the page that named it reads
+ * its bytes back from the guest's paging file on its next touch (a hard fault), and the frame
+ * goes to the guest's Free list, so its host may drop what backs it. Guest held. */
+void mm_guest_frame_discard(umm_system_t *sys, uint32_t gfn);
+
 /* The balloon driver. Guest held. Take up to n frames from the guest's free memory into the
  * balloon (the guest keeps its low-memory reserve and stays within its commit limit; the frames
  * are charged to its commit, as a driver's allocation is): their numbers go to frames[], the
  * count is returned, fewer when the guest must first trim or page. */
 size_t mm_guest_balloon_take(umm_system_t *sys, size_t n, uint32_t *frames);
-/* Give balloon frames back: they read as zeros (the host backs them afresh), the charge goes. */
+/* Give balloon frames back: they read as zeros (the host backs them afresh), the charge goes.
+ * Both calls size the guest's free-memory thresholds from the frames it has outside its balloon,
+ * so a ballooned guest keeps as little free as one booted with that much memory. */
 void mm_guest_balloon_give(umm_system_t *sys, const uint32_t *frames, size_t n);
 
 #endif

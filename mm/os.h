@@ -74,6 +74,11 @@ int mm_os_file_resize(int fd, uint64_t bytes);
 /* Read or write every byte of iov at off: UMM_OK, or UMM_E_IO (a short transfer included). */
 int mm_os_file_read(int fd, uint64_t off, const struct iovec *iov, int n);
 int mm_os_file_write(int fd, uint64_t off, const struct iovec *iov, int n);
+/* Copy len bytes from file `in` at in_off to file `out` at out_off without them passing through
+ * the caller's memory where the kernel can (Linux: copy_file_range), else through a page-aligned
+ * bounce buffer. UMM_OK, or UMM_E_IO (a short copy included: the target range is then
+ * undefined, the source untouched). */
+int mm_os_file_copy(int in, uint64_t in_off, int out, uint64_t out_off, size_t len);
 
 /* ---- waiting (the futex lock's slow path) ---- */
 /* Sleep while *addr == expected (spurious wake-ups allowed). [signal-safe] */

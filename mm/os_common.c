@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* os_common.c - the part of the OS contract (os.h) that every backend implements alike, with plain
  * POSIX calls: the per-thread error, reserving, releasing and protecting address space, destroying
- * a frame pool, resizing a file, yielding, the clocks, and installing the SIGSEGV handler (whose
+ * a frame pool, resizing a file, copying between files through a bounce buffer, yielding, the clocks, and installing the SIGSEGV handler (whose
  * flags and SIGBUS mask are umm's policy, not the platform's). Compiled with every backend
  * (UMM_OS); the backends (os_linux.c, os_posix.c) hold what differs. */
 #include "os.h"
@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -155,4 +156,40 @@ void mm_os_signal_default(int sig)
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     sigaction(sig, &dfl, NULL);
+}
+
+/* ---- file to file copies ---- */
+
+#define COPY_BOUNCE_BYTES ((size_t)64 << 10)
+
+int mm_os_transfer(int fd, uint64_t off, uint8_t *buf, size_t len, bool write)
+{
+    while (len > 0) {
+        ssize_t r = write ? pwrite(fd, buf, len, (off_t)off) : pread(fd, buf, len, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return mm_os_fail(r < 0 ? errno : EIO, UMM_E_IO);
+        buf += r;
+        off += (uint64_t)r;
+        len -= (size_t)r;
+    }
+    return UMM_OK;
+}
+
+int mm_os_copy_bounce(int in, uint64_t in_off, int out, uint64_t out_off, size_t len)
+{
+    void *buf = NULL; /* page-aligned: either file may be open with O_DIRECT */
+    if (posix_memalign(&buf, 4096, COPY_BOUNCE_BYTES) != 0)
+        return mm_os_fail(ENOMEM, UMM_E_IO);
+    int rc = UMM_OK;
+    for (size_t done = 0; done < len && rc == UMM_OK;) {
+        size_t n = len - done < COPY_BOUNCE_BYTES ? len - done : COPY_BOUNCE_BYTES;
+        rc = mm_os_transfer(in, in_off + done, buf, n, false);
+        if (rc == UMM_OK)
+            rc = mm_os_transfer(out, out_off + done, buf, n, true);
+        done += n;
+    }
+    free(buf);
+    return rc;
 }

@@ -162,6 +162,26 @@ int mm_os_file_write(int fd, uint64_t off, const struct iovec *iov, int n)
     return file_io(fd, off, iov, n, true);
 }
 
+/* copy_file_range: the kernel moves the bytes (no user buffer); where it cannot between these
+ * two files (another file system, an old kernel), the bounce buffer does. */
+int mm_os_file_copy(int in, uint64_t in_off, int out, uint64_t out_off, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        loff_t ioff = (loff_t)(in_off + done), ooff = (loff_t)(out_off + done);
+        ssize_t r = copy_file_range(in, &ioff, out, &ooff, len - done, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && done == 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+                                   errno == EOPNOTSUPP || errno == EBADF))
+            return mm_os_copy_bounce(in, in_off, out, out_off, len);
+        if (r <= 0)
+            return mm_os_fail(r < 0 ? errno : EIO, UMM_E_IO);
+        done += (size_t)r;
+    }
+    return UMM_OK;
+}
+
 /* ---- waiting ---- */
 
 void mm_os_wait(_Atomic int *addr, int expected)

@@ -317,29 +317,12 @@ void mm_os_file_close(int fd, const char *path)
     pthread_mutex_unlock(&held_lock);
 }
 
-/* Move all of one buffer: pread and pwrite may stop short, so loop. Nothing moved is the end of
- * the file (read) or a full disk (write): an error, the caller keeps its data. */
-static int transfer(int fd, uint64_t off, uint8_t *buf, size_t len, bool write)
-{
-    while (len > 0) {
-        ssize_t r = write ? pwrite(fd, buf, len, (off_t)off) : pread(fd, buf, len, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return mm_os_fail(r < 0 ? errno : EIO, UMM_E_IO);
-        buf += r;
-        off += (uint64_t)r;
-        len -= (size_t)r;
-    }
-    return UMM_OK;
-}
-
 /* One call per buffer where Linux makes one preadv/pwritev: preadv is not POSIX (macOS has had it
  * only since 11). */
 static int file_io(int fd, uint64_t off, const struct iovec *iov, int n, bool write)
 {
     for (int i = 0; i < n; i++) {
-        int rc = transfer(fd, off, iov[i].iov_base, iov[i].iov_len, write);
+        int rc = mm_os_transfer(fd, off, iov[i].iov_base, iov[i].iov_len, write);
         if (rc != UMM_OK)
             return rc;
         off += iov[i].iov_len;
@@ -355,6 +338,11 @@ int mm_os_file_read(int fd, uint64_t off, const struct iovec *iov, int n)
 int mm_os_file_write(int fd, uint64_t off, const struct iovec *iov, int n)
 {
     return file_io(fd, off, iov, n, true);
+}
+
+int mm_os_file_copy(int in, uint64_t in_off, int out, uint64_t out_off, size_t len)
+{
+    return mm_os_copy_bounce(in, in_off, out, out_off, len); /* no portable in-kernel copy */
 }
 
 /* ---- waiting ---- */

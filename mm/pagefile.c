@@ -2,6 +2,7 @@
 /* pagefile.c - the paging file (see pagefile.h). */
 #include "pagefile.h"
 
+#include "assert.h"
 #include "failpoint.h"
 #include "os.h"
 #include "umm.h"
@@ -150,4 +151,12 @@ int mm_pagefile_read(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, 
     if (UMM_FAILPOINT_AT(pf->fail_read))
         return mm_os_fail(EIO, UMM_E_IO);
     return mm_os_file_read(pf->fd, slot << pf->shift, iov, n);
+}
+
+int mm_pagefile_copy(mm_pagefile_t *src, uint64_t from, mm_pagefile_t *dst, uint64_t to, size_t n)
+{
+    if (UMM_FAILPOINT_AT(src->fail_read) || UMM_FAILPOINT_AT(dst->fail_write))
+        return mm_os_fail(EIO, UMM_E_IO);
+    UMM_ASSERT(src->page == dst->page);
+    return mm_os_file_copy(src->fd, from << src->shift, dst->fd, to << dst->shift, n * src->page);
 }

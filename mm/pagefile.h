@@ -52,5 +52,8 @@ uint64_t mm_pagefile_grow(mm_pagefile_t *pf, uint64_t slots);
  * kept by the OS layer). */
 int mm_pagefile_write(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);
 int mm_pagefile_read(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);
+/* Copy n pages from slot `from` of src to slot `to` of dst, file to file (a hand-over: no frame
+ * holds them meanwhile). Both files' failure points apply (src's read, dst's write). */
+int mm_pagefile_copy(mm_pagefile_t *src, uint64_t from, mm_pagefile_t *dst, uint64_t to, size_t n);
 
 #endif

@@ -109,6 +109,7 @@ struct umm_system {
 
     mm_pagefile_t pf;        /* pf.fd < 0: no paging file */
     uint64_t low_pages, high_pages; /* available-memory thresholds */
+    uint64_t ballooned;       /* frames a hypervisor's balloon holds (not RAM to size from) */
     bool low_memory;          /* available < low_pages at the last evaluation */
     mm_workers_t *workers;   /* NULL with UMM_CFG_NO_WORKERS */
     umm_notification_t *notifications;

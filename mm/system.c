@@ -56,11 +56,14 @@ static int validate_config(const umm_config_t *cfg)
     return UMM_OK;
 }
 
-/* Low: RAM/16 but at least 64 pages and at most half of RAM; high: 3 x low (capped). */
-static void set_thresholds(umm_system_t *sys)
+/* Low: RAM/16 but at least 64 pages and at most half of RAM; high: 3 x low (capped). A guest's
+ * RAM here is what its balloon leaves it (as for a guest booted that small); the caps stay
+ * those of all its frames, so a balloon can never take the last 64 pages. */
+void mm_system_set_thresholds(umm_system_t *sys)
 {
-    uint64_t frames = sys->pfn.nframes;
-    uint64_t low = sys->cfg.low_memory_bytes ? sys->cfg.low_memory_bytes >> sys->page_shift : frames / 16;
+    UMM_ASSERT(sys->ballooned <= sys->pfn.nframes);
+    uint64_t frames = sys->pfn.nframes, usable = frames - sys->ballooned;
+    uint64_t low = sys->cfg.low_memory_bytes ? sys->cfg.low_memory_bytes >> sys->page_shift : usable / 16;
     if (!sys->cfg.low_memory_bytes && low < 64)
         low = 64;
     if (low > frames / 2)
@@ -130,7 +133,7 @@ int mm_system_create_with_phys(const umm_config_t *cfg, const mm_phys_ops_t *phy
     }
     sys->vma_count = 1; /* the physical view */
     mm_mutex_init(&sys->notify_lock, MM_RANK_NOTIFY);
-    set_thresholds(sys);
+    mm_system_set_thresholds(sys);
     if ((rc = open_pagefile(sys)) != UMM_OK || (rc = mm_handler_acquire()) != UMM_OK) {
         mm_pagefile_close(&sys->pf);
         mm_frames_pool_destroy(sys);

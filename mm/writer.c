@@ -41,6 +41,36 @@ static void gather(umm_system_t *sys, const mm_vad_t *vad, size_t index, size_t 
     *hi = b;
 }
 
+/* Is the frame's content on its backend's own disk (a guest frame its host swapped out)? Then
+ * the backend copies it to our slot disk to disk: reading it back through a frame only to
+ * write it out again is double paging. */
+static bool handed_over(umm_system_t *sys, mm_pfn_id_t f)
+{
+    return sys->phys && sys->phys->on_disk && sys->phys->write_swapped && sys->phys->on_disk(sys, f);
+}
+
+/* Write the cluster unlocked: runs of frames in memory with one vectored write each, frames
+ * handed over (iov_base NULL) by the backend. 0 or an error. */
+static int write_cluster(umm_system_t *sys, uint64_t slot, const mm_pfn_id_t *frames,
+                         const struct iovec *iov, size_t n)
+{
+    for (size_t k = 0; k < n;) {
+        size_t j = k + 1;
+        int rc;
+        if (!iov[k].iov_base) {
+            rc = sys->phys->write_swapped(sys, frames[k], &sys->pf, slot + k);
+        } else {
+            while (j < n && iov[j].iov_base)
+                j++;
+            rc = mm_pagefile_write(&sys->pf, slot + k, &iov[k], (int)(j - k));
+        }
+        if (rc != UMM_OK)
+            return EIO;
+        k = j;
+    }
+    return 0;
+}
+
 long mm_writer_write_cluster_locked(umm_system_t *sys)
 {
     MM_ASSERT_HELD(&sys->lock);
@@ -68,13 +98,16 @@ long mm_writer_write_cluster_locked(umm_system_t *sys)
         mm_pfn_t *e = mm_pfn_entry(&sys->pfn, frames[k]);
         e->flags |= PFN_F_IO; /* pinned: no soft fault, decommit or release until done */
         e->slot = (uint32_t)(slot + (int64_t)k) + 1;
-        iov[k] = (struct iovec){mm_frame_ptr(sys, frames[k], false), sys->page_size};
+        iov[k] = (struct iovec){NULL, sys->page_size}; /* NULL: handed over by the backend */
+        if (handed_over(sys, frames[k]))
+            continue;
+        iov[k].iov_base = mm_frame_ptr(sys, frames[k], MM_FRAME_READ);
         if (!iov[k].iov_base) /* a guest frame its host could not read back: not this time */
             err = EIO;
     }
     if (!err) {
         mm_unlock(&sys->lock);
-        err = mm_pagefile_write(&sys->pf, (uint64_t)slot, iov, (int)n);
+        err = write_cluster(sys, (uint64_t)slot, frames, iov, n);
         mm_lock(&sys->lock);
     }
     sys->ctr.page_writes++;

@@ -211,20 +211,20 @@ size_t mm_ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags)
 /* Walk maximal runs of valid pages of every VAD of proc, calling fn(vad, a, b, arg) on each. */
 typedef size_t (*run_fn)(mm_vad_t *vad, size_t a, size_t b, void *arg);
 
-static size_t for_each_valid_run(umm_process_t *proc, bool (*sel)(mm_pte_t, unsigned),
+static size_t for_each_valid_run(umm_process_t *proc, bool (*sel)(const mm_vad_t *, mm_pte_t, unsigned),
                                  unsigned sel_arg, run_fn fn, void *arg, size_t limit)
 {
     size_t total = 0;
     for (mm_vad_t *v = proc->vads; v && total < limit; v = v->next_in_proc) {
         size_t i = mm_vad_next_valid_chunk(v, 0);
         while (i < v->npages && total < limit) {
-            if (mm_pte_format(v->pte[i]) != PTE_VALID || !sel(v->pte[i], sel_arg)) {
+            if (mm_pte_format(v->pte[i]) != PTE_VALID || !sel(v, v->pte[i], sel_arg)) {
                 i = mm_vad_next_valid_chunk(v, i + 1);
                 continue;
             }
             size_t j = i + 1;
             while (j < v->npages && j - i < limit - total && mm_pte_format(v->pte[j]) == PTE_VALID &&
-                   sel(v->pte[j], sel_arg))
+                   sel(v, v->pte[j], sel_arg))
                 j++;
             total += fn(v, i, j, arg);
             i = j;
@@ -233,19 +233,28 @@ static size_t for_each_valid_run(umm_process_t *proc, bool (*sel)(mm_pte_t, unsi
     return total;
 }
 
-static bool sel_accessed(mm_pte_t p, unsigned unused)
+static bool sel_accessed(const mm_vad_t *v, mm_pte_t p, unsigned unused)
 {
+    (void)v;
     (void)unused;
     return p & PTE_ACCESSED;
 }
 
-/* arg: the minimum age, plus SEL_ANY_ACCESSED when the accessed bit does not count (FIFO). */
+/* arg: the minimum age, plus SEL_ANY_ACCESSED when the accessed bit does not count (FIFO), plus
+ * SEL_PRIVATE to pass over pages whose frame the backend shares (trimming them frees nothing). */
 #define SEL_ANY_ACCESSED 0x100u
+#define SEL_PRIVATE 0x200u
 
-static bool sel_aged(mm_pte_t p, unsigned arg)
+static bool frame_shared(const mm_vad_t *v, mm_pte_t p)
+{
+    umm_system_t *sys = v->proc->sys;
+    return sys->phys && sys->phys->shared && sys->phys->shared(sys, (uint32_t)mm_pte_num(p));
+}
+
+static bool sel_aged(const mm_vad_t *v, mm_pte_t p, unsigned arg)
 {
     bool eligible = (arg & SEL_ANY_ACCESSED) || !(p & PTE_ACCESSED);
-    return eligible && mm_pte_age(p) >= (arg & 0xffu);
+    return eligible && mm_pte_age(p) >= (arg & 0xffu) && !((arg & SEL_PRIVATE) && frame_shared(v, p));
 }
 
 static bool fifo(const umm_process_t *proc)
@@ -309,12 +318,12 @@ void mm_ws_age_histogram(umm_process_t *proc, uint64_t hist[8])
                 hist[mm_pte_age(v->pte[i])]++;
 }
 
-size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want)
+size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want, bool private_only)
 {
     MM_ASSERT_HELD(&proc->sys->lock);
     if (want == 0)
         return 0;
-    unsigned arg = min_age | (fifo(proc) ? SEL_ANY_ACCESSED : 0);
+    unsigned arg = min_age | (fifo(proc) ? SEL_ANY_ACCESSED : 0) | (private_only ? SEL_PRIVATE : 0);
     return for_each_valid_run(proc, sel_aged, arg, trim_run_cb, NULL, want);
 }
 

@@ -26,7 +26,7 @@ uint64_t mm_ws_age_fifo(umm_process_t *proc);
 /* hist[a]: valid pages of age a that may be trimmed (not accessed; any under FIFO). */
 void mm_ws_age_histogram(umm_process_t *proc, uint64_t hist[8]);
 /* Trim up to `want` valid pages at least min_age old and not accessed (accessed too under FIFO). */
-size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want);
+size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want, bool private_only);
 
 /* Trim every valid page in [a, b) of the VAD. Returns pages trimmed. */
 size_t mm_ws_trim_range(mm_vad_t *vad, size_t a, size_t b, unsigned flags);

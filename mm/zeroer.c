@@ -17,7 +17,7 @@ size_t mm_zeroer_batch(umm_system_t *sys, size_t max)
         max = ZEROER_MAX_BATCH;
     mm_lock(&sys->lock);
     for (mm_pfn_id_t f; n < max && (f = mm_pfn_list_head(&sys->pfn, LIST_FREE)) != PFN_NIL;) {
-        bytes[n] = mm_frame_ptr(sys, f, true); /* under the lock: a guest's frame is made present */
+        bytes[n] = mm_frame_ptr(sys, f, MM_FRAME_OVERWRITE); /* under the lock: made present */
         if (!bytes[n])
             break; /* the host cannot back it now: try again later */
         mm_pfn_move(&sys->pfn, f, LIST_ZEROING); /* still free: counted with Free, never handed out */

@@ -5,8 +5,10 @@
  * (balloon targets, host swapping) every 50 ms. Half of each thread's pages hold content that
  * is identical between the two guests' corresponding threads at equal generations (so the
  * scanner merges them and writes break the sharing concurrently); the other half address-keyed
- * words. Each thread checks the previous generation before writing the next. Sizes are kept
- * small for TSan. */
+ * words. Each thread checks the previous generation before writing the next. A second run does
+ * the same with guests without balloons on a 20 MiB host, emptying their working sets meanwhile:
+ * the host's reclaim (dropping free and Standby frames, swapping with its lock dropped, handing
+ * pages over to the guests' writers) races the guests' workers. Sizes are kept small for TSan. */
 #include "hv_util.h"
 
 #include <pthread.h>
@@ -60,9 +62,11 @@ static void *worker_run(void *arg) {
     return NULL;
 }
 
-static void test_threads_hv_workers(void **state) {
-    (void)state;
-    umm_hv_host_config_t hc = hvu_host_cfg(32, 128, 0);
+/* `uncooperative`: guests without balloons on a smaller host, their working sets emptied from
+ * the main thread meanwhile (Standby and Modified frames for the host's cheap victims, host-swapped
+ * pages for the writer's hand-over), so the host's reclaim runs against the guests' workers. */
+static void threads_run(size_t host_mib, unsigned hv_flags, int uncooperative) {
+    umm_hv_host_config_t hc = hvu_host_cfg(host_mib, 128, 0);
     hc.scan_sleep_ms = 5;
     hc.scan_pages = 1024;
     hc.policy_interval_ms = 50;
@@ -76,7 +80,7 @@ static void test_threads_hv_workers(void **state) {
     atomic_int stop = 0;
     const size_t per_thread = HVU_PAGES(8);
     for (int k = 0; k < NGUEST; k++) {
-        umm_hv_guest_config_t gc = hvu_guest_cfg(24, 64, 0, 0);
+        umm_hv_guest_config_t gc = hvu_guest_cfg(24, 64, 0, hv_flags);
         gc.sys.balance_interval_ms = 100;
         gc.name = k ? "g1" : "g0";
         g[k] = hvu_guest_from(h, &gc, &p[k]);
@@ -91,8 +95,10 @@ static void test_threads_hv_workers(void **state) {
             assert_int_equal(pthread_create(&t[k][j], NULL, worker_run, &w[k][j]), 0);
     /* sample the host while they run */
     uint64_t max_saved = 0, max_balloon = 0, max_swapped = 0;
-    while (hvu_now() - t0 < 1.5) {
+    for (int tick = 0; hvu_now() - t0 < 1.5; tick++) {
         usleep(50 * 1000);
+        if (uncooperative)
+            assert_int_equal(umm_ws_empty(p[tick % NGUEST]), UMM_OK);
         umm_hv_host_stats_t hs = hvu_hs(h);
         assert_true(hs.free_frames <= hs.host_frames);
         if (hs.saved > max_saved)
@@ -126,6 +132,18 @@ static void test_threads_hv_workers(void **state) {
     /* the host thread really ran */
     assert_true(hs.policy_passes >= 5);
     assert_true(hs.scanned > 0);
+    if (uncooperative) { /* and reclaimed, cheap victims first */
+        uint64_t dropped = 0, written = 0, handed = 0;
+        for (int k = 0; k < NGUEST; k++) {
+            umm_hv_guest_stats_t s = hvu_gs(g[k]);
+            dropped += s.dropped;
+            written += s.victims_active + s.victims_modified;
+            handed += s.handed_over;
+        }
+        print_message("  reclaim: dropped %" PRIu64 ", compressed or written %" PRIu64
+                      ", handed over %" PRIu64 "\n", dropped, written, handed);
+        assert_true(dropped + written > 0);
+    }
     /* final check with everyone quiet: every page holds the last generation written */
     for (int k = 0; k < NGUEST; k++) {
         for (int j = 0; j < NTHR; j++)
@@ -137,9 +155,20 @@ static void test_threads_hv_workers(void **state) {
     umm_hv_host_destroy(h);
 }
 
+static void test_threads_hv_workers(void **state) {
+    (void)state;
+    threads_run(32, 0, 0);
+}
+
+static void test_threads_hv_reclaim(void **state) {
+    (void)state;
+    threads_run(20, UMM_HV_GUEST_NO_BALLOON, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_hv_workers),
+        cmocka_unit_test(test_threads_hv_reclaim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,6 +72,17 @@ void view_summary(view_t *v)
                MIB(gs.balloon_actual), MIB(gs.host_swapped), gs.swapped_in, gs.double_paging,
                gs.nested_cow_break);
     }
+    /* how the host reclaimed: swap-ins by cause, victims by the guest list they came from */
+    printf("  %-8s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "reclaim", "in:access", "in:writer",
+           "skipped", "handed", "v:free", "v:standby", "v:active", "v:modif", "dropped");
+    for (int i = 0; i < v->n; i++) {
+        umm_hv_guest_stats_t gs;
+        umm_hv_guest_stats(v->wl[i].guest, &gs);
+        printf("  %-8s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
+               " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n", v->wl[i].name, gs.swapin_access,
+               gs.swapin_writer, gs.reads_skipped, gs.handed_over, gs.victims_free,
+               gs.victims_standby, gs.victims_active, gs.victims_modified, gs.dropped);
+    }
     printf("  host: %" PRIu64 " MiB RAM, overcommit %.2fx, scanned %" PRIu64 " pages (%.2f s CPU),"
            " merged %" PRIu64 ", compressed %" PRIu64 " / decompressed %" PRIu64 ","
            " swapped out %" PRIu64 " / in %" PRIu64 " pages\n",

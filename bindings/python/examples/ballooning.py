@@ -142,7 +142,7 @@ def run(args):
                 for ld in loads:
                     gs = ld.guest.stats()
                     for key in ("consumed", "entitlement", "balloon_target", "balloon_actual",
-                                "active_pct", "host_swapped", "shared"):
+                                "active_pct", "host_swapped", "shared", "balloon_reversals"):
                         row["%s_%s" % (ld.name, key)] = getattr(gs, key)
                     row["%s_pages_out" % ld.name] = ld.guest.system.stats().pages_output
                 samples.append(row)
@@ -156,12 +156,26 @@ def run(args):
     return samples, shares
 
 
+def sharing_kept(samples):
+    """Saved by sharing just before the balloons first inflate, and 5 ticks later."""
+    for k, s in enumerate(samples):
+        if k > 0 and any(s["%s_balloon_actual" % n] > 0 for n in NAMES):
+            before = samples[k - 1]["saved"]
+            after = samples[min(k + 5, len(samples) - 1)]["saved"]
+            return before, after
+    return None
+
+
 def phase_table(samples, shares):
     """One row per phase: its last tick."""
     rows = []
     tot_sh = float(sum(shares))
+    prev = None
     for phase, _ in PHASES:
         last = [s for s in samples if s["phase"] == phase][-1]
+        revs = [last["%s_balloon_reversals" % n] - (prev["%s_balloon_reversals" % n] if prev else 0)
+                for n in NAMES]
+        prev = last
         cons = [last["%s_consumed" % n] for n in NAMES]
         ent = [last["%s_entitlement" % n] for n in NAMES]
         ctot = float(sum(cons)) or 1.0
@@ -177,6 +191,7 @@ def phase_table(samples, shares):
             active_pct="/".join("%d" % last["%s_active_pct" % n] for n in NAMES),
             host_swap_MiB="%.1f" % (last["swap_used"] * PAGE / MIB),
             shared_MiB="%.1f" % (last["saved"] * PAGE / MIB),
+            reversals="/".join("%d" % r for r in revs),
             free_MiB="%.1f" % (last["host_free"] * PAGE / MIB)))
     return rows
 
@@ -184,7 +199,7 @@ def phase_table(samples, shares):
 COLUMNS = [("phase", "%s"), ("tick", "%d"), ("state", "%s"), ("consumed_MiB", "%s"),
            ("consumed_pct", "%s"), ("entitled_pct", "%s"), ("shares_pct", "%s"),
            ("balloon_MiB", "%s"), ("active_pct", "%s"), ("host_swap_MiB", "%s"),
-           ("shared_MiB", "%s"), ("free_MiB", "%s")]
+           ("shared_MiB", "%s"), ("reversals", "%s"), ("free_MiB", "%s")]
 
 
 def plot(samples, args, path):
@@ -258,6 +273,10 @@ def main(argv=None):
     samples, shares = run(args)
     rows = phase_table(samples, shares)
     text = table(rows, COLUMNS)
+    kept = sharing_kept(samples)
+    if kept:
+        text += ("\nsharing: %d pages saved before the balloons first inflate, %d five ticks "
+                 "later (%.0f %%)" % (kept[0], kept[1], 100.0 * kept[1] / max(kept[0], 1)))
     print(text)
     base = os.path.join(args.out, "ballooning")
     with open(base + ".txt", "w") as f:

@@ -88,10 +88,16 @@ host_swapped compressed swapped_out swapped_in double_paging nested_zero_fill ne
 nested_cow_break nested_remap active_pct entitlement""".split()
 
 
+# host reclaim without waste: swap-ins by cause, victims by guest list, drops, policy reversals
+_GUEST_RECLAIM_U64 = """swapin_access swapin_writer reads_skipped handed_over victims_free
+victims_standby victims_active victims_modified dropped balloon_reversals""".split()
+
+
 class GuestStatsRaw(ctypes.Structure):
     """umm_hv_guest_stats_t"""
     _fields_ = ([(n, c_uint64) for n in _GUEST_U64] +
-                [("shares", c_uint), ("reservation", c_uint64), ("limit", c_uint64)])
+                [("shares", c_uint), ("reservation", c_uint64), ("limit", c_uint64)] +
+                [(n, c_uint64) for n in _GUEST_RECLAIM_U64])
 
 
 class HostStatsRaw(ctypes.Structure):
