@@ -67,6 +67,9 @@ UMM_API const char *umm_error_name(int code);
 #define UMM_CFG_NO_WORKERS 0x2      /* no background threads: balancing, writing and zeroing
                                        happen only in umm_balance()/umm_flush_modified() and,
                                        when frames run out, on the faulting thread */
+#define UMM_CFG_EXCEPTIONS_IN_SIGNAL 0x4 /* call exception handlers inside umm's signal handler, as
+                                            platforms without out-of-signal dispatch do: handlers
+                                            must then be async-signal-safe (and are cheaper) */
 
 typedef struct umm_config {
     size_t ram_bytes;          /* physical memory budget: the frame pool (required, > 0) */

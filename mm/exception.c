@@ -51,6 +51,9 @@ struct umm_vectored_handler {
 /* When the signal handler runs on the faulting stack itself (no alternate stack), the frame goes
  * this far below the handler's own frame, leaving room for the calls it still makes. */
 #define HANDLER_GAP (16u << 10)
+/* Below the frame, on a managed stack, this much is made valid for the handlers when it is
+ * committed (Windows' SetThreadStackGuarantee plays that part). */
+#define HANDLER_ROOM (32u << 10)
 #define FRAME_MAGIC 0x756d6d5f65786321ull
 
 /* One exception being dispatched. Invariant: magic == FRAME_MAGIC ^ (uintptr_t)self while the
@@ -312,32 +315,46 @@ static bool frame_is_live(const struct dispatch_frame *f, uintptr_t sp)
     return f && sp < (uintptr_t)f && f->magic == (FRAME_MAGIC ^ (uintptr_t)f);
 }
 
-/* Make the managed pages of [lo, hi) valid before the handler writes there: a thread's stack may
- * be managed memory (guard-page stack growth), and a fault inside the signal handler would kill
- * the thread. A guard page there is consumed, as Windows' kernel does when it writes an exception
- * frame onto a stack guard page. False when a page cannot be made valid (a stack overflow). */
-static bool make_stack_valid(uintptr_t lo, uintptr_t hi)
+/* Make the managed page at p valid before the handler writes there: a thread's stack may be
+ * managed memory (guard-page stack growth), and a fault inside the signal handler would kill the
+ * thread. A guard page is consumed, as Windows' kernel does when it writes an exception frame
+ * onto a stack guard page. False when the page cannot be made valid. */
+static bool make_page_valid(uintptr_t p)
+{
+    for (int attempt = 0;; attempt++) {
+        mm_vad_t *vad = mm_registry_lookup_lock(p);
+        if (!vad)
+            return true; /* not umm's: ordinary stack */
+        umm_exception_t ignored = {0};
+        umm_system_t *sys = vad->proc->sys;
+        enum fault_result r = mm_fault_resolve(vad, p, FAULT_WRITE, &ignored);
+        mm_unlock(&sys->lock);
+        if (r == FAULT_DONE)
+            return true;
+        if (r == FAULT_EXCEPTION && (ignored.code != UMM_EXC_GUARD_PAGE || attempt > 2))
+            return false;
+        if (r == FAULT_BUSY)
+            mm_os_yield();
+    }
+}
+
+static bool is_managed(uintptr_t p)
+{
+    mm_vad_t *vad = mm_registry_lookup_lock(p);
+    if (vad)
+        mm_unlock(&vad->proc->sys->lock);
+    return vad != NULL;
+}
+
+/* The pages of [lo, hi), from the top down. must: all of them (the frame), else as many as can
+ * be (the room the handlers run in, so that umm calls they make, which take umm's locks, never
+ * fault on their own stack). */
+static bool make_stack_valid(uintptr_t lo, uintptr_t hi, bool must)
 {
     size_t page = mm_os_page_size();
-    for (uintptr_t p = (hi - 1) & ~(uintptr_t)(page - 1); p + page > lo; p -= page) {
-        for (int attempt = 0;; attempt++) {
-            mm_vad_t *vad = mm_registry_lookup_lock(p);
-            if (!vad)
-                break; /* not umm's: ordinary stack */
-            umm_exception_t ignored = {0};
-            umm_system_t *sys = vad->proc->sys;
-            enum fault_result r = mm_fault_resolve(vad, p, FAULT_WRITE, &ignored);
-            mm_unlock(&sys->lock);
-            if (r == FAULT_DONE)
-                break;
-            if (r == FAULT_EXCEPTION && (ignored.code != UMM_EXC_GUARD_PAGE || attempt > 2))
-                return false;
-            if (r == FAULT_BUSY)
-                mm_os_yield();
-        }
-        if (p < page)
-            break;
-    }
+    for (uintptr_t p = (hi - 1) & ~(uintptr_t)(page - 1); p + page > lo && p >= page; p -= page)
+        if (!make_page_valid(p))
+            return !must;
     return true;
 }
 
@@ -357,7 +374,7 @@ static bool redirect(umm_system_t *sys, const umm_exception_t *exc, int sig, sig
     uintptr_t sp = mm_os_context_sp(uc);
     uintptr_t top = sp - RED_ZONE;
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-    if (!mm_os_on_signal_stack() && here < top)
+    if (!mm_os_context_on_altstack(uc, here) && here < top)
         top = here - HANDLER_GAP; /* below the signal frame and this handler */
     uintptr_t lo = (top - offsetof(struct dispatch_frame, saved) - need) & ~(uintptr_t)63;
     struct dispatch_frame *outer = frame_is_live(innermost, sp) ? innermost : NULL;
@@ -365,9 +382,12 @@ static bool redirect(umm_system_t *sys, const umm_exception_t *exc, int sig, sig
     if (depth >= UMM_EXC_MAX_NESTING)
         die("an exception handler keeps faulting (nested too deep): giving up",
             (uintptr_t)exc->address);
-    if (!make_stack_valid(lo - 64, top))
-        die("no stack left below the faulting stack pointer to run the exception handlers",
-            (uintptr_t)exc->address);
+    if (is_managed(top - 1) || is_managed(lo - HANDLER_ROOM)) { /* the stack is managed memory */
+        if (!make_stack_valid(lo - 64, top, true))
+            die("no stack left below the faulting stack pointer to run the exception handlers",
+                (uintptr_t)exc->address);
+        make_stack_valid(lo - HANDLER_ROOM, lo - 64, false);
+    }
 #if EXC_ASAN
     __asan_unpoison_memory_region((void *)(lo - 64), top - lo + 64);
 #endif
@@ -403,7 +423,8 @@ bool mm_exception_raise(umm_system_t *sys, const umm_exception_t *exc, int sig, 
 {
     if (atomic_load_explicit(&sys->veh_live, memory_order_acquire) == 0)
         return false;
-    if (mm_os_context_supported() && redirect(sys, exc, sig, si, uc))
+    if (!(sys->cfg.flags & UMM_CFG_EXCEPTIONS_IN_SIGNAL) && mm_os_context_supported() &&
+        redirect(sys, exc, sig, si, uc))
         return true;
     return dispatch_in_signal(sys, exc, uc);
 }

@@ -143,8 +143,9 @@ _Noreturn void mm_os_context_resume(void *buf);
 /* Resume it with `sig` (siginfo *si, as the kernel gave it) pending for this thread, so the signal
  * is delivered at the interrupted instruction, with its context, as a real fault would be. */
 _Noreturn void mm_os_context_resume_signal(void *buf, int sig, const siginfo_t *si);
-/* Is the calling thread running on its alternate signal stack? [signal-safe] */
-bool mm_os_on_signal_stack(void);
+/* Does the signal handler with a local at `here` run on the thread's alternate signal stack
+ * (the one uc_stack names)? [signal-safe] */
+bool mm_os_context_on_altstack(const void *uc, uintptr_t here);
 /* End the process with sig's default action (a core dump for SIGSEGV). [signal-safe] */
 _Noreturn void mm_os_die(int sig);
 

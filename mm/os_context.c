@@ -32,10 +32,12 @@
 
 #define ALIGN64(x) (((x) + 63) & ~(size_t)63)
 
-bool mm_os_on_signal_stack(void)
+bool mm_os_context_on_altstack(const void *ucv, uintptr_t here)
 {
-    stack_t ss;
-    return sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
+    /* uc_stack is the thread's alternate stack as the signal found it: no system call needed */
+    const stack_t *ss = &((const ucontext_t *)ucv)->uc_stack;
+    uintptr_t lo = (uintptr_t)ss->ss_sp;
+    return !(ss->ss_flags & SS_DISABLE) && ss->ss_size > 0 && here >= lo && here < lo + ss->ss_size;
 }
 
 _Noreturn void mm_os_die(int sig)

@@ -44,7 +44,8 @@ static int validate_config(const umm_config_t *cfg)
     if (cfg->pagefile_bytes % ps != 0 || cfg->pagefile_max_bytes % ps != 0 ||
         (cfg->pagefile_bytes >> shift) >= UINT32_MAX || (cfg->pagefile_max_bytes >> shift) >= UINT32_MAX)
         return UMM_E_INVAL;
-    if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS))
+    if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS |
+                                 UMM_CFG_EXCEPTIONS_IN_SIGNAL))
         return UMM_E_INVAL;
     if (cfg->trim_policy > UMM_TRIM_CLOCK)
         return UMM_E_INVAL;
