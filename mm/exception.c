@@ -309,10 +309,15 @@ bool mm_exception_is_redelivery(uintptr_t addr)
 
 /* ---- placing the frame (signal context) ---- */
 
+/* Frames further than this above the faulting stack pointer are not believed (another stack). */
+#define FRAME_REACH ((uintptr_t)64 << 20)
+
 static bool frame_is_live(const struct dispatch_frame *f, uintptr_t sp)
 {
-    /* a frame the faulting code runs below, still marked: its handler is what faulted */
-    return f && sp < (uintptr_t)f && f->magic == (FRAME_MAGIC ^ (uintptr_t)f);
+    /* a frame the faulting code runs below, on the same stack, still marked: its handler is
+     * what faulted */
+    return f && sp < (uintptr_t)f && (uintptr_t)f - sp < FRAME_REACH &&
+           f->magic == (FRAME_MAGIC ^ (uintptr_t)f);
 }
 
 /* Make the managed page at p valid before the handler writes there: a thread's stack may be

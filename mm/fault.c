@@ -507,11 +507,14 @@ static int deduce_access(mm_pte_t p, int access)
 }
 
 /* May the access that hit a guard page be resolved in the same fault? When the protection
- * (guard cleared) allows it and it needs no I/O: what could still refuse it (an access
- * violation, an in-page error) is then met, and counted, only when the access retries. */
-static bool guard_access_resolvable(mm_pte_t p, int prot, int access)
+ * (guard cleared) allows it and it needs neither I/O nor reclaim, which drop the system lock (the
+ * VAD must stay valid for the exception): what could still refuse it (an access violation, an
+ * in-page error) is then met, and counted, only when the access retries. */
+static bool guard_access_resolvable(umm_system_t *sys, mm_pte_t p, int prot, int access)
 {
     int f = mm_pte_format(p);
+    if (f == PTE_DEMAND_ZERO && mm_frames_available(sys) == 0)
+        return false;
     bool write = access == FAULT_WRITE || (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE));
     bool allowed = (prot & (UMM_PROT_READ | UMM_PROT_WRITE)) && (!write || (prot & UMM_PROT_WRITE));
     return allowed && (f == PTE_VALID || f == PTE_TRANSITION || f == PTE_DEMAND_ZERO);
@@ -526,7 +529,7 @@ static enum fault_result resolve_access(mm_vad_t *vad, size_t i, int access, umm
     int prot = mm_pte_prot(p);
     if (prot & UMM_PROT_GUARD) {
         mm_vad_pte_write(vad, i, mm_pte_with_prot(p, prot & ~UMM_PROT_GUARD));
-        if (guard_access_resolvable(p, prot, access)) {
+        if (guard_access_resolvable(vad->proc->sys, p, prot, access)) {
             /* resolved now too, so continuing after the exception does not fault again */
             umm_exception_t ignored = *exc;
             (void)resolve_access(vad, i, access, &ignored);

@@ -439,6 +439,7 @@ typedef struct {
     unsigned char *low;      /* lowest committed address; [low, low + STACK_GUARD) is guard */
     int grows;
     uint64_t result;
+    uintptr_t deepest;
 } grow_state_t;
 
 static _Thread_local grow_state_t *volatile grow;
@@ -461,10 +462,14 @@ static umm_exception_action_t grow_handler(umm_exception_t *e, umm_context_t *c,
     return UMM_EXC_CONTINUE_EXECUTION;
 }
 
+static _Thread_local uintptr_t deepest; /* lowest stack address recurse() wrote */
+
 static __attribute__((noinline)) uint64_t recurse(int n) {
     volatile unsigned char buf[1024];
     for (size_t i = 0; i < sizeof buf; i += 64)
         buf[i] = (unsigned char)(n + i);
+    if ((uintptr_t)buf < deepest || !deepest)
+        deepest = (uintptr_t)buf;
     uint64_t sub = n > 0 ? recurse(n - 1) : 0;
     return sub + buf[0] + buf[512];
 }
@@ -474,6 +479,7 @@ static void *grow_thread(void *p) {
     void *alt = with_altstack(); /* a managed stack needs one: the kernel cannot fault it in */
     grow = s;
     s->result = recurse(1600); /* > 1.6 MiB of stack */
+    s->deepest = deepest;
     grow = NULL;
     drop_altstack(alt);
     return NULL;
@@ -502,6 +508,9 @@ static void grow_case(void *arg) {
     for (int n = 0; n <= 1600; n++)
         expect += (unsigned char)n + (unsigned char)(n + 512);
     assert_int_equal(s.result, expect);
+    /* the recursion really went deeper than 1 MiB, on the grown stack */
+    assert_true((uintptr_t)top - s.deepest > TU_MIB + STACK_TOP_COMMIT);
+    assert_true(s.deepest >= (uintptr_t)s.low);
     assert_true(s.grows >= 10);
     assert_true(top - s.low > (ptrdiff_t)TU_MIB + (ptrdiff_t)STACK_TOP_COMMIT);
     umm_process_destroy(s.proc);
