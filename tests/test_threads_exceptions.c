@@ -304,75 +304,37 @@ static umm_exception_action_t clobber_handler(umm_exception_t *e, umm_context_t 
 #if defined(__x86_64__)
 #define NVEC 16
 #define VEC_BYTES 32
+/* Load 16 vector registers from `in` (VEC_BYTES apart), r8-r15 with 0x1111 .. 0x8888 and CF = 1,
+ * store to the guard page at `a`, then store them all to `out` and `g`; returns CF. */
+#define VEC16(op, r, dir)                                                                          \
+    VEC4(op, r, dir, 0, 1, 2, 3) VEC4(op, r, dir, 4, 5, 6, 7) VEC4(op, r, dir, 8, 9, 10, 11)      \
+    VEC4(op, r, dir, 12, 13, 14, 15)
+#define VEC4(op, r, dir, a, b, c, d) VEC1(op, r, dir, a) VEC1(op, r, dir, b) VEC1(op, r, dir, c) VEC1(op, r, dir, d)
+#define VEC1(op, r, dir, i) VEC_##dir(op, r, i)
+#define VEC_LOAD(op, r, i) op " " #i "*32(%[in]), %%" r #i "\n\t"
+#define VEC_STORE(op, r, i) op " %%" r #i ", " #i "*32(%[out])\n\t"
+#define GPRS_SET                                                                                   \
+    "mov $0x1111, %%r8\n\t mov $0x2222, %%r9\n\t mov $0x3333, %%r10\n\t mov $0x4444, %%r11\n\t"     \
+    "mov $0x5555, %%r12\n\t mov $0x6666, %%r13\n\t mov $0x7777, %%r14\n\t mov $0x8888, %%r15\n\t"
+#define GPRS_STORE                                                                                 \
+    "mov %%r8, 0(%[g])\n\t mov %%r9, 8(%[g])\n\t mov %%r10, 16(%[g])\n\t mov %%r11, 24(%[g])\n\t"   \
+    "mov %%r12, 32(%[g])\n\t mov %%r13, 40(%[g])\n\t mov %%r14, 48(%[g])\n\t mov %%r15, 56(%[g])\n\t"
+#define FAULT_WITH_CF "stc\n\t movb $1, (%[a])\n\t setc %[cf]\n\t"
+#define ROUNDTRIP(op, r, tail)                                                                     \
+    __asm__ volatile(VEC16(op, r, LOAD) GPRS_SET FAULT_WITH_CF VEC16(op, r, STORE) GPRS_STORE tail \
+                     : [cf] "=&r"(cf)                                                              \
+                     : [in] "r"(in), [out] "r"(out), [a] "r"(addr), [g] "r"(gout)                  \
+                     : "memory", "cc", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",       \
+                       "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",      \
+                       "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15")
+
 static int regs_roundtrip(volatile unsigned char *addr, int avx, uint8_t *in, uint8_t *out,
                           uint64_t *gout) {
     unsigned char cf;
-    if (avx) {
-        __asm__ volatile(
-            "vmovdqu 0(%[in]), %%ymm0\n\t vmovdqu 32(%[in]), %%ymm1\n\t"
-            "vmovdqu 64(%[in]), %%ymm2\n\t vmovdqu 96(%[in]), %%ymm3\n\t"
-            "vmovdqu 128(%[in]), %%ymm4\n\t vmovdqu 160(%[in]), %%ymm5\n\t"
-            "vmovdqu 192(%[in]), %%ymm6\n\t vmovdqu 224(%[in]), %%ymm7\n\t"
-            "vmovdqu 256(%[in]), %%ymm8\n\t vmovdqu 288(%[in]), %%ymm9\n\t"
-            "vmovdqu 320(%[in]), %%ymm10\n\t vmovdqu 352(%[in]), %%ymm11\n\t"
-            "vmovdqu 384(%[in]), %%ymm12\n\t vmovdqu 416(%[in]), %%ymm13\n\t"
-            "vmovdqu 448(%[in]), %%ymm14\n\t vmovdqu 480(%[in]), %%ymm15\n\t"
-            "mov $0x1111, %%r8\n\t mov $0x2222, %%r9\n\t mov $0x3333, %%r10\n\t"
-            "mov $0x4444, %%r11\n\t mov $0x5555, %%r12\n\t mov $0x6666, %%r13\n\t"
-            "mov $0x7777, %%r14\n\t mov $0x8888, %%r15\n\t"
-            "stc\n\t"
-            "movb $1, (%[a])\n\t"
-            "setc %[cf]\n\t"
-            "vmovdqu %%ymm0, 0(%[out])\n\t vmovdqu %%ymm1, 32(%[out])\n\t"
-            "vmovdqu %%ymm2, 64(%[out])\n\t vmovdqu %%ymm3, 96(%[out])\n\t"
-            "vmovdqu %%ymm4, 128(%[out])\n\t vmovdqu %%ymm5, 160(%[out])\n\t"
-            "vmovdqu %%ymm6, 192(%[out])\n\t vmovdqu %%ymm7, 224(%[out])\n\t"
-            "vmovdqu %%ymm8, 256(%[out])\n\t vmovdqu %%ymm9, 288(%[out])\n\t"
-            "vmovdqu %%ymm10, 320(%[out])\n\t vmovdqu %%ymm11, 352(%[out])\n\t"
-            "vmovdqu %%ymm12, 384(%[out])\n\t vmovdqu %%ymm13, 416(%[out])\n\t"
-            "vmovdqu %%ymm14, 448(%[out])\n\t vmovdqu %%ymm15, 480(%[out])\n\t"
-            "mov %%r8, 0(%[g])\n\t mov %%r9, 8(%[g])\n\t mov %%r10, 16(%[g])\n\t"
-            "mov %%r11, 24(%[g])\n\t mov %%r12, 32(%[g])\n\t mov %%r13, 40(%[g])\n\t"
-            "mov %%r14, 48(%[g])\n\t mov %%r15, 56(%[g])\n\t"
-            "vzeroupper\n\t"
-            : [cf] "=&r"(cf)
-            : [in] "r"(in), [out] "r"(out), [a] "r"(addr), [g] "r"(gout)
-            : "memory", "cc", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "xmm0",
-              "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-              "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-    } else {
-        __asm__ volatile(
-            "movdqu 0(%[in]), %%xmm0\n\t movdqu 32(%[in]), %%xmm1\n\t"
-            "movdqu 64(%[in]), %%xmm2\n\t movdqu 96(%[in]), %%xmm3\n\t"
-            "movdqu 128(%[in]), %%xmm4\n\t movdqu 160(%[in]), %%xmm5\n\t"
-            "movdqu 192(%[in]), %%xmm6\n\t movdqu 224(%[in]), %%xmm7\n\t"
-            "movdqu 256(%[in]), %%xmm8\n\t movdqu 288(%[in]), %%xmm9\n\t"
-            "movdqu 320(%[in]), %%xmm10\n\t movdqu 352(%[in]), %%xmm11\n\t"
-            "movdqu 384(%[in]), %%xmm12\n\t movdqu 416(%[in]), %%xmm13\n\t"
-            "movdqu 448(%[in]), %%xmm14\n\t movdqu 480(%[in]), %%xmm15\n\t"
-            "mov $0x1111, %%r8\n\t mov $0x2222, %%r9\n\t mov $0x3333, %%r10\n\t"
-            "mov $0x4444, %%r11\n\t mov $0x5555, %%r12\n\t mov $0x6666, %%r13\n\t"
-            "mov $0x7777, %%r14\n\t mov $0x8888, %%r15\n\t"
-            "stc\n\t"
-            "movb $1, (%[a])\n\t"
-            "setc %[cf]\n\t"
-            "movdqu %%xmm0, 0(%[out])\n\t movdqu %%xmm1, 32(%[out])\n\t"
-            "movdqu %%xmm2, 64(%[out])\n\t movdqu %%xmm3, 96(%[out])\n\t"
-            "movdqu %%xmm4, 128(%[out])\n\t movdqu %%xmm5, 160(%[out])\n\t"
-            "movdqu %%xmm6, 192(%[out])\n\t movdqu %%xmm7, 224(%[out])\n\t"
-            "movdqu %%xmm8, 256(%[out])\n\t movdqu %%xmm9, 288(%[out])\n\t"
-            "movdqu %%xmm10, 320(%[out])\n\t movdqu %%xmm11, 352(%[out])\n\t"
-            "movdqu %%xmm12, 384(%[out])\n\t movdqu %%xmm13, 416(%[out])\n\t"
-            "movdqu %%xmm14, 448(%[out])\n\t movdqu %%xmm15, 480(%[out])\n\t"
-            "mov %%r8, 0(%[g])\n\t mov %%r9, 8(%[g])\n\t mov %%r10, 16(%[g])\n\t"
-            "mov %%r11, 24(%[g])\n\t mov %%r12, 32(%[g])\n\t mov %%r13, 40(%[g])\n\t"
-            "mov %%r14, 48(%[g])\n\t mov %%r15, 56(%[g])\n\t"
-            : [cf] "=&r"(cf)
-            : [in] "r"(in), [out] "r"(out), [a] "r"(addr), [g] "r"(gout)
-            : "memory", "cc", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "xmm0",
-              "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-              "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-    }
+    if (avx)
+        ROUNDTRIP("vmovdqu", "ymm", "vzeroupper\n\t");
+    else
+        ROUNDTRIP("movdqu", "xmm", "");
     return cf;
 }
 
