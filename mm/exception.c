@@ -86,6 +86,20 @@ void mm_exception_init(umm_system_t *sys)
     atomic_store(&sys->veh_live, 0);
 }
 
+/* The list's invariant (state.h): links agree both ways, veh_live counts the entries not removed,
+ * a removed entry is still listed only while some dispatch calls it. */
+static inline bool list_ok(const umm_system_t *sys) /* inline: unused without UMM_DEBUG */
+{
+    int live = 0;
+    const umm_vectored_handler_t *prev = NULL;
+    for (const umm_vectored_handler_t *h = sys->veh_head; h; prev = h, h = h->next) {
+        if (h->prev != prev || (h->removed && h->refs == 0) || h->refs < 0)
+            return false;
+        live += !h->removed;
+    }
+    return prev == sys->veh_tail && live == atomic_load(&sys->veh_live);
+}
+
 static void link_handler(umm_system_t *sys, umm_vectored_handler_t *h, bool first)
 {
     MM_ASSERT_HELD(&sys->veh_lock);
@@ -105,6 +119,7 @@ static void link_handler(umm_system_t *sys, umm_vectored_handler_t *h, bool firs
         sys->veh_tail = h;
     }
     atomic_fetch_add(&sys->veh_live, 1);
+    UMM_ASSERT(list_ok(sys));
 }
 
 static void unlink_handler(umm_system_t *sys, umm_vectored_handler_t *h)
@@ -120,6 +135,7 @@ static void unlink_handler(umm_system_t *sys, umm_vectored_handler_t *h)
     else
         sys->veh_tail = h->prev;
     h->prev = h->next = NULL;
+    UMM_ASSERT(list_ok(sys));
 }
 
 static umm_vectored_handler_t *next_live(umm_vectored_handler_t *h)
@@ -276,6 +292,7 @@ static void asan_forget_stack(void)
 static _Noreturn void dispatcher(void *arg)
 {
     struct dispatch_frame *f = arg;
+    UMM_ASSERT(f->magic == (FRAME_MAGIC ^ (uintptr_t)f) && ((uintptr_t)f->saved & 63) == 0);
     void *uc = mm_os_context_uc(f->saved);
     mm_os_context_get(uc, &f->context);
     umm_exception_action_t act = run_handlers(f->sys, &f->exc, &f->context, false);

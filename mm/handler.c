@@ -1,5 +1,5 @@
-/* handler.c - SIGSEGV dispatch (see handler.h); exceptions go on to exception.c. Everything here after a fault is
- * async-signal-safe: atomics, the futex lock, syscalls. */
+/* handler.c - SIGSEGV dispatch (see handler.h); exceptions go on to exception.c. Everything here
+ * after a fault is async-signal-safe: atomics, the futex lock, syscalls. */
 #include "handler.h"
 
 #include "assert.h"
