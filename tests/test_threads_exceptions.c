@@ -536,14 +536,19 @@ static void guard_touch(umm_process_t *proc, unsigned char *p) {
     p[0]++;
 }
 
+/* A system, a process, a reservation for guard pages, and the order log on this thread. */
+static unsigned char *list_setup(umm_system_t **sys, umm_process_t **proc, order_log_t *log) {
+    tu_sys_new(8 * TU_MIB, 1, sys, proc);
+    order_log = log;
+    return tu_reserve(*proc, TU_GRAN, TU_RW);
+}
+
 static void test_vectored_list(void **state) {
     (void)state;
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new(8 * TU_MIB, 1, &sys, &proc);
-    unsigned char *r = tu_reserve(proc, TU_GRAN, TU_RW);
     order_log_t log = {0};
-    order_log = &log;
+    unsigned char *r = list_setup(&sys, &proc, &log);
     int zero = 0, one = 1, two = 2;
     umm_vectored_handler_t *h0, *h1, *h2, *h3;
     /* bad input */
@@ -607,10 +612,8 @@ static void test_handler_removes_itself(void **state) {
     (void)state;
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new(8 * TU_MIB, 1, &sys, &proc);
-    unsigned char *r = tu_reserve(proc, TU_GRAN, TU_RW);
     order_log_t log = {0};
-    order_log = &log;
+    unsigned char *r = list_setup(&sys, &proc, &log);
     assert_int_equal(umm_add_vectored_handler(sys, 0, self_removing, sys, &self_h), UMM_OK);
     guard_touch(proc, r);
     assert_int_equal(self_calls, 1);
