@@ -85,6 +85,11 @@ int umm_resident_access(const bench_opts_t *o, double *umm_ns_per_page, double *
 int umm_demand_zero_single(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
 int umm_demand_zero_clustered(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
 int umm_soft_fault(const bench_opts_t *o, double *ns_per_fault, bench_check_t *chk);
+/* a guard-page exception handled by a vectored handler: dispatched outside the signal handler,
+ * or inside it (UMM_CFG_EXCEPTIONS_IN_SIGNAL) */
+int umm_guard_exception(const bench_opts_t *o, double *ns_per_exception, bench_check_t *chk);
+int umm_guard_exception_in_signal(const bench_opts_t *o, double *ns_per_exception,
+                                  bench_check_t *chk);
 
 /* ---- bench_paging.c: paging cases (paging file on a real disk), umm and baseline sides ---- */
 /* hard_fault_random*: one sample yields both sides (interleaved: the disk's latency drifts) */

@@ -50,11 +50,12 @@ static void env_close(umm_env_t *e)
     memset(e, 0, sizeof *e);
 }
 
-/* a system of o->ram_bytes with the given cluster size, one process, o->bytes reserved and
- * committed read-write */
-static int env_open(const bench_opts_t *o, unsigned cluster, umm_env_t *e)
+/* a system of o->ram_bytes with the given cluster size and UMM_CFG_* flags, one process, o->bytes
+ * reserved and committed read-write */
+static int env_open_flags(const bench_opts_t *o, unsigned cluster, unsigned flags, umm_env_t *e)
 {
     umm_config_t cfg = UMM_CONFIG_INIT;
+    cfg.flags = flags;
     int rc;
     memset(e, 0, sizeof *e);
     e->page = bench_page_size();
@@ -74,6 +75,11 @@ static int env_open(const bench_opts_t *o, unsigned cluster, umm_env_t *e)
         return fail("umm setup (handler/process/reserve/commit)", rc);
     }
     return 0;
+}
+
+static int env_open(const bench_opts_t *o, unsigned cluster, umm_env_t *e)
+{
+    return env_open_flags(o, cluster, 0, e);
 }
 
 static int counts_get(umm_system_t *sys, fault_counts_t *c)
@@ -297,4 +303,60 @@ int umm_soft_fault(const bench_opts_t *o, double *ns_per_fault, bench_check_t *c
     check_and_close(&e, what, chk);
     *ns_per_fault = (double)ns / (double)n;
     return rc;
+}
+
+/* guard_exception: every page written (resident), then made a guard page with one umm_protect;
+ * the touch loop takes one guard-page exception per page, which a vectored handler answers with
+ * CONTINUE_EXECUTION. One fault per exception: the guard is cleared, the page made accessible
+ * (one mprotect) and the exception dispatched, outside the signal handler by default or inside
+ * it with UMM_CFG_EXCEPTIONS_IN_SIGNAL (`flags`). */
+static umm_exception_action_t continue_on_guard(umm_exception_t *x, umm_context_t *c, void *ctx)
+{
+    (void)c;
+    if (x->code != UMM_EXC_GUARD_PAGE)
+        return UMM_EXC_CONTINUE_SEARCH;
+    ++*(volatile uint64_t *)ctx;
+    return UMM_EXC_CONTINUE_EXECUTION;
+}
+
+static int guard_exception(const bench_opts_t *o, unsigned flags, const char *what,
+                           double *ns_per_exception, bench_check_t *chk)
+{
+    umm_env_t e;
+    uint64_t ns = 0, calls = 0;
+    fault_counts_t d;
+    umm_vectored_handler_t *h = NULL;
+    if (env_open_flags(o, 1, flags, &e))
+        return 1;
+    size_t n = e.npages;
+    int rc = populate(&e, what, chk, o->verbose), erc;
+    if (!rc && (erc = umm_protect(e.proc, e.base, e.bytes, RW | UMM_PROT_GUARD, NULL)) != UMM_OK)
+        rc = fail("umm_protect(GUARD)", erc);
+    if (!rc && (erc = umm_add_vectored_handler(e.sys, 1, continue_on_guard, &calls, &h)) != UMM_OK)
+        rc = fail("umm_add_vectored_handler", erc);
+    if (!rc)
+        rc = run_counted(&e, op_touch, 0, &ns, &d);
+    if (!rc) {
+        if (o->verbose)
+            counts_print(what, &d);
+        expect(chk, what, "handler calls", calls, n);
+        expect(chk, what, "faults_total", d.total, n);
+    }
+    if (h)
+        umm_remove_vectored_handler(h);
+    check_and_close(&e, what, chk);
+    *ns_per_exception = (double)ns / (double)n;
+    return rc;
+}
+
+int umm_guard_exception(const bench_opts_t *o, double *ns_per_exception, bench_check_t *chk)
+{
+    return guard_exception(o, 0, "guard_exception", ns_per_exception, chk);
+}
+
+int umm_guard_exception_in_signal(const bench_opts_t *o, double *ns_per_exception,
+                                  bench_check_t *chk)
+{
+    return guard_exception(o, UMM_CFG_EXCEPTIONS_IN_SIGNAL, "guard_exception_in_signal",
+                           ns_per_exception, chk);
 }

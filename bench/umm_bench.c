@@ -53,6 +53,16 @@ static const case_def_t k_cases[] = {
      * is a bare SIGSEGV handler doing one mprotect(page, RW) on populated PROT_NONE pages (limits'
      * sigsegv_mprotect_seq_prepopulated). */
     {"soft_fault", "ns/fault", 1.30, umm_soft_fault, raw_sigsegv_mprotect, NULL, 0, 0, NULL},
+    /* guard_exception: a guard-page exception round trip (fault, vectored handler outside the
+     * signal handler, CONTINUE_EXECUTION, the access completes) on resident pages made guard
+     * pages. The floor is the same raw SIGSEGV + mprotect handler as soft_fault's: the ratio is
+     * the price of moving the handler out of the signal (saving the context on the stack, the
+     * second trip through the kernel to resume it) plus umm's lookup. */
+    {"guard_exception", "ns/exception", 1.30, umm_guard_exception, raw_sigsegv_mprotect, NULL, 0, 0, NULL},
+    /* guard_exception_vs_in_signal: the same round trip against umm's in-signal delivery
+     * (UMM_CFG_EXCEPTIONS_IN_SIGNAL, handlers async-signal-safe only): information, no target */
+    {"guard_exception_vs_in_signal", "ns/exception", 0, umm_guard_exception,
+     umm_guard_exception_in_signal, NULL, 0, 0, NULL},
     /* ---- paging (bench_paging.c): a paging file on a real disk, page cache dropped before
      * every timed read; sizes from --mib B (default 64 MiB), see bench_paging.c ---- */
     /* hard_fault_random: cluster_pages = 1, 4 B committed in B/2 of RAM, every page written and
@@ -149,7 +159,8 @@ static const case_def_t k_cases[] = {
     {"metadata_overhead", "KiB/GiB", 1.0, NULL, NULL, NULL, 0, 0, metadata_overhead},
 };
 #define NCASES ((int)(sizeof k_cases / sizeof k_cases[0]))
-enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_HARD_RANDOM, C_HARD_RANDOM_DIRECT,
+enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_GUARD_EXC, C_GUARD_EXC_IN_SIGNAL,
+       C_HARD_RANDOM, C_HARD_RANDOM_DIRECT,
        C_HARD_SEQ, C_HARD_SEQ_DESC, C_WRITER, C_WRITER_DIRECT, C_PROGRAM, C_TRIM, C_TRIM_CLEAN, C_ZEROING,
        C_HV_DZ_SINGLE, C_HV_DZ_CLUSTERED, C_HV_BALLOON, C_HV_BALLOON_PAGING, C_HV_SCAN, C_HV_SAVED,
        C_HV_OVERCOMMIT, C_HV_UNCOOPERATIVE, C_ALLOC_1T, C_ALLOC_2T, C_ALLOC_4T, C_ALLOC_LARGE, C_ALLOC_BIG,
@@ -172,6 +183,7 @@ static void usage(FILE *f, const char *argv0)
             "                paging cases size their own RAM from --mib)\n"
             "  --case NAME   run only this case (repeatable): resident_access,\n"
             "                demand_zero_single, demand_zero_clustered, soft_fault,\n"
+            "                guard_exception, guard_exception_vs_in_signal,\n"
             "                hard_fault_random, hard_fault_random_direct,\n"
             "                hard_fault_sequential_MBps, hard_fault_sequential_descending_MBps,\n"
             "                writer_MBps, writer_direct_MBps,\n"

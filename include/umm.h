@@ -79,6 +79,9 @@ UMM_API const char *umm_error_name(int code);
 #define UMM_CFG_NO_WORKERS 0x2      /* no background threads: balancing, writing and zeroing
                                        happen only in umm_balance()/umm_flush_modified() and,
                                        when frames run out, on the faulting thread */
+#define UMM_CFG_EXCEPTIONS_IN_SIGNAL 0x4 /* call exception handlers inside umm's signal handler, as
+                                            platforms without out-of-signal dispatch do: handlers
+                                            must then be async-signal-safe (and are cheaper) */
 
 typedef struct umm_config {
     size_t ram_bytes;          /* physical memory budget: the frame pool (required, > 0) */
@@ -259,14 +262,66 @@ typedef struct umm_exception {
     int os_error;           /* the errno behind `error` when the kernel refused something, else 0 */
 } umm_exception_t;
 
-/* Stack: umm's fault handler runs on the faulting thread, on its alternate signal stack if it has
- * one; give such stacks at least 64 KiB (a guest's fault may compress a page for the host).
+/* The thread's registers at an exception, portably (Windows' CONTEXT): a handler may read and
+ * change them before it returns UMM_EXC_CONTINUE_EXECUTION (skip the faulting instruction, redirect
+ * to a recovery path), as debuggers and JITs do. `arch` says which registers gpr holds:
+ *   UMM_ARCH_X86_64:  gpr[UMM_X86_RAX .. UMM_X86_R15] in the hardware's encoding order; `flags` is
+ *                     RFLAGS; gpr[UMM_X86_RSP] is a copy of `sp` (`sp` is what is restored).
+ *   UMM_ARCH_AARCH64: gpr[0..30] are x0..x30; `flags` is PSTATE (only NZCV may be changed).
+ *   UMM_ARCH_NONE:    no registers (another platform); changes are ignored.
+ * fp_state is the FP/SIMD state, opaque and platform-defined (x86-64: the XSAVE image, standard
+ * format, that Linux stores for a signal; AArch64: Linux's fpsimd_context record); it may be changed
+ * in place and is restored with the rest. */
+typedef enum umm_arch { UMM_ARCH_NONE = 0, UMM_ARCH_X86_64 = 1, UMM_ARCH_AARCH64 = 2 } umm_arch_t;
+enum umm_x86_reg {
+    UMM_X86_RAX, UMM_X86_RCX, UMM_X86_RDX, UMM_X86_RBX, UMM_X86_RSP, UMM_X86_RBP, UMM_X86_RSI,
+    UMM_X86_RDI, UMM_X86_R8, UMM_X86_R9, UMM_X86_R10, UMM_X86_R11, UMM_X86_R12, UMM_X86_R13,
+    UMM_X86_R14, UMM_X86_R15
+};
+typedef struct umm_context {
+    umm_arch_t arch;
+    uint64_t ip;       /* instruction pointer: the faulting instruction */
+    uint64_t sp;       /* stack pointer */
+    uint64_t flags;    /* RFLAGS / PSTATE */
+    uint64_t gpr[32];  /* general registers, see above */
+    void *fp_state;    /* FP/SIMD state (opaque), fp_size bytes */
+    size_t fp_size;
+} umm_context_t;
+
+/* Vectored exception handlers (Windows' AddVectoredExceptionHandler), several per system, each
+ * with its own ctx, called in list order until one returns UMM_EXC_CONTINUE_EXECUTION.
  *
- * Called on the faulting thread inside the signal handler: it must be async-signal-safe. It may
- * return an action or leave with siglongjmp. Unhandled (CONTINUE_SEARCH or no handler): guard
- * pages and access violations go to the SIGSEGV handler that was installed before umm's (so an
- * unhandled one still crashes); in-page errors raise SIGBUS on the thread with si_code BUS_ADRERR,
- * si_addr the address and si_errno the umm_error_t cause. */
+ * Where they run: on x86-64 and AArch64 Linux, OUTSIDE the signal handler, on the faulting
+ * thread's own stack (its normal stack even when the fault ran on an alternate signal stack), with
+ * the thread's signal mask: a handler may allocate, print, take locks, call any umm function and
+ * touch any managed memory; a fault inside it (demand-zero, soft, hard, or another guard page) is
+ * an ordinary fault, and a further exception is dispatched the same way (nested). CONTINUE_EXECUTION
+ * resumes the interrupted thread exactly as `context` then says (all registers, FP/SIMD state,
+ * flags, signal mask); leaving with longjmp/siglongjmp is allowed too. On other platforms handlers
+ * run inside the signal handler and must be async-signal-safe (docs/api.md, "Exceptions").
+ *
+ * Unhandled (every handler returned CONTINUE_SEARCH, or none is registered): guard pages and access
+ * violations are delivered as a real SIGSEGV with the original siginfo and context to the handler
+ * installed before umm's (so an unhandled one still crashes); in-page errors raise SIGBUS on the
+ * thread with si_code BUS_ADRERR, si_addr the address and si_errno the umm_error_t cause.
+ * A handler that keeps faulting inside itself (UMM_EXC_MAX_NESTING exceptions deep) ends the
+ * process with a message and the default SIGSEGV, not a hang or a stack overflow.
+ *
+ * Stacks: umm's fault handler itself runs on the thread's alternate signal stack if it has one
+ * (give such stacks at least 64 KiB: a guest's fault may compress a page for the host); a thread
+ * whose stack is managed memory needs one (docs/embedding.md). */
+#define UMM_EXC_MAX_NESTING 32
+typedef umm_exception_action_t (*umm_vectored_handler_fn)(umm_exception_t *exc,
+                                                          umm_context_t *context, void *ctx);
+typedef struct umm_vectored_handler umm_vectored_handler_t;
+/* Add fn first (first != 0) or last in sys's list; *out identifies it for removal. */
+UMM_API int umm_add_vectored_handler(umm_system_t *sys, int first, umm_vectored_handler_fn fn,
+                                     void *ctx, umm_vectored_handler_t **out);
+/* Remove it (safe from inside a handler, its own included); UMM_E_HANDLE when already removed. */
+UMM_API int umm_remove_vectored_handler(umm_vectored_handler_t *h);
+
+/* The older single handler, kept: it is one vectored handler (added last when first set, replaced
+ * in place when set again, removed with fn NULL) that does not see the context. */
 typedef umm_exception_action_t (*umm_exception_handler_t)(const umm_exception_t *exc, void *ctx);
 UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t fn, void *ctx);
 

@@ -507,20 +507,34 @@ static int deduce_access(mm_pte_t p, int access)
     return mapped && (mm_pte_hw_prot(p) & PROT_READ) ? FAULT_WRITE : FAULT_UNKNOWN;
 }
 
-static enum fault_result dispatch(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)
+/* May the access that hit a guard page be resolved in the same fault? When the protection
+ * (guard cleared) allows it and it needs neither I/O nor reclaim, which drop the system lock (the
+ * VAD must stay valid for the exception): what could still refuse it (an access violation, an
+ * in-page error) is then met, and counted, only when the access retries. */
+static bool guard_access_resolvable(umm_system_t *sys, mm_pte_t p, int prot, int access)
 {
-    umm_system_t *sys = vad->proc->sys;
-    size_t i = (addr - vad->start) >> sys->page_shift;
-    MM_COUNT(vad->proc, faults_total, 1);
+    int f = mm_pte_format(p);
+    if (f == PTE_DEMAND_ZERO && mm_frames_available(sys) == 0)
+        return false;
+    bool write = access == FAULT_WRITE || (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE));
+    bool allowed = (prot & (UMM_PROT_READ | UMM_PROT_WRITE)) && (!write || (prot & UMM_PROT_WRITE));
+    return allowed && (f == PTE_VALID || f == PTE_TRANSITION || f == PTE_DEMAND_ZERO);
+}
+
+/* Resolve an access to page i of vad as its PTE says, or describe the exception. */
+static enum fault_result resolve_access(mm_vad_t *vad, size_t i, int access, umm_exception_t *exc)
+{
     mm_pte_t p = vad->pte[i];
-    access = deduce_access(p, access);
-    exc->address = (void *)addr;
-    exc->is_write = access;
     if (!mm_pte_committed(p) || vad->releasing)
         return fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
     int prot = mm_pte_prot(p);
     if (prot & UMM_PROT_GUARD) {
         mm_vad_pte_write(vad, i, mm_pte_with_prot(p, prot & ~UMM_PROT_GUARD));
+        if (guard_access_resolvable(vad->proc->sys, p, prot, access)) {
+            /* resolved now too, so continuing after the exception does not fault again */
+            umm_exception_t ignored = *exc;
+            (void)resolve_access(vad, i, access, &ignored);
+        }
         return fault_raise(exc, vad, UMM_EXC_GUARD_PAGE, 0);
     }
     bool write = access == FAULT_WRITE || (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE));
@@ -531,6 +545,17 @@ static enum fault_result dispatch(mm_vad_t *vad, uintptr_t addr, int access, umm
     fault_site_t s = {.vad = vad, .i = i, .write = write, .proc = vad->proc, .fault_vad = vad,
                       .exc = exc};
     return resolve(&s);
+}
+
+static enum fault_result dispatch(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)
+{
+    umm_system_t *sys = vad->proc->sys;
+    size_t i = (addr - vad->start) >> sys->page_shift;
+    MM_COUNT(vad->proc, faults_total, 1);
+    access = deduce_access(vad->pte[i], access);
+    exc->address = (void *)addr;
+    exc->is_write = access;
+    return resolve_access(vad, i, access, exc);
 }
 
 enum fault_result mm_fault_resolve(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)

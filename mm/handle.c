@@ -45,7 +45,7 @@ typedef struct arena {
 static arena_t arenas[HANDLE_TYPES_] = {
 #define ARENA_INIT_ {.lock = MM_MUTEX_INIT(MM_RANK_LEAF)}
     ARENA_INIT_, ARENA_INIT_, ARENA_INIT_, ARENA_INIT_,
-    ARENA_INIT_, ARENA_INIT_, ARENA_INIT_, ARENA_INIT_,
+    ARENA_INIT_, ARENA_INIT_, ARENA_INIT_, ARENA_INIT_, ARENA_INIT_,
 #undef ARENA_INIT_
 };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* handle.h - checking the handles the API hands out (systems, processes, sections,
- * notifications, heaps, hosts, guests), as Windows checks a HANDLE: a handle that was closed or
- * destroyed, or a pointer that never was one, gets UMM_E_HANDLE, not a crash.
+ * notifications, heaps, hosts, guests, vectored exception handlers), as Windows checks a HANDLE:
+ * a handle that was closed or destroyed, or a pointer that never was one, gets UMM_E_HANDLE, not
+ * a crash.
  *
  * Every such object lives in type-stable memory: a slot of its type's handle arena, which is never
  * returned to the allocator. So a check never reads freed memory: the pointer must fall on a slot
@@ -25,6 +26,7 @@ enum handle_type {
     HANDLE_HEAP,
     HANDLE_HV_HOST,
     HANDLE_HV_GUEST,
+    HANDLE_VECTORED,
     HANDLE_TYPES_
 };
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* handler.c - SIGSEGV dispatch (see handler.h). Everything here after a fault is
- * async-signal-safe: atomics, the futex lock, syscalls. */
+/* handler.c - SIGSEGV dispatch (see handler.h); exceptions go on to exception.c. Everything here
+ * after a fault is async-signal-safe: atomics, the futex lock, syscalls. */
 #include "handler.h"
 
 #include "assert.h"
+#include "exception.h"
 #include "fault.h"
 #include "lock.h"
 #include "os.h"
@@ -73,7 +74,9 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
         errno = saved_errno;
         return;
     }
-    mm_vad_t *vad = si->si_code > 0 ? mm_registry_lookup_lock(addr) : NULL;
+    /* an exception no handler took, re-raised by the dispatcher at the faulting instruction */
+    bool redelivered = si->si_code > 0 && mm_exception_is_redelivery(addr);
+    mm_vad_t *vad = si->si_code > 0 && !redelivered ? mm_registry_lookup_lock(addr) : NULL;
     if (!vad) {
         chain(sig, si, uc);
         errno = saved_errno;
@@ -82,19 +85,14 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
     umm_system_t *sys = vad->proc->sys;
     umm_exception_t exc = {0};
     enum fault_result r = mm_fault_resolve(vad, addr, access_of(addr, uc), &exc);
-    umm_exception_handler_t fn = sys->exc_fn;
-    void *ctx = sys->exc_ctx;
     mm_unlock(&sys->lock);
     if (r == FAULT_BUSY)
         mm_os_yield(); /* let the thread doing the I/O finish before the access retries */
-    if (r == FAULT_EXCEPTION) {
-        umm_exception_action_t act = fn ? fn(&exc, ctx) : UMM_EXC_CONTINUE_SEARCH;
-        if (act != UMM_EXC_CONTINUE_EXECUTION) {
-            if (exc.code == UMM_EXC_IN_PAGE_ERROR)
-                mm_os_raise_bus_error(exc.address, exc.error, uc);
-            else
-                chain(sig, si, uc);
-        }
+    if (r == FAULT_EXCEPTION && !mm_exception_raise(sys, &exc, sig, si, uc)) {
+        if (exc.code == UMM_EXC_IN_PAGE_ERROR)
+            mm_os_raise_bus_error(exc.address, exc.error, uc);
+        else
+            chain(sig, si, uc);
     }
     errno = saved_errno;
 }

@@ -25,6 +25,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "umm.h"
+
 /* Protections are POSIX's PROT_NONE / PROT_READ / PROT_WRITE. */
 
 /* ---- errors ---- */
@@ -118,5 +120,39 @@ int mm_os_fault_is_write(const void *ucontext);
 /* Queue SIGBUS for this thread, delivered when the handler returns; where the platform can,
  * si_addr = addr, si_code BUS_ADRERR and si_errno = code (else a plain SIGBUS). [signal-safe] */
 void mm_os_raise_bus_error(void *addr, int code, void *ucontext);
+
+
+/* ---- exceptions outside the signal handler (os_context.c, built with either backend) ----
+ * The handler saves the interrupted context (the signal's ucontext: registers, flags, signal mask,
+ * and a copy of its FP/SIMD state) in a buffer on the thread's stack, points the signal's return at
+ * a dispatcher, and the dispatcher later resumes the saved context exactly (rt_sigreturn on it). */
+/* Can this platform do it? (Linux on x86-64 and AArch64.) */
+bool mm_os_context_supported(void);
+/* Bytes a saved copy of the signal's context `uc` needs (a multiple of 64), 0 when it cannot be
+ * saved. [signal-safe] */
+size_t mm_os_context_size(const void *uc);
+/* The interrupted stack pointer. [signal-safe] */
+uintptr_t mm_os_context_sp(const void *uc);
+/* Save uc into buf (64-byte aligned, mm_os_context_size(uc) bytes). [signal-safe] */
+void mm_os_context_save(const void *uc, void *buf);
+/* Make the signal's return call fn(arg) on the stack ending at sp (16-byte aligned), with a clean
+ * direction flag and default FP control state (the saved copy keeps the interrupted ones). [signal-safe] */
+void mm_os_context_redirect(void *uc, uintptr_t sp, void (*fn)(void *), void *arg);
+/* The ucontext inside a saved buffer (what get/set below take). */
+void *mm_os_context_uc(void *buf);
+/* Read the registers of a ucontext (a signal's or a saved one) as the public type, and write them
+ * back (ip, sp, flags, general registers; the FP/SIMD state is changed in place). [signal-safe] */
+void mm_os_context_get(void *uc, umm_context_t *out);
+void mm_os_context_set(void *uc, const umm_context_t *in);
+/* Resume a saved context exactly: registers, FP/SIMD state, flags, signal mask. */
+_Noreturn void mm_os_context_resume(void *buf);
+/* Resume it with `sig` (siginfo *si, as the kernel gave it) pending for this thread, so the signal
+ * is delivered at the interrupted instruction, with its context, as a real fault would be. */
+_Noreturn void mm_os_context_resume_signal(void *buf, int sig, const siginfo_t *si);
+/* Does the signal handler with a local at `here` run on the thread's alternate signal stack
+ * (the one uc_stack names)? [signal-safe] */
+bool mm_os_context_on_altstack(const void *uc, uintptr_t here);
+/* End the process with sig's default action (a core dump for SIGSEGV). [signal-safe] */
+_Noreturn void mm_os_die(int sig);
 
 #endif

@@ -99,8 +99,14 @@ struct umm_system {
 
     uint64_t vma_count; /* 1 (physical view) + sum over processes */
 
-    umm_exception_handler_t exc_fn;
-    void *exc_ctx;
+    /* Vectored exception handlers (exception.c). Invariant: veh_head .. veh_tail is a doubly
+     * linked list, in call order, of the handlers not yet removed and of removed ones some
+     * dispatch is still calling; veh_live counts the former; veh_legacy is NULL or the list's
+     * entry of umm_set_exception_handler. All guarded by veh_lock (a leaf, futex: the in-signal
+     * fallback takes it too). */
+    mm_lock_t veh_lock;
+    struct umm_vectored_handler *veh_head, *veh_tail, *veh_legacy;
+    _Atomic int veh_live;
 
     mm_counters_t ctr;
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* system.c - a system: create it (validate the configuration, the RAM pool, thresholds, the
- * paging file, the fault handler, the workers) and destroy it; its exception hook. */
+ * paging file, the fault handler, the workers) and destroy it. */
 #include "system.h"
 
 #include "assert.h"
+#include "exception.h"
 #include "failpoint.h"
 #include "fault.h"
 #include "frames.h"
@@ -44,7 +45,8 @@ static int validate_config(const umm_config_t *cfg)
     if (cfg->pagefile_bytes % ps != 0 || cfg->pagefile_max_bytes % ps != 0 ||
         (cfg->pagefile_bytes >> shift) >= UINT32_MAX || (cfg->pagefile_max_bytes >> shift) >= UINT32_MAX)
         return UMM_E_INVAL;
-    if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS))
+    if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS |
+                                 UMM_CFG_EXCEPTIONS_IN_SIGNAL))
         return UMM_E_INVAL;
     if (cfg->trim_policy > UMM_TRIM_CLOCK)
         return UMM_E_INVAL;
@@ -119,6 +121,7 @@ int mm_system_create_with_phys(const umm_config_t *cfg, const mm_phys_ops_t *phy
     if (!sys)
         return UMM_E_NOMEM;
     mm_lock_init(&sys->lock, MM_RANK_SYSTEM);
+    mm_exception_init(sys);
     sys->phys = phys;
     sys->phys_ctx = phys_ctx;
     sys->cfg = *cfg;
@@ -160,6 +163,7 @@ void umm_system_destroy(umm_system_t *sys)
         umm_process_destroy(sys->procs);
     mm_section_destroy_all(sys); /* their views went with the processes */
     mm_notify_destroy_all(sys);
+    mm_exception_destroy_all(sys);
     mm_handler_release();
     mm_pagefile_close(&sys->pf);
     mm_frames_pool_destroy(sys);
@@ -168,13 +172,4 @@ void umm_system_destroy(umm_system_t *sys)
     mm_handle_free(sys);
 }
 
-int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t fn, void *ctx)
-{
-    HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    mm_lock(&sys->lock);
-    sys->exc_fn = fn;
-    sys->exc_ctx = ctx;
-    mm_unlock(&sys->lock);
-    return UMM_OK;
-}
 

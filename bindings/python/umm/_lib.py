@@ -102,7 +102,7 @@ class RegionInfo(ctypes.Structure):
 
 
 class Exception_(ctypes.Structure):
-    """umm_exception_t (only mirrored: Python cannot run inside umm's signal handler)."""
+    """umm_exception_t (only mirrored: Python never runs as an exception handler, see System)."""
     _fields_ = [
         ("code", c_int),  # umm_exception_code_t
         ("address", c_void_p),
@@ -259,8 +259,8 @@ FUNCTIONS = [
     ("umm_notification_fd", [_vp], c_int, None),  # an fd, not an error code
     ("umm_notification_query", [_vp, POINTER(c_int)], c_int, _E),
     ("umm_notification_destroy", [_vp], None, None),
-    # exceptions: declared for completeness; the bindings never install a Python handler (the
-    # handler runs inside SIGSEGV and must be async-signal-safe), see umm.System docs.
+    # exceptions: declared for completeness; the bindings never install a Python handler (it
+    # would re-enter the interpreter at the faulting instruction), see umm.System docs.
     ("umm_set_exception_handler", [_vp, _vp, _vp], c_int, _E),
     # statistics, checks
     ("umm_stats_get", [_vp, POINTER(Stats)], c_int, _E),

@@ -354,9 +354,11 @@ class System(_Handle):
     pagefile: None or 0 (no paging file); a size; a path (str with a '/' or os.PathLike: a named
     paging file of 2 x RAM); or a dict with keys size, max, path, direct.
 
-    The exception handler (umm_set_exception_handler) is deliberately not exposed: it is called
-    inside umm's SIGSEGV handler, where Python code cannot run (no GIL can be taken in a signal
-    handler, and the interpreter is not async-signal-safe). From Python, an access that umm turns
+    Exception handlers (umm_set_exception_handler, umm_add_vectored_handler) are deliberately not
+    exposed: they run on the faulting thread at the faulting instruction, which from Python is in
+    the middle of the interpreter's own C code, holding the GIL (outside umm's SIGSEGV handler on
+    x86-64/AArch64 Linux, inside it elsewhere); re-entering the interpreter there is not safe, for
+    the reason CPython runs its own signal handlers later. From Python, an access that umm turns
     into an access violation goes to the previous SIGSEGV handler (faulthandler: the process dies
     with a traceback) and an in-page error raises SIGBUS. Region.read()/write() check the pages
     first and raise AccessViolation instead; raw access through memoryview(region) does not.
