@@ -13,7 +13,7 @@ static bool evictable(umm_hv_guest_t *g, uint32_t gfn, bool second_chance)
 {
     mm_guest_frame_t info;
     mm_guest_frame(g->sys, gfn, &info);
-    return !info.busy && !(second_chance && info.accessed && info.mapped);
+    return !info.busy && !info.locked && !(second_chance && info.accessed && info.mapped);
 }
 
 static bool swap_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)

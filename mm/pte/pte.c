@@ -24,7 +24,7 @@ bool mm_pte_transition_legal(mm_pte_t from, mm_pte_t to)
     unsigned f = mm_pte_format(from), t = mm_pte_format(to);
     if (f >= PTE_FORMAT_COUNT_ || t >= PTE_FORMAT_COUNT_ || !legal[f][t])
         return false;
-    if (t != PTE_VALID && (to & (PTE_ACCESSED | PTE_DIRTY | PTE_AGE_MASK | PTE_HW_RO)))
+    if (t != PTE_VALID && (to & (PTE_ACCESSED | PTE_DIRTY | PTE_AGE_MASK | PTE_HW_RO | PTE_LOCKED)))
         return false;
     if ((to & PTE_HW) && (to & PTE_HW_RO))
         return false;
@@ -46,7 +46,7 @@ int mm_pte_hw_prot(mm_pte_t p)
     if (mm_pte_format(p) != PTE_VALID || !(p & PTE_ACCESSED))
         return PROT_NONE;
     int prot = mm_pte_prot(p);
-    if ((prot & UMM_PROT_WRITE) && (p & PTE_DIRTY))
+    if ((prot & UMM_PROT_WRITE) && (p & PTE_DIRTY) && !(prot & MM_PROT_WATCH))
         return PROT_READ | PROT_WRITE;
     if (prot & (UMM_PROT_READ | UMM_PROT_WRITE))
         return PROT_READ;
