@@ -8,14 +8,16 @@
         memoryview(region)[:5] = b"hello"
         print(region.read(0, 5), system.stats().faults_demand_zero)
 
-Modules: ``umm.core`` (System, Process, Region, Notification, statistics), ``umm.fault``
+Modules: ``umm.core`` (System, Process, Region, Notification, statistics), ``umm.heap`` (the
+heap on managed memory: import it at the top of the program, see its docstring), ``umm.fault``
 (libfiu failure points), ``umm._lib`` (library loading and the C prototype table). The
 hypervisor layer (include/umm_hv.h) is ``umm.hv`` (Host, Guest; its C prototypes are rows added to
 ``_lib.FUNCTIONS``).
 """
 
 from ._lib import UmmError, library_path
-from .core import (AccessViolation, GuardPageViolation, Notification, Process, ProcessStats, Prot,
+from .core import (AccessViolation, GuardPageViolation, Notification, PageInfo, Process,
+                   ProcessStats, Prot,
                    Region, RegionInfo, RegionState, Section, Stats, System, TRIM_POLICIES,
                    parse_prot,
                    parse_size, version)
@@ -28,6 +30,7 @@ WS_DEFAULT_MIN = _lib_module.WS_DEFAULT_MIN
 WS_DEFAULT_MAX = _lib_module.WS_DEFAULT_MAX
 
 __all__ = ["UmmError", "AccessViolation", "GuardPageViolation", "System", "Process", "Region", "Section",
+           "PageInfo",
            "Notification", "Stats", "ProcessStats", "RegionInfo", "RegionState", "Prot",
            "TRIM_POLICIES", "parse_size", "parse_prot", "version", "library_path",
            "RESERVE_GRANULARITY", "WS_DEFAULT_MIN", "WS_DEFAULT_MAX"]
