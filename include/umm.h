@@ -270,6 +270,19 @@ UMM_API int umm_write_watch_get(umm_process_t *proc, void *addr, size_t bytes, u
                                 void **addresses, size_t *count, size_t *granularity);
 UMM_API int umm_write_watch_reset(umm_process_t *proc, void *addr, size_t bytes);
 
+/* Prefetch (PrefetchVirtualMemory): read the paged-out pages of several ranges ahead of use, so
+ * that later accesses are soft faults or none. Asynchronous: the ranges are checked (each inside
+ * one reservation of proc: UMM_E_NOT_RESERVED / UMM_E_RANGE, nothing queued), queued, and read by
+ * the system's worker thread through the fault resolver; without workers (UMM_CFG_NO_WORKERS)
+ * the reads happen before the call returns. A hint: pages that are not committed, not
+ * accessible or already resident are skipped, and the pages read may be trimmed again under
+ * pressure. The reads count as hard faults of the process. */
+typedef struct umm_range {
+    void *address;
+    size_t bytes;
+} umm_range_t;
+UMM_API int umm_prefetch(umm_process_t *proc, const umm_range_t *ranges, size_t n);
+
 /* ---- working sets ---- */
 /* Take up to `pages` pages out of the working set (oldest first, clock with second chance):
  * clean pages go to Standby, dirty ones to Modified, never-written ones back to demand-zero. */

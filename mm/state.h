@@ -116,6 +116,7 @@ struct umm_system {
     bool low_memory;          /* available < low_pages at the last evaluation */
     mm_workers_t *workers;   /* NULL with UMM_CFG_NO_WORKERS */
     umm_notification_t *notifications;
+    struct mm_prefetch_job *prefetch_jobs; /* queued for the workers (prefetch.c), FIFO */
     umm_process_t *section_proc;  /* owns the sections' prototype VADs; not in procs */
     umm_section_t *sections;
     uint64_t section_committed;   /* commit charged by sections */

@@ -300,3 +300,16 @@ def test_write_watch_and_query_pages(paging):
     assert not info[2].locked
     r.unlock(0, PAGE)
     assert n == 256
+
+
+def test_prefetch(paging):
+    system, proc = paging
+    r = proc.reserve("4M")
+    r.commit()
+    r.write(0, b"p" * r.size)
+    page_out(system, proc)
+    r.prefetch(0, "1M")  # no workers: done on return
+    hard = proc.stats().faults_hard
+    assert r.read(0, 1 << 20) == b"p" * (1 << 20)
+    assert proc.stats().faults_hard == hard
+    assert not proc.query_pages([r.address + (2 << 20)])[0].resident

@@ -131,6 +131,11 @@ class PageInfo(ctypes.Structure):
     ]
 
 
+class Range(ctypes.Structure):
+    """umm_range_t"""
+    _fields_ = [("address", c_void_p), ("bytes", c_size_t)]
+
+
 class StatField(ctypes.Structure):
     """umm_stat_field_t: one field of umm_stats_t or umm_process_stats_t, as umm_stats_field
     describes it."""
@@ -165,6 +170,7 @@ FieldInfo = collections.namedtuple("FieldInfo", "name kind doc offset")
 # C name -> structure, used by the layout test (and by umm_hv.h's structures when they come).
 STRUCTS = {"umm_config_t": Config, "umm_region_info_t": RegionInfo, "umm_exception_t": Exception_,
            "umm_mdl_t": Mdl, "umm_page_info_t": PageInfo,
+           "umm_range_t": Range,
            "umm_stat_field_t": StatField, "umm_stats_t": Stats,
            "umm_process_stats_t": ProcessStats}
 
@@ -259,6 +265,7 @@ FUNCTIONS = [
                              POINTER(c_size_t)], c_int, _E),
     ("umm_write_watch_reset", [_vp, _vp, c_size_t], c_int, _E),
     ("umm_query_pages", [_vp, POINTER(PageInfo), c_size_t], c_int, _E),
+    ("umm_prefetch", [_vp, POINTER(Range), c_size_t], c_int, _E),
     ("umm_lock", [_vp, _vp, c_size_t], c_int, _E),
     ("umm_unlock", [_vp, _vp, c_size_t], c_int, _E),
     ("umm_probe_and_lock", [_vp, _vp, c_size_t, c_int, POINTER(Mdl)], c_int, _E),

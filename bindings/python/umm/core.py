@@ -512,6 +512,13 @@ class Process(_Handle):
     def regions(self):
         return [c for c in self._children if isinstance(c, Region)]
 
+    def prefetch(self, ranges):
+        """umm_prefetch (PrefetchVirtualMemory): read the paged-out pages of [(address, size),
+        ...] ahead of use, on the worker thread (at once without workers)."""
+        ranges = list(ranges)
+        arr = (_lib.Range * len(ranges))(*[_lib.Range(a, parse_size(n, "size")) for a, n in ranges])
+        lib.umm_prefetch(self._handle(), arr, len(ranges))
+
     def query_pages(self, addresses):
         """umm_query_pages (QueryWorkingSetEx): a PageInfo per address, in one call."""
         addresses = list(addresses)
@@ -808,6 +815,12 @@ class Region:
             yield self
         finally:
             lib.umm_unlock_pages(ctypes.byref(mdl))
+
+    def prefetch(self, offset=0, size=None):
+        """Read [offset, offset+size) ahead of use if it is paged out (Process.prefetch)."""
+        addr, n = self._addr(offset, size)
+        self._proc()
+        self.process.prefetch([(addr.value, n)])
 
     def written_pages(self, offset=0, size=None, reset=False):
         """Offsets of the pages written since they were committed or the watch was reset
