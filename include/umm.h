@@ -283,6 +283,21 @@ typedef struct umm_range {
 } umm_range_t;
 UMM_API int umm_prefetch(umm_process_t *proc, const umm_range_t *ranges, size_t n);
 
+/* Contents the program no longer needs (OfferVirtualMemory / ReclaimVirtualMemory /
+ * DiscardVirtualMemory; MEM_RESET is umm_offer with priority 0 and MEM_RESET_UNDO umm_reclaim).
+ * umm_offer takes the committed private pages of the range out of the working set onto Standby
+ * at `priority` (0-7; repurposed lowest first) with no paging-file copy: they are never written
+ * to the paging file, and a frame repurposed or purged loses its page's contents. Locked and
+ * pinned pages stay as they are. umm_reclaim makes offered pages ordinary again (dirty: kept and
+ * written out like any other) and sets *lost (may be NULL) to 1 if some page's contents were
+ * discarded meanwhile (those pages read as zeros), else 0; a page touched before reclaim was
+ * already reclaimed by the touch. umm_discard drops the contents of the range now (they read as
+ * zeros; frames and paging-file slots are freed, the commit charge stays). Views of sections:
+ * UMM_E_ACCESS. Errors as umm_decommit, UMM_E_INVAL for a priority above 7. */
+UMM_API int umm_offer(umm_process_t *proc, void *addr, size_t bytes, unsigned priority);
+UMM_API int umm_reclaim(umm_process_t *proc, void *addr, size_t bytes, int *lost);
+UMM_API int umm_discard(umm_process_t *proc, void *addr, size_t bytes);
+
 /* ---- working sets ---- */
 /* Take up to `pages` pages out of the working set (oldest first, clock with second chance):
  * clean pages go to Standby, dirty ones to Modified, never-written ones back to demand-zero. */

@@ -212,7 +212,10 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
         mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
         saved[k - lo] = p;
         was_on[k - lo] = e->list;
-        bool modified = e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE;
+        /* an offered frame has no copy: back in use, it is as dirty as a Modified one */
+        bool modified = e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE ||
+                        (e->flags & PFN_F_OFFERED);
+        e->flags &= (uint16_t)~PFN_F_OFFERED;
         mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
         if (!maps) { /* a prototype: resident for the view; a section frame keeps its dirt here */
             if (modified)

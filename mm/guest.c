@@ -68,7 +68,7 @@ void mm_guest_frame(umm_system_t *sys, uint32_t gfn, mm_guest_frame_t *out)
         .mapped = valid && mm_pte_mapped(*p),
         .accessed = valid && (*p & PTE_ACCESSED),
         .free = l == LIST_ZEROED || l == LIST_FREE,
-        .standby = mm_pfn_list_is_standby(l),
+        .standby = mm_pfn_list_is_standby(l) && !(e->flags & PFN_F_OFFERED), /* no copy */
         .has_copy = e->slot != 0,
         .locked = e->pins != 0 || e->locks != 0,
     };

@@ -47,6 +47,8 @@ enum mm_pfn_flag {
     PFN_F_BALLOON = 1u << 1, /* held by a hypervisor guest's balloon driver (Active, unowned) */
     PFN_F_MODIFIED = 1u << 2,/* a section frame written through some view since it was last
                                 written out: it goes to Modified when no view maps it */
+    PFN_F_OFFERED = 1u << 3, /* on Standby without a copy: offered (umm_offer) contents that are
+                                never written out; repurposing it loses them (PTE_DISCARDED) */
 };
 
 /* 28 bytes per frame (0.68 % of RAM at 4 KiB pages). */

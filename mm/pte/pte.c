@@ -12,9 +12,9 @@ static const bool legal[PTE_FORMAT_COUNT_][PTE_FORMAT_COUNT_] = {
     /*                 NONE   VALID  TRANS  DZERO  PFILE  PROTO  DECOM */
     [PTE_NONE]       = {true, false, false, true,  false, true,  false},
     [PTE_VALID]      = {true, true,  true,  true,  false, true,  true},
-    [PTE_TRANSITION] = {true, true,  true,  false, true,  false, true},
+    [PTE_TRANSITION] = {true, true,  true,  true,  true,  false, true},
     [PTE_DEMAND_ZERO]= {true, true,  false, true,  false, false, true},
-    [PTE_PAGEFILE]   = {true, true,  true,  false, true,  false, true},
+    [PTE_PAGEFILE]   = {true, true,  true,  true,  true,  false, true},
     [PTE_PROTOTYPE]  = {true, true,  false, false, false, true,  true},
     [PTE_DECOMMITTED]= {true, false, false, true,  false, true,  true},
 };
@@ -25,6 +25,8 @@ bool mm_pte_transition_legal(mm_pte_t from, mm_pte_t to)
     if (f >= PTE_FORMAT_COUNT_ || t >= PTE_FORMAT_COUNT_ || !legal[f][t])
         return false;
     if (t != PTE_VALID && (to & (PTE_ACCESSED | PTE_DIRTY | PTE_AGE_MASK | PTE_HW_RO | PTE_LOCKED)))
+        return false;
+    if (t != PTE_DEMAND_ZERO && (to & PTE_DISCARDED))
         return false;
     if ((to & PTE_HW) && (to & PTE_HW_RO))
         return false;

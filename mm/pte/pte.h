@@ -12,6 +12,7 @@
  *   10-12  | AGE (0-7)        |                  |             |               |
  *   13     | HW_RO            |                  |             |               |
  *   14     | LOCKED           |                  |             |               |
+ *   15     |                  |                  | DISCARDED   |               |
  *   16-63  | frame            | frame            |             | slot          | prototype index
  *
  * NONE (all zero) is a page that was never committed; DECOMMITTED (6) one that was and no
@@ -66,6 +67,8 @@ enum mm_pte_format {
 #define PTE_AGE_MASK (0x7ull << PTE_AGE_SHIFT)
 #define PTE_HW_RO (1ull << 13)
 #define PTE_LOCKED (1ull << 14)
+/* DEMAND_ZERO only: offered contents (umm_offer) were discarded; umm_reclaim reports and clears it */
+#define PTE_DISCARDED (1ull << 15)
 #define PTE_NUM_SHIFT 16
 #define PTE_NUM_MAX ((1ull << (64 - PTE_NUM_SHIFT)) - 1)
 
