@@ -313,3 +313,25 @@ def test_prefetch(paging):
     assert r.read(0, 1 << 20) == b"p" * (1 << 20)
     assert proc.stats().faults_hard == hard
     assert not proc.query_pages([r.address + (2 << 20)])[0].resident
+
+
+def test_offer_reclaim_discard(paging):
+    system, proc = paging
+    r = proc.reserve("1M")
+    r.commit()
+    r.write(0, b"o" * r.size)
+    out0 = system.stats().pages_output
+    r.offer(0, "512K", priority=0)
+    proc.empty_working_set()
+    system.flush_modified()
+    assert system.stats().pages_output - out0 == 128  # the other half only
+    assert r.reclaim(0, "512K") is True
+    assert r.read(0, 4) == b"oooo"
+    r.offer(0, "512K")
+    system.standby_purge(0)
+    assert r.reclaim(0, "512K") is False
+    assert r.read(0, 4) == bytes(4)
+    r.discard(512 * 1024)
+    assert r.read(512 * 1024, 4) == bytes(4)
+    with pytest.raises(ValueError):
+        r.offer(-1)

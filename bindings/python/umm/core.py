@@ -822,6 +822,25 @@ class Region:
         self._proc()
         self.process.prefetch([(addr.value, n)])
 
+    def offer(self, offset=0, size=None, priority=0):
+        """OfferVirtualMemory (MEM_RESET with priority 0): the contents may be discarded instead
+        of ever being written to the paging file, lowest priority first."""
+        addr, n = self._addr(offset, size)
+        lib.umm_offer(self._proc(), addr, n, int(priority))
+
+    def reclaim(self, offset=0, size=None):
+        """ReclaimVirtualMemory (MEM_RESET_UNDO): True if every offered page kept its contents,
+        False if some were discarded (they read as zeros)."""
+        addr, n = self._addr(offset, size)
+        lost = ctypes.c_int()
+        lib.umm_reclaim(self._proc(), addr, n, ctypes.byref(lost))
+        return not lost.value
+
+    def discard(self, offset=0, size=None):
+        """DiscardVirtualMemory: drop the contents now (they read as zeros; the charge stays)."""
+        addr, n = self._addr(offset, size)
+        lib.umm_discard(self._proc(), addr, n)
+
     def written_pages(self, offset=0, size=None, reset=False):
         """Offsets of the pages written since they were committed or the watch was reset
         (GetWriteWatch; the region must be reserved with write_watch=True). reset=True resets
