@@ -7,27 +7,20 @@
 #include "handle.h"
 #include "hwmap.h"
 #include "reclaim.h"
-#include "vad.h"
+#include "vm.h"
 #include "vma.h"
 #include "ws.h"
 
-/* The private VAD that holds the range, locked once no paging I/O holds its frames. */
+/* The private VAD that holds the range, locked once no I/O holds its frames. */
 static int private_range_lock(umm_process_t *proc, void *addr, size_t bytes, mm_vad_t **vad,
                               size_t *first, size_t *n)
 {
-    for (;;) {
-        int rc = mm_vad_range_lock(proc, addr, bytes, vad, first, n);
-        if (rc != UMM_OK)
-            return rc;
-        if ((*vad)->section) {
-            mm_unlock(&proc->sys->lock);
-            return UMM_E_ACCESS;
-        }
-        if (!mm_vad_io_busy(*vad, *first, *first + *n))
-            return UMM_OK;
+    int rc = mm_vm_range_lock_idle(proc, addr, bytes, vad, first, n);
+    if (rc == UMM_OK && (*vad)->section) { /* a view's pages are its section's */
         mm_unlock(&proc->sys->lock);
-        mm_os_yield();
+        rc = UMM_E_ACCESS;
     }
+    return rc;
 }
 
 /* Page i, trimmed already (not VALID), is offered at priority prio. System locked. */

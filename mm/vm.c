@@ -110,8 +110,8 @@ static void discard_page(mm_vad_t *vad, size_t i)
 
 /* mm_vad_range_lock, once no paging I/O holds a frame of the range (pages about to be freed or
  * trimmed must not be): while it does, unlock, yield and look the range up again. */
-static int range_lock_idle(umm_process_t *proc, const void *addr, size_t bytes, mm_vad_t **vad,
-                           size_t *first, size_t *n)
+int mm_vm_range_lock_idle(umm_process_t *proc, const void *addr, size_t bytes, mm_vad_t **vad,
+                          size_t *first, size_t *n)
 {
     for (;;) {
         int rc = mm_vad_range_lock(proc, addr, bytes, vad, first, n);
@@ -155,7 +155,7 @@ int umm_decommit(umm_process_t *proc, void *addr, size_t bytes)
 {
     mm_vad_t *vad;
     size_t first, n;
-    int rc = range_lock_idle(proc, addr, bytes, &vad, &first, &n);
+    int rc = mm_vm_range_lock_idle(proc, addr, bytes, &vad, &first, &n);
     if (rc != UMM_OK)
         return rc;
     if (vad->section) { /* a view's pages belong to its section: no decommit (as Windows) */
@@ -262,7 +262,7 @@ int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *ol
     size_t first, n;
     if (!prot_ok(prot))
         return UMM_E_INVAL;
-    int rc = range_lock_idle(proc, addr, bytes, &vad, &first, &n); /* guard protection trims */
+    int rc = mm_vm_range_lock_idle(proc, addr, bytes, &vad, &first, &n); /* guard protection trims */
     if (rc != UMM_OK)
         return rc;
     if (vad->section && (prot & UMM_PROT_WRITE) && !(vad->prot & UMM_PROT_WRITE))
