@@ -228,11 +228,13 @@ HEAP_SCRIPT = textwrap.dedent("""
                 assert p.query(a).state == umm.RegionState.COMMITTED
             buf = h.buffer(ptrs[2], 5000)
             buf[:] = b"q" * 5000
-            try:
-                h.close()
-                raise SystemExit("close with an exported buffer did not raise")
-            except BufferError:
-                pass
+            for close in (h.close, p.close, s.close):  # nothing changes while it is exported
+                try:
+                    close()
+                    raise SystemExit("close with an exported buffer did not raise")
+                except BufferError:
+                    pass
+            assert not h.closed and not p.closed and not s.closed
             del buf
             st = h.stats()
             assert st.allocated >= (1 << 20) + 5000 and st.reservations >= 1, st

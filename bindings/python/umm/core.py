@@ -267,6 +267,14 @@ def _refuse_if_exported(regions, what):
                               "them first (memoryview.release() or del)" % (what, r.address, r.size))
 
 
+def _refuse_if_heap_exported(process, what):
+    """BufferError when a heap of `process` (umm.heap) still has exported buffers."""
+    for c in process._children:
+        if getattr(c, "_has_exports", None) and c._has_exports():
+            raise BufferError("cannot %s: a heap of the process has exported buffers; release "
+                              "them first" % what)
+
+
 def _size_or_none(v, what):
     return None if v is None else parse_size(v, what)
 
@@ -361,6 +369,9 @@ class System(_Handle):
         if self._h is not None:
             _refuse_if_exported([r for p in self._children if isinstance(p, Process)
                                  for r in p.regions], "close the system")
+            for p in self._children:
+                if isinstance(p, Process):
+                    _refuse_if_heap_exported(p, "close the system")
         super().close()
 
     def __del__(self):
@@ -461,6 +472,7 @@ class Process(_Handle):
         memoryview of one of them is alive."""
         if self._h is not None:
             _refuse_if_exported(self.regions, "close the process")
+            _refuse_if_heap_exported(self, "close the process")
         if self._h is not None and self.system is not None:
             try:
                 self.system._children.remove(self)

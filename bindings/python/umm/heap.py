@@ -190,12 +190,15 @@ class Heap:
         lib.umm_heap_stats(self._handle(), ctypes.byref(raw))
         return HeapStats(raw)
 
+    def _has_exports(self):
+        return any(_exported(b) for b in self._buffers)
+
     def close(self):
         """Destroy the heap (every allocation goes). BufferError, changing nothing, while a
         memoryview from buffer() is alive."""
         if self._h is None:
             return
-        if any(_exported(b) for b in self._buffers):
+        if self._has_exports():
             raise BufferError("cannot close the heap: a buffer of it is exported; release it "
                               "first (memoryview.release() or del)")
         h, self._h = self._h, None
