@@ -1,7 +1,8 @@
 /* test_threads_io.c - a program's I/O on managed memory while other threads take its pages away:
  * two threads read a file into their own halves of a region with umm_io_read and write them back
  * out with umm_io_write, while a third empties the working set, writes out and purges, and the
- * workers balance every 20 ms. No call may fail (no EFAULT, no short count) and every byte must
+ * workers balance every 20 ms; each round starts after the disturber emptied the working set. No
+ * call may fail (no EFAULT, no short count) and every byte must
  * match. Small sizes: TSan runs it too. */
 #include "paging_util.h"
 
@@ -23,6 +24,7 @@ typedef struct io_thread {
 } io_thread_t;
 
 static atomic_int stop_disturbing, disturbing;
+static atomic_uint disturber_passes; /* working-set empties done so far */
 
 static void *io_worker(void *arg)
 {
@@ -31,6 +33,12 @@ static void *io_worker(void *arg)
     while (!atomic_load(&disturbing))
         sched_yield();
     for (int r = 0; r < ROUNDS; r++) {
+        /* the buffer is unpinned here: wait until the disturber has emptied the working set once
+         * more, so every round starts on pages taken away (and the test does not depend on who
+         * the scheduler favours) */
+        unsigned seen = atomic_load(&disturber_passes);
+        while (atomic_load(&disturber_passes) < seen + 2)
+            sched_yield();
         size_t done = 0;
         if (umm_io_read(t->proc, t->in_fd, t->buf, HALF, 0, &done) != UMM_OK || done != HALF)
             t->failures++;
@@ -50,6 +58,7 @@ static void *disturber(void *arg)
     while (!atomic_load(&stop_disturbing)) {
         umm_ws_empty(proc);
         umm_ws_trim(proc, 16);
+        atomic_fetch_add(&disturber_passes, 1);
     }
     return NULL;
 }
