@@ -179,7 +179,8 @@ typedef struct umm_page_info {
     uint8_t priority;     /* standby priority its frame has or will get (0-7) */
     uint8_t committed;    /* committed (0 also for addresses outside the process's reservations) */
     uint8_t pinned;       /* pinned for an I/O (umm_probe_and_lock) */
-    uint8_t resident;     /* its contents are in RAM now: valid, or on Standby/Modified */
+    uint8_t resident;     /* its contents are in RAM now: valid, or on Standby/Modified (not
+                             while a hard fault is still reading them) */
     int prot;             /* UMM_PROT_* of a committed page, else 0 */
     umm_process_t *working_set; /* the process whose working set holds it (valid only), else NULL */
 } umm_page_info_t;

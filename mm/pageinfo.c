@@ -26,7 +26,9 @@ static void describe_page(umm_system_t *sys, const mm_vad_t *vad, size_t i, umm_
     }
     if (fmt == PTE_VALID || fmt == PTE_TRANSITION) {
         const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p));
-        out->resident = 1;
+        /* a hard fault's frame is Active and pinned until its read completes */
+        bool being_read = fmt == PTE_TRANSITION && (e->flags & PFN_F_IO) && e->list == LIST_ACTIVE;
+        out->resident = !being_read;
         out->pinned = e->pins != 0;
         out->priority = e->prio;
     }
