@@ -173,6 +173,11 @@ int scale_reserve(const bench_opts_t *o, struct bench_result *rows, int max);
 int scale_commit(const bench_opts_t *o, struct bench_result *rows, int max);
 int metadata_overhead(const bench_opts_t *o, struct bench_result *rows, int max);
 
+/* ---- bench_io.c: I/O helpers, prefetch, write watch (one sample yields both sides) ---- */
+int io_pread_paged_out(const bench_opts_t *o, double *umm_ns, double *base_ns, bench_check_t *chk);
+int io_prefetch_random(const bench_opts_t *o, double *umm_ns, double *base_ns, bench_check_t *chk);
+int io_write_watch_query(const bench_opts_t *o, double *umm_us, double *base_us, bench_check_t *chk);
+
 /* ---- bench_report.c ---- */
 void bench_print_table(const bench_result_t *r, int n);
 int bench_write_json(const char *path, const bench_result_t *r, int n, const bench_opts_t *o);

@@ -108,6 +108,16 @@ static const case_def_t k_cases[] = {
     /* zeroing_MBps: the zero page thread's rate on B of decommitted (Free) frames, workers on,
      * against memset(0) of the same amount of touched memory, 4 KiB at a time. */
     {"zeroing_MBps", "MB/s", 0.50, umm_zeroing, raw_memset, NULL, CASE_HIGHER | CASE_ADVISORY, 0, NULL},
+    /* ---- a program's I/O on managed memory (bench_io.c) ---- */
+    /* io_pread_64k_paged_out: umm_io_read of 64 KiB (page-cached file) into paged-out buffers,
+     * one clustered hard fault per 64 KiB, against pread into resident plain buffers */
+    {"io_pread_64k_paged_out", "ns/op", 1.20, NULL, NULL, io_pread_paged_out, 0, 0, NULL},
+    /* prefetch_random_touch: random reads of a paged-out 32 MiB range (O_DIRECT paging file)
+     * after umm_prefetch, against the same reads without: target <= 1/3 (>= 3x faster) */
+    {"prefetch_random_touch", "ns/page", 0.333, NULL, NULL, io_prefetch_random, 0, 0, NULL},
+    /* write_watch_query_1GiB: umm_write_watch_get over 1 GiB with 1 % written, against a scan
+     * of one word per page of a plain array. Information. */
+    {"write_watch_query_1GiB", "us", 0, NULL, NULL, io_write_watch_query, 0, 3, NULL},
     /* ---- hypervisor (bench_hv.c) ---- */
     /* hv_nested_demand_zero_*: first-touch write of B in a guest (host UMM_HV_NO_WORKERS, guest
      * UMM_CFG_NO_WORKERS, RAM R), cluster 1 and 16: the guest's fault plus the nested zero fill
@@ -162,8 +172,9 @@ static const case_def_t k_cases[] = {
 enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_GUARD_EXC, C_GUARD_EXC_IN_SIGNAL,
        C_HARD_RANDOM, C_HARD_RANDOM_DIRECT,
        C_HARD_SEQ, C_HARD_SEQ_DESC, C_WRITER, C_WRITER_DIRECT, C_PROGRAM, C_TRIM, C_TRIM_CLEAN, C_ZEROING,
-       C_HV_DZ_SINGLE, C_HV_DZ_CLUSTERED, C_HV_BALLOON, C_HV_BALLOON_PAGING, C_HV_SCAN, C_HV_SAVED,
-       C_HV_OVERCOMMIT, C_HV_UNCOOPERATIVE, C_ALLOC_1T, C_ALLOC_2T, C_ALLOC_4T, C_ALLOC_LARGE, C_ALLOC_BIG,
+       C_IO_PREAD, C_IO_PREFETCH, C_IO_WATCH, C_HV_DZ_SINGLE, C_HV_DZ_CLUSTERED, C_HV_BALLOON,
+       C_HV_BALLOON_PAGING, C_HV_SCAN, C_HV_SAVED, C_HV_OVERCOMMIT, C_HV_UNCOOPERATIVE, C_ALLOC_1T,
+       C_ALLOC_2T, C_ALLOC_4T, C_ALLOC_LARGE, C_ALLOC_BIG,
        C_SCALE_RESERVE, C_SCALE_COMMIT, C_METADATA };
 _Static_assert(C_METADATA + 1 == sizeof k_cases / sizeof k_cases[0], "enum follows k_cases");
 _Static_assert(sizeof k_cases / sizeof k_cases[0] <= 64, "selection is a 64-bit mask");
@@ -188,7 +199,8 @@ static void usage(FILE *f, const char *argv0)
             "                hard_fault_sequential_MBps, hard_fault_sequential_descending_MBps,\n"
             "                writer_MBps, writer_direct_MBps,\n"
             "                program_4x_ram, trim_pages_per_sec, trim_clean_pages_per_sec,\n"
-            "                zeroing_MBps, hv_nested_demand_zero_single,\n"
+            "                zeroing_MBps, io_pread_64k_paged_out, prefetch_random_touch,\n"
+            "                write_watch_query_1GiB, hv_nested_demand_zero_single,\n"
             "                hv_nested_demand_zero_clustered, hv_balloon_inflate_GiBps,\n"
             "                hv_balloon_inflate_paging_MBps, hv_share_scan_GiBps,\n"
             "                hv_share_saved_pct, hv_overcommit, hv_uncooperative, alloc_small_1t, alloc_small_2t,\n"

@@ -29,7 +29,7 @@ static enum hv_victim_class classify(umm_hv_guest_t *g, uint32_t h)
     hv_frame_t *e = &host->frames[h];
     mm_guest_frame_t info;
     mm_guest_frame(g->sys, e->gfn, &info);
-    if (info.busy)
+    if (info.busy || info.locked) /* locked pages stay resident (VirtualLock) */
         return HV_VICTIM_NONE;
     if (info.free)
         return HV_VICTIM_FREE;

@@ -27,7 +27,7 @@ static bool mapped(umm_system_t *sys, uint32_t gfn, bool *busy)
     mm_guest_frame_t info;
     mm_guest_frame(sys, gfn, &info);
     if (busy)
-        *busy = info.busy;
+        *busy = info.busy || info.locked; /* a locked page's mapping stays */
     return info.mapped;
 }
 

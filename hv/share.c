@@ -43,12 +43,13 @@ void hv_share_forget(umm_hv_host_t *host, uint32_t h)
             b[w] = (hv_share_slot_t){0};
 }
 
-/* Does the guest itself use the frame right now (its I/O, its balloon)? Guest held. */
+/* Does the guest itself use the frame right now (its I/O, its balloon), or must the frame stay
+ * private and writable (locked, pinned for a program's I/O)? Guest held. */
 static bool guest_frame_busy(umm_hv_guest_t *g, uint32_t gfn)
 {
     mm_guest_frame_t info;
     mm_guest_frame(g->sys, gfn, &info);
-    return info.busy;
+    return info.busy || info.locked;
 }
 
 static bool is_zero(const uint64_t *w, size_t n)

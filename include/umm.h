@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 /* The version of this header; CMakeLists.txt reads it from here (the one place it is written).
  * umm_version() gives the library's at run time. While MAJOR is 0 a new MINOR may break the ABI:
@@ -53,7 +54,10 @@ extern "C" {
     X(UMM_E_OS, "an operating-system call failed")                                               \
     X(UMM_E_NOT_SUPPORTED, "not supported by this build or configuration")                       \
     X(UMM_E_STATE, "object is in the wrong state for this call")                                 \
-    X(UMM_E_HANDLE, "invalid handle: closed, destroyed, or never a handle of this type")
+    X(UMM_E_HANDLE, "invalid handle: closed, destroyed, or never a handle of this type")       \
+    X(UMM_E_GUARD, "the range contains a guard page")                                            \
+    X(UMM_E_QUOTA, "locking would take the locked pages past the working-set minimum")           \
+    X(UMM_E_NOT_LOCKED, "some page of the range was not locked")
 
 typedef enum umm_error {
 #define UMM_ERROR_ENUM_(name, text) name,
@@ -138,6 +142,11 @@ UMM_API int umm_reserve(umm_process_t *proc, size_t bytes, int prot, void **out)
 /* As umm_reserve, aligned to `alignment` (a power of two >= UMM_RESERVE_GRANULARITY). */
 UMM_API int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignment, int prot,
                                 void **out);
+/* umm_reserve_ex flags */
+#define UMM_MEM_WRITE_WATCH 0x1 /* track the pages written (GetWriteWatch): umm_write_watch_* */
+/* As umm_reserve_aligned, with UMM_MEM_* flags (VirtualAlloc's MEM_RESERVE | MEM_WRITE_WATCH). */
+UMM_API int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, int prot,
+                           unsigned flags, void **out);
 /* Commit pages [addr, addr + bytes) (addr page-aligned, bytes rounded up to pages) inside one
  * reservation. Already committed pages keep their contents and protection and are not charged
  * again. Fails with UMM_E_COMMIT_LIMIT, changing nothing, when the charge would pass the limit. */
@@ -175,6 +184,26 @@ typedef struct umm_region_info {
  * UMM_REGION_FREE. */
 UMM_API int umm_query(umm_process_t *proc, const void *addr, umm_region_info_t *out);
 
+/* Per-page attributes (QueryWorkingSetEx's PSAPI_WORKING_SET_EX_BLOCK). */
+typedef struct umm_page_info {
+    void *address;        /* in: any address in the page */
+    uint8_t valid;        /* the page is in a working set (resident and mapped for the process) */
+    uint8_t locked;       /* locked in the working set (umm_lock) */
+    uint8_t shared;       /* a section page: its frame may be mapped by other views */
+    uint8_t share_count;  /* views of the section mapping the frame now (saturates at 255) */
+    uint8_t priority;     /* standby priority its frame has or will get (0-7) */
+    uint8_t committed;    /* committed (0 also for addresses outside the process's reservations) */
+    uint8_t pinned;       /* pinned for an I/O (umm_probe_and_lock) */
+    uint8_t resident;     /* its contents are in RAM now: valid, or on Standby/Modified (not
+                             while a hard fault is still reading them) */
+    int prot;             /* UMM_PROT_* of a committed page, else 0 */
+    umm_process_t *working_set; /* the process whose working set holds it (valid only), else NULL */
+} umm_page_info_t;
+/* Describe n pages at once (QueryWorkingSetEx): each entry's address in, the rest out. Addresses
+ * outside proc's reservations are described as not committed and not valid; UMM_OK unless an
+ * argument is bad. */
+UMM_API int umm_query_pages(umm_process_t *proc, umm_page_info_t *pages, size_t n);
+
 /* ---- sections: shared memory backed by the paging file (CreateFileMapping + MapViewOfFile) ----
  * A section's pages are committed (charged) when it is created and live in prototype PTEs; each
  * view maps all of them into a process, so two views, in one process or two, share the same
@@ -188,6 +217,102 @@ UMM_API int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, v
 /* Close the handle: the section goes (frames, slots and charge back) when its last view is
  * released, at once if it has none. */
 UMM_API int umm_section_close(umm_section_t *sec);
+
+/* ---- memory the kernel and I/O may use (docs/api.md, "System calls on managed memory") ----
+ * The kernel never takes umm's SIGSEGV: a system call that reaches a managed page that is not
+ * resident and accessible (never touched, trimmed, paged out, aged) fails with EFAULT or a short
+ * count. These calls make pages resident first and keep them so, as Windows' kernel does.
+ *
+ * Locked pages (VirtualLock / VirtualUnlock). umm_lock makes [addr, addr + bytes) resident and
+ * keeps it in the working set: never trimmed, aged, written out or repurposed, and a guest's
+ * locked page is never unmapped, shared, compressed or paged by its host, until umm_unlock,
+ * decommit or release (which unlock). A lock is not counted: one umm_unlock unlocks. Locked pages
+ * count against the working-set minimum: the process may lock at most ws_min pages
+ * (UMM_E_QUOTA otherwise, nothing locked). Every page must be committed and accessible
+ * (UMM_E_NOT_COMMITTED, UMM_E_ACCESS, UMM_E_GUARD: checked before anything changes).
+ * umm_unlock unlocks the locked pages of the range and returns UMM_E_NOT_LOCKED if some page
+ * was not locked (as VirtualUnlock). addr and bytes need not be page-aligned: every page they
+ * touch counts. */
+UMM_API int umm_lock(umm_process_t *proc, void *addr, size_t bytes);
+UMM_API int umm_unlock(umm_process_t *proc, void *addr, size_t bytes);
+
+/* Probe and lock for an I/O (MmProbeAndLockPages, the MDL model). Make every page that
+ * [addr, addr + bytes) touches resident for `access` (UMM_PROT_READ: the I/O reads the memory, as
+ * write(2) does; UMM_PROT_WRITE: it stores into it, as read(2) does, and the pages become dirty)
+ * and pin them until umm_unlock_pages: while pinned they stay mapped with that access, and
+ * decommit, release and protect of them wait for the unpin. Errors, before anything is pinned:
+ * UMM_E_NOT_RESERVED / UMM_E_RANGE (not inside one reservation), UMM_E_NOT_COMMITTED,
+ * UMM_E_ACCESS (the protection forbids the access), UMM_E_GUARD (a guard page: it stays armed),
+ * an in-page error's cause (UMM_E_IO, UMM_E_NO_FRAMES). Do not decommit or release pinned pages
+ * from the thread that pinned them: the call would wait for itself. */
+typedef struct umm_mdl {
+    umm_process_t *process;
+    void *address;   /* the first page */
+    size_t bytes;    /* whole pages */
+    int access;      /* UMM_PROT_READ or UMM_PROT_WRITE */
+    void *internal_; /* umm's: the reservation (NULL once unlocked) */
+} umm_mdl_t;
+UMM_API int umm_probe_and_lock(umm_process_t *proc, void *addr, size_t bytes, int access,
+                               umm_mdl_t *mdl);
+UMM_API int umm_unlock_pages(umm_mdl_t *mdl);
+
+/* I/O on managed memory that never fails with EFAULT on committed, accessible pages and never
+ * stops short silently: each call pins the buffer a piece at a time (probe-and-lock) and repeats
+ * the system call until every byte moved, end of file (reads: UMM_OK with *done < bytes, as
+ * POSIX), or an error: the error returned (UMM_E_OS with umm_last_os_error() the errno, or one of
+ * umm_probe_and_lock's) and *done the bytes that did move. The whole buffer is checked before the
+ * first byte moves. offset >= 0: pread/pwrite at that offset (files, block devices); -1: read or
+ * write at the descriptor's position (pipes, sockets, terminals). EINTR is retried. */
+UMM_API int umm_io_read(umm_process_t *proc, int fd, void *buf, size_t bytes, int64_t offset,
+                        size_t *done);
+UMM_API int umm_io_write(umm_process_t *proc, int fd, const void *buf, size_t bytes,
+                         int64_t offset, size_t *done);
+/* Vectored forms: the iovecs in order, as one transfer (readv/preadv, writev/pwritev). */
+UMM_API int umm_io_readv(umm_process_t *proc, int fd, const struct iovec *iov, int iovcnt,
+                         int64_t offset, size_t *done);
+UMM_API int umm_io_writev(umm_process_t *proc, int fd, const struct iovec *iov, int iovcnt,
+                          int64_t offset, size_t *done);
+
+/* Write watch (GetWriteWatch / ResetWriteWatch) on a reservation made with UMM_MEM_WRITE_WATCH:
+ * the exact set of its committed pages written since they were committed or last reset, from the
+ * emulated dirty bit, kept through trimming, paging out and back in. umm_write_watch_get stores
+ * the addresses of up to *count such pages of [addr, addr + bytes), in address order, in
+ * addresses[] and sets *count to how many it stored (more may follow: ask again from the last
+ * one); *granularity (may be NULL) gets the page size. With UMM_WRITE_WATCH_RESET the pages it
+ * reports are reset at once. A reset page's next write faults once (a page that is pinned for
+ * an I/O stays reported as written). UMM_E_INVAL for a reservation without the flag. */
+#define UMM_WRITE_WATCH_RESET 0x1
+UMM_API int umm_write_watch_get(umm_process_t *proc, void *addr, size_t bytes, unsigned flags,
+                                void **addresses, size_t *count, size_t *granularity);
+UMM_API int umm_write_watch_reset(umm_process_t *proc, void *addr, size_t bytes);
+
+/* Prefetch (PrefetchVirtualMemory): read the paged-out pages of several ranges ahead of use, so
+ * that later accesses are soft faults or none. Asynchronous: the ranges are checked (each inside
+ * one reservation of proc: UMM_E_NOT_RESERVED / UMM_E_RANGE, nothing queued), queued, and read by
+ * the system's worker thread through the fault resolver; without workers (UMM_CFG_NO_WORKERS)
+ * the reads happen before the call returns. A hint: pages that are not committed, not
+ * accessible or already resident are skipped, and the pages read may be trimmed again under
+ * pressure. The reads count as hard faults of the process. */
+typedef struct umm_range {
+    void *address;
+    size_t bytes;
+} umm_range_t;
+UMM_API int umm_prefetch(umm_process_t *proc, const umm_range_t *ranges, size_t n);
+
+/* Contents the program no longer needs (OfferVirtualMemory / ReclaimVirtualMemory /
+ * DiscardVirtualMemory; MEM_RESET is umm_offer with priority 0 and MEM_RESET_UNDO umm_reclaim).
+ * umm_offer takes the committed private pages of the range out of the working set onto Standby
+ * at `priority` (0-7; repurposed lowest first) with no paging-file copy: they are never written
+ * to the paging file, and a frame repurposed or purged loses its page's contents. Locked and
+ * pinned pages stay as they are. umm_reclaim makes offered pages ordinary again (dirty: kept and
+ * written out like any other) and sets *lost (may be NULL) to 1 if some page's contents were
+ * discarded meanwhile (those pages read as zeros), else 0; a page touched before reclaim was
+ * already reclaimed by the touch. umm_discard drops the contents of the range now (they read as
+ * zeros; frames and paging-file slots are freed, the commit charge stays). Views of sections:
+ * UMM_E_ACCESS. Errors as umm_decommit, UMM_E_INVAL for a priority above 7. */
+UMM_API int umm_offer(umm_process_t *proc, void *addr, size_t bytes, unsigned priority);
+UMM_API int umm_reclaim(umm_process_t *proc, void *addr, size_t bytes, int *lost);
+UMM_API int umm_discard(umm_process_t *proc, void *addr, size_t bytes);
 
 /* ---- working sets ---- */
 /* Take up to `pages` pages out of the working set (oldest first, clock with second chance):
@@ -348,6 +473,8 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     G(commit_peak, "highest committed seen")                                                      \
     G(working_set, "valid pages over all processes (at most active)")                             \
     G(processes, "processes in the system")                                                       \
+    G(locked_pages, "pages locked in working sets (umm_lock) over all processes")                 \
+    G(pinned_frames, "frames pinned by probe-and-lock for an I/O now")                            \
     C(faults_total, "SIGSEGVs umm handled for this system (resolved, raised as exceptions, or retried because a page was busy)") \
     C(faults_demand_zero, "pages made valid from a zeroed frame (a 16-page cluster adds 16)")     \
     C(faults_transition, "pages made valid by soft faults (the frame still on Standby or Modified, or resident for another view of a section)") \
@@ -393,6 +520,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     G(working_set_peak, "the most valid pages it ever had")                                       \
     G(committed, "commit charge of the process")                                                  \
     G(reservations, "reservations of the process")                                                \
+    G(locked_pages, "pages locked in its working set (umm_lock); at most ws_min")                 \
     C(faults_total, "as for the system, restricted to this process's addresses")                 \
     C(faults_demand_zero, "as for the system, this process")                                      \
     C(faults_transition, "as for the system, this process")                                       \

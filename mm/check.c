@@ -172,6 +172,36 @@ static bool processes_consistent(umm_system_t *sys)
            report(sys->committed <= sys->commit_limit, "charge <= limit");
 }
 
+/* Locked pages: each process's count is its PTEs with PTE_LOCKED, the system's their sum; each
+ * frame's `locks` counts the locked PTEs naming it; a frame with pins or locks is Active; the
+ * system counts the pinned frames. */
+static bool locks_consistent(umm_system_t *sys)
+{
+    uint32_t *locks = calloc(sys->pfn.nframes ? sys->pfn.nframes : 1, sizeof *locks);
+    if (!locks)
+        return true; /* no memory to recount with: nothing to say */
+    uint64_t total = 0, pinned = 0;
+    bool ok = true;
+    for (umm_process_t *p = sys->procs; p && ok; p = p->next) {
+        uint64_t n = 0;
+        for (mm_vad_t *v = p->vads; v; v = v->next_in_proc)
+            for (size_t i = 0; i < v->npages; i++)
+                if (v->pte[i] & PTE_LOCKED) {
+                    n++;
+                    locks[mm_pte_num(v->pte[i])]++;
+                }
+        ok = n == p->locked_pages;
+        total += n;
+    }
+    for (mm_pfn_id_t f = 0; ok && f < sys->pfn.nframes; f++) {
+        const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+        pinned += e->pins != 0;
+        ok = e->locks == locks[f] && ((e->pins == 0 && e->locks == 0) || e->list == LIST_ACTIVE);
+    }
+    free(locks);
+    return ok && total == sys->locked_pages && pinned == sys->pinned_frames;
+}
+
 /* Mark slot s as referenced; false if it already was or the paging file does not have it used. */
 static bool claim_slot(umm_system_t *sys, uint64_t *seen, uint64_t s)
 {
@@ -256,6 +286,7 @@ int umm_check(umm_system_t *sys)
     bool ok = report(mm_pfndb_check(&sys->pfn), "the page lists") &&
               report(frames_match_ptes(sys), "the frame -> PTE reverse map") &&
               report(processes_consistent(sys), "the process/VAD counts") &&
+              report(locks_consistent(sys), "locked pages and pinned frames") &&
               report(slots_consistent(sys), "the paging-file slot accounting") &&
               report(zero_promises_hold(sys), "zeroed frames and clean pages without a copy hold zeros");
     mm_unlock(&sys->lock);

@@ -18,6 +18,7 @@
 #include "pagefile.h"
 #include "proto.h"
 #include "reclaim.h"
+#include "registry.h"
 #include "vma.h"
 #include "ws.h"
 
@@ -212,7 +213,10 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
         mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
         saved[k - lo] = p;
         was_on[k - lo] = e->list;
-        bool modified = e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE;
+        /* an offered frame has no copy: back in use, it is as dirty as a Modified one */
+        bool modified = e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE ||
+                        (e->flags & PFN_F_OFFERED);
+        e->flags &= (uint16_t)~PFN_F_OFFERED;
         mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
         if (!maps) { /* a prototype: resident for the view; a section frame keeps its dirt here */
             if (modified)
@@ -540,6 +544,8 @@ static enum fault_result resolve_access(mm_vad_t *vad, size_t i, int access, umm
     bool write = access == FAULT_WRITE || (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE));
     if (!(prot & (UMM_PROT_READ | UMM_PROT_WRITE)) || (write && !(prot & UMM_PROT_WRITE)))
         return fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
+    if (write && (prot & MM_PROT_WATCH)) /* a write-watched page is written: record it */
+        mm_vad_pte_write(vad, i, mm_pte_with_prot(p, prot & ~MM_PROT_WATCH));
     if (mm_pte_format(p) == PTE_PROTOTYPE)
         return prototype_fault(vad, i, write, exc);
     fault_site_t s = {.vad = vad, .i = i, .write = write, .proc = vad->proc, .fault_vad = vad,
@@ -570,4 +576,33 @@ enum fault_result mm_fault_resolve(mm_vad_t *vad, uintptr_t addr, int access, um
     if (!sys->low_memory && mm_frames_available(sys) < sys->low_pages)
         mm_reclaim_wake_workers(sys); /* async-signal-safe: uv_async_send */
     return r;
+}
+
+/* ---- resolving a fault without a signal (probe-and-lock, umm_lock, prefetch) ---- */
+
+/* The error a program's I/O gets for an exception the fault would have raised. */
+static int exception_error(const umm_exception_t *exc)
+{
+    switch (exc->code) {
+    case UMM_EXC_GUARD_PAGE: return UMM_E_GUARD;
+    case UMM_EXC_IN_PAGE_ERROR: return exc->error ? exc->error : UMM_E_IO;
+    default: return UMM_E_ACCESS;
+    }
+}
+
+int mm_fault_touch(uintptr_t addr, bool write, umm_exception_t *exc)
+{
+    for (;;) {
+        mm_vad_t *vad = mm_registry_lookup_lock(addr); /* registry, then system: as the handler */
+        if (!vad)
+            return UMM_E_NOT_RESERVED;
+        umm_system_t *sys = vad->proc->sys;
+        enum fault_result r = mm_fault_resolve(vad, addr, write ? FAULT_WRITE : FAULT_READ, exc);
+        mm_unlock(&sys->lock);
+        if (r == FAULT_DONE)
+            return UMM_OK;
+        if (r == FAULT_EXCEPTION)
+            return exception_error(exc);
+        mm_os_yield(); /* busy: another thread's I/O holds the page */
+    }
 }

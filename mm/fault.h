@@ -30,4 +30,12 @@ enum fault_result {
  * the faulting VAD's io_pending keeps it from being released meanwhile). */
 enum fault_result mm_fault_resolve(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc);
 
+/* Resolve a fault at addr for a read or a write as the SIGSEGV handler would, without a signal
+ * and without touching the memory: takes the registry and system locks itself and retries while
+ * the page is busy. Called with no umm lock held; returns UMM_OK once the fault is resolved (the
+ * page may be trimmed again before the caller looks), or the error the exception stands for
+ * (UMM_E_GUARD, UMM_E_ACCESS, an in-page error's cause; UMM_E_NOT_RESERVED outside umm). The
+ * program's exception handler is not called: the caller reports the error. */
+int mm_fault_touch(uintptr_t addr, bool write, umm_exception_t *exc);
+
 #endif

@@ -72,15 +72,20 @@ static mm_pfn_id_t standby_victim(umm_system_t *sys)
 }
 
 /* Take a Standby frame away from the page that still names it: that page's PTE becomes a
- * paging-file PTE (its data is in its slot), keeping HW as a stale PROT_NONE mapping. */
+ * paging-file PTE (its data is in its slot), keeping HW as a stale PROT_NONE mapping; an offered
+ * page has no copy: it becomes demand-zero, marked as discarded. */
 static void repurpose_standby(umm_system_t *sys, mm_pfn_id_t f)
 {
     mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     mm_vad_t *vad = mm_pfn_owner_vad(sys, f);
-    UMM_ASSERT(vad && e->slot != 0);
+    bool offered = e->flags & PFN_F_OFFERED;
+    UMM_ASSERT(vad && (e->slot != 0) != offered);
     mm_pte_t *pte = &vad->pte[e->index];
     UMM_ASSERT(mm_pte_format(*pte) == PTE_TRANSITION && mm_pte_num(*pte) == f);
-    mm_pte_write(pte, mm_pte_make(PTE_PAGEFILE, mm_pte_prot(*pte), e->slot - 1) | (*pte & PTE_HW));
+    e->flags &= (uint16_t)~PFN_F_OFFERED;
+    mm_pte_write(pte, (offered ? mm_pte_make(PTE_DEMAND_ZERO, mm_pte_prot(*pte), 0) | PTE_DISCARDED
+                               : mm_pte_make(PTE_PAGEFILE, mm_pte_prot(*pte), e->slot - 1)) |
+                          (*pte & PTE_HW));
     mm_vma_refresh(vad, e->index, e->index + 1);
     MM_COUNT(vad->proc, standby_repurposed, 1);
     e->vad = 0;

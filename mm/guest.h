@@ -48,6 +48,8 @@ typedef struct mm_guest_frame {
     bool standby;    /* on a Standby list: clean, a copy is in the guest's paging file */
     bool modified;   /* on a Modified list: the guest's writer will read it soon */
     bool has_copy;   /* the guest's paging file holds a copy of its contents */
+    bool locked;     /* locked in a working set or pinned for a program's I/O: it must stay
+                        backed and mapped (no unmapping, sharing, compressing or host paging) */
 } mm_guest_frame_t;
 void mm_guest_frame(umm_system_t *sys, uint32_t gfn, mm_guest_frame_t *out);
 /* Take every kernel mapping of the frame away: its next access faults and maps it again through

@@ -82,6 +82,11 @@ int mm_os_file_write(int fd, uint64_t off, const struct iovec *iov, int n);
  * undefined, the source untouched). */
 int mm_os_file_copy(int in, uint64_t in_off, int out, uint64_t out_off, size_t len);
 
+/* A program's I/O on its own descriptor (umm_io_*): one read, or write when `out`, of up to n bytes at off
+ * (off < 0: at the descriptor's position), EINTR retried. UMM_OK with *got the bytes moved (0 on
+ * a read: end of file), or UMM_E_OS with the errno kept. */
+int mm_os_user_io(int fd, bool out, void *buf, size_t n, int64_t off, size_t *got);
+
 /* ---- waiting (the futex lock's slow path) ---- */
 /* Sleep while *addr == expected (spurious wake-ups allowed). [signal-safe] */
 void mm_os_wait(_Atomic int *addr, int expected);

@@ -16,6 +16,8 @@ void mm_proto_drop_view_page(mm_vad_t *view, size_t k, bool trimmed)
         return;
     if (trimmed)
         MM_COUNT(view->proc, pages_trimmed, 1);
+    mm_vad_forget_lock(view, k); /* only a released view drops a locked page */
+    p = view->pte[k];
     mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
     mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     if (p & PTE_DIRTY)

@@ -52,6 +52,7 @@ struct mm_vad {
     uint8_t *chunk_valid;    /* per 64 pages: how many are VALID (walks skip empty chunks) */
     uint64_t committed;
     bool releasing;          /* umm_release has claimed it: no other call may use it */
+    bool write_watch;        /* MEM_WRITE_WATCH: committed pages carry MM_PROT_WATCH until written */
     uint32_t io_pending;     /* hard faults through it reading with the lock dropped: releasing
                                 it waits until none is left */
     mm_vad_t *next_in_proc; /* the process's VADs, unordered */
@@ -60,12 +61,14 @@ struct mm_vad {
     mm_vad_t *next_view;    /* the section's views */
 };
 
-/* Invariant: ws_size = VALID PTEs over its VADs; committed = committed PTEs over its VADs. */
+/* Invariant: ws_size = VALID PTEs over its VADs; committed = committed PTEs over its VADs;
+ * locked_pages = PTEs with PTE_LOCKED over its VADs <= ws_min when they were locked. */
 struct umm_process {
     umm_system_t *sys;
     mm_vad_t *vads;
     uint64_t nvads;
     uint64_t ws_size, ws_peak, committed;
+    uint64_t locked_pages; /* pages locked in its working set (umm_lock) */
     uint64_t vma_count; /* sum over its VADs of 1 + boundaries */
     mm_counters_t ctr;
     uint32_t clock_vad;   /* clock hand for trimming: VAD id and page */
@@ -96,6 +99,8 @@ struct umm_system {
     umm_process_t *procs;
     uint64_t nprocs;
     uint64_t ws_total;
+    uint64_t locked_pages; /* sum over processes of locked_pages */
+    uint64_t pinned_frames; /* frames with pins > 0 */
 
     uint64_t vma_count; /* 1 (physical view) + sum over processes */
 
@@ -119,6 +124,7 @@ struct umm_system {
     bool low_memory;          /* available < low_pages at the last evaluation */
     mm_workers_t *workers;   /* NULL with UMM_CFG_NO_WORKERS */
     umm_notification_t *notifications;
+    struct mm_prefetch_job *prefetch_jobs; /* queued for the workers (prefetch.c), FIFO */
     umm_process_t *section_proc;  /* owns the sections' prototype VADs; not in procs */
     umm_section_t *sections;
     uint64_t section_committed;   /* commit charged by sections */
@@ -182,6 +188,27 @@ static inline size_t mm_vad_next_valid_chunk(const mm_vad_t *vad, size_t i)
     while (i < vad->npages && vad->chunk_valid[i >> VAD_CHUNK_SHIFT] == 0)
         i = ((i >> VAD_CHUNK_SHIFT) + 1) << VAD_CHUNK_SHIFT;
     return i < vad->npages ? i : vad->npages;
+}
+
+/* May trimming or aging take this VALID page's mapping away? Not while it is locked (umm_lock)
+ * or its frame is pinned for an I/O (umm_probe_and_lock: the pin names the frame, so another
+ * view's mapping of a pinned section frame stays too). Another view's mapping of a frame locked
+ * through a view may go: the frame stays resident through the locked one. System locked. */
+static inline bool mm_page_pinned(const umm_system_t *sys, mm_pte_t p)
+{
+    return (p & PTE_LOCKED) || sys->pfn.e[mm_pte_num(p)].pins != 0;
+}
+
+/* Page i of vad (VALID) stops being locked: by umm_unlock, decommit or release. System locked. */
+static inline void mm_vad_forget_lock(mm_vad_t *vad, size_t i)
+{
+    mm_pte_t p = vad->pte[i];
+    if (!(p & PTE_LOCKED))
+        return;
+    mm_vad_pte_write(vad, i, p & ~PTE_LOCKED);
+    vad->proc->sys->pfn.e[mm_pte_num(p)].locks--;
+    vad->proc->locked_pages--;
+    vad->proc->sys->locked_pages--;
 }
 
 /* The VAD that owns frame f (its reverse map), or NULL. System locked. */

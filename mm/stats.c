@@ -33,6 +33,8 @@ static void system_gauges(umm_system_t *sys, umm_stats_t *out)
     out->commit_peak = sys->commit_peak;
     out->working_set = sys->ws_total;
     out->processes = sys->nprocs;
+    out->locked_pages = sys->locked_pages;
+    out->pinned_frames = sys->pinned_frames;
     out->vma_count = sys->vma_count;
     out->vma_budget = sys->vma_budget;
     out->pagefile_slots = sys->pf.nslots;
@@ -74,6 +76,7 @@ int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out)
     out->working_set_peak = proc->ws_peak;
     out->committed = proc->committed;
     out->reservations = proc->nvads;
+    out->locked_pages = proc->locked_pages;
     out->vma_count = proc->vma_count;
     out->ws_min = proc->ws_min;
     out->ws_max = proc->ws_max;

@@ -12,6 +12,7 @@
 #include "handler.h"
 #include "notify.h"
 #include "pagefile.h"
+#include "prefetch.h"
 #include "registry.h"
 #include "section.h"
 #include "vad.h"
@@ -158,6 +159,7 @@ void umm_system_destroy(umm_system_t *sys)
         return;
     mm_handle_retire(sys); /* from here on a second destroy, or any call, is an error */
     mm_workers_stop(sys->workers); /* first: a write in flight completes, nothing runs after */
+    mm_prefetch_drop_all(sys);
     sys->workers = NULL;
     while (sys->procs)
         umm_process_destroy(sys->procs);

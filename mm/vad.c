@@ -141,10 +141,13 @@ bool mm_vad_io_busy(const mm_vad_t *vad, size_t a, size_t b)
     MM_ASSERT_HELD(&sys->lock);
     if (vad->io_pending)
         return true;
-    for (size_t i = a; i < b; i++)
-        if (mm_pte_has_frame(vad->pte[i]) &&
-            (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[i]))->flags & PFN_F_IO))
+    for (size_t i = a; i < b; i++) {
+        if (!mm_pte_has_frame(vad->pte[i]))
+            continue;
+        const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[i]));
+        if ((e->flags & PFN_F_IO) || e->pins) /* paging I/O, or a program's I/O (probe-and-lock) */
             return true;
+    }
     return false;
 }
 

@@ -32,8 +32,14 @@ int umm_reserve(umm_process_t *proc, size_t bytes, int prot, void **out)
 
 int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignment, int prot, void **out)
 {
+    return umm_reserve_ex(proc, bytes, alignment, prot, 0, out);
+}
+
+int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, int prot, unsigned flags,
+                   void **out)
+{
     HANDLE_CHECK(proc, HANDLE_PROCESS);
-    if (!out || !prot_ok(prot))
+    if (!out || !prot_ok(prot) || (flags & ~UMM_MEM_WRITE_WATCH))
         return UMM_E_INVAL;
     size_t g = UMM_RESERVE_GRANULARITY;
     if (alignment < g || (alignment & (alignment - 1)) != 0 || alignment > ((size_t)1 << 40))
@@ -45,6 +51,7 @@ int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignment, int
     if (rc != UMM_OK)
         return rc;
     mm_lock(&proc->sys->lock);
+    vad->write_watch = flags & UMM_MEM_WRITE_WATCH;
     mm_budget_enforce(proc->sys);
     mm_unlock(&proc->sys->lock);
     void *base = (void *)vad->start;
@@ -70,13 +77,14 @@ int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
         return rc;
     }
     uint64_t fresh = 0;
+    int watch = vad->write_watch ? MM_PROT_WATCH : 0; /* committed pages start unwritten */
     for (size_t i = first; i < first + n; i++)
         fresh += !mm_pte_committed(vad->pte[i]);
     rc = mm_commit_charge(proc, fresh);
     if (rc == UMM_OK) {
         for (size_t i = first; i < first + n; i++)
             if (!mm_pte_committed(vad->pte[i]))
-                mm_vad_pte_write(vad, i, mm_pte_make(PTE_DEMAND_ZERO, prot, 0));
+                mm_vad_pte_write(vad, i, mm_pte_make(PTE_DEMAND_ZERO, prot | watch, 0));
         vad->committed += fresh;
     }
     mm_unlock(&proc->sys->lock);
@@ -103,8 +111,8 @@ static void discard_page(mm_vad_t *vad, size_t i)
 
 /* mm_vad_range_lock, once no paging I/O holds a frame of the range (pages about to be freed or
  * trimmed must not be): while it does, unlock, yield and look the range up again. */
-static int range_lock_idle(umm_process_t *proc, const void *addr, size_t bytes, mm_vad_t **vad,
-                           size_t *first, size_t *n)
+int mm_vm_range_lock_idle(umm_process_t *proc, const void *addr, size_t bytes, mm_vad_t **vad,
+                          size_t *first, size_t *n)
 {
     for (;;) {
         int rc = mm_vad_range_lock(proc, addr, bytes, vad, first, n);
@@ -134,6 +142,7 @@ static int decommit_locked(mm_vad_t *vad, size_t first, size_t n, unsigned to)
             continue;
         }
         dropped += mm_pte_committed(p);
+        mm_vad_forget_lock(vad, k); /* decommitting a locked page unlocks it */
         discard_page(vad, k);
         mm_vad_pte_write(vad, k, mm_pte_make(to, 0, 0));
     }
@@ -147,7 +156,7 @@ int umm_decommit(umm_process_t *proc, void *addr, size_t bytes)
 {
     mm_vad_t *vad;
     size_t first, n;
-    int rc = range_lock_idle(proc, addr, bytes, &vad, &first, &n);
+    int rc = mm_vm_range_lock_idle(proc, addr, bytes, &vad, &first, &n);
     if (rc != UMM_OK)
         return rc;
     if (vad->section) { /* a view's pages belong to its section: no decommit (as Windows) */
@@ -204,11 +213,20 @@ int umm_release(umm_process_t *proc, void *base)
     return UMM_OK;
 }
 
+/* The PTE with the caller's protection; umm's own write-watch bit stays. */
+static mm_pte_t with_user_prot(mm_pte_t p, int prot)
+{
+    return mm_pte_with_prot(p, prot | (mm_pte_prot(p) & MM_PROT_WATCH));
+}
+
 /* Set protection of committed pages [first, first+n): PTEs, then kernel mappings, per run. */
 static int protect_locked(mm_vad_t *vad, size_t first, size_t n, int prot)
 {
     umm_system_t *sys = vad->proc->sys;
     if (prot & UMM_PROT_GUARD) { /* a guard page must fault on its next access: not valid */
+        for (size_t i = first; i < first + n; i++)
+            if (vad->pte[i] & PTE_LOCKED) /* a locked page stays valid */
+                return UMM_E_ACCESS;
         mm_ws_trim_range(vad, first, first + n, WS_TRIM_UNMAP);
         for (size_t i = first; i < first + n; i++)
             if (mm_pte_format(vad->pte[i]) == PTE_VALID) /* the kernel refused to unmap */
@@ -221,18 +239,18 @@ static int protect_locked(mm_vad_t *vad, size_t first, size_t n, int prot)
                 break;
             mm_vad_pte_write(vad, i, vad->pte[i] & ~PTE_HW_RO);
         }
-        mm_pte_t np = mm_pte_with_prot(vad->pte[i], prot);
+        mm_pte_t np = with_user_prot(vad->pte[i], prot);
         size_t j = i + 1;
         bool hw_valid = mm_pte_format(np) == PTE_VALID && (np & PTE_HW);
         int hwp = mm_pte_hw_prot(np);
         while (j < first + n && hw_valid && mm_pte_format(vad->pte[j]) == PTE_VALID &&
-               (vad->pte[j] & PTE_HW) && mm_pte_hw_prot(mm_pte_with_prot(vad->pte[j], prot)) == hwp)
+               (vad->pte[j] & PTE_HW) && mm_pte_hw_prot(with_user_prot(vad->pte[j], prot)) == hwp)
             j++;
         if (hw_valid &&
             (rc = mm_hw_protect(sys, mm_vad_page_addr(vad, i, sys->page_shift), j - i, hwp)) != UMM_OK)
             break;
         for (size_t k = i; k < j; k++)
-            mm_vad_pte_write(vad, k, mm_pte_with_prot(vad->pte[k], prot));
+            mm_vad_pte_write(vad, k, with_user_prot(vad->pte[k], prot));
         i = j;
     }
     mm_vma_refresh(vad, first, first + n);
@@ -245,7 +263,7 @@ int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *ol
     size_t first, n;
     if (!prot_ok(prot))
         return UMM_E_INVAL;
-    int rc = range_lock_idle(proc, addr, bytes, &vad, &first, &n); /* guard protection trims */
+    int rc = mm_vm_range_lock_idle(proc, addr, bytes, &vad, &first, &n); /* guard protection trims */
     if (rc != UMM_OK)
         return rc;
     if (vad->section && (prot & UMM_PROT_WRITE) && !(vad->prot & UMM_PROT_WRITE))
@@ -255,7 +273,7 @@ int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *ol
             rc = UMM_E_NOT_COMMITTED;
     if (rc == UMM_OK) {
         if (old_prot)
-            *old_prot = mm_pte_prot(vad->pte[first]);
+            *old_prot = mm_pte_prot(vad->pte[first]) & ~MM_PROT_WATCH;
         rc = protect_locked(vad, first, n, prot);
         mm_budget_enforce(proc->sys);
     }
@@ -267,10 +285,10 @@ static void query_run(const mm_vad_t *vad, size_t i, unsigned shift, umm_region_
 {
     mm_pte_t p = vad->pte[i];
     bool committed = mm_pte_committed(p);
-    int prot = committed ? mm_pte_prot(p) : 0;
+    int prot = committed ? mm_pte_prot(p) & ~MM_PROT_WATCH : 0;
     size_t j = i, resident = 0;
     while (j < vad->npages && mm_pte_committed(vad->pte[j]) == committed &&
-           (!committed || mm_pte_prot(vad->pte[j]) == prot)) {
+           (!committed || (mm_pte_prot(vad->pte[j]) & ~MM_PROT_WATCH) == prot)) {
         resident += mm_pte_format(vad->pte[j]) == PTE_VALID;
         j++;
     }

@@ -11,6 +11,8 @@
 int mm_workers_start(umm_system_t *sys, mm_workers_t **out);
 /* Stop and join; any write in flight completes first. */
 void mm_workers_stop(mm_workers_t *w);
+/* Run the queued prefetch jobs (prefetch.c) on the worker thread. */
+void mm_workers_prefetch(mm_workers_t *w);
 /* Request a balance pass (async-signal-safe). */
 void mm_workers_wake(mm_workers_t *w);
 

@@ -79,8 +79,8 @@ static void trim_page(umm_system_t *sys, mm_vad_t *vad, size_t k, bool zero)
     MM_COUNT(vad->proc, pages_trimmed, 1);
 }
 
-/* Trim [a, b), all VALID. */
-static size_t trim_valid_run(mm_vad_t *vad, size_t a, size_t b, bool unmap)
+/* Trim [a, b), all VALID and none pinned. */
+static size_t trim_unpinned_run(mm_vad_t *vad, size_t a, size_t b, bool unmap)
 {
     umm_system_t *sys = vad->proc->sys;
     if (!revoke_runs(sys, vad, a, b, unmap)) { /* the kernel refused: the pages stay */
@@ -105,9 +105,37 @@ static size_t trim_valid_run(mm_vad_t *vad, size_t a, size_t b, bool unmap)
     return b - a;
 }
 
-/* Clear the accessed bit of [a, b), all VALID and accessed (one mprotect per HW run). */
-static void age_valid_run(mm_vad_t *vad, size_t a, size_t b)
+/* Call fn on each run of [a, b) (all VALID) whose pages are not pinned: locked pages and pages
+ * pinned for an I/O keep their frames and mappings. Returns the sum of what fn returns. */
+static size_t for_each_unpinned_run(mm_vad_t *vad, size_t a, size_t b, bool unmap,
+                                    size_t (*fn)(mm_vad_t *, size_t, size_t, bool))
 {
+    const umm_system_t *sys = vad->proc->sys;
+    size_t n = 0;
+    for (size_t i = a; i < b;) {
+        if (mm_page_pinned(sys, vad->pte[i])) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < b && !mm_page_pinned(sys, vad->pte[j]))
+            j++;
+        n += fn(vad, i, j, unmap);
+        i = j;
+    }
+    return n;
+}
+
+/* Trim the pages of [a, b) (all VALID) that are not pinned. */
+static size_t trim_valid_run(mm_vad_t *vad, size_t a, size_t b, bool unmap)
+{
+    return for_each_unpinned_run(vad, a, b, unmap, trim_unpinned_run);
+}
+
+/* Clear the accessed bit of [a, b), all VALID, accessed, unpinned (one mprotect per HW run). */
+static size_t age_unpinned_run(mm_vad_t *vad, size_t a, size_t b, bool unused)
+{
+    (void)unused;
     umm_system_t *sys = vad->proc->sys;
     size_t i = a;
     while (i < b) {
@@ -125,6 +153,13 @@ static void age_valid_run(mm_vad_t *vad, size_t a, size_t b)
         i = j;
     }
     mm_vma_refresh(vad, a, b);
+    return b - a;
+}
+
+/* Age [a, b) (all VALID and accessed) but its pinned pages, which must stay accessible. */
+static void age_valid_run(mm_vad_t *vad, size_t a, size_t b)
+{
+    for_each_unpinned_run(vad, a, b, false, age_unpinned_run);
 }
 
 size_t mm_ws_trim_range(mm_vad_t *vad, size_t a, size_t b, unsigned flags)

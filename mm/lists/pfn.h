@@ -15,7 +15,8 @@
  *  - a frame that is Standby or Modified has an owner whose PTE at (vad, index) is TRANSITION and
  *    names this frame; an Active frame is named by a VALID PTE of its owner, except frames in
  *    transit (PFN_F_IO: being read in, named by a TRANSITION PTE) and
- *    frames held by a hypervisor guest's balloon (PFN_F_BALLOON, unowned).
+ *    frames held by a hypervisor guest's balloon (PFN_F_BALLOON, unowned);
+ *  - a frame with pins or locks is Active: a pinned or locked page stays VALID and mapped.
  * The whole database is protected by the system lock. */
 #ifndef UMM_PFN_H
 #define UMM_PFN_H
@@ -47,9 +48,11 @@ enum mm_pfn_flag {
     PFN_F_BALLOON = 1u << 1, /* held by a hypervisor guest's balloon driver (Active, unowned) */
     PFN_F_MODIFIED = 1u << 2,/* a section frame written through some view since it was last
                                 written out: it goes to Modified when no view maps it */
+    PFN_F_OFFERED = 1u << 3, /* on Standby without a copy: offered (umm_offer) contents that are
+                                never written out; repurposing it loses them (PTE_DISCARDED) */
 };
 
-/* 24 bytes per frame (0.59 % of RAM at 4 KiB pages). */
+/* 28 bytes per frame (0.68 % of RAM at 4 KiB pages). */
 typedef struct mm_pfn {
     mm_pfn_id_t next, prev; /* list links while on a list */
     uint32_t vad;            /* reverse map: owner VAD id + 1 (0: no owner) */
@@ -58,6 +61,8 @@ typedef struct mm_pfn {
     uint8_t list;            /* enum mm_list_id */
     uint8_t prio;            /* standby priority */
     uint16_t flags;          /* enum mm_pfn_flag */
+    uint16_t pins;           /* probe-and-lock pins (an I/O of the program uses the page) */
+    uint16_t locks;          /* PTEs with PTE_LOCKED that name it (VirtualLock) */
 } mm_pfn_t;
 
 typedef struct mm_list {

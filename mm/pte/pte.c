@@ -13,9 +13,9 @@ static const bool legal[PTE_FORMAT_COUNT_][PTE_FORMAT_COUNT_] = {
     /*                 NONE   VALID  TRANS  DZERO  PFILE  PROTO  DECOM */
     [PTE_NONE]       = {true, false, false, true,  false, true,  false},
     [PTE_VALID]      = {true, true,  true,  true,  false, true,  true},
-    [PTE_TRANSITION] = {true, true,  true,  false, true,  false, true},
+    [PTE_TRANSITION] = {true, true,  true,  true,  true,  false, true},
     [PTE_DEMAND_ZERO]= {true, true,  false, true,  false, false, true},
-    [PTE_PAGEFILE]   = {true, true,  true,  false, true,  false, true},
+    [PTE_PAGEFILE]   = {true, true,  true,  true,  true,  false, true},
     [PTE_PROTOTYPE]  = {true, true,  false, false, false, true,  true},
     [PTE_DECOMMITTED]= {true, false, false, true,  false, true,  true},
 };
@@ -25,7 +25,9 @@ bool mm_pte_transition_legal(mm_pte_t from, mm_pte_t to)
     unsigned f = mm_pte_format(from), t = mm_pte_format(to);
     if (f >= PTE_FORMAT_COUNT_ || t >= PTE_FORMAT_COUNT_ || !legal[f][t])
         return false;
-    if (t != PTE_VALID && (to & (PTE_ACCESSED | PTE_DIRTY | PTE_AGE_MASK | PTE_HW_RO)))
+    if (t != PTE_VALID && (to & (PTE_ACCESSED | PTE_DIRTY | PTE_AGE_MASK | PTE_HW_RO | PTE_LOCKED)))
+        return false;
+    if (t != PTE_DEMAND_ZERO && (to & PTE_DISCARDED))
         return false;
     if ((to & PTE_HW) && (to & PTE_HW_RO))
         return false;
@@ -47,7 +49,7 @@ int mm_pte_hw_prot(mm_pte_t p)
     if (mm_pte_format(p) != PTE_VALID || !(p & PTE_ACCESSED))
         return PROT_NONE;
     int prot = mm_pte_prot(p);
-    if ((prot & UMM_PROT_WRITE) && (p & PTE_DIRTY))
+    if ((prot & UMM_PROT_WRITE) && (p & PTE_DIRTY) && !(prot & MM_PROT_WATCH))
         return PROT_READ | PROT_WRITE;
     if (prot & (UMM_PROT_READ | UMM_PROT_WRITE))
         return PROT_READ;

@@ -5,12 +5,15 @@
  *
  *   bits   | VALID            | TRANSITION       | DEMAND_ZERO | PAGEFILE      | PROTOTYPE
  *   0-2    | 1                | 2                | 3           | 4             | 5
- *   3-6    | protection (UMM_PROT_READ/WRITE/GUARD; 0 = no access), every committed format
+ *   3-6    | protection (UMM_PROT_READ/WRITE/GUARD, and MM_PROT_WATCH; 0 = no access), every
+ *          | committed format
  *   7      | HW: a kernel mapping exists at this address (see below)
  *   8      | ACCESSED         |                  |             |               |
  *   9      | DIRTY            |                  |             |               |
  *   10-12  | AGE (0-7)        |                  |             |               |
  *   13     | HW_RO            |                  |             |               |
+ *   14     | LOCKED           |                  |             |               |
+ *   15     |                  |                  | DISCARDED   |               |
  *   16-63  | frame            | frame            |             | slot          | prototype index
  *
  * NONE (all zero) is a page that was never committed; DECOMMITTED (6) one that was and no
@@ -24,8 +27,11 @@
  * more, because the host shares the frame; the next write faults and breaks the sharing. Such a
  * mapping is never made accessible by mprotect, only replaced.
  *
+ * LOCKED (VALID only): the page is locked in its working set (umm_lock, VirtualLock): never
+ * trimmed, aged or unmapped until umm_unlock, decommit or release; its frame counts it in `locks`.
+ *
  * Invariants (checked by mm_pte_write in debug builds): a VALID page is never GUARD; AGE, ACCESSED,
- * DIRTY and HW_RO are zero outside VALID; HW and HW_RO are never both set; every format change is one of the legal transitions in
+ * DIRTY, HW_RO and LOCKED are zero outside VALID; HW and HW_RO are never both set; every format change is one of the legal transitions in
  * pte.c. */
 #ifndef UMM_PTE_H
 #define UMM_PTE_H
@@ -46,6 +52,12 @@ enum mm_pte_format {
     PTE_FORMAT_COUNT_ = 7
 };
 
+/* A protection bit of umm's own, beside the public UMM_PROT_* (which never use 0x4): the page is in
+ * a write-watched reservation and was not written since the watch was last reset. It is kept
+ * with the protection through every format change, so it survives trimming and paging; while it
+ * is set the page is mapped at most read-only, so the first write faults and clears it. */
+#define MM_PROT_WATCH 0x4
+
 #define PTE_FORMAT_MASK 0x7ull
 #define PTE_PROT_SHIFT 3
 #define PTE_PROT_MASK (0xfull << PTE_PROT_SHIFT)
@@ -55,6 +67,9 @@ enum mm_pte_format {
 #define PTE_AGE_SHIFT 10
 #define PTE_AGE_MASK (0x7ull << PTE_AGE_SHIFT)
 #define PTE_HW_RO (1ull << 13)
+#define PTE_LOCKED (1ull << 14)
+/* DEMAND_ZERO only: offered contents (umm_offer) were discarded; umm_reclaim reports and clears it */
+#define PTE_DISCARDED (1ull << 15)
 #define PTE_NUM_SHIFT 16
 #define PTE_NUM_MAX ((1ull << (64 - PTE_NUM_SHIFT)) - 1)
 

@@ -9,7 +9,8 @@
         memoryview(region)[:5] = b"hello"
         print(region.read(0, 5), system.stats().faults_demand_zero)
 
-Modules: ``umm.core`` (System, Process, Region, Notification, statistics), ``umm.fault``
+Modules: ``umm.core`` (System, Process, Region, Notification, statistics), ``umm.heap`` (the
+heap on managed memory: import it at the top of the program, see its docstring), ``umm.fault``
 (libfiu failure points), ``umm._lib`` (library loading and the C prototype table). The
 hypervisor layer (include/umm_hv.h) is ``umm.hv`` (Host, Guest; its C prototypes are rows added to
 ``_lib.FUNCTIONS``).
@@ -17,7 +18,8 @@ hypervisor layer (include/umm_hv.h) is ``umm.hv`` (Host, Guest; its C prototypes
 
 from ._version import __version__
 from ._lib import InvalidArgument, UmmError, library_path
-from .core import (AccessViolation, GuardPageViolation, Notification, Process, ProcessStats, Prot,
+from .core import (AccessViolation, GuardPageViolation, Notification, PageInfo, Process,
+                   ProcessStats, Prot,
                    Region, RegionInfo, RegionState, Section, Stats, System, TRIM_POLICIES,
                    parse_prot,
                    parse_size, version)
@@ -35,6 +37,7 @@ WS_DEFAULT_MIN = _lib_module.WS_DEFAULT_MIN
 WS_DEFAULT_MAX = _lib_module.WS_DEFAULT_MAX
 
 __all__ = ["__version__", "UmmError", "InvalidArgument", "AccessViolation", "GuardPageViolation", "System", "Process", "Region", "Section",
+           "PageInfo",
            "Notification", "Stats", "ProcessStats", "RegionInfo", "RegionState", "Prot",
            "TRIM_POLICIES", "parse_size", "parse_prot", "version", "library_path",
            "RESERVE_GRANULARITY", "WS_DEFAULT_MIN", "WS_DEFAULT_MAX"]

@@ -54,6 +54,7 @@ CFG_PAGEFILE_DIRECT, CFG_NO_WORKERS = 0x1, 0x2
 TRIM_AGING, TRIM_FIFO, TRIM_CLOCK = 0, 1, 2
 RESERVE_GRANULARITY = 64 << 10
 WS_HARD_MAX = 0x1
+MEM_WRITE_WATCH, WRITE_WATCH_RESET = 0x1, 0x1
 WS_DEFAULT_MIN, WS_DEFAULT_MAX = 50, 345
 REGION_FREE, REGION_RESERVED, REGION_COMMITTED = 0, 1, 2
 NOTIFY_LOW_MEMORY, NOTIFY_HIGH_MEMORY = 0, 1
@@ -113,6 +114,39 @@ class Exception_(ctypes.Structure):
     ]
 
 
+class Mdl(ctypes.Structure):
+    """umm_mdl_t: the pages umm_probe_and_lock pinned."""
+    _fields_ = [
+        ("process", c_void_p),
+        ("address", c_void_p),
+        ("bytes", c_size_t),
+        ("access", c_int),
+        ("internal_", c_void_p),
+    ]
+
+
+class PageInfo(ctypes.Structure):
+    """umm_page_info_t"""
+    _fields_ = [
+        ("address", c_void_p),
+        ("valid", ctypes.c_uint8),
+        ("locked", ctypes.c_uint8),
+        ("shared", ctypes.c_uint8),
+        ("share_count", ctypes.c_uint8),
+        ("priority", ctypes.c_uint8),
+        ("committed", ctypes.c_uint8),
+        ("pinned", ctypes.c_uint8),
+        ("resident", ctypes.c_uint8),
+        ("prot", c_int),
+        ("working_set", c_void_p),
+    ]
+
+
+class Range(ctypes.Structure):
+    """umm_range_t"""
+    _fields_ = [("address", c_void_p), ("bytes", c_size_t)]
+
+
 class StatField(ctypes.Structure):
     """umm_stat_field_t: one field of umm_stats_t or umm_process_stats_t, as umm_stats_field
     describes it."""
@@ -146,6 +180,8 @@ FieldInfo = collections.namedtuple("FieldInfo", "name kind doc offset")
 
 # C name -> structure, used by the layout test (and by umm_hv.h's structures when they come).
 STRUCTS = {"umm_config_t": Config, "umm_region_info_t": RegionInfo, "umm_exception_t": Exception_,
+           "umm_mdl_t": Mdl, "umm_page_info_t": PageInfo,
+           "umm_range_t": Range,
            "umm_stat_field_t": StatField, "umm_stats_t": Stats,
            "umm_process_stats_t": ProcessStats}
 
@@ -246,6 +282,21 @@ FUNCTIONS = [
     ("umm_section_map", [_vp, _vp, c_int, POINTER(_vp)], c_int, _E),
     ("umm_section_close", [_vp], c_int, _E),
     # working sets
+    ("umm_reserve_ex", [_vp, c_size_t, c_size_t, c_int, c_uint, POINTER(_vp)], c_int, _E),
+    ("umm_write_watch_get", [_vp, _vp, c_size_t, c_uint, POINTER(_vp), POINTER(c_size_t),
+                             POINTER(c_size_t)], c_int, _E),
+    ("umm_write_watch_reset", [_vp, _vp, c_size_t], c_int, _E),
+    ("umm_query_pages", [_vp, POINTER(PageInfo), c_size_t], c_int, _E),
+    ("umm_prefetch", [_vp, POINTER(Range), c_size_t], c_int, _E),
+    ("umm_offer", [_vp, _vp, c_size_t, c_uint], c_int, _E),
+    ("umm_reclaim", [_vp, _vp, c_size_t, POINTER(c_int)], c_int, _E),
+    ("umm_discard", [_vp, _vp, c_size_t], c_int, _E),
+    ("umm_lock", [_vp, _vp, c_size_t], c_int, _E),
+    ("umm_unlock", [_vp, _vp, c_size_t], c_int, _E),
+    ("umm_probe_and_lock", [_vp, _vp, c_size_t, c_int, POINTER(Mdl)], c_int, _E),
+    ("umm_unlock_pages", [POINTER(Mdl)], c_int, _E),
+    ("umm_io_read", [_vp, c_int, _vp, c_size_t, ctypes.c_int64, POINTER(c_size_t)], c_int, None),
+    ("umm_io_write", [_vp, c_int, _vp, c_size_t, ctypes.c_int64, POINTER(c_size_t)], c_int, None),
     ("umm_ws_trim", [_vp, c_size_t], c_int, _E),
     ("umm_ws_empty", [_vp], c_int, _E),
     ("umm_ws_set_limits", [_vp, c_size_t, c_size_t, c_uint], c_int, _E),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import enum
 import gc
@@ -22,6 +23,7 @@ SizeLike = Union[int, str]
 ProtLike = Union["Prot", int, str]
 
 __all__ = ["System", "Process", "Region", "Notification", "Stats", "ProcessStats", "RegionInfo",
+           "PageInfo",
            "Prot", "RegionState", "AccessViolation", "GuardPageViolation", "parse_size",
            "parse_prot", "version", "TRIM_POLICIES"]
 
@@ -285,6 +287,14 @@ def _refuse_if_exported(regions, what):
                               "them first (memoryview.release() or del)" % (what, r.address, r.size))
 
 
+def _refuse_if_heap_exported(process, what):
+    """BufferError when a heap of `process` (umm.heap) still has exported buffers."""
+    for c in process._children:
+        if getattr(c, "_has_exports", None) and c._has_exports():
+            raise BufferError("cannot %s: a heap of the process has exported buffers; release "
+                              "them first" % what)
+
+
 def _size_or_none(v, what):
     return None if v is None else parse_size(v, what)
 
@@ -392,6 +402,9 @@ class System(_Handle):
         if self._h is not None:
             _refuse_if_exported([r for p in self._children if isinstance(p, Process)
                                  for r in p.regions], "close the system")
+            for p in self._children:
+                if isinstance(p, Process):
+                    _refuse_if_heap_exported(p, "close the system")
         super().close()
 
     def __del__(self):
@@ -495,6 +508,7 @@ class Process(_Handle):
         memoryview of one of them is alive."""
         if self._h is not None:
             _refuse_if_exported(self.regions, "close the process")
+            _refuse_if_heap_exported(self, "close the process")
         if self._h is not None and self.system is not None:
             try:
                 self.system._children.remove(self)
@@ -503,16 +517,15 @@ class Process(_Handle):
         super().close()
 
     def reserve(self, size: SizeLike, prot: ProtLike = "rw",
-                alignment: Optional[SizeLike] = None) -> Region:
-        """Reserve address space (rounded up to 64 KiB); `prot` is the default for commit()."""
+                alignment: Optional[SizeLike] = None, write_watch: bool = False) -> Region:
+        """Reserve address space (rounded up to 64 KiB); `prot` is the default for commit().
+        write_watch: track the pages written (Region.written_pages, MEM_WRITE_WATCH)."""
         nbytes = parse_size(size, "size")
         p = parse_prot(prot)
         out = ctypes.c_void_p()
-        if alignment is None:
-            lib.umm_reserve(self._handle(), nbytes, p, ctypes.byref(out))
-        else:
-            lib.umm_reserve_aligned(self._handle(), nbytes, parse_size(alignment, "alignment"), p,
-                                    ctypes.byref(out))
+        align = _lib.RESERVE_GRANULARITY if alignment is None else parse_size(alignment, "alignment")
+        lib.umm_reserve_ex(self._handle(), nbytes, align, p,
+                           _lib.MEM_WRITE_WATCH if write_watch else 0, ctypes.byref(out))
         rounded = -(-nbytes // _lib.RESERVE_GRANULARITY) * _lib.RESERVE_GRANULARITY
         r = Region._make(self, out.value, rounded)
         self._children.append(r)
@@ -547,6 +560,35 @@ class Process(_Handle):
     @property
     def regions(self) -> List[Region]:
         return [c for c in self._children if isinstance(c, Region)]
+
+    def prefetch(self, ranges):
+        """umm_prefetch (PrefetchVirtualMemory): read the paged-out pages of [(address, size),
+        ...] ahead of use, on the worker thread (at once without workers)."""
+        ranges = list(ranges)
+        arr = (_lib.Range * len(ranges))(*[_lib.Range(a, parse_size(n, "size")) for a, n in ranges])
+        lib.umm_prefetch(self._handle(), arr, len(ranges))
+
+    def query_pages(self, addresses):
+        """umm_query_pages (QueryWorkingSetEx): a PageInfo per address, in one call."""
+        addresses = list(addresses)
+        arr = (_lib.PageInfo * len(addresses))()
+        for k, a in enumerate(addresses):
+            arr[k].address = a
+        lib.umm_query_pages(self._handle(), arr, len(addresses))
+        return [PageInfo(a, bool(x.valid), bool(x.locked), bool(x.shared), x.share_count,
+                         x.priority, bool(x.committed), bool(x.pinned), bool(x.resident),
+                         Prot(x.prot), x.working_set == self._h if x.working_set else False)
+                for a, x in zip(addresses, arr)]
+
+    def lock(self, address, size):
+        """umm_lock (VirtualLock): keep the pages resident until unlock(); at most the
+        working-set minimum (set_ws_limits) may be locked (UmmError UMM_E_QUOTA)."""
+        lib.umm_lock(self._handle(), ctypes.c_void_p(address), parse_size(size, "size"))
+
+    def unlock(self, address, size):
+        """umm_unlock (VirtualUnlock); UmmError UMM_E_NOT_LOCKED if some page was not locked
+        (the locked ones are unlocked all the same)."""
+        lib.umm_unlock(self._handle(), ctypes.c_void_p(address), parse_size(size, "size"))
 
     def trim(self, pages: int) -> None:
         """Take up to `pages` pages out of the working set."""
@@ -589,6 +631,13 @@ class Process(_Handle):
         return "<umm.Process %s>" % ("closed" if self.closed else "0x%x" % self._h)
 
 
+PageInfo = collections.namedtuple(
+    "PageInfo", "address valid locked shared share_count priority committed pinned resident "
+                "prot in_working_set")
+PageInfo.__doc__ = ("umm_page_info_t (QueryWorkingSetEx's attributes); in_working_set: in this "
+                    "process's working set.")
+
+
 def _region_info(raw):
     return RegionInfo(raw.base or 0, raw.size, raw.allocation_base or 0, raw.allocation_size,
                       Prot(raw.allocation_prot), RegionState(raw.state), Prot(raw.prot),
@@ -598,6 +647,39 @@ def _region_info(raw):
 # ------------------------------------------------------------------------------------------------
 # regions: a reservation, and a buffer over it
 # ------------------------------------------------------------------------------------------------
+def _io_target(file, file_offset, writing):
+    """(fd, offset for umm_io_*, the file object whose position to move afterwards or None)."""
+    if isinstance(file, bool):
+        raise TypeError("file: expected a file object, a socket or an int fd")
+    if isinstance(file, int):
+        return file, -1 if file_offset is None else int(file_offset), None
+    fd = file.fileno()
+    if file_offset is not None:
+        return fd, int(file_offset), None
+    seekable = getattr(file, "seekable", None)
+    if seekable is not None and seekable():
+        if writing or hasattr(file, "peek"):
+            flush = getattr(file, "flush", None)
+            if flush is not None:
+                flush()  # buffered writes reach the descriptor before ours
+        return fd, file.tell(), file  # the object's position: buffered reads are honoured
+    return fd, -1, None
+
+
+def _io_error(rc, fn, done, address):
+    name = _lib.error_names().get(rc, "")
+    if name == "UMM_E_OS":
+        err = lib.umm_last_os_error()
+        e = OSError(err, os.strerror(err))
+        e.bytes_done = done
+        return e
+    if name == "UMM_E_GUARD":
+        return GuardPageViolation(rc, address, fn)
+    if name in ("UMM_E_ACCESS", "UMM_E_NOT_COMMITTED"):
+        return AccessViolation(rc, address, fn)
+    return UmmError(rc, fn, "%d bytes moved" % done)
+
+
 class _Byte(ctypes.Union):
     # A one-byte union: ctypes exports arrays of it with the buffer format "B" (simple types
     # export "<B", which memoryview can neither index nor assign to).
@@ -753,6 +835,120 @@ class Region:
         """memoryview(region)[offset:offset+size] (raw access, no checks)."""
         end = self.size if size is None else offset + size
         return memoryview(self)[offset:end]
+
+    # ---- locked pages, pinning and I/O (the kernel never takes umm's page faults) ----
+    def lock(self, offset=0, size=None):
+        """Lock [offset, offset+size) resident (VirtualLock): see Process.lock."""
+        addr, n = self._addr(offset, size)
+        self._proc()
+        self.process.lock(addr.value, n)
+
+    def unlock(self, offset=0, size=None):
+        addr, n = self._addr(offset, size)
+        self._proc()
+        self.process.unlock(addr.value, n)
+
+    @contextlib.contextmanager
+    def locked(self, offset=0, size=None):
+        """``with region.locked(): ...``: the pages stay resident (and mapped: the kernel may use
+        them directly, e.g. os.readv into a memoryview) until the block ends."""
+        self.lock(offset, size)
+        try:
+            yield self
+        finally:
+            if not self.released and not self.process.closed:
+                self.unlock(offset, size)
+
+    @contextlib.contextmanager
+    def pinned(self, offset=0, size=None, write=True):
+        """Probe and lock (the MDL model) for the duration of the block: the pages are resident,
+        mapped for writing (write=True: the I/O stores into them) or reading, and pinned."""
+        addr, n = self._addr(offset, size)
+        mdl = _lib.Mdl()
+        lib.umm_probe_and_lock(self._proc(), addr, n, _lib.PROT_WRITE if write else _lib.PROT_READ,
+                               ctypes.byref(mdl))
+        try:
+            yield self
+        finally:
+            lib.umm_unlock_pages(ctypes.byref(mdl))
+
+    def prefetch(self, offset=0, size=None):
+        """Read [offset, offset+size) ahead of use if it is paged out (Process.prefetch)."""
+        addr, n = self._addr(offset, size)
+        self._proc()
+        self.process.prefetch([(addr.value, n)])
+
+    def offer(self, offset=0, size=None, priority=0):
+        """OfferVirtualMemory (MEM_RESET with priority 0): the contents may be discarded instead
+        of ever being written to the paging file, lowest priority first."""
+        addr, n = self._addr(offset, size)
+        lib.umm_offer(self._proc(), addr, n, int(priority))
+
+    def reclaim(self, offset=0, size=None):
+        """ReclaimVirtualMemory (MEM_RESET_UNDO): True if every offered page kept its contents,
+        False if some were discarded (they read as zeros)."""
+        addr, n = self._addr(offset, size)
+        lost = ctypes.c_int()
+        lib.umm_reclaim(self._proc(), addr, n, ctypes.byref(lost))
+        return not lost.value
+
+    def discard(self, offset=0, size=None):
+        """DiscardVirtualMemory: drop the contents now (they read as zeros; the charge stays)."""
+        addr, n = self._addr(offset, size)
+        lib.umm_discard(self._proc(), addr, n)
+
+    def written_pages(self, offset=0, size=None, reset=False):
+        """Offsets of the pages written since they were committed or the watch was reset
+        (GetWriteWatch; the region must be reserved with write_watch=True). reset=True resets
+        the ones returned, atomically."""
+        addr, n = self._addr(offset, size)
+        page = self.process.system.page_size
+        cap = (n + addr.value % page + page - 1) // page
+        out = (ctypes.c_void_p * max(cap, 1))()
+        count = ctypes.c_size_t(cap)
+        lib.umm_write_watch_get(self._proc(), addr, n, _lib.WRITE_WATCH_RESET if reset else 0, out,
+                                ctypes.byref(count), None)
+        return [out[k] - self.address for k in range(count.value)]
+
+    def reset_write_watch(self, offset=0, size=None):
+        """ResetWriteWatch: every page of the range counts as unwritten again."""
+        addr, n = self._addr(offset, size)
+        lib.umm_write_watch_reset(self._proc(), addr, n)
+
+    def query_pages(self, offset=0, size=None):
+        """PageInfo of every page of [offset, offset+size) (QueryWorkingSetEx)."""
+        addr, n = self._addr(offset, size)
+        page = self.process.system.page_size
+        first = addr.value - addr.value % page
+        self._proc()
+        return self.process.query_pages(range(first, addr.value + n, page))
+
+    def readinto(self, file, offset=0, size=None, file_offset=None):
+        """Read from `file` into [offset, offset+size) of the region and return the count: all of
+        it, or less only at end of file (never silently short). `file`: a file object (read at
+        its position, which then moves; buffered data is honoured), a socket, or an int fd (read
+        at its position). file_offset: read there instead (pread), leaving positions alone.
+        Pages untouched, trimmed or paged out are faulted in first; AccessViolation /
+        GuardPageViolation (the guard stays armed) before any byte moves; OSError for the
+        kernel's errors, with .bytes_done."""
+        return self._io("umm_io_read", file, offset, size, file_offset)
+
+    def write_to(self, file, offset=0, size=None, file_offset=None):
+        """Write [offset, offset+size) of the region to `file` (as readinto) and return the count,
+        always all of it unless an error is raised."""
+        return self._io("umm_io_write", file, offset, size, file_offset)
+
+    def _io(self, fn, file, offset, size, file_offset):
+        addr, n = self._addr(offset, size)
+        proc = self._proc()
+        fd, off, moved = _io_target(file, file_offset, fn == "umm_io_write")
+        done = ctypes.c_size_t()
+        rc = getattr(lib, fn)(proc, fd, addr, n, off, ctypes.byref(done))
+        if moved is not None:
+            moved.seek(off + done.value)
+        if rc != _lib.UMM_OK:
+            raise _io_error(rc, fn, done.value, addr.value)
+        return done.value
 
     # ctypes arrays index to _Byte objects; make the region index and slice like bytes.
     def __getitem__(self, key):
