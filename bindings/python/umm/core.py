@@ -12,7 +12,7 @@ import re
 import threading
 import types
 
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import _lib
 from ._lib import UmmError, lib
@@ -561,14 +561,14 @@ class Process(_Handle):
     def regions(self) -> List[Region]:
         return [c for c in self._children if isinstance(c, Region)]
 
-    def prefetch(self, ranges):
+    def prefetch(self, ranges: "List[Tuple[int, SizeLike]]") -> None:
         """umm_prefetch (PrefetchVirtualMemory): read the paged-out pages of [(address, size),
         ...] ahead of use, on the worker thread (at once without workers)."""
         ranges = list(ranges)
         arr = (_lib.Range * len(ranges))(*[_lib.Range(a, parse_size(n, "size")) for a, n in ranges])
         lib.umm_prefetch(self._handle(), arr, len(ranges))
 
-    def query_pages(self, addresses):
+    def query_pages(self, addresses: "List[int]") -> "List[PageInfo]":
         """umm_query_pages (QueryWorkingSetEx): a PageInfo per address, in one call."""
         addresses = list(addresses)
         arr = (_lib.PageInfo * len(addresses))()
@@ -580,12 +580,12 @@ class Process(_Handle):
                          Prot(x.prot), x.working_set == self._h if x.working_set else False)
                 for a, x in zip(addresses, arr)]
 
-    def lock(self, address, size):
+    def lock(self, address: int, size: SizeLike) -> None:
         """umm_lock (VirtualLock): keep the pages resident until unlock(); at most the
         working-set minimum (set_ws_limits) may be locked (UmmError UMM_E_QUOTA)."""
         lib.umm_lock(self._handle(), ctypes.c_void_p(address), parse_size(size, "size"))
 
-    def unlock(self, address, size):
+    def unlock(self, address: int, size: SizeLike) -> None:
         """umm_unlock (VirtualUnlock); UmmError UMM_E_NOT_LOCKED if some page was not locked
         (the locked ones are unlocked all the same)."""
         lib.umm_unlock(self._handle(), ctypes.c_void_p(address), parse_size(size, "size"))
@@ -837,19 +837,19 @@ class Region:
         return memoryview(self)[offset:end]
 
     # ---- locked pages, pinning and I/O (the kernel never takes umm's page faults) ----
-    def lock(self, offset=0, size=None):
+    def lock(self, offset: int = 0, size: Optional[SizeLike] = None) -> None:
         """Lock [offset, offset+size) resident (VirtualLock): see Process.lock."""
         addr, n = self._addr(offset, size)
         self._proc()
         self.process.lock(addr.value, n)
 
-    def unlock(self, offset=0, size=None):
+    def unlock(self, offset: int = 0, size: Optional[SizeLike] = None) -> None:
         addr, n = self._addr(offset, size)
         self._proc()
         self.process.unlock(addr.value, n)
 
     @contextlib.contextmanager
-    def locked(self, offset=0, size=None):
+    def locked(self, offset: int = 0, size: Optional[SizeLike] = None) -> "Iterator[Region]":
         """``with region.locked(): ...``: the pages stay resident (and mapped: the kernel may use
         them directly, e.g. os.readv into a memoryview) until the block ends."""
         self.lock(offset, size)
@@ -860,7 +860,7 @@ class Region:
                 self.unlock(offset, size)
 
     @contextlib.contextmanager
-    def pinned(self, offset=0, size=None, write=True):
+    def pinned(self, offset: int = 0, size: Optional[SizeLike] = None, write: bool = True) -> "Iterator[Region]":
         """Probe and lock (the MDL model) for the duration of the block: the pages are resident,
         mapped for writing (write=True: the I/O stores into them) or reading, and pinned."""
         addr, n = self._addr(offset, size)
@@ -872,19 +872,19 @@ class Region:
         finally:
             lib.umm_unlock_pages(ctypes.byref(mdl))
 
-    def prefetch(self, offset=0, size=None):
+    def prefetch(self, offset: int = 0, size: Optional[SizeLike] = None) -> None:
         """Read [offset, offset+size) ahead of use if it is paged out (Process.prefetch)."""
         addr, n = self._addr(offset, size)
         self._proc()
         self.process.prefetch([(addr.value, n)])
 
-    def offer(self, offset=0, size=None, priority=0):
+    def offer(self, offset: int = 0, size: Optional[SizeLike] = None, priority: int = 0) -> None:
         """OfferVirtualMemory (MEM_RESET with priority 0): the contents may be discarded instead
         of ever being written to the paging file, lowest priority first."""
         addr, n = self._addr(offset, size)
         lib.umm_offer(self._proc(), addr, n, int(priority))
 
-    def reclaim(self, offset=0, size=None):
+    def reclaim(self, offset: int = 0, size: Optional[SizeLike] = None) -> bool:
         """ReclaimVirtualMemory (MEM_RESET_UNDO): True if every offered page kept its contents,
         False if some were discarded (they read as zeros)."""
         addr, n = self._addr(offset, size)
@@ -892,12 +892,12 @@ class Region:
         lib.umm_reclaim(self._proc(), addr, n, ctypes.byref(lost))
         return not lost.value
 
-    def discard(self, offset=0, size=None):
+    def discard(self, offset: int = 0, size: Optional[SizeLike] = None) -> None:
         """DiscardVirtualMemory: drop the contents now (they read as zeros; the charge stays)."""
         addr, n = self._addr(offset, size)
         lib.umm_discard(self._proc(), addr, n)
 
-    def written_pages(self, offset=0, size=None, reset=False):
+    def written_pages(self, offset: int = 0, size: Optional[SizeLike] = None, reset: bool = False) -> List[int]:
         """Offsets of the pages written since they were committed or the watch was reset
         (GetWriteWatch; the region must be reserved with write_watch=True). reset=True resets
         the ones returned, atomically."""
@@ -910,12 +910,12 @@ class Region:
                                 ctypes.byref(count), None)
         return [out[k] - self.address for k in range(count.value)]
 
-    def reset_write_watch(self, offset=0, size=None):
+    def reset_write_watch(self, offset: int = 0, size: Optional[SizeLike] = None) -> None:
         """ResetWriteWatch: every page of the range counts as unwritten again."""
         addr, n = self._addr(offset, size)
         lib.umm_write_watch_reset(self._proc(), addr, n)
 
-    def query_pages(self, offset=0, size=None):
+    def query_pages(self, offset: int = 0, size: Optional[SizeLike] = None) -> "List[PageInfo]":
         """PageInfo of every page of [offset, offset+size) (QueryWorkingSetEx)."""
         addr, n = self._addr(offset, size)
         page = self.process.system.page_size
@@ -923,7 +923,7 @@ class Region:
         self._proc()
         return self.process.query_pages(range(first, addr.value + n, page))
 
-    def readinto(self, file, offset=0, size=None, file_offset=None):
+    def readinto(self, file: Any, offset: int = 0, size: Optional[SizeLike] = None, file_offset: Optional[int] = None) -> int:
         """Read from `file` into [offset, offset+size) of the region and return the count: all of
         it, or less only at end of file (never silently short). `file`: a file object (read at
         its position, which then moves; buffered data is honoured), a socket, or an int fd (read
@@ -933,7 +933,7 @@ class Region:
         kernel's errors, with .bytes_done."""
         return self._io("umm_io_read", file, offset, size, file_offset)
 
-    def write_to(self, file, offset=0, size=None, file_offset=None):
+    def write_to(self, file: Any, offset: int = 0, size: Optional[SizeLike] = None, file_offset: Optional[int] = None) -> int:
         """Write [offset, offset+size) of the region to `file` (as readinto) and return the count,
         always all of it unless an error is raised."""
         return self._io("umm_io_write", file, offset, size, file_offset)
