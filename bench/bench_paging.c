@@ -656,7 +656,7 @@ static int hard_fault_random(const bench_opts_t *o, unsigned flags, const char *
     umm_stats_t a, b;
     size_t n = z.rnd_faults, bad = 0;
     uint64_t ns_u = 0, ns_b = 0;
-    int direct = (flags & UMM_CFG_PAGEFILE_DIRECT) != 0;
+    int direct = (flags & UMM_CFG_PAGEFILE_BUFFERED) == 0;
     size_t *pages = pick_pages(z.rnd_commit / bench_page_size(), n, 0x5eed0001);
     if (!pages || pg_open(o, &c, &e)) {
         free(pages);
@@ -713,14 +713,14 @@ static int hard_fault_random(const bench_opts_t *o, unsigned flags, const char *
 int umm_hard_fault_random(const bench_opts_t *o, double *umm_ns, double *base_ns,
                           bench_check_t *chk)
 {
-    return hard_fault_random(o, 0, "hard_fault_random", umm_ns, base_ns, chk);
+    return hard_fault_random(o, UMM_CFG_PAGEFILE_BUFFERED, "hard_fault_random", umm_ns, base_ns,
+                             chk);
 }
 
 int umm_hard_fault_random_direct(const bench_opts_t *o, double *umm_ns, double *base_ns,
                                  bench_check_t *chk)
 {
-    return hard_fault_random(o, UMM_CFG_PAGEFILE_DIRECT, "hard_fault_random_direct", umm_ns,
-                             base_ns, chk);
+    return hard_fault_random(o, 0, "hard_fault_random_direct", umm_ns, base_ns, chk);
 }
 
 /* ================================================================== 2. hard_fault_sequential */
@@ -755,7 +755,7 @@ static int hard_fault_sequential(const bench_opts_t *o, int descending, double *
                                   : "hard_fault_sequential_MBps";
     pg_sizes_t z = pg_sizes(o);
     pg_cfg_t c = {.commit = z.seq_bytes, .ram = z.seq_ram, .pagefile = z.seq_bytes,
-                  .cluster = 16, .flags = UMM_CFG_NO_WORKERS};
+                  .cluster = 16, .flags = UMM_CFG_NO_WORKERS | UMM_CFG_PAGEFILE_BUFFERED};
     pg_env_t e;
     umm_stats_t a, b;
     uint64_t ns_u = 0, ns_b = 0;
@@ -851,7 +851,7 @@ static int umm_writer_common(const bench_opts_t *o, unsigned flags, const char *
         return 1;
     size_t n = e.npages;
     pg_op_t op = {.e = &e, .lo = 0, .hi = n};
-    expect_direct(chk, what, e.pf, (flags & UMM_CFG_PAGEFILE_DIRECT) != 0);
+    expect_direct(chk, what, e.pf, (flags & UMM_CFG_PAGEFILE_BUFFERED) == 0);
     int rc = guarded(op_write_tags, &op) || pg_call("umm_ws_empty", umm_ws_empty(e.proc));
     if (!rc && !(rc = pg_stats(&e, &a))) {
         expect_eq(chk, what, "modified before the flush", a.modified, n);
@@ -882,12 +882,12 @@ static int umm_writer_common(const bench_opts_t *o, unsigned flags, const char *
 
 int umm_writer(const bench_opts_t *o, double *mbps, bench_check_t *chk)
 {
-    return umm_writer_common(o, 0, "writer_MBps", mbps, chk);
+    return umm_writer_common(o, UMM_CFG_PAGEFILE_BUFFERED, "writer_MBps", mbps, chk);
 }
 
 int umm_writer_direct(const bench_opts_t *o, double *mbps, bench_check_t *chk)
 {
-    return umm_writer_common(o, UMM_CFG_PAGEFILE_DIRECT, "writer_direct_MBps", mbps, chk);
+    return umm_writer_common(o, 0, "writer_direct_MBps", mbps, chk);
 }
 
 /* Baseline: sequential 64 KiB pwrites of the same amount from a populated memfd to a fresh

@@ -63,10 +63,15 @@ UMM_API const char *umm_error_name(int code);
 
 /* ---- configuration ---- */
 /* umm_config_t.flags */
-#define UMM_CFG_PAGEFILE_DIRECT 0x1 /* open the paging file with O_DIRECT (falls back if refused) */
+#define UMM_CFG_PAGEFILE_DIRECT 0x1 /* O_DIRECT paging file: the default now, kept for old
+                                       callers (falls back to buffered where refused) */
 #define UMM_CFG_NO_WORKERS 0x2      /* no background threads: balancing, writing and zeroing
                                        happen only in umm_balance()/umm_flush_modified() and,
                                        when frames run out, on the faulting thread */
+#define UMM_CFG_PAGEFILE_BUFFERED 0x4 /* paging-file I/O through the kernel's page cache (memory
+                                         outside ram_bytes); without it the file is opened with
+                                         O_DIRECT where the filesystem allows (stats:
+                                         pagefile_direct). Not with UMM_CFG_PAGEFILE_DIRECT */
 
 typedef struct umm_config {
     size_t ram_bytes;          /* physical memory budget: the frame pool (required, > 0) */
@@ -307,6 +312,8 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     G(pagefile_used, "paging-file slots in use")                                                  \
     G(pagefile_peak, "the most paging-file slots ever in use")                                    \
     G(pagefile_grows, "times the paging file grew")                                               \
+    G(pagefile_direct, "1 when paging-file I/O bypasses the page cache (O_DIRECT), 0 when it goes through it (UMM_CFG_PAGEFILE_BUFFERED, or a filesystem that refuses O_DIRECT, e.g. tmpfs)") \
+    G(pages_through_cache, "pages written to or read from the paging file through the kernel's page cache, which holds them in memory outside ram_bytes (0 while pagefile_direct)") \
     C(writer_errors, "failed writes of the modified page writer (each a cluster)")                \
     C(read_errors, "failed hard-fault reads")                                                     \
     C(pages_zeroed_by_thread, "Free frames the zero page thread moved to Zeroed")                 \

@@ -43,7 +43,10 @@ static int validate_config(const umm_config_t *cfg)
     if (cfg->pagefile_bytes % ps != 0 || cfg->pagefile_max_bytes % ps != 0 ||
         (cfg->pagefile_bytes >> shift) >= UINT32_MAX || (cfg->pagefile_max_bytes >> shift) >= UINT32_MAX)
         return UMM_E_INVAL;
-    if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS))
+    if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS |
+                                 UMM_CFG_PAGEFILE_BUFFERED))
+        return UMM_E_INVAL;
+    if ((cfg->flags & UMM_CFG_PAGEFILE_DIRECT) && (cfg->flags & UMM_CFG_PAGEFILE_BUFFERED))
         return UMM_E_INVAL;
     if (cfg->trim_policy > UMM_TRIM_CLOCK)
         return UMM_E_INVAL;
@@ -91,7 +94,7 @@ static int open_pagefile(umm_system_t *sys)
         return UMM_OK;
     int rc = mm_pagefile_open(&sys->pf, cfg->pagefile_path, cfg->pagefile_bytes,
                            cfg->pagefile_max_bytes, sys->page_size,
-                           cfg->flags & UMM_CFG_PAGEFILE_DIRECT);
+                           !(cfg->flags & UMM_CFG_PAGEFILE_BUFFERED));
     if (rc == UMM_OK)
         sys->commit_limit = sys->pfn.nframes + sys->pf.nslots - commit_slack(sys);
     return rc;

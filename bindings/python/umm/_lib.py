@@ -39,7 +39,7 @@ __all__ = ["lib", "UmmError", "FUNCTIONS", "Config", "RegionInfo", "Exception_",
 # ------------------------------------------------------------------------------------------------
 UMM_OK = 0
 PROT_NONE, PROT_READ, PROT_WRITE, PROT_GUARD = 0x0, 0x1, 0x2, 0x8
-CFG_PAGEFILE_DIRECT, CFG_NO_WORKERS = 0x1, 0x2
+CFG_PAGEFILE_DIRECT, CFG_NO_WORKERS, CFG_PAGEFILE_BUFFERED = 0x1, 0x2, 0x4
 TRIM_AGING, TRIM_FIFO, TRIM_CLOCK = 0, 1, 2
 RESERVE_GRANULARITY = 64 << 10
 WS_HARD_MAX = 0x1

@@ -271,7 +271,7 @@ def _size_or_none(v, what):
 
 def build_config(ram="64M", pagefile=None, page_size=None, cluster_pages=None, vma_budget=None,
                  pagefile_max=None, workers=True, balance_interval_ms=None, trim_policy="aging",
-                 low_memory=None, high_memory=None, pagefile_path=None, direct=False):
+                 low_memory=None, high_memory=None, pagefile_path=None, direct=True):
     """An umm_config_t (``_lib.Config``) from System's keyword arguments, and the encoded
     paging-file path it points to (keep that alive while the C library may read cfg.pagefile_path). Used by
     System and by umm.hv's guests (whose umm_hv_guest_config_t embeds an umm_config_t)."""
@@ -315,7 +315,7 @@ def build_config(ram="64M", pagefile=None, page_size=None, cluster_pages=None, v
     path_bytes = os.fsencode(pf_path) if pf_path is not None else None
     cfg.pagefile_path = path_bytes
     cfg.flags = (0 if workers else _lib.CFG_NO_WORKERS) | (
-        _lib.CFG_PAGEFILE_DIRECT if direct else 0)
+        0 if direct else _lib.CFG_PAGEFILE_BUFFERED)
     return cfg, path_bytes
 
 
@@ -325,7 +325,9 @@ class System(_Handle):
     Sizes are ints or strings ("64M", "1G", "512K", "4096").
 
     pagefile: None or 0 (no paging file); a size; a path (str with a '/' or os.PathLike: a named
-    paging file of 2 x RAM); or a dict with keys size, max, path, direct.
+    paging file of 2 x RAM); or a dict with keys size, max, path, direct. direct (default True):
+    the paging file bypasses the page cache (O_DIRECT) where its filesystem allows
+    (stats.pagefile_direct says whether it does); False sends its I/O through the page cache.
 
     The exception handler (umm_set_exception_handler) is deliberately not exposed: it is called
     inside umm's SIGSEGV handler, where Python code cannot run (no GIL can be taken in a signal
@@ -339,7 +341,7 @@ class System(_Handle):
     def __init__(self, ram="64M", pagefile=None, page_size=None, cluster_pages=None,
                  vma_budget=None, pagefile_max=None, workers=True, balance_interval_ms=None,
                  trim_policy="aging", low_memory=None, high_memory=None, pagefile_path=None,
-                 direct=False):
+                 direct=True):
         cfg, self._pagefile_path = build_config(
             ram=ram, pagefile=pagefile, page_size=page_size, cluster_pages=cluster_pages,
             vma_budget=vma_budget, pagefile_max=pagefile_max, workers=workers,
