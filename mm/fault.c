@@ -16,6 +16,7 @@
 #include "os.h"
 #include "pagefile.h"
 #include "proto.h"
+#include "readahead.h"
 #include "reclaim.h"
 #include "vma.h"
 #include "ws.h"
@@ -118,7 +119,9 @@ static void site_cluster(const fault_site_t *s, mm_cluster_same_fn same, bool ah
         *hi = s->i + 1;
         return;
     }
-    mm_cluster_around(s->vad, s->i, s->vad->proc->sys->cluster_pages, same, lo, hi);
+    /* a read's window adapts to how much of the last one was used; a mapping's is the cluster */
+    size_t window = ahead ? mm_readahead_window(s->vad, s->i) : s->vad->proc->sys->cluster_pages;
+    mm_cluster_around(s->vad, s->i, window, same, lo, hi);
     if (site_maps(s))
         limit_cluster(s->proc, s->i, lo, hi);
 }
@@ -211,6 +214,7 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
         mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
         saved[k - lo] = p;
         was_on[k - lo] = e->list;
+        mm_readahead_use(vad, f, k, s->i);
         bool modified = e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE;
         mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
         if (!maps) { /* a prototype: resident for the view; a section frame keeps its dirt here */
@@ -376,6 +380,7 @@ static enum fault_result hard_fault(const fault_site_t *s)
         return site_raise(s, err);
     }
     sys->ctr.pages_input += hi - lo;
+    mm_readahead_read_done(vad, s->i, lo, hi, frames);
     for (size_t k = lo; k < hi; k++) {
         mm_pfn_id_t f = frames[k - lo];
         mm_pfn_entry(&sys->pfn, f)->flags &= (uint16_t)~PFN_F_IO;

@@ -46,6 +46,9 @@ enum mm_pfn_flag {
     PFN_F_BALLOON = 1u << 1, /* held by a hypervisor guest's balloon driver (Active, unowned) */
     PFN_F_MODIFIED = 1u << 2,/* a section frame written through some view since it was last
                                 written out: it goes to Modified when no view maps it */
+    PFN_F_READAHEAD = 1u << 3, /* read ahead by a hard fault for a neighbour of the faulting page
+                                  and not used since (Standby): a soft fault on it is a read-ahead
+                                  hit, repurposing it a miss (mm/readahead.h) */
 };
 
 /* 24 bytes per frame (0.59 % of RAM at 4 KiB pages). */
