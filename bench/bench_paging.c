@@ -1079,6 +1079,11 @@ static int program_on_umm(const bench_opts_t *o, const pg_sizes_t *z, uint64_t *
                d.rss / mib, g_rss.base.rss / mib, c.ram / BENCH_MiB,
                d.rss / mib - (double)c.ram / BENCH_MiB, d.anon / mib, d.shmem / mib, d.file / mib,
                c.ram / BENCH_MiB);
+        printf("#   program_4x_ram PSS at the end: Pss_Shmem %.1f MiB (a pool frame counts once, "
+               "however many mappings share it: the pool is the RAM budget, %zu MiB); the paging "
+               "file %s the page cache (%" PRIu64 " pages went through it)\n",
+               bench_rollup_kib("Pss_Shmem") / 1024.0, c.ram / BENCH_MiB,
+               b.pagefile_direct ? "bypasses" : "goes through", b.pages_through_cache);
         if (d.rss / mib > g_rss_peak_mib)
             g_rss_peak_mib = d.rss / mib;
         g_rss_ram_mib = (double)c.ram / BENCH_MiB;
