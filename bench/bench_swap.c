@@ -217,14 +217,6 @@ static const char *make_cgroup(void)
         g_env.cg[0] = 0;
         return "cannot create a memory cgroup";
     }
-    /* v1 kills a task whose cgroup is at its limit with every reclaimable page under writeback
-     * (it has no dirty throttling per cgroup): a sort that dirties pages fast was killed here.
-     * With the OOM killer off the task waits for the writeback instead, as under v2's throttling. */
-    if (base == v1) {
-        char oom[PATH_MAX + 32];
-        snprintf(oom, sizeof oom, "%s/memory.oom_control", g_env.cg);
-        write_file(oom, "1");
-    }
     return NULL;
 }
 
