@@ -135,6 +135,9 @@ struct bench_result bench_row(const char *name, const char *unit, double umm, do
 uint64_t bench_thread_cpu_ns(void);
 /* a value from /proc/self/status in bytes ("RssAnon", "VmRSS", ...), or -1 */
 long long bench_status_bytes(const char *field);
+/* a field of /proc/self/smaps_rollup in KiB ("Pss", "Pss_Shmem", ...: proportional set size,
+ * which counts a page shared by n mappings as 1/n each), or -1 */
+double bench_rollup_kib(const char *field);
 /* a persistent copy of a formatted string (row names of the multi cases) */
 const char *bench_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* plot `csv` into `png` with the script installed next to umm-bench (cli_plot): 0 when written;
@@ -142,6 +145,9 @@ const char *bench_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 int bench_run_plot(const char *script, const char *csv, const char *png);
 /* how many plots failed (not skipped) so far: a non-zero exit status for main */
 int bench_plot_failures(void);
+
+/* ---- bench_swap.c: umm against the kernel's swap (a memory cgroup and a swapfile) ---- */
+int swap_vs_kernel(const bench_opts_t *o, struct bench_result *rows, int max);
 
 /* ---- bench_hv.c: the hypervisor cases ---- */
 int hv_nested_dz_single(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);

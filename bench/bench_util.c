@@ -178,3 +178,17 @@ int bench_plot_failures(void)
 {
     return plot_failures;
 }
+
+double bench_rollup_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    char line[256];
+    double out = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            out = strtod(line + n + 1, NULL);
+    if (f)
+        fclose(f);
+    return out;
+}

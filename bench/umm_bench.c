@@ -167,6 +167,12 @@ static const case_def_t k_cases[] = {
     {"scale_commit", "ns/page", 1.25, NULL, NULL, NULL, CASE_ADVISORY, 0, scale_commit},
     /* umm's own memory per GiB managed, measured (RssAnon) and computed, RAM:committed 1:1, 1:4 */
     {"metadata_overhead", "KiB/GiB", 1.0, NULL, NULL, NULL, 0, 0, metadata_overhead},
+    /* ---- against the kernel's own swap (bench_swap.c) ---- */
+    /* swap: one program (sequential, random, 80/20, quicksort) over --mib of data at 2x, 4x, 8x
+     * RAM, paged by umm and by the kernel's swap in a memory cgroup with a swapfile on the same
+     * filesystem: time, disk bytes read and written (umm / kernel; targets at 2x and 4x), fault
+     * breakdown and umm's RSS/PSS; CSV and PNG. Root and a memory cgroup; not in --quick. */
+    {"swap", "s", 1.0, NULL, NULL, NULL, 0, 0, swap_vs_kernel},
 };
 #define NCASES ((int)(sizeof k_cases / sizeof k_cases[0]))
 enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_GUARD_EXC, C_GUARD_EXC_IN_SIGNAL,
@@ -175,10 +181,10 @@ enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_GUARD_EXC, C_GUARD_EXC
        C_IO_PREAD, C_IO_PREFETCH, C_IO_WATCH, C_HV_DZ_SINGLE, C_HV_DZ_CLUSTERED, C_HV_BALLOON,
        C_HV_BALLOON_PAGING, C_HV_SCAN, C_HV_SAVED, C_HV_OVERCOMMIT, C_HV_UNCOOPERATIVE, C_ALLOC_1T,
        C_ALLOC_2T, C_ALLOC_4T, C_ALLOC_LARGE, C_ALLOC_BIG,
-       C_SCALE_RESERVE, C_SCALE_COMMIT, C_METADATA };
-_Static_assert(C_METADATA + 1 == sizeof k_cases / sizeof k_cases[0], "enum follows k_cases");
+       C_SCALE_RESERVE, C_SCALE_COMMIT, C_METADATA, C_SWAP };
+_Static_assert(C_SWAP + 1 == sizeof k_cases / sizeof k_cases[0], "enum follows k_cases");
 _Static_assert(sizeof k_cases / sizeof k_cases[0] <= 64, "selection is a 64-bit mask");
-#define MAX_ROWS 96
+#define MAX_ROWS 160
 
 static void usage(FILE *f, const char *argv0)
 {
@@ -205,9 +211,10 @@ static void usage(FILE *f, const char *argv0)
             "                hv_balloon_inflate_paging_MBps, hv_share_scan_GiBps,\n"
             "                hv_share_saved_pct, hv_overcommit, hv_uncooperative, alloc_small_1t, alloc_small_2t,\n"
             "                alloc_small_4t, alloc_large, alloc_larger_than_ram, scale_reserve,\n"
-            "                scale_commit, metadata_overhead\n"
+            "                scale_commit, metadata_overhead, swap\n"
             "                (hv_overcommit and scale_* also write umm-bench-overcommit.csv/.png\n"
-            "                and umm-bench-scaling.csv/.png in the current directory, full mode)\n"
+            "                and umm-bench-scaling.csv/.png in the current directory, full mode;\n"
+            "                swap needs root and a memory cgroup, writes umm-bench-swap.csv/.png)\n"
             "  --dir DIR     directory for the paging cases' files (default: a new directory\n"
             "                in $TMPDIR, /var/tmp, /tmp or ., the first not on tmpfs; removed)\n"
             "  --json FILE   also write the results as a JSON array (with machine info)\n"

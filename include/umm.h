@@ -79,13 +79,18 @@ UMM_API const char *umm_error_name(int code);
 
 /* ---- configuration ---- */
 /* umm_config_t.flags */
-#define UMM_CFG_PAGEFILE_DIRECT 0x1 /* open the paging file with O_DIRECT (falls back if refused) */
+#define UMM_CFG_PAGEFILE_DIRECT 0x1 /* O_DIRECT paging file: the default now, kept for old
+                                       callers (falls back to buffered where refused) */
 #define UMM_CFG_NO_WORKERS 0x2      /* no background threads: balancing, writing and zeroing
                                        happen only in umm_balance()/umm_flush_modified() and,
                                        when frames run out, on the faulting thread */
 #define UMM_CFG_EXCEPTIONS_IN_SIGNAL 0x4 /* call exception handlers inside umm's signal handler, as
                                             platforms without out-of-signal dispatch do: handlers
                                             must then be async-signal-safe (and are cheaper) */
+#define UMM_CFG_PAGEFILE_BUFFERED 0x8 /* paging-file I/O through the kernel's page cache (memory
+                                         outside ram_bytes); without it the file is opened with
+                                         O_DIRECT where the filesystem allows (stats:
+                                         pagefile_direct). Not with UMM_CFG_PAGEFILE_DIRECT */
 
 typedef struct umm_config {
     size_t ram_bytes;          /* physical memory budget: the frame pool (required, > 0) */
@@ -496,11 +501,16 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     C(page_writes, "write operations to the paging file (Page Writes)")                           \
     C(pages_input, "pages read from the paging file (Pages Input)")                               \
     C(page_reads, "read operations from the paging file, failed ones included (Page Reads)")      \
+    C(pages_read_ahead, "pages a hard fault read for neighbours of the faulting page (in pages_input too)") \
+    C(readahead_hits, "of those, pages a fault used while they were still on Standby")          \
+    C(readahead_wasted, "of those, pages repurposed before any use: read for nothing")           \
     G(pagefile_slots, "the paging file's size in pages (0 without one)")                          \
     G(pagefile_max_slots, "the size the paging file may grow to, in pages")                       \
     G(pagefile_used, "paging-file slots in use")                                                  \
     G(pagefile_peak, "the most paging-file slots ever in use")                                    \
     G(pagefile_grows, "times the paging file grew")                                               \
+    G(pagefile_direct, "1 when paging-file I/O bypasses the page cache (O_DIRECT), 0 when it goes through it (UMM_CFG_PAGEFILE_BUFFERED, or a filesystem that refuses O_DIRECT, e.g. tmpfs)") \
+    G(pages_through_cache, "pages written to or read from the paging file through the kernel's page cache, which holds them in memory outside ram_bytes (0 while pagefile_direct)") \
     C(writer_errors, "failed writes of the modified page writer (each a cluster)")                \
     C(read_errors, "failed hard-fault reads")                                                     \
     C(pages_zeroed_by_thread, "Free frames the zero page thread moved to Zeroed")                 \

@@ -32,6 +32,8 @@ static bool frames_match_ptes(umm_system_t *sys)
         enum mm_list_id l = (enum mm_list_id)e->list;
         bool owned = l == LIST_ACTIVE || mm_pfn_list_is_standby(l) || l == LIST_MODIFIED ||
                      l == LIST_MODIFIED_NOWRITE;
+        if ((e->flags & PFN_F_READAHEAD) && !mm_pfn_list_is_standby(l))
+            return false; /* read ahead and unused: only ever on Standby */
         if (!owned)
             continue;
         mm_vad_t *vad = mm_pfn_owner_vad(sys, f);

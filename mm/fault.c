@@ -17,6 +17,7 @@
 #include "os.h"
 #include "pagefile.h"
 #include "proto.h"
+#include "readahead.h"
 #include "reclaim.h"
 #include "registry.h"
 #include "vma.h"
@@ -120,7 +121,9 @@ static void site_cluster(const fault_site_t *s, mm_cluster_same_fn same, bool ah
         *hi = s->i + 1;
         return;
     }
-    mm_cluster_around(s->vad, s->i, s->vad->proc->sys->cluster_pages, same, lo, hi);
+    /* a read's window adapts to how much of the last one was used; a mapping's is the cluster */
+    size_t window = ahead ? mm_readahead_window(s->vad, s->i) : s->vad->proc->sys->cluster_pages;
+    mm_cluster_around(s->vad, s->i, window, same, lo, hi);
     if (site_maps(s))
         limit_cluster(s->proc, s->i, lo, hi);
 }
@@ -207,12 +210,15 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
     bool maps = site_maps(s), write = maps && s->write;
     mm_pte_t saved[FAULT_MAX_CLUSTER];
     uint8_t was_on[FAULT_MAX_CLUSTER];
+    bool was_offered[FAULT_MAX_CLUSTER];
     for (size_t k = lo; k < hi; k++) {
         mm_pte_t p = vad->pte[k];
         mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
         mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
         saved[k - lo] = p;
         was_on[k - lo] = e->list;
+        was_offered[k - lo] = e->flags & PFN_F_OFFERED;
+        mm_readahead_use(vad, f, k, s->i);
         /* an offered frame has no copy: back in use, it is as dirty as a Modified one */
         bool modified = e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE ||
                         (e->flags & PFN_F_OFFERED);
@@ -236,7 +242,10 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
          * the lists they came from. Nothing was written: frames and copies are as they were. */
         for (size_t k = hi; k-- > lo;) {
             mm_vad_pte_write(vad, k, saved[k - lo] & ~PTE_HW);
-            mm_pfn_move(&sys->pfn, (mm_pfn_id_t)mm_pte_num(saved[k - lo]), (enum mm_list_id)was_on[k - lo]);
+            mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(saved[k - lo]);
+            mm_pfn_move(&sys->pfn, f, (enum mm_list_id)was_on[k - lo]);
+            if (was_offered[k - lo]) /* still without a copy */
+                mm_pfn_entry(&sys->pfn, f)->flags |= PFN_F_OFFERED;
         }
         mm_vma_refresh(vad, lo, hi);
         return site_raise(s, err);
@@ -381,6 +390,7 @@ static enum fault_result hard_fault(const fault_site_t *s)
         return site_raise(s, err);
     }
     sys->ctr.pages_input += hi - lo;
+    mm_readahead_read_done(vad, s->i, lo, hi, frames);
     for (size_t k = lo; k < hi; k++) {
         mm_pfn_id_t f = frames[k - lo];
         mm_pfn_entry(&sys->pfn, f)->flags &= (uint16_t)~PFN_F_IO;

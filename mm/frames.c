@@ -6,6 +6,7 @@
 #include "failpoint.h"
 #include "handle.h"
 #include "hwmap.h"
+#include "readahead.h"
 #include "vma.h"
 
 #include <errno.h>
@@ -88,6 +89,7 @@ static void repurpose_standby(umm_system_t *sys, mm_pfn_id_t f)
                           (*pte & PTE_HW));
     mm_vma_refresh(vad, e->index, e->index + 1);
     MM_COUNT(vad->proc, standby_repurposed, 1);
+    mm_readahead_repurposed(vad, f);
     e->vad = 0;
     e->index = 0;
     e->slot = 0;

@@ -32,6 +32,17 @@ typedef struct mm_workers mm_workers_t;
 
 typedef struct umm_notification umm_notification_t;
 
+/* The read window of a VAD's hard faults, adapted to whether read-ahead pages get used (as
+ * Linux's VMA-based swap readahead does; mm/readahead.c). Invariant: 1 <= window <= the system's
+ * cluster_pages once the VAD has taken a hard fault (0 before: none chosen yet); hits counts the
+ * read-ahead pages soft-faulted since the last hard fault of this VAD. System lock. */
+typedef struct mm_readahead {
+    uint32_t window; /* pages the last hard fault read (its aligned window) */
+    uint32_t hits;   /* read-ahead pages used since the last hard fault */
+    size_t next;     /* the page after the last read: a fault there continues a stream */
+    size_t prev;     /* the first page of the last read: a fault just below it, a descending one */
+} mm_readahead_t;
+
 /* A reservation (Virtual Address Descriptor) with its own page table: a flat array of one PTE
  * per page, bracketed by two PTE_NONE sentinels so pte[-1] and pte[npages] can always be read.
  * Invariant: start and end are multiples of UMM_RESERVE_GRANULARITY, npages = (end-start)/page;
@@ -55,6 +66,7 @@ struct mm_vad {
     bool write_watch;        /* MEM_WRITE_WATCH: committed pages carry MM_PROT_WATCH until written */
     uint32_t io_pending;     /* hard faults through it reading with the lock dropped: releasing
                                 it waits until none is left */
+    mm_readahead_t ra;       /* the read window its hard faults adapt (mm/readahead.h) */
     mm_vad_t *next_in_proc; /* the process's VADs, unordered */
     umm_section_t *section;  /* a view: the section it maps (its PTEs are PROTOTYPE or VALID) */
     umm_section_t *proto_of; /* a section's prototype PTEs (no address range, not registered) */

@@ -42,6 +42,11 @@ static void system_gauges(umm_system_t *sys, umm_stats_t *out)
     out->pagefile_used = sys->pf.used;
     out->pagefile_peak = sys->pf.peak;
     out->pagefile_grows = sys->pf.grows;
+    /* a buffered paging file's I/O all passes through the page cache: the reads and writes are
+       the pages it has held there (the kernel drops them on its own schedule) */
+    bool buffered = sys->pf.fd >= 0 && !sys->pf.direct;
+    out->pagefile_direct = sys->pf.fd >= 0 && sys->pf.direct;
+    out->pages_through_cache = buffered ? sys->ctr.pages_output + sys->ctr.pages_input : 0;
     out->low_memory = out->available < sys->low_pages;
     out->low_memory_pages = sys->low_pages;
     out->high_memory_pages = sys->high_pages;

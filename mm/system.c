@@ -47,7 +47,9 @@ static int validate_config(const umm_config_t *cfg)
         (cfg->pagefile_bytes >> shift) >= UINT32_MAX || (cfg->pagefile_max_bytes >> shift) >= UINT32_MAX)
         return UMM_E_INVAL;
     if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS |
-                                 UMM_CFG_EXCEPTIONS_IN_SIGNAL))
+                                 UMM_CFG_EXCEPTIONS_IN_SIGNAL | UMM_CFG_PAGEFILE_BUFFERED))
+        return UMM_E_INVAL;
+    if ((cfg->flags & UMM_CFG_PAGEFILE_DIRECT) && (cfg->flags & UMM_CFG_PAGEFILE_BUFFERED))
         return UMM_E_INVAL;
     if (cfg->trim_policy > UMM_TRIM_CLOCK)
         return UMM_E_INVAL;
@@ -98,7 +100,7 @@ static int open_pagefile(umm_system_t *sys)
         return UMM_OK;
     int rc = mm_pagefile_open(&sys->pf, cfg->pagefile_path, cfg->pagefile_bytes,
                            cfg->pagefile_max_bytes, sys->page_size,
-                           cfg->flags & UMM_CFG_PAGEFILE_DIRECT);
+                           !(cfg->flags & UMM_CFG_PAGEFILE_BUFFERED));
     if (rc == UMM_OK)
         sys->commit_limit = sys->pfn.nframes + sys->pf.nslots - commit_slack(sys);
     return rc;

@@ -29,13 +29,14 @@ static bool writable_page(umm_system_t *sys, const mm_vad_t *vad, size_t k)
     return e->list == LIST_MODIFIED && !(e->flags & PFN_F_IO);
 }
 
-/* Pages [*lo, *hi) around `index`: modified neighbours in the same reservation. */
-static void gather(umm_system_t *sys, const mm_vad_t *vad, size_t index, size_t *lo, size_t *hi)
+/* Pages [*lo, *hi) around `index`: up to `room` modified neighbours in the same reservation. */
+static void gather(umm_system_t *sys, const mm_vad_t *vad, size_t index, size_t room, size_t *lo,
+                   size_t *hi)
 {
     size_t a = index, b = index + 1;
-    while (b - a < WRITER_CLUSTER_PAGES && b < vad->npages && writable_page(sys, vad, b))
+    while (b - a < room && b < vad->npages && writable_page(sys, vad, b))
         b++;
-    while (b - a < WRITER_CLUSTER_PAGES && a > 0 && writable_page(sys, vad, a - 1))
+    while (b - a < room && a > 0 && writable_page(sys, vad, a - 1))
         a--;
     *lo = a;
     *hi = b;
@@ -71,62 +72,127 @@ static int write_cluster(umm_system_t *sys, uint64_t slot, const mm_pfn_id_t *fr
     return 0;
 }
 
+/* The pages of one write, in slot order: runs of virtual neighbours, each gathered around the
+ * oldest Modified frame not taken yet. Invariant: every frame in it is pinned (PFN_F_IO), runs[r]
+ * is the index in frames[] where run r starts, nruns >= 1 once n >= 1. */
+typedef struct write_batch {
+    mm_pfn_id_t frames[WRITER_CLUSTER_PAGES];
+    size_t runs[WRITER_CLUSTER_PAGES];
+    size_t n, nruns;
+} write_batch_t;
+
+/* Fill the batch: a run of virtual neighbours around the oldest Modified frame, then more runs
+ * around the next oldest while there is room. One write of a full batch instead of one per run
+ * (a random program dirties pages with no modified neighbour), and each run still lands in
+ * consecutive slots, so a read clusters it back. */
+static void batch_gather(umm_system_t *sys, write_batch_t *b)
+{
+    b->n = b->nruns = 0;
+    mm_pfn_id_t head;
+    while (b->n < WRITER_CLUSTER_PAGES && (head = oldest_writable(sys)) != PFN_NIL) {
+        mm_vad_t *vad = mm_pfn_owner_vad(sys, head);
+        size_t lo, hi;
+        gather(sys, vad, mm_pfn_entry(&sys->pfn, head)->index, WRITER_CLUSTER_PAGES - b->n, &lo, &hi);
+        b->runs[b->nruns++] = b->n;
+        for (size_t k = lo; k < hi; k++) {
+            mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(vad->pte[k]);
+            mm_pfn_entry(&sys->pfn, f)->flags |= PFN_F_IO; /* pinned: no soft fault, decommit or
+                                                             release until done */
+            b->frames[b->n++] = f;
+        }
+    }
+}
+
+/* Keep the first `n` pages of the batch (whole runs, or the oldest page alone), unpinning the rest. */
+static void batch_truncate(umm_system_t *sys, write_batch_t *b, size_t n)
+{
+    for (size_t k = n; k < b->n; k++)
+        mm_pfn_entry(&sys->pfn, b->frames[k])->flags &= (uint16_t)~PFN_F_IO;
+    b->n = n;
+    while (b->nruns > 1 && b->runs[b->nruns - 1] >= n)
+        b->nruns--;
+}
+
+/* Slots for the batch: one run for all of it, else for its first virtual run, else for its first
+ * (oldest) page; -1 (nothing pinned any more) when the file has no free slot. */
+static int64_t batch_slots(umm_system_t *sys, write_batch_t *b)
+{
+    int64_t slot = mm_pagefile_alloc_run(&sys->pf, b->n);
+    if (slot >= 0)
+        return slot;
+    size_t first = b->nruns > 1 ? b->runs[1] : b->n;
+    if (first < b->n && (slot = mm_pagefile_alloc_run(&sys->pf, first)) >= 0) {
+        batch_truncate(sys, b, first);
+        return slot;
+    }
+    /* the oldest page is frames[0] only when it starts its run; take it, whichever it is */
+    mm_pfn_id_t oldest = mm_pfn_list_head(&sys->pfn, LIST_MODIFIED);
+    size_t k = 0;
+    while (k < b->n && b->frames[k] != oldest)
+        k++;
+    k = k < b->n ? k : 0;
+    mm_pfn_id_t keep = b->frames[k];
+    b->frames[k] = b->frames[0];
+    b->frames[0] = keep;
+    batch_truncate(sys, b, 1);
+    slot = mm_pagefile_alloc_run(&sys->pf, 1);
+    if (slot < 0)
+        batch_truncate(sys, b, 0);
+    return slot;
+}
+
+/* One iovec per page of the batch; iov_base NULL for a page the backend hands over disk to disk.
+ * 0, or EIO when a guest frame its host could not read back (not this time). */
+static int batch_iovecs(umm_system_t *sys, const write_batch_t *b, struct iovec *iov)
+{
+    for (size_t k = 0; k < b->n; k++) {
+        iov[k] = (struct iovec){NULL, sys->page_size};
+        if (handed_over(sys, b->frames[k]))
+            continue;
+        if (!(iov[k].iov_base = mm_frame_ptr(sys, b->frames[k], MM_FRAME_READ)))
+            return EIO;
+    }
+    return 0;
+}
+
 long mm_writer_write_cluster_locked(umm_system_t *sys)
 {
     MM_ASSERT_HELD(&sys->lock);
     if (!mm_sys_has_pagefile(sys))
         return 0;
-    mm_pfn_id_t head = oldest_writable(sys);
-    if (head == PFN_NIL)
+    write_batch_t b;
+    batch_gather(sys, &b);
+    if (b.n == 0)
         return 0;
-    mm_vad_t *vad = mm_pfn_owner_vad(sys, head);
-    size_t lo, hi;
-    gather(sys, vad, mm_pfn_entry(&sys->pfn, head)->index, &lo, &hi);
-    int64_t slot = mm_pagefile_alloc_run(&sys->pf, hi - lo);
-    if (slot < 0) { /* no run that long: write the oldest page alone */
-        lo = mm_pfn_entry(&sys->pfn, head)->index;
-        hi = lo + 1;
-        if ((slot = mm_pagefile_alloc_run(&sys->pf, 1)) < 0)
-            return 0;
-    }
+    int64_t slot = batch_slots(sys, &b);
+    if (slot < 0)
+        return 0;
+    for (size_t k = 0; k < b.n; k++)
+        mm_pfn_entry(&sys->pfn, b.frames[k])->slot = (uint32_t)(slot + (int64_t)k) + 1;
     struct iovec iov[WRITER_CLUSTER_PAGES];
-    mm_pfn_id_t frames[WRITER_CLUSTER_PAGES];
-    size_t n = hi - lo;
-    int err = 0;
-    for (size_t k = 0; k < n; k++) {
-        frames[k] = (mm_pfn_id_t)mm_pte_num(vad->pte[lo + k]);
-        mm_pfn_t *e = mm_pfn_entry(&sys->pfn, frames[k]);
-        e->flags |= PFN_F_IO; /* pinned: no soft fault, decommit or release until done */
-        e->slot = (uint32_t)(slot + (int64_t)k) + 1;
-        iov[k] = (struct iovec){NULL, sys->page_size}; /* NULL: handed over by the backend */
-        if (handed_over(sys, frames[k]))
-            continue;
-        iov[k].iov_base = mm_frame_ptr(sys, frames[k], MM_FRAME_READ);
-        if (!iov[k].iov_base) /* a guest frame its host could not read back: not this time */
-            err = EIO;
-    }
+    int err = batch_iovecs(sys, &b, iov);
     if (!err) {
         mm_unlock(&sys->lock);
-        err = write_cluster(sys, (uint64_t)slot, frames, iov, n);
+        err = write_cluster(sys, (uint64_t)slot, b.frames, iov, b.n);
         mm_lock(&sys->lock);
     }
     sys->ctr.page_writes++;
-    for (size_t k = 0; k < n; k++) {
-        mm_pfn_t *e = mm_pfn_entry(&sys->pfn, frames[k]);
+    for (size_t k = 0; k < b.n; k++) {
+        mm_pfn_t *e = mm_pfn_entry(&sys->pfn, b.frames[k]);
         e->flags &= (uint16_t)~PFN_F_IO;
         if (err) {
-            mm_frame_drop_copy(sys, frames[k]);
-            mm_pfn_move(&sys->pfn, frames[k], LIST_MODIFIED); /* to the tail: others go first */
+            mm_frame_drop_copy(sys, b.frames[k]);
+            mm_pfn_move(&sys->pfn, b.frames[k], LIST_MODIFIED); /* to the tail: others go first */
         } else {
-            mm_pfn_move(&sys->pfn, frames[k], (enum mm_list_id)(LIST_STANDBY0 + e->prio));
+            mm_pfn_move(&sys->pfn, b.frames[k], (enum mm_list_id)(LIST_STANDBY0 + e->prio));
         }
     }
     if (err) {
         sys->ctr.writer_errors++;
         return -1;
     }
-    sys->ctr.pages_output += n;
-    return (long)n;
+    sys->ctr.pages_output += b.n;
+    return (long)b.n;
 }
 
 /* Is another thread writing some Modified frame right now? */

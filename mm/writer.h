@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* writer.h - the modified page writer: dirty pages on the Modified list are written to the
- * paging file in clusters of up to 16 pages that are neighbours in their reservation (so a later
- * hard fault reads them back in one I/O), into contiguous slots, and then move to Standby. The
- * frames are pinned (PFN_F_IO) while the system lock is dropped for the write. A failed write
- * leaves every page on Modified with its data; the error is counted and retried later. */
+ * paging file in writes of up to 16 pages into contiguous slots: runs of pages that are neighbours
+ * in their reservation (so a later hard fault reads a run back in one I/O), gathered around the
+ * oldest Modified frames until the write is full, and then move to Standby. The frames are pinned
+ * (PFN_F_IO) while the system lock is dropped for the write. A failed write leaves every page on
+ * Modified with its data; the error is counted and retried later. */
 #ifndef UMM_WRITER_H
 #define UMM_WRITER_H
 

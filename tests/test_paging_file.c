@@ -6,6 +6,9 @@
 #include "paging_util.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/mman.h>
 
 #define PG PU_PG
 #define MIB TU_MIB
@@ -117,6 +120,77 @@ static void test_pagefile_direct(void **state) {
     pu_tmpdir_free(&t);
 }
 
+/* Does the directory's filesystem take O_DIRECT? (tmpfs does not.) */
+static bool dir_takes_o_direct(const char *dir) {
+    char probe[PATH_MAX];
+    snprintf(probe, sizeof probe, "%s/probe", dir);
+    int fd = open(probe, O_CREAT | O_RDWR | O_DIRECT, 0600);
+    bool ok = fd >= 0;
+    if (fd >= 0)
+        close(fd);
+    unlink(probe);
+    return ok;
+}
+
+/* Pages of the file at `path` that the kernel's page cache holds now (mincore). */
+static size_t cached_pages_of(const char *path) {
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    size_t n = ((size_t)st.st_size + PG - 1) / PG, cached = 0;
+    void *m = mmap(NULL, n * PG, PROT_READ, MAP_SHARED, fd, 0);
+    assert_true(m != MAP_FAILED);
+    unsigned char *vec = calloc(n, 1);
+    assert_non_null(vec);
+    assert_int_equal(mincore(m, n * PG, vec), 0);
+    for (size_t i = 0; i < n; i++)
+        cached += vec[i] & 1;
+    free(vec);
+    munmap(m, n * PG);
+    close(fd);
+    return cached;
+}
+
+/* The default paging file bypasses the page cache where the filesystem allows (O_DIRECT): after
+ * 3072 pages went out and came back, the kernel caches none of the file's pages, and the stats say
+ * so. UMM_CFG_PAGEFILE_BUFFERED, the opt-out, leaves them in the page cache (which shows the
+ * check can fail) and counts them. Where O_DIRECT is refused (tmpfs) the fallback is reported. */
+static void test_pagefile_bypasses_page_cache(void **state) {
+    (void)state;
+    pu_tmpdir_t t;
+    pu_tmpdir_new(&t);
+    bool can_direct = dir_takes_o_direct(t.dir);
+    for (int buffered = 0; buffered < 2; buffered++) {
+        umm_system_t *sys;
+        umm_process_t *proc;
+        umm_config_t c = pu_config(4 * MIB, 16 * MIB, 0,
+                                   UMM_CFG_NO_WORKERS | (buffered ? UMM_CFG_PAGEFILE_BUFFERED : 0));
+        c.pagefile_path = t.file;
+        tu_sys_new_cfg(&c, &sys, &proc);
+        page_out_and_back(sys, proc, 3072, 120 + (uint64_t)buffered);
+        umm_stats_t s = tu_stats(sys);
+        size_t cached = cached_pages_of(t.file);
+        if (!buffered && can_direct) {
+            assert_int_equal(s.pagefile_direct, 1);
+            assert_int_equal(s.pages_through_cache, 0);
+            assert_int_equal(cached, 0);
+        } else {
+            assert_int_equal(s.pagefile_direct, 0);
+            assert_int_equal(s.pages_through_cache, s.pages_output + s.pages_input);
+            assert_true(s.pages_through_cache >= 3072);
+            if (buffered)
+                assert_true(cached > 0); /* written moments ago: the kernel still caches it */
+        }
+        umm_system_destroy(sys);
+    }
+    /* asking for both is a contradiction */
+    umm_config_t c = pu_config(4 * MIB, 16 * MIB, 0, UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_PAGEFILE_BUFFERED);
+    umm_system_t *sys = NULL;
+    assert_int_equal(umm_system_create(&c, &sys), UMM_E_INVAL);
+    pu_tmpdir_free(&t);
+}
+
 /* Destroy a system with workers on while lots of pages are modified: no crash, no leak, the
  * named paging file is removed. */
 static void test_destroy_while_writing(void **state) {
@@ -149,6 +223,7 @@ int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pagefile_named),
         cmocka_unit_test(test_pagefile_direct),
+        cmocka_unit_test(test_pagefile_bypasses_page_cache),
         cmocka_unit_test(test_destroy_while_writing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

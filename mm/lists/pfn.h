@@ -50,6 +50,9 @@ enum mm_pfn_flag {
                                 written out: it goes to Modified when no view maps it */
     PFN_F_OFFERED = 1u << 3, /* on Standby without a copy: offered (umm_offer) contents that are
                                 never written out; repurposing it loses them (PTE_DISCARDED) */
+    PFN_F_READAHEAD = 1u << 4, /* read ahead by a hard fault for a neighbour of the faulting page
+                                  and not used since (Standby): a soft fault on it is a read-ahead
+                                  hit, repurposing it a miss (mm/readahead.h) */
 };
 
 /* 28 bytes per frame (0.68 % of RAM at 4 KiB pages). */

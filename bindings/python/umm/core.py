@@ -306,7 +306,7 @@ def build_config(ram: SizeLike = "64M", pagefile: object = None,
                  trim_policy: str = "aging", low_memory: Optional[SizeLike] = None,
                  high_memory: Optional[SizeLike] = None,
                  pagefile_path: Union[str, os.PathLike, None] = None,
-                 direct: bool = False) -> Tuple[_lib.Config, Optional[bytes]]:
+                 direct: bool = True) -> Tuple[_lib.Config, Optional[bytes]]:
     """An umm_config_t (``_lib.Config``) from System's keyword arguments, and the encoded
     paging-file path it points to (keep that alive while the C library may read cfg.pagefile_path). Used by
     System and by umm.hv's guests (whose umm_hv_guest_config_t embeds an umm_config_t)."""
@@ -352,7 +352,7 @@ def build_config(ram: SizeLike = "64M", pagefile: object = None,
     path_bytes = os.fsencode(pf_path) if pf_path is not None else None
     cfg.pagefile_path = path_bytes
     cfg.flags = (0 if workers else _lib.CFG_NO_WORKERS) | (
-        _lib.CFG_PAGEFILE_DIRECT if direct else 0)
+        0 if direct else _lib.CFG_PAGEFILE_BUFFERED)
     return cfg, path_bytes
 
 
@@ -362,7 +362,9 @@ class System(_Handle):
     Sizes are ints or strings ("64M", "1G", "512K", "4096").
 
     pagefile: None or 0 (no paging file); a size; a path (str with a '/' or os.PathLike: a named
-    paging file of 2 x RAM); or a dict with keys size, max, path, direct.
+    paging file of 2 x RAM); or a dict with keys size, max, path, direct. direct (default True):
+    the paging file bypasses the page cache (O_DIRECT) where its filesystem allows
+    (stats.pagefile_direct says whether it does); False sends its I/O through the page cache.
 
     Exception handlers (umm_set_exception_handler, umm_add_vectored_handler) are deliberately not
     exposed: they run on the faulting thread at the faulting instruction, which from Python is in
@@ -382,7 +384,7 @@ class System(_Handle):
                  trim_policy: str = "aging", low_memory: Optional[SizeLike] = None,
                  high_memory: Optional[SizeLike] = None,
                  pagefile_path: Union[str, os.PathLike, None] = None,
-                 direct: bool = False) -> None:
+                 direct: bool = True) -> None:
         cfg, self._pagefile_path = build_config(
             ram=ram, pagefile=pagefile, page_size=page_size, cluster_pages=cluster_pages,
             vma_budget=vma_budget, pagefile_max=pagefile_max, workers=workers,

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* readahead.h - how many pages a hard fault reads: a window per VAD that adapts to whether the
+ * pages read ahead get used, as Linux's VMA-based swap readahead does. A stream (a fault just past
+ * the last read, or just before it) doubles the window; otherwise the window follows the hits
+ * since the last read (hits + 2, rounded up to a power of two, or 1 page when nothing was used
+ * and the fault is not next to the last one) and never shrinks by more than half at a time. So a
+ * sequential scan reads cluster_pages at a time and a random one settles on single pages, whose
+ * neighbours would only be read for nothing.
+ *
+ * Hits are counted by the soft fault that maps a read-ahead page (PFN_F_READAHEAD), misses when
+ * such a page is repurposed unused. All under the system lock. */
+#ifndef UMM_READAHEAD_H
+#define UMM_READAHEAD_H
+
+#include "state.h"
+
+/* The aligned window of pages a hard fault on page i of vad may read (its clustering window),
+ * and the VAD's state updated for it. */
+size_t mm_readahead_window(mm_vad_t *vad, size_t i);
+
+/* The read [lo, hi) of a hard fault on page i completed: its other frames are read-ahead pages. */
+void mm_readahead_read_done(mm_vad_t *vad, size_t i, size_t lo, size_t hi, const mm_pfn_id_t *frames);
+
+/* Frame f, named by page i of vad, is being made valid by a fault on page `faulting`: counts a
+ * hit when it was read ahead and unused. */
+void mm_readahead_use(mm_vad_t *vad, mm_pfn_id_t f, size_t i, size_t faulting);
+
+/* A Standby frame of vad is being repurposed: a read-ahead page never used is a miss. */
+void mm_readahead_repurposed(mm_vad_t *vad, mm_pfn_id_t f);
+
+#endif

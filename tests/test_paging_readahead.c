@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* test_paging_readahead.c - the adaptive read window of hard faults and the writer's batched
+ * writes, data first: 8x RAM random writes and reads over several seeds, with injected read and
+ * write errors; and the window itself: a sequential scan reads clusters, a random one settles on
+ * single pages (threads: test_threads_readahead.c). Helpers: readahead_util.h. Systems are created inside each test body (cmocka swaps the SIGSEGV handler). */
+#include "paging_util.h"
+
+#include <inttypes.h>
+
+#include "readahead_util.h"
+
+/* 8x RAM, three seeds of random reads and writes; then the same with 5 % of paging-file reads
+ * and writes failing. Nothing written is lost, the system stays consistent, errors are counted. */
+static void test_random_8x_ram_with_errors(void **state) {
+    (void)state;
+    for (int inject = 0; inject < 2; inject++) {
+        umm_system_t *sys;
+        umm_process_t *proc;
+        umm_config_t c = ra_config(UMM_CFG_NO_WORKERS);
+        tu_sys_new_cfg(&c, &sys, &proc);
+        tu_exc_install(sys);
+        char *r = tu_alloc(proc, DATA_PAGES * PG);
+        uint64_t *gens = calloc(DATA_PAGES, sizeof *gens);
+        assert_non_null(gens);
+        if (inject) {
+            assert_int_equal(umm_failpoint_seed(0x5eed + (uint64_t)inject), UMM_OK);
+            assert_int_equal(umm_failpoint_enable("umm/pagefile/read", 0.05, 0), UMM_OK);
+            assert_int_equal(umm_failpoint_enable("umm/pagefile/write", 0.05, 0), UMM_OK);
+        }
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            random_ops(r, DATA_PAGES, gens, 2 * DATA_PAGES, seed * 0x9E37, seed);
+            tu_assert_consistent(sys);
+        }
+        umm_failpoint_disable("umm/pagefile/*");
+        umm_stats_t s = tu_stats(sys);
+        assert_true(s.faults_hard > DATA_PAGES); /* it really paged */
+        assert_true(s.pages_output > DATA_PAGES);
+        if (inject)
+            assert_true(s.read_errors > 0 && s.writer_errors > 0);
+        else
+            assert_true(s.read_errors == 0 && s.writer_errors == 0);
+        /* a read ahead page is used, wasted, or still waiting on Standby */
+        assert_true(s.readahead_hits + s.readahead_wasted <= s.pages_read_ahead);
+        verify_all(r, DATA_PAGES, gens);
+        tu_assert_consistent(sys);
+        print_message("      %s: %" PRIu64 " hard faults, %" PRIu64 " read ahead (%" PRIu64
+                      " used, %" PRIu64 " wasted), %" PRIu64 " pages in %" PRIu64 " writes\n",
+                      inject ? "with errors" : "no errors", s.faults_hard, s.pages_read_ahead,
+                      s.readahead_hits, s.readahead_wasted, s.pages_output, s.page_writes);
+        assert_int_equal(umm_release(proc, r), UMM_OK);
+        free(gens);
+        umm_set_exception_handler(sys, NULL, NULL);
+        umm_system_destroy(sys);
+    }
+}
+
+/* Page everything out (written in order, so runs of neighbours sit in consecutive slots). */
+static void page_out(umm_system_t *sys, umm_process_t *proc) {
+    assert_int_equal(umm_ws_empty(proc), UMM_OK);
+    assert_int_equal(umm_flush_modified(sys), UMM_OK);
+    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+}
+
+/* The window adapts: random reads settle on single pages (few pages read for nothing), a
+ * sequential scan of the same data reads whole clusters. Both read back exact data. */
+static void test_window_adapts(void **state) {
+    (void)state;
+    umm_system_t *sys;
+    umm_process_t *proc;
+    umm_config_t c = ra_config(UMM_CFG_NO_WORKERS);
+    tu_sys_new_cfg(&c, &sys, &proc);
+    char *r = tu_alloc(proc, DATA_PAGES * PG);
+    uint64_t *gens = calloc(DATA_PAGES, sizeof *gens);
+    assert_non_null(gens);
+    for (size_t i = 0; i < DATA_PAGES; i++) {
+        gens[i] = 7;
+        *word_of(r, i) = pu_word_value(word_of(r, i), 7);
+    }
+    page_out(sys, proc);
+
+    /* random: after a few faults the window is one page */
+    umm_stats_t a = tu_stats(sys);
+    size_t *ord = pu_order(DATA_PAGES, 0xACE);
+    const size_t nrand = DATA_PAGES / 2;
+    for (size_t k = 0; k < nrand; k++)
+        if (*word_of(r, ord[k]) != pu_word_value(word_of(r, ord[k]), 7))
+            fail_msg("page %zu lost its data", ord[k]);
+    free(ord);
+    umm_stats_t b = tu_stats(sys);
+    uint64_t hard = b.faults_hard - a.faults_hard, ahead = b.pages_read_ahead - a.pages_read_ahead;
+    print_message("      random: %" PRIu64 " hard faults read %" PRIu64 " pages ahead\n", hard, ahead);
+    assert_true(hard > nrand / 2);
+    /* a fixed 16-page cluster would read ~15 ahead per fault; adapted, a fraction of one */
+    if (ahead * 4 > hard)
+        fail_msg("random reads still read ahead: %" PRIu64 " pages for %" PRIu64 " faults", ahead, hard);
+    tu_assert_consistent(sys);
+
+    /* sequential: the window grows back to the cluster */
+    page_out(sys, proc);
+    a = tu_stats(sys);
+    verify_all(r, DATA_PAGES, gens);
+    b = tu_stats(sys);
+    uint64_t in = b.pages_input - a.pages_input, reads = b.page_reads - a.page_reads;
+    print_message("      sequential: %" PRIu64 " pages in %" PRIu64 " reads\n", in, reads);
+    assert_true(in >= DATA_PAGES - RAM_PAGES);
+    if (in < 8 * reads)
+        fail_msg("sequential reads do not cluster: %" PRIu64 " pages in %" PRIu64 " reads", in, reads);
+    assert_true(b.readahead_hits - a.readahead_hits >= in - reads - RAM_PAGES);
+    tu_assert_consistent(sys);
+    free(gens);
+    umm_system_destroy(sys);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_8x_ram_with_errors),
+        cmocka_unit_test(test_window_adapts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
