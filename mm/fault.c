@@ -438,11 +438,12 @@ static enum fault_result map_into_view(mm_vad_t *view, size_t i, bool write, umm
 {
     umm_section_t *sec = view->section;
     umm_system_t *sys = sec->sys;
-    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(sec->proto->pte[i]);
+    size_t k = view->sec_first + i; /* the section's page */
+    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(sec->proto->pte[k]);
     mm_pte_t np = mm_pte_make(PTE_VALID, mm_pte_prot(view->pte[i]), f) | PTE_ACCESSED |
                   (write ? PTE_DIRTY : 0);
     mm_vad_pte_write(view, i, np);
-    sec->share[i]++;
+    sec->share[k]++;
     ws_grow(view->proc, 1);
     bool exact = true;
     int err = mm_hw_map(sys, mm_vad_page_addr(view, i, sys->page_shift), f, 1, mm_pte_hw_prot(np),
@@ -473,9 +474,10 @@ static enum fault_result prototype_fault(mm_vad_t *view, size_t i, bool write, u
      * take this frame's last other mapping in this process and send it to a list. */
     if ((proc->ws_flags & UMM_WS_HARD_MAX) && proc->ws_size >= proc->ws_max)
         mm_ws_trim_locked(proc, proc->ws_size - proc->ws_max + 1, 0);
-    fault_site_t s = {.vad = sec->proto, .i = i, .write = write, .proc = proc, .fault_vad = view,
+    size_t k = view->sec_first + i; /* the section's page */
+    fault_site_t s = {.vad = sec->proto, .i = k, .write = write, .proc = proc, .fault_vad = view,
                       .exc = exc};
-    unsigned came_from = mm_pte_format(sec->proto->pte[i]);
+    unsigned came_from = mm_pte_format(sec->proto->pte[k]);
     enum fault_result r = resolve(&s);
     if (r != FAULT_DONE)
         return r;
@@ -506,6 +508,14 @@ static int deduce_access(mm_pte_t p, int access)
     return mapped && (mm_pte_hw_prot(p) & PROT_READ) ? FAULT_WRITE : FAULT_UNKNOWN;
 }
 
+/* May a page of protection `prot` be read, written or executed (an instruction fetch: DEP)? */
+static bool access_allowed(int prot, bool exec, bool write)
+{
+    if (exec)
+        return (prot & UMM_PROT_EXEC) != 0;
+    return (prot & (UMM_PROT_READ | UMM_PROT_WRITE)) && (!write || (prot & UMM_PROT_WRITE));
+}
+
 static enum fault_result dispatch(mm_vad_t *vad, uintptr_t addr, int access, umm_exception_t *exc)
 {
     umm_system_t *sys = vad->proc->sys;
@@ -514,7 +524,7 @@ static enum fault_result dispatch(mm_vad_t *vad, uintptr_t addr, int access, umm
     mm_pte_t p = vad->pte[i];
     access = deduce_access(p, access);
     exc->address = (void *)addr;
-    exc->is_write = access;
+    exc->is_write = access == FAULT_EXEC ? UMM_EXC_EXECUTE : access;
     if (!mm_pte_committed(p) || vad->releasing)
         return fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
     int prot = mm_pte_prot(p);
@@ -523,7 +533,7 @@ static enum fault_result dispatch(mm_vad_t *vad, uintptr_t addr, int access, umm
         return fault_raise(exc, vad, UMM_EXC_GUARD_PAGE, 0);
     }
     bool write = access == FAULT_WRITE || (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE));
-    if (!(prot & (UMM_PROT_READ | UMM_PROT_WRITE)) || (write && !(prot & UMM_PROT_WRITE)))
+    if (!access_allowed(prot, access == FAULT_EXEC, write))
         return fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
     if (mm_pte_format(p) == PTE_PROTOTYPE)
         return prototype_fault(vad, i, write, exc);

@@ -74,6 +74,27 @@ int mm_os_reserve(size_t bytes, size_t align, void **out)
     return UMM_OK;
 }
 
+int mm_os_reserve_at(void *addr, size_t bytes)
+{
+    if ((uintptr_t)addr > UINTPTR_MAX - bytes)
+        return UMM_E_RANGE;
+    if (UMM_FAILPOINT(OS_RESERVE))
+        return mm_os_fail(ENOMEM, UMM_E_NOMEM);
+#ifdef MAP_FIXED_NOREPLACE
+    int flags = MM_OS_ANON_FLAGS | MAP_FIXED_NOREPLACE;
+#else
+    int flags = MM_OS_ANON_FLAGS; /* a hint: the kernel takes it when the range is free */
+#endif
+    void *r = mmap(addr, bytes, PROT_NONE, flags, -1, 0);
+    if (r == MAP_FAILED)
+        return mm_os_fail(errno, errno == EEXIST ? UMM_E_BUSY : UMM_E_NOMEM);
+    if (r != addr) { /* an old kernel took NOREPLACE as a hint: the range is in use */
+        munmap(r, bytes);
+        return mm_os_fail(EEXIST, UMM_E_BUSY);
+    }
+    return UMM_OK;
+}
+
 int mm_os_release(void *addr, size_t bytes)
 {
     return munmap(addr, bytes) == 0 ? UMM_OK : mm_os_fail(errno, UMM_E_OS);

@@ -4,12 +4,13 @@
  *
  *   bits   | VALID            | TRANSITION       | DEMAND_ZERO | PAGEFILE      | PROTOTYPE
  *   0-2    | 1                | 2                | 3           | 4             | 5
- *   3-6    | protection (UMM_PROT_READ/WRITE/GUARD; 0 = no access), every committed format
+ *   3-6    | protection (UMM_PROT_READ/WRITE/EXEC/GUARD; 0 = no access), every committed format
  *   7      | HW: a kernel mapping exists at this address (see below)
  *   8      | ACCESSED         |                  |             |               |
  *   9      | DIRTY            |                  |             |               |
  *   10-12  | AGE (0-7)        |                  |             |               |
  *   13     | HW_RO            |                  |             |               |
+ *   14-15  | cache attribute (UMM_PROT_NOCACHE/WRITECOMBINE >> 4), every committed format
  *   16-63  | frame            | frame            |             | slot          | prototype index
  *
  * NONE (all zero) is a page that was never committed; DECOMMITTED (6) one that was and no
@@ -47,7 +48,8 @@ enum mm_pte_format {
 
 #define PTE_FORMAT_MASK 0x7ull
 #define PTE_PROT_SHIFT 3
-#define PTE_PROT_MASK (0xfull << PTE_PROT_SHIFT)
+#define PTE_CACHE_SHIFT 14 /* UMM_PROT_NOCACHE / WRITECOMBINE (0x10 / 0x20), recorded only */
+#define PTE_PROT_MASK ((0xfull << PTE_PROT_SHIFT) | (0x3ull << PTE_CACHE_SHIFT))
 #define PTE_HW (1ull << 7)
 #define PTE_ACCESSED (1ull << 8)
 #define PTE_DIRTY (1ull << 9)
@@ -58,7 +60,16 @@ enum mm_pte_format {
 #define PTE_NUM_MAX ((1ull << (64 - PTE_NUM_SHIFT)) - 1)
 
 static inline unsigned mm_pte_format(mm_pte_t p) { return (unsigned)(p & PTE_FORMAT_MASK); }
-static inline int mm_pte_prot(mm_pte_t p) { return (int)((p & PTE_PROT_MASK) >> PTE_PROT_SHIFT); }
+/* The umm protection (UMM_PROT_*) of a PTE: bits 3-6, and the cache attribute from bits 14-15. */
+static inline int mm_pte_prot(mm_pte_t p)
+{
+    return (int)(((p >> PTE_PROT_SHIFT) & 0xf) | (((p >> PTE_CACHE_SHIFT) & 0x3) << 4));
+}
+static inline mm_pte_t mm_pte_prot_bits(int prot)
+{
+    return (((mm_pte_t)prot & 0xf) << PTE_PROT_SHIFT) |
+           ((((mm_pte_t)prot >> 4) & 0x3) << PTE_CACHE_SHIFT);
+}
 static inline uint64_t mm_pte_num(mm_pte_t p) { return p >> PTE_NUM_SHIFT; }
 static inline unsigned mm_pte_age(mm_pte_t p) { return (unsigned)((p & PTE_AGE_MASK) >> PTE_AGE_SHIFT); }
 static inline bool mm_pte_committed(mm_pte_t p)
@@ -78,11 +89,11 @@ static inline bool mm_pte_has_frame(mm_pte_t p)
 
 static inline mm_pte_t mm_pte_make(unsigned format, int prot, uint64_t num)
 {
-    return (mm_pte_t)format | ((mm_pte_t)prot << PTE_PROT_SHIFT) | (num << PTE_NUM_SHIFT);
+    return (mm_pte_t)format | mm_pte_prot_bits(prot) | (num << PTE_NUM_SHIFT);
 }
 static inline mm_pte_t mm_pte_with_prot(mm_pte_t p, int prot)
 {
-    return (p & ~PTE_PROT_MASK) | ((mm_pte_t)prot << PTE_PROT_SHIFT);
+    return (p & ~PTE_PROT_MASK) | mm_pte_prot_bits(prot);
 }
 static inline mm_pte_t mm_pte_with_age(mm_pte_t p, unsigned age)
 {

@@ -16,7 +16,7 @@ hypervisor layer (include/umm_hv.h) is ``umm.hv`` (Host, Guest; its C prototypes
 
 from ._lib import UmmError, library_path
 from .core import (AccessViolation, GuardPageViolation, Notification, Process, ProcessStats, Prot,
-                   Region, RegionInfo, RegionState, Section, Stats, System, TRIM_POLICIES,
+                   Region, RegionInfo, RegionState, RegionType, Section, Stats, System, TRIM_POLICIES,
                    parse_prot,
                    parse_size, version)
 from . import _lib as _lib_module
@@ -28,6 +28,6 @@ WS_DEFAULT_MIN = _lib_module.WS_DEFAULT_MIN
 WS_DEFAULT_MAX = _lib_module.WS_DEFAULT_MAX
 
 __all__ = ["UmmError", "AccessViolation", "GuardPageViolation", "System", "Process", "Region", "Section",
-           "Notification", "Stats", "ProcessStats", "RegionInfo", "RegionState", "Prot",
+           "Notification", "Stats", "ProcessStats", "RegionInfo", "RegionState", "RegionType", "Prot",
            "TRIM_POLICIES", "parse_size", "parse_prot", "version", "library_path",
            "RESERVE_GRANULARITY", "WS_DEFAULT_MIN", "WS_DEFAULT_MAX"]

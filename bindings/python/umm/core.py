@@ -13,6 +13,7 @@ from . import _lib
 from ._lib import UmmError, lib
 
 __all__ = ["System", "Process", "Region", "Notification", "Stats", "ProcessStats", "RegionInfo",
+           "RegionType",
            "Prot", "RegionState", "AccessViolation", "GuardPageViolation", "parse_size",
            "parse_prot", "version", "TRIM_POLICIES"]
 
@@ -49,41 +50,56 @@ def parse_size(value, what="size"):
 
 
 class Prot(enum.IntFlag):
-    """UMM_PROT_*. WRITE implies READ (PAGE_READWRITE); GUARD combines with either."""
+    """UMM_PROT_*. WRITE implies READ (PAGE_READWRITE); EXEC adds execute (PAGE_EXECUTE_*);
+    GUARD, and one of NOCACHE / WRITECOMBINE (recorded and reported back), combine."""
     NONE = _lib.PROT_NONE
     READ = _lib.PROT_READ
     WRITE = _lib.PROT_WRITE
+    EXEC = _lib.PROT_EXEC
     GUARD = _lib.PROT_GUARD
+    NOCACHE = _lib.PROT_NOCACHE
+    WRITECOMBINE = _lib.PROT_WRITECOMBINE
 
     @property
     def text(self):
-        """The string form: "none", "r", "rw", with "+guard" when GUARD is set."""
-        base = int(self) & ~_lib.PROT_GUARD
-        s = {0: "none", 1: "r", 2: "rw", 3: "rw"}.get(base, hex(base))
-        return s + "+guard" if self & Prot.GUARD else s
+        """The string form: "none", "r", "rw", "x", "rx", "rwx", with "+guard", "+nocache",
+        "+writecombine" for the modifiers."""
+        v = int(self)
+        base = {0: "none", 1: "r", 2: "rw", 3: "rw"}[v & 3]
+        if v & _lib.PROT_EXEC:
+            base = "x" if base == "none" else base + "x"
+        for bit, name in _PROT_MODIFIERS:
+            if v & bit:
+                base += "+" + name
+        return base
 
 
 _PROT_NAMES = {"none": 0, "noaccess": 0, "r": Prot.READ, "ro": Prot.READ, "readonly": Prot.READ,
-               "rw": Prot.READ | Prot.WRITE, "readwrite": Prot.READ | Prot.WRITE}
+               "rw": Prot.READ | Prot.WRITE, "readwrite": Prot.READ | Prot.WRITE,
+               "x": Prot.EXEC, "rx": Prot.READ | Prot.EXEC,
+               "rwx": Prot.READ | Prot.WRITE | Prot.EXEC}
+_PROT_MODIFIERS = ((_lib.PROT_GUARD, "guard"), (_lib.PROT_NOCACHE, "nocache"),
+                   (_lib.PROT_WRITECOMBINE, "writecombine"))
 
 
 def parse_prot(prot):
-    """UMM_PROT_* bits from "none", "r", "rw" (optionally + "+guard") or an int (passed as is:
-    the library validates it)."""
+    """UMM_PROT_* bits from "none", "r", "rw", "x", "rx", "rwx" (each optionally followed by
+    "+guard", "+nocache", "+writecombine") or an int (passed as is: the library validates it)."""
     if isinstance(prot, bool):
         raise TypeError("prot: expected a string or an int, got a bool")
     if isinstance(prot, int):
         return int(prot)
     if not isinstance(prot, str):
         raise TypeError("prot: expected a string or an int, got %s" % type(prot).__name__)
-    s = prot.strip().lower().replace(" ", "")
-    guard = 0
-    if s.endswith("+guard"):
-        s, guard = s[:-len("+guard")], int(Prot.GUARD)
-    if s not in _PROT_NAMES:
-        raise ValueError("prot: bad protection %r (use 'none', 'r', 'rw', optionally '+guard')"
-                         % prot)
-    return int(_PROT_NAMES[s]) | guard
+    parts = prot.strip().lower().replace(" ", "").split("+")
+    mods = dict((name, bit) for bit, name in _PROT_MODIFIERS)
+    if parts[0] not in _PROT_NAMES or any(m not in mods for m in parts[1:]):
+        raise ValueError("prot: bad protection %r (use 'none', 'r', 'rw', 'x', 'rx', 'rwx', "
+                         "optionally '+guard', '+nocache', '+writecombine')" % prot)
+    bits = int(_PROT_NAMES[parts[0]])
+    for m in parts[1:]:
+        bits |= mods[m]
+    return bits
 
 
 TRIM_POLICIES = {"aging": _lib.TRIM_AGING, "fifo": _lib.TRIM_FIFO, "clock": _lib.TRIM_CLOCK}
@@ -93,6 +109,13 @@ class RegionState(enum.IntEnum):
     FREE = _lib.REGION_FREE
     RESERVED = _lib.REGION_RESERVED
     COMMITTED = _lib.REGION_COMMITTED
+
+
+class RegionType(enum.IntEnum):
+    """umm_region_type_t: MEM_PRIVATE or MEM_MAPPED (a view of a section); NONE when free."""
+    NONE = _lib.REGION_TYPE_NONE
+    PRIVATE = _lib.REGION_TYPE_PRIVATE
+    MAPPED = _lib.REGION_TYPE_MAPPED
 
 
 class AccessViolation(UmmError):
@@ -188,7 +211,7 @@ class ProcessStats(_StructView):
 
 RegionInfo = collections.namedtuple(
     "RegionInfo", "base size allocation_base allocation_size allocation_prot state prot "
-                  "resident_pages")
+                  "resident_pages type")
 RegionInfo.__doc__ = "umm_region_info_t (VirtualQuery's MEMORY_BASIC_INFORMATION)."
 
 
@@ -432,12 +455,18 @@ class Section(_Handle):
         self.system = system
         self.size = size
 
-    def map(self, process, prot="rw"):
-        """Map a view of the whole section into `process`: a Region sharing the section's frames
-        with every other view (release it with Region.release())."""
+    def map(self, process, prot="rw", offset=0, size=0, address=None):
+        """Map a view into `process`: a Region sharing the section's frames with every other view
+        (release it with Region.release()). By default the whole section; `offset` (a multiple
+        of 64 KiB) and `size` (0: to the end) map a part, `address` (a multiple of 64 KiB) places
+        it (umm_section_map_view)."""
         out = ctypes.c_void_p()
-        lib.umm_section_map(process._handle(), self._handle(), parse_prot(prot), ctypes.byref(out))
-        rounded = -(-self.size // _lib.RESERVE_GRANULARITY) * _lib.RESERVE_GRANULARITY
+        off, nbytes = parse_size(offset, "offset"), parse_size(size, "size")
+        lib.umm_section_map_view(process._handle(), self._handle(), off, nbytes,
+                                 ctypes.c_void_p(address or None), parse_prot(prot),
+                                 ctypes.byref(out))
+        view = nbytes or self.size - off
+        rounded = -(-view // _lib.RESERVE_GRANULARITY) * _lib.RESERVE_GRANULARITY
         r = Region._make(process, out.value, rounded)
         process._children.append(r)
         return r
@@ -466,12 +495,19 @@ class Process(_Handle):
                 pass
         super().close()
 
-    def reserve(self, size, prot="rw", alignment=None):
-        """Reserve address space (rounded up to 64 KiB); `prot` is the default for commit()."""
+    def reserve(self, size, prot="rw", alignment=None, address=None, top_down=False):
+        """Reserve address space (rounded up to 64 KiB); `prot` is the default for commit().
+        `address` (a multiple of 64 KiB): exactly there (umm_reserve_at; UmmError UMM_E_BUSY
+        when it is in use); `top_down`: MEM_TOP_DOWN."""
         nbytes = parse_size(size, "size")
         p = parse_prot(prot)
         out = ctypes.c_void_p()
-        if alignment is None:
+        if address is not None or top_down:
+            if alignment is not None:
+                raise ValueError("reserve: give an address or an alignment, not both")
+            lib.umm_reserve_at(self._handle(), ctypes.c_void_p(address or None), nbytes, p,
+                               _lib.RESERVE_TOP_DOWN if top_down else 0, ctypes.byref(out))
+        elif alignment is None:
             lib.umm_reserve(self._handle(), nbytes, p, ctypes.byref(out))
         else:
             lib.umm_reserve_aligned(self._handle(), nbytes, parse_size(alignment, "alignment"), p,
@@ -541,6 +577,25 @@ class Process(_Handle):
         lib.umm_process_stats_get(self._handle(), ctypes.byref(raw))
         return ProcessStats(raw)
 
+    def read_memory(self, address, size):
+        """umm_process_read (ReadProcessMemory): `size` bytes at `address` of this process, its
+        pages faulted in as needed (never EFAULT). UmmError at the first page that cannot be
+        read (not reserved, not committed, no access, a guard page)."""
+        n = parse_size(size, "size")
+        buf = ctypes.create_string_buffer(n)
+        lib.umm_process_read(self._handle(), ctypes.c_void_p(address), buf, n, None)
+        return buf.raw
+
+    def write_memory(self, address, data):
+        """umm_process_write (WriteProcessMemory): copy `data` (bytes-like) to `address` of this
+        process, its pages faulted in as needed. Returns the bytes written; UmmError at the first
+        page that cannot be written."""
+        data = bytes(data)
+        done = ctypes.c_size_t()
+        lib.umm_process_write(self._handle(), ctypes.c_void_p(address), data, len(data),
+                              ctypes.byref(done))
+        return done.value
+
     def query(self, address):
         """umm_query: the RegionInfo of the run of pages at `address`. Raises UmmError
         UMM_E_NOT_RESERVED for an address outside this process's reservations."""
@@ -555,7 +610,7 @@ class Process(_Handle):
 def _region_info(raw):
     return RegionInfo(raw.base or 0, raw.size, raw.allocation_base or 0, raw.allocation_size,
                       Prot(raw.allocation_prot), RegionState(raw.state), Prot(raw.prot),
-                      raw.resident_pages)
+                      raw.resident_pages, RegionType(raw.type))
 
 
 # ------------------------------------------------------------------------------------------------
