@@ -6,7 +6,6 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* ---- the thread's last error ---- */
 static __thread DWORD last_error;
@@ -75,13 +74,6 @@ void *win_handle_take(HANDLE h, enum win_kind kind)
         slots[i] = (win_slot_t){WIN_FREE, NULL};
     pthread_mutex_unlock(&slots_lock);
     return o;
-}
-
-void win_handles_reset(void)
-{
-    pthread_mutex_lock(&slots_lock);
-    memset(slots, 0, sizeof slots);
-    pthread_mutex_unlock(&slots_lock);
 }
 
 /* ---- the default system and process ---- */
@@ -206,14 +198,25 @@ BOOL WINAPI UmmWinAttachThread(HANDLE hProcess)
     return TRUE;
 }
 
+/* Close every handle still open (mappings and notifications free what they hold). */
+static void close_all_handles(void)
+{
+    for (long i = 0; i < WIN_MAX_HANDLES; i++) {
+        pthread_mutex_lock(&slots_lock);
+        bool used = slots[i].kind != WIN_FREE;
+        pthread_mutex_unlock(&slots_lock);
+        if (used)
+            CloseHandle((HANDLE)(uintptr_t)((i + 1) * 4));
+    }
+}
+
 void WINAPI UmmWinShutdown(void)
 {
+    close_all_handles();
     pthread_mutex_lock(&default_lock);
     umm_system_t *sys = default_sys;
     default_sys = NULL;
     default_proc = NULL;
-    win_mappings_reset();
-    win_handles_reset();
     pthread_mutex_unlock(&default_lock);
     attached = NULL;
     if (sys)

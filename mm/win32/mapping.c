@@ -149,13 +149,6 @@ bool win_mapping_close(HANDLE h)
     return m != NULL;
 }
 
-void win_mappings_reset(void)
-{
-    pthread_mutex_lock(&names_lock);
-    named = NULL; /* the system that held them is going; their memory with it */
-    pthread_mutex_unlock(&names_lock);
-}
-
 /* The umm protection of a view with a given page protection, or -1. */
 static int view_prot(DWORD page_protection)
 {

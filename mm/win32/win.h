@@ -57,8 +57,5 @@ DWORD win_error_of(int umm_rc);
 void win_page_range(const void *addr, SIZE_T size, uintptr_t *start, uintptr_t *end);
 /* The default system's page size. */
 size_t win_page_size(void);
-/* Forget every handle and name (the default system is going away). */
-void win_handles_reset(void);
-void win_mappings_reset(void);
 
 #endif
