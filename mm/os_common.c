@@ -15,6 +15,9 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__) && !defined(UMM_OS_POSIX_NO_HOOKS)
+#include <ucontext.h>
+#endif
 
 /* ---- errors ---- */
 
@@ -175,4 +178,25 @@ void mm_os_signal_default(int sig)
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     sigaction(sig, &dfl, NULL);
+}
+
+/* Both backends read the same CPU record on Linux (the POSIX one through its hook 1, porting.md):
+ * x86-64's page-fault error code (bit 4: an instruction fetch), AArch64's ESR (exception class
+ * 0x20/0x21: an instruction abort). Elsewhere: unknown. */
+int mm_os_fault_is_exec(const void *ucv)
+{
+#if defined(__linux__) && !defined(UMM_OS_POSIX_NO_HOOKS) && defined(__x86_64__)
+    const ucontext_t *uc = ucv;
+    return (uc->uc_mcontext.gregs[REG_ERR] & 0x10) ? 1 : 0;
+#elif defined(__linux__) && !defined(UMM_OS_POSIX_NO_HOOKS) && defined(__aarch64__)
+    const ucontext_t *uc = ucv;
+    const struct _aarch64_ctx *h = (const struct _aarch64_ctx *)uc->uc_mcontext.__reserved;
+    for (; h->magic; h = (const struct _aarch64_ctx *)((const char *)h + h->size))
+        if (h->magic == ESR_MAGIC)
+            return ((((const struct esr_context *)h)->esr >> 26) & 0x3e) == 0x20 ? 1 : 0;
+    return -1;
+#else
+    (void)ucv;
+    return -1;
+#endif
 }

@@ -224,24 +224,6 @@ int mm_os_fault_is_write(const void *ucv)
 #endif
 }
 
-int mm_os_fault_is_exec(const void *ucv)
-{
-#if defined(__x86_64__)
-    const ucontext_t *uc = ucv;
-    return (uc->uc_mcontext.gregs[REG_ERR] & 0x10) ? 1 : 0; /* error code bit 4: instruction fetch */
-#elif defined(__aarch64__)
-    const ucontext_t *uc = ucv;
-    const struct _aarch64_ctx *h = (const struct _aarch64_ctx *)uc->uc_mcontext.__reserved;
-    for (; h->magic; h = (const struct _aarch64_ctx *)((const char *)h + h->size))
-        if (h->magic == ESR_MAGIC) /* exception class 0x20/0x21: instruction abort */
-            return ((((const struct esr_context *)h)->esr >> 26) & 0x3e) == 0x20 ? 1 : 0;
-    return -1;
-#else
-    (void)ucv;
-    return -1;
-#endif
-}
-
 void mm_os_raise_bus_error(void *addr, int code, void *ucv)
 {
     siginfo_t info;

@@ -15,6 +15,15 @@ static umm_config_t cfg_pf(size_t ram, size_t pagefile)
     return c;
 }
 
+/* A system with 4 MiB of RAM, a 16 MiB paging file, no workers, two processes, the probe handler. */
+static void two_processes_with_pagefile(umm_system_t **sys, umm_process_t **p1, umm_process_t **p2)
+{
+    umm_config_t c = cfg_pf(4 * TU_MIB, 16 * TU_MIB);
+    tu_sys_new_cfg(&c, sys, p1);
+    assert_int_equal(umm_process_create(*sys, p2), UMM_OK);
+    tu_exc_install(*sys);
+}
+
 #if defined(__x86_64__)
 /* mov eax, 42; ret */
 static const unsigned char ret42[] = {0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3};
@@ -231,12 +240,9 @@ static void test_reserve_at(void **state)
 static void test_process_copy(void **state)
 {
     (void)state;
-    umm_config_t c = cfg_pf(4 * TU_MIB, 16 * TU_MIB);
     umm_system_t *sys;
     umm_process_t *p1, *p2;
-    tu_sys_new_cfg(&c, &sys, &p1);
-    assert_int_equal(umm_process_create(sys, &p2), UMM_OK);
-    tu_exc_install(sys);
+    two_processes_with_pagefile(&sys, &p1, &p2);
     size_t n = 64;
     unsigned char *src = tu_alloc(p1, n * PG);
     unsigned char *dst = tu_alloc(p2, n * PG);
@@ -325,12 +331,9 @@ static void test_process_copy(void **state)
 static void test_section_partial_views(void **state)
 {
     (void)state;
-    umm_config_t c = cfg_pf(4 * TU_MIB, 16 * TU_MIB);
     umm_system_t *sys;
     umm_process_t *p1, *p2;
-    tu_sys_new_cfg(&c, &sys, &p1);
-    assert_int_equal(umm_process_create(sys, &p2), UMM_OK);
-    tu_exc_install(sys);
+    two_processes_with_pagefile(&sys, &p1, &p2);
     size_t g = TU_GRAN, npages = 4 * g / PG;
     umm_section_t *sec;
     assert_int_equal(umm_section_create(sys, 4 * g, &sec), UMM_OK);

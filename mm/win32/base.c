@@ -52,28 +52,28 @@ HANDLE win_handle_new(enum win_kind kind, void *object)
     return h;
 }
 
-void *win_handle_get(HANDLE h, enum win_kind kind)
+/* The object of handle h if it is of `kind`; `take` frees its slot. */
+static void *handle_object(HANDLE h, enum win_kind kind, bool take)
 {
     long i = slot_of(h);
     if (i < 0)
         return NULL;
     pthread_mutex_lock(&slots_lock);
     void *o = slots[i].kind == kind ? slots[i].object : NULL;
+    if (o && take)
+        slots[i] = (win_slot_t){WIN_FREE, NULL};
     pthread_mutex_unlock(&slots_lock);
     return o;
 }
 
+void *win_handle_get(HANDLE h, enum win_kind kind)
+{
+    return handle_object(h, kind, false);
+}
+
 void *win_handle_take(HANDLE h, enum win_kind kind)
 {
-    long i = slot_of(h);
-    if (i < 0)
-        return NULL;
-    pthread_mutex_lock(&slots_lock);
-    void *o = slots[i].kind == kind ? slots[i].object : NULL;
-    if (o)
-        slots[i] = (win_slot_t){WIN_FREE, NULL};
-    pthread_mutex_unlock(&slots_lock);
-    return o;
+    return handle_object(h, kind, true);
 }
 
 /* ---- the default system and process ---- */

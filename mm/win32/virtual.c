@@ -185,28 +185,31 @@ static DWORD copy_error(int rc)
     }
 }
 
-BOOL WINAPI ReadProcessMemory(HANDLE hProcess, LPCVOID lpBaseAddress, LPVOID lpBuffer, SIZE_T nSize,
-                              SIZE_T *lpNumberOfBytesRead)
+/* Read/WriteProcessMemory: one copy through umm_process_read or _write, Windows' results. */
+static BOOL process_copy(HANDLE hProcess, void *remote, void *local, SIZE_T nSize, SIZE_T *copied,
+                         bool write)
 {
     umm_process_t *proc = win_process(hProcess);
     if (!proc)
         return FALSE;
     size_t done = 0;
-    int rc = umm_process_read(proc, lpBaseAddress, lpBuffer, nSize, &done);
-    if (lpNumberOfBytesRead)
-        *lpNumberOfBytesRead = done;
+    int rc = write ? umm_process_write(proc, remote, local, nSize, &done)
+                   : umm_process_read(proc, remote, local, nSize, &done);
+    if (copied)
+        *copied = done;
     return rc == UMM_OK ? TRUE : WIN_FAIL(copy_error(rc), FALSE);
+}
+
+BOOL WINAPI ReadProcessMemory(HANDLE hProcess, LPCVOID lpBaseAddress, LPVOID lpBuffer, SIZE_T nSize,
+                              SIZE_T *lpNumberOfBytesRead)
+{
+    return process_copy(hProcess, (void *)(uintptr_t)lpBaseAddress, lpBuffer, nSize,
+                        lpNumberOfBytesRead, false);
 }
 
 BOOL WINAPI WriteProcessMemory(HANDLE hProcess, LPVOID lpBaseAddress, LPCVOID lpBuffer, SIZE_T nSize,
                                SIZE_T *lpNumberOfBytesWritten)
 {
-    umm_process_t *proc = win_process(hProcess);
-    if (!proc)
-        return FALSE;
-    size_t done = 0;
-    int rc = umm_process_write(proc, lpBaseAddress, lpBuffer, nSize, &done);
-    if (lpNumberOfBytesWritten)
-        *lpNumberOfBytesWritten = done;
-    return rc == UMM_OK ? TRUE : WIN_FAIL(copy_error(rc), FALSE);
+    return process_copy(hProcess, lpBaseAddress, (void *)(uintptr_t)lpBuffer, nSize,
+                        lpNumberOfBytesWritten, true);
 }
