@@ -139,13 +139,13 @@ int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
     for (size_t i = first; i < first + n; i++)
         fresh += !mm_pte_committed(vad->pte[i]);
     rc = mm_commit_charge(proc, fresh);
-    if (rc == UMM_OK && !keep)
-        rc = reprotect_committed(vad, first, n, prot);
-    if (rc == UMM_OK || rc == UMM_E_VMA_LIMIT) { /* the charge is taken: commit the new pages */
+    if (rc == UMM_OK) { /* the new pages first: charged, they are committed whatever follows */
         for (size_t i = first; i < first + n; i++)
             if (!mm_pte_committed(vad->pte[i]))
                 mm_vad_pte_write(vad, i, mm_pte_make(PTE_DEMAND_ZERO, prot, 0));
         vad->committed += fresh;
+        if (!keep)
+            rc = reprotect_committed(vad, first, n, prot);
     }
     mm_budget_enforce(proc->sys);
     mm_unlock(&proc->sys->lock);
