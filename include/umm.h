@@ -71,11 +71,17 @@ UMM_API const char *umm_strerror(int code);
 /* Name of an error code ("UMM_E_INVAL"), or NULL outside the enum. */
 UMM_API const char *umm_error_name(int code);
 
-/* ---- protection: a page is readable, read-write or inaccessible; GUARD combines ---- */
+/* ---- protection: a page is readable, read-write or inaccessible; EXEC, GUARD and a cache
+ * attribute combine ---- */
 #define UMM_PROT_NONE 0x0  /* committed, no access (PAGE_NOACCESS) */
 #define UMM_PROT_READ 0x1  /* PAGE_READONLY */
 #define UMM_PROT_WRITE 0x2 /* PAGE_READWRITE (implies READ) */
+#define UMM_PROT_EXEC 0x4  /* PAGE_EXECUTE*: the mapping gets PROT_EXEC; an instruction fetch from
+                              a page without it is an access violation (is_write UMM_EXC_EXECUTE) */
 #define UMM_PROT_GUARD 0x8 /* PAGE_GUARD: the first access raises a one-shot exception */
+#define UMM_PROT_NOCACHE 0x10      /* PAGE_NOCACHE: accepted and reported back, no effect on RAM */
+#define UMM_PROT_WRITECOMBINE 0x20 /* PAGE_WRITECOMBINE: the same; not with NOCACHE, GUARD, or
+                                      without access (UMM_E_INVAL, as Windows) */
 
 /* ---- configuration ---- */
 /* umm_config_t.flags */
@@ -152,15 +158,26 @@ UMM_API int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignm
 /* As umm_reserve_aligned, with UMM_MEM_* flags (VirtualAlloc's MEM_RESERVE | MEM_WRITE_WATCH). */
 UMM_API int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, int prot,
                            unsigned flags, void **out);
+/* Reserve at a chosen address: `addr` (a multiple of UMM_RESERVE_GRANULARITY) or NULL for
+ * anywhere. UMM_E_BUSY when any of [addr, addr + bytes) is already mapped (a reservation, or
+ * memory umm does not manage). flags: UMM_RESERVE_TOP_DOWN (MEM_TOP_DOWN: the highest free
+ * address; Linux's mmap already allocates downward, so it is the default placement too). */
+#define UMM_RESERVE_TOP_DOWN 0x2 /* distinct from UMM_MEM_WRITE_WATCH: one flag space */
+UMM_API int umm_reserve_at(umm_process_t *proc, void *addr, size_t bytes, int prot,
+                           unsigned flags, void **out);
 /* Commit pages [addr, addr + bytes) (addr page-aligned, bytes rounded up to pages) inside one
- * reservation. Already committed pages keep their contents and protection and are not charged
- * again. Fails with UMM_E_COMMIT_LIMIT, changing nothing, when the charge would pass the limit. */
+ * reservation. Already committed pages keep their contents and are not charged again; they get
+ * the new protection (as Windows' VirtualAlloc(MEM_COMMIT)), unless prot is -1 (new pages then
+ * get the reservation's protection, committed ones keep theirs). Fails with UMM_E_COMMIT_LIMIT,
+ * changing nothing, when the charge would pass the limit. In a section's view: UMM_E_INVAL for
+ * a protection above the view's (WRITE on a read-only view), UMM_E_ACCESS past the section. */
 UMM_API int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot);
 /* Decommit pages: their frames and paging-file slots are freed and the charge returned. */
 UMM_API int umm_decommit(umm_process_t *proc, void *addr, size_t bytes);
 /* Release a whole reservation; `base` must be what umm_reserve returned. */
 UMM_API int umm_release(umm_process_t *proc, void *base);
 /* Change the protection of committed pages; *old_prot (may be NULL) gets the first page's.
+ * UMM_E_INVAL for a protection above a view's (WRITE on a read-only view, as Windows). 
  * UMM_E_VMA_LIMIT if the kernel refuses a protection change midway: the pages before the
  * failing run have the new protection, the rest the old one (the kernel cannot split further). */
 UMM_API int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *old_prot);
@@ -170,6 +187,12 @@ typedef enum umm_region_state {
     UMM_REGION_RESERVED = 1, /* reserved, not committed */
     UMM_REGION_COMMITTED = 2
 } umm_region_state_t;
+
+typedef enum umm_region_type {
+    UMM_REGION_TYPE_NONE = 0,    /* free */
+    UMM_REGION_TYPE_PRIVATE = 1, /* MEM_PRIVATE: umm_reserve's reservations */
+    UMM_REGION_TYPE_MAPPED = 2   /* MEM_MAPPED: a view of a section */
+} umm_region_type_t;
 
 typedef struct umm_region_info {
     void *base;              /* the page that contains the address */
@@ -181,6 +204,7 @@ typedef struct umm_region_info {
     umm_region_state_t state;
     int prot;                /* protection of the run (committed pages only) */
     size_t resident_pages;   /* pages of the run that are valid (in the working set) */
+    umm_region_type_t type;  /* private or mapped (a view); NONE when free */
 } umm_region_info_t;
 
 /* Describe the run of pages that starts at the page containing `addr` (VirtualQuery).
@@ -208,6 +232,18 @@ typedef struct umm_page_info {
  * outside proc's reservations are described as not committed and not valid; UMM_OK unless an
  * argument is bad. */
 UMM_API int umm_query_pages(umm_process_t *proc, umm_page_info_t *pages, size_t n);
+/* ---- copies between processes (ReadProcessMemory / WriteProcessMemory) ----
+ * Copy `bytes` between [addr, addr + bytes) of proc and buf (any memory of the caller, managed
+ * or not). Pages of proc are made resident as a fault would (demand-zero, soft, hard), never
+ * through the kernel, so no EFAULT and no short count for a page that is merely not resident.
+ * *done (may be NULL) gets the bytes copied. Errors: UMM_E_NOT_RESERVED (a page in no
+ * reservation of proc), UMM_E_NOT_COMMITTED, UMM_E_ACCESS (no read, resp. write, permission,
+ * or a guard page: left armed), UMM_E_IO / UMM_E_NO_FRAMES (an in-page error); the bytes before
+ * the failing page are copied. */
+UMM_API int umm_process_read(umm_process_t *proc, const void *addr, void *buf, size_t bytes,
+                             size_t *done);
+UMM_API int umm_process_write(umm_process_t *proc, void *addr, const void *buf, size_t bytes,
+                              size_t *done);
 
 /* ---- sections: shared memory backed by the paging file (CreateFileMapping + MapViewOfFile) ----
  * A section's pages are committed (charged) when it is created and live in prototype PTEs; each
@@ -217,8 +253,15 @@ UMM_API int umm_query_pages(umm_process_t *proc, umm_page_info_t *pages, size_t 
  * other, and page to the paging file once no view maps them. */
 typedef struct umm_section umm_section_t;
 UMM_API int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out);
-/* Map a view of the whole section with `prot` (UMM_PROT_READ or READ|WRITE). */
+/* Map a view of the whole section with `prot` (UMM_PROT_READ or READ|WRITE, either with EXEC). */
 UMM_API int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **out);
+/* Map a view of part of it (MapViewOfFileEx): the section's bytes [offset, offset + bytes), bytes 0
+ * meaning to its end, at `addr` (NULL: anywhere). offset and addr are multiples of
+ * UMM_RESERVE_GRANULARITY (UMM_E_ALIGN); the part must lie inside the section (UMM_E_RANGE);
+ * UMM_E_BUSY when addr's range is in use. The view's page i is the section's page
+ * offset / page + i: views at different offsets share the frames of the pages they both map. */
+UMM_API int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
+                                 size_t bytes, void *addr, int prot, void **out);
 /* Close the handle: the section goes (frames, slots and charge back) when its last view is
  * released, at once if it has none. */
 UMM_API int umm_section_close(umm_section_t *sec);
@@ -378,6 +421,8 @@ typedef enum umm_exception_code {
     UMM_EXC_IN_PAGE_ERROR = 3     /* the page could not be made valid (no frame, I/O error) */
 } umm_exception_code_t;
 
+#define UMM_EXC_EXECUTE 8 /* umm_exception_t.is_write of an instruction fetch (DEP) */
+
 typedef enum umm_exception_action {
     UMM_EXC_CONTINUE_EXECUTION = 0, /* retry the faulting access */
     UMM_EXC_CONTINUE_SEARCH = 1     /* not handled: the default disposition (see below) */
@@ -386,7 +431,8 @@ typedef enum umm_exception_action {
 typedef struct umm_exception {
     umm_exception_code_t code;
     void *address;          /* faulting address */
-    int is_write;           /* 1 when the access was a write, 0 a read, -1 unknown */
+    int is_write;           /* 1 when the access was a write, 0 a read, UMM_EXC_EXECUTE (8) an
+                               instruction fetch (as Windows' ExceptionInformation[0]), -1 unknown */
     int error;              /* umm_error_t cause for UMM_EXC_IN_PAGE_ERROR, else 0 */
     umm_process_t *process; /* owner of the address */
     int os_error;           /* the errno behind `error` when the kernel refused something, else 0 */

@@ -70,7 +70,7 @@ static bool vad_frames_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64
         if (mm_pte_num(p) >= sys->pfn.nframes)
             return false;
         const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p));
-        if (e->vad != owner || e->index != i)
+        if (e->vad != owner || e->index != i + (vad->section ? vad->sec_first : 0))
             return false;
         *valid += mm_pte_format(p) == PTE_VALID;
         *shared += vad->section != NULL;
@@ -125,7 +125,7 @@ static bool sections_consistent(umm_system_t *sys, uint64_t *resident, uint64_t 
         for (size_t i = 0; i < sec->npages; i++) {
             uint32_t n = 0;
             for (mm_vad_t *v = sec->views; v; v = v->next_view)
-                n += mm_pte_format(v->pte[i]) == PTE_VALID;
+                n += mm_view_maps(v, i) && mm_pte_format(v->pte[i - v->sec_first]) == PTE_VALID;
             bool valid = mm_pte_format(sec->proto->pte[i]) == PTE_VALID;
             if (n != sec->share[i] || valid != (n > 0))
                 return false;

@@ -453,11 +453,12 @@ static enum fault_result map_into_view(mm_vad_t *view, size_t i, bool write, umm
 {
     umm_section_t *sec = view->section;
     umm_system_t *sys = sec->sys;
-    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(sec->proto->pte[i]);
+    size_t k = view->sec_first + i; /* the section's page */
+    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(sec->proto->pte[k]);
     mm_pte_t np = mm_pte_make(PTE_VALID, mm_pte_prot(view->pte[i]), f) | PTE_ACCESSED |
                   (write ? PTE_DIRTY : 0);
     mm_vad_pte_write(view, i, np);
-    sec->share[i]++;
+    sec->share[k]++;
     ws_grow(view->proc, 1);
     bool exact = true;
     int err = mm_hw_map(sys, mm_vad_page_addr(view, i, sys->page_shift), f, 1, mm_pte_hw_prot(np),
@@ -488,9 +489,10 @@ static enum fault_result prototype_fault(mm_vad_t *view, size_t i, bool write, u
      * take this frame's last other mapping in this process and send it to a list. */
     if ((proc->ws_flags & UMM_WS_HARD_MAX) && proc->ws_size >= proc->ws_max)
         mm_ws_trim_locked(proc, proc->ws_size - proc->ws_max + 1, 0);
-    fault_site_t s = {.vad = sec->proto, .i = i, .write = write, .proc = proc, .fault_vad = view,
+    size_t k = view->sec_first + i; /* the section's page */
+    fault_site_t s = {.vad = sec->proto, .i = k, .write = write, .proc = proc, .fault_vad = view,
                       .exc = exc};
-    unsigned came_from = mm_pte_format(sec->proto->pte[i]);
+    unsigned came_from = mm_pte_format(sec->proto->pte[k]);
     enum fault_result r = resolve(&s);
     if (r != FAULT_DONE)
         return r;
@@ -521,6 +523,14 @@ static int deduce_access(mm_pte_t p, int access)
     return mapped && (mm_pte_hw_prot(p) & PROT_READ) ? FAULT_WRITE : FAULT_UNKNOWN;
 }
 
+/* May a page of protection `prot` be read, written or executed (an instruction fetch: DEP)? */
+static bool access_allowed(int prot, bool exec, bool write)
+{
+    if (exec)
+        return (prot & UMM_PROT_EXEC) != 0;
+    return (prot & (UMM_PROT_READ | UMM_PROT_WRITE)) && (!write || (prot & UMM_PROT_WRITE));
+}
+
 /* May the access that hit a guard page be resolved in the same fault? When the protection
  * (guard cleared) allows it and it needs neither I/O nor reclaim, which drop the system lock (the
  * VAD must stay valid for the exception): what could still refuse it (an access violation, an
@@ -531,8 +541,8 @@ static bool guard_access_resolvable(umm_system_t *sys, mm_pte_t p, int prot, int
     if (f == PTE_DEMAND_ZERO && mm_frames_available(sys) == 0)
         return false;
     bool write = access == FAULT_WRITE || (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE));
-    bool allowed = (prot & (UMM_PROT_READ | UMM_PROT_WRITE)) && (!write || (prot & UMM_PROT_WRITE));
-    return allowed && (f == PTE_VALID || f == PTE_TRANSITION || f == PTE_DEMAND_ZERO);
+    return access_allowed(prot, access == FAULT_EXEC, write) &&
+           (f == PTE_VALID || f == PTE_TRANSITION || f == PTE_DEMAND_ZERO);
 }
 
 /* Resolve an access to page i of vad as its PTE says, or describe the exception. */
@@ -552,7 +562,7 @@ static enum fault_result resolve_access(mm_vad_t *vad, size_t i, int access, umm
         return fault_raise(exc, vad, UMM_EXC_GUARD_PAGE, 0);
     }
     bool write = access == FAULT_WRITE || (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE));
-    if (!(prot & (UMM_PROT_READ | UMM_PROT_WRITE)) || (write && !(prot & UMM_PROT_WRITE)))
+    if (!access_allowed(prot, access == FAULT_EXEC, write))
         return fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
     if (write && (prot & MM_PROT_WATCH)) /* a write-watched page is written: record it */
         mm_vad_pte_write(vad, i, mm_pte_with_prot(p, prot & ~MM_PROT_WATCH));
@@ -570,7 +580,7 @@ static enum fault_result dispatch(mm_vad_t *vad, uintptr_t addr, int access, umm
     MM_COUNT(vad->proc, faults_total, 1);
     access = deduce_access(vad->pte[i], access);
     exc->address = (void *)addr;
-    exc->is_write = access;
+    exc->is_write = access == FAULT_EXEC ? UMM_EXC_EXECUTE : access;
     return resolve_access(vad, i, access, exc);
 }
 

@@ -16,7 +16,9 @@
 /* FAULT_UNKNOWN: the platform cannot tell a write from a read (mm_os_fault_is_write() == -1).
  * FAULT_UNKNOWN_AGAIN: unknown too, and this thread's previous unknown fault was at the same address
  * (the handler remembers it): if the page is mapped readable now, the access was a write. */
-enum fault_access { FAULT_READ = 0, FAULT_WRITE = 1, FAULT_UNKNOWN = -1, FAULT_UNKNOWN_AGAIN = -2 };
+/* FAULT_EXEC: an instruction fetch (resolved as a read where the page may be executed). */
+enum fault_access { FAULT_READ = 0, FAULT_WRITE = 1, FAULT_EXEC = 2, FAULT_UNKNOWN = -1,
+                    FAULT_UNKNOWN_AGAIN = -2 };
 
 enum fault_result {
     FAULT_DONE,      /* the page is valid: retry the access */

@@ -54,6 +54,8 @@ static __thread uintptr_t unknown_at __attribute__((tls_model("initial-exec")));
 
 static int access_of(uintptr_t addr, const void *uc)
 {
+    if (mm_os_fault_is_exec(uc) == 1)
+        return FAULT_EXEC;
     int w = mm_os_fault_is_write(uc);
     if (w >= 0)
         return w ? FAULT_WRITE : FAULT_READ;

@@ -42,6 +42,8 @@ size_t mm_os_page_size(void);
 /* Reserve `bytes` of address space aligned to `align` (a power of two), inaccessible and not
  * charged by the kernel. */
 int mm_os_reserve(size_t bytes, size_t align, void **out);
+/* Reserve exactly [addr, addr + bytes) (as mm_os_reserve): UMM_E_BUSY when any of it is mapped. */
+int mm_os_reserve_at(void *addr, size_t bytes);
 /* Give reserved or mapped address space back to the kernel. */
 int mm_os_release(void *addr, size_t bytes);
 /* Replace [va, va + len) with inaccessible reserved memory (what umm_reserve gives). [signal-safe] */
@@ -122,6 +124,8 @@ void mm_os_signal_default(int sig);
 /* Was the faulting access a write? 1 write, 0 read, -1 unknown (from the CPU's fault record
  * where the platform passes it). [signal-safe] */
 int mm_os_fault_is_write(const void *ucontext);
+/* Was the faulting access an instruction fetch? 1 yes, 0 no, -1 unknown. [signal-safe] */
+int mm_os_fault_is_exec(const void *ucontext);
 /* Queue SIGBUS for this thread, delivered when the handler returns; where the platform can,
  * si_addr = addr, si_code BUS_ADRERR and si_errno = code (else a plain SIGBUS). [signal-safe] */
 void mm_os_raise_bus_error(void *addr, int code, void *ucontext);

@@ -17,6 +17,9 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__) && !defined(UMM_OS_POSIX_NO_HOOKS)
+#include <ucontext.h>
+#endif
 
 /* ---- errors ---- */
 
@@ -73,6 +76,27 @@ int mm_os_reserve(size_t bytes, size_t align, void **out)
     unmap_slack(raw, base);
     unmap_slack(base + bytes, raw + bytes + align);
     *out = base;
+    return UMM_OK;
+}
+
+int mm_os_reserve_at(void *addr, size_t bytes)
+{
+    if ((uintptr_t)addr > UINTPTR_MAX - bytes)
+        return UMM_E_RANGE;
+    if (UMM_FAILPOINT(OS_RESERVE))
+        return mm_os_fail(ENOMEM, UMM_E_NOMEM);
+#ifdef MAP_FIXED_NOREPLACE
+    int flags = MM_OS_ANON_FLAGS | MAP_FIXED_NOREPLACE;
+#else
+    int flags = MM_OS_ANON_FLAGS; /* a hint: the kernel takes it when the range is free */
+#endif
+    void *r = mmap(addr, bytes, PROT_NONE, flags, -1, 0);
+    if (r == MAP_FAILED)
+        return mm_os_fail(errno, errno == EEXIST ? UMM_E_BUSY : UMM_E_NOMEM);
+    if (r != addr) { /* an old kernel took NOREPLACE as a hint: the range is in use */
+        munmap(r, bytes);
+        return mm_os_fail(EEXIST, UMM_E_BUSY);
+    }
     return UMM_OK;
 }
 
@@ -206,4 +230,25 @@ int mm_os_user_io(int fd, bool out, void *buf, size_t n, int64_t off, size_t *go
         if (errno != EINTR)
             return mm_os_fail(errno, UMM_E_OS);
     }
+}
+
+/* Both backends read the same CPU record on Linux (the POSIX one through its hook 1, porting.md):
+ * x86-64's page-fault error code (bit 4: an instruction fetch), AArch64's ESR (exception class
+ * 0x20/0x21: an instruction abort). Elsewhere: unknown. */
+int mm_os_fault_is_exec(const void *ucv)
+{
+#if defined(__linux__) && !defined(UMM_OS_POSIX_NO_HOOKS) && defined(__x86_64__)
+    const ucontext_t *uc = ucv;
+    return (uc->uc_mcontext.gregs[REG_ERR] & 0x10) ? 1 : 0;
+#elif defined(__linux__) && !defined(UMM_OS_POSIX_NO_HOOKS) && defined(__aarch64__)
+    const ucontext_t *uc = ucv;
+    const struct _aarch64_ctx *h = (const struct _aarch64_ctx *)uc->uc_mcontext.__reserved;
+    for (; h->magic; h = (const struct _aarch64_ctx *)((const char *)h + h->size))
+        if (h->magic == ESR_MAGIC)
+            return ((((const struct esr_context *)h)->esr >> 26) & 0x3e) == 0x20 ? 1 : 0;
+    return -1;
+#else
+    (void)ucv;
+    return -1;
+#endif
 }

@@ -68,26 +68,50 @@ int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
     return UMM_OK;
 }
 
-int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **out)
+/* A view's protection: READ or READ|WRITE, either with EXEC. */
+static bool view_prot_ok(int prot)
+{
+    int data = prot & ~UMM_PROT_EXEC;
+    return data == UMM_PROT_READ || data == (UMM_PROT_READ | UMM_PROT_WRITE);
+}
+
+/* The reservation of a new view of `bytes`: at addr, or anywhere. */
+static int view_reserve(umm_process_t *proc, void *addr, size_t bytes, int prot, mm_vad_t **view)
+{
+    size_t g = UMM_RESERVE_GRANULARITY;
+    bytes = (bytes + g - 1) & ~(g - 1);
+    return addr ? mm_vad_create_at(proc, (uintptr_t)addr, bytes, prot, view)
+                : mm_vad_create(proc, bytes, g, prot, view);
+}
+
+int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset, size_t bytes,
+                         void *addr, int prot, void **out)
 {
     HANDLE_CHECK(proc, HANDLE_PROCESS);
     HANDLE_CHECK(sec, HANDLE_SECTION);
-    if (!out || proc->sys != sec->sys ||
-        (prot != UMM_PROT_READ && prot != (UMM_PROT_READ | UMM_PROT_WRITE)))
+    if (!out || proc->sys != sec->sys || !view_prot_ok(prot))
         return UMM_E_INVAL;
     umm_system_t *sys = proc->sys;
-    size_t g = UMM_RESERVE_GRANULARITY, bytes = sec->npages << sys->page_shift;
+    size_t g = UMM_RESERVE_GRANULARITY, size = sec->npages << sys->page_shift;
+    if ((offset & (g - 1)) || ((uintptr_t)addr & (g - 1)))
+        return UMM_E_ALIGN;
+    if (offset >= size || bytes > size - offset)
+        return UMM_E_RANGE;
+    size_t first = offset >> sys->page_shift;
+    size_t npages = bytes ? (bytes + sys->page_size - 1) >> sys->page_shift : sec->npages - first;
     mm_vad_t *view;
-    int rc = mm_vad_create(proc, (bytes + g - 1) & ~(g - 1), g, prot, &view);
+    int rc = view_reserve(proc, addr, npages << sys->page_shift, prot, &view);
     if (rc != UMM_OK)
         return rc;
     mm_lock(&sys->lock);
     if (sec->closed) { /* closed meanwhile (a race with umm_section_close) */
         rc = UMM_E_HANDLE;
     } else {
-        for (size_t i = 0; i < sec->npages; i++)
-            mm_vad_pte_write(view, i, mm_pte_make(PTE_PROTOTYPE, prot, i));
+        for (size_t i = 0; i < npages; i++)
+            mm_vad_pte_write(view, i, mm_pte_make(PTE_PROTOTYPE, prot, first + i));
         view->section = sec;
+        view->sec_first = first;
+        view->sec_pages = npages;
         view->next_view = sec->views;
         sec->views = view;
     }
@@ -99,6 +123,11 @@ int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **ou
     void *base = (void *)view->start;
     *out = base;
     return UMM_OK;
+}
+
+int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **out)
+{
+    return umm_section_map_view(proc, sec, 0, 0, NULL, prot, out);
 }
 
 /* Free everything the section holds. System locked, no views. */

@@ -69,6 +69,8 @@ struct mm_vad {
     mm_readahead_t ra;       /* the read window its hard faults adapt (mm/readahead.h) */
     mm_vad_t *next_in_proc; /* the process's VADs, unordered */
     umm_section_t *section;  /* a view: the section it maps (its PTEs are PROTOTYPE or VALID) */
+    size_t sec_first;        /* a view: page i is the section's page sec_first + i ... */
+    size_t sec_pages;        /* ... for i < sec_pages; the pages after are its uncommitted tail */
     umm_section_t *proto_of; /* a section's prototype PTEs (no address range, not registered) */
     mm_vad_t *next_view;    /* the section's views */
 };
@@ -157,11 +159,14 @@ struct umm_system {
  * PAGEFILE. A frame's reverse map names the prototype PTE. A view is an ordinary reservation of a
  * process whose PTEs are PROTOTYPE (index) or VALID (the section's frame, mapped here).
  *
- * Invariants (umm_check): share[i] = views whose PTE i is VALID; the prototype PTE i is VALID
- * exactly when share[i] > 0, and then every VALID view PTE i names its frame; a view charges no
- * commit (the section did, once); a view's pages past the section's (its reservation's 64 KiB
- * tail) stay uncommitted: commit and protect refuse them, and refuse to raise a view's
- * protection above what it was mapped with (as Windows). */
+ * A view maps the section's pages [sec_first, sec_first + sec_pages) (all of them, or a part:
+ * MapViewOfFile's offset and size); its page i is the section's page sec_first + i.
+ *
+ * Invariants (umm_check): share[k] = views whose PTE for section page k is VALID; the prototype
+ * PTE k is VALID exactly when share[k] > 0, and then every such VALID view PTE names its frame; a
+ * view charges no commit (the section did, once); a view's pages past sec_pages (its
+ * reservation's 64 KiB tail) stay uncommitted: commit and protect refuse them, and refuse to
+ * raise a view's protection above what it was mapped with (as Windows). */
 struct umm_section {
     umm_system_t *sys;
     mm_vad_t *proto;      /* prototype PTEs; the owner of the section's frames */
@@ -171,6 +176,12 @@ struct umm_section {
     bool closed;           /* the handle is closed: the section goes with its last view */
     umm_section_t *next;   /* sys->sections */
 };
+
+/* Does view v map the section's page k (the view's page k - sec_first)? */
+static inline bool mm_view_maps(const mm_vad_t *v, size_t k)
+{
+    return k >= v->sec_first && k - v->sec_first < v->sec_pages;
+}
 
 static inline bool mm_sys_has_pagefile(const umm_system_t *sys)
 {

@@ -161,12 +161,11 @@ void mm_vad_wait_io(mm_vad_t *vad, size_t a, size_t b)
     }
 }
 
-int mm_vad_create(umm_process_t *proc, size_t bytes, size_t alignment, int prot, mm_vad_t **out)
+/* The VAD of a reservation just made at [base, base + bytes): attached and registered, or the
+ * address space is given back. */
+static int vad_register(umm_process_t *proc, void *base, size_t bytes, int prot, mm_vad_t **out)
 {
-    void *base;
-    int rc = mm_os_reserve(bytes, alignment, &base);
-    if (rc != UMM_OK)
-        return rc;
+    int rc;
     mm_vad_t *vad = mm_vad_alloc(proc, (uintptr_t)base, bytes, prot);
     if (!vad) {
         mm_os_release(base, bytes);
@@ -187,6 +186,19 @@ int mm_vad_create(umm_process_t *proc, size_t bytes, size_t alignment, int prot,
     }
     *out = vad;
     return UMM_OK;
+}
+
+int mm_vad_create(umm_process_t *proc, size_t bytes, size_t alignment, int prot, mm_vad_t **out)
+{
+    void *base;
+    int rc = mm_os_reserve(bytes, alignment, &base);
+    return rc == UMM_OK ? vad_register(proc, base, bytes, prot, out) : rc;
+}
+
+int mm_vad_create_at(umm_process_t *proc, uintptr_t addr, size_t bytes, int prot, mm_vad_t **out)
+{
+    int rc = mm_os_reserve_at((void *)addr, bytes);
+    return rc == UMM_OK ? vad_register(proc, (void *)addr, bytes, prot, out) : rc;
 }
 
 void mm_vad_destroy_unused(mm_vad_t *vad)

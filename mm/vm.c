@@ -18,16 +18,51 @@
 #include "ws.h"
 
 
-#define PROT_VALID_BITS (UMM_PROT_READ | UMM_PROT_WRITE | UMM_PROT_GUARD)
+#define PROT_VALID_BITS                                                                          \
+    (UMM_PROT_READ | UMM_PROT_WRITE | UMM_PROT_EXEC | UMM_PROT_GUARD | UMM_PROT_NOCACHE |       \
+     UMM_PROT_WRITECOMBINE)
+#define PROT_CACHE_BITS (UMM_PROT_NOCACHE | UMM_PROT_WRITECOMBINE)
 
+/* Known bits only; a cache attribute alone, with a page that has some access and without GUARD
+ * (Windows refuses PAGE_NOCACHE | PAGE_WRITECOMBINE, PAGE_GUARD | PAGE_NOCACHE, and
+ * PAGE_NOACCESS | PAGE_NOCACHE). */
 static bool prot_ok(int prot)
 {
-    return prot >= 0 && (prot & ~PROT_VALID_BITS) == 0;
+    if (prot < 0 || (prot & ~PROT_VALID_BITS) != 0)
+        return false;
+    int cache = prot & PROT_CACHE_BITS;
+    if (cache == PROT_CACHE_BITS)
+        return false;
+    return !cache || ((prot & ~PROT_CACHE_BITS & ~UMM_PROT_GUARD) != 0 && !(prot & UMM_PROT_GUARD));
 }
 
 int umm_reserve(umm_process_t *proc, size_t bytes, int prot, void **out)
 {
     return umm_reserve_aligned(proc, bytes, UMM_RESERVE_GRANULARITY, prot, out);
+}
+
+int umm_reserve_at(umm_process_t *proc, void *addr, size_t bytes, int prot, unsigned flags,
+                   void **out)
+{
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
+    size_t g = UMM_RESERVE_GRANULARITY;
+    if (!out || !prot_ok(prot) || (flags & ~(unsigned)UMM_RESERVE_TOP_DOWN))
+        return UMM_E_INVAL;
+    if (!addr) /* mmap already places new mappings top-down: TOP_DOWN asks for the default */
+        return umm_reserve_aligned(proc, bytes, g, prot, out);
+    if ((uintptr_t)addr & (g - 1))
+        return UMM_E_ALIGN;
+    if (bytes == 0 || bytes > ((size_t)1 << 46))
+        return UMM_E_RANGE;
+    mm_vad_t *vad;
+    int rc = mm_vad_create_at(proc, (uintptr_t)addr, (bytes + g - 1) & ~(g - 1), prot, &vad);
+    if (rc != UMM_OK)
+        return rc;
+    mm_lock(&proc->sys->lock);
+    mm_budget_enforce(proc->sys);
+    mm_unlock(&proc->sys->lock);
+    *out = addr;
+    return UMM_OK;
 }
 
 int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignment, int prot, void **out)
@@ -59,20 +94,52 @@ int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, int prot
     return UMM_OK;
 }
 
+static int protect_locked(mm_vad_t *vad, size_t first, size_t n, int prot);
+static int range_lock_idle(umm_process_t *proc, const void *addr, size_t bytes, mm_vad_t **vad,
+                           size_t *first, size_t *n);
+
+/* A view's protection may not go above what it was mapped with (Windows: ERROR_INVALID_PARAMETER
+ * from VirtualProtect and VirtualAlloc alike). */
+static bool above_view(const mm_vad_t *vad, int prot)
+{
+    return vad->section && (((prot & UMM_PROT_WRITE) && !(vad->prot & UMM_PROT_WRITE)) ||
+                            ((prot & UMM_PROT_EXEC) && !(vad->prot & UMM_PROT_EXEC)));
+}
+
+/* Give the committed pages of [first, first + n) protection `prot`, run by run (Windows'
+ * VirtualAlloc(MEM_COMMIT) of committed pages sets the new protection). */
+static int reprotect_committed(mm_vad_t *vad, size_t first, size_t n, int prot)
+{
+    int rc = UMM_OK;
+    for (size_t i = first; i < first + n && rc == UMM_OK;) {
+        size_t j = i;
+        while (j < first + n && mm_pte_committed(vad->pte[j]) && mm_pte_prot(vad->pte[j]) != prot)
+            j++;
+        if (j > i)
+            rc = protect_locked(vad, i, j - i, prot);
+        i = j + (j == i);
+    }
+    return rc;
+}
+
 int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
 {
     mm_vad_t *vad;
     size_t first, n;
     if (prot != -1 && !prot_ok(prot))
         return UMM_E_INVAL;
-    int rc = mm_vad_range_lock(proc, addr, bytes, &vad, &first, &n);
+    int rc = range_lock_idle(proc, addr, bytes, &vad, &first, &n); /* a guard protection trims */
     if (rc != UMM_OK)
         return rc;
-    if (prot == -1)
+    bool keep = prot == -1;
+    if (keep)
         prot = vad->prot;
     if (vad->section) { /* a view's pages are the section's, committed already; its tail is not a
                            part of it */
-        rc = first + n > vad->section->npages ? UMM_E_ACCESS : UMM_OK;
+        rc = above_view(vad, prot) ? UMM_E_INVAL
+             : first + n > vad->sec_pages ? UMM_E_ACCESS : UMM_OK;
+        if (rc == UMM_OK && !keep)
+            rc = reprotect_committed(vad, first, n, prot);
         mm_unlock(&proc->sys->lock);
         return rc;
     }
@@ -81,12 +148,15 @@ int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
     for (size_t i = first; i < first + n; i++)
         fresh += !mm_pte_committed(vad->pte[i]);
     rc = mm_commit_charge(proc, fresh);
-    if (rc == UMM_OK) {
+    if (rc == UMM_OK) { /* the new pages first: charged, they are committed whatever follows */
         for (size_t i = first; i < first + n; i++)
             if (!mm_pte_committed(vad->pte[i]))
                 mm_vad_pte_write(vad, i, mm_pte_make(PTE_DEMAND_ZERO, prot | watch, 0));
         vad->committed += fresh;
+        if (!keep)
+            rc = reprotect_committed(vad, first, n, prot);
     }
+    mm_budget_enforce(proc->sys);
     mm_unlock(&proc->sys->lock);
     return rc;
 }
@@ -266,8 +336,8 @@ int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *ol
     int rc = mm_vm_range_lock_idle(proc, addr, bytes, &vad, &first, &n); /* guard protection trims */
     if (rc != UMM_OK)
         return rc;
-    if (vad->section && (prot & UMM_PROT_WRITE) && !(vad->prot & UMM_PROT_WRITE))
-        rc = UMM_E_ACCESS; /* not above what the view was mapped with */
+    if (above_view(vad, prot))
+        rc = UMM_E_INVAL; /* not above what the view was mapped with */
     for (size_t i = first; i < first + n && rc == UMM_OK; i++)
         if (!mm_pte_committed(vad->pte[i]))
             rc = UMM_E_NOT_COMMITTED;
@@ -300,6 +370,7 @@ static void query_run(const mm_vad_t *vad, size_t i, unsigned shift, umm_region_
     out->state = committed ? UMM_REGION_COMMITTED : UMM_REGION_RESERVED;
     out->prot = prot;
     out->resident_pages = resident;
+    out->type = vad->section ? UMM_REGION_TYPE_MAPPED : UMM_REGION_TYPE_PRIVATE;
 }
 
 int umm_query(umm_process_t *proc, const void *addr, umm_region_info_t *out)

@@ -108,7 +108,8 @@ static void test_reserve(void **state) {
     assert_int_equal(umm_reserve(proc, SIZE_MAX - 1000, TU_RW, &p), UMM_E_RANGE);
     assert_int_equal(umm_reserve(proc, SIZE_MAX - TU_GRAN + 2, TU_RW, &p), UMM_E_RANGE);
     assert_int_equal(umm_reserve(proc, TU_GRAN, 0x100, &p), UMM_E_INVAL);
-    assert_int_equal(umm_reserve(proc, TU_GRAN, 0x10 | UMM_PROT_READ, &p), UMM_E_INVAL);
+    assert_int_equal(umm_reserve(proc, TU_GRAN, 0x40 | UMM_PROT_READ, &p), UMM_E_INVAL);
+    assert_int_equal(umm_reserve(proc, TU_GRAN, UMM_PROT_NOCACHE, &p), UMM_E_INVAL); /* no access */
     assert_int_equal(tu_pstats(proc).reservations, 0);
     tu_assert_consistent(sys);
 
@@ -196,13 +197,14 @@ static void test_commit(void **state) {
     assert_int_equal(umm_query(proc, r + 6 * PG, &qi), UMM_OK);
     assert_int_equal(qi.state, UMM_REGION_RESERVED);
 
-    /* recommit keeps contents and protection; only new pages are charged */
+    /* recommit keeps contents; only new pages are charged; prot -1 keeps the protection of
+     * committed pages, an explicit one sets it (Windows' VirtualAlloc(MEM_COMMIT)) */
     r[0] = 42;
     r[4 * PG + 7] = 43;
     int old = -1;
     assert_int_equal(umm_protect(proc, r + 4 * PG, PG, UMM_PROT_READ, &old), UMM_OK);
     assert_int_equal(old, TU_RW);
-    assert_int_equal(umm_commit(proc, r, 8 * PG, TU_RW), UMM_OK); /* pages 0..7: 5 new */
+    assert_int_equal(umm_commit(proc, r, 8 * PG, -1), UMM_OK); /* pages 0..7: 5 new */
     assert_int_equal(tu_stats(sys).committed, 8);
     assert_int_equal(r[0], 42);
     assert_int_equal(r[4 * PG + 7], 43);
@@ -211,6 +213,15 @@ static void test_commit(void **state) {
     assert_int_equal(tu_try_write(r + 4 * PG, 1), UMM_EXC_ACCESS_VIOLATION);
     assert_int_equal(r[4 * PG + 7], 43);
     assert_int_equal(umm_commit(proc, r, 8 * PG, TU_RW), UMM_OK); /* nothing new */
+    assert_int_equal(umm_query(proc, r + 4 * PG, &qi), UMM_OK);
+    assert_int_equal(qi.prot, TU_RW);
+    assert_int_equal(qi.size, 4 * PG); /* one run to the end: pages 4..7 all read-write now */
+    assert_int_equal(tu_try_write(r + 4 * PG, 1), 0);
+    assert_int_equal(r[4 * PG + 7], 43);
+    assert_int_equal(umm_commit(proc, r, PG, UMM_PROT_READ), UMM_OK); /* lowers a valid page */
+    assert_int_equal(tu_try_write(r, 1), UMM_EXC_ACCESS_VIOLATION);
+    assert_int_equal(r[0], 42);
+    assert_int_equal(umm_commit(proc, r, PG, TU_RW), UMM_OK);
     assert_int_equal(tu_stats(sys).committed, 8);
     tu_assert_consistent(sys);
 

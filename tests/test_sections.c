@@ -371,12 +371,16 @@ static void test_readonly_view_cannot_be_upgraded(void **state) {
     unsigned char *ro = view_new(proc, sec, UMM_PROT_READ);
     rw[8] = 3;
     int rc = umm_protect(proc, ro, PG, RW, NULL);
+    int crc = umm_commit(proc, ro, PG, RW); /* Windows refuses both: ERROR_INVALID_PARAMETER */
     int wrc = tu_try_write(ro + 8, 7);
     if (rc == UMM_OK)
         fail_msg("umm_protect(read-only view, READ|WRITE) = UMM_OK; a write through it then %s "
                  "(byte now %d)", wrc == 0 ? "succeeded" : "faulted", rw[8]);
+    assert_int_equal(rc, UMM_E_INVAL);
+    assert_int_equal(crc, UMM_E_INVAL);
     assert_int_equal(wrc, UMM_EXC_ACCESS_VIOLATION);
     assert_int_equal(rw[8], 3);
+    assert_int_equal(umm_commit(proc, ro, PG, UMM_PROT_READ), UMM_OK);
     umm_region_info_t q;
     assert_int_equal(umm_query(proc, ro, &q), UMM_OK);
     assert_int_equal(q.prot, UMM_PROT_READ);

@@ -244,11 +244,12 @@ static void test_write_asserts_illegal(void **state) {
 static int docs_hw_prot(unsigned format, int prot, bool accessed, bool dirty) {
     if (format != PTE_VALID || !accessed)
         return PROT_NONE;
+    int exec = (prot & UMM_PROT_EXEC) ? PROT_EXEC : 0;
     if ((prot & UMM_PROT_WRITE) && dirty && !(prot & MM_PROT_WATCH))
-        return PROT_READ | PROT_WRITE;
+        return PROT_READ | PROT_WRITE | exec;
     if (prot & (UMM_PROT_READ | UMM_PROT_WRITE))
-        return PROT_READ;
-    return PROT_NONE;
+        return PROT_READ | exec;
+    return exec;
 }
 
 static void test_hw_prot_every_combination(void **state) {
@@ -257,7 +258,7 @@ static void test_hw_prot_every_combination(void **state) {
     const mm_pte_t neutral[] = {0, PTE_HW, PTE_HW_RO, (mm_pte_t)7 << PTE_AGE_SHIFT};
     int seen[8] = {0};
     for (unsigned f = 0; f < 8; f++) /* 7: no format, never mapped */
-        for (int prot = 0; prot < 16; prot++)
+        for (int prot = 0; prot < 128; prot++) /* cache bits (0x30) change nothing; 0x40: watch */
             for (int a = 0; a < 2; a++)
                 for (int d = 0; d < 2; d++)
                     for (size_t n = 0; n < sizeof neutral / sizeof neutral[0]; n++) {
@@ -269,8 +270,10 @@ static void test_hw_prot_every_combination(void **state) {
                                      (unsigned)prot, a, d, neutral[n], got, want);
                         seen[got & 7]++;
                     }
-    /* all three answers occur */
+    /* every answer occurs, with and without execute */
     assert_true(seen[PROT_NONE] > 0 && seen[PROT_READ] > 0 && seen[PROT_READ | PROT_WRITE] > 0);
+    assert_true(seen[PROT_EXEC] > 0 && seen[PROT_READ | PROT_EXEC] > 0 &&
+                seen[PROT_READ | PROT_WRITE | PROT_EXEC] > 0);
 }
 
 /* make / with_prot / with_age and the readers, at the limits of each field. */
@@ -278,7 +281,7 @@ static void test_accessors_round_trip(void **state) {
     (void)state;
     const uint64_t nums[] = {0, 1, 0xffff, 0x10000, 1ull << 31, 1ull << 32, PTE_NUM_MAX - 1, PTE_NUM_MAX};
     for (unsigned f = 0; f < 8; f++)
-        for (int prot = 0; prot < 16; prot++)
+        for (int prot = 0; prot < 128; prot++) /* access bits, cache attribute, watch */
             for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
                 mm_pte_t p = mm_pte_make(f, prot, nums[k]);
                 assert_int_equal(mm_pte_format(p), f);
@@ -289,11 +292,11 @@ static void test_accessors_round_trip(void **state) {
             }
     /* with_prot and with_age change their field only, on a PTE with every other bit set */
     mm_pte_t full = ~(mm_pte_t)0;
-    for (int prot = 0; prot < 16; prot++) {
+    for (int prot = 0; prot < 128; prot++) {
         mm_pte_t q = mm_pte_with_prot(full, prot);
         assert_int_equal(mm_pte_prot(q), prot);
         assert_int_equal(q | PTE_PROT_MASK, full);
-        assert_int_equal(mm_pte_with_prot(q, 15), full);
+        assert_int_equal(mm_pte_with_prot(q, 127), full);
     }
     for (unsigned age = 0; age <= 7; age++) {
         mm_pte_t q = mm_pte_with_age(full, age);
@@ -304,14 +307,16 @@ static void test_accessors_round_trip(void **state) {
         assert_int_equal(z, (mm_pte_t)age << PTE_AGE_SHIFT);
         assert_int_equal(mm_pte_format(z), PTE_NONE);
     }
-    /* the masks tile the low 14 bits without overlap, as documented in pte.h */
-    mm_pte_t fields[] = {PTE_FORMAT_MASK, PTE_PROT_MASK, PTE_HW, PTE_ACCESSED, PTE_DIRTY, PTE_AGE_MASK, PTE_HW_RO};
+    /* the masks tile bits 0-18 without overlap, as documented in pte.h (the cache attribute and
+     * the watch bit, bits 16-18, are part of PTE_PROT_MASK; bit 19 is spare) */
+    mm_pte_t fields[] = {PTE_FORMAT_MASK, PTE_PROT_MASK, PTE_HW,     PTE_ACCESSED, PTE_DIRTY,
+                         PTE_AGE_MASK,    PTE_HW_RO,     PTE_LOCKED, PTE_DISCARDED};
     mm_pte_t all = 0;
     for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
         assert_int_equal(all & fields[k], 0);
         all |= fields[k];
     }
-    assert_int_equal(all, 0x3fff);
+    assert_int_equal(all, 0x7ffff);
     assert_int_equal(PTE_NUM_MAX << PTE_NUM_SHIFT >> PTE_NUM_SHIFT, PTE_NUM_MAX);
 }
 

@@ -49,11 +49,12 @@ int mm_pte_hw_prot(mm_pte_t p)
     if (mm_pte_format(p) != PTE_VALID || !(p & PTE_ACCESSED))
         return PROT_NONE;
     int prot = mm_pte_prot(p);
+    int exec = (prot & UMM_PROT_EXEC) ? PROT_EXEC : 0; /* real execute permission (DEP) */
     if ((prot & UMM_PROT_WRITE) && (p & PTE_DIRTY) && !(prot & MM_PROT_WATCH))
-        return PROT_READ | PROT_WRITE;
+        return PROT_READ | PROT_WRITE | exec;
     if (prot & (UMM_PROT_READ | UMM_PROT_WRITE))
-        return PROT_READ;
-    return PROT_NONE;
+        return PROT_READ | exec;
+    return exec;
 }
 
 const char *mm_pte_format_name(unsigned format)

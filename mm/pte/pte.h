@@ -5,8 +5,7 @@
  *
  *   bits   | VALID            | TRANSITION       | DEMAND_ZERO | PAGEFILE      | PROTOTYPE
  *   0-2    | 1                | 2                | 3           | 4             | 5
- *   3-6    | protection (UMM_PROT_READ/WRITE/GUARD, and MM_PROT_WATCH; 0 = no access), every
- *          | committed format
+ *   3-6    | protection (UMM_PROT_READ/WRITE/EXEC/GUARD; 0 = no access), every committed format
  *   7      | HW: a kernel mapping exists at this address (see below)
  *   8      | ACCESSED         |                  |             |               |
  *   9      | DIRTY            |                  |             |               |
@@ -14,7 +13,10 @@
  *   13     | HW_RO            |                  |             |               |
  *   14     | LOCKED           |                  |             |               |
  *   15     |                  |                  | DISCARDED   |               |
- *   16-63  | frame            | frame            |             | slot          | prototype index
+ *   16-17  | cache attribute (UMM_PROT_NOCACHE/WRITECOMBINE >> 4), every committed format
+ *   18     | MM_PROT_WATCH (write-watched, not written since the reset), every committed format
+ *   19     | (spare)
+ *   20-63  | frame            | frame            |             | slot          | prototype index
  *
  * NONE (all zero) is a page that was never committed; DECOMMITTED (6) one that was and no
  * longer is. The OS mapping is a cache of the PTE. HW on a VALID or TRANSITION PTE means the
@@ -52,15 +54,17 @@ enum mm_pte_format {
     PTE_FORMAT_COUNT_ = 7
 };
 
-/* A protection bit of umm's own, beside the public UMM_PROT_* (which never use 0x4): the page is in
+/* A protection bit of umm's own, beside the public UMM_PROT_* (which never use 0x40): the page is in
  * a write-watched reservation and was not written since the watch was last reset. It is kept
  * with the protection through every format change, so it survives trimming and paging; while it
  * is set the page is mapped at most read-only, so the first write faults and clears it. */
-#define MM_PROT_WATCH 0x4
+#define MM_PROT_WATCH 0x40
 
 #define PTE_FORMAT_MASK 0x7ull
 #define PTE_PROT_SHIFT 3
-#define PTE_PROT_MASK (0xfull << PTE_PROT_SHIFT)
+#define PTE_PROT_EXTRA_SHIFT 16 /* protection bits 4-6: UMM_PROT_NOCACHE / WRITECOMBINE (0x10 /
+                                   0x20, recorded only) and MM_PROT_WATCH (0x40) */
+#define PTE_PROT_MASK ((0xfull << PTE_PROT_SHIFT) | (0x7ull << PTE_PROT_EXTRA_SHIFT))
 #define PTE_HW (1ull << 7)
 #define PTE_ACCESSED (1ull << 8)
 #define PTE_DIRTY (1ull << 9)
@@ -70,11 +74,21 @@ enum mm_pte_format {
 #define PTE_LOCKED (1ull << 14)
 /* DEMAND_ZERO only: offered contents (umm_offer) were discarded; umm_reclaim reports and clears it */
 #define PTE_DISCARDED (1ull << 15)
-#define PTE_NUM_SHIFT 16
+#define PTE_NUM_SHIFT 20
 #define PTE_NUM_MAX ((1ull << (64 - PTE_NUM_SHIFT)) - 1)
 
 static inline unsigned mm_pte_format(mm_pte_t p) { return (unsigned)(p & PTE_FORMAT_MASK); }
-static inline int mm_pte_prot(mm_pte_t p) { return (int)((p & PTE_PROT_MASK) >> PTE_PROT_SHIFT); }
+/* The protection of a PTE as a UMM_PROT_* value (with MM_PROT_WATCH): its low four bits from
+ * PTE bits 3-6, the next three from bits 16-18. */
+static inline int mm_pte_prot(mm_pte_t p)
+{
+    return (int)(((p >> PTE_PROT_SHIFT) & 0xf) | (((p >> PTE_PROT_EXTRA_SHIFT) & 0x7) << 4));
+}
+static inline mm_pte_t mm_pte_prot_bits(int prot)
+{
+    return (((mm_pte_t)prot & 0xf) << PTE_PROT_SHIFT) |
+           ((((mm_pte_t)prot >> 4) & 0x7) << PTE_PROT_EXTRA_SHIFT);
+}
 static inline uint64_t mm_pte_num(mm_pte_t p) { return p >> PTE_NUM_SHIFT; }
 static inline unsigned mm_pte_age(mm_pte_t p) { return (unsigned)((p & PTE_AGE_MASK) >> PTE_AGE_SHIFT); }
 static inline bool mm_pte_committed(mm_pte_t p)
@@ -94,11 +108,11 @@ static inline bool mm_pte_has_frame(mm_pte_t p)
 
 static inline mm_pte_t mm_pte_make(unsigned format, int prot, uint64_t num)
 {
-    return (mm_pte_t)format | ((mm_pte_t)prot << PTE_PROT_SHIFT) | (num << PTE_NUM_SHIFT);
+    return (mm_pte_t)format | mm_pte_prot_bits(prot) | (num << PTE_NUM_SHIFT);
 }
 static inline mm_pte_t mm_pte_with_prot(mm_pte_t p, int prot)
 {
-    return (p & ~PTE_PROT_MASK) | ((mm_pte_t)prot << PTE_PROT_SHIFT);
+    return (p & ~PTE_PROT_MASK) | mm_pte_prot_bits(prot);
 }
 static inline mm_pte_t mm_pte_with_age(mm_pte_t p, unsigned age)
 {

@@ -20,7 +20,7 @@ from ._version import __version__
 from ._lib import InvalidArgument, UmmError, library_path
 from .core import (AccessViolation, GuardPageViolation, Notification, PageInfo, Process,
                    ProcessStats, Prot,
-                   Region, RegionInfo, RegionState, Section, Stats, System, TRIM_POLICIES,
+                   Region, RegionInfo, RegionState, RegionType, Section, Stats, System, TRIM_POLICIES,
                    parse_prot,
                    parse_size, version)
 from . import _lib as _lib_module
@@ -38,6 +38,6 @@ WS_DEFAULT_MAX = _lib_module.WS_DEFAULT_MAX
 
 __all__ = ["__version__", "UmmError", "InvalidArgument", "AccessViolation", "GuardPageViolation", "System", "Process", "Region", "Section",
            "PageInfo",
-           "Notification", "Stats", "ProcessStats", "RegionInfo", "RegionState", "Prot",
+           "Notification", "Stats", "ProcessStats", "RegionInfo", "RegionState", "RegionType", "Prot",
            "TRIM_POLICIES", "parse_size", "parse_prot", "version", "library_path",
            "RESERVE_GRANULARITY", "WS_DEFAULT_MIN", "WS_DEFAULT_MAX"]

@@ -50,6 +50,10 @@ __all__ = ["lib", "UmmError", "FUNCTIONS", "Config", "RegionInfo", "Exception_",
 UMM_OK = 0
 UMM_E_INVAL = 1
 PROT_NONE, PROT_READ, PROT_WRITE, PROT_GUARD = 0x0, 0x1, 0x2, 0x8
+PROT_EXEC, PROT_NOCACHE, PROT_WRITECOMBINE = 0x4, 0x10, 0x20
+RESERVE_TOP_DOWN = 0x2
+REGION_TYPE_NONE, REGION_TYPE_PRIVATE, REGION_TYPE_MAPPED = 0, 1, 2
+EXC_EXECUTE = 8  # umm_exception_t.is_write of an instruction fetch
 CFG_PAGEFILE_DIRECT, CFG_NO_WORKERS, CFG_PAGEFILE_BUFFERED = 0x1, 0x2, 0x8
 TRIM_AGING, TRIM_FIFO, TRIM_CLOCK = 0, 1, 2
 RESERVE_GRANULARITY = 64 << 10
@@ -99,6 +103,7 @@ class RegionInfo(ctypes.Structure):
         ("state", c_int),  # umm_region_state_t
         ("prot", c_int),
         ("resident_pages", c_size_t),
+        ("type", c_int),  # umm_region_type_t
     ]
 
 
@@ -272,6 +277,9 @@ FUNCTIONS = [
     # virtual memory
     ("umm_reserve", [_vp, c_size_t, c_int, POINTER(_vp)], c_int, _E),
     ("umm_reserve_aligned", [_vp, c_size_t, c_size_t, c_int, POINTER(_vp)], c_int, _E),
+    ("umm_reserve_at", [_vp, _vp, c_size_t, c_int, c_uint, POINTER(_vp)], c_int, _E),
+    ("umm_process_read", [_vp, _vp, _vp, c_size_t, POINTER(c_size_t)], c_int, _E),
+    ("umm_process_write", [_vp, _vp, _vp, c_size_t, POINTER(c_size_t)], c_int, _E),
     ("umm_commit", [_vp, _vp, c_size_t, c_int], c_int, _E),
     ("umm_decommit", [_vp, _vp, c_size_t], c_int, _E),
     ("umm_release", [_vp, _vp], c_int, _E),
@@ -280,6 +288,7 @@ FUNCTIONS = [
     # sections (shared memory)
     ("umm_section_create", [_vp, c_size_t, POINTER(_vp)], c_int, _E),
     ("umm_section_map", [_vp, _vp, c_int, POINTER(_vp)], c_int, _E),
+    ("umm_section_map_view", [_vp, _vp, c_size_t, c_size_t, _vp, c_int, POINTER(_vp)], c_int, _E),
     ("umm_section_close", [_vp], c_int, _E),
     # working sets
     ("umm_reserve_ex", [_vp, c_size_t, c_size_t, c_int, c_uint, POINTER(_vp)], c_int, _E),

@@ -24,6 +24,7 @@ ProtLike = Union["Prot", int, str]
 
 __all__ = ["System", "Process", "Region", "Notification", "Stats", "ProcessStats", "RegionInfo",
            "PageInfo",
+           "RegionType",
            "Prot", "RegionState", "AccessViolation", "GuardPageViolation", "parse_size",
            "parse_prot", "version", "TRIM_POLICIES"]
 
@@ -71,41 +72,56 @@ def parse_size(value: SizeLike, what: str = "size") -> int:
 
 
 class Prot(enum.IntFlag):
-    """UMM_PROT_*. WRITE implies READ (PAGE_READWRITE); GUARD combines with either."""
+    """UMM_PROT_*. WRITE implies READ (PAGE_READWRITE); EXEC adds execute (PAGE_EXECUTE_*);
+    GUARD, and one of NOCACHE / WRITECOMBINE (recorded and reported back), combine."""
     NONE = _lib.PROT_NONE
     READ = _lib.PROT_READ
     WRITE = _lib.PROT_WRITE
+    EXEC = _lib.PROT_EXEC
     GUARD = _lib.PROT_GUARD
+    NOCACHE = _lib.PROT_NOCACHE
+    WRITECOMBINE = _lib.PROT_WRITECOMBINE
 
     @property
     def text(self) -> str:
-        """The string form: "none", "r", "rw", with "+guard" when GUARD is set."""
-        base = int(self) & ~_lib.PROT_GUARD
-        s = {0: "none", 1: "r", 2: "rw", 3: "rw"}.get(base, hex(base))
-        return s + "+guard" if self & Prot.GUARD else s
+        """The string form: "none", "r", "rw", "x", "rx", "rwx", with "+guard", "+nocache",
+        "+writecombine" for the modifiers."""
+        v = int(self)
+        base = {0: "none", 1: "r", 2: "rw", 3: "rw"}[v & 3]
+        if v & _lib.PROT_EXEC:
+            base = "x" if base == "none" else base + "x"
+        for bit, name in _PROT_MODIFIERS:
+            if v & bit:
+                base += "+" + name
+        return base
 
 
 _PROT_NAMES = {"none": 0, "noaccess": 0, "r": Prot.READ, "ro": Prot.READ, "readonly": Prot.READ,
-               "rw": Prot.READ | Prot.WRITE, "readwrite": Prot.READ | Prot.WRITE}
+               "rw": Prot.READ | Prot.WRITE, "readwrite": Prot.READ | Prot.WRITE,
+               "x": Prot.EXEC, "rx": Prot.READ | Prot.EXEC,
+               "rwx": Prot.READ | Prot.WRITE | Prot.EXEC}
+_PROT_MODIFIERS = ((_lib.PROT_GUARD, "guard"), (_lib.PROT_NOCACHE, "nocache"),
+                   (_lib.PROT_WRITECOMBINE, "writecombine"))
 
 
 def parse_prot(prot: ProtLike) -> Prot:
-    """UMM_PROT_* bits from "none", "r", "rw" (optionally + "+guard") or an int (passed as is:
-    the library validates it)."""
+    """UMM_PROT_* bits from "none", "r", "rw", "x", "rx", "rwx" (each optionally followed by
+    "+guard", "+nocache", "+writecombine") or an int (passed as is: the library validates it)."""
     if isinstance(prot, bool):
         raise TypeError("prot: expected a string or an int, got a bool")
     if isinstance(prot, int):
         return int(prot)
     if not isinstance(prot, str):
         raise TypeError("prot: expected a string or an int, got %s" % type(prot).__name__)
-    s = prot.strip().lower().replace(" ", "")
-    guard = 0
-    if s.endswith("+guard"):
-        s, guard = s[:-len("+guard")], int(Prot.GUARD)
-    if s not in _PROT_NAMES:
-        raise ValueError("prot: bad protection %r (use 'none', 'r', 'rw', optionally '+guard')"
-                         % prot)
-    return int(_PROT_NAMES[s]) | guard
+    parts = prot.strip().lower().replace(" ", "").split("+")
+    mods = dict((name, bit) for bit, name in _PROT_MODIFIERS)
+    if parts[0] not in _PROT_NAMES or any(m not in mods for m in parts[1:]):
+        raise ValueError("prot: bad protection %r (use 'none', 'r', 'rw', 'x', 'rx', 'rwx', "
+                         "optionally '+guard', '+nocache', '+writecombine')" % prot)
+    bits = int(_PROT_NAMES[parts[0]])
+    for m in parts[1:]:
+        bits |= mods[m]
+    return bits
 
 
 TRIM_POLICIES = {"aging": _lib.TRIM_AGING, "fifo": _lib.TRIM_FIFO, "clock": _lib.TRIM_CLOCK}
@@ -115,6 +131,13 @@ class RegionState(enum.IntEnum):
     FREE = _lib.REGION_FREE
     RESERVED = _lib.REGION_RESERVED
     COMMITTED = _lib.REGION_COMMITTED
+
+
+class RegionType(enum.IntEnum):
+    """umm_region_type_t: MEM_PRIVATE or MEM_MAPPED (a view of a section); NONE when free."""
+    NONE = _lib.REGION_TYPE_NONE
+    PRIVATE = _lib.REGION_TYPE_PRIVATE
+    MAPPED = _lib.REGION_TYPE_MAPPED
 
 
 class AccessViolation(UmmError):
@@ -210,7 +233,7 @@ class ProcessStats(_StructView):
 
 RegionInfo = collections.namedtuple(
     "RegionInfo", "base size allocation_base allocation_size allocation_prot state prot "
-                  "resident_pages")
+                  "resident_pages type")
 RegionInfo.__doc__ = "umm_region_info_t (VirtualQuery's MEMORY_BASIC_INFORMATION)."
 
 
@@ -483,12 +506,19 @@ class Section(_Handle):
         self.system = system
         self.size = size
 
-    def map(self, process: Process, prot: ProtLike = "rw") -> Region:
-        """Map a view of the whole section into `process`: a Region sharing the section's frames
-        with every other view (release it with Region.release())."""
+    def map(self, process: Process, prot: ProtLike = "rw", offset: SizeLike = 0, size: SizeLike = 0,
+            address: Optional[int] = None) -> Region:
+        """Map a view into `process`: a Region sharing the section's frames with every other view
+        (release it with Region.release()). By default the whole section; `offset` (a multiple
+        of 64 KiB) and `size` (0: to the end) map a part, `address` (a multiple of 64 KiB) places
+        it (umm_section_map_view)."""
         out = ctypes.c_void_p()
-        lib.umm_section_map(process._handle(), self._handle(), parse_prot(prot), ctypes.byref(out))
-        rounded = -(-self.size // _lib.RESERVE_GRANULARITY) * _lib.RESERVE_GRANULARITY
+        off, nbytes = parse_size(offset, "offset"), parse_size(size, "size")
+        lib.umm_section_map_view(process._handle(), self._handle(), off, nbytes,
+                                 ctypes.c_void_p(address or None), parse_prot(prot),
+                                 ctypes.byref(out))
+        view = nbytes or self.size - off
+        rounded = -(-view // _lib.RESERVE_GRANULARITY) * _lib.RESERVE_GRANULARITY
         r = Region._make(process, out.value, rounded)
         process._children.append(r)
         return r
@@ -519,15 +549,24 @@ class Process(_Handle):
         super().close()
 
     def reserve(self, size: SizeLike, prot: ProtLike = "rw",
-                alignment: Optional[SizeLike] = None, write_watch: bool = False) -> Region:
+                alignment: Optional[SizeLike] = None, write_watch: bool = False,
+                address: Optional[int] = None, top_down: bool = False) -> Region:
         """Reserve address space (rounded up to 64 KiB); `prot` is the default for commit().
-        write_watch: track the pages written (Region.written_pages, MEM_WRITE_WATCH)."""
+        write_watch: track the pages written (Region.written_pages, MEM_WRITE_WATCH).
+        `address` (a multiple of 64 KiB): exactly there (umm_reserve_at; UmmError UMM_E_BUSY
+        when it is in use); `top_down`: MEM_TOP_DOWN."""
         nbytes = parse_size(size, "size")
         p = parse_prot(prot)
         out = ctypes.c_void_p()
-        align = _lib.RESERVE_GRANULARITY if alignment is None else parse_size(alignment, "alignment")
-        lib.umm_reserve_ex(self._handle(), nbytes, align, p,
-                           _lib.MEM_WRITE_WATCH if write_watch else 0, ctypes.byref(out))
+        if address is not None or top_down:
+            if alignment is not None or write_watch:
+                raise ValueError("reserve: address/top_down go without alignment and write_watch")
+            lib.umm_reserve_at(self._handle(), ctypes.c_void_p(address or None), nbytes, p,
+                               _lib.RESERVE_TOP_DOWN if top_down else 0, ctypes.byref(out))
+        else:
+            align = _lib.RESERVE_GRANULARITY if alignment is None else parse_size(alignment, "alignment")
+            lib.umm_reserve_ex(self._handle(), nbytes, align, p,
+                               _lib.MEM_WRITE_WATCH if write_watch else 0, ctypes.byref(out))
         rounded = -(-nbytes // _lib.RESERVE_GRANULARITY) * _lib.RESERVE_GRANULARITY
         r = Region._make(self, out.value, rounded)
         self._children.append(r)
@@ -622,6 +661,25 @@ class Process(_Handle):
         lib.umm_process_stats_get(self._handle(), ctypes.byref(raw))
         return ProcessStats(raw)
 
+    def read_memory(self, address: int, size: SizeLike) -> bytes:
+        """umm_process_read (ReadProcessMemory): `size` bytes at `address` of this process, its
+        pages faulted in as needed (never EFAULT). UmmError at the first page that cannot be
+        read (not reserved, not committed, no access, a guard page)."""
+        n = parse_size(size, "size")
+        buf = ctypes.create_string_buffer(n)
+        lib.umm_process_read(self._handle(), ctypes.c_void_p(address), buf, n, None)
+        return buf.raw
+
+    def write_memory(self, address: int, data: bytes) -> int:
+        """umm_process_write (WriteProcessMemory): copy `data` (bytes-like) to `address` of this
+        process, its pages faulted in as needed. Returns the bytes written; UmmError at the first
+        page that cannot be written."""
+        data = bytes(data)
+        done = ctypes.c_size_t()
+        lib.umm_process_write(self._handle(), ctypes.c_void_p(address), data, len(data),
+                              ctypes.byref(done))
+        return done.value
+
     def query(self, address: int) -> RegionInfo:
         """umm_query: the RegionInfo of the run of pages at `address`. Raises UmmError
         UMM_E_NOT_RESERVED for an address outside this process's reservations."""
@@ -643,7 +701,7 @@ PageInfo.__doc__ = ("umm_page_info_t (QueryWorkingSetEx's attributes); in_workin
 def _region_info(raw):
     return RegionInfo(raw.base or 0, raw.size, raw.allocation_base or 0, raw.allocation_size,
                       Prot(raw.allocation_prot), RegionState(raw.state), Prot(raw.prot),
-                      raw.resident_pages)
+                      raw.resident_pages, RegionType(raw.type))
 
 
 # ------------------------------------------------------------------------------------------------

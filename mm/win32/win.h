@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* win.h - what the files of libumm_win share: the thread's last error, the default system and
+ * process, the handle table, and the translations between Windows' and umm's flags and codes.
+ * libumm_win sits above the public API: it includes umm.h and umm_win.h only, never mm/. */
+#ifndef UMM_WIN_INTERNAL_H
+#define UMM_WIN_INTERNAL_H
+
+#include "umm_win.h"
+
+#include <stdbool.h>
+
+/* Fail a call: set the thread's last error, return `ret` (NULL, FALSE, 0). */
+#define WIN_FAIL(err, ret) (SetLastError(err), (ret))
+
+/* ---- handles ----
+ * A handle is (slot + 1) * 4, as Windows' are multiples of 4, so NULL, INVALID_HANDLE_VALUE and
+ * the pseudo-handle are never one. Invariant: a slot's kind is WIN_FREE exactly when its object
+ * pointer is NULL; a mapping's `refs` counts the slots that name it. */
+enum win_kind { WIN_FREE = 0, WIN_PROCESS, WIN_MAPPING, WIN_NOTIFICATION };
+
+/* A file mapping: a umm section with Windows' attributes. Named ones are found by OpenFileMapping
+ * (and a CreateFileMapping of the same name) in the system's list while a handle names them. */
+typedef struct win_mapping {
+    umm_section_t *sec;
+    char *name;          /* NULL: unnamed */
+    unsigned refs;       /* handles that name it */
+    DWORD protect;       /* the page protection given to CreateFileMapping (no SEC_ flags) */
+    DWORD attributes;    /* SEC_COMMIT / SEC_RESERVE / SEC_NOCACHE / SEC_WRITECOMBINE */
+    SIZE_T size;         /* bytes, as asked */
+    struct win_mapping *next;
+} win_mapping_t;
+
+HANDLE win_handle_new(enum win_kind kind, void *object);
+/* The object of a handle of that kind, or NULL (ERROR_INVALID_HANDLE is then the caller's). */
+void *win_handle_get(HANDLE h, enum win_kind kind);
+/* Free the slot; returns its object (NULL when h was no handle of that kind). */
+void *win_handle_take(HANDLE h, enum win_kind kind);
+
+/* The default system (created on first use), or NULL with the last error set. */
+umm_system_t *win_system(void);
+/* The process a process handle names (the pseudo-handle: the thread's current process), or NULL
+ * with ERROR_INVALID_HANDLE set. */
+umm_process_t *win_process(HANDLE h);
+
+/* ---- file mappings (mapping.c) ---- */
+/* CloseHandle of a mapping handle: false when h is none. */
+bool win_mapping_close(HANDLE h);
+
+/* ---- translations ---- */
+/* Windows page protection (one base value, GUARD/NOCACHE/WRITECOMBINE modifiers) to umm's, or -1
+ * when it is not one Windows accepts here (no base, two bases, unknown bits, NOACCESS|GUARD, the
+ * WRITECOPY values: copy-on-write is not there yet). */
+int win_prot_to_umm(DWORD protect);
+DWORD win_prot_from_umm(int prot);
+/* The Windows code for a umm error of a memory call. */
+DWORD win_error_of(int umm_rc);
+/* Round [addr, addr + size) out to pages of the system. */
+void win_page_range(const void *addr, SIZE_T size, uintptr_t *start, uintptr_t *end);
+/* The default system's page size. */
+size_t win_page_size(void);
+
+#endif
