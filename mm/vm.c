@@ -95,8 +95,6 @@ int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, int prot
 }
 
 static int protect_locked(mm_vad_t *vad, size_t first, size_t n, int prot);
-static int range_lock_idle(umm_process_t *proc, const void *addr, size_t bytes, mm_vad_t **vad,
-                           size_t *first, size_t *n);
 
 /* A view's protection may not go above what it was mapped with (Windows: ERROR_INVALID_PARAMETER
  * from VirtualProtect and VirtualAlloc alike). */
@@ -128,7 +126,7 @@ int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
     size_t first, n;
     if (prot != -1 && !prot_ok(prot))
         return UMM_E_INVAL;
-    int rc = range_lock_idle(proc, addr, bytes, &vad, &first, &n); /* a guard protection trims */
+    int rc = mm_vm_range_lock_idle(proc, addr, bytes, &vad, &first, &n); /* a guard protection trims */
     if (rc != UMM_OK)
         return rc;
     bool keep = prot == -1;

@@ -131,7 +131,7 @@ def test_example_without_matplotlib_writes_csv_and_says_how_to_plot(tmp_path):
 @pytest.mark.parametrize("call,error,named", [
     (lambda p, r: p.reserve("1x"), ValueError, "size"),
     (lambda p, r: p.reserve(1.5), TypeError, "size"),
-    (lambda p, r: p.reserve("1M", prot="rwx"), ValueError, "prot"),
+    (lambda p, r: p.reserve("1M", prot="rwz"), ValueError, "prot"),
     (lambda p, r: r.read(-1, 4), ValueError, "offset"),
     (lambda p, r: r.read(0, 1 << 30), ValueError, "n"),
     (lambda p, r: r.write(0, "text"), TypeError, "data"),
