@@ -39,22 +39,6 @@ static bool copy_ready(mm_pte_t p, bool write)
     return !write || ((p & PTE_DIRTY) && !(p & PTE_HW_RO));
 }
 
-/* The fault resolver's entry without a signal: resolve page `addr` of a locked VAD for a read or a
- * write, as the handler would. Returns with the system unlocked: UMM_OK (look the page up again),
- * or the in-page error's cause. */
-static int resolve_for_copy(mm_vad_t *vad, uintptr_t addr, bool write)
-{
-    umm_system_t *sys = vad->proc->sys;
-    umm_exception_t exc = {0};
-    enum fault_result r = mm_fault_resolve(vad, addr, write ? FAULT_WRITE : FAULT_READ, &exc);
-    mm_unlock(&sys->lock);
-    if (r == FAULT_BUSY)
-        mm_os_yield(); /* another thread's I/O holds the page: let it finish */
-    if (r != FAULT_EXCEPTION)
-        return UMM_OK;
-    return exc.code == UMM_EXC_IN_PAGE_ERROR && exc.error ? exc.error : UMM_E_ACCESS;
-}
-
 /* Lock the system of proc's page at addr once it is resident for the copy; *frame gets its frame.
  * On failure nothing is locked. */
 static int lock_resident(umm_process_t *proc, uintptr_t addr, bool write, mm_pfn_id_t *frame)
@@ -76,8 +60,10 @@ static int lock_resident(umm_process_t *proc, uintptr_t addr, bool write, mm_pfn
             *frame = (mm_pfn_id_t)mm_pte_num(p);
             return UMM_OK;
         }
-        if ((rc = resolve_for_copy(vad, addr, write)) != UMM_OK)
-            return rc;
+        mm_unlock(&sys->lock);
+        umm_exception_t exc = {0};
+        if ((rc = mm_fault_touch(addr, write, &exc)) != UMM_OK) /* the one resolver, no signal */
+            return rc == UMM_E_GUARD ? UMM_E_ACCESS : rc;
     }
 }
 
