@@ -125,6 +125,6 @@ int umm_prefetch(umm_process_t *proc, const umm_range_t *ranges, size_t n)
         tail = &(*tail)->next;
     *tail = job;
     mm_unlock(&sys->lock);
-    mm_workers_prefetch(sys->workers);
+    mm_workers_post(sys->workers, mm_prefetch_run);
     return UMM_OK;
 }

@@ -5,9 +5,9 @@
 #include "balancer.h"
 #include "failpoint.h"
 #include "loopthread.h"
-#include "prefetch.h"
 #include "zeroer.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 struct mm_workers {
@@ -15,7 +15,8 @@ struct mm_workers {
     umm_system_t *sys;
     uv_timer_t timer;
     uv_async_t wake;
-    uv_async_t prefetch; /* umm_prefetch queued a job */
+    uv_async_t job;                             /* a layer above queued work (mm_workers_post) */
+    _Atomic(mm_workers_job_fn) job_fn;          /* what it asked to run; NULL: nothing yet */
     uv_idle_t idle;
     bool idle_active;
 };
@@ -41,10 +42,12 @@ static void on_wake(uv_async_t *a)
     after_balance(w);
 }
 
-static void on_prefetch(uv_async_t *a)
+static void on_job(uv_async_t *a)
 {
     mm_workers_t *w = a->data;
-    mm_prefetch_run(w->sys);
+    mm_workers_job_fn fn = atomic_load(&w->job_fn);
+    if (fn)
+        fn(w->sys);
 }
 
 static void on_idle(uv_idle_t *h)
@@ -79,9 +82,9 @@ int mm_workers_start(umm_system_t *sys, mm_workers_t **out)
     uint64_t ms = sys->cfg.balance_interval_ms ? sys->cfg.balance_interval_ms : 1000;
     uv_timer_init(&w->lt.loop, &w->timer);
     uv_async_init(&w->lt.loop, &w->wake, on_wake);
-    uv_async_init(&w->lt.loop, &w->prefetch, on_prefetch);
+    uv_async_init(&w->lt.loop, &w->job, on_job);
     uv_idle_init(&w->lt.loop, &w->idle);
-    w->timer.data = w->wake.data = w->prefetch.data = w->idle.data = w;
+    w->timer.data = w->wake.data = w->job.data = w->idle.data = w;
     uv_timer_start(&w->timer, on_timer, ms, ms);
     int rc = mm_loop_thread_start(&w->lt);
     if (rc != UMM_OK) {
@@ -105,7 +108,8 @@ void mm_workers_wake(mm_workers_t *w)
     uv_async_send(&w->wake);
 }
 
-void mm_workers_prefetch(mm_workers_t *w)
+void mm_workers_post(mm_workers_t *w, mm_workers_job_fn fn)
 {
-    uv_async_send(&w->prefetch);
+    atomic_store(&w->job_fn, fn);
+    uv_async_send(&w->job);
 }

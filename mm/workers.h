@@ -11,8 +11,11 @@
 int mm_workers_start(umm_system_t *sys, mm_workers_t **out);
 /* Stop and join; any write in flight completes first. */
 void mm_workers_stop(mm_workers_t *w);
-/* Run the queued prefetch jobs (prefetch.c) on the worker thread. */
-void mm_workers_prefetch(mm_workers_t *w);
+/* Run fn(sys) on the worker thread soon (coalesced: several posts before it runs make one call).
+ * For the layers above the fault resolver (prefetch.c), which the workers must not include: the
+ * caller's queue holds the work, fn drains it. One kind of job per system. */
+typedef void (*mm_workers_job_fn)(umm_system_t *sys);
+void mm_workers_post(mm_workers_t *w, mm_workers_job_fn fn);
 /* Request a balance pass (async-signal-safe). */
 void mm_workers_wake(mm_workers_t *w);
 
