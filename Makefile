@@ -15,7 +15,8 @@ JOBS      ?= 2
 # How often each stage runs the tests labelled `repeat` (threaded ones, test_api) again after the
 # full run: a race that fails one run in a hundred must not hide.
 REPEAT    ?= 10
-REPEAT_SANITIZED ?= 5
+REPEAT_CLANG ?= 5
+REPEAT_SANITIZED ?= 3
 DEMO_ARGS ?=
 CMAKE     ?= cmake
 CTEST     ?= ctest
@@ -87,19 +88,19 @@ test-gcc:
 	cd build && $(CTEST) --output-on-failure -j$(JOBS) -L repeat --repeat until-fail:$(REPEAT)
 
 test-clang:
-	@$(call banner,test 2/6: clang RelWithDebInfo + UMM_DEBUG -Werror in build-clang/ (all but label bench))
+	@$(call banner,test 2/6: clang RelWithDebInfo + UMM_DEBUG -Werror in build-clang/ (all but labels bench and slow))
 	$(CMAKE) -S . -B build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DUMM_DEBUG=ON -DUMM_WERROR=ON $(TEST_FLAGS)
 	$(BUILD) build-clang -j$(JOBS)
-	cd build-clang && $(CTEST) --output-on-failure -j$(JOBS) -LE bench
-	cd build-clang && $(CTEST) --output-on-failure -j$(JOBS) -L repeat --repeat until-fail:$(REPEAT)
+	cd build-clang && $(CTEST) --output-on-failure -j$(JOBS) -LE "bench|slow"
+	cd build-clang && $(CTEST) --output-on-failure -j$(JOBS) -L repeat --repeat until-fail:$(REPEAT_CLANG)
 
 test-asan:
 	@$(call banner,test 3/6: clang Debug ASan+UBSan in build-asan/ (all C tests; no bench, no Python: ctypes cannot load an ASan libumm))
 	$(CMAKE) -S . -B build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DUMM_SANITIZE=address \
 	  -DUMM_BUILD_BENCH=OFF -DUMM_BUILD_DEMO=OFF $(TEST_FLAGS)
 	$(BUILD) build-asan -j$(JOBS)
-	cd build-asan && $(ASAN_ENV) $(CTEST) --output-on-failure -j$(JOBS) -LE bench
+	cd build-asan && $(ASAN_ENV) $(CTEST) --output-on-failure -j$(JOBS) -LE "bench|slow"
 	cd build-asan && $(ASAN_ENV) $(CTEST) --output-on-failure -j$(JOBS) -L repeat \
 	  --repeat until-fail:$(REPEAT_SANITIZED)
 
@@ -143,7 +144,7 @@ test-posix:
 	$(CMAKE) -S . -B build-posix -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUMM_DEBUG=ON \
 	  -DUMM_OS=posix -DUMM_BUILD_BENCH=OFF -DUMM_BUILD_DEMO=OFF $(TEST_FLAGS)
 	$(BUILD) build-posix -j$(JOBS)
-	cd build-posix && $(CTEST) --output-on-failure -j$(JOBS) -LE "bench|python"
+	cd build-posix && $(CTEST) --output-on-failure -j$(JOBS) -LE "bench|python|slow"
 
 # What users install: the Release defaults (no UMM_ASSERT checks, no failure points, no libfiu), no
 # tests. tests/release/install_test.sh installs it to build-release/install-test/prefix and builds
