@@ -14,8 +14,8 @@ SHELL := /bin/bash
 JOBS      ?= 2
 # How often each stage runs the tests labelled `repeat` (threaded ones, test_api) again after the
 # full run: a race that fails one run in a hundred must not hide.
-REPEAT    ?= 10
-REPEAT_CLANG ?= 5
+REPEAT    ?= 5
+REPEAT_CLANG ?= 3
 REPEAT_SANITIZED ?= 3
 DEMO_ARGS ?=
 CMAKE     ?= cmake
