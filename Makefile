@@ -63,7 +63,7 @@ build: deps
 
 run: build
 	@if [ -x build/umm-demo ]; then \
-	  echo "+ ./build/umm-demo $(DEMO_ARGS)"; ./build/umm-demo $(DEMO_ARGS); \
+	  echo "+ ./build/umm-demo $(DEMO_ARGS)"; UMM_PYTHON=$${UMM_PYTHON:-/usr/bin/python3} ./build/umm-demo $(DEMO_ARGS); \
 	else \
 	  echo "run: umm-demo was not built (hv/demo/umm_demo.c does not exist yet); the library is in build/"; \
 	fi
