@@ -12,6 +12,7 @@
 #include "assert.h"
 #include "budget.h"
 #include "cluster.h"
+#include "filemap.h"
 #include "frames.h"
 #include "hwmap.h"
 #include "os.h"
@@ -353,7 +354,7 @@ static int read_unlocked(const fault_site_t *s, uint64_t slot, const struct iove
     umm_system_t *sys = s->vad->proc->sys;
     s->fault_vad->io_pending++;
     mm_unlock(&sys->lock);
-    int err = mm_pagefile_read(&sys->pf, slot, iov, niov);
+    int err = mm_pagefile_read(mm_vad_store(sys, s->vad), slot, iov, niov); /* or its file */
     mm_lock(&sys->lock);
     s->fault_vad->io_pending--;
     return err;
