@@ -80,6 +80,7 @@ int filesec_sequential_read(const bench_opts_t *o, double *umm_ns, double *base_
     umm_config_t c = UMM_CONFIG_INIT;
     c.ram_bytes = bytes + 16 * BENCH_MiB; /* the whole file fits, as in the kernel's page cache */
     c.pagefile_bytes = 16 * BENCH_MiB;
+    c.cluster_pages = 32; /* a 128 KiB read window: the kernel's default readahead */
     c.flags = UMM_CFG_NO_WORKERS;
     umm_system_t *sys = NULL;
     umm_process_t *proc = NULL;
