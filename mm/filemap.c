@@ -143,8 +143,9 @@ int umm_section_create_file(umm_system_t *sys, int fd, uint64_t bytes, int prot,
     bytes = bytes ? bytes : size;
     if ((prot & UMM_PROT_WRITE) && !writable)
         rc = UMM_E_ACCESS; /* PAGE_READWRITE over a file opened for reading */
-    else if (bytes == 0 || bytes > ((uint64_t)1 << 46))
-        rc = UMM_E_RANGE; /* an empty file maps nothing (Windows: ERROR_FILE_INVALID) */
+    else if (bytes == 0 || bytes > ((uint64_t)1 << 46) || (bytes >> sys->page_shift) >= UINT32_MAX - 1)
+        rc = UMM_E_RANGE; /* an empty file maps nothing (Windows: ERROR_FILE_INVALID); a frame
+                             records page k as slot k + 1 in 32 bits */
     size_t npages = (size_t)((bytes + sys->page_size - 1) >> sys->page_shift);
     /* Every byte of the section is in the file: a larger section grows it (as Windows does),
      * which a read-only one cannot; the rest of the last page reads as zeros, is never written. */
