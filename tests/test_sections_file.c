@@ -86,6 +86,15 @@ static umm_section_t *fsec_new(umm_system_t *sys, int fd, uint64_t bytes, int pr
     return s;
 }
 
+/* 4 MiB of RAM, an 8 MiB paging file, no workers, umm's exceptions caught by the test. */
+static umm_process_t *small_system(umm_system_t **sys) {
+    umm_process_t *p;
+    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
+    tu_sys_new_cfg(&c, sys, &p);
+    tu_exc_install(*sys);
+    return p;
+}
+
 /* ---- tests ---------------------------------------------------------------------------------- */
 
 /* A view reads the file; writes are in the file after a flush, and only in the flushed range;
@@ -215,10 +224,7 @@ static void test_partial_last_page(void **state) {
 static void test_read_only_and_bad_input(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
-    tu_sys_new_cfg(&c, &sys, &p);
-    tu_exc_install(sys);
+    umm_process_t *p = small_system(&sys);
     test_file_t f;
     file_new(&f, 16 * PG, 5, O_RDONLY);
     umm_section_t *sec = NULL;
@@ -260,10 +266,7 @@ static void test_read_only_and_bad_input(void **state) {
 static void test_failpoints_lose_nothing(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
-    tu_sys_new_cfg(&c, &sys, &p);
-    tu_exc_install(sys);
+    umm_process_t *p = small_system(&sys);
     test_file_t f;
     file_new(&f, 64 * PG, 9, O_RDWR);
     umm_section_t *sec = fsec_new(sys, f.fd, 0, RW);

@@ -44,26 +44,6 @@ static bool section_protect_ok(DWORD protect)
     }
 }
 
-static win_mapping_t *create_mapping(SIZE_T size, DWORD protect, DWORD attributes, const char *name)
-{
-    umm_system_t *sys = win_system();
-    if (!sys)
-        return NULL;
-    win_mapping_t *m = calloc(1, sizeof *m);
-    char *copy = name ? strdup(name) : NULL;
-    int rc = m && (!name || copy) ? umm_section_create(sys, size, &m->sec) : UMM_E_NOMEM;
-    if (rc != UMM_OK) {
-        free(copy);
-        free(m);
-        return WIN_FAIL(win_error_of(rc), NULL);
-    }
-    m->name = copy;
-    m->protect = protect;
-    m->attributes = attributes;
-    m->size = size;
-    return m;
-}
-
 HANDLE WINAPI UmmWinFileHandle(int fd)
 {
     if (fd < 0)
@@ -78,24 +58,19 @@ static int file_prot(DWORD protect)
     return UMM_PROT_READ | (write ? UMM_PROT_WRITE : 0);
 }
 
-/* A file-backed section over fd: `size` 0 maps the whole file. */
-static win_mapping_t *create_file_mapping(int fd, SIZE_T size, DWORD protect, DWORD attributes,
-                                          const char *name)
+/* A mapping over a new section of `size` bytes: of the paging file (fd < 0) or of the file fd
+ * (size 0: the whole file, file_size bytes). */
+static win_mapping_t *create_mapping(int fd, SIZE_T size, SIZE_T file_size, DWORD protect,
+                                     DWORD attributes, const char *name)
 {
     umm_system_t *sys = win_system();
     if (!sys)
         return NULL;
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return WIN_FAIL(ERROR_INVALID_HANDLE, NULL);
-    if (size == 0 && st.st_size == 0) /* nothing to map */
-        return WIN_FAIL(ERROR_FILE_INVALID, NULL);
-    if (size > (SIZE_T)st.st_size && !(file_prot(protect) & UMM_PROT_WRITE))
-        return WIN_FAIL(ERROR_NOT_ENOUGH_MEMORY, NULL); /* Windows: cannot grow a read-only file */
     win_mapping_t *m = calloc(1, sizeof *m);
     char *copy = name ? strdup(name) : NULL;
-    int rc = m && (!name || copy) ? umm_section_create_file(sys, fd, size, file_prot(protect), &m->sec)
-                                  : UMM_E_NOMEM;
+    int rc = !m || (name && !copy) ? UMM_E_NOMEM
+             : fd < 0 ? umm_section_create(sys, size, &m->sec)
+                      : umm_section_create_file(sys, fd, size, file_prot(protect), &m->sec);
     if (rc != UMM_OK) {
         free(copy);
         free(m);
@@ -104,8 +79,22 @@ static win_mapping_t *create_file_mapping(int fd, SIZE_T size, DWORD protect, DW
     m->name = copy;
     m->protect = protect;
     m->attributes = attributes;
-    m->size = size ? size : (SIZE_T)st.st_size;
+    m->size = size ? size : file_size;
     return m;
+}
+
+/* A file-backed mapping over fd, after Windows' checks of the file's size. */
+static win_mapping_t *create_file_mapping(int fd, SIZE_T size, DWORD protect, DWORD attributes,
+                                          const char *name)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return WIN_FAIL(ERROR_INVALID_HANDLE, NULL);
+    if (size == 0 && st.st_size == 0) /* nothing to map */
+        return WIN_FAIL(ERROR_FILE_INVALID, NULL);
+    if (size > (SIZE_T)st.st_size && !(file_prot(protect) & UMM_PROT_WRITE))
+        return WIN_FAIL(ERROR_NOT_ENOUGH_MEMORY, NULL); /* Windows: cannot grow a read-only file */
+    return create_mapping(fd, size, (SIZE_T)st.st_size, protect, attributes, name);
 }
 
 HANDLE WINAPI CreateFileMappingA(HANDLE hFile, LPSECURITY_ATTRIBUTES lpAttributes, DWORD flProtect,
@@ -136,7 +125,7 @@ HANDLE WINAPI CreateFileMappingA(HANDLE hFile, LPSECURITY_ATTRIBUTES lpAttribute
     } else if (size == 0 && fd < 0) { /* a paging-file section needs its size */
         SetLastError(ERROR_INVALID_PARAMETER);
     } else if ((m = fd >= 0 ? create_file_mapping(fd, size, protect, attributes, lpName)
-                            : create_mapping(size, protect, attributes, lpName))) {
+                            : create_mapping(-1, size, 0, protect, attributes, lpName))) {
         if ((h = open_handle(m))) {
             if (lpName) {
                 m->next = named;
