@@ -184,6 +184,9 @@ int io_pread_paged_out(const bench_opts_t *o, double *umm_ns, double *base_ns, b
 int io_prefetch_random(const bench_opts_t *o, double *umm_ns, double *base_ns, bench_check_t *chk);
 int io_write_watch_query(const bench_opts_t *o, double *umm_us, double *base_us, bench_check_t *chk);
 
+/* ---- bench_filesec.c: file-backed sections ---- */
+int filesec_sequential_read(const bench_opts_t *o, double *umm_ns, double *base_ns, bench_check_t *chk);
+
 /* ---- bench_report.c ---- */
 void bench_print_table(const bench_result_t *r, int n);
 int bench_write_json(const char *path, const bench_result_t *r, int n, const bench_opts_t *o);

@@ -118,6 +118,9 @@ static const case_def_t k_cases[] = {
     /* write_watch_query_1GiB: umm_write_watch_get over 1 GiB with 1 % written, against a scan
      * of one word per page of a plain array. Information. */
     {"write_watch_query_1GiB", "us", 0, NULL, NULL, io_write_watch_query, 0, 3, NULL},
+    /* filesec_sequential_read: a read pass over a view of a file-backed section, page cache
+     * dropped, against the kernel's mmap of the same file, cache dropped: target <= 1.3x */
+    {"filesec_sequential_read", "ns/page", 1.30, NULL, NULL, filesec_sequential_read, 0, 5, NULL},
     /* ---- hypervisor (bench_hv.c) ---- */
     /* hv_nested_demand_zero_*: first-touch write of B in a guest (host UMM_HV_NO_WORKERS, guest
      * UMM_CFG_NO_WORKERS, RAM R), cluster 1 and 16: the guest's fault plus the nested zero fill
@@ -178,7 +181,7 @@ static const case_def_t k_cases[] = {
 enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_GUARD_EXC, C_GUARD_EXC_IN_SIGNAL,
        C_HARD_RANDOM, C_HARD_RANDOM_DIRECT,
        C_HARD_SEQ, C_HARD_SEQ_DESC, C_WRITER, C_WRITER_DIRECT, C_PROGRAM, C_TRIM, C_TRIM_CLEAN, C_ZEROING,
-       C_IO_PREAD, C_IO_PREFETCH, C_IO_WATCH, C_HV_DZ_SINGLE, C_HV_DZ_CLUSTERED, C_HV_BALLOON,
+       C_IO_PREAD, C_IO_PREFETCH, C_IO_WATCH, C_FILESEC_SEQ, C_HV_DZ_SINGLE, C_HV_DZ_CLUSTERED, C_HV_BALLOON,
        C_HV_BALLOON_PAGING, C_HV_SCAN, C_HV_SAVED, C_HV_OVERCOMMIT, C_HV_UNCOOPERATIVE, C_ALLOC_1T,
        C_ALLOC_2T, C_ALLOC_4T, C_ALLOC_LARGE, C_ALLOC_BIG,
        C_SCALE_RESERVE, C_SCALE_COMMIT, C_METADATA, C_SWAP };

@@ -263,8 +263,29 @@ UMM_API int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, v
 UMM_API int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
                                  size_t bytes, void *addr, int prot, void **out);
 /* Close the handle: the section goes (frames, slots and charge back) when its last view is
- * released, at once if it has none. */
+ * released, at once if it has none. A file-backed section first writes its modified pages to
+ * its file. */
 UMM_API int umm_section_close(umm_section_t *sec);
+
+/* A file-backed section (CreateFileMapping over a file): its pages are the bytes of the open
+ * regular file `fd` (umm keeps its own descriptor: the caller may close fd), not paging-file
+ * slots; nothing is charged against the commit limit, so it may be far larger than RAM and
+ * the paging file. `bytes` 0 means the file's size; a larger size grows the file (READ|WRITE
+ * only). `prot` is UMM_PROT_READ (views may only read: a write view is UMM_E_ACCESS) or
+ * READ|WRITE (fd must be open O_RDWR: UMM_E_ACCESS). Views fault pages in from the file,
+ * clustered; modified pages go back to it through the modified page writer, umm_view_flush and
+ * the section's end (its close or last view's release). A read or write error of the file is an
+ * in-page error (UMM_E_IO) or a writer error, as for the paging file. Errors: UMM_E_HANDLE (fd
+ * is not an open regular file), UMM_E_RANGE (an empty file, or a read-only one smaller than
+ * bytes), UMM_E_INVAL. */
+UMM_API int umm_section_create_file(umm_system_t *sys, int fd, uint64_t bytes, int prot,
+                                    umm_section_t **out);
+/* FlushViewOfFile: write the modified pages of the view's range [addr, addr + bytes) (bytes 0:
+ * to the view's end) to the section's file and wait for the writes. The range's pages leave
+ * the views' working sets (the next touch is a soft fault); pages locked or pinned stay and are
+ * written once they leave. A paging-file-backed section has nothing to flush (UMM_OK).
+ * UMM_E_IO: a write failed, its pages stay modified (nothing lost; flush again). */
+UMM_API int umm_view_flush(umm_process_t *proc, void *addr, size_t bytes);
 
 /* ---- memory the kernel and I/O may use (docs/api.md, "System calls on managed memory") ----
  * The kernel never takes umm's SIGSEGV: a system call that reaches a managed page that is not

@@ -77,6 +77,7 @@ typedef ULONG_PTR *PULONG_PTR;
 #define ERROR_INVALID_ADDRESS 487u
 #define ERROR_NOACCESS 998u
 #define ERROR_INVALID_FLAGS 1004u
+#define ERROR_FILE_INVALID 1006u
 #define ERROR_MAPPED_ALIGNMENT 1132u
 #define ERROR_NO_SYSTEM_RESOURCES 1450u
 #define ERROR_WORKING_SET_QUOTA 1453u
@@ -250,11 +251,11 @@ UMM_WIN_API BOOL WINAPI WriteProcessMemory(HANDLE hProcess, LPVOID lpBaseAddress
 /* PENDING (issue 13, branch `io`; mapped here when it merges):
  *   VirtualLock, VirtualUnlock, GetWriteWatch, ResetWriteWatch, MEM_WRITE_WATCH,
  *   PrefetchVirtualMemory, QueryWorkingSetEx, MEM_RESET / MEM_RESET_UNDO, OfferVirtualMemory,
- *   DiscardVirtualMemory, file-backed CreateFileMapping (hFile other than INVALID_HANDLE_VALUE).
+ *   DiscardVirtualMemory.
  * PENDING (issue 18 part 1, branch `exceptions`):
  *   AddVectoredExceptionHandler, RemoveVectoredExceptionHandler, EXCEPTION_POINTERS. */
 
-/* ---- file mappings (sections backed by the paging file) ---- */
+/* ---- file mappings (sections backed by the paging file, or by a file: UmmWinFileHandle) ---- */
 UMM_WIN_API HANDLE WINAPI CreateFileMappingA(HANDLE hFile, LPSECURITY_ATTRIBUTES lpAttributes,
                                              DWORD flProtect, DWORD dwMaximumSizeHigh,
                                              DWORD dwMaximumSizeLow, LPCSTR lpName);
@@ -305,6 +306,10 @@ UMM_WIN_API umm_system_t *UmmWinSystem(void);
 UMM_WIN_API umm_process_t *UmmWinProcess(HANDLE hProcess);
 /* A new process in the default system, and its handle. */
 UMM_WIN_API HANDLE WINAPI UmmWinCreateProcess(void);
+/* A HANDLE for CreateFileMapping's hFile over an open descriptor (umm_win has no CreateFile;
+ * as the C runtime's _get_osfhandle). CloseHandle frees the handle, never the descriptor. The
+ * mapping keeps a descriptor of its own: fd may be closed once the mapping exists. */
+UMM_WIN_API HANDLE WINAPI UmmWinFileHandle(int fd);
 /* End a process made by UmmWinCreateProcess (its memory goes) and close its handle. */
 UMM_WIN_API BOOL WINAPI UmmWinDestroyProcess(HANDLE hProcess);
 /* Make GetCurrentProcess() of the calling thread be hProcess (NULL: the default process again),

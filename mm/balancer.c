@@ -8,6 +8,7 @@
 #include "notify.h"
 #include "os.h"
 #include "writer.h"
+#include "filemap.h"
 #include "ws.h"
 #include "zeroer.h"
 
@@ -101,7 +102,7 @@ void mm_balancer_pass(umm_system_t *sys, enum balancer_aging aging)
     update_rates(sys, now);
     uint64_t avail = mm_frames_available(sys);
     /* Trimming frees memory only when the dirty pages it produces can be written out. */
-    if (mm_sys_has_pagefile(sys) && avail < sys->high_pages) {
+    if ((mm_sys_has_pagefile(sys) || mm_sys_has_file_sections(sys)) && avail < sys->high_pages) {
         uint64_t interval = (uint64_t)(sys->cfg.balance_interval_ms ? sys->cfg.balance_interval_ms : 1000) * 1000000ull;
         unsigned policy = sys->cfg.trim_policy;
         bool due = aging == BAL_AGE_NOW || (aging == BAL_AGE_IF_DUE && now - sys->last_age_ns >= interval / 2);
@@ -114,7 +115,7 @@ void mm_balancer_pass(umm_system_t *sys, enum balancer_aging aging)
     }
     mm_budget_enforce(sys);
     uint64_t modified = mm_pfn_list_count(&sys->pfn, LIST_MODIFIED);
-    bool write = mm_sys_has_pagefile(sys) && modified > 0 &&
+    bool write = (mm_sys_has_pagefile(sys) || mm_sys_has_file_sections(sys)) && modified > 0 &&
                  (mm_frames_available(sys) < sys->high_pages || modified >= sys->low_pages);
     mm_unlock(&sys->lock);
     if (write)

@@ -4,6 +4,7 @@
 #include "handle.h"
 #include "state.h"
 
+#include "filemap.h"
 #include "frames.h"
 #include "section.h"
 #include "vma.h"
@@ -121,7 +122,7 @@ static bool vad_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *val
 static bool sections_consistent(umm_system_t *sys, uint64_t *resident, uint64_t *charged)
 {
     for (umm_section_t *sec = sys->sections; sec; sec = sec->next) {
-        *charged += sec->npages;
+        *charged += sec->file ? 0 : sec->npages; /* a file section charges nothing */
         for (size_t i = 0; i < sec->npages; i++) {
             uint32_t n = 0;
             for (mm_vad_t *v = sec->views; v; v = v->next_view)
@@ -235,7 +236,7 @@ static bool slots_consistent(umm_system_t *sys)
     uint64_t refs = 0;
     bool ok = true;
     for (mm_pfn_id_t f = 0; ok && f < sys->pfn.nframes; f++)
-        if (mm_pfn_entry(&sys->pfn, f)->slot) {
+        if (mm_pfn_entry(&sys->pfn, f)->slot && !mm_frame_in_file(sys, f)) {
             ok = claim_slot(sys, seen, mm_pfn_entry(&sys->pfn, f)->slot - 1);
             refs++;
         }
@@ -243,7 +244,8 @@ static bool slots_consistent(umm_system_t *sys)
         for (mm_vad_t *v = p->vads; ok && v; v = v->next_in_proc)
             ok = claim_pagefile_ptes(sys, v, seen, &refs);
     for (umm_section_t *sec = sys->sections; ok && sec; sec = sec->next)
-        ok = claim_pagefile_ptes(sys, sec->proto, seen, &refs);
+        if (!sec->file) /* a file section's PAGEFILE PTEs name its file's pages, not slots */
+            ok = claim_pagefile_ptes(sys, sec->proto, seen, &refs);
     free(seen);
     return ok && refs == sys->pf.used;
 }

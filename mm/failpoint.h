@@ -23,6 +23,8 @@
     X(PAGEFILE_GROW, "umm/pagefile/grow")                                                         \
     X(PAGEFILE_WRITE, "umm/pagefile/write")                                                       \
     X(PAGEFILE_READ, "umm/pagefile/read")                                                         \
+    X(FILE_WRITE, "umm/file/write")                                                               \
+    X(FILE_READ, "umm/file/read")                                                                 \
     X(WORKER_START, "umm/worker/start")                                                           \
     X(HV_BALLOON_INFLATE, "umm/hv/balloon/inflate")                                               \
     X(HV_BALLOON_DEFLATE, "umm/hv/balloon/deflate")                                               \

@@ -12,6 +12,7 @@
 #include "assert.h"
 #include "budget.h"
 #include "cluster.h"
+#include "filemap.h"
 #include "frames.h"
 #include "hwmap.h"
 #include "os.h"
@@ -353,7 +354,7 @@ static int read_unlocked(const fault_site_t *s, uint64_t slot, const struct iove
     umm_system_t *sys = s->vad->proc->sys;
     s->fault_vad->io_pending++;
     mm_unlock(&sys->lock);
-    int err = mm_pagefile_read(&sys->pf, slot, iov, niov);
+    int err = mm_pagefile_read(mm_vad_store(sys, s->vad), slot, iov, niov); /* or its file */
     mm_lock(&sys->lock);
     s->fault_vad->io_pending--;
     return err;
@@ -478,6 +479,81 @@ static enum fault_result map_into_view(mm_vad_t *view, size_t i, bool write, umm
     return FAULT_DONE;
 }
 
+/* May view page j be mapped along with page i's fault? Its PTE is a PROTOTYPE of the same
+ * protection, and its section page is resident or on a list with no I/O holding it. */
+static bool around_candidate(mm_vad_t *view, size_t i, size_t j)
+{
+    if (j >= view->sec_pages || mm_pte_format(view->pte[j]) != PTE_PROTOTYPE ||
+        mm_pte_prot(view->pte[j]) != mm_pte_prot(view->pte[i]))
+        return false;
+    mm_pte_t p = view->section->proto->pte[view->sec_first + j];
+    umm_system_t *sys = view->proc->sys;
+    return mm_pte_format(p) == PTE_VALID ||
+           (mm_pte_format(p) == PTE_TRANSITION &&
+            !(mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p))->flags & PFN_F_IO));
+}
+
+/* Map view pages [a, b), just made VALID with consecutive frames, in one kernel call; on a
+ * refusal they go back to PROTOTYPE (clean: nothing was written through them). */
+static void map_around_run(mm_vad_t *view, size_t a, size_t b)
+{
+    umm_system_t *sys = view->proc->sys;
+    uintptr_t va = mm_vad_page_addr(view, a, sys->page_shift);
+    bool exact = true;
+    if (mm_hw_map(sys, va, (mm_pfn_id_t)mm_pte_num(view->pte[a]), b - a,
+                  mm_pte_hw_prot(view->pte[a]), false, &exact) != UMM_OK) {
+        mm_hw_unmap(sys, va, b - a);
+        for (size_t j = b; j-- > a;)
+            mm_proto_drop_view_page(view, j, false);
+        return;
+    }
+    for (size_t j = a; j < b; j++)
+        mm_vad_pte_write(view, j, view->pte[j] | (exact ? PTE_HW : PTE_HW_RO));
+}
+
+/* Fault-around, as the kernel does for file mappings: after a read fault on view page i, its
+ * neighbours in the cluster window whose section pages are resident or still on a list (a hard
+ * fault's read-ahead) are mapped too, accessed and clean, one kernel call per run of consecutive
+ * frames, so a scan of a view takes one fault per cluster instead of one per page. */
+static void view_fault_around(mm_vad_t *view, size_t i)
+{
+    umm_system_t *sys = view->proc->sys;
+    umm_section_t *sec = view->section;
+    if (view->proc->ws_flags & UMM_WS_HARD_MAX)
+        return; /* its pages come one at a time, within the maximum */
+    size_t w = sys->cluster_pages, lo = i / w * w, hi = lo + w < view->npages ? lo + w : view->npages;
+    uint64_t made = 0; /* bit j - lo: page j made VALID here */
+    for (size_t j = lo; j < hi; j++) {
+        if (j == i || !around_candidate(view, i, j))
+            continue;
+        size_t k = view->sec_first + j;
+        umm_exception_t unused = {0};
+        fault_site_t s = {.vad = sec->proto, .i = k, .proc = view->proc, .fault_vad = view,
+                          .exc = &unused};
+        if (mm_pte_format(sec->proto->pte[k]) == PTE_TRANSITION &&
+            make_transition_valid(&s, k, k + 1, false) != FAULT_DONE)
+            continue;
+        mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(sec->proto->pte[k]);
+        mm_vad_pte_write(view, j, mm_pte_make(PTE_VALID, mm_pte_prot(view->pte[j]), f) | PTE_ACCESSED);
+        sec->share[k]++;
+        ws_grow(view->proc, 1);
+        made |= 1ull << (j - lo);
+    }
+    for (size_t j = lo; j < hi;) {
+        if (!(made >> (j - lo) & 1)) {
+            j++;
+            continue;
+        }
+        size_t e = j + 1;
+        while (e < hi && (made >> (e - lo) & 1) &&
+               mm_pte_num(view->pte[e]) == mm_pte_num(view->pte[j]) + (e - j))
+            e++;
+        map_around_run(view, j, e);
+        j = e;
+    }
+    mm_vma_refresh(view, lo, hi);
+}
+
 /* A view page whose PTE is PROTOTYPE: make the section page resident through the same resolvers,
  * then map it here. Counted on the view's process as the page came: demand-zero, hard, or
  * transition (from a list, or resident for another view, as Windows counts a shared page). */
@@ -502,6 +578,8 @@ static enum fault_result prototype_fault(mm_vad_t *view, size_t i, bool write, u
     r = map_into_view(view, i, write, exc);
     if (r != FAULT_DONE)
         return r;
+    if (!write)
+        view_fault_around(view, i);
     if (came_from == PTE_DEMAND_ZERO)
         MM_COUNT(proc, faults_demand_zero, 1);
     else if (came_from == PTE_PAGEFILE)

@@ -4,6 +4,7 @@
 
 #include "assert.h"
 #include "failpoint.h"
+#include "filemap.h"
 #include "handle.h"
 #include "hwmap.h"
 #include "readahead.h"
@@ -189,7 +190,8 @@ void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f)
     MM_ASSERT_HELD(&sys->lock);
     mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     if (e->slot) {
-        mm_pagefile_free(&sys->pf, e->slot - 1);
+        if (!mm_frame_in_file(sys, f)) /* a file's page is its slot: nothing to free */
+            mm_pagefile_free(&sys->pf, e->slot - 1);
         e->slot = 0;
     }
 }

@@ -75,6 +75,10 @@ int mm_os_file_open(const char *path, bool direct, int *fd, bool *direct_used);
 /* Close it (and remove a named one: it is umm's private file). */
 void mm_os_file_close(int fd, const char *path);
 int mm_os_file_resize(int fd, uint64_t bytes);
+/* A user's file for a file-backed section: umm's own descriptor of it (a close-on-exec dup, so
+ * the caller may close theirs), its size, and whether it was opened for writing. UMM_E_HANDLE for
+ * a descriptor that is not an open regular file. */
+int mm_os_file_adopt(int user_fd, int *fd, uint64_t *bytes, bool *writable);
 /* Read or write every byte of iov at off: UMM_OK, or UMM_E_IO (a short transfer included). */
 int mm_os_file_read(int fd, uint64_t off, const struct iovec *iov, int n);
 int mm_os_file_write(int fd, uint64_t off, const struct iovec *iov, int n);

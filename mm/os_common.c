@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* os_common.c - the part of the OS contract (os.h) that every backend implements alike, with plain
  * POSIX calls: the per-thread error, reserving, releasing and protecting address space, destroying
- * a frame pool, resizing a file, copying between files through a bounce buffer, yielding, the clocks, and installing the SIGSEGV handler (whose
+ * a frame pool, resizing a file, adopting a user's file (file-backed sections), copying between files through a bounce buffer, yielding, the clocks, and installing the SIGSEGV handler (whose
  * flags and SIGBUS mask are umm's policy, not the platform's). Compiled with every backend
  * (UMM_OS); the backends (os_linux.c, os_posix.c) hold what differs. */
 #include "os.h"
@@ -14,7 +14,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__linux__) && !defined(UMM_OS_POSIX_NO_HOOKS)
@@ -128,6 +130,21 @@ int mm_os_file_resize(int fd, uint64_t bytes)
 }
 
 /* ---- waiting, time ---- */
+
+int mm_os_file_adopt(int user_fd, int *fd, uint64_t *bytes, bool *writable)
+{
+    struct stat st;
+    int flags = user_fd < 0 ? -1 : fcntl(user_fd, F_GETFL);
+    if (flags < 0 || fstat(user_fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return mm_os_fail(flags < 0 ? EBADF : EINVAL, UMM_E_HANDLE);
+    int f = fcntl(user_fd, F_DUPFD_CLOEXEC, 0);
+    if (f < 0)
+        return mm_os_fail(errno, UMM_E_NOMEM);
+    *fd = f;
+    *bytes = (uint64_t)st.st_size;
+    *writable = (flags & O_ACCMODE) == O_RDWR;
+    return UMM_OK;
+}
 
 void mm_os_yield(void)
 {

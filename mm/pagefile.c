@@ -139,18 +139,51 @@ uint64_t mm_pagefile_grow(mm_pagefile_t *pf, uint64_t slots)
     return target - old;
 }
 
+#define PAGEFILE_MAX_IOV 64
+
+/* iov clipped at the file's limit into out; a read's clipped part is zero-filled. Returns the
+ * iovecs left (0: nothing to transfer). */
+static int clip_at_limit(const mm_pagefile_t *pf, uint64_t off, const struct iovec *iov, int n,
+                         struct iovec *out, bool read)
+{
+    UMM_ASSERT(n <= PAGEFILE_MAX_IOV);
+    int m = 0;
+    for (int i = 0; i < n; off += iov[i].iov_len, i++) {
+        size_t keep = off >= pf->limit ? 0
+                      : pf->limit - off < iov[i].iov_len ? (size_t)(pf->limit - off) : iov[i].iov_len;
+        if (read && keep < iov[i].iov_len)
+            memset((char *)iov[i].iov_base + keep, 0, iov[i].iov_len - keep);
+        if (keep)
+            out[m++] = (struct iovec){iov[i].iov_base, keep};
+    }
+    return m;
+}
+
+static int pagefile_io(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n, bool read)
+{
+    struct iovec clipped[PAGEFILE_MAX_IOV];
+    if (pf->limit) {
+        n = clip_at_limit(pf, slot << pf->shift, iov, n, clipped, read);
+        iov = clipped;
+        if (n == 0)
+            return UMM_OK;
+    }
+    return read ? mm_os_file_read(pf->fd, slot << pf->shift, iov, n)
+                : mm_os_file_write(pf->fd, slot << pf->shift, iov, n);
+}
+
 int mm_pagefile_write(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n)
 {
     if (UMM_FAILPOINT_AT(pf->fail_write))
         return mm_os_fail(EIO, UMM_E_IO);
-    return mm_os_file_write(pf->fd, slot << pf->shift, iov, n);
+    return pagefile_io(pf, slot, iov, n, false);
 }
 
 int mm_pagefile_read(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n)
 {
     if (UMM_FAILPOINT_AT(pf->fail_read))
         return mm_os_fail(EIO, UMM_E_IO);
-    return mm_os_file_read(pf->fd, slot << pf->shift, iov, n);
+    return pagefile_io(pf, slot, iov, n, true);
 }
 
 int mm_pagefile_copy(mm_pagefile_t *src, uint64_t from, mm_pagefile_t *dst, uint64_t to, size_t n)

@@ -32,6 +32,8 @@ typedef struct mm_pagefile {
     uint64_t cursor;   /* next-fit search start */
     uint64_t *bitmap;  /* 1 = slot in use */
     bool direct;       /* O_DIRECT in effect */
+    uint64_t limit;    /* a file-backed section's file: its size; I/O stops there, a read fills
+                          the rest of its last page with zeros (0: no limit) */
     enum umm_failpoint_id fail_write, fail_read; /* its failure points (the host swap has its own) */
 } mm_pagefile_t;
 
@@ -48,7 +50,7 @@ bool mm_pagefile_slot_used(const mm_pagefile_t *pf, uint64_t slot);
 /* Grow by at least `slots` (up to max). Returns slots added (0 when at max or on error). */
 uint64_t mm_pagefile_grow(mm_pagefile_t *pf, uint64_t slots);
 
-/* Write/read n iovecs (each one or more whole pages) at slot: UMM_OK or UMM_E_IO (the errno is
+/* Write/read n iovecs (each one or more whole pages, n <= 64) at slot: UMM_OK or UMM_E_IO (the errno is
  * kept by the OS layer). */
 int mm_pagefile_write(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);
 int mm_pagefile_read(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);

@@ -6,6 +6,7 @@
 
 #include "assert.h"
 #include "commit.h"
+#include "filemap.h"
 #include "frames.h"
 #include "handle.h"
 #include "pagefile.h"
@@ -26,35 +27,29 @@ static umm_process_t *section_process(umm_system_t *sys)
     return sys->section_proc;
 }
 
-int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
+int mm_section_create(umm_system_t *sys, size_t npages, mm_filemap_t *file, umm_section_t **out)
 {
-    HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    if (!out)
-        return UMM_E_INVAL;
-    if (bytes == 0 || bytes > ((size_t)1 << 46))
-        return UMM_E_RANGE;
-    size_t npages = (bytes + sys->page_size - 1) >> sys->page_shift;
-    /* More than the limit could ever grow to: refuse before sizing any table by it. */
-    if (npages > sys->commit_limit + (sys->pf.max_slots - sys->pf.nslots))
-        return UMM_E_COMMIT_LIMIT;
     umm_section_t *sec = mm_handle_alloc(HANDLE_SECTION, sizeof *sec);
     uint32_t *share = calloc(npages, sizeof *share);
     mm_lock(&sys->lock);
     umm_process_t *owner = section_process(sys);
     mm_vad_t *proto = owner ? mm_vad_alloc(owner, 0, npages << sys->page_shift, UMM_PROT_WRITE) : NULL;
     int rc = sec && share && proto ? UMM_OK : UMM_E_NOMEM;
-    if (rc == UMM_OK)
-        rc = mm_commit_charge_system(sys, npages); /* grows the paging file as a commit would */
+    uint64_t charge = file ? 0 : npages; /* a file is its own backing store: no commit */
+    if (rc == UMM_OK && charge)
+        rc = mm_commit_charge_system(sys, charge); /* grows the paging file as a commit would */
     if (rc == UMM_OK && (rc = mm_vad_attach_id(proto)) != UMM_OK)
-        mm_commit_uncharge_system(sys, npages);
+        mm_commit_uncharge_system(sys, charge);
     if (rc == UMM_OK) {
+        /* a file's page k is in the file at page k: a paged-out page whose slot is its number */
         for (size_t i = 0; i < npages; i++)
-            mm_pte_write(&proto->pte[i], mm_pte_make(PTE_DEMAND_ZERO, UMM_PROT_WRITE, 0));
+            mm_pte_write(&proto->pte[i], file ? mm_pte_make(PTE_PAGEFILE, UMM_PROT_WRITE, i)
+                                              : mm_pte_make(PTE_DEMAND_ZERO, UMM_PROT_WRITE, 0));
         proto->proto_of = sec;
         *sec = (umm_section_t){.sys = sys, .proto = proto, .share = share, .npages = npages,
-                               .next = sys->sections};
+                               .file = file, .next = sys->sections};
         sys->sections = sec;
-        sys->section_committed += npages;
+        sys->section_committed += charge;
     }
     mm_unlock(&sys->lock);
     if (rc != UMM_OK) {
@@ -66,6 +61,20 @@ int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
     mm_handle_publish(sec);
     *out = sec;
     return UMM_OK;
+}
+
+int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
+{
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
+    if (!out)
+        return UMM_E_INVAL;
+    if (bytes == 0 || bytes > ((size_t)1 << 46))
+        return UMM_E_RANGE;
+    size_t npages = (bytes + sys->page_size - 1) >> sys->page_shift;
+    /* More than the limit could ever grow to: refuse before sizing any table by it. */
+    if (npages > sys->commit_limit + (sys->pf.max_slots - sys->pf.nslots))
+        return UMM_E_COMMIT_LIMIT;
+    return mm_section_create(sys, npages, NULL, out);
 }
 
 /* A view's protection: READ or READ|WRITE, either with EXEC. */
@@ -91,6 +100,8 @@ int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
     HANDLE_CHECK(sec, HANDLE_SECTION);
     if (!out || proc->sys != sec->sys || !view_prot_ok(prot))
         return UMM_E_INVAL;
+    if (sec->file && (prot & ~sec->file->max_prot & UMM_PROT_WRITE))
+        return UMM_E_ACCESS; /* a write view of a file opened read-only */
     umm_system_t *sys = proc->sys;
     size_t g = UMM_RESERVE_GRANULARITY, size = sec->npages << sys->page_shift;
     if ((offset & (g - 1)) || ((uintptr_t)addr & (g - 1)))
@@ -135,6 +146,8 @@ static void destroy_locked(umm_section_t *sec)
 {
     umm_system_t *sys = sec->sys;
     mm_vad_t *proto = sec->proto;
+    if (sec->file) /* its data goes to the file first (with the lock dropped) */
+        mm_filemap_flush_locked(sec, 0, sec->npages);
     /* The writer may be writing some of its frames with the lock dropped: let it finish (nothing
      * else reaches the section now: its handle is closed and it has no view). */
     mm_vad_wait_io(proto, 0, sec->npages);
@@ -143,12 +156,13 @@ static void destroy_locked(umm_section_t *sec)
         UMM_ASSERT(mm_pte_format(p) != PTE_VALID);
         if (mm_pte_format(p) == PTE_TRANSITION)
             mm_frame_release(sys, (mm_pfn_id_t)mm_pte_num(p), false);
-        else if (mm_pte_format(p) == PTE_PAGEFILE)
+        else if (mm_pte_format(p) == PTE_PAGEFILE && !sec->file)
             mm_pagefile_free(&sys->pf, mm_pte_num(p));
         mm_pte_write(&proto->pte[i], 0);
     }
-    mm_commit_uncharge_system(sys, sec->npages);
-    sys->section_committed -= sec->npages;
+    uint64_t charge = sec->file ? 0 : sec->npages;
+    mm_commit_uncharge_system(sys, charge);
+    sys->section_committed -= charge;
     for (umm_section_t **pp = &sys->sections; *pp; pp = &(*pp)->next)
         if (*pp == sec) {
             *pp = sec->next;
@@ -160,6 +174,8 @@ static void destroy_locked(umm_section_t *sec)
 static void destroy(umm_section_t *sec)
 {
     mm_vad_free(sec->proto);
+    if (sec->file)
+        mm_filemap_close(sec->file);
     free(sec->share);
     mm_handle_free(sec);
 }

@@ -6,6 +6,10 @@
 
 #include "state.h"
 
+struct mm_filemap;
+/* A section of npages, backed by `file` (it takes it over: closed with the section) or, when
+ * NULL, by the paging file (charged now). Not locked. */
+int mm_section_create(umm_system_t *sys, size_t npages, struct mm_filemap *file, umm_section_t **out);
 /* Release a view's pages and unlink it; a closed section without views is destroyed. */
 void mm_section_release_view(mm_vad_t *view);
 /* System destroy: every section still there (their views are gone already). */

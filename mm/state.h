@@ -151,7 +151,8 @@ struct umm_system {
 };
 
 
-/* A section: shared memory backed by the paging file, with prototype PTEs.
+/* A section: shared memory backed by the paging file, or by a user's file (file != NULL:
+ * mm/filemap.h says how its pages differ), with prototype PTEs.
  *
  * A section's pages live in a prototype VAD (no address range, not in the registry; owned by
  * the system's hidden section process): one prototype PTE per page, DEMAND_ZERO, VALID (the
@@ -173,6 +174,7 @@ struct umm_section {
     uint32_t *share;       /* per page: VALID view PTEs naming its frame */
     mm_vad_t *views;      /* linked through next_view */
     size_t npages;
+    struct mm_filemap *file; /* a file-backed section's store (filemap.h); NULL: paging file */
     bool closed;           /* the handle is closed: the section goes with its last view */
     umm_section_t *next;   /* sys->sections */
 };

@@ -3,6 +3,7 @@
 #include "writer.h"
 
 #include "assert.h"
+#include "filemap.h"
 #include "frames.h"
 #include "handle.h"
 #include "os.h"
@@ -11,11 +12,19 @@
 #include <errno.h>
 #include <sys/uio.h>
 
-/* The oldest Modified frame that no I/O holds, or PFN_NIL. */
+/* Can the writer take this Modified frame now: no I/O holds it, and it has somewhere to go (a
+ * file section's frame always does, others need the paging file)? */
+static bool takeable(umm_system_t *sys, mm_pfn_id_t f)
+{
+    return !(mm_pfn_entry(&sys->pfn, f)->flags & PFN_F_IO) &&
+           (mm_sys_has_pagefile(sys) || mm_frame_in_file(sys, f));
+}
+
+/* The oldest Modified frame the writer can take, or PFN_NIL. */
 static mm_pfn_id_t oldest_writable(umm_system_t *sys)
 {
     mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, LIST_MODIFIED);
-    while (f != PFN_NIL && (mm_pfn_entry(&sys->pfn, f)->flags & PFN_F_IO))
+    while (f != PFN_NIL && !takeable(sys, f))
         f = mm_pfn_entry(&sys->pfn, f)->next;
     return f;
 }
@@ -90,6 +99,8 @@ static void batch_gather(umm_system_t *sys, write_batch_t *b)
     b->n = b->nruns = 0;
     mm_pfn_id_t head;
     while (b->n < WRITER_CLUSTER_PAGES && (head = oldest_writable(sys)) != PFN_NIL) {
+        if (mm_frame_in_file(sys, head)) /* goes to its own file, in a write of its own */
+            break;
         mm_vad_t *vad = mm_pfn_owner_vad(sys, head);
         size_t lo, hi;
         gather(sys, vad, mm_pfn_entry(&sys->pfn, head)->index, WRITER_CLUSTER_PAGES - b->n, &lo, &hi);
@@ -155,11 +166,26 @@ static int batch_iovecs(umm_system_t *sys, const write_batch_t *b, struct iovec 
     return 0;
 }
 
+/* The oldest writable frame is a file section's: write its run of neighbours to the file. */
+static long write_file_run(umm_system_t *sys, mm_pfn_id_t head)
+{
+    mm_vad_t *proto = mm_pfn_owner_vad(sys, head);
+    size_t k = mm_pfn_entry(&sys->pfn, head)->index, lo = k, hi = k + 1;
+    while (hi - lo < FILEMAP_RUN_PAGES && hi < proto->npages && mm_filemap_writable(sys, proto, hi))
+        hi++;
+    while (hi - lo < FILEMAP_RUN_PAGES && lo > 0 && mm_filemap_writable(sys, proto, lo - 1))
+        lo--;
+    return mm_filemap_write_run(sys, proto, lo, hi);
+}
+
 long mm_writer_write_cluster_locked(umm_system_t *sys)
 {
     MM_ASSERT_HELD(&sys->lock);
-    if (!mm_sys_has_pagefile(sys))
+    mm_pfn_id_t head = oldest_writable(sys);
+    if (head == PFN_NIL)
         return 0;
+    if (mm_frame_in_file(sys, head))
+        return write_file_run(sys, head);
     write_batch_t b;
     batch_gather(sys, &b);
     if (b.n == 0)

@@ -11,7 +11,7 @@
  * itself (protection, HW, age, accessed, dirty changes). */
 static const bool legal[PTE_FORMAT_COUNT_][PTE_FORMAT_COUNT_] = {
     /*                 NONE   VALID  TRANS  DZERO  PFILE  PROTO  DECOM */
-    [PTE_NONE]       = {true, false, false, true,  false, true,  false},
+    [PTE_NONE]       = {true, false, false, true,  true,  true,  false}, /* PFILE: a file section's page */
     [PTE_VALID]      = {true, true,  true,  true,  false, true,  true},
     [PTE_TRANSITION] = {true, true,  true,  true,  true,  false, true},
     [PTE_DEMAND_ZERO]= {true, true,  false, true,  false, false, true},

@@ -233,6 +233,8 @@ BOOL WINAPI CloseHandle(HANDLE hObject)
     }
     if (win_handle_take(hObject, WIN_PROCESS))
         return TRUE; /* the process lives on (UmmWinDestroyProcess ends it) */
+    if (win_handle_take(hObject, WIN_FILE))
+        return TRUE; /* the descriptor stays the caller's */
     if (win_mapping_close(hObject))
         return TRUE;
     return WIN_FAIL(ERROR_INVALID_HANDLE, FALSE);

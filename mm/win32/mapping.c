@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* mapping.c - file mappings backed by the paging file: CreateFileMapping (protection, name,
+/* mapping.c - file mappings backed by the paging file or by a file (a handle made from a
+ * descriptor by UmmWinFileHandle: umm_win has no CreateFile): CreateFileMapping (protection, name,
  * SEC_ flags), OpenFileMapping by name, MapViewOfFile(Ex, 2), UnmapViewOfFile(2),
  * FlushViewOfFile, over umm_section_create / umm_section_map / umm_release. The names and the
  * section's own protection live here (win_mapping_t); umm's section is the memory. */
@@ -8,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SEC_FLAGS (SEC_COMMIT | SEC_RESERVE | SEC_NOCACHE | SEC_WRITECOMBINE | SEC_LARGE_PAGES | SEC_IMAGE)
 
@@ -42,14 +44,33 @@ static bool section_protect_ok(DWORD protect)
     }
 }
 
-static win_mapping_t *create_mapping(SIZE_T size, DWORD protect, DWORD attributes, const char *name)
+HANDLE WINAPI UmmWinFileHandle(int fd)
+{
+    if (fd < 0)
+        return WIN_FAIL(ERROR_INVALID_HANDLE, NULL);
+    return win_handle_new(WIN_FILE, (void *)(intptr_t)(fd + 1));
+}
+
+/* The umm protection of a file section created with `protect`: what the file must allow. */
+static int file_prot(DWORD protect)
+{
+    bool write = protect == PAGE_READWRITE || protect == PAGE_EXECUTE_READWRITE;
+    return UMM_PROT_READ | (write ? UMM_PROT_WRITE : 0);
+}
+
+/* A mapping over a new section of `size` bytes: of the paging file (fd < 0) or of the file fd
+ * (size 0: the whole file, file_size bytes). */
+static win_mapping_t *create_mapping(int fd, SIZE_T size, SIZE_T file_size, DWORD protect,
+                                     DWORD attributes, const char *name)
 {
     umm_system_t *sys = win_system();
     if (!sys)
         return NULL;
     win_mapping_t *m = calloc(1, sizeof *m);
     char *copy = name ? strdup(name) : NULL;
-    int rc = m && (!name || copy) ? umm_section_create(sys, size, &m->sec) : UMM_E_NOMEM;
+    int rc = !m || (name && !copy) ? UMM_E_NOMEM
+             : fd < 0 ? umm_section_create(sys, size, &m->sec)
+                      : umm_section_create_file(sys, fd, size, file_prot(protect), &m->sec);
     if (rc != UMM_OK) {
         free(copy);
         free(m);
@@ -58,16 +79,35 @@ static win_mapping_t *create_mapping(SIZE_T size, DWORD protect, DWORD attribute
     m->name = copy;
     m->protect = protect;
     m->attributes = attributes;
-    m->size = size;
+    m->size = size ? size : file_size;
     return m;
+}
+
+/* A file-backed mapping over fd, after Windows' checks of the file's size. */
+static win_mapping_t *create_file_mapping(int fd, SIZE_T size, DWORD protect, DWORD attributes,
+                                          const char *name)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return WIN_FAIL(ERROR_INVALID_HANDLE, NULL);
+    if (size == 0 && st.st_size == 0) /* nothing to map */
+        return WIN_FAIL(ERROR_FILE_INVALID, NULL);
+    if (size > (SIZE_T)st.st_size && !(file_prot(protect) & UMM_PROT_WRITE))
+        return WIN_FAIL(ERROR_NOT_ENOUGH_MEMORY, NULL); /* Windows: cannot grow a read-only file */
+    return create_mapping(fd, size, (SIZE_T)st.st_size, protect, attributes, name);
 }
 
 HANDLE WINAPI CreateFileMappingA(HANDLE hFile, LPSECURITY_ATTRIBUTES lpAttributes, DWORD flProtect,
                                  DWORD dwMaximumSizeHigh, DWORD dwMaximumSizeLow, LPCSTR lpName)
 {
     (void)lpAttributes;
-    if (hFile != INVALID_HANDLE_VALUE) /* PENDING: file-backed sections (issue 13, branch io) */
-        return WIN_FAIL(hFile ? ERROR_NOT_SUPPORTED : ERROR_INVALID_HANDLE, NULL);
+    int fd = -1;
+    if (hFile != INVALID_HANDLE_VALUE) { /* a file: a handle from UmmWinFileHandle */
+        void *o = win_handle_get(hFile, WIN_FILE);
+        if (!o)
+            return WIN_FAIL(ERROR_INVALID_HANDLE, NULL);
+        fd = (int)((intptr_t)o - 1);
+    }
     DWORD attributes = flProtect & SEC_FLAGS, protect = flProtect & ~SEC_FLAGS;
     SIZE_T size = ((SIZE_T)dwMaximumSizeHigh << 32) | dwMaximumSizeLow;
     if (!section_protect_ok(protect) || (attributes & SEC_IMAGE) ||
@@ -82,9 +122,10 @@ HANDLE WINAPI CreateFileMappingA(HANDLE hFile, LPSECURITY_ATTRIBUTES lpAttribute
     if (m) { /* the existing object, whatever size was asked (as Windows) */
         if ((h = open_handle(m)))
             SetLastError(ERROR_ALREADY_EXISTS);
-    } else if (size == 0) { /* a paging-file section needs its size */
+    } else if (size == 0 && fd < 0) { /* a paging-file section needs its size */
         SetLastError(ERROR_INVALID_PARAMETER);
-    } else if ((m = create_mapping(size, protect, attributes, lpName))) {
+    } else if ((m = fd >= 0 ? create_file_mapping(fd, size, protect, attributes, lpName)
+                            : create_mapping(-1, size, 0, protect, attributes, lpName))) {
         if ((h = open_handle(m))) {
             if (lpName) {
                 m->next = named;
@@ -248,7 +289,6 @@ BOOL WINAPI UnmapViewOfFile(LPCVOID lpBaseAddress)
 
 BOOL WINAPI FlushViewOfFile(LPCVOID lpBaseAddress, SIZE_T dwNumberOfBytesToFlush)
 {
-    (void)dwNumberOfBytesToFlush;
     umm_process_t *proc = win_process(GetCurrentProcess());
     if (!proc)
         return FALSE;
@@ -256,5 +296,6 @@ BOOL WINAPI FlushViewOfFile(LPCVOID lpBaseAddress, SIZE_T dwNumberOfBytesToFlush
     if (!lpBaseAddress || umm_query(proc, lpBaseAddress, &q) != UMM_OK ||
         q.type != UMM_REGION_TYPE_MAPPED)
         return WIN_FAIL(ERROR_INVALID_ADDRESS, FALSE);
-    return TRUE;
+    int rc = umm_view_flush(proc, (void *)(uintptr_t)lpBaseAddress, dwNumberOfBytesToFlush);
+    return rc == UMM_OK ? TRUE : WIN_FAIL(win_error_of(rc), FALSE);
 }

@@ -16,7 +16,8 @@
  * A handle is (slot + 1) * 4, as Windows' are multiples of 4, so NULL, INVALID_HANDLE_VALUE and
  * the pseudo-handle are never one. Invariant: a slot's kind is WIN_FREE exactly when its object
  * pointer is NULL; a mapping's `refs` counts the slots that name it. */
-enum win_kind { WIN_FREE = 0, WIN_PROCESS, WIN_MAPPING, WIN_NOTIFICATION };
+enum win_kind { WIN_FREE = 0, WIN_PROCESS, WIN_MAPPING, WIN_NOTIFICATION, WIN_FILE };
+/* A WIN_FILE handle's object is the descriptor + 1 (UmmWinFileHandle): never NULL. */
 
 /* A file mapping: a umm section with Windows' attributes. Named ones are found by OpenFileMapping
  * (and a CreateFileMapping of the same name) in the system's list while a handle names them. */

@@ -6,6 +6,7 @@
  * arrives with other branches (write watch, MEM_RESET, file-backed and copy-on-write mappings,
  * partial views) is checked to fail cleanly with ERROR_NOT_SUPPORTED until then. */
 #define _GNU_SOURCE 1
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -14,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -384,7 +387,7 @@ static void test_create_file_mapping(void **state)
     start();
     FAILS_WITH(CreateFileMapping(NULL, NULL, PAGE_READWRITE, 0, PG, NULL), ERROR_INVALID_HANDLE);
     FAILS_WITH(CreateFileMapping((HANDLE)(uintptr_t)64, NULL, PAGE_READWRITE, 0, PG, NULL),
-               ERROR_NOT_SUPPORTED); /* file-backed: pending, issue 13 */
+               ERROR_INVALID_HANDLE); /* no file handle */
     FAILS_WITH(CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0, NULL),
                ERROR_INVALID_PARAMETER);
     FAILS_WITH(CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_NOACCESS, 0, PG, NULL),
@@ -549,6 +552,54 @@ struct attach_arg {
     HANDLE proc;
     BYTE *view;
 };
+
+/* CreateFileMapping over a file: views read it, FlushViewOfFile writes it back, a read-only
+ * file refuses PAGE_READWRITE and write views; an empty file maps nothing. */
+static void test_file_mapping(void **state)
+{
+    (void)state;
+    start();
+    char path[] = "/tmp/umm-win-file-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    HANDLE hf = UmmWinFileHandle(fd);
+    assert_non_null(hf);
+    FAILS_WITH(CreateFileMapping(hf, NULL, PAGE_READONLY, 0, 0, NULL), ERROR_FILE_INVALID);
+    char buf[3 * 4096];
+    memset(buf, 'a', sizeof buf);
+    assert_int_equal(pwrite(fd, buf, sizeof buf, 0), (ssize_t)sizeof buf);
+    HANDLE m = CreateFileMapping(hf, NULL, PAGE_READWRITE, 0, 0, NULL);
+    assert_non_null(m);
+    char *v = MapViewOfFile(m, FILE_MAP_WRITE, 0, 0, 0);
+    assert_non_null(v);
+    assert_int_equal(v[5000], 'a');
+    v[5000] = 'b';
+    assert_true(FlushViewOfFile(v + 4096, 10));
+    char c = 0;
+    assert_int_equal(pread(fd, &c, 1, 5000), 1);
+    assert_int_equal(c, 'b');
+    assert_true(UnmapViewOfFile(v));
+    assert_true(CloseHandle(m));
+    assert_true(CloseHandle(hf));
+    int ro = open(path, O_RDONLY);
+    hf = UmmWinFileHandle(ro);
+    FAILS_WITH(CreateFileMapping(hf, NULL, PAGE_READWRITE, 0, 0, NULL), ERROR_ACCESS_DENIED);
+    FAILS_WITH(CreateFileMapping(hf, NULL, PAGE_READONLY, 0, 65536, NULL), ERROR_NOT_ENOUGH_MEMORY);
+    m = CreateFileMapping(hf, NULL, PAGE_READONLY, 0, 0, NULL);
+    assert_non_null(m);
+    FAILS_WITH(MapViewOfFile(m, FILE_MAP_WRITE, 0, 0, 0), ERROR_ACCESS_DENIED);
+    v = MapViewOfFile(m, FILE_MAP_READ, 0, 0, 0);
+    assert_non_null(v);
+    assert_int_equal(v[5000], 'b');
+    assert_true(UnmapViewOfFile(v));
+    assert_true(CloseHandle(m));
+    assert_true(CloseHandle(hf));
+    FAILS_WITH(UmmWinFileHandle(-1), ERROR_INVALID_HANDLE);
+    close(ro);
+    close(fd);
+    unlink(path);
+    finish();
+}
 
 static void *as_second_process(void *p)
 {
@@ -721,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_virtual_protect),
         cmocka_unit_test(test_virtual_query),
         cmocka_unit_test(test_create_file_mapping),
+        cmocka_unit_test(test_file_mapping),
         cmocka_unit_test(test_map_view_of_file),
         cmocka_unit_test(test_second_process),
         cmocka_unit_test(test_working_set_and_counters),

@@ -290,6 +290,8 @@ FUNCTIONS = [
     ("umm_section_map", [_vp, _vp, c_int, POINTER(_vp)], c_int, _E),
     ("umm_section_map_view", [_vp, _vp, c_size_t, c_size_t, _vp, c_int, POINTER(_vp)], c_int, _E),
     ("umm_section_close", [_vp], c_int, _E),
+    ("umm_section_create_file", [_vp, c_int, c_uint64, c_int, POINTER(_vp)], c_int, _E),
+    ("umm_view_flush", [_vp, _vp, c_size_t], c_int, _E),
     # working sets
     ("umm_reserve_ex", [_vp, c_size_t, c_size_t, c_int, c_uint, POINTER(_vp)], c_int, _E),
     ("umm_write_watch_get", [_vp, _vp, c_size_t, c_uint, POINTER(_vp), POINTER(c_size_t),

@@ -506,6 +506,41 @@ class Section(_Handle):
         self.system = system
         self.size = size
 
+    @classmethod
+    def from_file(cls, system: System, file: Any, size: SizeLike = 0, prot: ProtLike = "rw") -> Section:
+        """A file-backed section (CreateFileMapping over a file): its pages are the file's bytes,
+        read in by views' faults and written back by the modified page writer, Region.flush()
+        and the section's end; no commit is charged. `file`: a path (opened for reading, or for
+        reading and writing when `prot` is "rw"), a file object or a descriptor (umm keeps a
+        descriptor of its own: the caller's may be closed). `size` 0: the file's size; larger
+        grows the file. `prot`: "r" (read-only views only) or "rw"."""
+        p = parse_prot(prot)
+        if p not in (Prot.READ, Prot.READ | Prot.WRITE):
+            raise ValueError("prot must be 'r' or 'rw'")
+        opened = None
+        if isinstance(file, (str, bytes, os.PathLike)):
+            opened = os.open(file, os.O_RDWR if p & Prot.WRITE else os.O_RDONLY)
+            fd = opened
+        elif isinstance(file, int) and not isinstance(file, bool):
+            fd = file
+        elif hasattr(file, "fileno"):
+            if hasattr(file, "flush"):
+                file.flush()  # the file's own buffer first: umm reads the file, not it
+            fd = file.fileno()
+        else:
+            raise TypeError("file must be a path, a file object or a descriptor")
+        try:
+            h = ctypes.c_void_p()
+            lib.umm_section_create_file(system._handle(), fd, parse_size(size, "size"), int(p),
+                                        ctypes.byref(h))
+            nbytes = parse_size(size, "size") or os.fstat(fd).st_size
+        finally:
+            if opened is not None:
+                os.close(opened)
+        sec = cls(system, h.value, nbytes)
+        system._children.append(sec)
+        return sec
+
     def map(self, process: Process, prot: ProtLike = "rw", offset: SizeLike = 0, size: SizeLike = 0,
             address: Optional[int] = None) -> Region:
         """Map a view into `process`: a Region sharing the section's frames with every other view
@@ -812,6 +847,15 @@ class Region:
         if not self.released and not self.process.closed:
             self.release()
         return False
+
+    def flush(self, offset: int = 0, size: Optional[SizeLike] = None) -> None:
+        """FlushViewOfFile: write the modified pages of [offset, offset+size) (default: to the
+        end) of a view of a file-backed section to its file (nothing for a paging-file
+        section). UmmError UMM_E_IO when a write failed: those pages stay modified."""
+        addr, n = self._addr(offset, size)
+        if size is None:
+            n = 0  # to the end of the view's section pages, not of the 64 KiB reservation
+        lib.umm_view_flush(self._proc(), addr, n)
 
     # ---- addresses ----
     def _addr(self, offset, size=None, what="offset"):

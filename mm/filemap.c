@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* filemap.c - file-backed sections (see filemap.h): creating one over a user's file, writing
+ * its modified pages back to the file (for the writer, FlushViewOfFile and the section's end). */
+#include "filemap.h"
+
+#include "assert.h"
+#include "frames.h"
+#include "handle.h"
+#include "registry.h"
+#include "section.h"
+#include "ws.h"
+
+#include <stdlib.h>
+
+bool mm_filemap_writable(umm_system_t *sys, const mm_vad_t *proto, size_t k)
+{
+    mm_pte_t p = proto->pte[k];
+    if (mm_pte_format(p) != PTE_TRANSITION)
+        return false;
+    const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p));
+    return e->list == LIST_MODIFIED && !(e->flags & PFN_F_IO);
+}
+
+/* Pin the run for its write; the slot each frame records (k + 1) says "the file holds it". */
+static int pin_run(umm_system_t *sys, mm_vad_t *proto, size_t lo, size_t hi, struct iovec *iov)
+{
+    for (size_t k = lo; k < hi; k++) {
+        mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(proto->pte[k]);
+        mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+        UMM_ASSERT(e->list == LIST_MODIFIED && !(e->flags & PFN_F_IO) && e->slot == 0);
+        e->flags |= PFN_F_IO;
+        e->slot = (uint32_t)k + 1;
+        iov[k - lo] = (struct iovec){mm_frame_ptr(sys, f, MM_FRAME_READ), sys->page_size};
+        if (!iov[k - lo].iov_base) /* a guest frame its host could not produce: not now */
+            return UMM_E_NO_FRAMES;
+    }
+    return UMM_OK;
+}
+
+long mm_filemap_write_run(umm_system_t *sys, mm_vad_t *proto, size_t lo, size_t hi)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    mm_filemap_t *fm = mm_vad_file(proto);
+    UMM_ASSERT(fm && hi > lo && hi - lo <= FILEMAP_RUN_PAGES);
+    struct iovec iov[FILEMAP_RUN_PAGES];
+    int err = pin_run(sys, proto, lo, hi, iov);
+    if (err == UMM_OK) {
+        mm_unlock(&sys->lock);
+        err = mm_pagefile_write(&fm->store, lo, iov, (int)(hi - lo));
+        mm_lock(&sys->lock);
+    }
+    sys->ctr.page_writes++;
+    for (size_t k = lo; k < hi; k++) { /* pinned: still TRANSITION on Modified, as they were */
+        mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(proto->pte[k]);
+        mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+        e->flags &= (uint16_t)~PFN_F_IO;
+        if (err != UMM_OK)
+            e->slot = 0; /* still newer than the file; to Modified's tail, others go first */
+        mm_pfn_move(&sys->pfn, f, err ? LIST_MODIFIED : (enum mm_list_id)(LIST_STANDBY0 + e->prio));
+    }
+    if (err != UMM_OK) {
+        sys->ctr.writer_errors++;
+        return -1;
+    }
+    sys->ctr.pages_output += hi - lo;
+    return (long)(hi - lo);
+}
+
+/* Take the section's pages [first, first + n) out of every view, so their dirty frames go to
+ * Modified (locked and pinned pages stay, and stay dirty). */
+static void unmap_from_views(umm_section_t *sec, size_t first, size_t n)
+{
+    for (mm_vad_t *v = sec->views; v; v = v->next_view) {
+        size_t a = first > v->sec_first ? first : v->sec_first;
+        size_t b = first + n < v->sec_first + v->sec_pages ? first + n : v->sec_first + v->sec_pages;
+        if (a < b)
+            mm_ws_trim_range(v, a - v->sec_first, b - v->sec_first, WS_TRIM_ALL);
+    }
+}
+
+int mm_filemap_flush_locked(umm_section_t *sec, size_t first, size_t n)
+{
+    umm_system_t *sys = sec->sys;
+    MM_ASSERT_HELD(&sys->lock);
+    unmap_from_views(sec, first, n);
+    int rc = UMM_OK;
+    for (size_t k = first; k < first + n;) {
+        mm_pte_t p = sec->proto->pte[k];
+        if (mm_pte_format(p) == PTE_TRANSITION &&
+            (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p))->flags & PFN_F_IO)) {
+            mm_unlock(&sys->lock); /* the writer has it, or a read: wait, then look again */
+            mm_os_yield();
+            mm_lock(&sys->lock);
+            continue;
+        }
+        if (!mm_filemap_writable(sys, sec->proto, k)) {
+            k++;
+            continue;
+        }
+        size_t j = k + 1;
+        while (j < first + n && j - k < FILEMAP_RUN_PAGES && mm_filemap_writable(sys, sec->proto, j))
+            j++;
+        if (mm_filemap_write_run(sys, sec->proto, k, j) < 0)
+            rc = UMM_E_IO;
+        k = j;
+    }
+    return rc;
+}
+
+void mm_filemap_close(mm_filemap_t *fm)
+{
+    mm_os_file_close(fm->store.fd, NULL);
+    free(fm);
+}
+
+/* The store over umm's descriptor fd: page-sized "slots" that are the file's pages. */
+static mm_filemap_t *filemap_new(umm_system_t *sys, int fd, uint64_t bytes, int prot)
+{
+    mm_filemap_t *fm = calloc(1, sizeof *fm);
+    if (!fm)
+        return NULL;
+    fm->store.fd = fd;
+    fm->store.page = sys->page_size;
+    fm->store.shift = sys->page_shift;
+    fm->store.fail_write = UMM_FP_FILE_WRITE;
+    fm->store.fail_read = UMM_FP_FILE_READ;
+    fm->store.limit = bytes;
+    fm->max_prot = prot;
+    return fm;
+}
+
+int umm_section_create_file(umm_system_t *sys, int fd, uint64_t bytes, int prot, umm_section_t **out)
+{
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
+    if (!out || (prot != UMM_PROT_READ && prot != (UMM_PROT_READ | UMM_PROT_WRITE)))
+        return UMM_E_INVAL;
+    int own;
+    uint64_t size;
+    bool writable;
+    int rc = mm_os_file_adopt(fd, &own, &size, &writable);
+    if (rc != UMM_OK)
+        return rc;
+    bytes = bytes ? bytes : size;
+    if ((prot & UMM_PROT_WRITE) && !writable)
+        rc = UMM_E_ACCESS; /* PAGE_READWRITE over a file opened for reading */
+    else if (bytes == 0 || bytes > ((uint64_t)1 << 46) || (bytes >> sys->page_shift) >= UINT32_MAX - 1)
+        rc = UMM_E_RANGE; /* an empty file maps nothing (Windows: ERROR_FILE_INVALID); a frame
+                             records page k as slot k + 1 in 32 bits */
+    size_t npages = (size_t)((bytes + sys->page_size - 1) >> sys->page_shift);
+    /* Every byte of the section is in the file: a larger section grows it (as Windows does),
+     * which a read-only one cannot; the rest of the last page reads as zeros, is never written. */
+    if (rc == UMM_OK && size < bytes)
+        rc = prot & UMM_PROT_WRITE ? mm_os_file_resize(own, bytes) : UMM_E_RANGE;
+    mm_filemap_t *fm = rc == UMM_OK ? filemap_new(sys, own, bytes, prot) : NULL;
+    if (rc == UMM_OK && !fm)
+        rc = UMM_E_NOMEM;
+    if (rc == UMM_OK && (rc = mm_section_create(sys, npages, fm, out)) != UMM_OK)
+        free(fm);
+    if (rc != UMM_OK)
+        mm_os_file_close(own, NULL);
+    return rc;
+}
+
+int umm_view_flush(umm_process_t *proc, void *addr, size_t bytes)
+{
+    HANDLE_CHECK(proc, HANDLE_PROCESS);
+    if (!addr)
+        return UMM_E_INVAL;
+    mm_vad_t *view = mm_registry_lookup_lock((uintptr_t)addr);
+    if (!view)
+        return UMM_E_NOT_RESERVED;
+    umm_system_t *sys = view->proc->sys;
+    size_t i = ((uintptr_t)addr - view->start) >> sys->page_shift;
+    size_t end = bytes ? (((uintptr_t)addr + bytes - 1 - view->start) >> sys->page_shift) + 1
+                       : view->sec_pages;
+    int rc = UMM_OK;
+    if (view->proc != proc || view->releasing)
+        rc = UMM_E_NOT_RESERVED;
+    else if (!view->section)
+        rc = UMM_E_INVAL; /* private memory has no file to flush to */
+    else if (i >= view->sec_pages || end > view->sec_pages || (uintptr_t)addr + bytes < (uintptr_t)addr)
+        rc = UMM_E_RANGE;
+    else if (view->section->file) {
+        view->io_pending++; /* releasing the view waits: the section stays too */
+        rc = mm_filemap_flush_locked(view->section, view->sec_first + i, end - i);
+        view->io_pending--;
+    } /* a paging-file-backed section has nothing to flush (as Windows) */
+    mm_unlock(&sys->lock);
+    return rc;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* filemap.h - the file-backed store of a section (CreateFileMapping over a real file): the
+ * section's page k lives at byte k * page of the user's file instead of in a paging-file slot.
+ *
+ * The fault, trim and writer paths treat such a section like a paging-file-backed one with one
+ * difference: its "slots" are not allocated, they are its page numbers. A prototype PTE that is
+ * not resident is PAGEFILE with num = k (reads cluster as consecutive slots do); a frame of the
+ * section records slot k + 1 exactly while the file holds its bytes (clean), and 0 once it is
+ * written (dirty: the file is stale). Nothing is freed in a bitmap for it and no commit is
+ * charged (Windows charges none for file-backed sections).
+ *
+ * Invariant: store.fd is umm's own descriptor (a dup of the caller's), store.bitmap is NULL,
+ * the file is at least npages * page bytes long; max_prot is UMM_PROT_READ or READ|WRITE, and
+ * no view is mapped with more. The system lock protects the section's pages; the I/O calls run
+ * unlocked on pinned frames. */
+#ifndef UMM_FILEMAP_H
+#define UMM_FILEMAP_H
+
+#include "state.h"
+
+#define FILEMAP_RUN_PAGES 16 /* pages per write, as the writer's clusters */
+
+typedef struct mm_filemap {
+    mm_pagefile_t store; /* fd, page size, failure points (umm/file/read, umm/file/write) */
+    int max_prot;         /* what the file was opened for: views may not exceed it */
+} mm_filemap_t;
+
+/* The file store of the section whose prototype VAD is vad, or NULL (not a file section). */
+static inline mm_filemap_t *mm_vad_file(const mm_vad_t *vad)
+{
+    return vad && vad->proto_of ? vad->proto_of->file : NULL;
+}
+
+/* Where the pages of vad page out to: its section's file, or the system's paging file. */
+static inline mm_pagefile_t *mm_vad_store(umm_system_t *sys, const mm_vad_t *vad)
+{
+    mm_filemap_t *fm = mm_vad_file(vad);
+    return fm ? &fm->store : &sys->pf;
+}
+
+/* Has the system a file-backed section (whose dirty pages the writer can write to its file)? */
+static inline bool mm_sys_has_file_sections(const umm_system_t *sys)
+{
+    for (const umm_section_t *sec = sys->sections; sec; sec = sec->next)
+        if (sec->file)
+            return true;
+    return false;
+}
+
+/* Does frame f belong to a file-backed section (its copy is the file, not a slot)? Locked. */
+static inline bool mm_frame_in_file(umm_system_t *sys, mm_pfn_id_t f)
+{
+    return mm_vad_file(mm_pfn_owner_vad(sys, f)) != NULL;
+}
+
+/* Write the section's Modified frames [lo, hi) of its prototype VAD (TRANSITION on Modified,
+ * not pinned: mm_filemap_writable; at most FILEMAP_RUN_PAGES) to the file with the lock dropped, pinned with PFN_F_IO; then
+ * they go to Standby with their copy, or back to Modified on an error. Returns the pages
+ * written, or -1 on an error (writer_errors counted). System locked. */
+long mm_filemap_write_run(umm_system_t *sys, mm_vad_t *proto, size_t lo, size_t hi);
+/* Is page k of the prototype VAD a frame on Modified that no I/O holds (one the writer may take)? */
+bool mm_filemap_writable(umm_system_t *sys, const mm_vad_t *proto, size_t k);
+
+/* Write every page of the section in [first, first + n) that is newer than the file: the pages
+ * views map are trimmed from them first (they come back by a soft fault). Waits for I/O in
+ * progress. UMM_OK, or UMM_E_IO (the pages that failed stay dirty: nothing lost). Locked;
+ * drops the lock while writing. */
+int mm_filemap_flush_locked(umm_section_t *sec, size_t first, size_t n);
+
+/* Release the store (closes umm's descriptor; the user's file stays). */
+void mm_filemap_close(mm_filemap_t *fm);
+
+#endif

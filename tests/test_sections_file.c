@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/* test_sections_file.c - file-backed sections (umm_section_create_file, umm_view_flush).
+ *
+ * Covered (data first, always checked against the file read with plain pread, never through
+ * umm): views read the file's bytes; writes reach the file after a flush and after the section's
+ * end, not before a flush (the writer aside); two processes write at random through their views
+ * into a file 8x the RAM, with and without the workers, then flush: the file equals the
+ * reference, and so does a new section over it after the first is gone; a file section charges no
+ * commit; a partial last page reads zeros past the end of the file and never grows it; read-only
+ * sections and views (a write is an access violation, a write view UMM_E_ACCESS); bad input; the
+ * file's read and write failure points (umm/file/read, umm/file/write) lose nothing. */
+#include "section_util.h"
+
+#include <fcntl.h>
+
+/* ---- the file and its reference ---------------------------------------------------------- */
+
+typedef struct test_file {
+    pu_tmpdir_t dir;
+    char path[400];
+    int fd;
+    size_t bytes;
+    unsigned char *ref; /* what the file must hold */
+} test_file_t;
+
+/* A file of `bytes` filled with a pattern (seed), opened with `flags`; ref holds the same. */
+static void file_new(test_file_t *t, size_t bytes, uint64_t seed, int flags) {
+    pu_tmpdir_new(&t->dir);
+    snprintf(t->path, sizeof t->path, "%s/data.bin", t->dir.dir);
+    int fd = open(t->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    t->bytes = bytes;
+    t->ref = malloc(bytes);
+    assert_non_null(t->ref);
+    for (size_t i = 0; i < bytes; i += 8) {
+        uint64_t v = tu_mix(seed * 0x100000001b3ull + i);
+        memcpy(t->ref + i, &v, bytes - i < 8 ? bytes - i : 8);
+    }
+    assert_int_equal(pwrite(fd, t->ref, bytes, 0), (ssize_t)bytes);
+    close(fd);
+    t->fd = open(t->path, flags);
+    assert_true(t->fd >= 0);
+}
+
+static void file_free(test_file_t *t) {
+    close(t->fd);
+    free(t->ref);
+    pu_tmpdir_free(&t->dir);
+}
+
+/* The file's bytes, read with pread through a descriptor of its own, equal the reference. */
+static void assert_file_is_ref(const test_file_t *t) {
+    int fd = open(t->path, O_RDONLY);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal((size_t)st.st_size, t->bytes);
+    unsigned char *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    for (size_t off = 0; off < t->bytes; off += 1 << 20) {
+        size_t n = t->bytes - off < (1 << 20) ? t->bytes - off : (1 << 20);
+        assert_int_equal(pread(fd, buf, n, (off_t)off), (ssize_t)n);
+        if (memcmp(buf, t->ref + off, n) != 0) {
+            size_t k = 0;
+            while (buf[k] == t->ref[off + k])
+                k++;
+            fail_msg("file byte %zu (page %zu): %02x, want %02x", off + k, (off + k) / PG, buf[k],
+                     t->ref[off + k]);
+        }
+    }
+    free(buf);
+    close(fd);
+}
+
+/* The view shows the reference. */
+static void assert_view_is_ref(const unsigned char *v, const test_file_t *t) {
+    for (size_t i = 0; i < t->bytes; i++)
+        if (v[i] != t->ref[i])
+            fail_msg("view byte %zu (page %zu): %02x, want %02x", i, i / PG, v[i], t->ref[i]);
+}
+
+static umm_section_t *fsec_new(umm_system_t *sys, int fd, uint64_t bytes, int prot) {
+    umm_section_t *s = NULL;
+    assert_int_equal(umm_section_create_file(sys, fd, bytes, prot, &s), UMM_OK);
+    assert_non_null(s);
+    return s;
+}
+
+/* 4 MiB of RAM, an 8 MiB paging file, no workers, umm's exceptions caught by the test. */
+static umm_process_t *small_system(umm_system_t **sys) {
+    umm_process_t *p;
+    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
+    tu_sys_new_cfg(&c, sys, &p);
+    tu_exc_install(*sys);
+    return p;
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+/* A view reads the file; writes are in the file after a flush, and only in the flushed range;
+ * the section charges no commit; closing writes the rest. */
+static void test_read_write_flush(void **state) {
+    (void)state;
+    umm_system_t *sys;
+    umm_process_t *p;
+    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
+    tu_sys_new_cfg(&c, &sys, &p);
+    test_file_t f;
+    file_new(&f, 64 * PG, 1, O_RDWR);
+    umm_stats_t s0 = tu_stats(sys);
+    umm_section_t *sec = fsec_new(sys, f.fd, 0, RW);
+    assert_int_equal(tu_stats(sys).committed, s0.committed); /* no charge for a file */
+    unsigned char *v = view_new(p, sec, RW);
+    assert_view_is_ref(v, &f);
+    umm_stats_t s1 = tu_stats(sys);
+    assert_true(s1.pages_input - s0.pages_input >= 64); /* read from the file */
+    assert_true(s1.page_reads - s0.page_reads < 64);    /* in clusters */
+    sc_consistent(sys);
+
+    /* write pages 3 and 40; flush only the first half: page 40 is not in the file yet */
+    memset(v + 3 * PG + 100, 0xab, 200);
+    memset(v + 40 * PG, 0xcd, PG);
+    memset(f.ref + 3 * PG + 100, 0xab, 200);
+    assert_int_equal(umm_view_flush(p, v, 32 * PG), UMM_OK);
+    assert_file_is_ref(&f); /* page 3 is there, page 40 not yet */
+    memset(f.ref + 40 * PG, 0xcd, PG);
+    assert_view_is_ref(v, &f); /* the flushed pages come back by soft fault, unchanged */
+    sc_consistent(sys);
+
+    /* release and close without a flush: the section's end writes page 40 */
+    assert_int_equal(umm_release(p, v), UMM_OK);
+    assert_int_equal(umm_section_close(sec), UMM_OK);
+    assert_file_is_ref(&f);
+    assert_int_equal(tu_stats(sys).committed, s0.committed);
+    sc_consistent(sys);
+    umm_system_destroy(sys);
+    file_free(&f);
+}
+
+/* Two processes write at random through their views into a file 8x the RAM; after a flush the
+ * file equals the reference, and after the section is gone a new one reads it all back. */
+static void random_writes_8x(unsigned flags) {
+    umm_system_t *sys;
+    umm_process_t *p1;
+    umm_config_t c = pu_config(4 * MIB, 8 * MIB, 0, flags);
+    c.cluster_pages = 16;
+    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p2 = proc_new(sys);
+    test_file_t f;
+    file_new(&f, 32 * MIB, 7, O_RDWR);
+    umm_section_t *sec = fsec_new(sys, f.fd, 0, RW);
+    unsigned char *v1 = view_new(p1, sec, RW);
+    unsigned char *v2 = view_new(p2, sec, RW);
+    pu_rng_t r = {.s = 0x5eed + flags};
+    size_t npages = f.bytes / PG;
+    for (int n = 0; n < 8000; n++) {
+        size_t off = (size_t)(pu_next(&r) % (f.bytes - 16));
+        uint64_t val = pu_next(&r);
+        unsigned char *v = (pu_next(&r) & 1) ? v1 : v2;
+        memcpy(v + off, &val, 8);
+        memcpy(f.ref + off, &val, 8);
+        if (n % 2000 == 1999) /* the other view sees it */
+            assert_memory_equal((v == v1 ? v2 : v1) + off, &val, 8);
+    }
+    umm_stats_t s = tu_stats(sys);
+    assert_true(s.pages_output > 0); /* the writer wrote pages to the file to make room */
+    assert_true(s.pages_input > npages / 4);
+    assert_int_equal(umm_view_flush(p1, v1, 0), UMM_OK);
+    assert_file_is_ref(&f);
+    sc_consistent(sys);
+    /* the section goes; a new one over the same file reads the reference back */
+    assert_int_equal(umm_release(p1, v1), UMM_OK);
+    assert_int_equal(umm_release(p2, v2), UMM_OK);
+    assert_int_equal(umm_section_close(sec), UMM_OK);
+    assert_file_is_ref(&f);
+    sec = fsec_new(sys, f.fd, 0, UMM_PROT_READ);
+    v2 = view_new(p2, sec, UMM_PROT_READ);
+    assert_view_is_ref(v2, &f);
+    assert_int_equal(umm_release(p2, v2), UMM_OK);
+    assert_int_equal(umm_section_close(sec), UMM_OK);
+    check_quiet(sys);
+    umm_system_destroy(sys);
+    file_free(&f);
+}
+
+static void test_random_writes_8x_ram(void **state) {
+    (void)state;
+    random_writes_8x(UMM_CFG_NO_WORKERS);
+}
+
+static void test_random_writes_8x_ram_workers(void **state) {
+    (void)state;
+    random_writes_8x(0);
+}
+
+/* A file whose size is not a multiple of the page: past its end the last page reads zeros, and
+ * writing the section never grows the file. Also without a paging file. */
+static void test_partial_last_page(void **state) {
+    (void)state;
+    umm_system_t *sys;
+    umm_process_t *p;
+    umm_config_t c = cfg_nw(4 * MIB, 0, 16);
+    tu_sys_new_cfg(&c, &sys, &p);
+    test_file_t f;
+    file_new(&f, 2 * PG + 100, 3, O_RDWR);
+    umm_section_t *sec = fsec_new(sys, f.fd, 0, RW);
+    unsigned char *v = view_new(p, sec, RW);
+    assert_view_is_ref(v, &f);
+    assert_true(tu_is_zero(v + f.bytes, 3 * PG - f.bytes));
+    v[2 * PG + 50] = 0x5a;
+    f.ref[2 * PG + 50] = 0x5a;
+    v[2 * PG + 500] = 0x77; /* past the end of the file: in memory only */
+    assert_int_equal(umm_view_flush(p, v, 0), UMM_OK);
+    assert_file_is_ref(&f);
+    assert_int_equal(umm_release(p, v), UMM_OK);
+    assert_int_equal(umm_section_close(sec), UMM_OK);
+    assert_file_is_ref(&f);
+    umm_system_destroy(sys);
+    file_free(&f);
+}
+
+/* Read-only: a section over a file opened for reading maps read-only views only; a write
+ * through one is an access violation and changes nothing. Bad input gets clear errors. */
+static void test_read_only_and_bad_input(void **state) {
+    (void)state;
+    umm_system_t *sys;
+    umm_process_t *p = small_system(&sys);
+    test_file_t f;
+    file_new(&f, 16 * PG, 5, O_RDONLY);
+    umm_section_t *sec = NULL;
+    assert_int_equal(umm_section_create_file(sys, f.fd, 0, RW, &sec), UMM_E_ACCESS);
+    assert_int_equal(umm_section_create_file(sys, f.fd, 32 * PG, UMM_PROT_READ, &sec), UMM_E_RANGE);
+    assert_int_equal(umm_section_create_file(sys, -1, 0, UMM_PROT_READ, &sec), UMM_E_HANDLE);
+    assert_int_equal(umm_section_create_file(sys, f.fd, 0, UMM_PROT_WRITE, &sec), UMM_E_INVAL);
+    assert_int_equal(umm_section_create_file(sys, f.fd, 0, UMM_PROT_READ, NULL), UMM_E_INVAL);
+    int dfd = open(f.dir.dir, O_RDONLY);
+    assert_int_equal(umm_section_create_file(sys, dfd, 0, UMM_PROT_READ, &sec), UMM_E_HANDLE);
+    close(dfd);
+    sec = fsec_new(sys, f.fd, 0, UMM_PROT_READ);
+    void *w = NULL;
+    assert_int_equal(umm_section_map(p, sec, RW, &w), UMM_E_ACCESS);
+    unsigned char *v = view_new(p, sec, UMM_PROT_READ);
+    assert_view_is_ref(v, &f);
+    assert_int_equal(tu_try_write(v + 5 * PG, 1), UMM_EXC_ACCESS_VIOLATION);
+    assert_view_is_ref(v, &f);
+    assert_int_equal(umm_view_flush(p, v, 0), UMM_OK);
+    assert_int_equal(umm_view_flush(p, v + 15 * PG, 2 * PG), UMM_E_RANGE);
+    assert_int_equal(umm_view_flush(p, v + 17 * PG, PG), UMM_E_NOT_RESERVED);
+    assert_int_equal(umm_view_flush(p, NULL, 0), UMM_E_INVAL);
+    void *priv = tu_alloc(p, PG);
+    assert_int_equal(umm_view_flush(p, priv, PG), UMM_E_INVAL);
+    assert_int_equal(umm_release(p, v), UMM_OK);
+    assert_int_equal(umm_section_close(sec), UMM_OK);
+    assert_file_is_ref(&f);
+    /* an empty file maps nothing */
+    assert_int_equal(ftruncate(open(f.path, O_RDWR | O_TRUNC), 0), 0);
+    assert_int_equal(umm_section_create_file(sys, f.fd, 0, UMM_PROT_READ, &sec), UMM_E_RANGE);
+    sc_consistent(sys);
+    umm_system_destroy(sys);
+    file_free(&f);
+}
+
+/* The file's write fails: flush says UMM_E_IO, the file keeps its old bytes, the view its new
+ * ones; once the failure is gone a flush writes them. Its read fails: an in-page error on the
+ * faulting thread, nothing lost, and the same touch succeeds later. */
+static void test_failpoints_lose_nothing(void **state) {
+    (void)state;
+    umm_system_t *sys;
+    umm_process_t *p = small_system(&sys);
+    test_file_t f;
+    file_new(&f, 64 * PG, 9, O_RDWR);
+    umm_section_t *sec = fsec_new(sys, f.fd, 0, RW);
+    unsigned char *v = view_new(p, sec, RW);
+    test_file_t old = f;
+    old.ref = malloc(f.bytes);
+    memcpy(old.ref, f.ref, f.bytes);
+    for (size_t i = 0; i < 64; i += 3) {
+        v[i * PG + i] = (unsigned char)(i + 1);
+        f.ref[i * PG + i] = (unsigned char)(i + 1);
+    }
+    assert_int_equal(umm_failpoint_enable("umm/file/write", 1.0, 0), UMM_OK);
+    umm_stats_t s0 = tu_stats(sys);
+    assert_int_equal(umm_view_flush(p, v, 0), UMM_E_IO);
+    assert_true(tu_stats(sys).writer_errors > s0.writer_errors);
+    assert_file_is_ref(&old);
+    assert_view_is_ref(v, &f);
+    sc_consistent(sys);
+    umm_failpoint_disable("umm/file/write");
+    assert_int_equal(umm_view_flush(p, v, 0), UMM_OK);
+    assert_file_is_ref(&f);
+
+    /* now the pages leave RAM, and the file's read fails */
+    assert_int_equal(umm_ws_empty(p), UMM_OK);
+    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    assert_int_equal(umm_failpoint_enable("umm/file/read", 1.0, 0), UMM_OK);
+    unsigned char b = 0;
+    assert_int_equal(tu_try_read(v + 9 * PG, &b), UMM_EXC_IN_PAGE_ERROR);
+    assert_int_equal(tu_exc.last.error, UMM_E_IO);
+    sc_consistent(sys);
+    umm_failpoint_disable("umm/file/read");
+    assert_view_is_ref(v, &f);
+    assert_int_equal(umm_release(p, v), UMM_OK);
+    assert_int_equal(umm_section_close(sec), UMM_OK);
+    assert_file_is_ref(&f);
+    free(old.ref);
+    umm_system_destroy(sys);
+    file_free(&f);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_write_flush),
+        cmocka_unit_test(test_random_writes_8x_ram),
+        cmocka_unit_test(test_random_writes_8x_ram_workers),
+        cmocka_unit_test(test_partial_last_page),
+        cmocka_unit_test(test_read_only_and_bad_input),
+        cmocka_unit_test(test_failpoints_lose_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
