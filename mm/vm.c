@@ -132,10 +132,12 @@ int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
     bool keep = prot == -1;
     if (keep)
         prot = vad->prot;
-    if (vad->section) { /* a view's pages are the section's, committed already; its tail is not a
-                           part of it */
+    if (vad->section) { /* a view's pages are the section's (a reserved one's committed now, for
+                           every view); its tail is not a part of it */
         rc = above_view(vad, prot) ? UMM_E_INVAL
              : first + n > vad->sec_pages ? UMM_E_ACCESS : UMM_OK;
+        if (rc == UMM_OK)
+            rc = mm_section_commit_view(vad, first, n, prot);
         if (rc == UMM_OK && !keep)
             rc = reprotect_committed(vad, first, n, prot);
         mm_unlock(&proc->sys->lock);

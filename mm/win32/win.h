@@ -15,19 +15,16 @@
 /* ---- handles ----
  * A handle is (slot + 1) * 4, as Windows' are multiples of 4, so NULL, INVALID_HANDLE_VALUE and
  * the pseudo-handle are never one. Invariant: a slot's kind is WIN_FREE exactly when its object
- * pointer is NULL; a mapping's `refs` counts the slots that name it. */
+ * pointer is NULL; a mapping object belongs to one slot (and holds one handle of its section). */
 enum win_kind { WIN_FREE = 0, WIN_PROCESS, WIN_MAPPING, WIN_NOTIFICATION };
 
-/* A file mapping: a umm section with Windows' attributes. Named ones are found by OpenFileMapping
- * (and a CreateFileMapping of the same name) in the system's list while a handle names them. */
+/* A handle to a file mapping: one handle of a umm section (which keeps the name, the protection
+ * and SEC_RESERVE, so a second handle, from OpenFileMapping, opens the same section). */
 typedef struct win_mapping {
     umm_section_t *sec;
-    char *name;          /* NULL: unnamed */
-    unsigned refs;       /* handles that name it */
     DWORD protect;       /* the page protection given to CreateFileMapping (no SEC_ flags) */
     DWORD attributes;    /* SEC_COMMIT / SEC_RESERVE / SEC_NOCACHE / SEC_WRITECOMBINE */
-    SIZE_T size;         /* bytes, as asked */
-    struct win_mapping *next;
+    SIZE_T size;         /* bytes, as asked (opened: the section's whole pages) */
 } win_mapping_t;
 
 HANDLE win_handle_new(enum win_kind kind, void *object);

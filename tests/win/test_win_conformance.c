@@ -443,6 +443,61 @@ static void test_create_file_mapping(void **state)
     finish();
 }
 
+/* SEC_RESERVE: the mapping's pages are reserved (nothing charged) until VirtualAlloc(MEM_COMMIT)
+ * through a view commits them, for every view; VirtualFree on a view fails either way; a view
+ * may not commit above its protection. */
+static ULONGLONG avail_page_file(void)
+{
+    MEMORYSTATUSEX s;
+    s.dwLength = sizeof s;
+    assert_true(GlobalMemoryStatusEx(&s));
+    return s.ullAvailPageFile;
+}
+
+static void test_sec_reserve(void **state)
+{
+    (void)state;
+    start();
+    probes_on();
+    ULONGLONG a0 = avail_page_file();
+    HANDLE h = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | SEC_RESERVE, 0, 16 * PG,
+                                 "umm-reserve");
+    assert_non_null(h);
+    assert_int_equal(avail_page_file(), a0); /* reserved: not charged */
+    BYTE *v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+    HANDLE h2 = OpenFileMapping(FILE_MAP_READ, FALSE, "umm-reserve");
+    assert_non_null(h2);
+    const BYTE *r = MapViewOfFile(h2, FILE_MAP_READ, 0, 0, 0);
+    assert_non_null(v);
+    assert_non_null(r);
+    MEMORY_BASIC_INFORMATION m = query(v);
+    assert_int_equal(m.State, MEM_RESERVE);
+    assert_int_equal(m.Protect, 0);
+    assert_int_equal(m.Type, MEM_MAPPED);
+    assert_int_equal(m.AllocationProtect, PAGE_READWRITE);
+    assert_int_equal(m.RegionSize, 16 * PG);
+    assert_int_equal(try_access(v, 0), UMM_EXC_ACCESS_VIOLATION);
+
+    FAILS_WITH(VirtualAlloc((LPVOID)r, PG, MEM_COMMIT, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+    assert_ptr_equal(VirtualAlloc(v + PG + 5, 2 * PG, MEM_COMMIT, PAGE_READWRITE), v + PG);
+    assert_int_equal(avail_page_file(), a0 - 3 * PG); /* the three pages it touches, charged now */
+    assert_region(v + PG, v + PG, v, 3 * PG, MEM_COMMIT, PAGE_READWRITE, MEM_MAPPED);
+    assert_region(r + PG, r + PG, r, 3 * PG, MEM_COMMIT, PAGE_READONLY, MEM_MAPPED);
+    assert_region(r + 4 * PG, r + 4 * PG, r, 12 * PG, MEM_RESERVE, 0, MEM_MAPPED);
+    strcpy((char *)v + 2 * PG, "committed later");
+    assert_string_equal((const char *)r + 2 * PG, "committed later");
+    assert_int_equal(try_access((volatile BYTE *)r + 4 * PG, 0), UMM_EXC_ACCESS_VIOLATION);
+    FAILS_WITH(VirtualFree(v + PG, PG, MEM_DECOMMIT), ERROR_INVALID_PARAMETER);
+    FAILS_WITH(VirtualFree(v, 0, MEM_RELEASE), ERROR_INVALID_PARAMETER);
+
+    assert_true(UnmapViewOfFile(v));
+    assert_true(UnmapViewOfFile(r));
+    assert_true(CloseHandle(h2));
+    assert_true(CloseHandle(h));
+    assert_int_equal(avail_page_file(), a0);
+    finish();
+}
+
 static void test_map_view_of_file(void **state)
 {
     (void)state;
@@ -721,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_virtual_protect),
         cmocka_unit_test(test_virtual_query),
         cmocka_unit_test(test_create_file_mapping),
+        cmocka_unit_test(test_sec_reserve),
         cmocka_unit_test(test_map_view_of_file),
         cmocka_unit_test(test_second_process),
         cmocka_unit_test(test_working_set_and_counters),
