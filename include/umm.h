@@ -163,7 +163,8 @@ UMM_API int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, 
 /* Reserve at a chosen address: `addr` (a multiple of UMM_RESERVE_GRANULARITY) or NULL for
  * anywhere. UMM_E_BUSY when any of [addr, addr + bytes) is already mapped (a reservation, or
  * memory umm does not manage). flags: UMM_RESERVE_TOP_DOWN (MEM_TOP_DOWN: the highest free
- * address; Linux's mmap already allocates downward, so it is the default placement too). */
+ * address; Linux's mmap already allocates downward, so it is the default placement too),
+ * UMM_MEM_WRITE_WATCH (as umm_reserve_ex). */
 #define UMM_RESERVE_TOP_DOWN 0x2 /* distinct from UMM_MEM_WRITE_WATCH: one flag space */
 UMM_API int umm_reserve_at(umm_process_t *proc, void *addr, size_t bytes, int prot,
                            unsigned flags, void **out);

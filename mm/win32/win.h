@@ -43,6 +43,11 @@ umm_process_t *win_process(HANDLE h);
 /* CloseHandle of a mapping handle: false when h is none. */
 bool win_mapping_close(HANDLE h);
 
+/* ---- residency.c ---- */
+/* VirtualAlloc(MEM_RESET) (undo false) or MEM_RESET_UNDO of every page [addr, addr + size)
+ * touches: the first page, or NULL with the last error set. */
+LPVOID win_reset(umm_process_t *proc, LPVOID addr, SIZE_T size, bool undo);
+
 /* ---- translations ---- */
 /* Windows page protection (one base value, GUARD/NOCACHE/WRITECOMBINE modifiers) to umm's, or -1
  * when it is not one Windows accepts here (no base, two bases, unknown bits, NOACCESS|GUARD, the
