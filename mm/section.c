@@ -95,6 +95,8 @@ int umm_section_create_ex(umm_system_t *sys, size_t bytes, int prot, unsigned fl
                                .flags = flags, .name = copy, .handles = 1};
         rc = create_locked(sec);
     }
+    if (rc == UMM_OK) /* live before its name can be found: umm_section_open hands it out */
+        mm_handle_publish(sec);
     mm_unlock(&sys->lock);
     if (rc != UMM_OK) {
         mm_vad_free(proto);
@@ -103,7 +105,6 @@ int umm_section_create_ex(umm_system_t *sys, size_t bytes, int prot, unsigned fl
         mm_handle_free(sec);
         return rc;
     }
-    mm_handle_publish(sec);
     *out = sec;
     return UMM_OK;
 }
