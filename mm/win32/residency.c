@@ -18,22 +18,24 @@ static DWORD lock_error(int rc)
     }
 }
 
-BOOL WINAPI VirtualLock(LPVOID lpAddress, SIZE_T dwSize)
+/* umm_lock or umm_unlock of the calling process's range, with Windows' result. */
+static BOOL lock_call(int (*fn)(umm_process_t *, void *, size_t), LPVOID addr, SIZE_T size)
 {
     umm_process_t *proc = win_process(GetCurrentProcess());
     if (!proc)
         return FALSE;
-    int rc = umm_lock(proc, lpAddress, dwSize);
+    int rc = fn(proc, addr, size);
     return rc == UMM_OK ? TRUE : WIN_FAIL(lock_error(rc), FALSE);
+}
+
+BOOL WINAPI VirtualLock(LPVOID lpAddress, SIZE_T dwSize)
+{
+    return lock_call(umm_lock, lpAddress, dwSize);
 }
 
 BOOL WINAPI VirtualUnlock(LPVOID lpAddress, SIZE_T dwSize)
 {
-    umm_process_t *proc = win_process(GetCurrentProcess());
-    if (!proc)
-        return FALSE;
-    int rc = umm_unlock(proc, lpAddress, dwSize);
-    return rc == UMM_OK ? TRUE : WIN_FAIL(lock_error(rc), FALSE);
+    return lock_call(umm_unlock, lpAddress, dwSize);
 }
 
 BOOL WINAPI PrefetchVirtualMemory(HANDLE hProcess, ULONG_PTR NumberOfEntries,

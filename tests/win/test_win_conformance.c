@@ -21,6 +21,8 @@
 
 #include "umm_win.h"
 
+#include "../skip_store.h"
+
 static SIZE_T PG;
 
 static void start(void)
@@ -978,18 +980,6 @@ static LONG WINAPI veh_commit(PEXCEPTION_POINTERS ep)
 }
 
 #if defined(__x86_64__)
-#define SKIP_LEN 3 /* movb $1, (%rdi): c6 07 01 */
-static long store_then_add(volatile BYTE *p)
-{
-    long rax;
-    __asm__ volatile("mov $5, %%eax\n\t"
-                     "movb $1, (%%rdi)\n\t"
-                     "add $1, %%rax\n\t"
-                     : "=&a"(rax)
-                     : "D"(p)
-                     : "memory", "cc");
-    return rax;
-}
 /* Skips the faulting store and sets the register the next instruction adds to. */
 static LONG WINAPI veh_skip(PEXCEPTION_POINTERS ep)
 {
@@ -998,20 +988,6 @@ static LONG WINAPI veh_skip(PEXCEPTION_POINTERS ep)
     return EXCEPTION_CONTINUE_EXECUTION;
 }
 #elif defined(__aarch64__)
-#define SKIP_LEN 4 /* strb w1, [x0] */
-static long store_then_add(volatile BYTE *p)
-{
-    register long x0 __asm__("x0") = (long)p;
-    long out;
-    __asm__ volatile("mov x2, #5\n\t"
-                     "mov w1, #1\n\t"
-                     "strb w1, [x0]\n\t"
-                     "add %0, x2, #1\n\t"
-                     : "=r"(out)
-                     : "r"(x0)
-                     : "x1", "x2", "memory");
-    return out;
-}
 static LONG WINAPI veh_skip(PEXCEPTION_POINTERS ep)
 {
     ep->ContextRecord->Pc += SKIP_LEN;
