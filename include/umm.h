@@ -57,7 +57,9 @@ extern "C" {
     X(UMM_E_HANDLE, "invalid handle: closed, destroyed, or never a handle of this type")       \
     X(UMM_E_GUARD, "the range contains a guard page")                                            \
     X(UMM_E_QUOTA, "locking would take the locked pages past the working-set minimum")           \
-    X(UMM_E_NOT_LOCKED, "some page of the range was not locked")
+    X(UMM_E_NOT_LOCKED, "some page of the range was not locked")                             \
+    X(UMM_E_NOT_FOUND, "no object has that name")                                              \
+    X(UMM_E_EXISTS, "an object of that name exists already")
 
 typedef enum umm_error {
 #define UMM_ERROR_ENUM_(name, text) name,
@@ -161,7 +163,8 @@ UMM_API int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, 
 /* Reserve at a chosen address: `addr` (a multiple of UMM_RESERVE_GRANULARITY) or NULL for
  * anywhere. UMM_E_BUSY when any of [addr, addr + bytes) is already mapped (a reservation, or
  * memory umm does not manage). flags: UMM_RESERVE_TOP_DOWN (MEM_TOP_DOWN: the highest free
- * address; Linux's mmap already allocates downward, so it is the default placement too). */
+ * address; Linux's mmap already allocates downward, so it is the default placement too),
+ * UMM_MEM_WRITE_WATCH (as umm_reserve_ex). */
 #define UMM_RESERVE_TOP_DOWN 0x2 /* distinct from UMM_MEM_WRITE_WATCH: one flag space */
 UMM_API int umm_reserve_at(umm_process_t *proc, void *addr, size_t bytes, int prot,
                            unsigned flags, void **out);
@@ -246,14 +249,42 @@ UMM_API int umm_process_write(umm_process_t *proc, void *addr, const void *buf, 
                               size_t *done);
 
 /* ---- sections: shared memory backed by the paging file (CreateFileMapping + MapViewOfFile) ----
- * A section's pages are committed (charged) when it is created and live in prototype PTEs; each
- * view maps all of them into a process, so two views, in one process or two, share the same
- * frames. A view is released with umm_release(proc, view_base); its pages cannot be decommitted
- * (UMM_E_ACCESS). Its pages are in the process's working set while valid, are trimmed like any
- * other, and page to the paging file once no view maps them. */
+ * A section's pages live in prototype PTEs; each view maps them (all, or a part) into a process,
+ * so two views, in one process or two, share the same frames. Its pages are committed (charged)
+ * when it is created, or, with UMM_SEC_RESERVE, only reserved until umm_commit of a view's range
+ * commits them (charged then, and committed in every view that maps them: Windows' SEC_RESERVE).
+ * A view is released with umm_release(proc, view_base); its pages cannot be decommitted
+ * (UMM_E_ACCESS, as VirtualFree on a view fails). Its pages are in the process's working set
+ * while valid, are trimmed like any other, and page to the paging file once no view maps them. */
 typedef struct umm_section umm_section_t;
+/* A section of `bytes`, committed, unnamed, whose protection allows every view (READ|WRITE|EXEC). */
 UMM_API int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out);
-/* Map a view of the whole section with `prot` (UMM_PROT_READ or READ|WRITE, either with EXEC). */
+/* umm_section_create_ex flags */
+#define UMM_SEC_RESERVE 0x1 /* pages reserved, committed later through a view (SEC_RESERVE) */
+/* A section with its own protection (`prot`: UMM_PROT_READ or READ|WRITE, either with EXEC,
+ * else UMM_E_INVAL): a view asking for more (WRITE of a read-only section, EXEC of one without)
+ * is refused with UMM_E_ACCESS, as MapViewOfFile refuses it with ERROR_ACCESS_DENIED. `name`
+ * (NULL: unnamed; else 1..UMM_SECTION_NAME_MAX bytes) makes it findable with umm_section_open
+ * from any process of the system; names are unique per system (UMM_E_EXISTS, nothing made). */
+#define UMM_SECTION_NAME_MAX 255
+UMM_API int umm_section_create_ex(umm_system_t *sys, size_t bytes, int prot, unsigned flags,
+                                  const char *name, umm_section_t **out);
+/* Open the named section of sys (OpenFileMapping): *out is the same section, with one more
+ * handle on it; every create and open is matched by one umm_section_close, and the section's
+ * handle stays valid until the last. The name goes with the last handle (views keep the memory,
+ * not the name). UMM_E_NOT_FOUND when no open section has the name. */
+UMM_API int umm_section_open(umm_system_t *sys, const char *name, umm_section_t **out);
+/* What a section is: its size, protection, flags, and how much of it is committed. */
+typedef struct umm_section_info {
+    size_t bytes;           /* whole pages */
+    int prot;               /* as created */
+    unsigned flags;         /* UMM_SEC_* */
+    size_t committed_bytes; /* bytes (without UMM_SEC_RESERVE: all of them) */
+} umm_section_info_t;
+UMM_API int umm_section_query(umm_section_t *sec, umm_section_info_t *out);
+/* Map a view of the whole section with `prot` (UMM_PROT_READ or READ|WRITE, either with EXEC; not
+ * above the section's protection: UMM_E_ACCESS). Pages of a UMM_SEC_RESERVE section that are not
+ * committed yet are reserved in the view (access violations until umm_commit). */
 UMM_API int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **out);
 /* Map a view of part of it (MapViewOfFileEx): the section's bytes [offset, offset + bytes), bytes 0
  * meaning to its end, at `addr` (NULL: anywhere). offset and addr are multiples of
@@ -262,9 +293,9 @@ UMM_API int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, v
  * offset / page + i: views at different offsets share the frames of the pages they both map. */
 UMM_API int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
                                  size_t bytes, void *addr, int prot, void **out);
-/* Close the handle: the section goes (frames, slots and charge back) when its last view is
- * released, at once if it has none. A file-backed section first writes its modified pages to
- * its file. */
+/* Close a handle: after the last one the section goes (frames, slots and charge back) when its
+ * last view is released, at once if it has none. A file-backed section first writes its
+ * modified pages to its file. */
 UMM_API int umm_section_close(umm_section_t *sec);
 
 /* A file-backed section (CreateFileMapping over a file): its pages are the bytes of the open
@@ -280,6 +311,10 @@ UMM_API int umm_section_close(umm_section_t *sec);
  * bytes), UMM_E_INVAL. */
 UMM_API int umm_section_create_file(umm_system_t *sys, int fd, uint64_t bytes, int prot,
                                     umm_section_t **out);
+/* umm_section_create_file with a name, as umm_section_create_ex gives one (NULL: none):
+ * umm_section_open finds it; a name in use is UMM_E_EXISTS. */
+UMM_API int umm_section_create_file_ex(umm_system_t *sys, int fd, uint64_t bytes, int prot,
+                                       const char *name, umm_section_t **out);
 /* FlushViewOfFile: write the modified pages of the view's range [addr, addr + bytes) (bytes 0:
  * to the view's end) to the section's file and wait for the writes. The range's pages leave
  * the views' working sets (the next touch is a soft fault); pages locked or pinned stay and are

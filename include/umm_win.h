@@ -54,6 +54,8 @@ typedef const void *LPCVOID;
 typedef DWORD *PDWORD, *LPDWORD;
 typedef const char *LPCSTR;
 typedef char CHAR;
+typedef int32_t LONG;
+typedef uint32_t ULONG, UINT;
 typedef ULONG_PTR *PULONG_PTR;
 #ifndef TRUE
 #define TRUE 1
@@ -69,6 +71,8 @@ typedef ULONG_PTR *PULONG_PTR;
 #define ERROR_NOT_ENOUGH_MEMORY 8u
 #define ERROR_OUTOFMEMORY 14u
 #define ERROR_BAD_LENGTH 24u
+#define ERROR_NOT_LOCKED 158u
+#define ERROR_BUSY 170u
 #define ERROR_NOT_SUPPORTED 50u
 #define ERROR_INVALID_PARAMETER 87u
 #define ERROR_CALL_NOT_IMPLEMENTED 120u
@@ -248,12 +252,127 @@ UMM_WIN_API BOOL WINAPI WriteProcessMemory(HANDLE hProcess, LPVOID lpBaseAddress
                                            LPCVOID lpBuffer, SIZE_T nSize,
                                            SIZE_T *lpNumberOfBytesWritten);
 
-/* PENDING (issue 13, branch `io`; mapped here when it merges):
- *   VirtualLock, VirtualUnlock, GetWriteWatch, ResetWriteWatch, MEM_WRITE_WATCH,
- *   PrefetchVirtualMemory, QueryWorkingSetEx, MEM_RESET / MEM_RESET_UNDO, OfferVirtualMemory,
- *   DiscardVirtualMemory.
- * PENDING (issue 18 part 1, branch `exceptions`):
- *   AddVectoredExceptionHandler, RemoveVectoredExceptionHandler, EXCEPTION_POINTERS. */
+/* ---- locked pages, prefetch, write watch, offered and reset contents ---- */
+UMM_WIN_API BOOL WINAPI VirtualLock(LPVOID lpAddress, SIZE_T dwSize);
+UMM_WIN_API BOOL WINAPI VirtualUnlock(LPVOID lpAddress, SIZE_T dwSize);
+
+typedef struct _WIN32_MEMORY_RANGE_ENTRY {
+    PVOID VirtualAddress;
+    SIZE_T NumberOfBytes;
+} WIN32_MEMORY_RANGE_ENTRY, *PWIN32_MEMORY_RANGE_ENTRY;
+UMM_WIN_API BOOL WINAPI PrefetchVirtualMemory(HANDLE hProcess, ULONG_PTR NumberOfEntries,
+                                              PWIN32_MEMORY_RANGE_ENTRY VirtualAddresses,
+                                              ULONG Flags);
+
+#define WRITE_WATCH_FLAG_RESET 0x01u
+/* Both return 0 on success, else non-zero with the reason in GetLastError(). */
+UMM_WIN_API UINT WINAPI GetWriteWatch(DWORD dwFlags, PVOID lpBaseAddress, SIZE_T dwRegionSize,
+                                      PVOID *lpAddresses, ULONG_PTR *lpdwCount,
+                                      LPDWORD lpdwGranularity);
+UMM_WIN_API UINT WINAPI ResetWriteWatch(LPVOID lpBaseAddress, SIZE_T dwRegionSize);
+
+typedef enum OFFER_PRIORITY {
+    VmOfferPriorityVeryLow = 1,
+    VmOfferPriorityLow,
+    VmOfferPriorityBelowNormal,
+    VmOfferPriorityNormal
+} OFFER_PRIORITY;
+/* Each returns ERROR_SUCCESS or an error code (and sets the last error too). */
+UMM_WIN_API DWORD WINAPI OfferVirtualMemory(PVOID VirtualAddress, SIZE_T Size,
+                                            OFFER_PRIORITY Priority);
+UMM_WIN_API DWORD WINAPI ReclaimVirtualMemory(void const *VirtualAddress, SIZE_T Size);
+UMM_WIN_API DWORD WINAPI DiscardVirtualMemory(PVOID VirtualAddress, SIZE_T Size);
+
+/* QueryWorkingSetEx (psapi.h) */
+typedef union _PSAPI_WORKING_SET_EX_BLOCK {
+    ULONG_PTR Flags;
+    struct {
+        ULONG_PTR Valid : 1;
+        ULONG_PTR ShareCount : 3;
+        ULONG_PTR Win32Protection : 11;
+        ULONG_PTR Shared : 1;
+        ULONG_PTR Node : 6;
+        ULONG_PTR Locked : 1;
+        ULONG_PTR LargePage : 1;
+        ULONG_PTR Priority : 3;
+        ULONG_PTR Reserved : 3;
+        ULONG_PTR SharedOriginal : 1;
+        ULONG_PTR Bad : 1;
+        ULONG_PTR ReservedUlong : 32;
+    };
+    struct {
+        ULONG_PTR Valid : 1;
+        ULONG_PTR Reserved0 : 14;
+        ULONG_PTR Shared : 1;
+        ULONG_PTR Reserved1 : 15;
+        ULONG_PTR Bad : 1;
+        ULONG_PTR ReservedUlong : 32;
+    } Invalid;
+} PSAPI_WORKING_SET_EX_BLOCK, *PPSAPI_WORKING_SET_EX_BLOCK;
+typedef struct _PSAPI_WORKING_SET_EX_INFORMATION {
+    PVOID VirtualAddress;
+    PSAPI_WORKING_SET_EX_BLOCK VirtualAttributes;
+} PSAPI_WORKING_SET_EX_INFORMATION, *PPSAPI_WORKING_SET_EX_INFORMATION;
+UMM_WIN_API BOOL WINAPI QueryWorkingSetEx(HANDLE hProcess, PVOID pv, DWORD cb);
+
+/* ---- vectored exception handlers ----
+ * On the default system's memory (UmmWinSystem()): access violations, guard pages and in-page
+ * errors, run outside the signal handler where umm can (x86-64 and AArch64 Linux; umm.h,
+ * umm_add_vectored_handler), so a handler may allocate, print, call any of these functions and
+ * touch any memory of the system. CONTEXT holds the integer registers with Windows' names (not
+ * Windows' binary layout); a handler may change them before EXCEPTION_CONTINUE_EXECUTION. The
+ * FP/SIMD state is preserved but not shown (UmmFpState points at umm's copy of it). */
+#define EXCEPTION_ACCESS_VIOLATION 0xC0000005u
+#define EXCEPTION_IN_PAGE_ERROR 0xC0000006u
+#define EXCEPTION_GUARD_PAGE 0x80000001u
+#define STATUS_GUARD_PAGE_VIOLATION EXCEPTION_GUARD_PAGE
+#define EXCEPTION_CONTINUE_EXECUTION (-1)
+#define EXCEPTION_CONTINUE_SEARCH 0
+#define EXCEPTION_MAXIMUM_PARAMETERS 15
+typedef struct _EXCEPTION_RECORD {
+    DWORD ExceptionCode;
+    DWORD ExceptionFlags;
+    struct _EXCEPTION_RECORD *ExceptionRecord;
+    PVOID ExceptionAddress;       /* the faulting instruction */
+    DWORD NumberParameters;       /* 2 (3 for an in-page error) */
+    ULONG_PTR ExceptionInformation[EXCEPTION_MAXIMUM_PARAMETERS]; /* [0] 0 read, 1 write, 8
+                                     execute; [1] the data address; [2] an in-page error's cause
+                                     (umm's umm_error_t) */
+} EXCEPTION_RECORD, *PEXCEPTION_RECORD;
+#if defined(__x86_64__)
+typedef struct _CONTEXT {
+    DWORD ContextFlags;
+    DWORD EFlags;
+    DWORD64 Rax, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8, R9, R10, R11, R12, R13, R14, R15;
+    DWORD64 Rip;
+    void *UmmFpState; /* umm's: the FP/SIMD state (umm_context_t.fp_state) */
+} CONTEXT;
+#elif defined(__aarch64__)
+typedef struct _CONTEXT {
+    DWORD ContextFlags;
+    DWORD Cpsr;
+    DWORD64 X[29]; /* X0..X28 */
+    DWORD64 Fp, Lr, Sp, Pc;
+    void *UmmFpState;
+} CONTEXT;
+#else
+typedef struct _CONTEXT {
+    DWORD ContextFlags; /* no registers on this platform */
+    void *UmmFpState;
+} CONTEXT;
+#endif
+typedef CONTEXT *PCONTEXT;
+typedef struct _EXCEPTION_POINTERS {
+    PEXCEPTION_RECORD ExceptionRecord;
+    PCONTEXT ContextRecord;
+} EXCEPTION_POINTERS, *PEXCEPTION_POINTERS;
+typedef LONG(WINAPI *PVECTORED_EXCEPTION_HANDLER)(PEXCEPTION_POINTERS ExceptionInfo);
+/* The handle for RemoveVectoredExceptionHandler, or NULL. First != 0: called before the others. */
+UMM_WIN_API PVOID WINAPI AddVectoredExceptionHandler(ULONG First,
+                                                     PVECTORED_EXCEPTION_HANDLER Handler);
+/* Non-zero when Handle was a registered handler (it is removed), 0 otherwise. */
+UMM_WIN_API ULONG WINAPI RemoveVectoredExceptionHandler(PVOID Handle);
+
 
 /* ---- file mappings (sections backed by the paging file, or by a file: UmmWinFileHandle) ---- */
 UMM_WIN_API HANDLE WINAPI CreateFileMappingA(HANDLE hFile, LPSECURITY_ATTRIBUTES lpAttributes,

@@ -118,20 +118,32 @@ static bool vad_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *val
 }
 
 /* Each section: share[i] counts the views whose PTE i is valid; its prototype PTE i is valid
- * exactly when that is non-zero. *resident counts valid prototype PTEs. */
+ * exactly when that is non-zero; its views' PTE i is committed exactly when the prototype's is,
+ * and `committed` counts those. *resident counts valid prototype PTEs. */
 static bool sections_consistent(umm_system_t *sys, uint64_t *resident, uint64_t *charged)
 {
     for (umm_section_t *sec = sys->sections; sec; sec = sec->next) {
-        *charged += sec->file ? 0 : sec->npages; /* a file section charges nothing */
+        *charged += sec->file ? 0 : sec->committed; /* a file section charges nothing */
+        size_t committed = 0;
         for (size_t i = 0; i < sec->npages; i++) {
             uint32_t n = 0;
-            for (mm_vad_t *v = sec->views; v; v = v->next_view)
-                n += mm_view_maps(v, i) && mm_pte_format(v->pte[i - v->sec_first]) == PTE_VALID;
+            bool is_committed = mm_pte_committed(sec->proto->pte[i]);
+            for (mm_vad_t *v = sec->views; v; v = v->next_view) {
+                if (!mm_view_maps(v, i))
+                    continue;
+                mm_pte_t p = v->pte[i - v->sec_first];
+                if (mm_pte_committed(p) != is_committed)
+                    return false; /* a view page is committed exactly when its section's is */
+                n += mm_pte_format(p) == PTE_VALID;
+            }
             bool valid = mm_pte_format(sec->proto->pte[i]) == PTE_VALID;
             if (n != sec->share[i] || valid != (n > 0))
                 return false;
             *resident += valid;
+            committed += is_committed;
         }
+        if (committed != sec->committed)
+            return false;
     }
     return true;
 }

@@ -131,8 +131,15 @@ static mm_filemap_t *filemap_new(umm_system_t *sys, int fd, uint64_t bytes, int 
 
 int umm_section_create_file(umm_system_t *sys, int fd, uint64_t bytes, int prot, umm_section_t **out)
 {
+    return umm_section_create_file_ex(sys, fd, bytes, prot, NULL, out);
+}
+
+int umm_section_create_file_ex(umm_system_t *sys, int fd, uint64_t bytes, int prot,
+                               const char *name, umm_section_t **out)
+{
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    if (!out || (prot != UMM_PROT_READ && prot != (UMM_PROT_READ | UMM_PROT_WRITE)))
+    if (!out || (prot != UMM_PROT_READ && prot != (UMM_PROT_READ | UMM_PROT_WRITE)) ||
+        !mm_section_name_ok(name))
         return UMM_E_INVAL;
     int own;
     uint64_t size;
@@ -154,7 +161,7 @@ int umm_section_create_file(umm_system_t *sys, int fd, uint64_t bytes, int prot,
     mm_filemap_t *fm = rc == UMM_OK ? filemap_new(sys, own, bytes, prot) : NULL;
     if (rc == UMM_OK && !fm)
         rc = UMM_E_NOMEM;
-    if (rc == UMM_OK && (rc = mm_section_create(sys, npages, fm, out)) != UMM_OK)
+    if (rc == UMM_OK && (rc = mm_section_create(sys, npages, prot, 0, name, fm, out)) != UMM_OK)
         free(fm);
     if (rc != UMM_OK)
         mm_os_file_close(own, NULL);

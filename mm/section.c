@@ -14,6 +14,7 @@
 #include "vad.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* The hidden process that owns prototype VADs (created on first use; not in sys->procs, so the
  * balancer and umm_check's process walk leave it alone). */
@@ -27,46 +28,101 @@ static umm_process_t *section_process(umm_system_t *sys)
     return sys->section_proc;
 }
 
-int mm_section_create(umm_system_t *sys, size_t npages, mm_filemap_t *file, umm_section_t **out)
+/* A view's or a section's protection: READ or READ|WRITE, either with EXEC. */
+static bool view_prot_ok(int prot)
+{
+    int data = prot & ~UMM_PROT_EXEC;
+    return data == UMM_PROT_READ || data == (UMM_PROT_READ | UMM_PROT_WRITE);
+}
+
+bool mm_section_name_ok(const char *name)
+{
+    return !name || (name[0] && strnlen(name, UMM_SECTION_NAME_MAX + 1) <= UMM_SECTION_NAME_MAX);
+}
+
+/* The open section of sys with that name, or NULL. System locked. */
+static umm_section_t *find_named(umm_system_t *sys, const char *name)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    for (umm_section_t *sec = sys->sections; sec; sec = sec->next)
+        if (sec->name && !sec->closed && strcmp(sec->name, name) == 0)
+            return sec;
+    return NULL;
+}
+
+/* The commit a section charges: its committed pages; a file is its own backing store: none. */
+static uint64_t section_charge(const umm_section_t *sec)
+{
+    return sec->file ? 0 : sec->committed;
+}
+
+/* Charge and link a new section (its fields set, its prototype VAD allocated). System locked. */
+static int create_locked(umm_section_t *sec)
+{
+    umm_system_t *sys = sec->sys;
+    if (sec->name && find_named(sys, sec->name))
+        return UMM_E_EXISTS;
+    uint64_t charge = section_charge(sec);
+    int rc = mm_commit_charge_system(sys, charge); /* grows the paging file as a commit would */
+    if (rc == UMM_OK && (rc = mm_vad_attach_id(sec->proto)) != UMM_OK)
+        mm_commit_uncharge_system(sys, charge);
+    if (rc != UMM_OK)
+        return rc;
+    /* committed: all of them, or none (RESERVE); a file's page k is in the file at page k, a
+     * paged-out page whose slot is its number */
+    for (size_t i = 0; i < sec->committed; i++)
+        mm_pte_write(&sec->proto->pte[i], sec->file ? mm_pte_make(PTE_PAGEFILE, UMM_PROT_WRITE, i)
+                                                    : mm_pte_make(PTE_DEMAND_ZERO, UMM_PROT_WRITE, 0));
+    sec->proto->proto_of = sec;
+    sec->next = sys->sections;
+    sys->sections = sec;
+    sys->section_committed += charge;
+    return UMM_OK;
+}
+
+int mm_section_create(umm_system_t *sys, size_t npages, int prot, unsigned flags, const char *name,
+                      mm_filemap_t *file, umm_section_t **out)
 {
     umm_section_t *sec = mm_handle_alloc(HANDLE_SECTION, sizeof *sec);
     uint32_t *share = calloc(npages, sizeof *share);
+    char *copy = name ? strdup(name) : NULL;
     mm_lock(&sys->lock);
     umm_process_t *owner = section_process(sys);
     mm_vad_t *proto = owner ? mm_vad_alloc(owner, 0, npages << sys->page_shift, UMM_PROT_WRITE) : NULL;
-    int rc = sec && share && proto ? UMM_OK : UMM_E_NOMEM;
-    uint64_t charge = file ? 0 : npages; /* a file is its own backing store: no commit */
-    if (rc == UMM_OK && charge)
-        rc = mm_commit_charge_system(sys, charge); /* grows the paging file as a commit would */
-    if (rc == UMM_OK && (rc = mm_vad_attach_id(proto)) != UMM_OK)
-        mm_commit_uncharge_system(sys, charge);
+    int rc = sec && share && proto && (!name || copy) ? UMM_OK : UMM_E_NOMEM;
     if (rc == UMM_OK) {
-        /* a file's page k is in the file at page k: a paged-out page whose slot is its number */
-        for (size_t i = 0; i < npages; i++)
-            mm_pte_write(&proto->pte[i], file ? mm_pte_make(PTE_PAGEFILE, UMM_PROT_WRITE, i)
-                                              : mm_pte_make(PTE_DEMAND_ZERO, UMM_PROT_WRITE, 0));
-        proto->proto_of = sec;
         *sec = (umm_section_t){.sys = sys, .proto = proto, .share = share, .npages = npages,
-                               .file = file, .next = sys->sections};
-        sys->sections = sec;
-        sys->section_committed += charge;
+                               .committed = flags & UMM_SEC_RESERVE ? 0 : npages, .prot = prot,
+                               .flags = flags, .name = copy, .handles = 1, .file = file};
+        rc = create_locked(sec);
     }
+    if (rc == UMM_OK) /* live before its name can be found: umm_section_open hands it out */
+        mm_handle_publish(sec);
     mm_unlock(&sys->lock);
     if (rc != UMM_OK) {
         mm_vad_free(proto);
         free(share);
+        free(copy);
         mm_handle_free(sec);
         return rc;
     }
-    mm_handle_publish(sec);
     *out = sec;
     return UMM_OK;
 }
 
 int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
 {
+    /* any view, as before sections had a protection of their own */
+    return umm_section_create_ex(sys, bytes, UMM_PROT_READ | UMM_PROT_WRITE | UMM_PROT_EXEC, 0,
+                                 NULL, out);
+}
+
+int umm_section_create_ex(umm_system_t *sys, size_t bytes, int prot, unsigned flags,
+                          const char *name, umm_section_t **out)
+{
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    if (!out)
+    if (!out || !view_prot_ok(prot) || (flags & ~(unsigned)UMM_SEC_RESERVE) ||
+        !mm_section_name_ok(name))
         return UMM_E_INVAL;
     if (bytes == 0 || bytes > ((size_t)1 << 46))
         return UMM_E_RANGE;
@@ -74,14 +130,43 @@ int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
     /* More than the limit could ever grow to: refuse before sizing any table by it. */
     if (npages > sys->commit_limit + (sys->pf.max_slots - sys->pf.nslots))
         return UMM_E_COMMIT_LIMIT;
-    return mm_section_create(sys, npages, NULL, out);
+    return mm_section_create(sys, npages, prot, flags, name, NULL, out);
 }
 
-/* A view's protection: READ or READ|WRITE, either with EXEC. */
-static bool view_prot_ok(int prot)
+int umm_section_open(umm_system_t *sys, const char *name, umm_section_t **out)
 {
-    int data = prot & ~UMM_PROT_EXEC;
-    return data == UMM_PROT_READ || data == (UMM_PROT_READ | UMM_PROT_WRITE);
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
+    if (!out || !name || !mm_section_name_ok(name))
+        return UMM_E_INVAL;
+    mm_lock(&sys->lock);
+    umm_section_t *sec = find_named(sys, name);
+    if (sec)
+        sec->handles++;
+    mm_unlock(&sys->lock);
+    if (!sec)
+        return UMM_E_NOT_FOUND;
+    *out = sec;
+    return UMM_OK;
+}
+
+int umm_section_query(umm_section_t *sec, umm_section_info_t *out)
+{
+    HANDLE_CHECK(sec, HANDLE_SECTION);
+    if (!out)
+        return UMM_E_INVAL;
+    umm_system_t *sys = sec->sys;
+    mm_lock(&sys->lock);
+    *out = (umm_section_info_t){.bytes = sec->npages << sys->page_shift, .prot = sec->prot,
+                                .flags = sec->flags,
+                                .committed_bytes = sec->committed << sys->page_shift};
+    mm_unlock(&sys->lock);
+    return UMM_OK;
+}
+
+/* Does the section allow a view with `prot` (no WRITE or EXEC it lacks)? */
+static bool within_section(const umm_section_t *sec, int prot)
+{
+    return !(prot & ~sec->prot & (UMM_PROT_WRITE | UMM_PROT_EXEC));
 }
 
 /* The reservation of a new view of `bytes`: at addr, or anywhere. */
@@ -102,6 +187,8 @@ int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
         return UMM_E_INVAL;
     if (sec->file && (prot & ~sec->file->max_prot & UMM_PROT_WRITE))
         return UMM_E_ACCESS; /* a write view of a file opened read-only */
+    if (!within_section(sec, prot))
+        return UMM_E_ACCESS;
     umm_system_t *sys = proc->sys;
     size_t g = UMM_RESERVE_GRANULARITY, size = sec->npages << sys->page_shift;
     if ((offset & (g - 1)) || ((uintptr_t)addr & (g - 1)))
@@ -118,8 +205,9 @@ int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
     if (sec->closed) { /* closed meanwhile (a race with umm_section_close) */
         rc = UMM_E_HANDLE;
     } else {
-        for (size_t i = 0; i < npages; i++)
-            mm_vad_pte_write(view, i, mm_pte_make(PTE_PROTOTYPE, prot, first + i));
+        for (size_t i = 0; i < npages; i++) /* a reserved section page is reserved here too */
+            if (mm_pte_committed(sec->proto->pte[first + i]))
+                mm_vad_pte_write(view, i, mm_pte_make(PTE_PROTOTYPE, prot, first + i));
         view->section = sec;
         view->sec_first = first;
         view->sec_pages = npages;
@@ -133,6 +221,33 @@ int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
     }
     void *base = (void *)view->start;
     *out = base;
+    return UMM_OK;
+}
+
+int mm_section_commit_view(mm_vad_t *view, size_t first, size_t n, int prot)
+{
+    umm_section_t *sec = view->section;
+    umm_system_t *sys = sec->sys;
+    MM_ASSERT_HELD(&sys->lock);
+    UMM_ASSERT(first + n <= view->sec_pages);
+    uint64_t fresh = 0;
+    for (size_t i = first; i < first + n; i++)
+        fresh += !mm_pte_committed(view->pte[i]);
+    int rc = mm_commit_charge_system(sys, fresh);
+    if (rc != UMM_OK || fresh == 0)
+        return rc;
+    for (size_t i = first; i < first + n; i++) {
+        size_t k = view->sec_first + i; /* the section's page */
+        if (mm_pte_committed(sec->proto->pte[k]))
+            continue;
+        mm_pte_write(&sec->proto->pte[k], mm_pte_make(PTE_DEMAND_ZERO, UMM_PROT_WRITE, 0));
+        for (mm_vad_t *v = sec->views; v; v = v->next_view)
+            if (mm_view_maps(v, k))
+                mm_vad_pte_write(v, k - v->sec_first,
+                                 mm_pte_make(PTE_PROTOTYPE, v == view ? prot : v->prot, k));
+    }
+    sec->committed += fresh;
+    sys->section_committed += fresh;
     return UMM_OK;
 }
 
@@ -160,9 +275,8 @@ static void destroy_locked(umm_section_t *sec)
             mm_pagefile_free(&sys->pf, mm_pte_num(p));
         mm_pte_write(&proto->pte[i], 0);
     }
-    uint64_t charge = sec->file ? 0 : sec->npages;
-    mm_commit_uncharge_system(sys, charge);
-    sys->section_committed -= charge;
+    mm_commit_uncharge_system(sys, section_charge(sec));
+    sys->section_committed -= section_charge(sec);
     for (umm_section_t **pp = &sys->sections; *pp; pp = &(*pp)->next)
         if (*pp == sec) {
             *pp = sec->next;
@@ -177,6 +291,7 @@ static void destroy(umm_section_t *sec)
     if (sec->file)
         mm_filemap_close(sec->file);
     free(sec->share);
+    free(sec->name);
     mm_handle_free(sec);
 }
 
@@ -184,13 +299,20 @@ int umm_section_close(umm_section_t *sec)
 {
     HANDLE_CHECK(sec, HANDLE_SECTION);
     umm_system_t *sys = sec->sys;
-    mm_handle_retire(sec); /* a second close is UMM_E_HANDLE; views keep the object alive */
     mm_lock(&sys->lock);
+    if (!mm_handle_is_live(sec, HANDLE_SECTION)) { /* a racing close took the last handle */
+        mm_unlock(&sys->lock);
+        return UMM_E_HANDLE;
+    }
+    UMM_ASSERT(sec->handles > 0 && !sec->closed);
     bool gone = false;
-    sec->closed = true;
-    if (!sec->views) {
-        destroy_locked(sec);
-        gone = true;
+    if (--sec->handles == 0) {
+        mm_handle_retire(sec); /* a further close is UMM_E_HANDLE; views keep the object alive */
+        sec->closed = true;    /* and its name is free again */
+        if (!sec->views) {
+            destroy_locked(sec);
+            gone = true;
+        }
     }
     mm_unlock(&sys->lock);
     if (gone)

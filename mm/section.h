@@ -9,9 +9,16 @@
 struct mm_filemap;
 /* A section of npages, backed by `file` (it takes it over: closed with the section) or, when
  * NULL, by the paging file (charged now). Not locked. */
-int mm_section_create(umm_system_t *sys, size_t npages, struct mm_filemap *file, umm_section_t **out);
+int mm_section_create(umm_system_t *sys, size_t npages, int prot, unsigned flags, const char *name,
+                      struct mm_filemap *file, umm_section_t **out);
+/* Is name NULL (no name) or 1..UMM_SECTION_NAME_MAX bytes? */
+bool mm_section_name_ok(const char *name);
 /* Release a view's pages and unlink it; a closed section without views is destroyed. */
 void mm_section_release_view(mm_vad_t *view);
+/* Commit view pages [first, first + n) (all inside its sec_pages) that are not committed: their
+ * section pages are charged and committed, with `prot` in this view and its own protection in
+ * every other view that maps them. UMM_E_COMMIT_LIMIT changing nothing. */
+int mm_section_commit_view(mm_vad_t *view, size_t first, size_t n, int prot);
 /* System destroy: every section still there (their views are gone already). */
 void mm_section_destroy_all(umm_system_t *sys);
 

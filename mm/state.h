@@ -163,11 +163,17 @@ struct umm_system {
  * A view maps the section's pages [sec_first, sec_first + sec_pages) (all of them, or a part:
  * MapViewOfFile's offset and size); its page i is the section's page sec_first + i.
  *
+ * A UMM_SEC_RESERVE section's prototype PTEs start NONE (reserved); committing through a view
+ * makes them DEMAND_ZERO and charges them then.
+ *
  * Invariants (umm_check): share[k] = views whose PTE for section page k is VALID; the prototype
- * PTE k is VALID exactly when share[k] > 0, and then every such VALID view PTE names its frame; a
- * view charges no commit (the section did, once); a view's pages past sec_pages (its
- * reservation's 64 KiB tail) stay uncommitted: commit and protect refuse them, and refuse to
- * raise a view's protection above what it was mapped with (as Windows). */
+ * PTE k is VALID exactly when share[k] > 0, and then every such VALID view PTE names its frame;
+ * `committed` = committed prototype PTEs, the section's whole charge (a view charges none); a
+ * view's PTE for section page k is committed exactly when the prototype PTE k is; a view's pages
+ * past sec_pages (its reservation's 64 KiB tail) stay uncommitted: commit and protect refuse
+ * them, and refuse to raise a view's protection above what it was mapped with (as Windows); a
+ * view's protection is within the section's. Names are unique among the open sections of a
+ * system; `handles` counts create + opens not yet closed (0 exactly when `closed`). */
 struct umm_section {
     umm_system_t *sys;
     mm_vad_t *proto;      /* prototype PTEs; the owner of the section's frames */
@@ -175,7 +181,12 @@ struct umm_section {
     mm_vad_t *views;      /* linked through next_view */
     size_t npages;
     struct mm_filemap *file; /* a file-backed section's store (filemap.h); NULL: paging file */
-    bool closed;           /* the handle is closed: the section goes with its last view */
+    size_t committed;      /* committed pages (npages unless UMM_SEC_RESERVE) */
+    int prot;              /* the section's own protection: its views' upper bound */
+    unsigned flags;        /* UMM_SEC_* */
+    char *name;            /* NULL: unnamed; found by umm_section_open while not closed */
+    unsigned handles;      /* create + opens not yet closed */
+    bool closed;           /* the last handle is closed: the section goes with its last view */
     umm_section_t *next;   /* sys->sections */
 };
 

@@ -46,10 +46,10 @@ int umm_reserve_at(umm_process_t *proc, void *addr, size_t bytes, int prot, unsi
 {
     HANDLE_CHECK(proc, HANDLE_PROCESS);
     size_t g = UMM_RESERVE_GRANULARITY;
-    if (!out || !prot_ok(prot) || (flags & ~(unsigned)UMM_RESERVE_TOP_DOWN))
+    if (!out || !prot_ok(prot) || (flags & ~(unsigned)(UMM_RESERVE_TOP_DOWN | UMM_MEM_WRITE_WATCH)))
         return UMM_E_INVAL;
     if (!addr) /* mmap already places new mappings top-down: TOP_DOWN asks for the default */
-        return umm_reserve_aligned(proc, bytes, g, prot, out);
+        return umm_reserve_ex(proc, bytes, g, prot, flags & UMM_MEM_WRITE_WATCH, out);
     if ((uintptr_t)addr & (g - 1))
         return UMM_E_ALIGN;
     if (bytes == 0 || bytes > ((size_t)1 << 46))
@@ -59,6 +59,7 @@ int umm_reserve_at(umm_process_t *proc, void *addr, size_t bytes, int prot, unsi
     if (rc != UMM_OK)
         return rc;
     mm_lock(&proc->sys->lock);
+    vad->write_watch = flags & UMM_MEM_WRITE_WATCH;
     mm_budget_enforce(proc->sys);
     mm_unlock(&proc->sys->lock);
     *out = addr;
@@ -132,10 +133,12 @@ int umm_commit(umm_process_t *proc, void *addr, size_t bytes, int prot)
     bool keep = prot == -1;
     if (keep)
         prot = vad->prot;
-    if (vad->section) { /* a view's pages are the section's, committed already; its tail is not a
-                           part of it */
+    if (vad->section) { /* a view's pages are the section's (a reserved one's committed now, for
+                           every view); its tail is not a part of it */
         rc = above_view(vad, prot) ? UMM_E_INVAL
              : first + n > vad->sec_pages ? UMM_E_ACCESS : UMM_OK;
+        if (rc == UMM_OK)
+            rc = mm_section_commit_view(vad, first, n, prot);
         if (rc == UMM_OK && !keep)
             rc = reprotect_committed(vad, first, n, prot);
         mm_unlock(&proc->sys->lock);

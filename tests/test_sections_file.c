@@ -137,6 +137,38 @@ static void test_read_write_flush(void **state) {
     file_free(&f);
 }
 
+/* A named file section is found by umm_section_open: its views share the file's frames; the
+ * name is unique; it goes with the last handle. */
+static void test_named_file_section(void **state) {
+    (void)state;
+    umm_system_t *sys;
+    umm_process_t *p;
+    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
+    tu_sys_new_cfg(&c, &sys, &p);
+    test_file_t f;
+    file_new(&f, 16 * PG, 7, O_RDWR);
+    umm_section_t *sec = NULL, *again = NULL, *opened = NULL;
+    assert_int_equal(umm_section_create_file_ex(sys, f.fd, 0, RW, "data", &sec), UMM_OK);
+    assert_int_equal(umm_section_create_file_ex(sys, f.fd, 0, RW, "data", &again), UMM_E_EXISTS);
+    assert_null(again);
+    assert_int_equal(umm_section_create_file_ex(sys, f.fd, 0, RW, "", &again), UMM_E_INVAL);
+    assert_int_equal(umm_section_open(sys, "data", &opened), UMM_OK);
+    unsigned char *a = view_new(p, sec, RW), *b = view_new(p, opened, UMM_PROT_READ);
+    assert_view_is_ref(b, &f);
+    memset(a + 5 * PG, 0x5a, PG); /* one frame behind both views */
+    memset(f.ref + 5 * PG, 0x5a, PG);
+    assert_view_is_ref(b, &f);
+    assert_int_equal(umm_release(p, a), UMM_OK);
+    assert_int_equal(umm_release(p, b), UMM_OK);
+    assert_int_equal(umm_section_close(sec), UMM_OK);
+    assert_int_equal(umm_section_close(opened), UMM_OK);
+    assert_int_equal(umm_section_open(sys, "data", &opened), UMM_E_NOT_FOUND);
+    assert_file_is_ref(&f); /* the end of the section wrote the page */
+    sc_consistent(sys);
+    umm_system_destroy(sys);
+    file_free(&f);
+}
+
 /* Two processes write at random through their views into a file 8x the RAM; after a flush the
  * file equals the reference, and after the section is gone a new one reads it all back. */
 static void random_writes_8x(unsigned flags) {
@@ -312,6 +344,7 @@ int main(int argc, char **argv) {
         cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_write_flush),
+        cmocka_unit_test(test_named_file_section),
         cmocka_unit_test(test_random_writes_8x_ram),
         cmocka_unit_test(test_random_writes_8x_ram_workers),
         cmocka_unit_test(test_partial_last_page),

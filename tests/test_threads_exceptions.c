@@ -10,6 +10,7 @@
  * 4 threads at once (two of them with an alternate signal stack). Systems are created inside each
  * test body. */
 #include "paging_util.h"
+#include "skip_store.h"
 
 #include <pthread.h>
 #include <sys/wait.h>
@@ -206,32 +207,8 @@ typedef struct {
 static _Thread_local skip_state_t *volatile skip;
 
 #if defined(__x86_64__)
-#define SKIP_LEN 3 /* movb $1, (%rdi): c6 07 01 */
-static long store_then_add(volatile unsigned char *p) {
-    long rax;
-    __asm__ volatile("mov $5, %%eax\n\t"
-                     "movb $1, (%%rdi)\n\t"
-                     "add $1, %%rax\n\t"
-                     : "=&a"(rax)
-                     : "D"(p)
-                     : "memory", "cc");
-    return rax;
-}
 #define RESULT_REG UMM_X86_RAX
 #elif defined(__aarch64__)
-#define SKIP_LEN 4 /* strb w1, [x0] */
-static long store_then_add(volatile unsigned char *p) {
-    register long x0 __asm__("x0") = (long)p;
-    long out;
-    __asm__ volatile("mov x2, #5\n\t"
-                     "mov w1, #1\n\t"
-                     "strb w1, [x0]\n\t"
-                     "add %0, x2, #1\n\t"
-                     : "=r"(out)
-                     : "r"(x0)
-                     : "x1", "x2", "memory");
-    return out;
-}
 #define RESULT_REG 2
 #endif
 

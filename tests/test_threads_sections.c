@@ -124,12 +124,85 @@ static void test_threads_two_processes(void **state) {
     threads_case(1);
 }
 
+/* Names and SEC_RESERVE under races: 4 threads, each its own process, create-or-open one named
+ * reserved section, commit a page of it through their view, write their mark, close and release,
+ * over and over; the handle count and the charge stay consistent (umm_check) and every section
+ * goes with its last handle and view. */
+#define NAMED_THREADS 4
+#define NAMED_ROUNDS 200
+
+typedef struct {
+    umm_system_t *sys;
+    umm_process_t *proc;
+    int id;
+    volatile int failed;
+} named_arg_t;
+
+/* A failed step, reported from the thread (cmocka's asserts belong to the main thread). */
+#define NAMED_CHECK(a, cond, what)                                                              \
+    do {                                                                                        \
+        if (!(cond)) {                                                                          \
+            fprintf(stderr, "thread %d round %d: %s\n", (a)->id, r, (what));                    \
+            (a)->failed = 1;                                                                    \
+            return NULL;                                                                        \
+        }                                                                                       \
+    } while (0)
+
+static void *named_main(void *p) {
+    named_arg_t *a = p;
+    for (int r = 0; r < NAMED_ROUNDS; r++) {
+        umm_section_t *sec = NULL;
+        int rc = umm_section_create_ex(a->sys, 8 * PG, RW, UMM_SEC_RESERVE, "race", &sec);
+        if (rc == UMM_E_EXISTS)
+            rc = umm_section_open(a->sys, "race", &sec);
+        if (rc == UMM_E_NOT_FOUND) /* its last handle went in between */
+            continue;
+        NAMED_CHECK(a, rc == UMM_OK, umm_error_name(rc));
+        unsigned char *v = NULL;
+        rc = umm_section_map(a->proc, sec, RW, (void **)&v);
+        NAMED_CHECK(a, rc == UMM_OK, umm_error_name(rc));
+        rc = umm_commit(a->proc, v + (size_t)a->id * PG, PG, RW);
+        NAMED_CHECK(a, rc == UMM_OK, umm_error_name(rc));
+        v[(size_t)a->id * PG + (size_t)r % PG] = (unsigned char)(a->id + 1);
+        NAMED_CHECK(a, v[(size_t)a->id * PG + (size_t)r % PG] == a->id + 1, "the byte written");
+        rc = umm_section_close(sec);
+        NAMED_CHECK(a, rc == UMM_OK, umm_error_name(rc));
+        rc = umm_release(a->proc, v);
+        NAMED_CHECK(a, rc == UMM_OK, umm_error_name(rc));
+    }
+    return NULL;
+}
+
+static void test_threads_named_reserve(void **state) {
+    (void)state;
+    umm_system_t *sys;
+    umm_process_t *proc;
+    umm_config_t c = cfg_nw(8 * MIB, 0, 1);
+    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_stats_t b = tu_stats(sys);
+    pthread_t th[NAMED_THREADS];
+    named_arg_t args[NAMED_THREADS];
+    for (int t = 0; t < NAMED_THREADS; t++) {
+        args[t] = (named_arg_t){sys, proc_new(sys), t, 0};
+        assert_int_equal(pthread_create(&th[t], NULL, named_main, &args[t]), 0);
+    }
+    for (int t = 0; t < NAMED_THREADS; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        assert_false(args[t].failed);
+    }
+    umm_section_t *left = NULL;
+    assert_int_equal(umm_section_open(sys, "race", &left), UMM_E_NOT_FOUND);
+    assert_baseline(sys, &b);
+    umm_system_destroy(sys);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) /* run only the tests matching a pattern: ./test_threads_sections 'test_*' */
         cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_one_process),
         cmocka_unit_test(test_threads_two_processes),
+        cmocka_unit_test(test_threads_named_reserve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -283,6 +283,8 @@ DWORD win_error_of(int rc)
     case UMM_E_IO: return ERROR_NOACCESS;
     case UMM_E_VMA_LIMIT: case UMM_E_OS: return ERROR_NO_SYSTEM_RESOURCES;
     case UMM_E_NOT_SUPPORTED: return ERROR_NOT_SUPPORTED;
+    case UMM_E_NOT_FOUND: return ERROR_FILE_NOT_FOUND;
+    case UMM_E_EXISTS: return ERROR_ALREADY_EXISTS;
     case UMM_E_HANDLE: return ERROR_INVALID_HANDLE;
     default: return ERROR_INVALID_PARAMETER;
     }

@@ -2,37 +2,16 @@
 /* mapping.c - file mappings backed by the paging file or by a file (a handle made from a
  * descriptor by UmmWinFileHandle: umm_win has no CreateFile): CreateFileMapping (protection, name,
  * SEC_ flags), OpenFileMapping by name, MapViewOfFile(Ex, 2), UnmapViewOfFile(2),
- * FlushViewOfFile, over umm_section_create / umm_section_map / umm_release. The names and the
- * section's own protection live here (win_mapping_t); umm's section is the memory. */
+ * FlushViewOfFile, over umm_section_create_ex / umm_section_open / umm_section_map_view /
+ * umm_release. The section keeps its protection, name and SEC_RESERVE; a handle (win_mapping_t)
+ * adds Windows' page protection as asked and the cache attributes. */
 #include "win.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #define SEC_FLAGS (SEC_COMMIT | SEC_RESERVE | SEC_NOCACHE | SEC_WRITECOMBINE | SEC_LARGE_PAGES | SEC_IMAGE)
-
-/* Named mappings, and every mapping's refs: guarded by names_lock. */
-static win_mapping_t *named;
-static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static win_mapping_t *find_named(const char *name)
-{
-    for (win_mapping_t *m = named; m; m = m->next)
-        if (strcmp(m->name, name) == 0)
-            return m;
-    return NULL;
-}
-
-/* A new handle to m (names_lock held). */
-static HANDLE open_handle(win_mapping_t *m)
-{
-    HANDLE h = win_handle_new(WIN_MAPPING, m);
-    if (h)
-        m->refs++;
-    return h;
-}
 
 /* Is `protect` one of the page protections CreateFileMapping takes? */
 static bool section_protect_ok(DWORD protect)
@@ -42,6 +21,54 @@ static bool section_protect_ok(DWORD protect)
     case PAGE_EXECUTE_READWRITE: case PAGE_EXECUTE_WRITECOPY: return true;
     default: return false;
     }
+}
+
+/* The umm section protection of a mapping's (a copy-on-write one allows shared views to read). */
+static int section_prot(DWORD protect)
+{
+    switch (protect) {
+    case PAGE_READWRITE: return UMM_PROT_READ | UMM_PROT_WRITE;
+    case PAGE_EXECUTE_READ: case PAGE_EXECUTE_WRITECOPY: return UMM_PROT_READ | UMM_PROT_EXEC;
+    case PAGE_EXECUTE_READWRITE: return UMM_PROT_READ | UMM_PROT_WRITE | UMM_PROT_EXEC;
+    default: return UMM_PROT_READ;
+    }
+}
+
+/* The page protection an opened mapping reports, from the section's. */
+static DWORD protect_of_section(int prot)
+{
+    bool write = prot & UMM_PROT_WRITE;
+    if (prot & UMM_PROT_EXEC)
+        return write ? PAGE_EXECUTE_READWRITE : PAGE_EXECUTE_READ;
+    return write ? PAGE_READWRITE : PAGE_READONLY;
+}
+
+/* A new handle to sec, whose handle (from create or open) it takes over: closed on failure. */
+static HANDLE new_handle(umm_section_t *sec, DWORD protect, DWORD attributes, SIZE_T size)
+{
+    win_mapping_t *m = calloc(1, sizeof *m);
+    HANDLE h = m ? win_handle_new(WIN_MAPPING, m) : NULL;
+    if (!h) {
+        free(m);
+        umm_section_close(sec);
+        return WIN_FAIL(m ? ERROR_NO_SYSTEM_RESOURCES : ERROR_NOT_ENOUGH_MEMORY, NULL);
+    }
+    *m = (win_mapping_t){.sec = sec, .protect = protect, .attributes = attributes, .size = size};
+    return h;
+}
+
+/* A handle to the named section of sys with its attributes, or NULL with the last error set. */
+static HANDLE open_named(umm_system_t *sys, const char *name)
+{
+    umm_section_t *sec;
+    umm_section_info_t q;
+    int rc = umm_section_open(sys, name, &sec);
+    if (rc == UMM_OK && (rc = umm_section_query(sec, &q)) != UMM_OK)
+        umm_section_close(sec);
+    if (rc != UMM_OK)
+        return WIN_FAIL(rc == UMM_E_NOT_FOUND ? ERROR_FILE_NOT_FOUND : win_error_of(rc), NULL);
+    DWORD attributes = q.flags & UMM_SEC_RESERVE ? SEC_RESERVE : SEC_COMMIT;
+    return new_handle(sec, protect_of_section(q.prot), attributes, q.bytes);
 }
 
 HANDLE WINAPI UmmWinFileHandle(int fd)
@@ -58,34 +85,50 @@ static int file_prot(DWORD protect)
     return UMM_PROT_READ | (write ? UMM_PROT_WRITE : 0);
 }
 
-/* A mapping over a new section of `size` bytes: of the paging file (fd < 0) or of the file fd
- * (size 0: the whole file, file_size bytes). */
-static win_mapping_t *create_mapping(int fd, SIZE_T size, SIZE_T file_size, DWORD protect,
-                                     DWORD attributes, const char *name)
+/* A new section of `size` bytes: of the paging file (fd < 0) or of the file fd (size 0: the
+ * whole file, file_size bytes). */
+static int create_section(umm_system_t *sys, int fd, SIZE_T size, DWORD protect,
+                          DWORD attributes, const char *name, umm_section_t **sec)
+{
+    if (fd >= 0)
+        return umm_section_create_file_ex(sys, fd, size, file_prot(protect), name, sec);
+    unsigned flags = attributes & SEC_RESERVE ? UMM_SEC_RESERVE : 0;
+    return umm_section_create_ex(sys, size, section_prot(protect), flags, name, sec);
+}
+
+/* A new mapping, or (a name in use) a new handle to the existing one with ERROR_ALREADY_EXISTS,
+ * whatever size was asked (as Windows). */
+static HANDLE create_mapping(int fd, SIZE_T size, SIZE_T file_size, DWORD protect,
+                             DWORD attributes, const char *name)
 {
     umm_system_t *sys = win_system();
     if (!sys)
         return NULL;
-    win_mapping_t *m = calloc(1, sizeof *m);
-    char *copy = name ? strdup(name) : NULL;
-    int rc = !m || (name && !copy) ? UMM_E_NOMEM
-             : fd < 0 ? umm_section_create(sys, size, &m->sec)
-                      : umm_section_create_file(sys, fd, size, file_prot(protect), &m->sec);
-    if (rc != UMM_OK) {
-        free(copy);
-        free(m);
-        return WIN_FAIL(win_error_of(rc), NULL);
+    for (;;) {
+        if (size != 0 || fd >= 0) {
+            umm_section_t *sec;
+            int rc = create_section(sys, fd, size, protect, attributes, name, &sec);
+            if (rc == UMM_OK) {
+                HANDLE h = new_handle(sec, protect, attributes, size ? size : file_size);
+                return h ? (SetLastError(ERROR_SUCCESS), h) : NULL;
+            }
+            if (rc != UMM_E_EXISTS)
+                return WIN_FAIL(win_error_of(rc), NULL);
+        }
+        HANDLE h = name ? open_named(sys, name) : WIN_FAIL(ERROR_FILE_NOT_FOUND, NULL);
+        if (h)
+            return SetLastError(ERROR_ALREADY_EXISTS), h;
+        if (GetLastError() != ERROR_FILE_NOT_FOUND)
+            return NULL;
+        if (size == 0 && fd < 0) /* a new paging-file section needs its size */
+            return WIN_FAIL(ERROR_INVALID_PARAMETER, NULL);
+        /* its last handle was closed in between: create it again */
     }
-    m->name = copy;
-    m->protect = protect;
-    m->attributes = attributes;
-    m->size = size ? size : file_size;
-    return m;
 }
 
 /* A file-backed mapping over fd, after Windows' checks of the file's size. */
-static win_mapping_t *create_file_mapping(int fd, SIZE_T size, DWORD protect, DWORD attributes,
-                                          const char *name)
+static HANDLE create_file_mapping(int fd, SIZE_T size, DWORD protect, DWORD attributes,
+                                  const char *name)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
@@ -112,34 +155,13 @@ HANDLE WINAPI CreateFileMappingA(HANDLE hFile, LPSECURITY_ATTRIBUTES lpAttribute
     SIZE_T size = ((SIZE_T)dwMaximumSizeHigh << 32) | dwMaximumSizeLow;
     if (!section_protect_ok(protect) || (attributes & SEC_IMAGE) ||
         (attributes & (SEC_COMMIT | SEC_RESERVE)) == (SEC_COMMIT | SEC_RESERVE) ||
-        (attributes & (SEC_NOCACHE | SEC_WRITECOMBINE)) == (SEC_NOCACHE | SEC_WRITECOMBINE))
+        (attributes & (SEC_NOCACHE | SEC_WRITECOMBINE)) == (SEC_NOCACHE | SEC_WRITECOMBINE) ||
+        (lpName && (!lpName[0] || strlen(lpName) > UMM_SECTION_NAME_MAX)))
         return WIN_FAIL(ERROR_INVALID_PARAMETER, NULL);
     if (attributes & SEC_LARGE_PAGES)
         return WIN_FAIL(ERROR_NOT_SUPPORTED, NULL);
-    pthread_mutex_lock(&names_lock);
-    win_mapping_t *m = lpName ? find_named(lpName) : NULL;
-    HANDLE h = NULL;
-    if (m) { /* the existing object, whatever size was asked (as Windows) */
-        if ((h = open_handle(m)))
-            SetLastError(ERROR_ALREADY_EXISTS);
-    } else if (size == 0 && fd < 0) { /* a paging-file section needs its size */
-        SetLastError(ERROR_INVALID_PARAMETER);
-    } else if ((m = fd >= 0 ? create_file_mapping(fd, size, protect, attributes, lpName)
-                            : create_mapping(-1, size, 0, protect, attributes, lpName))) {
-        if ((h = open_handle(m))) {
-            if (lpName) {
-                m->next = named;
-                named = m;
-            }
-            SetLastError(ERROR_SUCCESS);
-        } else {
-            umm_section_close(m->sec);
-            free(m->name);
-            free(m);
-        }
-    }
-    pthread_mutex_unlock(&names_lock);
-    return h;
+    return fd >= 0 ? create_file_mapping(fd, size, protect, attributes, lpName)
+                   : create_mapping(-1, size, 0, protect, attributes, lpName);
 }
 
 /* Does a mapping created with `protect` allow views with desired access `access`? */
@@ -158,37 +180,28 @@ HANDLE WINAPI OpenFileMappingA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCST
     (void)bInheritHandle;
     if (!lpName)
         return WIN_FAIL(ERROR_INVALID_PARAMETER, NULL);
-    pthread_mutex_lock(&names_lock);
-    win_mapping_t *m = find_named(lpName);
-    HANDLE h = NULL;
-    if (!m)
-        SetLastError(ERROR_FILE_NOT_FOUND);
-    else if (!access_allowed(m->protect, dwDesiredAccess))
-        SetLastError(ERROR_ACCESS_DENIED);
-    else
-        h = open_handle(m);
-    pthread_mutex_unlock(&names_lock);
+    umm_system_t *sys = win_system();
+    if (!sys)
+        return NULL;
+    if (!lpName[0] || strlen(lpName) > UMM_SECTION_NAME_MAX) /* no object can have that name */
+        return WIN_FAIL(ERROR_FILE_NOT_FOUND, NULL);
+    HANDLE h = open_named(sys, lpName);
+    if (h && !access_allowed(((win_mapping_t *)win_handle_get(h, WIN_MAPPING))->protect,
+                             dwDesiredAccess)) {
+        win_mapping_close(h);
+        return WIN_FAIL(ERROR_ACCESS_DENIED, NULL);
+    }
     return h;
 }
 
 bool win_mapping_close(HANDLE h)
 {
-    pthread_mutex_lock(&names_lock);
     win_mapping_t *m = win_handle_take(h, WIN_MAPPING);
-    bool last = m && --m->refs == 0;
-    if (last && m->name) /* the name goes with the last handle; views keep the section */
-        for (win_mapping_t **pp = &named; *pp; pp = &(*pp)->next)
-            if (*pp == m) {
-                *pp = m->next;
-                break;
-            }
-    pthread_mutex_unlock(&names_lock);
-    if (last) {
-        umm_section_close(m->sec);
-        free(m->name);
-        free(m);
-    }
-    return m != NULL;
+    if (!m)
+        return false;
+    umm_section_close(m->sec); /* the name goes with the section's last handle */
+    free(m);
+    return true;
 }
 
 /* The umm protection of a view with a given page protection, or -1. */

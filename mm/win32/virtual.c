@@ -20,8 +20,9 @@ static LPVOID alloc_region(umm_process_t *proc, LPVOID addr, SIZE_T size, DWORD 
     win_page_range(addr, size, &start, &end);
     size_t bytes = addr ? end - base : size;
     void *out;
-    int rc = umm_reserve_at(proc, (void *)base, bytes, prot, type & MEM_TOP_DOWN ? UMM_RESERVE_TOP_DOWN : 0,
-                            &out);
+    unsigned flags = (type & MEM_TOP_DOWN ? UMM_RESERVE_TOP_DOWN : 0) |
+                     (type & MEM_WRITE_WATCH ? UMM_MEM_WRITE_WATCH : 0);
+    int rc = umm_reserve_at(proc, (void *)base, bytes, prot, flags, &out);
     if (rc == UMM_E_RANGE) /* larger than any address space umm hands out */
         return WIN_FAIL(addr ? ERROR_INVALID_ADDRESS : ERROR_NOT_ENOUGH_MEMORY, NULL);
     if (rc != UMM_OK)
@@ -58,15 +59,20 @@ LPVOID WINAPI VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, D
     DWORD t = flAllocationType;
     if (dwSize == 0 || (t & ~ALLOC_TYPES))
         return WIN_FAIL(ERROR_INVALID_PARAMETER, NULL);
-    if (t & (MEM_RESET | MEM_RESET_UNDO | MEM_WRITE_WATCH)) /* PENDING: issue 13 (branch io) */
-        return WIN_FAIL(ERROR_NOT_SUPPORTED, NULL);
+    bool reset = t & (MEM_RESET | MEM_RESET_UNDO);
+    if ((reset && t != MEM_RESET && t != MEM_RESET_UNDO) || /* alone, or not at all */
+        ((t & MEM_WRITE_WATCH) && !(t & MEM_RESERVE)) || (reset && !lpAddress))
+        return WIN_FAIL(ERROR_INVALID_PARAMETER, NULL);
     if (t & (MEM_LARGE_PAGES | MEM_PHYSICAL))
         return WIN_FAIL(ERROR_NOT_SUPPORTED, NULL);
-    if (!(t & (MEM_COMMIT | MEM_RESERVE)))
+    if (!reset && !(t & (MEM_COMMIT | MEM_RESERVE)))
         return WIN_FAIL(ERROR_INVALID_PARAMETER, NULL);
     int prot = win_prot_to_umm(flProtect);
-    if (prot < 0) /* PAGE_WRITECOPY included: "not supported" by VirtualAlloc */
+    if (prot < 0) /* PAGE_WRITECOPY included: "not supported" by VirtualAlloc; MEM_RESET ignores
+                     the protection but it must be a valid one */
         return WIN_FAIL(ERROR_INVALID_PARAMETER, NULL);
+    if (reset)
+        return win_reset(proc, lpAddress, dwSize, t == MEM_RESET_UNDO);
     if ((uintptr_t)lpAddress > MAX_APP_ADDRESS)
         return WIN_FAIL(ERROR_INVALID_ADDRESS, NULL);
     if ((t & MEM_RESERVE) || !lpAddress) /* MEM_COMMIT alone at NULL reserves too */

@@ -15,20 +15,17 @@
 /* ---- handles ----
  * A handle is (slot + 1) * 4, as Windows' are multiples of 4, so NULL, INVALID_HANDLE_VALUE and
  * the pseudo-handle are never one. Invariant: a slot's kind is WIN_FREE exactly when its object
- * pointer is NULL; a mapping's `refs` counts the slots that name it. */
+ * pointer is NULL; a mapping object belongs to one slot (and holds one handle of its section). */
 enum win_kind { WIN_FREE = 0, WIN_PROCESS, WIN_MAPPING, WIN_NOTIFICATION, WIN_FILE };
 /* A WIN_FILE handle's object is the descriptor + 1 (UmmWinFileHandle): never NULL. */
 
-/* A file mapping: a umm section with Windows' attributes. Named ones are found by OpenFileMapping
- * (and a CreateFileMapping of the same name) in the system's list while a handle names them. */
+/* A handle to a file mapping: one handle of a umm section (which keeps the name, the protection
+ * and SEC_RESERVE, so a second handle, from OpenFileMapping, opens the same section). */
 typedef struct win_mapping {
     umm_section_t *sec;
-    char *name;          /* NULL: unnamed */
-    unsigned refs;       /* handles that name it */
     DWORD protect;       /* the page protection given to CreateFileMapping (no SEC_ flags) */
     DWORD attributes;    /* SEC_COMMIT / SEC_RESERVE / SEC_NOCACHE / SEC_WRITECOMBINE */
-    SIZE_T size;         /* bytes, as asked */
-    struct win_mapping *next;
+    SIZE_T size;         /* bytes, as asked (opened: the section's whole pages) */
 } win_mapping_t;
 
 HANDLE win_handle_new(enum win_kind kind, void *object);
@@ -46,6 +43,11 @@ umm_process_t *win_process(HANDLE h);
 /* ---- file mappings (mapping.c) ---- */
 /* CloseHandle of a mapping handle: false when h is none. */
 bool win_mapping_close(HANDLE h);
+
+/* ---- residency.c ---- */
+/* VirtualAlloc(MEM_RESET) (undo false) or MEM_RESET_UNDO of every page [addr, addr + size)
+ * touches: the first page, or NULL with the last error set. */
+LPVOID win_reset(umm_process_t *proc, LPVOID addr, SIZE_T size, bool undo);
 
 /* ---- translations ---- */
 /* Windows page protection (one base value, GUARD/NOCACHE/WRITECOMBINE modifiers) to umm's, or -1

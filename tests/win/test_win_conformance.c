@@ -3,8 +3,8 @@
  * documentation: each call, each documented flag and combination, each documented error code, and
  * what VirtualQuery reports after each step. Every test starts with no default system (it is
  * created on first use inside the test body) and ends with UmmWinShutdown(). Behaviour that
- * arrives with other branches (write watch, MEM_RESET, file-backed and copy-on-write mappings,
- * partial views) is checked to fail cleanly with ERROR_NOT_SUPPORTED until then. */
+ * arrives with other branches (file-backed and copy-on-write mappings) is checked to fail cleanly
+ * with ERROR_NOT_SUPPORTED until then. */
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -21,6 +22,8 @@
 #include <cmocka.h>
 
 #include "umm_win.h"
+
+#include "../skip_store.h"
 
 static SIZE_T PG;
 
@@ -46,8 +49,8 @@ static void finish(void)
         assert_int_equal(GetLastError(), (err));                                                 \
     } while (0)
 
-/* ---- access probes: umm's exception handler on the default system (the vectored handlers of
- * umm_win.h are pending, issue 18 part 1) ---- */
+/* ---- access probes: umm's exception handler on the default system (umm_win.h's vectored
+ * handlers are tested in test_vectored_handlers) ---- */
 static __thread sigjmp_buf probe_env;
 static __thread volatile int probe_armed;
 static __thread volatile int probe_code;
@@ -222,9 +225,9 @@ static void test_virtual_alloc_reserve_and_commit(void **state)
     /* the commit limit (16 MiB of RAM, a paging file of at most 128 MiB here) */
     FAILS_WITH(VirtualAlloc(NULL, (SIZE_T)8 << 30, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE),
                ERROR_COMMITMENT_LIMIT);
-    /* pending with issue 13: write watch, MEM_RESET; never here: large pages, AWE */
-    FAILS_WITH(VirtualAlloc(NULL, PG, MEM_RESERVE | MEM_WRITE_WATCH, PAGE_READWRITE), ERROR_NOT_SUPPORTED);
-    FAILS_WITH(VirtualAlloc(r + PG, PG, MEM_RESET, PAGE_READWRITE), ERROR_NOT_SUPPORTED);
+    /* write watch and MEM_RESET: test_write_watch, test_reset_and_offer; never here: large
+     * pages, AWE */
+    assert_non_null(VirtualAlloc(NULL, PG, MEM_RESERVE | MEM_WRITE_WATCH, PAGE_READWRITE));
     FAILS_WITH(VirtualAlloc(NULL, PG, MEM_RESERVE | MEM_PHYSICAL, PAGE_READWRITE), ERROR_NOT_SUPPORTED);
     assert_int_equal(r[PG], 7); /* no failed call changed anything */
     finish();
@@ -443,6 +446,61 @@ static void test_create_file_mapping(void **state)
     assert_true(UnmapViewOfFile(vb));
     FAILS_WITH(CloseHandle(NULL), ERROR_INVALID_HANDLE);
     FAILS_WITH(CloseHandle((HANDLE)(uintptr_t)3), ERROR_INVALID_HANDLE);
+    finish();
+}
+
+/* SEC_RESERVE: the mapping's pages are reserved (nothing charged) until VirtualAlloc(MEM_COMMIT)
+ * through a view commits them, for every view; VirtualFree on a view fails either way; a view
+ * may not commit above its protection. */
+static ULONGLONG avail_page_file(void)
+{
+    MEMORYSTATUSEX s;
+    s.dwLength = sizeof s;
+    assert_true(GlobalMemoryStatusEx(&s));
+    return s.ullAvailPageFile;
+}
+
+static void test_sec_reserve(void **state)
+{
+    (void)state;
+    start();
+    probes_on();
+    ULONGLONG a0 = avail_page_file();
+    HANDLE h = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | SEC_RESERVE, 0, 16 * PG,
+                                 "umm-reserve");
+    assert_non_null(h);
+    assert_int_equal(avail_page_file(), a0); /* reserved: not charged */
+    BYTE *v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+    HANDLE h2 = OpenFileMapping(FILE_MAP_READ, FALSE, "umm-reserve");
+    assert_non_null(h2);
+    const BYTE *r = MapViewOfFile(h2, FILE_MAP_READ, 0, 0, 0);
+    assert_non_null(v);
+    assert_non_null(r);
+    MEMORY_BASIC_INFORMATION m = query(v);
+    assert_int_equal(m.State, MEM_RESERVE);
+    assert_int_equal(m.Protect, 0);
+    assert_int_equal(m.Type, MEM_MAPPED);
+    assert_int_equal(m.AllocationProtect, PAGE_READWRITE);
+    assert_int_equal(m.RegionSize, 16 * PG);
+    assert_int_equal(try_access(v, 0), UMM_EXC_ACCESS_VIOLATION);
+
+    FAILS_WITH(VirtualAlloc((LPVOID)r, PG, MEM_COMMIT, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+    assert_ptr_equal(VirtualAlloc(v + PG + 5, 2 * PG, MEM_COMMIT, PAGE_READWRITE), v + PG);
+    assert_int_equal(avail_page_file(), a0 - 3 * PG); /* the three pages it touches, charged now */
+    assert_region(v + PG, v + PG, v, 3 * PG, MEM_COMMIT, PAGE_READWRITE, MEM_MAPPED);
+    assert_region(r + PG, r + PG, r, 3 * PG, MEM_COMMIT, PAGE_READONLY, MEM_MAPPED);
+    assert_region(r + 4 * PG, r + 4 * PG, r, 12 * PG, MEM_RESERVE, 0, MEM_MAPPED);
+    strcpy((char *)v + 2 * PG, "committed later");
+    assert_string_equal((const char *)r + 2 * PG, "committed later");
+    assert_int_equal(try_access((volatile BYTE *)r + 4 * PG, 0), UMM_EXC_ACCESS_VIOLATION);
+    FAILS_WITH(VirtualFree(v + PG, PG, MEM_DECOMMIT), ERROR_INVALID_PARAMETER);
+    FAILS_WITH(VirtualFree(v, 0, MEM_RELEASE), ERROR_INVALID_PARAMETER);
+
+    assert_true(UnmapViewOfFile(v));
+    assert_true(UnmapViewOfFile(r));
+    assert_true(CloseHandle(h2));
+    assert_true(CloseHandle(h));
+    assert_int_equal(avail_page_file(), a0);
     finish();
 }
 
@@ -761,6 +819,280 @@ static void test_working_set_and_counters(void **state)
     finish();
 }
 
+/* ---- VirtualLock / VirtualUnlock, QueryWorkingSetEx, PrefetchVirtualMemory ---- */
+static PSAPI_WORKING_SET_EX_BLOCK ws_of(const void *addr)
+{
+    PSAPI_WORKING_SET_EX_INFORMATION w = {.VirtualAddress = (PVOID)(uintptr_t)addr};
+    assert_true(QueryWorkingSetEx(GetCurrentProcess(), &w, sizeof w));
+    return w.VirtualAttributes;
+}
+
+static void test_lock_query_prefetch(void **state)
+{
+    (void)state;
+    start();
+    BYTE *a = VirtualAlloc(NULL, 64 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    assert_non_null(a);
+    assert_int_equal(ws_of(a).Valid, 0); /* never touched */
+    assert_true(VirtualLock(a + 10, 3 * PG)); /* every page it touches: 4 */
+    PSAPI_WORKING_SET_EX_BLOCK b = ws_of(a + 3 * PG);
+    assert_int_equal(b.Valid, 1);
+    assert_int_equal(b.Locked, 1);
+    assert_int_equal(b.Win32Protection, PAGE_READWRITE);
+    assert_int_equal(ws_of(a + 40 * PG).Valid, 0); /* outside the 16-page fault cluster */
+    assert_true(EmptyWorkingSet(GetCurrentProcess()));
+    assert_int_equal(ws_of(a).Valid, 1); /* locked pages stay */
+    assert_true(VirtualUnlock(a, 4 * PG));
+    FAILS_WITH(VirtualUnlock(a, PG), ERROR_NOT_LOCKED);
+    assert_int_equal(ws_of(a).Locked, 0);
+    DWORD old;
+    assert_true(VirtualProtect(a + 8 * PG, PG, PAGE_NOACCESS, &old));
+    FAILS_WITH(VirtualLock(a + 8 * PG, PG), ERROR_NOACCESS);
+    FAILS_WITH(VirtualLock(a + 60 * PG, 8 * PG), ERROR_INVALID_ADDRESS); /* past the region */
+    FAILS_WITH(VirtualLock(a + 9 * PG, 51 * PG), ERROR_WORKING_SET_QUOTA); /* minimum: 50 pages */
+    BYTE *r = VirtualAlloc(NULL, PG, MEM_RESERVE, PAGE_READWRITE);
+    FAILS_WITH(VirtualLock(r, PG), ERROR_INVALID_ADDRESS); /* reserved only */
+
+    PSAPI_WORKING_SET_EX_INFORMATION w[2] = {{.VirtualAddress = a}, {.VirtualAddress = r}};
+    FAILS_WITH(QueryWorkingSetEx(GetCurrentProcess(), w, sizeof w[0] - 1), ERROR_BAD_LENGTH);
+    FAILS_WITH(QueryWorkingSetEx(GetCurrentProcess(), NULL, sizeof w), ERROR_NOACCESS);
+    FAILS_WITH(QueryWorkingSetEx((HANDLE)(uintptr_t)8000, w, sizeof w), ERROR_INVALID_HANDLE);
+    a[0] = 5;
+    assert_true(QueryWorkingSetEx(GetCurrentProcess(), w, sizeof w));
+    assert_int_equal(w[0].VirtualAttributes.Valid, 1);
+    assert_int_equal(w[1].VirtualAttributes.Valid, 0);
+
+    /* prefetch: paged-out pages come back without faults (a hint: TRUE, data intact) */
+    for (SIZE_T i = 0; i < 8; i++)
+        a[(16 + i) * PG] = (BYTE)(i + 1);
+    assert_true(EmptyWorkingSet(GetCurrentProcess()));
+    assert_int_equal(umm_flush_modified(UmmWinSystem()), UMM_OK);
+    assert_int_equal(umm_standby_purge(UmmWinSystem(), 7, NULL), UMM_OK);
+    umm_stats_t s0, s1;
+    assert_int_equal(umm_stats_get(UmmWinSystem(), &s0), UMM_OK);
+    WIN32_MEMORY_RANGE_ENTRY e = {a + 16 * PG, 8 * PG};
+    FAILS_WITH(PrefetchVirtualMemory(GetCurrentProcess(), 1, &e, 1), ERROR_INVALID_PARAMETER);
+    FAILS_WITH(PrefetchVirtualMemory(GetCurrentProcess(), 1, NULL, 0), ERROR_INVALID_PARAMETER);
+    FAILS_WITH(PrefetchVirtualMemory(GetCurrentProcess(), 0, &e, 0), ERROR_INVALID_PARAMETER);
+    assert_true(PrefetchVirtualMemory(GetCurrentProcess(), 1, &e, 0));
+    for (int tries = 0; tries < 500; tries++) { /* the worker reads them */
+        assert_int_equal(umm_stats_get(UmmWinSystem(), &s1), UMM_OK);
+        if (s1.pages_input >= s0.pages_input + 8)
+            break;
+        usleep(2000);
+    }
+    assert_true(s1.pages_input >= s0.pages_input + 8);
+    for (SIZE_T i = 0; i < 8; i++)
+        assert_int_equal(a[(16 + i) * PG], i + 1);
+    finish();
+}
+
+/* ---- GetWriteWatch / ResetWriteWatch, MEM_WRITE_WATCH ---- */
+static void test_write_watch(void **state)
+{
+    (void)state;
+    start();
+    FAILS_WITH(VirtualAlloc(NULL, 16 * PG, MEM_COMMIT | MEM_WRITE_WATCH, PAGE_READWRITE),
+               ERROR_INVALID_PARAMETER); /* MEM_WRITE_WATCH needs MEM_RESERVE */
+    BYTE *a = VirtualAlloc(NULL, 16 * PG, MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH, PAGE_READWRITE);
+    assert_non_null(a);
+    a[PG] = 1;
+    a[5 * PG + 7] = 2;
+    (void)*(volatile BYTE *)(a + 9 * PG); /* a read is no write */
+    PVOID addrs[16];
+    ULONG_PTR count = 16;
+    DWORD gran = 0;
+    assert_int_equal(GetWriteWatch(0, a, 16 * PG, addrs, &count, &gran), 0);
+    assert_int_equal(count, 2);
+    assert_ptr_equal(addrs[0], a + PG);
+    assert_ptr_equal(addrs[1], a + 5 * PG);
+    assert_int_equal(gran, PG);
+    count = 1; /* room for one: the first, more may follow */
+    assert_int_equal(GetWriteWatch(0, a, 16 * PG, addrs, &count, &gran), 0);
+    assert_int_equal(count, 1);
+    count = 16;
+    assert_int_equal(GetWriteWatch(WRITE_WATCH_FLAG_RESET, a, 16 * PG, addrs, &count, NULL), 0);
+    assert_int_equal(count, 2);
+    count = 16;
+    assert_int_equal(GetWriteWatch(0, a, 16 * PG, addrs, &count, NULL), 0);
+    assert_int_equal(count, 0);
+    a[3 * PG] = 3;
+    assert_int_equal(ResetWriteWatch(a, 16 * PG), 0);
+    count = 16;
+    assert_int_equal(GetWriteWatch(0, a, 16 * PG, addrs, &count, NULL), 0);
+    assert_int_equal(count, 0);
+    assert_int_equal(a[3 * PG], 3); /* reset forgets the write, not the data */
+
+    /* errors: every one ERROR_INVALID_PARAMETER, the call returning non-zero */
+    BYTE *plain = VirtualAlloc(NULL, PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    SetLastError(0);
+    assert_int_not_equal(GetWriteWatch(0, plain, PG, addrs, &count, NULL), 0);
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    SetLastError(0);
+    assert_int_not_equal(GetWriteWatch(2, a, PG, addrs, &count, NULL), 0);
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    SetLastError(0);
+    assert_int_not_equal(GetWriteWatch(0, a, PG, addrs, NULL, NULL), 0);
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    SetLastError(0);
+    assert_int_not_equal(ResetWriteWatch(plain, PG), 0);
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+
+    /* MEM_WRITE_WATCH at an address */
+    BYTE *at = a + 16 * PG + UMM_RESERVE_GRANULARITY * 16;
+    at = (BYTE *)((uintptr_t)at & ~(uintptr_t)(UMM_RESERVE_GRANULARITY - 1));
+    BYTE *b = VirtualAlloc(at, 4 * PG, MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH, PAGE_READWRITE);
+    if (b) { /* the address may be taken by something else: then nothing to check here */
+        b[2 * PG] = 1;
+        count = 4;
+        assert_int_equal(GetWriteWatch(0, b, 4 * PG, addrs, &count, NULL), 0);
+        assert_int_equal(count, 1);
+        assert_ptr_equal(addrs[0], b + 2 * PG);
+    }
+    finish();
+}
+
+/* ---- MEM_RESET / MEM_RESET_UNDO, Offer / Reclaim / DiscardVirtualMemory ---- */
+static void test_reset_and_offer(void **state)
+{
+    (void)state;
+    start();
+    BYTE *a = VirtualAlloc(NULL, 16 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    for (SIZE_T i = 0; i < 16; i++)
+        a[i * PG] = (BYTE)(i + 1);
+    FAILS_WITH(VirtualAlloc(a, 8 * PG, MEM_RESET | MEM_COMMIT, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+    FAILS_WITH(VirtualAlloc(a, 8 * PG, MEM_RESET | MEM_RESET_UNDO, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+    FAILS_WITH(VirtualAlloc(NULL, 8 * PG, MEM_RESET, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+    FAILS_WITH(VirtualAlloc(a, 8 * PG, MEM_RESET, 0x3), ERROR_INVALID_PARAMETER); /* two bases */
+    assert_ptr_equal(VirtualAlloc(a + 5, 8 * PG, MEM_RESET, PAGE_NOACCESS), a);
+    assert_ptr_equal(VirtualAlloc(a, 8 * PG, MEM_RESET_UNDO, PAGE_READWRITE), a); /* nothing lost yet */
+    for (SIZE_T i = 0; i < 16; i++)
+        assert_int_equal(a[i * PG], i + 1);
+    assert_ptr_equal(VirtualAlloc(a, 8 * PG, MEM_RESET, PAGE_READWRITE), a);
+    assert_int_equal(umm_standby_purge(UmmWinSystem(), 7, NULL), UMM_OK);
+    FAILS_WITH(VirtualAlloc(a, 8 * PG, MEM_RESET_UNDO, PAGE_READWRITE), ERROR_BUSY);
+    assert_int_equal(a[0], 0); /* the contents were discarded */
+
+    assert_int_equal(OfferVirtualMemory(a + 8 * PG, 4 * PG, (OFFER_PRIORITY)0), ERROR_INVALID_PARAMETER);
+    assert_int_equal(OfferVirtualMemory(a + 8 * PG, 4 * PG, (OFFER_PRIORITY)5), ERROR_INVALID_PARAMETER);
+    assert_int_equal(OfferVirtualMemory(a + 8 * PG + 1, 4 * PG, VmOfferPriorityLow), ERROR_INVALID_PARAMETER);
+    assert_int_equal(OfferVirtualMemory(a + 8 * PG, 4 * PG + 1, VmOfferPriorityLow), ERROR_INVALID_PARAMETER);
+    assert_int_equal(OfferVirtualMemory(a + 8 * PG, 4 * PG, VmOfferPriorityLow), ERROR_SUCCESS);
+    assert_int_equal(ReclaimVirtualMemory(a + 8 * PG, 4 * PG), ERROR_SUCCESS);
+    assert_int_equal(a[8 * PG], 9);
+    assert_int_equal(OfferVirtualMemory(a + 8 * PG, 4 * PG, VmOfferPriorityNormal), ERROR_SUCCESS);
+    assert_int_equal(umm_standby_purge(UmmWinSystem(), 7, NULL), UMM_OK);
+    assert_int_equal(ReclaimVirtualMemory(a + 8 * PG, 4 * PG), ERROR_BUSY);
+    assert_int_equal(GetLastError(), ERROR_BUSY);
+    assert_int_equal(a[8 * PG], 0);
+    assert_int_equal(a[12 * PG], 13); /* outside the offer */
+    assert_int_equal(DiscardVirtualMemory(a + 12 * PG, 4 * PG), ERROR_SUCCESS);
+    assert_int_equal(a[12 * PG], 0);
+    assert_int_equal(DiscardVirtualMemory(a + 12 * PG, 0), ERROR_INVALID_PARAMETER);
+    HANDLE h = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, PG, NULL);
+    BYTE *v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0);
+    assert_int_equal(OfferVirtualMemory(v, PG, VmOfferPriorityLow), ERROR_INVALID_PARAMETER);
+    assert_true(UnmapViewOfFile(v));
+    assert_true(CloseHandle(h));
+    finish();
+}
+
+/* ---- AddVectoredExceptionHandler / RemoveVectoredExceptionHandler ---- */
+/* Written by the handlers in the middle of a load or store, which the compiler may move past a
+ * plain read: volatile, and a signal fence after each faulting access (as tu_calls does). */
+static volatile int veh_order[8], veh_calls;
+static EXCEPTION_RECORD veh_last;
+#define AFTER_FAULT() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
+static LONG WINAPI veh_observe(PEXCEPTION_POINTERS ep)
+{
+    veh_order[veh_calls & 7] = 1;
+    veh_calls = veh_calls + 1;
+    veh_last = *ep->ExceptionRecord;
+    return EXCEPTION_CONTINUE_SEARCH;
+}
+
+/* Commits the page that faulted (an API call, malloc and stdio inside the handler) and goes on. */
+static LONG WINAPI veh_commit(PEXCEPTION_POINTERS ep)
+{
+    veh_order[veh_calls & 7] = 2;
+    veh_calls = veh_calls + 1;
+    if (ep->ExceptionRecord->ExceptionCode == EXCEPTION_GUARD_PAGE)
+        return EXCEPTION_CONTINUE_EXECUTION; /* the guard is gone: the access goes through */
+    if (ep->ExceptionRecord->ExceptionCode != EXCEPTION_ACCESS_VIOLATION)
+        return EXCEPTION_CONTINUE_SEARCH;
+    char *note = malloc(64);
+    snprintf(note, 64, "commit %p", (void *)ep->ExceptionRecord->ExceptionInformation[1]);
+    free(note);
+    void *page = (void *)ep->ExceptionRecord->ExceptionInformation[1];
+    return VirtualAlloc(page, 1, MEM_COMMIT, PAGE_READWRITE) ? EXCEPTION_CONTINUE_EXECUTION
+                                                              : EXCEPTION_CONTINUE_SEARCH;
+}
+
+#if defined(__x86_64__)
+/* Skips the faulting store and sets the register the next instruction adds to. */
+static LONG WINAPI veh_skip(PEXCEPTION_POINTERS ep)
+{
+    ep->ContextRecord->Rip += SKIP_LEN;
+    ep->ContextRecord->Rax = 100;
+    return EXCEPTION_CONTINUE_EXECUTION;
+}
+#elif defined(__aarch64__)
+static LONG WINAPI veh_skip(PEXCEPTION_POINTERS ep)
+{
+    ep->ContextRecord->Pc += SKIP_LEN;
+    ep->ContextRecord->X[2] = 100;
+    return EXCEPTION_CONTINUE_EXECUTION;
+}
+#endif
+
+static void test_vectored_handlers(void **state)
+{
+    (void)state;
+    start();
+    veh_calls = 0;
+    FAILS_WITH(AddVectoredExceptionHandler(0, NULL), ERROR_INVALID_PARAMETER);
+    PVOID last = AddVectoredExceptionHandler(0, veh_commit);
+    PVOID first = AddVectoredExceptionHandler(1, veh_observe);
+    assert_non_null(last);
+    assert_non_null(first);
+    /* an access violation on a reserved page: the first handler observes, the last commits */
+    BYTE *r = VirtualAlloc(NULL, 4 * PG, MEM_RESERVE, PAGE_READWRITE);
+    r[PG + 3] = 7;
+    AFTER_FAULT();
+    assert_int_equal(r[PG + 3], 7);
+    assert_int_equal(veh_calls, 2);
+    assert_int_equal(veh_order[0], 1);
+    assert_int_equal(veh_order[1], 2);
+    assert_int_equal(veh_last.ExceptionCode, EXCEPTION_ACCESS_VIOLATION);
+    assert_int_equal(veh_last.NumberParameters, 2);
+    assert_int_equal(veh_last.ExceptionInformation[0], 1); /* a write */
+    assert_ptr_equal((void *)veh_last.ExceptionInformation[1], r + PG + 3);
+    assert_non_null(veh_last.ExceptionAddress);
+    assert_int_equal(query(r + PG).State, MEM_COMMIT);
+    /* a guard page: reported, then the access completes */
+    BYTE *g = VirtualAlloc(NULL, PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD);
+    veh_calls = 0;
+    assert_int_equal(((volatile BYTE *)g)[10], 0);
+    AFTER_FAULT();
+    assert_int_equal(veh_calls, 2);
+    assert_int_equal(veh_last.ExceptionCode, EXCEPTION_GUARD_PAGE);
+    assert_int_equal(veh_last.ExceptionInformation[0], 0); /* a read */
+    assert_int_equal(query(g).Protect, PAGE_READWRITE);
+
+    assert_true(RemoveVectoredExceptionHandler(first));
+    assert_false(RemoveVectoredExceptionHandler(first)); /* removed already */
+    assert_true(RemoveVectoredExceptionHandler(last));
+#ifdef SKIP_LEN
+    /* a handler that changes the context: skip the store, set the register it feeds */
+    PVOID skip = AddVectoredExceptionHandler(1, veh_skip);
+    assert_int_equal(store_then_add(r + 3 * PG), 101);
+    assert_int_equal(query(r + 3 * PG).State, MEM_RESERVE); /* nothing was stored */
+    assert_true(RemoveVectoredExceptionHandler(skip));
+#endif
+    finish();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -773,9 +1105,14 @@ int main(void)
         cmocka_unit_test(test_virtual_query),
         cmocka_unit_test(test_create_file_mapping),
         cmocka_unit_test(test_file_mapping),
+        cmocka_unit_test(test_sec_reserve),
         cmocka_unit_test(test_map_view_of_file),
         cmocka_unit_test(test_second_process),
         cmocka_unit_test(test_working_set_and_counters),
+        cmocka_unit_test(test_lock_query_prefetch),
+        cmocka_unit_test(test_write_watch),
+        cmocka_unit_test(test_reset_and_offer),
+        cmocka_unit_test(test_vectored_handlers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

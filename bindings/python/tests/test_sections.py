@@ -33,3 +33,44 @@ def test_two_views_share_bytes_and_survive_paging():
         vb.release()
         assert s.stats().committed == before
         s.check()
+
+
+def test_section_protection_name_and_reserve():
+    import pytest
+    with umm.System(ram="8M", pagefile="16M", workers=False) as s:
+        a, b = s.process(), s.process()
+        before = s.stats().committed
+        ro = umm.Section(s, "64K", protect="r", name="ro-sec")
+        with pytest.raises(umm.UmmError) as e:
+            ro.map(a, prot="rw")
+        assert e.value.name == "UMM_E_ACCESS"
+        with pytest.raises(umm.UmmError) as e:
+            s.section("64K", name="ro-sec")
+        assert e.value.name == "UMM_E_EXISTS"
+        with pytest.raises(umm.UmmError) as e:
+            umm.Section.open(s, "no-such")
+        assert e.value.name == "UMM_E_NOT_FOUND"
+        other = umm.Section.open(s, "ro-sec")  # as another program of the machine would
+        assert other.size == 64 << 10 and other.info()["prot"] == umm.Prot.READ
+        v = other.map(b, prot="r")
+        assert bytes(memoryview(v)[:4]) == b"\0\0\0\0"
+        v.release()
+        ro.close()
+        other.close()
+
+        res = s.section("1M", protect="rw", name="lazy", reserve=True)
+        assert s.stats().committed == before  # reserved: nothing charged
+        assert res.info() == {"bytes": 1 << 20, "prot": umm.Prot.READ | umm.Prot.WRITE,
+                              "reserve": True, "committed_bytes": 0}
+        w = res.map(a)
+        r = umm.Section.open(s, "lazy").map(b, prot="r")
+        assert w.query(0).state == umm.RegionState.RESERVED
+        w.commit(4096, 8192)  # through one view: committed in both, charged now
+        assert s.stats().committed == before + 2
+        assert r.query(4096).state == umm.RegionState.COMMITTED
+        memoryview(w)[4096:4101] = b"hello"
+        assert bytes(memoryview(r)[4096:4101]) == b"hello"
+        with pytest.raises(umm.UmmError) as e:
+            w.decommit(4096, 4096)
+        assert e.value.name == "UMM_E_ACCESS"
+        s.check()

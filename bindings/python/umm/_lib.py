@@ -59,6 +59,8 @@ TRIM_AGING, TRIM_FIFO, TRIM_CLOCK = 0, 1, 2
 RESERVE_GRANULARITY = 64 << 10
 WS_HARD_MAX = 0x1
 MEM_WRITE_WATCH, WRITE_WATCH_RESET = 0x1, 0x1
+SEC_RESERVE = 0x1  # UMM_SEC_RESERVE
+SECTION_NAME_MAX = 255
 WS_DEFAULT_MIN, WS_DEFAULT_MAX = 50, 345
 REGION_FREE, REGION_RESERVED, REGION_COMMITTED = 0, 1, 2
 NOTIFY_LOW_MEMORY, NOTIFY_HIGH_MEMORY = 0, 1
@@ -147,6 +149,12 @@ class PageInfo(ctypes.Structure):
     ]
 
 
+class SectionInfo(ctypes.Structure):
+    """umm_section_info_t"""
+    _fields_ = [("bytes", c_size_t), ("prot", c_int), ("flags", ctypes.c_uint),
+                ("committed_bytes", c_size_t)]
+
+
 class Range(ctypes.Structure):
     """umm_range_t"""
     _fields_ = [("address", c_void_p), ("bytes", c_size_t)]
@@ -186,7 +194,7 @@ FieldInfo = collections.namedtuple("FieldInfo", "name kind doc offset")
 # C name -> structure, used by the layout test (and by umm_hv.h's structures when they come).
 STRUCTS = {"umm_config_t": Config, "umm_region_info_t": RegionInfo, "umm_exception_t": Exception_,
            "umm_mdl_t": Mdl, "umm_page_info_t": PageInfo,
-           "umm_range_t": Range,
+           "umm_range_t": Range, "umm_section_info_t": SectionInfo,
            "umm_stat_field_t": StatField, "umm_stats_t": Stats,
            "umm_process_stats_t": ProcessStats}
 
@@ -291,7 +299,11 @@ FUNCTIONS = [
     ("umm_section_map_view", [_vp, _vp, c_size_t, c_size_t, _vp, c_int, POINTER(_vp)], c_int, _E),
     ("umm_section_close", [_vp], c_int, _E),
     ("umm_section_create_file", [_vp, c_int, c_uint64, c_int, POINTER(_vp)], c_int, _E),
+    ("umm_section_create_file_ex", [_vp, c_int, c_uint64, c_int, ctypes.c_char_p, POINTER(_vp)], c_int, _E),
     ("umm_view_flush", [_vp, _vp, c_size_t], c_int, _E),
+    ("umm_section_create_ex", [_vp, c_size_t, c_int, c_uint, ctypes.c_char_p, POINTER(_vp)], c_int, _E),
+    ("umm_section_open", [_vp, ctypes.c_char_p, POINTER(_vp)], c_int, _E),
+    ("umm_section_query", [_vp, POINTER(SectionInfo)], c_int, _E),
     # working sets
     ("umm_reserve_ex", [_vp, c_size_t, c_size_t, c_int, c_uint, POINTER(_vp)], c_int, _E),
     ("umm_write_watch_get", [_vp, _vp, c_size_t, c_uint, POINTER(_vp), POINTER(c_size_t),

@@ -438,14 +438,11 @@ class System(_Handle):
         except Exception:
             pass
 
-    def section(self, size: SizeLike) -> Section:
-        """Create a section: shared memory backed by the paging file (committed now); map views
-        of it into processes with Section.map()."""
-        h = ctypes.c_void_p()
-        lib.umm_section_create(self._handle(), parse_size(size, "size"), ctypes.byref(h))
-        sec = Section(self, h.value, parse_size(size, "size"))
-        self._children.append(sec)
-        return sec
+    def section(self, size: SizeLike, protect: ProtLike = "rwx", name: Optional[str] = None,
+                reserve: bool = False) -> Section:
+        """Create a section: shared memory backed by the paging file; map views of it into
+        processes with Section.map(). See Section for the arguments."""
+        return Section(self, size, protect=protect, name=name, reserve=reserve)
 
     def process(self) -> Process:
         """Create a process (an address space) in this system."""
@@ -496,24 +493,66 @@ class System(_Handle):
                                                        self.config.pagefile_bytes)
 
 
+def _encode_name(name: Optional[str]) -> Optional[bytes]:
+    if name is not None and not isinstance(name, str):
+        raise TypeError("name: expected a str or None, got %s" % type(name).__name__)
+    return name.encode() if name is not None else None
+
+
 class Section(_Handle):
-    """A section (CreateFileMapping): shared memory in prototype PTEs. close() closes the handle;
-    the memory goes when its last view is released (Region.release())."""
+    """A section (CreateFileMapping): shared memory in prototype PTEs. close() closes this
+    handle; the memory goes when its last handle is closed and its last view released
+    (Region.release()).
+
+    `protect` is the section's own protection ("r", "rw", "rx" or "rwx"): a view asking for
+    more is refused (UmmError UMM_E_ACCESS). `name` makes it findable with Section.open() from
+    any process of the system (unique per system: UMM_E_EXISTS). `reserve` (SEC_RESERVE): the
+    pages are reserved, not committed, until Region.commit() on a view commits them."""
     _destroy = "umm_section_close"
 
-    def __init__(self, system: System, handle: int, size: int) -> None:
+    def __init__(self, system: System, size: SizeLike, protect: ProtLike = "rwx",
+                 name: Optional[str] = None, reserve: bool = False) -> None:
+        h = ctypes.c_void_p()
+        nbytes = parse_size(size, "size")
+        lib.umm_section_create_ex(system._handle(), nbytes, parse_prot(protect),
+                                  _lib.SEC_RESERVE if reserve else 0, _encode_name(name),
+                                  ctypes.byref(h))
+        self._adopt(system, h.value, nbytes, name)
+
+    def _adopt(self, system: System, handle: int, size: int, name: Optional[str]) -> None:
         super().__init__(handle)
         self.system = system
         self.size = size
+        self.name = name
+        system._children.append(self)
 
     @classmethod
-    def from_file(cls, system: System, file: Any, size: SizeLike = 0, prot: ProtLike = "rw") -> Section:
+    def open(cls, system: System, name: str) -> Section:
+        """Open the named section of `system` (OpenFileMapping): another handle to the same
+        memory, closed on its own. UmmError UMM_E_NOT_FOUND when no open section has the name."""
+        h = ctypes.c_void_p()
+        lib.umm_section_open(system._handle(), _encode_name(name), ctypes.byref(h))
+        sec = cls.__new__(cls)
+        sec._adopt(system, h.value, 0, name)
+        sec.size = sec.info()["bytes"]
+        return sec
+
+    def info(self) -> Dict[str, Any]:
+        """umm_section_query: bytes (whole pages), prot, reserve, committed_bytes."""
+        q = _lib.SectionInfo()
+        lib.umm_section_query(self._handle(), ctypes.byref(q))
+        return {"bytes": q.bytes, "prot": Prot(q.prot), "reserve": bool(q.flags & _lib.SEC_RESERVE),
+                "committed_bytes": q.committed_bytes}
+
+    @classmethod
+    def from_file(cls, system: System, file: Any, size: SizeLike = 0, prot: ProtLike = "rw",
+                  name: Optional[str] = None) -> Section:
         """A file-backed section (CreateFileMapping over a file): its pages are the file's bytes,
         read in by views' faults and written back by the modified page writer, Region.flush()
         and the section's end; no commit is charged. `file`: a path (opened for reading, or for
         reading and writing when `prot` is "rw"), a file object or a descriptor (umm keeps a
         descriptor of its own: the caller's may be closed). `size` 0: the file's size; larger
-        grows the file. `prot`: "r" (read-only views only) or "rw"."""
+        grows the file. `prot`: "r" (read-only views only) or "rw". `name`: as for Section()."""
         p = parse_prot(prot)
         if p not in (Prot.READ, Prot.READ | Prot.WRITE):
             raise ValueError("prot must be 'r' or 'rw'")
@@ -531,14 +570,14 @@ class Section(_Handle):
             raise TypeError("file must be a path, a file object or a descriptor")
         try:
             h = ctypes.c_void_p()
-            lib.umm_section_create_file(system._handle(), fd, parse_size(size, "size"), int(p),
-                                        ctypes.byref(h))
+            lib.umm_section_create_file_ex(system._handle(), fd, parse_size(size, "size"), int(p),
+                                           _encode_name(name), ctypes.byref(h))
             nbytes = parse_size(size, "size") or os.fstat(fd).st_size
         finally:
             if opened is not None:
                 os.close(opened)
-        sec = cls(system, h.value, nbytes)
-        system._children.append(sec)
+        sec = cls.__new__(cls)
+        sec._adopt(system, h.value, nbytes, name)
         return sec
 
     def map(self, process: Process, prot: ProtLike = "rw", offset: SizeLike = 0, size: SizeLike = 0,
