@@ -166,9 +166,9 @@ static bool guest_on_disk(umm_system_t *sys, uint32_t f)
     return swapped;
 }
 
-static int guest_write_swapped(umm_system_t *sys, uint32_t f, mm_pagefile_t *pf, uint64_t slot)
+static int guest_write_swapped(umm_system_t *sys, uint32_t f, mm_store_t *st, uint64_t slot)
 {
-    return hv_swap_copy_out(mm_guest_backend_ctx(sys), f, pf, slot);
+    return hv_swap_copy_out(mm_guest_backend_ctx(sys), f, st, slot);
 }
 
 static bool guest_shared(umm_system_t *sys, uint32_t f)

@@ -191,9 +191,9 @@ bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked);
 /* Read guest frame gfn back from host swap (guest held, host locked; the lock is dropped during
  * the read). The new host frame, or UINT32_MAX (nothing changed). */
 uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn);
-/* Copy host-swapped guest frame gfn to slot `to` of its guest's paging file, disk to disk (the
- * guest's writer pins the frame; called with no lock held). UMM_OK or UMM_E_IO. */
-int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_pagefile_t *pf, uint64_t to);
+/* Copy host-swapped guest frame gfn to local slot `to` of a store of its guest (disk to disk to a
+ * paging file; the guest's writer pins the frame; called with no lock held). UMM_OK or UMM_E_IO. */
+int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_store_t *st, uint64_t to);
 /* Drop a FREE or STANDBY victim (guest held, host locked); false for dearer classes. */
 bool hv_take_cheap(umm_hv_guest_t *g, uint32_t h, enum hv_victim_class cls);
 /* Count a victim that was compressed or written, by the guest list it came from. */

@@ -236,7 +236,7 @@ uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn)
     return h;
 }
 
-int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_pagefile_t *pf, uint64_t to)
+int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_store_t *st, uint64_t to)
 {
     umm_hv_host_t *host = g->host;
     mm_lock(&host->lock);
@@ -245,7 +245,9 @@ int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_pagefile_t *pf, uint64_
     /* The guest frame is pinned by its writer (busy): the host leaves its p2m, and so the slot,
      * alone until the write is done; the copy needs no lock. */
     UMM_ASSERT(p2m_state(e) == P2M_SWAPPED);
-    int rc = mm_pagefile_copy(&host->swap, p2m_num(e), pf, to, 1);
+    mm_store_t swap;
+    mm_store_wrap_pagefile(&swap, &host->swap, "hostswap");
+    int rc = mm_store_copy(&swap, p2m_num(e), st, to, 1);
     mm_lock(&host->lock);
     if (rc == UMM_OK)
         g->handed_over++;

@@ -15,7 +15,7 @@
 #include "frames.h"
 #include "hwmap.h"
 #include "os.h"
-#include "pagefile.h"
+#include "store.h"
 #include "proto.h"
 #include "readahead.h"
 #include "reclaim.h"
@@ -353,7 +353,7 @@ static int read_unlocked(const fault_site_t *s, uint64_t slot, const struct iove
     umm_system_t *sys = s->vad->proc->sys;
     s->fault_vad->io_pending++;
     mm_unlock(&sys->lock);
-    int err = mm_pagefile_read(&sys->pf, slot, iov, niov);
+    int err = mm_stores_read(&sys->stores, slot, iov, niov);
     mm_lock(&sys->lock);
     s->fault_vad->io_pending--;
     return err;

@@ -74,6 +74,25 @@ CONFIG_DEFAULTS = dict(ram_bytes=64 << 20, page_size=4096, cluster_pages=16, pag
 # ------------------------------------------------------------------------------------------------
 # structures (field order and types exactly as in include/umm.h)
 # ------------------------------------------------------------------------------------------------
+class StoreConfig(ctypes.Structure):
+    """umm_store_config_t"""
+    _fields_ = [
+        ("kind", c_uint),
+        ("bytes", c_size_t),
+        ("max_bytes", c_size_t),
+        ("path", c_char_p),
+        ("address", c_char_p),
+        ("prefix", c_char_p),
+        ("user", c_char_p),
+        ("password", c_char_p),
+        ("timeout_ms", c_uint),
+    ]
+
+
+STORE_PAGEFILE, STORE_REDIS = 0, 1
+STORES_MAX = 16
+
+
 class Config(ctypes.Structure):
     """umm_config_t"""
     _fields_ = [
@@ -89,6 +108,8 @@ class Config(ctypes.Structure):
         ("low_memory_bytes", c_size_t),
         ("high_memory_bytes", c_size_t),
         ("trim_policy", c_uint),
+        ("stores", ctypes.POINTER(StoreConfig)),
+        ("nstores", c_uint),
     ]
 
 
