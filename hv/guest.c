@@ -197,7 +197,7 @@ static int admit(umm_hv_host_t *host, const umm_hv_guest_config_t *cfg)
     uint64_t frames = cfg->sys.ram_bytes / host->page_size, reserved;
     uint64_t promised = hv_promised_frames(host, &reserved) + frames;
     uint64_t reservation = cfg->reservation_bytes / host->page_size;
-    uint64_t backable = host->nframes - 1 + host->swap.nslots;
+    uint64_t backable = host->nframes - 1 + hv_swap_slots(host);
     if (frames > backable || promised > backable)
         return UMM_E_COMMIT_LIMIT; /* more than RAM + swap could ever hold */
     if (reserved + reservation > hv_reservable_frames(host))

@@ -118,7 +118,9 @@ struct umm_hv_host {
     uint64_t nframes;
     uint32_t *free_stack;
     uint64_t nfree;
-    mm_pagefile_t swap;     /* swap.fd < 0: no host swap */
+    mm_pagefile_t swap;     /* the host swap file (swap.fd < 0: none, or swap_store is remote) */
+    mm_store_t swap_store;  /* where host paging goes: the file, or cfg.swap_store (ops NULL:
+                               no host swapping). Slot numbers in SWAPPED p2m entries are its */
     umm_hv_guest_t **guests; /* by id */
     uint32_t nguest_slots;
     uint64_t nguests;
@@ -185,6 +187,11 @@ void hv_share_forget(umm_hv_host_t *host, uint32_t h);
 int hv_share_init(umm_hv_host_t *host);
 
 /* hostswap.c */
+/* Slots of the host's swap store (0: no host swapping). */
+static inline uint64_t hv_swap_slots(const umm_hv_host_t *host)
+{
+    return host->swap_store.ops ? host->swap_store.slots->nslots : 0;
+}
 /* Free one private host frame (host locked, `locked` guest's lock held or NULL): drop a cheap
  * victim, else swap one out (the host lock is dropped during the write); true if one was freed. */
 bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked);

@@ -205,7 +205,7 @@ FieldInfo = collections.namedtuple("FieldInfo", "name kind doc offset")
 
 
 # C name -> structure, used by the layout test (and by umm_hv.h's structures when they come).
-STRUCTS = {"umm_config_t": Config, "umm_region_info_t": RegionInfo, "umm_exception_t": Exception_,
+STRUCTS = {"umm_config_t": Config, "umm_store_config_t": StoreConfig, "umm_region_info_t": RegionInfo, "umm_exception_t": Exception_,
            "umm_mdl_t": Mdl, "umm_page_info_t": PageInfo,
            "umm_range_t": Range,
            "umm_stat_field_t": StatField, "umm_stats_t": Stats,
