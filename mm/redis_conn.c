@@ -137,6 +137,15 @@ static bool learn_map(rc_conn_t *rc)
     return false;
 }
 
+int rc_raw_socket(rc_conn_t *rc)
+{
+    rc_node_t n = rc->nodes[0];
+    n.ctx = NULL;
+    if (rc->cluster || !connect_node(rc, &n))
+        return -1;
+    return redisFreeKeepFd(n.ctx);
+}
+
 int rc_open(rc_conn_t *rc, const char *address, const char *user, const char *password,
             unsigned timeout_ms)
 {

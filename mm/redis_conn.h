@@ -54,6 +54,9 @@ void rc_close(rc_conn_t *rc);
  * cmd's reply is a non-error reply or NULL (give up). Replies are the caller's to free (rc_free). */
 void rc_run(rc_conn_t *rc, rc_cmd_t *cmds, size_t n);
 void rc_free(rc_cmd_t *cmds, size_t n);
+/* A connection to the single server, authenticated, handed over as a bare socket (its receive
+ * and send timeouts set): the fault path's own; -1 on failure. Not for a cluster. */
+int rc_raw_socket(rc_conn_t *rc);
 /* PING every master: UMM_OK when all answer (a flush: everything sent before was applied). */
 int rc_ping_masters(rc_conn_t *rc);
 /* Remove every key matching `pattern` (SCAN + UNLINK on every master). UMM_OK or UMM_E_IO. */

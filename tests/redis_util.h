@@ -86,6 +86,27 @@ static inline long long ru_cmd(int port, const char *cmd) {
     return v;
 }
 
+/* Servers still running: killed at exit, so a failed test (cmocka leaves its body early) leaves
+ * none behind. */
+static pid_t ru_live[16];
+
+static void ru_kill_live(void) {
+    for (int i = 0; i < 16; i++)
+        if (ru_live[i] > 0)
+            kill(ru_live[i], SIGKILL);
+}
+
+static inline void ru_track(pid_t pid, pid_t was) {
+    static int registered;
+    if (!registered++)
+        atexit(ru_kill_live);
+    for (int i = 0; i < 16; i++)
+        if (ru_live[i] == was) {
+            ru_live[i] = pid;
+            return;
+        }
+}
+
 static inline void ru_start(ru_server_t *s, int port, int cluster) {
     s->port = port ? port : cluster ? ru_free_cluster_port() : ru_free_port();
     if (!s->dir[0]) {
@@ -100,13 +121,15 @@ static inline void ru_start(ru_server_t *s, int port, int cluster) {
         if (chdir(s->dir) != 0)
             _exit(127);
         int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
+        dup2(null, 1); /* not the test's stdout or stderr: ctest waits for those to close */
+        dup2(null, 2);
         execlp("redis-server", "redis-server", "--port", portbuf, "--bind", "127.0.0.1", "--save", "",
                "--appendonly", "no", "--protected-mode", "no", "--cluster-enabled",
                cluster ? "yes" : "no", "--cluster-node-timeout", "1000", "--cluster-config-file",
                "nodes.conf", (char *)NULL);
         _exit(127);
     }
+    ru_track(s->pid, 0);
     for (int i = 0; i < 500 && ru_cmd(s->port, "PING") != 0; i++)
         usleep(10000);
     assert_int_equal(ru_cmd(s->port, "PING"), 0);
@@ -116,6 +139,7 @@ static inline void ru_stop(ru_server_t *s) {
     if (s->pid > 0) {
         kill(s->pid, SIGKILL);
         waitpid(s->pid, NULL, 0);
+        ru_track(0, s->pid);
     }
     s->pid = 0;
 }

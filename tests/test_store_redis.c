@@ -211,7 +211,8 @@ static void test_failure_points(void **state) {
     size_t npages = 3 * RAM / PU_PG, dirty = 64;
     unsigned char *base = tu_alloc(proc, npages * PU_PG);
     pu_fill_range(base, npages, 1);
-    pu_fill_range(base, dirty, 2); /* in RAM and Modified now */
+    pu_fill_range(base, dirty, 2);
+    assert_int_equal(umm_ws_empty(proc), UMM_OK); /* trimmed: Modified, for the writer */
     umm_stats_t s0 = tu_stats(sys);
     assert_int_equal(umm_failpoint_enable("umm/redis/write", 1.0, 0), UMM_OK);
     assert_int_equal(umm_flush_modified(sys), UMM_E_IO);
