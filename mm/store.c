@@ -157,26 +157,27 @@ void mm_store_free(mm_store_t *st, uint64_t slot)
         st->ops->freed(st->impl, slot);
 }
 
+/* One write or read, counted in the store's counters. */
+static int counted_io(mm_store_t *st, bool write, uint64_t slot, const struct iovec *iov, int n)
+{
+    mm_store_counters_t *c = &st->ctr;
+    int rc = (write ? st->ops->write : st->ops->read)(st->impl, slot, iov, n);
+    count(write ? &c->writes : &c->reads, 1);
+    if (rc != UMM_OK)
+        count(write ? &c->write_errors : &c->read_errors, 1);
+    else
+        count(write ? &c->pages_written : &c->pages_read, iov_pages(st, iov, n));
+    return rc;
+}
+
 int mm_store_write(mm_store_t *st, uint64_t slot, const struct iovec *iov, int n)
 {
-    count(&st->ctr.writes, 1);
-    int rc = st->ops->write(st->impl, slot, iov, n);
-    if (rc != UMM_OK)
-        count(&st->ctr.write_errors, 1);
-    else
-        count(&st->ctr.pages_written, iov_pages(st, iov, n));
-    return rc;
+    return counted_io(st, true, slot, iov, n);
 }
 
 int mm_store_read(mm_store_t *st, uint64_t slot, const struct iovec *iov, int n)
 {
-    count(&st->ctr.reads, 1);
-    int rc = st->ops->read(st->impl, slot, iov, n);
-    if (rc != UMM_OK)
-        count(&st->ctr.read_errors, 1);
-    else
-        count(&st->ctr.pages_read, iov_pages(st, iov, n));
-    return rc;
+    return counted_io(st, false, slot, iov, n);
 }
 
 int mm_store_flush(mm_store_t *st)

@@ -3,6 +3,7 @@
  *
  *   ru_have_redis():     redis-server and redis-cli are on PATH (else the suites skip, saying so)
  *   ru_free_port():      a TCP port nobody listens on now (bound to port 0, then closed)
+ *   ru_address():        "127.0.0.1:<port>" of a server, for a store's address
  *   ru_start()/ru_stop(): a redis-server on a port, no persistence, in its own temp directory;
  *                         cluster mode on request; started means it answers PING
  *   ru_cluster_create(): `redis-cli --cluster create` over started nodes, waiting for state ok
@@ -133,6 +134,11 @@ static inline void ru_start(ru_server_t *s, int port, int cluster) {
     for (int i = 0; i < 500 && ru_cmd(s->port, "PING") != 0; i++)
         usleep(10000);
     assert_int_equal(ru_cmd(s->port, "PING"), 0);
+}
+
+/* "127.0.0.1:<port>", what a store's address is. */
+static inline void ru_address(const ru_server_t *s, char *buf, size_t size) {
+    snprintf(buf, size, "127.0.0.1:%d", s->port);
 }
 
 static inline void ru_stop(ru_server_t *s) {

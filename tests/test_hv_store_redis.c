@@ -14,7 +14,7 @@ static void test_host_swaps_to_redis(void **state) {
     ru_server_t srv = {0};
     ru_start(&srv, 0, 0);
     char addr[32];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", srv.port);
+    ru_address(&srv, addr, sizeof addr);
     umm_store_config_t st = {.kind = UMM_STORE_REDIS, .bytes = 128 * HVU_MIB, .address = addr,
                              .prefix = "t:hv", .timeout_ms = 2000};
     umm_hv_host_config_t hc = hvu_host_cfg(32, 0, UMM_HV_NO_WORKERS | UMM_HV_NO_SHARING | HVU_NO_COMPRESSION);

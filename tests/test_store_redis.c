@@ -24,6 +24,16 @@ static void sys_with_store(const umm_store_config_t *st, umm_system_t **sys, umm
     tu_sys_new_cfg(&cfg, sys, proc);
 }
 
+/* A fresh redis-server and a system whose one store is on it. */
+static void server_and_system(ru_server_t *srv, const char *prefix, size_t bytes, umm_system_t **sys,
+                              umm_process_t **proc) {
+    ru_start(srv, 0, 0);
+    char addr[32];
+    ru_address(srv, addr, sizeof addr);
+    umm_store_config_t st = redis_store(addr, bytes, prefix);
+    sys_with_store(&st, sys, proc);
+}
+
 /* npages written in a random order, read back in another, every byte compared. */
 static void random_write_read(umm_system_t *sys, umm_process_t *proc, size_t npages) {
     unsigned char *base = tu_alloc(proc, npages * PU_PG);
@@ -47,13 +57,9 @@ static void test_single_server_8x_ram(void **state) {
     (void)state;
     RU_SKIP_WITHOUT_REDIS();
     ru_server_t srv = {0};
-    ru_start(&srv, 0, 0);
-    char addr[32];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", srv.port);
-    umm_store_config_t st = redis_store(addr, 10 * RAM, "t:single");
     umm_system_t *sys;
     umm_process_t *proc;
-    sys_with_store(&st, &sys, &proc);
+    server_and_system(&srv, "t:single", 10 * RAM, &sys, &proc);
     random_write_read(sys, proc, 8 * RAM / PU_PG);
     assert_true(ru_cmd(srv.port, "DBSIZE") > 0);
     umm_system_destroy(sys);
@@ -69,7 +75,7 @@ static void test_cluster_8x_ram(void **state) {
         ru_start(&nodes[i], 0, 1);
     ru_cluster_create(nodes, 3, 0);
     char addr[32];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", nodes[1].port); /* any node is a seed */
+    ru_address(&nodes[1], addr, sizeof addr); /* any node is a seed */
     umm_store_config_t st = redis_store(addr, 10 * RAM, "t:cluster");
     umm_system_t *sys;
     umm_process_t *proc;
@@ -101,7 +107,7 @@ static void test_unreachable_and_auth(void **state) {
     ru_server_t srv = {0};
     ru_start(&srv, 0, 0);
     assert_int_equal(ru_cmd(srv.port, "CONFIG SET requirepass s3cret"), 0);
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", srv.port);
+    ru_address(&srv, addr, sizeof addr);
     st.address = addr;
     assert_int_equal(umm_system_create(&cfg, &sys), UMM_E_UNREACHABLE); /* no password */
     st.password = "wrong";
@@ -122,7 +128,7 @@ static void test_stale_prefix_and_freed_keys(void **state) {
     assert_int_equal(ru_cmd(srv.port, "SET t:stale:5 leftover"), 0);
     assert_int_equal(ru_cmd(srv.port, "SET other:1 keep"), 0);
     char addr[32];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", srv.port);
+    ru_address(&srv, addr, sizeof addr);
     umm_store_config_t st = redis_store(addr, 4 * RAM, "t:stale");
     umm_system_t *sys;
     umm_process_t *proc;
@@ -149,13 +155,9 @@ static void test_restart_without_persistence(void **state) {
     (void)state;
     RU_SKIP_WITHOUT_REDIS();
     ru_server_t srv = {0};
-    ru_start(&srv, 0, 0);
-    char addr[32];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", srv.port);
-    umm_store_config_t st = redis_store(addr, 8 * RAM, "t:restart");
     umm_system_t *sys;
     umm_process_t *proc;
-    sys_with_store(&st, &sys, &proc);
+    server_and_system(&srv, "t:restart", 8 * RAM, &sys, &proc);
     tu_exc_install(sys);
     size_t npages = 4 * RAM / PU_PG;
     unsigned char *base = tu_alloc(proc, npages * PU_PG);
@@ -200,13 +202,9 @@ static void test_failure_points(void **state) {
     (void)state;
     RU_SKIP_WITHOUT_REDIS();
     ru_server_t srv = {0};
-    ru_start(&srv, 0, 0);
-    char addr[32];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", srv.port);
-    umm_store_config_t st = redis_store(addr, 8 * RAM, "t:fp");
     umm_system_t *sys;
     umm_process_t *proc;
-    sys_with_store(&st, &sys, &proc);
+    server_and_system(&srv, "t:fp", 8 * RAM, &sys, &proc);
     tu_exc_install(sys);
     size_t npages = 3 * RAM / PU_PG, dirty = 64;
     unsigned char *base = tu_alloc(proc, npages * PU_PG);
