@@ -15,11 +15,11 @@
 #include "frames.h"
 #include "hwmap.h"
 #include "os.h"
-#include "store.h"
 #include "proto.h"
 #include "readahead.h"
 #include "reclaim.h"
 #include "registry.h"
+#include "store.h"
 #include "vma.h"
 #include "ws.h"
 
