@@ -149,6 +149,9 @@ int bench_plot_failures(void);
 /* ---- bench_swap.c: umm against the kernel's swap (a memory cgroup and a swapfile) ---- */
 int swap_vs_kernel(const bench_opts_t *o, struct bench_result *rows, int max);
 
+/* ---- bench_redis.c: the Redis store against Redis alone (own redis-server; skipped without) ---- */
+int redis_store(const bench_opts_t *o, struct bench_result *rows, int max);
+
 /* ---- bench_hv.c: the hypervisor cases ---- */
 int hv_nested_dz_single(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);
 int hv_nested_dz_clustered(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk);

@@ -176,6 +176,10 @@ static const case_def_t k_cases[] = {
      * filesystem: time, disk bytes read and written (umm / kernel; targets at 2x and 4x), fault
      * breakdown and umm's RSS/PSS; CSV and PNG. Root and a memory cgroup; not in --quick. */
     {"swap", "s", 1.0, NULL, NULL, NULL, 0, 0, swap_vs_kernel},
+    /* ---- far memory (bench_redis.c) ---- */
+    /* redis: a hard fault from the Redis store vs a hiredis GET of 4 KiB (target <= 1.2), the
+     * writer to Redis vs redis-benchmark -t set -d 65536 (information); own redis-server */
+    {"redis", "ns/fault", 1.2, NULL, NULL, NULL, 0, 0, redis_store},
 };
 #define NCASES ((int)(sizeof k_cases / sizeof k_cases[0]))
 enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_GUARD_EXC, C_GUARD_EXC_IN_SIGNAL,
@@ -184,8 +188,8 @@ enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_GUARD_EXC, C_GUARD_EXC
        C_IO_PREAD, C_IO_PREFETCH, C_IO_WATCH, C_FILESEC_SEQ, C_HV_DZ_SINGLE, C_HV_DZ_CLUSTERED, C_HV_BALLOON,
        C_HV_BALLOON_PAGING, C_HV_SCAN, C_HV_SAVED, C_HV_OVERCOMMIT, C_HV_UNCOOPERATIVE, C_ALLOC_1T,
        C_ALLOC_2T, C_ALLOC_4T, C_ALLOC_LARGE, C_ALLOC_BIG,
-       C_SCALE_RESERVE, C_SCALE_COMMIT, C_METADATA, C_SWAP };
-_Static_assert(C_SWAP + 1 == sizeof k_cases / sizeof k_cases[0], "enum follows k_cases");
+       C_SCALE_RESERVE, C_SCALE_COMMIT, C_METADATA, C_SWAP, C_REDIS };
+_Static_assert(C_REDIS + 1 == sizeof k_cases / sizeof k_cases[0], "enum follows k_cases");
 _Static_assert(sizeof k_cases / sizeof k_cases[0] <= 64, "selection is a 64-bit mask");
 #define MAX_ROWS 160
 
@@ -214,7 +218,7 @@ static void usage(FILE *f, const char *argv0)
             "                hv_balloon_inflate_paging_MBps, hv_share_scan_GiBps,\n"
             "                hv_share_saved_pct, hv_overcommit, hv_uncooperative, alloc_small_1t, alloc_small_2t,\n"
             "                alloc_small_4t, alloc_large, alloc_larger_than_ram, scale_reserve,\n"
-            "                scale_commit, metadata_overhead, swap\n"
+            "                scale_commit, metadata_overhead, swap, redis\n"
             "                (hv_overcommit and scale_* also write umm-bench-overcommit.csv/.png\n"
             "                and umm-bench-scaling.csv/.png in the current directory, full mode;\n"
             "                swap needs root and a memory cgroup, writes umm-bench-swap.csv/.png)\n"

@@ -127,7 +127,7 @@ void hv_drop_backing(umm_hv_guest_t *g, uint32_t gfn, unsigned to)
         break;
     case P2M_SWAPPED:
         g->swapped--;
-        mm_pagefile_free(&host->swap, p2m_num(e));
+        mm_store_free(&host->swap_store, p2m_num(e));
         break;
     case P2M_COMPRESSED:
         g->compressed--;

@@ -166,9 +166,9 @@ static bool guest_on_disk(umm_system_t *sys, uint32_t f)
     return swapped;
 }
 
-static int guest_write_swapped(umm_system_t *sys, uint32_t f, mm_pagefile_t *pf, uint64_t slot)
+static int guest_write_swapped(umm_system_t *sys, uint32_t f, mm_store_t *st, uint64_t slot)
 {
-    return hv_swap_copy_out(mm_guest_backend_ctx(sys), f, pf, slot);
+    return hv_swap_copy_out(mm_guest_backend_ctx(sys), f, st, slot);
 }
 
 static bool guest_shared(umm_system_t *sys, uint32_t f)
@@ -197,7 +197,7 @@ static int admit(umm_hv_host_t *host, const umm_hv_guest_config_t *cfg)
     uint64_t frames = cfg->sys.ram_bytes / host->page_size, reserved;
     uint64_t promised = hv_promised_frames(host, &reserved) + frames;
     uint64_t reservation = cfg->reservation_bytes / host->page_size;
-    uint64_t backable = host->nframes - 1 + host->swap.nslots;
+    uint64_t backable = host->nframes - 1 + hv_swap_slots(host);
     if (frames > backable || promised > backable)
         return UMM_E_COMMIT_LIMIT; /* more than RAM + swap could ever hold */
     if (reserved + reservation > hv_reservable_frames(host))

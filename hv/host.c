@@ -43,6 +43,7 @@ static int pool_create(umm_hv_host_t *h)
 static void host_free_all(umm_hv_host_t *h)
 {
     mm_os_pool_destroy(&h->pool);
+    mm_store_close(&h->swap_store);
     mm_pagefile_close(&h->swap);
     free(h->frames);
     free(h->free_stack);
@@ -56,6 +57,22 @@ static void host_free_all(umm_hv_host_t *h)
     mm_handle_free(h);
 }
 
+/* Host paging: to cfg->swap_store when given, else to a swap file of swap_bytes (if any). */
+static int open_swap(umm_hv_host_t *h, const umm_hv_host_config_t *cfg)
+{
+    if (cfg->swap_store)
+        return mm_store_open(&h->swap_store, cfg->swap_store, h->page_size, 0);
+    if (!cfg->swap_bytes)
+        return UMM_OK;
+    int rc = mm_pagefile_open(&h->swap, cfg->swap_path, cfg->swap_bytes, cfg->swap_bytes,
+                              h->page_size, false);
+    h->swap.fail_write = UMM_FP_HV_SWAP_WRITE;
+    h->swap.fail_read = UMM_FP_HV_SWAP_READ;
+    if (rc == UMM_OK)
+        mm_store_wrap_pagefile(&h->swap_store, &h->swap, "hostswap");
+    return rc;
+}
+
 int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
 {
     if (!cfg || !out)
@@ -63,6 +80,7 @@ int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
     size_t os_page = (size_t)sysconf(_SC_PAGESIZE);
     if (cfg->page_size != os_page || cfg->ram_bytes < 64 * cfg->page_size ||
         cfg->ram_bytes % cfg->page_size || cfg->swap_bytes % cfg->page_size ||
+        (cfg->swap_store && mm_store_config_check(cfg->swap_store, cfg->page_size) != UMM_OK) ||
         (cfg->ram_bytes >> 12) >= UINT32_MAX || cfg->idle_tax_pct > 99 ||
         (cfg->flags & ~(unsigned)(UMM_HV_NO_WORKERS | UMM_HV_NO_SHARING | UMM_HV_SALT_GUESTS |
                                   UMM_HV_NO_COMPRESSION)))
@@ -72,6 +90,7 @@ int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
         return UMM_E_NOMEM;
     h->cfg = *cfg;
     h->cfg.swap_path = NULL;
+    h->cfg.swap_store = NULL;
     h->page_size = cfg->page_size;
     h->page_shift = shift_of(cfg->page_size);
     h->pool.fd = -1;
@@ -79,11 +98,8 @@ int umm_hv_host_create(const umm_hv_host_config_t *cfg, umm_hv_host_t **out)
     mm_mutex_init(&h->pass_lock, MM_RANK_HV_PASS);
     mm_lock_init(&h->lock, MM_RANK_HOST);
     int rc = pool_create(h);
-    if (rc == UMM_OK && cfg->swap_bytes)
-        rc = mm_pagefile_open(&h->swap, cfg->swap_path, cfg->swap_bytes, cfg->swap_bytes,
-                           h->page_size, false);
-    h->swap.fail_write = UMM_FP_HV_SWAP_WRITE;
-    h->swap.fail_read = UMM_FP_HV_SWAP_READ;
+    if (rc == UMM_OK)
+        rc = open_swap(h, cfg);
     if (rc == UMM_OK)
         rc = hv_share_init(h);
     if (rc == UMM_OK)
@@ -156,8 +172,8 @@ int umm_hv_host_stats(umm_hv_host_t *host, umm_hv_host_stats_t *out)
         .cow_breaks = host->cow_breaks,
         .scan_pages_per_sec = host->scan_rate,
         .scan_cpu_ns = host->scan_cpu_ns,
-        .swap_slots = host->swap.nslots,
-        .swap_used = host->swap.used,
+        .swap_slots = hv_swap_slots(host),
+        .swap_used = host->swap_store.ops ? host->swap_store.slots->used : 0,
         .swapped_out = host->swapped_out,
         .swapped_in = host->swapped_in,
         .compressed = host->zpages,

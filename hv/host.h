@@ -118,7 +118,9 @@ struct umm_hv_host {
     uint64_t nframes;
     uint32_t *free_stack;
     uint64_t nfree;
-    mm_pagefile_t swap;     /* swap.fd < 0: no host swap */
+    mm_pagefile_t swap;     /* the host swap file (swap.fd < 0: none, or swap_store is remote) */
+    mm_store_t swap_store;  /* where host paging goes: the file, or cfg.swap_store (ops NULL:
+                               no host swapping). Slot numbers in SWAPPED p2m entries are its */
     umm_hv_guest_t **guests; /* by id */
     uint32_t nguest_slots;
     uint64_t nguests;
@@ -185,15 +187,20 @@ void hv_share_forget(umm_hv_host_t *host, uint32_t h);
 int hv_share_init(umm_hv_host_t *host);
 
 /* hostswap.c */
+/* Slots of the host's swap store (0: no host swapping). */
+static inline uint64_t hv_swap_slots(const umm_hv_host_t *host)
+{
+    return host->swap_store.ops ? host->swap_store.slots->nslots : 0;
+}
 /* Free one private host frame (host locked, `locked` guest's lock held or NULL): drop a cheap
  * victim, else swap one out (the host lock is dropped during the write); true if one was freed. */
 bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked);
 /* Read guest frame gfn back from host swap (guest held, host locked; the lock is dropped during
  * the read). The new host frame, or UINT32_MAX (nothing changed). */
 uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn);
-/* Copy host-swapped guest frame gfn to slot `to` of its guest's paging file, disk to disk (the
- * guest's writer pins the frame; called with no lock held). UMM_OK or UMM_E_IO. */
-int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_pagefile_t *pf, uint64_t to);
+/* Copy host-swapped guest frame gfn to local slot `to` of a store of its guest (disk to disk to a
+ * paging file; the guest's writer pins the frame; called with no lock held). UMM_OK or UMM_E_IO. */
+int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_store_t *st, uint64_t to);
 /* Drop a FREE or STANDBY victim (guest held, host locked); false for dearer classes. */
 bool hv_take_cheap(umm_hv_guest_t *g, uint32_t h, enum hv_victim_class cls);
 /* Count a victim that was compressed or written, by the guest list it came from. */

@@ -156,18 +156,18 @@ void hv_count_victim(umm_hv_guest_t *g, enum hv_victim_class cls)
 static int64_t write_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
 {
     umm_hv_host_t *host = g->host;
-    int64_t slot = mm_pagefile_alloc_run(&host->swap, 1);
+    int64_t slot = mm_store_alloc_run(&host->swap_store, 1);
     if (slot < 0)
         return -1;
     mm_guest_frame_unmap(g->sys, gfn); /* no guest mapping may reach h from now on */
     host->frames[h].flags |= HVF_PIN;
     struct iovec iov = {hv_frame_ptr(host, h), host->page_size};
     mm_unlock(&host->lock);
-    int rc = mm_pagefile_write(&host->swap, (uint64_t)slot, &iov, 1);
+    int rc = mm_store_write(&host->swap_store, (uint64_t)slot, &iov, 1);
     mm_lock(&host->lock);
     host->frames[h].flags &= ~(uint32_t)HVF_PIN;
     if (rc != UMM_OK) {
-        mm_pagefile_free(&host->swap, (uint64_t)slot);
+        mm_store_free(&host->swap_store, (uint64_t)slot);
         return -1;
     }
     return slot;
@@ -192,7 +192,7 @@ static bool swap_out(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
 bool hv_swap_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
 {
     MM_ASSERT_HELD(&host->lock);
-    if (host->swap.fd < 0)
+    if (!host->swap_store.ops)
         return false;
     umm_hv_guest_t *g;
     enum hv_victim_class cls;
@@ -219,7 +219,7 @@ uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn)
     struct iovec iov = {hv_frame_ptr(host, h), host->page_size};
     host->frames[h].flags |= HVF_PIN;
     mm_unlock(&host->lock);
-    int rc = mm_pagefile_read(&host->swap, slot, &iov, 1);
+    int rc = mm_store_read(&host->swap_store, slot, &iov, 1);
     mm_lock(&host->lock);
     host->frames[h].flags &= ~(uint32_t)HVF_PIN;
     if (rc != UMM_OK) {
@@ -227,7 +227,7 @@ uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn)
         return UINT32_MAX;
     }
     UMM_ASSERT(g->p2m[gfn] == p2m_make(P2M_SWAPPED, slot));
-    mm_pagefile_free(&host->swap, slot);
+    mm_store_free(&host->swap_store, slot);
     g->swapped--;
     g->swapped_in++;
     g->nested_swap_in++;
@@ -236,7 +236,7 @@ uint32_t hv_swap_in(umm_hv_guest_t *g, uint32_t gfn)
     return h;
 }
 
-int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_pagefile_t *pf, uint64_t to)
+int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_store_t *st, uint64_t to)
 {
     umm_hv_host_t *host = g->host;
     mm_lock(&host->lock);
@@ -245,7 +245,7 @@ int hv_swap_copy_out(umm_hv_guest_t *g, uint32_t gfn, mm_pagefile_t *pf, uint64_
     /* The guest frame is pinned by its writer (busy): the host leaves its p2m, and so the slot,
      * alone until the write is done; the copy needs no lock. */
     UMM_ASSERT(p2m_state(e) == P2M_SWAPPED);
-    int rc = mm_pagefile_copy(&host->swap, p2m_num(e), pf, to, 1);
+    int rc = mm_store_copy(&host->swap_store, p2m_num(e), st, to, 1);
     mm_lock(&host->lock);
     if (rc == UMM_OK)
         g->handed_over++;

@@ -59,7 +59,8 @@ extern "C" {
     X(UMM_E_QUOTA, "locking would take the locked pages past the working-set minimum")           \
     X(UMM_E_NOT_LOCKED, "some page of the range was not locked")                             \
     X(UMM_E_NOT_FOUND, "no object has that name")                                              \
-    X(UMM_E_EXISTS, "an object of that name exists already")
+    X(UMM_E_EXISTS, "an object of that name exists already")                                   \
+    X(UMM_E_UNREACHABLE, "a backing store could not be reached (connect, AUTH or timeout)")
 
 typedef enum umm_error {
 #define UMM_ERROR_ENUM_(name, text) name,
@@ -100,6 +101,25 @@ UMM_API const char *umm_error_name(int code);
                                          O_DIRECT where the filesystem allows (stats:
                                          pagefile_direct). Not with UMM_CFG_PAGEFILE_DIRECT */
 
+/* A backing store (umm_config_t.stores): where paged-out pages go besides (or instead of) the
+ * paging file of pagefile_*. Up to UMM_STORES_MAX per system, counting that paging file. */
+#define UMM_STORES_MAX 16
+#define UMM_STORE_PAGEFILE 0 /* a paging file: path (NULL: unnamed), bytes, max_bytes */
+#define UMM_STORE_REDIS 1    /* a Redis server or Redis Cluster (docs/far-memory.md) */
+
+typedef struct umm_store_config {
+    unsigned kind;          /* UMM_STORE_* */
+    size_t bytes;           /* capacity (a paging file's initial size); > 0, whole pages */
+    size_t max_bytes;       /* paging file: growth limit (0: no growth); Redis: unused */
+    const char *path;       /* paging file: its path (NULL: unnamed in $TMPDIR or /tmp) */
+    const char *address;    /* Redis: "host:port" of the server or of any node of a cluster */
+    const char *prefix;     /* Redis: key prefix, one per system (NULL: "umm"); stale keys under
+                               it are removed at create */
+    const char *user;       /* Redis: ACL user (NULL: AUTH with the password alone) */
+    const char *password;   /* Redis: AUTH password (NULL: none). Never logged */
+    unsigned timeout_ms;    /* Redis: per-operation timeout, failover retries included (0: 5000) */
+} umm_store_config_t;
+
 typedef struct umm_config {
     size_t ram_bytes;          /* physical memory budget: the frame pool (required, > 0) */
     size_t page_size;          /* bytes per page: the OS page size or a power-of-two multiple */
@@ -115,6 +135,9 @@ typedef struct umm_config {
     size_t high_memory_bytes;  /* available above this is "high memory" (0: 3 x low); at most
                                   ram_bytes, else UMM_E_INVAL */
     unsigned trim_policy;      /* UMM_TRIM_*: how the balance-set manager picks pages to trim */
+    const umm_store_config_t *stores; /* more backing stores (NULL: none); the writer spreads
+                                         clusters over them and the paging file in turn */
+    unsigned nstores;          /* entries in stores; with a paging file at most 15 */
 } umm_config_t;
 
 /* umm_config_t.trim_policy */
@@ -128,7 +151,8 @@ typedef struct umm_config {
     { .ram_bytes = (size_t)64 << 20, .page_size = 4096, .cluster_pages = 16,                     \
       .pagefile_path = NULL, .pagefile_bytes = 0, .vma_budget = 16384,                           \
       .pagefile_max_bytes = 0, .flags = 0, .balance_interval_ms = 1000,                          \
-      .low_memory_bytes = 0, .high_memory_bytes = 0, .trim_policy = UMM_TRIM_AGING }
+      .low_memory_bytes = 0, .high_memory_bytes = 0, .trim_policy = UMM_TRIM_AGING,              \
+      .stores = NULL, .nstores = 0 }
 
 /* Reservation granularity (Windows' allocation granularity). */
 #define UMM_RESERVE_GRANULARITY ((size_t)64 << 10)

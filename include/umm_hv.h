@@ -33,12 +33,15 @@ typedef struct umm_hv_host_config {
     unsigned scan_sleep_ms;      /* sharing scanner: pause between passes (KSM sleep_millisecs) */
     unsigned policy_interval_ms; /* policy period */
     unsigned idle_tax_pct;       /* ESXi Mem.IdleTax: 75 means an idle page costs 4x an active one */
+    const umm_store_config_t *swap_store; /* host paging to this store (a paging file or Redis,
+                                            see umm.h) instead of swap_path/swap_bytes; NULL:
+                                            the swap file */
 } umm_hv_host_config_t;
 
 #define UMM_HV_HOST_CONFIG_INIT                                                                  \
     { .ram_bytes = (size_t)256 << 20, .page_size = 4096, .swap_path = NULL,                      \
       .swap_bytes = (size_t)1 << 30, .flags = 0, .scan_pages = 2048, .scan_sleep_ms = 20,        \
-      .policy_interval_ms = 1000, .idle_tax_pct = 75 }
+      .policy_interval_ms = 1000, .idle_tax_pct = 75, .swap_store = NULL }
 
 /* umm_hv_guest_config_t.flags */
 #define UMM_HV_GUEST_NO_BALLOON 0x1 /* no balloon driver: only sharing and host swapping */

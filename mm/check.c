@@ -220,7 +220,7 @@ static bool locks_consistent(umm_system_t *sys)
 /* Mark slot s as referenced; false if it already was or the paging file does not have it used. */
 static bool claim_slot(umm_system_t *sys, uint64_t *seen, uint64_t s)
 {
-    if (s >= sys->pf.nslots || !mm_pagefile_slot_used(&sys->pf, s) || (seen[s / 64] >> (s % 64)) & 1)
+    if (s >= sys->stores.end || !mm_stores_slot_used(&sys->stores, s) || (seen[s / 64] >> (s % 64)) & 1)
         return false;
     seen[s / 64] |= 1ull << (s % 64);
     return true;
@@ -242,7 +242,7 @@ static bool slots_consistent(umm_system_t *sys)
 {
     if (!mm_sys_has_pagefile(sys))
         return true;
-    uint64_t *seen = calloc((sys->pf.max_slots + 64) / 64, sizeof *seen);
+    uint64_t *seen = calloc((sys->stores.end + 64) / 64, sizeof *seen);
     if (!seen)
         return false;
     uint64_t refs = 0;
@@ -259,7 +259,7 @@ static bool slots_consistent(umm_system_t *sys)
         if (!sec->file) /* a file section's PAGEFILE PTEs name its file's pages, not slots */
             ok = claim_pagefile_ptes(sys, sec->proto, seen, &refs);
     free(seen);
-    return ok && refs == sys->pf.used;
+    return ok && refs == mm_stores_used(&sys->stores);
 }
 
 /* May this frame's bytes be read now without making a guest's host page it in? */

@@ -4,14 +4,14 @@
 
 #include "assert.h"
 #include "failpoint.h"
-#include "pagefile.h"
+#include "store.h"
 
 /* Past 90 % of the limit, grow the paging file (toward its maximum) so that the charge stays
  * under 90 %: by what is missing, but at least a quarter of its size so growth is rare. */
 static void grow_if_needed(umm_system_t *sys, uint64_t n)
 {
     mm_pagefile_t *pf = &sys->pf;
-    if (!mm_sys_has_pagefile(sys) || pf->nslots >= pf->max_slots)
+    if (pf->fd < 0 || pf->nslots >= pf->max_slots)
         return;
     uint64_t after = sys->committed + n;
     if (after * 10 <= sys->commit_limit * 9)

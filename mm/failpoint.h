@@ -29,7 +29,12 @@
     X(HV_BALLOON_INFLATE, "umm/hv/balloon/inflate")                                               \
     X(HV_BALLOON_DEFLATE, "umm/hv/balloon/deflate")                                               \
     X(HV_SWAP_WRITE, "umm/hv/swap/write")                                                         \
-    X(HV_SWAP_READ, "umm/hv/swap/read")
+    X(HV_SWAP_READ, "umm/hv/swap/read")                                                           \
+    X(REDIS_CONNECT, "umm/redis/connect")                                                         \
+    X(REDIS_WRITE, "umm/redis/write")                                                             \
+    X(REDIS_READ, "umm/redis/read")                                                               \
+    X(REDIS_DELETE, "umm/redis/delete")                                                           \
+    X(REDIS_FLUSH, "umm/redis/flush")
 
 enum umm_failpoint_id {
 #define UMM_FP_ENUM_(id, name) UMM_FP_##id,

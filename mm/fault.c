@@ -16,11 +16,11 @@
 #include "frames.h"
 #include "hwmap.h"
 #include "os.h"
-#include "pagefile.h"
 #include "proto.h"
 #include "readahead.h"
 #include "reclaim.h"
 #include "registry.h"
+#include "store.h"
 #include "vma.h"
 #include "ws.h"
 
@@ -354,7 +354,9 @@ static int read_unlocked(const fault_site_t *s, uint64_t slot, const struct iove
     umm_system_t *sys = s->vad->proc->sys;
     s->fault_vad->io_pending++;
     mm_unlock(&sys->lock);
-    int err = mm_pagefile_read(mm_vad_store(sys, s->vad), slot, iov, niov); /* or its file */
+    mm_filemap_t *fm = mm_vad_file(s->vad); /* a file section's page: from its file */
+    int err = fm ? mm_pagefile_read(&fm->store, slot, iov, niov)
+                 : mm_stores_read(&sys->stores, slot, iov, niov);
     mm_lock(&sys->lock);
     s->fault_vad->io_pending--;
     return err;

@@ -31,13 +31,6 @@ static inline mm_filemap_t *mm_vad_file(const mm_vad_t *vad)
     return vad && vad->proto_of ? vad->proto_of->file : NULL;
 }
 
-/* Where the pages of vad page out to: its section's file, or the system's paging file. */
-static inline mm_pagefile_t *mm_vad_store(umm_system_t *sys, const mm_vad_t *vad)
-{
-    mm_filemap_t *fm = mm_vad_file(vad);
-    return fm ? &fm->store : &sys->pf;
-}
-
 /* Has the system a file-backed section (whose dirty pages the writer can write to its file)? */
 static inline bool mm_sys_has_file_sections(const umm_system_t *sys)
 {

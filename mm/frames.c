@@ -191,7 +191,7 @@ void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f)
     mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     if (e->slot) {
         if (!mm_frame_in_file(sys, f)) /* a file's page is its slot: nothing to free */
-            mm_pagefile_free(&sys->pf, e->slot - 1);
+            mm_stores_free(&sys->stores, e->slot - 1);
         e->slot = 0;
     }
 }

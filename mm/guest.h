@@ -20,7 +20,7 @@
 #include "lock.h"
 #include "loopthread.h"
 #include "os.h"
-#include "pagefile.h"
+#include "store.h"
 #include "phys.h"
 #include "umm.h"
 

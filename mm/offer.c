@@ -29,7 +29,7 @@ static void offer_page(umm_system_t *sys, mm_vad_t *vad, size_t i, unsigned prio
 {
     mm_pte_t p = vad->pte[i];
     if (mm_pte_format(p) == PTE_PAGEFILE) { /* only on disk: nothing in RAM to keep */
-        mm_pagefile_free(&sys->pf, mm_pte_num(p));
+        mm_stores_free(&sys->stores, mm_pte_num(p));
         mm_vad_pte_write(vad, i, mm_pte_make(PTE_DEMAND_ZERO, mm_pte_prot(p), 0) | PTE_DISCARDED |
                                      (p & PTE_HW));
         return;
@@ -98,7 +98,7 @@ static void discard_page(umm_system_t *sys, mm_vad_t *vad, size_t i)
         mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p))->flags &= (uint16_t)~PFN_F_OFFERED;
         mm_frame_release(sys, (mm_pfn_id_t)mm_pte_num(p), false); /* its copy goes too */
     } else if (mm_pte_format(p) == PTE_PAGEFILE) {
-        mm_pagefile_free(&sys->pf, mm_pte_num(p));
+        mm_stores_free(&sys->stores, mm_pte_num(p));
     } else if (mm_pte_format(p) != PTE_DEMAND_ZERO) {
         return; /* uncommitted, or a locked or pinned page that stayed valid */
     }

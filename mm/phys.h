@@ -5,7 +5,7 @@
 #ifndef UMM_PHYS_H
 #define UMM_PHYS_H
 
-#include "pagefile.h"
+#include "store.h"
 #include "umm.h"
 
 #include <stdbool.h>
@@ -44,10 +44,11 @@ typedef struct mm_phys_ops {
     /* Optional. Is the frame's content on the backend's own disk (the host's swap file)? Then
      * the writer hands it over with write_swapped instead of reading it through a frame. */
     bool (*on_disk)(umm_system_t *sys, uint32_t f);
-    /* Copy an on_disk frame's content straight to `slot` of `pf` (disk to disk, no frame).
+    /* Copy an on_disk frame's content straight to local `slot` of store `st` (disk to disk,
+     * no frame, when the store is a paging file).
      * Called WITHOUT the system lock, the frame pinned (PFN_F_IO), so the backend leaves it
      * where it is meanwhile. UMM_OK or UMM_E_IO (nothing changed on either side). */
-    int (*write_swapped)(umm_system_t *sys, uint32_t f, mm_pagefile_t *pf, uint64_t slot);
+    int (*write_swapped)(umm_system_t *sys, uint32_t f, mm_store_t *st, uint64_t slot);
     /* Optional. Does reclaiming the frame free nothing behind it (the host shares its bytes
      * with other frames)? A hint: the trimmer and the balloon take such frames last. */
     bool (*shared)(umm_system_t *sys, uint32_t f);

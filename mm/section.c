@@ -9,7 +9,7 @@
 #include "filemap.h"
 #include "frames.h"
 #include "handle.h"
-#include "pagefile.h"
+#include "store.h"
 #include "proto.h"
 #include "vad.h"
 
@@ -272,7 +272,7 @@ static void destroy_locked(umm_section_t *sec)
         if (mm_pte_format(p) == PTE_TRANSITION)
             mm_frame_release(sys, (mm_pfn_id_t)mm_pte_num(p), false);
         else if (mm_pte_format(p) == PTE_PAGEFILE && !sec->file)
-            mm_pagefile_free(&sys->pf, mm_pte_num(p));
+            mm_stores_free(&sys->stores, mm_pte_num(p));
         mm_pte_write(&proto->pte[i], 0);
     }
     mm_commit_uncharge_system(sys, section_charge(sec));

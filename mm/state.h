@@ -13,7 +13,7 @@
 #include "counters.h"
 #include "lock.h"
 #include "os.h"
-#include "pagefile.h"
+#include "store.h"
 #include "pfn.h"
 #include "phys.h"
 #include "pte.h"
@@ -132,7 +132,8 @@ struct umm_system {
     const mm_phys_ops_t *phys; /* NULL: frames are this system's own memfd pool */
     void *phys_ctx;
 
-    mm_pagefile_t pf;        /* pf.fd < 0: no paging file */
+    mm_pagefile_t pf;        /* the paging file of cfg.pagefile_*: pf.fd < 0: none */
+    mm_stores_t stores;      /* every backing store, pf first when there is one */
     uint64_t low_pages, high_pages; /* available-memory thresholds */
     uint64_t ballooned;       /* frames a hypervisor's balloon holds (not RAM to size from) */
     bool low_memory;          /* available < low_pages at the last evaluation */
@@ -198,7 +199,7 @@ static inline bool mm_view_maps(const mm_vad_t *v, size_t k)
 
 static inline bool mm_sys_has_pagefile(const umm_system_t *sys)
 {
-    return sys->pf.fd >= 0;
+    return sys->stores.n > 0;
 }
 
 static inline uintptr_t mm_vad_page_addr(const mm_vad_t *v, size_t i, unsigned shift)

@@ -9,6 +9,20 @@
 #include <stddef.h>
 
 /* The gauges of a system: what its state says right now. System locked. */
+/* The paging-file gauges count every store (a system's slots are theirs together). */
+static void stores_gauges(umm_system_t *sys, umm_stats_t *out)
+{
+    const mm_stores_t *set = &sys->stores;
+    out->pagefile_slots = mm_stores_slots(set);
+    out->pagefile_used = mm_stores_used(set);
+    out->pagefile_max_slots = out->pagefile_peak = 0;
+    for (unsigned i = 0; i < set->n; i++) {
+        out->pagefile_max_slots += set->st[i].slots->max_slots;
+        out->pagefile_peak += set->st[i].slots->peak;
+    }
+    out->pagefile_grows = sys->pf.grows;
+}
+
 static void system_gauges(umm_system_t *sys, umm_stats_t *out)
 {
     MM_ASSERT_HELD(&sys->lock);
@@ -37,11 +51,7 @@ static void system_gauges(umm_system_t *sys, umm_stats_t *out)
     out->pinned_frames = sys->pinned_frames;
     out->vma_count = sys->vma_count;
     out->vma_budget = sys->vma_budget;
-    out->pagefile_slots = sys->pf.nslots;
-    out->pagefile_max_slots = sys->pf.max_slots;
-    out->pagefile_used = sys->pf.used;
-    out->pagefile_peak = sys->pf.peak;
-    out->pagefile_grows = sys->pf.grows;
+    stores_gauges(sys, out);
     /* a buffered paging file's I/O all passes through the page cache: the reads and writes are
        the pages it has held there (the kernel drops them on its own schedule) */
     bool buffered = sys->pf.fd >= 0 && !sys->pf.direct;

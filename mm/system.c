@@ -11,7 +11,7 @@
 #include "handle.h"
 #include "handler.h"
 #include "notify.h"
-#include "pagefile.h"
+#include "store.h"
 #include "prefetch.h"
 #include "registry.h"
 #include "section.h"
@@ -46,6 +46,11 @@ static int validate_config(const umm_config_t *cfg)
     if (cfg->pagefile_bytes % ps != 0 || cfg->pagefile_max_bytes % ps != 0 ||
         (cfg->pagefile_bytes >> shift) >= UINT32_MAX || (cfg->pagefile_max_bytes >> shift) >= UINT32_MAX)
         return UMM_E_INVAL;
+    if ((cfg->nstores && !cfg->stores) || cfg->nstores + (cfg->pagefile_bytes != 0) > UMM_STORES_MAX)
+        return UMM_E_INVAL;
+    for (unsigned i = 0; i < cfg->nstores; i++)
+        if (mm_store_config_check(&cfg->stores[i], ps) != UMM_OK)
+            return UMM_E_INVAL;
     if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS |
                                  UMM_CFG_EXCEPTIONS_IN_SIGNAL | UMM_CFG_PAGEFILE_BUFFERED))
         return UMM_E_INVAL;
@@ -91,19 +96,38 @@ static uint64_t commit_slack(const umm_system_t *sys)
     return slack < sys->pfn.nframes / 4 ? slack : sys->pfn.nframes / 4;
 }
 
-static int open_pagefile(umm_system_t *sys)
+/* The paging file of cfg.pagefile_* (store 0 when there is one), then cfg.stores in order; the
+ * commit limit counts them all. */
+static int open_stores(umm_system_t *sys)
 {
     const umm_config_t *cfg = &sys->cfg;
     sys->pf.fd = -1;
     sys->commit_limit = sys->pfn.nframes;
-    if (cfg->pagefile_bytes == 0)
-        return UMM_OK;
-    int rc = mm_pagefile_open(&sys->pf, cfg->pagefile_path, cfg->pagefile_bytes,
-                           cfg->pagefile_max_bytes, sys->page_size,
-                           !(cfg->flags & UMM_CFG_PAGEFILE_BUFFERED));
-    if (rc == UMM_OK)
-        sys->commit_limit = sys->pfn.nframes + sys->pf.nslots - commit_slack(sys);
-    return rc;
+    int rc = UMM_OK;
+    if (cfg->pagefile_bytes != 0) {
+        rc = mm_pagefile_open(&sys->pf, cfg->pagefile_path, cfg->pagefile_bytes,
+                              cfg->pagefile_max_bytes, sys->page_size,
+                              !(cfg->flags & UMM_CFG_PAGEFILE_BUFFERED));
+        mm_store_t st;
+        mm_store_wrap_pagefile(&st, &sys->pf, "pagefile0");
+        if (rc == UMM_OK && (rc = mm_stores_add(&sys->stores, &st)) != UMM_OK)
+            mm_pagefile_close(&sys->pf);
+    }
+    for (unsigned i = 0; rc == UMM_OK && i < cfg->nstores; i++) {
+        mm_store_t st;
+        if ((rc = mm_store_open(&st, &cfg->stores[i], sys->page_size, sys->stores.n)) != UMM_OK)
+            break;
+        if ((rc = mm_stores_add(&sys->stores, &st)) != UMM_OK)
+            mm_store_close(&st);
+    }
+    if (rc != UMM_OK) {
+        mm_stores_close(&sys->stores);
+        mm_pagefile_close(&sys->pf);
+        return rc;
+    }
+    if (sys->stores.n)
+        sys->commit_limit = sys->pfn.nframes + mm_stores_slots(&sys->stores) - commit_slack(sys);
+    return UMM_OK;
 }
 
 int umm_system_create(const umm_config_t *cfg, umm_system_t **out)
@@ -140,7 +164,8 @@ int mm_system_create_with_phys(const umm_config_t *cfg, const mm_phys_ops_t *phy
     sys->vma_count = 1; /* the physical view */
     mm_mutex_init(&sys->notify_lock, MM_RANK_NOTIFY);
     mm_system_set_thresholds(sys);
-    if ((rc = open_pagefile(sys)) != UMM_OK || (rc = mm_handler_acquire()) != UMM_OK) {
+    if ((rc = open_stores(sys)) != UMM_OK || (rc = mm_handler_acquire()) != UMM_OK) {
+        mm_stores_close(&sys->stores);
         mm_pagefile_close(&sys->pf);
         mm_frames_pool_destroy(sys);
         mm_handle_free(sys);
@@ -169,6 +194,7 @@ void umm_system_destroy(umm_system_t *sys)
     mm_notify_destroy_all(sys);
     mm_exception_destroy_all(sys);
     mm_handler_release();
+    mm_stores_close(&sys->stores);
     mm_pagefile_close(&sys->pf);
     mm_frames_pool_destroy(sys);
     mm_mutex_destroy(&sys->notify_lock);

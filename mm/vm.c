@@ -8,7 +8,7 @@
 #include "frames.h"
 #include "hwmap.h"
 #include "os.h"
-#include "pagefile.h"
+#include "store.h"
 #include "reclaim.h"
 #include "registry.h"
 #include "section.h"
@@ -176,7 +176,7 @@ static void discard_page(mm_vad_t *vad, size_t i)
         }
         mm_frame_release(sys, f, false); /* frees its paging-file copy too */
     } else if (mm_pte_format(p) == PTE_PAGEFILE) {
-        mm_pagefile_free(&sys->pf, mm_pte_num(p));
+        mm_stores_free(&sys->stores, mm_pte_num(p));
     }
 }
 

@@ -7,7 +7,7 @@
 #include "frames.h"
 #include "handle.h"
 #include "os.h"
-#include "pagefile.h"
+#include "store.h"
 
 #include <errno.h>
 #include <sys/uio.h>
@@ -64,15 +64,17 @@ static bool handed_over(umm_system_t *sys, mm_pfn_id_t f)
 static int write_cluster(umm_system_t *sys, uint64_t slot, const mm_pfn_id_t *frames,
                          const struct iovec *iov, size_t n)
 {
+    uint64_t local;
+    mm_store_t *st = mm_stores_find(&sys->stores, slot, &local);
     for (size_t k = 0; k < n;) {
         size_t j = k + 1;
         int rc;
         if (!iov[k].iov_base) {
-            rc = sys->phys->write_swapped(sys, frames[k], &sys->pf, slot + k);
+            rc = sys->phys->write_swapped(sys, frames[k], st, local + k);
         } else {
             while (j < n && iov[j].iov_base)
                 j++;
-            rc = mm_pagefile_write(&sys->pf, slot + k, &iov[k], (int)(j - k));
+            rc = mm_store_write(st, local + k, &iov[k], (int)(j - k));
         }
         if (rc != UMM_OK)
             return EIO;
@@ -128,11 +130,11 @@ static void batch_truncate(umm_system_t *sys, write_batch_t *b, size_t n)
  * (oldest) page; -1 (nothing pinned any more) when the file has no free slot. */
 static int64_t batch_slots(umm_system_t *sys, write_batch_t *b)
 {
-    int64_t slot = mm_pagefile_alloc_run(&sys->pf, b->n);
+    int64_t slot = mm_stores_alloc_run(&sys->stores, b->n);
     if (slot >= 0)
         return slot;
     size_t first = b->nruns > 1 ? b->runs[1] : b->n;
-    if (first < b->n && (slot = mm_pagefile_alloc_run(&sys->pf, first)) >= 0) {
+    if (first < b->n && (slot = mm_stores_alloc_run(&sys->stores, first)) >= 0) {
         batch_truncate(sys, b, first);
         return slot;
     }
@@ -146,7 +148,7 @@ static int64_t batch_slots(umm_system_t *sys, write_batch_t *b)
     b->frames[k] = b->frames[0];
     b->frames[0] = keep;
     batch_truncate(sys, b, 1);
-    slot = mm_pagefile_alloc_run(&sys->pf, 1);
+    slot = mm_stores_alloc_run(&sys->stores, 1);
     if (slot < 0)
         batch_truncate(sys, b, 0);
     return slot;

@@ -76,6 +76,25 @@ CONFIG_DEFAULTS = dict(ram_bytes=64 << 20, page_size=4096, cluster_pages=16, pag
 # ------------------------------------------------------------------------------------------------
 # structures (field order and types exactly as in include/umm.h)
 # ------------------------------------------------------------------------------------------------
+class StoreConfig(ctypes.Structure):
+    """umm_store_config_t"""
+    _fields_ = [
+        ("kind", c_uint),
+        ("bytes", c_size_t),
+        ("max_bytes", c_size_t),
+        ("path", c_char_p),
+        ("address", c_char_p),
+        ("prefix", c_char_p),
+        ("user", c_char_p),
+        ("password", c_char_p),
+        ("timeout_ms", c_uint),
+    ]
+
+
+STORE_PAGEFILE, STORE_REDIS = 0, 1
+STORES_MAX = 16
+
+
 class Config(ctypes.Structure):
     """umm_config_t"""
     _fields_ = [
@@ -91,6 +110,8 @@ class Config(ctypes.Structure):
         ("low_memory_bytes", c_size_t),
         ("high_memory_bytes", c_size_t),
         ("trim_policy", c_uint),
+        ("stores", ctypes.POINTER(StoreConfig)),
+        ("nstores", c_uint),
     ]
 
 
@@ -192,7 +213,7 @@ FieldInfo = collections.namedtuple("FieldInfo", "name kind doc offset")
 
 
 # C name -> structure, used by the layout test (and by umm_hv.h's structures when they come).
-STRUCTS = {"umm_config_t": Config, "umm_region_info_t": RegionInfo, "umm_exception_t": Exception_,
+STRUCTS = {"umm_config_t": Config, "umm_store_config_t": StoreConfig, "umm_region_info_t": RegionInfo, "umm_exception_t": Exception_,
            "umm_mdl_t": Mdl, "umm_page_info_t": PageInfo,
            "umm_range_t": Range, "umm_section_info_t": SectionInfo,
            "umm_stat_field_t": StatField, "umm_stats_t": Stats,

@@ -329,7 +329,8 @@ def build_config(ram: SizeLike = "64M", pagefile: object = None,
                  trim_policy: str = "aging", low_memory: Optional[SizeLike] = None,
                  high_memory: Optional[SizeLike] = None,
                  pagefile_path: Union[str, os.PathLike, None] = None,
-                 direct: bool = True) -> Tuple[_lib.Config, Optional[bytes]]:
+                 direct: bool = True,
+                 stores: Optional[list] = None) -> Tuple[_lib.Config, Optional[bytes]]:
     """An umm_config_t (``_lib.Config``) from System's keyword arguments, and the encoded
     paging-file path it points to (keep that alive while the C library may read cfg.pagefile_path). Used by
     System and by umm.hv's guests (whose umm_hv_guest_config_t embeds an umm_config_t)."""
@@ -376,7 +377,44 @@ def build_config(ram: SizeLike = "64M", pagefile: object = None,
     cfg.pagefile_path = path_bytes
     cfg.flags = (0 if workers else _lib.CFG_NO_WORKERS) | (
         0 if direct else _lib.CFG_PAGEFILE_BUFFERED)
+    if stores:
+        _set_stores(cfg, stores)
     return cfg, path_bytes
+
+
+_STORE_KEYS = {"kind", "size", "max", "path", "address", "prefix", "user", "password", "timeout_ms"}
+
+
+def _set_stores(cfg: _lib.Config, stores: list) -> None:
+    """cfg.stores from a list of dicts: {"kind": "pagefile", "size", "max", "path"} or
+    {"kind": "redis", "address": "host:port", "size", "prefix", "user", "password",
+    "timeout_ms"}. The array and its strings are kept alive on cfg."""
+    arr = (_lib.StoreConfig * len(stores))()
+    keep = [arr]
+
+    def text(v):
+        if v is None:
+            return None
+        b = os.fsencode(v) if isinstance(v, os.PathLike) else str(v).encode()
+        keep.append(b)
+        return b
+    for i, st in enumerate(stores):
+        unknown = set(st) - _STORE_KEYS
+        if unknown:
+            raise ValueError("stores[%d]: unknown keys %s" % (i, sorted(unknown)))
+        kinds = {"pagefile": _lib.STORE_PAGEFILE, "redis": _lib.STORE_REDIS}
+        if st.get("kind") not in kinds:
+            raise ValueError("stores[%d]: kind must be 'pagefile' or 'redis'" % i)
+        e = arr[i]
+        e.kind = kinds[st["kind"]]
+        e.bytes = parse_size(st.get("size", 2 * cfg.ram_bytes), "stores[%d] size" % i)
+        e.max_bytes = parse_size(st.get("max", 0), "stores[%d] max" % i)
+        for key in ("path", "address", "prefix", "user", "password"):
+            setattr(e, key, text(st.get(key)))
+        e.timeout_ms = int(st.get("timeout_ms", 0))
+    cfg.stores = arr
+    cfg.nstores = len(stores)
+    cfg._keep = keep
 
 
 class System(_Handle):
@@ -385,7 +423,10 @@ class System(_Handle):
     Sizes are ints or strings ("64M", "1G", "512K", "4096").
 
     pagefile: None or 0 (no paging file); a size; a path (str with a '/' or os.PathLike: a named
-    paging file of 2 x RAM); or a dict with keys size, max, path, direct. direct (default True):
+    paging file of 2 x RAM); or a dict with keys size, max, path, direct. stores: more backing
+    stores (up to 16 with the paging file), a list of dicts: {"kind": "pagefile", "size", "max",
+    "path"} or {"kind": "redis", "address": "host:port", "size", "prefix", "user", "password",
+    "timeout_ms"} (docs/far-memory.md). direct (default True):
     the paging file bypasses the page cache (O_DIRECT) where its filesystem allows
     (stats.pagefile_direct says whether it does); False sends its I/O through the page cache.
 
@@ -407,13 +448,13 @@ class System(_Handle):
                  trim_policy: str = "aging", low_memory: Optional[SizeLike] = None,
                  high_memory: Optional[SizeLike] = None,
                  pagefile_path: Union[str, os.PathLike, None] = None,
-                 direct: bool = True) -> None:
+                 direct: bool = True, stores: Optional[list] = None) -> None:
         cfg, self._pagefile_path = build_config(
             ram=ram, pagefile=pagefile, page_size=page_size, cluster_pages=cluster_pages,
             vma_budget=vma_budget, pagefile_max=pagefile_max, workers=workers,
             balance_interval_ms=balance_interval_ms, trim_policy=trim_policy,
             low_memory=low_memory, high_memory=high_memory, pagefile_path=pagefile_path,
-            direct=direct)
+            direct=direct, stores=stores)
         self.config = cfg
         _lib.ensure_signal_stack()
         h = ctypes.c_void_p()

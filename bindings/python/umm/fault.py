@@ -64,6 +64,14 @@ _WHAT = {
                          "needing one is an in-page error UMM_E_NO_FRAMES",
     "umm/hv/swap/read": "host swap read fails: touching a host-swapped page is an in-page "
                         "error; the page stays in the swap file",
+    "umm/redis/connect": "a Redis store cannot connect: umm_system_create returns "
+                         "UMM_E_UNREACHABLE; later operations retry until their timeout",
+    "umm/redis/write": "Redis store write fails: umm_flush_modified returns UMM_E_IO, the pages "
+                       "stay Modified and are written later",
+    "umm/redis/read": "Redis store read fails: in-page error; the page stays in the store",
+    "umm/redis/delete": "freed keys are not unlinked (garbage until destroy); at create the "
+                        "stale-key cleanup fails: UMM_E_UNREACHABLE",
+    "umm/redis/flush": "a Redis store's flush (PING of every master) reports UMM_E_IO",
 }
 
 #: Every point libumm has, with what the caller sees when it fails.

@@ -67,6 +67,7 @@ class HostConfig(ctypes.Structure):
         ("scan_sleep_ms", c_uint),
         ("policy_interval_ms", c_uint),
         ("idle_tax_pct", c_uint),
+        ("swap_store", ctypes.POINTER(_lib.StoreConfig)),
     ]
 
 

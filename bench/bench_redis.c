@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/* bench_redis.c - the Redis backing store against Redis itself, on a redis-server the case starts
+ * on a free local port (no persistence) and stops:
+ *
+ *   redis_hard_fault_random: a hard fault of a random 4 KiB page paged out to Redis
+ *     (cluster_pages = 1: one GETRANGE per fault, through the store's I/O thread) against a
+ *     hiredis GET of a 4 KiB value alone, same server, same run; target <= 1.2.
+ *   redis_writer_MBps: the writer flushing dirty pages to Redis (pipelined SETRANGEs of 16-page
+ *     clusters) against `redis-benchmark -t set -d 65536` on the same server; information.
+ *
+ * Medians of --reps repetitions, the two sides alternating. Skipped (one information row that
+ * says so) without redis-server or a build without hiredis. */
+#define _GNU_SOURCE 1
+#include "bench.h"
+
+#include "umm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef UMM_HAVE_HIREDIS
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAGE 4096
+#define FAULTS 2048 /* random faults per sample */
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+               getsockname(fd, (struct sockaddr *)&a, &len) == 0 ? ntohs(a.sin_port) : 0;
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static redisContext *connect_port(int port)
+{
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    if (c && c->err) {
+        redisFree(c);
+        c = NULL;
+    }
+    return c;
+}
+
+static pid_t start_server(int port)
+{
+    char p[16];
+    snprintf(p, sizeof p, "%d", port);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--logfile", "/dev/null", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; pid > 0 && i < 500; i++) {
+        redisContext *c = connect_port(port);
+        if (c) {
+            redisFree(c);
+            return pid;
+        }
+        usleep(10000);
+    }
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    return -1;
+}
+
+typedef struct env {
+    umm_system_t *sys;
+    umm_process_t *proc;
+    char *base;
+    size_t npages;
+} env_t;
+
+static int env_open(env_t *e, int port, size_t data, size_t ram, unsigned cluster)
+{
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    umm_store_config_t st = {.kind = UMM_STORE_REDIS, .bytes = 2 * data, .address = addr,
+                             .prefix = "umm-bench"};
+    umm_config_t cfg = UMM_CONFIG_INIT;
+    cfg.ram_bytes = ram;
+    cfg.cluster_pages = cluster;
+    cfg.flags = UMM_CFG_NO_WORKERS;
+    cfg.stores = &st;
+    cfg.nstores = 1;
+    memset(e, 0, sizeof *e);
+    e->npages = data / PAGE;
+    void *p = NULL;
+    if (umm_system_create(&cfg, &e->sys) != UMM_OK || umm_process_create(e->sys, &e->proc) != UMM_OK ||
+        bench_guard_install(e->sys) != UMM_OK || umm_reserve(e->proc, data, UMM_PROT_READ | UMM_PROT_WRITE, &p) != UMM_OK ||
+        umm_commit(e->proc, p, data, UMM_PROT_READ | UMM_PROT_WRITE) != UMM_OK) {
+        fprintf(stderr, "bench: redis: could not set up a system paging to Redis\n");
+        if (e->sys)
+            umm_system_destroy(e->sys);
+        return 1;
+    }
+    e->base = p;
+    return 0;
+}
+
+static void fill(void *arg)
+{
+    env_t *e = arg;
+    for (size_t i = 0; i < e->npages; i++)
+        *(volatile uint64_t *)(void *)(e->base + i * PAGE) = i + 1;
+}
+
+typedef struct touch {
+    env_t *e;
+    const size_t *idx;
+    size_t n, bad;
+} touch_t;
+
+static void touch(void *arg)
+{
+    touch_t *t = arg;
+    for (size_t k = 0; k < t->n; k++)
+        t->bad += *(volatile uint64_t *)(void *)(t->e->base + t->idx[k] * PAGE) != t->idx[k] + 1;
+}
+
+/* Everything paged out: working set emptied, written, Standby purged. */
+static int page_out(env_t *e)
+{
+    uint64_t purged;
+    return umm_ws_empty(e->proc) != UMM_OK || umm_flush_modified(e->sys) != UMM_OK ||
+           umm_standby_purge(e->sys, 7, &purged) != UMM_OK;
+}
+
+static uint64_t rng(uint64_t *s)
+{
+    *s += 0x9e3779b97f4a7c15ULL;
+    uint64_t z = *s;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* One sample of each side: ns per hard fault, ns per GET. */
+static int fault_sample(env_t *e, redisContext *c, uint64_t seed, double *umm_ns, double *get_ns,
+                        bench_check_t *chk)
+{
+    size_t idx[FAULTS];
+    uint64_t s = seed;
+    for (size_t k = 0; k < FAULTS; k++) /* distinct pages: every touch is a hard fault */
+        idx[k] = (k * (e->npages / FAULTS) + rng(&s) % (e->npages / FAULTS)) % e->npages;
+    for (size_t k = FAULTS; k-- > 1;) {
+        size_t j = rng(&s) % (k + 1), t = idx[k];
+        idx[k] = idx[j];
+        idx[j] = t;
+    }
+    umm_stats_t a, b;
+    if (page_out(e) || umm_stats_get(e->sys, &a) != UMM_OK)
+        return 1;
+    touch_t t = {.e = e, .idx = idx, .n = FAULTS};
+    uint64_t t0 = bench_now_ns();
+    int rc = bench_guarded(touch, &t);
+    uint64_t t1 = bench_now_ns();
+    if (rc || umm_stats_get(e->sys, &b) != UMM_OK)
+        return 1;
+    if (t.bad || b.faults_hard - a.faults_hard != FAULTS)
+        bench_check_fail(chk, "redis_hard_fault_random: %zu wrong pages, %llu hard faults for %d "
+                         "touches", t.bad, (unsigned long long)(b.faults_hard - a.faults_hard), FAULTS);
+    *umm_ns = (double)(t1 - t0) / FAULTS;
+    t0 = bench_now_ns();
+    for (size_t k = 0; k < FAULTS; k++) {
+        redisReply *r = redisCommand(c, "GET bench:%d", (int)(idx[k] % 1024));
+        if (!r || r->type != REDIS_REPLY_STRING || r->len != PAGE) {
+            fprintf(stderr, "bench: redis: GET baseline failed\n");
+            if (r)
+                freeReplyObject(r);
+            return 1;
+        }
+        freeReplyObject(r);
+    }
+    *get_ns = (double)(bench_now_ns() - t0) / FAULTS;
+    return 0;
+}
+
+static int hard_fault_rows(const bench_opts_t *o, int port, bench_result_t *row)
+{
+    size_t data = o->bytes < (size_t)(32 * BENCH_MiB) ? (size_t)(32 * BENCH_MiB) : o->bytes;
+    env_t e;
+    if (env_open(&e, port, data, (size_t)FAULTS * PAGE * 2, 1))
+        return 1;
+    redisContext *c = connect_port(port);
+    static char value[PAGE];
+    memset(value, 'v', sizeof value);
+    for (int k = 0; c && k < 1024; k++) {
+        redisReply *r = redisCommand(c, "SET bench:%d %b", k, value, sizeof value);
+        if (r)
+            freeReplyObject(r);
+    }
+    bench_check_t chk = {.ok = 1};
+    double u[BENCH_MAX_REPS], g[BENCH_MAX_REPS];
+    int reps = o->reps < BENCH_MAX_REPS ? o->reps : BENCH_MAX_REPS, rc = !c;
+    if (!rc)
+        rc = bench_guarded(fill, &e);
+    for (int r = 0; r < reps && !rc; r++)
+        rc = fault_sample(&e, c, (uint64_t)r + 1, &u[r], &g[r], &chk);
+    if (c)
+        redisFree(c);
+    umm_system_destroy(e.sys);
+    if (rc)
+        return 1;
+    *row = bench_row("redis_hard_fault_random", "ns/fault", bench_median(u, reps),
+                     bench_median(g, reps), 1.2, 0, 0, 1, chk.ok);
+    return 0;
+}
+
+/* redis-benchmark -t set -d 65536 on the port: MB/s of SET payload, or -1. */
+static double redis_benchmark_mbps(int port)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "redis-benchmark -p %d -t set -d 65536 -n 2000 -q 2>/dev/null", port);
+    FILE *f = popen(cmd, "r");
+    double rps = -1;
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        /* progress updates ("SET: rps=...") precede the result on the same \r-separated line */
+        for (char *p = strstr(line, "SET: "); p; p = strstr(p + 5, "SET: ")) {
+            double v = strtod(p + 5, NULL);
+            rps = v > 0 ? v : rps;
+        }
+    }
+    if (f)
+        pclose(f);
+    return rps > 0 ? rps * 65536 / 1e6 : -1;
+}
+
+static int writer_rows(const bench_opts_t *o, int port, bench_result_t *row)
+{
+    size_t data = o->bytes;
+    double u[BENCH_MAX_REPS], b[BENCH_MAX_REPS];
+    int reps = o->reps < BENCH_MAX_REPS ? o->reps : BENCH_MAX_REPS;
+    bench_check_t chk = {.ok = 1};
+    for (int r = 0; r < reps; r++) {
+        env_t e;
+        if (env_open(&e, port, data, data + 16 * BENCH_MiB, 16))
+            return 1;
+        umm_stats_t a, s;
+        /* trimmed first (not timed): the writer writes Modified pages */
+        int rc = bench_guarded(fill, &e) || umm_ws_empty(e.proc) != UMM_OK ||
+                 umm_stats_get(e.sys, &a) != UMM_OK;
+        uint64_t t0 = bench_now_ns();
+        rc = rc || umm_flush_modified(e.sys) != UMM_OK;
+        uint64_t t1 = bench_now_ns();
+        rc = rc || umm_stats_get(e.sys, &s) != UMM_OK;
+        if (!rc && s.pages_output - a.pages_output != e.npages)
+            bench_check_fail(&chk, "redis_writer_MBps: %llu pages written of %zu",
+                             (unsigned long long)(s.pages_output - a.pages_output), e.npages);
+        umm_system_destroy(e.sys);
+        if (rc)
+            return 1;
+        u[r] = (double)data / 1e6 / ((double)(t1 - t0) / 1e9);
+        if ((b[r] = redis_benchmark_mbps(port)) < 0) {
+            fprintf(stderr, "bench: redis: redis-benchmark did not run\n");
+            return 1;
+        }
+    }
+    *row = bench_row("redis_writer_MBps", "MB/s", bench_median(u, reps), bench_median(b, reps), 0,
+                     1, 0, 1, chk.ok);
+    return 0;
+}
+
+int redis_store(const bench_opts_t *o, struct bench_result *rows, int max)
+{
+    int port = free_port();
+    pid_t pid = system("command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null") == 0 && port
+                    ? start_server(port) : -1;
+    if (pid < 0 || max < 2) {
+        printf("  redis: skipped: redis-server/redis-benchmark missing or would not start\n");
+        rows[0] = bench_row("redis_skipped", "-", 0, 0, 0, 0, 1, 1, 1);
+        return max > 0 ? 1 : 0;
+    }
+    int n = 0;
+    if (hard_fault_rows(o, port, &rows[n]) == 0)
+        n++;
+    if (writer_rows(o, port, &rows[n]) == 0)
+        n++;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return n;
+}
+
+#else
+
+int redis_store(const bench_opts_t *o, struct bench_result *rows, int max)
+{
+    (void)o;
+    printf("  redis: skipped: built without hiredis\n");
+    rows[0] = bench_row("redis_skipped", "-", 0, 0, 0, 0, 1, 1, 1);
+    return max > 0 ? 1 : 0;
+}
+#endif
