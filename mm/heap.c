@@ -598,6 +598,7 @@ void *umm_heap_realloc(umm_heap_t *heap, void *ptr, size_t size)
         umm_heap_free(heap, ptr);
         return NULL;
     }
+    UMM_ASSERT(umm_heap_owns(heap, ptr));
     int flags = heap_flags(heap);
     void *p = je.rallocx(ptr, size, flags);
     if (!p && purge_for_retry(heap))
@@ -609,8 +610,11 @@ void *umm_heap_realloc(umm_heap_t *heap, void *ptr, size_t size)
 
 void umm_heap_free(umm_heap_t *heap, void *ptr)
 {
-    if (ptr && mm_handle_is_live(heap, HANDLE_HEAP))
+    if (ptr && mm_handle_is_live(heap, HANDLE_HEAP)) {
+        /* another heap's object would land in this heap's tcache and be handed out by it */
+        UMM_ASSERT(umm_heap_owns(heap, ptr));
         je.dallocx(ptr, mm_heap_tcache_flags(&heap->tcaches));
+    }
 }
 
 size_t umm_heap_malloc_usable_size(umm_heap_t *heap, const void *ptr)
