@@ -5,13 +5,13 @@
  * WHICH ALLOCATOR IS WHICH. umm-bench links libjemalloc directly, so the program's malloc/free
  * ARE jemalloc's. No figure here calls malloc/free:
  *   umm         umm_heap_malloc/umm_heap_free: one jemalloc arena whose extents are umm memory,
- *               MALLOCX_TCACHE_NONE (docs/heap.md). jemalloc is the instance the program already
- *               has loaded (umm's dlopen returns it).
- *   jemalloc    (the baseline of the target) mallocx/dallocx on ONE arena made with
- *               "arenas.create" and jemalloc's default extent hooks (plain mmap memory), with
- *               MALLOCX_TCACHE_NONE: the same flags as the umm heap, only the memory differs.
- *   je_tcache   mallocx(n, 0)/dallocx(p, 0): jemalloc's defaults (automatic arenas, one per
- *               thread up to 4 x CPUs, thread cache). Information row.
+ *               an explicit tcache per thread (docs/heap.md). jemalloc is the instance the
+ *               program already has loaded (umm's dlopen returns it).
+ *   je_tcache   (the baseline of the target) mallocx(n, 0)/dallocx(p, 0): jemalloc's defaults
+ *               (automatic arenas, one per thread up to 4 x CPUs, thread cache).
+ *   jemalloc    mallocx/dallocx on ONE arena made with "arenas.create" and jemalloc's default
+ *               extent hooks (plain mmap memory), MALLOCX_TCACHE_NONE: what the heap was before
+ *               it had thread caches. Information row.
  *   glibc       __libc_malloc/__libc_free, glibc's own allocator (ptmalloc), called by its
  *               exported internal names because malloc is jemalloc in this program. Info row.
  *
@@ -325,9 +325,9 @@ static int alloc_case(const bench_opts_t *o, const char *name, int large, int th
     if (!rc)
         for (int k = 0; k < A_COUNT; k++)
             m[k] = bench_median(v[k], reps);
-    rows[0] = bench_row(name, "ns/op", m[A_UMM], m[A_JE], 1.10, 0, 0, !rc, chk.ok);
-    rows[1] = bench_row(bench_strf("%s_vs_jemalloc_tcache", name), "ns/op", m[A_UMM],
-                        m[A_JE_TCACHE], 0, 0, 0, !rc, chk.ok);
+    rows[0] = bench_row(name, "ns/op", m[A_UMM], m[A_JE_TCACHE], 1.10, 0, 0, !rc, chk.ok);
+    rows[1] = bench_row(bench_strf("%s_vs_jemalloc_1arena_notcache", name), "ns/op", m[A_UMM],
+                        m[A_JE], 0, 0, 0, !rc, chk.ok);
     rows[2] = bench_row(bench_strf("%s_vs_glibc", name), "ns/op", m[A_UMM], m[A_GLIBC], 0, 0, 0,
                         !rc, chk.ok);
     return 3;

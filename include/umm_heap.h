@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* umm_heap.h - a malloc-style heap whose memory is umm memory (paged, commit-charged).
  *
- * A heap is one jemalloc arena whose extents come from umm through jemalloc's extent hooks: the
- * arena reserves address space with umm_reserve_aligned, commits and decommits pages with
- * umm_commit/umm_decommit and releases reservations with umm_release, all in one umm process. So a
+ * A heap is one jemalloc arena (with a thread cache per thread using it) whose extents come from
+ * umm through jemalloc's extent hooks: the arena reserves address space with umm_reserve_aligned,
+ * commits and decommits pages with umm_commit/umm_decommit and releases reservations with
+ * umm_release, all in one umm process. So a
  * program's allocations live in memory that umm pages, trims and charges against the commit limit.
  *
  * jemalloc is NOT linked into libumm: Debian's libjemalloc exports unprefixed malloc/free, which
@@ -69,8 +70,9 @@ UMM_API void *umm_heap_calloc(umm_heap_t *heap, size_t count, size_t size);
 UMM_API void *umm_heap_realloc(umm_heap_t *heap, void *ptr, size_t size);
 /* alignment: a power of two (any, including above the page size). */
 UMM_API void *umm_heap_aligned_alloc(umm_heap_t *heap, size_t alignment, size_t size);
-/* ptr must come from a umm heap (or be NULL). Freeing into another heap of the same program is
- * tolerated (jemalloc finds the owning arena from the pointer). */
+/* ptr must come from this heap (or be NULL), as with HeapFree; the same for umm_heap_realloc.
+ * Freed small objects may wait in the calling thread's cache of this heap (still counted as
+ * allocated by umm_heap_stats of other threads) until the thread exits or the heap is destroyed. */
 UMM_API void umm_heap_free(umm_heap_t *heap, void *ptr);
 /* Usable size of a heap allocation (>= the size asked for); 0 for NULL. */
 UMM_API size_t umm_heap_malloc_usable_size(umm_heap_t *heap, const void *ptr);

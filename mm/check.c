@@ -210,8 +210,10 @@ static bool locks_consistent(umm_system_t *sys)
     }
     for (mm_pfn_id_t f = 0; ok && f < sys->pfn.nframes; f++) {
         const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
-        pinned += e->pins != 0;
-        ok = e->locks == locks[f] && ((e->pins == 0 && e->locks == 0) || e->list == LIST_ACTIVE);
+        /* only an Active frame has counts (mm_pfn_t): a PTE_LOCKED naming a frame on a list
+         * shows up here as locks[f] != 0 */
+        pinned += mm_pfn_pins(e) != 0;
+        ok = mm_pfn_locks(e) == locks[f];
     }
     free(locks);
     return ok && total == sys->locked_pages && pinned == sys->pinned_frames;

@@ -73,7 +73,7 @@ void mm_guest_frame(umm_system_t *sys, uint32_t gfn, mm_guest_frame_t *out)
         .standby = mm_pfn_list_is_standby(l) && !(e->flags & PFN_F_OFFERED), /* no copy */
         .modified = l == LIST_MODIFIED || l == LIST_MODIFIED_NOWRITE,
         .has_copy = e->slot != 0,
-        .locked = e->pins != 0 || e->locks != 0,
+        .locked = mm_pfn_pins(e) != 0 || mm_pfn_locks(e) != 0,
     };
 }
 
@@ -90,7 +90,7 @@ void mm_guest_frame_unmap(umm_system_t *sys, uint32_t gfn)
 {
     MM_ASSERT_HELD(&sys->lock);
     const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, gfn);
-    if (e->pins || e->locks) /* a locked or pinned page keeps its mapping */
+    if (mm_pfn_pins(e) || mm_pfn_locks(e)) /* a locked or pinned page keeps its mapping */
         return;
     mm_vad_t *owner = mm_pfn_owner_vad(sys, gfn);
     if (owner && owner->proto_of) { /* a section's frame: mapped by its views */

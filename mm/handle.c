@@ -31,9 +31,15 @@ _Static_assert(sizeof(slot_hdr_t) == 16, "the object after the header stays 16-b
 
 /* Invariant: chunk[k] (k < nchunks) holds FIRST_CHUNK_SLOTS << k slots of slot_size bytes; slots
  * [0, used_in_last) of the newest chunk have been handed out; the FIFO holds retired, freed
- * slots. slot_size is set once, by the first allocation. */
+ * slots. slot_size is set once, by the first allocation, after div (written before it, read
+ * after it). */
 typedef struct arena {
     mm_mutex_t lock;
+    struct exact_div {     /* x % slot_size == 0 without a division (checks on hot paths) */
+        unsigned shift;    /* slot_size = odd << shift */
+        uint64_t inverse;  /* odd * inverse == 1 (mod 2^64) */
+        uint64_t limit;    /* UINT64_MAX / odd */
+    } div;
     _Atomic size_t slot_size;
     uint8_t *_Atomic chunk[ARENA_CHUNKS];
     unsigned nchunks;
@@ -52,6 +58,24 @@ static arena_t arenas[HANDLE_TYPES_] = {
 static size_t chunk_slots(unsigned k)
 {
     return (size_t)FIRST_CHUNK_SLOTS << k;
+}
+
+/* Granlund-Montgomery: for odd d, x is a multiple of d iff x * d^-1 (mod 2^64) <= UINT64_MAX / d. */
+static struct exact_div exact_div_of(size_t size)
+{
+    struct exact_div d = {.shift = (unsigned)__builtin_ctzll(size)};
+    uint64_t odd = size >> d.shift, inv = odd; /* correct to 3 bits; each step doubles them */
+    for (int i = 0; i < 5; i++)
+        inv *= 2 - odd * inv;
+    d.inverse = inv;
+    d.limit = UINT64_MAX / odd;
+    UMM_ASSERT(odd * inv == 1);
+    return d;
+}
+
+static bool is_multiple(const struct exact_div *d, uint64_t x)
+{
+    return (x & ((1ull << d->shift) - 1)) == 0 && (x >> d->shift) * d->inverse <= d->limit;
 }
 
 static slot_hdr_t *hdr_of(const void *obj)
@@ -83,8 +107,10 @@ void *mm_handle_alloc(enum handle_type type, size_t size)
     arena_t *a = &arenas[type];
     size_t want = (sizeof(slot_hdr_t) + size + 15) & ~(size_t)15;
     mm_mutex_lock(&a->lock);
-    if (atomic_load_explicit(&a->slot_size, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&a->slot_size, memory_order_relaxed) == 0) {
+        a->div = exact_div_of(want);
         atomic_store_explicit(&a->slot_size, want, memory_order_release);
+    }
     UMM_ASSERT(atomic_load_explicit(&a->slot_size, memory_order_relaxed) == want);
     slot_hdr_t *h;
     if (a->nfree > QUARANTINE) {
@@ -149,7 +175,8 @@ bool mm_handle_is_live(const void *obj, enum handle_type type)
         uintptr_t first = (uintptr_t)c + sizeof(slot_hdr_t);
         if (p < first || p - first >= chunk_slots(k) * size)
             continue;
-        if ((p - first) % size != 0)
+        UMM_ASSERT(is_multiple(&a->div, p - first) == ((p - first) % size == 0));
+        if (!is_multiple(&a->div, p - first))
             return false;
         return atomic_load_explicit(&hdr_of(obj)->live, memory_order_acquire) == (unsigned)type;
     }

@@ -26,6 +26,7 @@
  * The hooks run on application threads, possibly under jemalloc's locks; they take the table
  * mutex (a leaf: no umm call is made while holding it) and umm's lock (inside umm calls). */
 #include "handle.h"
+#include "heap_tcache.h"
 #include "umm_heap.h"
 
 #include "state.h"
@@ -129,6 +130,10 @@ static void je_load(void)
         je_fail("jemalloc was built without statistics (config.stats)", NULL);
         return;
     }
+    if (!mm_heap_tcache_setup(je.mallctl)) {
+        je_fail("pthread_key_create failed (thread caches)", NULL);
+        return;
+    }
     je.ok = true;
 }
 
@@ -163,7 +168,8 @@ struct umm_heap {
     extent_hooks_t hooks; /* first: jemalloc hands &hooks back to every hook */
     umm_process_t *proc;
     unsigned arena;
-    int flags;            /* MALLOCX_ARENA(arena) | MALLOCX_TCACHE_NONE */
+    int flags;            /* MALLOCX_ARENA(arena); the thread's tcache is added per call */
+    mm_heap_tcaches_t tcaches; /* the threads' tcaches of this heap */
     int last_error;       /* last umm error a hook met (atomic), for umm_heap_create */
     mm_mutex_t lock; /* protects the table */
     heap_res_t *res;      /* sorted by base */
@@ -466,7 +472,8 @@ int umm_heap_create(umm_process_t *proc, umm_heap_t **out)
         return rc != UMM_OK ? rc : e == ENOMEM ? UMM_E_NOMEM : UMM_E_OS;
     }
     h->arena = ind;
-    h->flags = MALLOCX_ARENA(ind) | MALLOCX_TCACHE_NONE;
+    h->flags = MALLOCX_ARENA(ind);
+    mm_heap_tcaches_init(&h->tcaches);
     mm_handle_publish(h);
     *out = h;
     return UMM_OK;
@@ -477,6 +484,8 @@ void umm_heap_destroy(umm_heap_t *heap)
     if (!mm_handle_is_live(heap, HANDLE_HEAP))
         return;
     mm_handle_retire(heap);
+    /* every tcache that touched the arena must be flushed before arena.<i>.destroy */
+    mm_heap_tcaches_destroy(&heap->tcaches);
     /* discards every allocation, then gives every extent back through dalloc/destroy, and the
      * arena's metadata ("base") through dalloc: the table should be empty afterwards */
     if (arena_ctl(heap, "destroy") != 0) {
@@ -511,7 +520,14 @@ int umm_heap_owns(umm_heap_t *heap, const void *ptr)
  * missing under the commit limit. Purge them once and let the caller retry. */
 static bool purge_for_retry(umm_heap_t *h)
 {
+    mm_heap_tcache_flush_mine(&h->tcaches);
     return arena_ctl(h, "purge") == 0;
+}
+
+/* The heap's arena and the calling thread's tcache for it. */
+static inline int heap_flags(umm_heap_t *h)
+{
+    return h->flags | mm_heap_tcache_flags(&h->tcaches);
 }
 
 void *umm_heap_malloc(umm_heap_t *heap, size_t size)
@@ -522,9 +538,10 @@ void *umm_heap_malloc(umm_heap_t *heap, size_t size)
     }
     if (size == 0)
         size = 1;
-    void *p = je.mallocx(size, heap->flags);
+    int flags = heap_flags(heap);
+    void *p = je.mallocx(size, flags);
     if (!p && purge_for_retry(heap))
-        p = je.mallocx(size, heap->flags);
+        p = je.mallocx(size, flags);
     if (!p)
         errno = ENOMEM;
     return p;
@@ -543,9 +560,10 @@ void *umm_heap_calloc(umm_heap_t *heap, size_t count, size_t size)
     }
     if (bytes == 0)
         bytes = 1;
-    void *p = je.mallocx(bytes, heap->flags | MALLOCX_ZERO);
+    int flags = heap_flags(heap) | MALLOCX_ZERO;
+    void *p = je.mallocx(bytes, flags);
     if (!p && purge_for_retry(heap))
-        p = je.mallocx(bytes, heap->flags | MALLOCX_ZERO);
+        p = je.mallocx(bytes, flags);
     if (!p)
         errno = ENOMEM;
     return p;
@@ -559,7 +577,7 @@ void *umm_heap_aligned_alloc(umm_heap_t *heap, size_t alignment, size_t size)
     }
     if (size == 0)
         size = 1;
-    int flags = heap->flags | MALLOCX_ALIGN(alignment);
+    int flags = heap_flags(heap) | MALLOCX_ALIGN(alignment);
     void *p = je.mallocx(size, flags);
     if (!p && purge_for_retry(heap))
         p = je.mallocx(size, flags);
@@ -580,9 +598,11 @@ void *umm_heap_realloc(umm_heap_t *heap, void *ptr, size_t size)
         umm_heap_free(heap, ptr);
         return NULL;
     }
-    void *p = je.rallocx(ptr, size, heap->flags);
+    UMM_ASSERT(umm_heap_owns(heap, ptr));
+    int flags = heap_flags(heap);
+    void *p = je.rallocx(ptr, size, flags);
     if (!p && purge_for_retry(heap))
-        p = je.rallocx(ptr, size, heap->flags);
+        p = je.rallocx(ptr, size, flags);
     if (!p)
         errno = ENOMEM; /* ptr is untouched */
     return p;
@@ -590,8 +610,11 @@ void *umm_heap_realloc(umm_heap_t *heap, void *ptr, size_t size)
 
 void umm_heap_free(umm_heap_t *heap, void *ptr)
 {
-    if (ptr && mm_handle_is_live(heap, HANDLE_HEAP))
-        je.dallocx(ptr, MALLOCX_TCACHE_NONE);
+    if (ptr && mm_handle_is_live(heap, HANDLE_HEAP)) {
+        /* another heap's object would land in this heap's tcache and be handed out by it */
+        UMM_ASSERT(umm_heap_owns(heap, ptr));
+        je.dallocx(ptr, mm_heap_tcache_flags(&heap->tcaches));
+    }
 }
 
 size_t umm_heap_malloc_usable_size(umm_heap_t *heap, const void *ptr)
@@ -602,6 +625,7 @@ size_t umm_heap_malloc_usable_size(umm_heap_t *heap, const void *ptr)
 int umm_heap_purge(umm_heap_t *heap)
 {
     HANDLE_CHECK(heap, HANDLE_HEAP);
+    mm_heap_tcache_flush_mine(&heap->tcaches);
     return arena_ctl(heap, "purge") == 0 ? UMM_OK : UMM_E_OS;
 }
 
@@ -666,6 +690,9 @@ int umm_heap_stats(umm_heap_t *heap, umm_heap_stats_t *out)
     if (!out)
         return UMM_E_INVAL;
     memset(out, 0, sizeof *out);
+    /* the caller's own cached objects are free as far as it is concerned; other threads'
+     * tcaches cannot be flushed from here (a tcache is its thread's alone) */
+    mm_heap_tcache_flush_mine(&heap->tcaches);
     uint64_t epoch = 1;
     size_t esz = sizeof epoch;
     if (je.mallctl("epoch", &epoch, &esz, &epoch, sizeof epoch) != 0)

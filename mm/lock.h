@@ -26,6 +26,7 @@
 enum mm_lock_rank {
     MM_RANK_HV_PASS = 10,  /* pthread: one host pass at a time (hv/) */
     MM_RANK_NOTIFY = 20,   /* pthread: a system's notification evaluation and callbacks */
+    MM_RANK_HEAP_TCACHES = 22, /* pthread: the heaps' thread caches (mm/heap_tcache.c) */
     MM_RANK_HEAP = 25,     /* pthread: a heap's table of reservations */
     MM_RANK_REGISTRY = 30, /* the address registry: taken before the system it leads to */
     MM_RANK_SYSTEM = 40,   /* a system (Windows' PFN lock); a guest's before its host's */

@@ -30,7 +30,7 @@ static void describe_page(umm_system_t *sys, const mm_vad_t *vad, size_t i, umm_
         /* a hard fault's frame is Active and pinned until its read completes */
         bool being_read = fmt == PTE_TRANSITION && (e->flags & PFN_F_IO) && e->list == LIST_ACTIVE;
         out->resident = !being_read;
-        out->pinned = e->pins != 0;
+        out->pinned = mm_pfn_pins(e) != 0;
         out->priority = e->prio;
     }
 }

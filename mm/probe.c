@@ -71,6 +71,7 @@ static bool resident_for(mm_pte_t p, bool write)
 static bool pin_page(umm_system_t *sys, mm_pte_t p)
 {
     mm_pfn_t *e = mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p));
+    UMM_ASSERT(e->list == LIST_ACTIVE); /* a VALID page's frame: the counts are in use */
     if (e->pins == UINT16_MAX)
         return false;
     if (e->pins++ == 0)

@@ -233,7 +233,7 @@ static inline size_t mm_vad_next_valid_chunk(const mm_vad_t *vad, size_t i)
  * through a view may go: the frame stays resident through the locked one. System locked. */
 static inline bool mm_page_pinned(const umm_system_t *sys, mm_pte_t p)
 {
-    return (p & PTE_LOCKED) || sys->pfn.e[mm_pte_num(p)].pins != 0;
+    return (p & PTE_LOCKED) || mm_pfn_pins(&sys->pfn.e[mm_pte_num(p)]) != 0;
 }
 
 /* Page i of vad (VALID) stops being locked: by umm_unlock, decommit or release. System locked. */

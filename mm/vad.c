@@ -145,7 +145,7 @@ bool mm_vad_io_busy(const mm_vad_t *vad, size_t a, size_t b)
         if (!mm_pte_has_frame(vad->pte[i]))
             continue;
         const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[i]));
-        if ((e->flags & PFN_F_IO) || e->pins) /* paging I/O, or a program's I/O (probe-and-lock) */
+        if ((e->flags & PFN_F_IO) || mm_pfn_pins(e)) /* paging I/O, or a program's I/O (probe-and-lock) */
             return true;
     }
     return false;

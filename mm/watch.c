@@ -27,7 +27,7 @@ static void reset_page(umm_system_t *sys, mm_vad_t *vad, size_t i)
         return;
     mm_pte_t np = mm_pte_with_prot(p, mm_pte_prot(p) | MM_PROT_WATCH);
     if (mm_pte_format(p) == PTE_VALID && (p & PTE_HW) && mm_pte_hw_prot(p) != mm_pte_hw_prot(np)) {
-        if (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p))->pins)
+        if (mm_pfn_pins(mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p))))
             return;
         uintptr_t va = mm_vad_page_addr(vad, i, sys->page_shift);
         if (mm_hw_protect(sys, va, 1, mm_pte_hw_prot(np)) != UMM_OK) {

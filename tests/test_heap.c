@@ -435,6 +435,106 @@ static void test_threads_one_heap(void **state)
     umm_system_destroy(sys);
 }
 
+/* ---- thread caches ---- */
+
+enum { TC_THREADS = 3, TC_OBJS = 200, TC_HEAPS = 6 };
+
+typedef struct tc_arg {
+    umm_heap_t *h1, *h2, *later[TC_HEAPS];
+    pthread_barrier_t *phase; /* 1: caches filled; 2: h1 destroyed, later[] created */
+    unsigned id;
+    int errors;
+} tc_arg_t;
+
+/* Allocate, fill, check and free n small objects of h; every object must be h's. */
+static void tc_churn(tc_arg_t *a, umm_heap_t *h, uint64_t gen)
+{
+    void *p[TC_OBJS];
+    for (int i = 0; i < TC_OBJS; i++) {
+        size_t n = 8 + (size_t)(i * 37 % 1000);
+        p[i] = umm_heap_malloc(h, n);
+        if (!p[i] || !umm_heap_owns(h, p[i])) {
+            a->errors++;
+            p[i] = NULL;
+            continue;
+        }
+        obj_fill(p[i], n, gen + (uint64_t)i);
+    }
+    for (int i = 0; i < TC_OBJS; i++)
+        if (p[i]) {
+            if (!obj_ok(p[i], 8 + (size_t)(i * 37 % 1000), gen + (uint64_t)i))
+                a->errors++;
+            umm_heap_free(h, p[i]);
+        }
+}
+
+static void *tc_main(void *v)
+{
+    tc_arg_t *a = v;
+    uint64_t gen = (uint64_t)a->id << 40;
+    tc_churn(a, a->h1, gen);
+    tc_churn(a, a->h2, gen + 1000);
+    pthread_barrier_wait(a->phase); /* the freed objects now sit in this thread's tcaches */
+    pthread_barrier_wait(a->phase); /* main destroyed h1 and made later[] meanwhile */
+    for (int round = 0; round < 3; round++) /* more heaps than the per-thread fast table holds */
+        for (int k = 0; k < TC_HEAPS; k++)
+            tc_churn(a, a->later[k], gen + 5000 + (uint64_t)(round * TC_HEAPS + k) * 1000);
+    tc_churn(a, a->h2, gen + 90000);
+    return NULL; /* thread exit flushes and destroys this thread's remaining tcaches */
+}
+
+/* Each thread has its own tcache per heap. Objects freed by threads stay cached (and count as
+ * allocated) until the thread exits; a heap can be destroyed while threads that cached its
+ * objects are still alive, and those threads go on with other heaps (never given memory of the
+ * destroyed one, even when more heaps are in use than the fast per-thread table holds); at their
+ * exit everything they cached goes back, and the process is left with no reservation. */
+static void test_tcache_threads_and_destroy(void **state)
+{
+    (void)state;
+    HEAP_REQUIRED();
+    umm_config_t c = pu_config(64 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
+    umm_system_t *sys;
+    umm_process_t *proc;
+    tu_sys_new_cfg(&c, &sys, &proc);
+    pthread_barrier_t phase;
+    assert_int_equal(pthread_barrier_init(&phase, NULL, TC_THREADS + 1), 0);
+    umm_heap_t *h1 = heap_new(proc), *h2 = heap_new(proc);
+    pthread_t t[TC_THREADS];
+    tc_arg_t a[TC_THREADS];
+    for (unsigned i = 0; i < TC_THREADS; i++) {
+        a[i] = (tc_arg_t){.h1 = h1, .h2 = h2, .phase = &phase, .id = i + 1};
+        assert_int_equal(pthread_create(&t[i], NULL, tc_main, &a[i]), 0);
+    }
+    pthread_barrier_wait(&phase);
+    /* every object was freed, but the threads' tcaches still hold some */
+    assert_true(hstats(h1).allocated > 0);
+    assert_true(hstats(h2).allocated > 0);
+    umm_heap_destroy(h1); /* destroys the live threads' tcaches of h1 first */
+    umm_heap_t *later[TC_HEAPS];
+    for (int k = 0; k < TC_HEAPS; k++)
+        later[k] = heap_new(proc);
+    for (unsigned i = 0; i < TC_THREADS; i++)
+        memcpy(a[i].later, later, sizeof later);
+    pthread_barrier_wait(&phase);
+    for (unsigned i = 0; i < TC_THREADS; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    for (unsigned i = 0; i < TC_THREADS; i++)
+        assert_int_equal(a[i].errors, 0);
+    /* the threads are gone and so are their tcaches: nothing is cached any more */
+    assert_int_equal(hstats(h2).allocated, 0);
+    for (int k = 0; k < TC_HEAPS; k++) {
+        assert_int_equal(hstats(later[k]).allocated, 0);
+        umm_heap_destroy(later[k]);
+    }
+    umm_heap_destroy(h2);
+    umm_process_stats_t ps = tu_pstats(proc);
+    assert_int_equal(ps.reservations, 0);
+    assert_int_equal(ps.committed, 0);
+    tu_assert_consistent(sys);
+    pthread_barrier_destroy(&phase);
+    umm_system_destroy(sys);
+}
+
 /* ---- paging ---- */
 
 typedef struct obj {
@@ -840,6 +940,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_calloc_zeroes),
         cmocka_unit_test(test_realloc_keeps_contents),
         cmocka_unit_test(test_threads_one_heap),
+        cmocka_unit_test(test_tcache_threads_and_destroy),
         cmocka_unit_test(test_paging_integrity),
         cmocka_unit_test(test_commit_returned),
         cmocka_unit_test(test_commit_limit),

@@ -101,9 +101,10 @@ static void assert_matches(const mm_pfndb_t *db, const model_t *m, long step) {
     assert_int_equal(total, db->nframes);
     for (mm_pfn_id_t f = 0; f < db->nframes; f++) {
         assert_int_equal(mm_pfn_list(db, f), m->where[f]);
-        if (m->where[f] == LIST_ACTIVE) {
+        if (m->where[f] == LIST_ACTIVE) { /* no links; the word of prev holds the counts */
             assert_int_equal(db->e[f].next, PFN_NIL);
-            assert_int_equal(db->e[f].prev, PFN_NIL);
+            assert_int_equal(db->e[f].pins, 0);
+            assert_int_equal(db->e[f].locks, 0);
         }
     }
     if (!mm_pfndb_check(db))

@@ -51,10 +51,16 @@ static void link_at(mm_pfndb_t *db, mm_pfn_id_t f, enum mm_list_id list, bool at
 {
     mm_pfn_t *e = &db->e[f];
     mm_list_t *l = &db->lists[list];
+    bool was_active = e->list == LIST_ACTIVE; /* unlink leaves list as it was */
+    /* a pinned or locked frame stays Active: linking it would overwrite its counts */
+    UMM_ASSERT(list == LIST_ACTIVE || !was_active || (e->pins == 0 && e->locks == 0));
     e->list = (uint8_t)list;
     l->count++;
     if (list == LIST_ACTIVE) {
-        e->next = e->prev = PFN_NIL;
+        if (!was_active) { /* the word held a link: the counts start at 0 */
+            e->next = PFN_NIL;
+            e->pins = e->locks = 0;
+        }
         return;
     }
     if (at_head) {

@@ -55,18 +55,39 @@ enum mm_pfn_flag {
                                   hit, repurposing it a miss (mm/readahead.h) */
 };
 
-/* 28 bytes per frame (0.68 % of RAM at 4 KiB pages). */
+/* 24 bytes per frame (0.59 % of RAM at 4 KiB pages). A frame is either on a list (it needs
+ * `prev`) or Active (it may be pinned or locked), never both, so the Active-only counts share the
+ * word of `prev`: read them with mm_pfn_pins/mm_pfn_locks unless the frame is known to be Active
+ * (for any other frame the word is a list link). Becoming Active zeroes them (link_at); leaving
+ * Active with either non-zero breaks the invariant above and is asserted against. */
 typedef struct mm_pfn {
-    mm_pfn_id_t next, prev; /* list links while on a list */
+    mm_pfn_id_t next;        /* list link while on a list */
+    union {
+        mm_pfn_id_t prev;    /* list link while on a list */
+        struct {             /* while Active: */
+            uint16_t pins;   /* probe-and-lock pins (an I/O of the program uses the page) */
+            uint16_t locks;  /* PTEs with PTE_LOCKED that name it (VirtualLock) */
+        };
+    };
     uint32_t vad;            /* reverse map: owner VAD id + 1 (0: no owner) */
     uint32_t index;          /* reverse map: page index inside the owner VAD */
     uint32_t slot;           /* paging-file slot + 1 holding a copy (0: none) */
     uint8_t list;            /* enum mm_list_id */
     uint8_t prio;            /* standby priority */
     uint16_t flags;          /* enum mm_pfn_flag */
-    uint16_t pins;           /* probe-and-lock pins (an I/O of the program uses the page) */
-    uint16_t locks;          /* PTEs with PTE_LOCKED that name it (VirtualLock) */
 } mm_pfn_t;
+
+_Static_assert(sizeof(mm_pfn_t) == 24, "the PFN entry is the per-frame metadata (docs/performance.md)");
+
+/* Pins and locks of any frame (0 for a frame on a list, whose word holds a link). */
+static inline unsigned mm_pfn_pins(const mm_pfn_t *e)
+{
+    return e->list == LIST_ACTIVE ? e->pins : 0;
+}
+static inline unsigned mm_pfn_locks(const mm_pfn_t *e)
+{
+    return e->list == LIST_ACTIVE ? e->locks : 0;
+}
 
 typedef struct mm_list {
     mm_pfn_id_t head, tail;
