@@ -7,6 +7,7 @@
 #ifndef UMM_BENCH_H
 #define UMM_BENCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,10 @@ typedef struct bench_result {
 
 /* ---- bench_util.c ---- */
 uint64_t bench_now_ns(void);
+/* From now on bench_now_ns reads the calling thread's CPU time (user + kernel on its behalf)
+ * instead of the wall clock: time the thread spent preempted by other load is not counted, which
+ * is what makes a fault round trip measurable on a shared machine. Off again with false. */
+void bench_cpu_clock(bool on);
 double bench_median(double *v, int n);
 size_t bench_page_size(void);
 /* touch and free `bytes` of anonymous memory so that the guest's free lists hold host-backed pages
@@ -88,6 +93,8 @@ int umm_soft_fault(const bench_opts_t *o, double *ns_per_fault, bench_check_t *c
 /* a guard-page exception handled by a vectored handler: dispatched outside the signal handler,
  * or inside it (UMM_CFG_EXCEPTIONS_IN_SIGNAL) */
 int umm_guard_exception(const bench_opts_t *o, double *ns_per_exception, bench_check_t *chk);
+int umm_guard_exception_cpu(const bench_opts_t *o, double *ns_per_exception, bench_check_t *chk);
+int raw_sigsegv_mprotect_cpu(const bench_opts_t *o, double *ns_per_fault, bench_check_t *chk);
 int umm_guard_exception_in_signal(const bench_opts_t *o, double *ns_per_exception,
                                   bench_check_t *chk);
 

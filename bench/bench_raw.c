@@ -163,6 +163,15 @@ int raw_sigsegv_mmap_frame(const bench_opts_t *o, double *ns_per_page, bench_che
     return rc != 0;
 }
 
+/* guard_exception_cpu's baseline: the same, timed in the thread's CPU time */
+int raw_sigsegv_mprotect_cpu(const bench_opts_t *o, double *ns_per_fault, bench_check_t *chk)
+{
+    bench_cpu_clock(true);
+    int rc = raw_sigsegv_mprotect(o, ns_per_fault, chk);
+    bench_cpu_clock(false);
+    return rc;
+}
+
 /* case 3 baseline: the kernel's own demand-zero write fault on anonymous memory */
 int raw_anon_demand_zero(const bench_opts_t *o, double *ns_per_page, bench_check_t *chk)
 {

@@ -354,6 +354,14 @@ int umm_guard_exception(const bench_opts_t *o, double *ns_per_exception, bench_c
     return guard_exception(o, 0, "guard_exception", ns_per_exception, chk);
 }
 
+int umm_guard_exception_cpu(const bench_opts_t *o, double *ns_per_exception, bench_check_t *chk)
+{
+    bench_cpu_clock(true);
+    int rc = guard_exception(o, 0, "guard_exception_cpu", ns_per_exception, chk);
+    bench_cpu_clock(false);
+    return rc;
+}
+
 int umm_guard_exception_in_signal(const bench_opts_t *o, double *ns_per_exception,
                                   bench_check_t *chk)
 {

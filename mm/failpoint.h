@@ -18,6 +18,7 @@
     X(OS_PROTECT, "umm/os/protect")                                                               \
     X(OS_UNMAP, "umm/os/unmap")                                                                   \
     X(OS_RESERVE, "umm/os/reserve")                                                               \
+    X(OS_USER_IO, "umm/os/user_io")                                                               \
     X(COMMIT_CHARGE, "umm/commit/charge")                                                         \
     X(PAGEFILE_OPEN, "umm/pagefile/open")                                                         \
     X(PAGEFILE_GROW, "umm/pagefile/grow")                                                         \

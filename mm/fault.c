@@ -24,6 +24,7 @@
 #include "vma.h"
 #include "ws.h"
 
+#include <string.h>
 #include <sys/mman.h>
 
 /* Where the PTE being resolved lives and who faulted. */
@@ -144,14 +145,16 @@ static enum fault_result cluster_frames(const fault_site_t *s, bool zero, size_t
     return rc == UMM_OK ? FAULT_DONE : site_raise(s, rc);
 }
 
-/* Pages [lo, hi) were made VALID but the kernel refused to map them. A failed mapping call may
- * leave part of it behind (a guest maps in chunks; a failed MAP_FIXED may even leave a hole), and
- * another thread may have stored through that part: so the range is first replaced by anonymous
- * PROT_NONE, and the frames go to Free (zeroed again before reuse), never to Zeroed. If even the
+/* Pages [lo, hi) were given new frames (a demand-zero fault, or a program's read that filled them
+ * whole: mm_fault_overwrite) and made VALID, but the kernel refused to map them. A failed mapping
+ * call may leave part of it behind (a guest maps in chunks; a failed MAP_FIXED may even leave a
+ * hole), and another thread may have stored through that part: so the range is first replaced by
+ * anonymous PROT_NONE, the PTEs go back to what they were (orig: demand-zero, or their paging-file
+ * slots) and the frames to Free (zeroed again before reuse), never to Zeroed. If even the
  * replacement fails, no frame may be freed while a mapping of it may remain: the pages stay VALID
  * with their frames, dirty (a store through a leftover mapping is not seen), and the access is
- * retried. Returns true when the pages went back to demand-zero. */
-static bool unwind_demand_zero(mm_vad_t *vad, size_t lo, size_t hi, const mm_pte_t *orig)
+ * retried. Returns true when the PTEs went back. */
+static bool unwind_fresh_frames(mm_vad_t *vad, size_t lo, size_t hi, const mm_pte_t *orig)
 {
     umm_system_t *sys = vad->proc->sys;
     if (mm_hw_unmap(sys, mm_vad_page_addr(vad, lo, sys->page_shift), hi - lo) != UMM_OK) {
@@ -193,7 +196,7 @@ static enum fault_result demand_zero_fault(const fault_site_t *s)
     size_t mapped_hi = lo;
     while (mapped_hi < hi && mm_pte_mapped(vad->pte[mapped_hi]))
         mapped_hi++;
-    size_t kept = err && unwind_demand_zero(vad, mapped_hi, hi, orig + (mapped_hi - lo)) ? mapped_hi : hi;
+    size_t kept = err && unwind_fresh_frames(vad, mapped_hi, hi, orig + (mapped_hi - lo)) ? mapped_hi : hi;
     mm_vma_refresh(vad, lo, hi);
     ws_grow(s->proc, kept - lo);
     MM_COUNT(s->proc, faults_demand_zero, kept - lo);
@@ -676,6 +679,88 @@ enum fault_result mm_fault_resolve(mm_vad_t *vad, uintptr_t addr, int access, um
     if (!sys->low_memory && mm_frames_available(sys) < sys->low_pages)
         mm_reclaim_wake_workers(sys); /* async-signal-safe: uv_async_send */
     return r;
+}
+
+/* ---- filling paged-out pages whole, without reading them back (a program's read, io.c) ---- */
+
+/* Is page i of a private VAD paged out and writable, so new contents may simply replace it? */
+static bool overwritable(const mm_vad_t *vad, size_t i)
+{
+    mm_pte_t p = vad->pte[i];
+    int prot = mm_pte_prot(p);
+    return mm_pte_format(p) == PTE_PAGEFILE && mm_pte_committed(p) && (prot & UMM_PROT_WRITE) &&
+           !(prot & UMM_PROT_GUARD);
+}
+
+/* Pages [lo, hi), all overwritable: new frames holding src's bytes (written before any PTE names
+ * them, so no thread ever sees a frame's previous contents), VALID,
+ * dirty, mapped; their slots freed. Returns how many pages it filled from lo (0: no frames, a
+ * guest frame its host could not produce, or a refused mapping: the pages stay as they were).
+ * filled[k] is set for page lo + k. */
+static size_t overwrite_run(mm_vad_t *vad, size_t lo, size_t hi, const uint8_t *src, bool *filled)
+{
+    umm_system_t *sys = vad->proc->sys;
+    mm_pfn_id_t frames[FAULT_MAX_CLUSTER];
+    mm_pte_t orig[FAULT_MAX_CLUSTER] = {0};
+    size_t avail = (size_t)mm_frames_available(sys);
+    if (avail < hi - lo)
+        hi = lo + avail;
+    if (hi == lo || mm_frames_alloc(sys, hi - lo, mm_cluster_hint(vad, lo, hi), frames, vad->proc,
+                                    false) != UMM_OK)
+        return 0;
+    if (mm_frames_fill(sys, frames, hi - lo, src) != UMM_OK) {
+        for (size_t k = hi - lo; k-- > 0;)
+            mm_frame_release(sys, frames[k], false);
+        return 0;
+    }
+    for (size_t k = lo; k < hi; k++) {
+        orig[k - lo] = vad->pte[k];
+        int prot = mm_pte_prot(orig[k - lo]) & ~MM_PROT_WATCH; /* written: write watch records it */
+        mm_frame_set_owner(sys, frames[k - lo], vad, k);
+        mm_vad_pte_write(vad, k, mm_pte_make(PTE_VALID, prot, frames[k - lo]) | PTE_ACCESSED | PTE_DIRTY);
+    }
+    int err = map_valid_run(vad, lo, hi, true);
+    size_t mapped_hi = lo;
+    while (mapped_hi < hi && mm_pte_mapped(vad->pte[mapped_hi]))
+        mapped_hi++;
+    /* refused pages go back to their slots (unwound as a refused demand-zero cluster is) */
+    size_t kept = err && unwind_fresh_frames(vad, mapped_hi, hi, orig + (mapped_hi - lo)) ? mapped_hi : hi;
+    for (size_t k = lo; k < kept; k++) {
+        mm_pagefile_free(&sys->pf, mm_pte_num(orig[k - lo])); /* the new contents replace the copy */
+        filled[k - lo] = true;
+    }
+    mm_vma_refresh(vad, lo, hi);
+    ws_grow(vad->proc, kept - lo);
+    MM_COUNT(vad->proc, io_reads_skipped, kept - lo);
+    return kept - lo;
+}
+
+size_t mm_fault_overwrite(mm_vad_t *vad, size_t first, size_t n, const uint8_t *src, bool *filled)
+{
+    umm_system_t *sys = vad->proc->sys;
+    MM_ASSERT_HELD(&sys->lock);
+    /* a hard working-set maximum would need the trimming of a fault: those pages take the probe */
+    if (vad->section || vad->proto_of || vad->releasing || (vad->proc->ws_flags & UMM_WS_HARD_MAX))
+        return 0;
+    if (sys->vma_count + 2 > sys->vma_budget)
+        mm_budget_coalesce(sys, (uint64_t)sys->vma_budget * 3 / 4);
+    size_t done = 0;
+    for (size_t i = first; i < first + n;) {
+        if (!overwritable(vad, i)) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < first + n && j - i < FAULT_MAX_CLUSTER && overwritable(vad, j))
+            j++;
+        size_t got = overwrite_run(vad, i, j, src + ((i - first) << sys->page_shift), filled + (i - first));
+        if (got == 0)
+            break; /* the rest goes through the probe, which reclaims or reports */
+        done += got;
+        i += got;
+    }
+    mm_budget_enforce(sys);
+    return done;
 }
 
 /* ---- resolving a fault without a signal (probe-and-lock, umm_lock, prefetch) ---- */

@@ -40,4 +40,11 @@ enum fault_result mm_fault_resolve(mm_vad_t *vad, uintptr_t addr, int access, um
  * program's exception handler is not called: the caller reports the error. */
 int mm_fault_touch(uintptr_t addr, bool write, umm_exception_t *exc);
 
+/* A program's read filled pages [first, first + n) of vad whole with src's bytes (n pages): the
+ * paged-out ones among them get new frames holding those bytes, without reading their old
+ * contents back (their slots are freed, counted in io_reads_skipped); filled[k] is set for each
+ * page first + k so filled. Pages in any other state are left as they are, for the probe. Not
+ * on the fault path (the caller is a program's I/O). System locked; returns how many pages. */
+size_t mm_fault_overwrite(mm_vad_t *vad, size_t first, size_t n, const uint8_t *src, bool *filled);
+
 #endif

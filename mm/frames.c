@@ -185,6 +185,30 @@ int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *
     return UMM_OK;
 }
 
+int mm_frames_fill(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, const uint8_t *src)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    size_t page = sys->page_size;
+    for (size_t k = 0; k < n;) {
+        size_t run = 1;
+        if (sys->phys) {
+            uint8_t *bytes = mm_frame_ptr(sys, frames[k], MM_FRAME_OVERWRITE);
+            if (!bytes)
+                return UMM_E_NO_FRAMES;
+            memcpy(bytes, src + k * page, page);
+        } else {
+            while (k + run < n && frames[k + run] == frames[k] + run)
+                run++;
+            int rc = mm_os_pool_write(&sys->pool, (size_t)frames[k] << sys->page_shift,
+                                      src + k * page, run * page);
+            if (rc != UMM_OK)
+                return rc;
+        }
+        k += run;
+    }
+    return UMM_OK;
+}
+
 void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f)
 {
     MM_ASSERT_HELD(&sys->lock);

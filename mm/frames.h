@@ -33,6 +33,12 @@ uint64_t mm_frames_available(umm_system_t *sys);
 int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *out,
                  umm_process_t *for_proc, bool zero);
 
+/* Fill frames[0 .. n) (Active, not yet named by any PTE) with the n pages at src, their old
+ * contents unwanted: a pool's through the kernel (mm_os_pool_write, one call per run of
+ * consecutive frames), a guest's through its backend (MM_FRAME_OVERWRITE). UMM_OK, or an error
+ * when a frame could not be written (its contents are then undefined). */
+int mm_frames_fill(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, const uint8_t *src);
+
 /* Give a frame back: to Zeroed when its contents are known to be zero, else to Free. Its
  * paging-file copy, if any, is freed; it leaves unowned. */
 void mm_frame_release(umm_system_t *sys, mm_pfn_id_t f, bool known_zero);

@@ -66,6 +66,11 @@ int mm_os_pool_create(mm_os_pool_t *pool, size_t bytes, const char *name);
 void mm_os_pool_destroy(mm_os_pool_t *pool);
 /* Map [off, off + len) of the pool at va (shared, fixed; populated when accessible). [signal-safe] */
 int mm_os_pool_map(const mm_os_pool_t *pool, uintptr_t va, size_t off, size_t len, int prot);
+/* Copy len bytes from src into the pool at off, without touching the view: through the kernel
+ * where it can (pwrite), so no page table entry of the view needs to be brought in for it (on a
+ * virtual machine with shadow paging a cold entry's first store costs far more than the copy).
+ * UMM_OK or UMM_E_OS (errno kept; part of the range may have been written). */
+int mm_os_pool_write(const mm_os_pool_t *pool, size_t off, const void *src, size_t len);
 
 /* ---- files (paging files, swap files) ---- */
 /* Open a named file (created, truncated, locked against a second opener: UMM_E_BUSY) or, with

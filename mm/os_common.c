@@ -239,6 +239,8 @@ int mm_os_copy_bounce(int in, uint64_t in_off, int out, uint64_t out_off, size_t
 
 int mm_os_user_io(int fd, bool out, void *buf, size_t n, int64_t off, size_t *got)
 {
+    if (UMM_FAILPOINT(OS_USER_IO))
+        return mm_os_fail(EIO, UMM_E_OS);
     for (;;) {
         ssize_t r = out ? (off < 0 ? write(fd, buf, n) : pwrite(fd, buf, n, (off_t)off))
                           : (off < 0 ? read(fd, buf, n) : pread(fd, buf, n, (off_t)off));

@@ -90,6 +90,22 @@ int mm_os_pool_map(const mm_os_pool_t *pool, uintptr_t va, size_t off, size_t le
     return r == MAP_FAILED ? mm_os_map_error(errno) : UMM_OK;
 }
 
+int mm_os_pool_write(const mm_os_pool_t *pool, size_t off, const void *src, size_t len)
+{
+    const uint8_t *from = src;
+    while (len > 0) {
+        ssize_t n = pwrite(pool->fd, from, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return mm_os_fail(n < 0 ? errno : EIO, UMM_E_OS);
+        from += n;
+        off += (size_t)n;
+        len -= (size_t)n;
+    }
+    return UMM_OK;
+}
+
 /* ---- files ---- */
 
 static const char *temp_dir(void)

@@ -191,6 +191,13 @@ int mm_os_pool_map(const mm_os_pool_t *pool, uintptr_t va, size_t off, size_t le
     return r == MAP_FAILED ? mm_os_map_error(errno) : UMM_OK;
 }
 
+/* Not every system writes a shared-memory object with pwrite (macOS refuses): through the view. */
+int mm_os_pool_write(const mm_os_pool_t *pool, size_t off, const void *src, size_t len)
+{
+    memcpy(pool->view + off, src, len);
+    return UMM_OK;
+}
+
 /* ---- files ---- */
 
 /* fcntl locks belong to the process, not to the descriptor: a second open of a locked file by this

@@ -168,6 +168,31 @@ int mm_probe_pin(umm_process_t *proc, uintptr_t a, uintptr_t b, bool write, mm_p
     }
 }
 
+bool mm_probe_any_paged_out(umm_process_t *proc, uintptr_t a, uintptr_t b)
+{
+    mm_vad_t *vad;
+    size_t first, n;
+    bool any = false;
+    if (mm_vad_range_lock(proc, (void *)a, b - a, &vad, &first, &n) != UMM_OK)
+        return false;
+    for (size_t i = first; i < first + n && !any; i++)
+        any = mm_pte_format(vad->pte[i]) == PTE_PAGEFILE;
+    mm_unlock(&proc->sys->lock);
+    return any;
+}
+
+void mm_probe_overwrite(umm_process_t *proc, uintptr_t a, uintptr_t b, const uint8_t *src,
+                        bool *filled)
+{
+    mm_vad_t *vad;
+    size_t first, n;
+    if (mm_vad_range_lock(proc, (void *)a, b - a, &vad, &first, &n) != UMM_OK)
+        return; /* released meanwhile: the probe reports it */
+    if (range_access_error(vad, first, n, true) == UMM_OK)
+        mm_fault_overwrite(vad, first, n, src, filled);
+    mm_unlock(&proc->sys->lock);
+}
+
 /* ---- the public calls ---- */
 
 static int access_kind(int access, bool *write)

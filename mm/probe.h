@@ -25,6 +25,14 @@ int mm_probe_check(umm_process_t *proc, uintptr_t a, uintptr_t b, bool write);
 /* Make [a, b) resident for the access and pin every page; all or nothing. Takes and drops the
  * locks itself (called with none held). */
 int mm_probe_pin(umm_process_t *proc, uintptr_t a, uintptr_t b, bool write, mm_pinned_t *out);
+/* Are any pages of [a, b) (page-aligned) paged out, so that filling them whole
+ * (mm_probe_overwrite) would spare their reads? False too when [a, b) is not one reservation's. */
+bool mm_probe_any_paged_out(umm_process_t *proc, uintptr_t a, uintptr_t b);
+/* [a, b) (page-aligned) is about to hold the b - a bytes at src: its paged-out pages get them
+ * without their old contents being read back (mm_fault_overwrite); filled[k] is set for each page
+ * a + k pages so filled, the others are left for the probe. Takes and drops the locks itself. */
+void mm_probe_overwrite(umm_process_t *proc, uintptr_t a, uintptr_t b, const uint8_t *src,
+                        bool *filled);
 /* Drop the pins of mm_probe_pin. System locked (asserted). */
 void mm_probe_unpin_locked(const mm_pinned_t *pins);
 void mm_probe_unpin(const mm_pinned_t *pins);

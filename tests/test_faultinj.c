@@ -14,7 +14,7 @@ static umm_config_t cfg_nw(size_t ram, size_t pf, size_t pf_max) {
 
 static const char *const all_points[] = {
     "umm/frame/alloc", "umm/os/map", "umm/os/protect", "umm/os/unmap", "umm/os/reserve",
-    "umm/commit/charge",
+    "umm/os/user_io", "umm/commit/charge",
     "umm/pagefile/open", "umm/pagefile/grow", "umm/pagefile/write", "umm/pagefile/read",
     "umm/worker/start",
 };

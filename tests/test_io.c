@@ -143,6 +143,121 @@ static void test_read_every_state(void **state)
     env_free(&e);
 }
 
+/* Pages lying whole inside [p, p + n). */
+static size_t whole_pages(uintptr_t p, size_t n)
+{
+    uintptr_t a = (p + PG - 1) & ~(uintptr_t)(PG - 1), b = (p + n) & ~(uintptr_t)(PG - 1);
+    return b > a ? (b - a) / PG : 0;
+}
+
+/* Reads at random offsets and lengths into every state, half of them reaching past the end of
+ * the file (a short read), several seeds: the bytes equal a reference (the old contents where the
+ * data did not reach, on partial pages too). Into paged-out pages, every page the data cover
+ * whole is filled without a read (io_reads_skipped counts exactly those) and only the partial
+ * first and last pages are read back; into other states nothing is skipped. */
+static void test_read_skips_paged_out(void **state)
+{
+    (void)state;
+    io_env_t e;
+    env_new(&e);
+    size_t n = NPAGES * PG;
+    unsigned char *src = malloc(n), *ref = malloc(n);
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        pu_rng_t r = {seed * 7919};
+        size_t flen = seed % 2 ? n : n / 2 + pu_next(&r) % (n / 2); /* even: EOF mid-buffer */
+        random_bytes(src, flen, seed);
+        write_file(e.fd, src, flen);
+        for (int st = 0; st < STATE_COUNT; st++) {
+            size_t at = seed == 1 ? 0 : pu_next(&r) % PG; /* seed 1: whole pages only */
+            size_t len = n - at - (seed == 1 ? 0 : pu_next(&r) % PG);
+            size_t foff = seed == 1 ? 0 : (pu_next(&r) % 4) * 1000;
+            uint64_t gen = 1000 * seed + (uint64_t)st;
+            env_prepare(&e, (enum page_state)st, gen);
+            expected_bytes((enum page_state)st, gen, ref);
+            size_t avail = flen - foff, want = len < avail ? len : avail;
+            memcpy(ref + at, src + foff, want);
+            umm_stats_t s0 = tu_stats(e.sys);
+            size_t done = 0;
+            assert_int_equal(umm_io_read(e.proc, e.fd, e.base + at, len, (int64_t)foff, &done), UMM_OK);
+            umm_stats_t s1 = tu_stats(e.sys);
+            assert_int_equal(done, want);
+            uint64_t skipped = s1.io_reads_skipped - s0.io_reads_skipped;
+            if (st == PAGED_OUT) {
+                assert_int_equal(skipped, whole_pages((uintptr_t)e.base + at, want));
+                assert_true(s1.page_reads - s0.page_reads <= 2); /* the partial pages, if any */
+            } else {
+                assert_int_equal(skipped, 0);
+            }
+            assert_int_equal(s1.pinned_frames, 0);
+            tu_assert_consistent(e.sys);
+            assert_memory_equal(e.base, ref, n);
+        }
+    }
+    free(src);
+    free(ref);
+    env_free(&e);
+}
+
+static int fail_on_call(const char *name, void *ctx)
+{
+    (void)name;
+    int *left = ctx;
+    return --*left == 0;
+}
+
+/* A read whose system call fails (the failure point umm/os/user_io, EIO) on its first call, and
+ * on its second, after a first piece arrived: the bytes that came are there and counted, every page
+ * the read did not reach holds exactly its old contents (paged out, nothing skipped for it), and
+ * the error says why. 3 MiB through 8 MiB of RAM: pieces of 1 MiB. */
+static void test_read_error_keeps_untouched(void **state)
+{
+    (void)state;
+    umm_config_t c = pu_config(8 * TU_MIB, 32 * TU_MIB, 0, UMM_CFG_NO_WORKERS);
+    umm_system_t *sys;
+    umm_process_t *proc;
+    tu_sys_new_cfg(&c, &sys, &proc);
+    size_t n = 3 * TU_MIB, at = 1000, len = n - 3000;
+    unsigned char *base = tu_alloc(proc, n), *src = malloc(n), *ref = malloc(n);
+    char path[] = "/tmp/umm_test_io_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    for (int calls = 1; calls <= 2; calls++) {
+        random_bytes(src, n, 50 + (uint64_t)calls);
+        write_file(fd, src, n);
+        for (size_t i = 0; i < n / PG; i++)
+            pat_fill(base + i * PG, 7000 + 10 * (uint64_t)calls + i);
+        memcpy(ref, base, n);
+        assert_int_equal(umm_ws_empty(proc), UMM_OK);
+        assert_int_equal(umm_flush_modified(sys), UMM_OK);
+        assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+        int left = calls;
+        assert_int_equal(umm_failpoint_set_hook("umm/os/user_io", fail_on_call, &left), UMM_OK);
+        umm_stats_t s0 = tu_stats(sys);
+        size_t done = 99;
+        int rc = umm_io_read(proc, fd, base + at, len, 0, &done);
+        umm_failpoint_disable("umm/os/user_io");
+        umm_stats_t s1 = tu_stats(sys);
+        assert_int_equal(rc, UMM_E_OS);
+        assert_int_equal(umm_last_os_error(), EIO);
+        if (calls == 1)
+            assert_int_equal(done, 0);
+        else
+            assert_true(done > 0 && done < len); /* the first piece */
+        print_message("  failing call %d: %zu bytes came\n", calls, done);
+        assert_int_equal(s1.io_reads_skipped - s0.io_reads_skipped,
+                         whole_pages((uintptr_t)base + at, done));
+        memcpy(ref + at, src, done);
+        assert_int_equal(s1.pinned_frames, 0);
+        tu_assert_consistent(sys);
+        assert_memory_equal(base, ref, n);
+    }
+    close(fd);
+    free(src);
+    free(ref);
+    umm_system_destroy(sys);
+}
+
 /* umm_io_write from each state: the file's bytes (plain pread) equal the region's. */
 static void test_write_every_state(void **state)
 {
@@ -352,6 +467,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_syscall_gets_efault),
         cmocka_unit_test(test_read_every_state),
+        cmocka_unit_test(test_read_skips_paged_out),
+        cmocka_unit_test(test_read_error_keeps_untouched),
         cmocka_unit_test(test_write_every_state),
         cmocka_unit_test(test_vectored),
         cmocka_unit_test(test_errors_before_any_byte),
