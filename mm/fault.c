@@ -726,7 +726,7 @@ static size_t overwrite_run(mm_vad_t *vad, size_t lo, size_t hi, const uint8_t *
     /* refused pages go back to their slots (unwound as a refused demand-zero cluster is) */
     size_t kept = err && unwind_fresh_frames(vad, mapped_hi, hi, orig + (mapped_hi - lo)) ? mapped_hi : hi;
     for (size_t k = lo; k < kept; k++) {
-        mm_pagefile_free(&sys->pf, mm_pte_num(orig[k - lo])); /* the new contents replace the copy */
+        mm_stores_free(&sys->stores, mm_pte_num(orig[k - lo])); /* the new contents replace the copy */
         filled[k - lo] = true;
     }
     mm_vma_refresh(vad, lo, hi);
