@@ -68,7 +68,7 @@ static bool backend_shared(umm_system_t *sys, mm_pfn_id_t f)
 }
 
 /* Shared Standby frames one search passes over before it settles for one of them. */
-#define SHARED_SKIP 100000
+#define SHARED_SKIP 64
 
 /* The Standby frame to repurpose: the oldest of the lowest-priority non-empty list, or PFN_NIL.
  * A guest passes over frames its host shares (repurposing one frees no host frame and undoes
@@ -221,12 +221,11 @@ static void take_listed(umm_system_t *sys, mm_pfn_id_t f)
 size_t mm_frames_take_private(umm_system_t *sys, size_t n, mm_pfn_id_t *out)
 {
     MM_ASSERT_HELD(&sys->lock);
-    static const enum mm_list_id order[] = {LIST_ZEROED, LIST_FREE, LIST_STANDBY0, LIST_STANDBY0 + 1,
-                                            LIST_STANDBY0 + 2, LIST_STANDBY0 + 3, LIST_STANDBY0 + 4,
-                                            LIST_STANDBY0 + 5, LIST_STANDBY0 + 6, LIST_STANDBY0 + 7};
     size_t got = 0;
-    for (size_t k = 0; k < sizeof order / sizeof order[0] && got < n; k++)
-        for (mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, order[k]), next; f != PFN_NIL && got < n; f = next) {
+    /* Zeroed, Free, then Standby by priority: list ids 0 .. LIST_STANDBY0 + 7, in order */
+    for (int l = LIST_ZEROED; l < LIST_STANDBY0 + STANDBY_PRIORITIES && got < n; l++)
+        for (mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, (enum mm_list_id)l), next;
+             f != PFN_NIL && got < n; f = next) {
             next = mm_pfn_entry(&sys->pfn, f)->next;
             if (backend_shared(sys, f))
                 continue;

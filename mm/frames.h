@@ -28,7 +28,8 @@ uint64_t mm_frames_available(umm_system_t *sys);
 /* Allocate n frames, all or nothing, Active and unowned. out[0] is `hint` when that frame is
  * free (so neighbouring pages get neighbouring frames and their mappings merge into one kernel
  * VMA), each next one out[i-1]+1 when free. Takes Zeroed first, then Free, then repurposes
- * Standby (a guest's frames its host shares last: see standby_victim). With `zero`, frames not from Zeroed are zeroed now (counted against for_proc).
+ * Standby (a guest's frames its host shares last: see standby_victim). With `zero`, frames not
+ * from Zeroed are zeroed now (counted against for_proc).
  * Returns UMM_OK or UMM_E_NO_FRAMES. */
 int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *out,
                  umm_process_t *for_proc, bool zero);
