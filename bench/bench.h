@@ -173,6 +173,7 @@ int hv_share_scan_rate(const bench_opts_t *o, double *umm_gibps, double *xxh3_gi
 int hv_share_saved(const bench_opts_t *o, double *pct, double *ideal_pct, bench_check_t *chk);
 int hv_overcommit(const bench_opts_t *o, struct bench_result *rows, int max);
 int hv_uncooperative(const bench_opts_t *o, struct bench_result *rows, int max);
+int hv_ballooned_as_small(const bench_opts_t *o, struct bench_result *rows, int max);
 
 /* ---- bench_alloc.c: allocator workloads (umm heap, jemalloc, glibc) ---- */
 /* load jemalloc for the umm heap; re-executes the program once with the static-TLS tunable if

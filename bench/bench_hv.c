@@ -845,6 +845,46 @@ static void unco_disk(hv_env_t *e, uint64_t sign, unco_result_t *r)
     }
 }
 
+/* The random workload of the guest cases below, on guest 0: every page gets its word (write_all),
+ * then 4n uniform random accesses, a quarter of them writes (ver[i] counts page i's); the guest
+ * balances and the host steps every 512 pages or accesses. count_wrong: pages whose word is not
+ * what was written last. */
+static int write_all(hv_env_t *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ((volatile uint64_t *)(e->base[0] + i * PG))[i % 512] = mix64(i);
+        if (i % 512 == 511 && (umm_balance(e->sys[0]) || umm_hv_host_step(e->host)))
+            return 1;
+    }
+    return 0;
+}
+
+static int random_phase(hv_env_t *e, size_t n, uint32_t *ver)
+{
+    uint64_t seed = 0x5EEDull;
+    for (size_t op = 0; op < 4 * n; op++) {
+        seed = mix64(seed);
+        size_t i = (size_t)(seed % n);
+        volatile uint64_t *w = (volatile uint64_t *)(e->base[0] + i * PG) + i % 512;
+        if ((seed >> 60) < 4)
+            *w = mix64(i + ((uint64_t)++ver[i] << 32));
+        else
+            g_sink += *w;
+        if (op % 512 == 511 && (umm_balance(e->sys[0]) || umm_hv_host_step(e->host)))
+            return 1;
+    }
+    return 0;
+}
+
+static size_t count_wrong(hv_env_t *e, size_t n, const uint32_t *ver)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += ((volatile uint64_t *)(e->base[0] + i * PG))[i % 512] !=
+               (ver[i] ? mix64(i + ((uint64_t)ver[i] << 32)) : mix64(i));
+    return bad;
+}
+
 static int unco_run(const bench_opts_t *o, int balloon, unco_result_t *r, bench_check_t *chk)
 {
     size_t H = o->quick ? 10 * MiB : 40 * MiB, G = o->quick ? 16 * MiB : 64 * MiB;
@@ -862,31 +902,15 @@ static int unco_run(const bench_opts_t *o, int balloon, unco_result_t *r, bench_
     uint32_t *ver = rc ? NULL : calloc(n, sizeof *ver);
     if (!rc && !ver)
         rc = 1;
-    uint64_t seed = 0x5EEDull;
-    for (size_t i = 0; !rc && i < n; i++) {
-        ((volatile uint64_t *)(e.base[0] + i * PG))[i % 512] = mix64(i);
-        if (i % 512 == 511 && (umm_balance(e.sys[0]) || umm_hv_host_step(e.host)))
-            rc = 1;
-    }
+    if (!rc)
+        rc = write_all(&e, n);
     if (!rc)
         unco_disk(&e, 0, r);
-    for (size_t op = 0; !rc && op < 4 * n; op++) {
-        seed = mix64(seed);
-        size_t i = (size_t)(seed % n);
-        volatile uint64_t *w = (volatile uint64_t *)(e.base[0] + i * PG) + i % 512;
-        if ((seed >> 60) < 4)
-            *w = mix64(i + ((uint64_t)++ver[i] << 32));
-        else
-            g_sink += *w;
-        if (op % 512 == 511 && (umm_balance(e.sys[0]) || umm_hv_host_step(e.host)))
-            rc = 1;
-    }
+    if (!rc)
+        rc = random_phase(&e, n, ver);
     if (!rc) {
         unco_disk(&e, 1, r);
-        size_t bad = 0;
-        for (size_t i = 0; i < n; i++)
-            bad += ((volatile uint64_t *)(e.base[0] + i * PG))[i % 512] !=
-                   mix64(i + ((uint64_t)ver[i] << 32)) * (ver[i] != 0) + mix64(i) * (ver[i] == 0);
+        size_t bad = count_wrong(&e, n, ver);
         if (bad)
             bench_check_fail(chk, "hv_uncooperative %s: %zu pages with wrong contents",
                              balloon ? "ballooned" : "uncooperative", bad);
@@ -927,5 +951,86 @@ int hv_uncooperative(const bench_opts_t *o, bench_result_t *rows, int max)
     if (n < max)
         rows[n++] = bench_row("hv_uncooperative_io_requests", "requests", bench_median(q[0], reps),
                               bench_median(q[1], reps), 1.10, 0, 0, ran, chk.ok);
+    return n;
+}
+
+/* ------------------------------------------------------------------ ballooned vs small guest */
+/* The same workload (40 MiB committed and written, then uniform random accesses to all of it, a
+ * quarter of them writes, the guest balancing and the host stepping every 512; one seed) on a
+ * 64 MiB guest whose balloon was inflated to 32 MiB first and on a guest booted with 32 MiB
+ * (16 / 8 / 10 in --quick), on the same 128 MiB host (no host pressure: only the guest differs).
+ * Soft faults and pages written of the whole run, ballooned / small: a ballooned guest should
+ * behave as one booted small (issue 19: <= 1.2 and <= 1.02). Every page is verified. */
+typedef struct small_result {
+    double soft, written;
+} small_result_t;
+
+static int small_run(const bench_opts_t *o, int ballooned, small_result_t *r, bench_check_t *chk)
+{
+    size_t S = o->quick ? 8 * MiB : 32 * MiB, W = S / 4 * 5;
+    hv_env_t e;
+    hv_host_spec_t h = {.ram = 4 * S, .flags = UMM_HV_NO_WORKERS | UMM_HV_NO_SHARING};
+    hv_guest_spec_t s = {.ram = ballooned ? 2 * S : S, .pagefile = 2 * S, .commit = W,
+                         .sys_flags = UMM_CFG_NO_WORKERS};
+    int rc = hv_open_host(o, &h, &e);
+    if (!rc)
+        rc = hv_add_guest(o, &e, &s);
+    if (!rc && ballooned) {
+        rc = umm_hv_balloon_set_target(e.g[0], S / PG) != UMM_OK;
+        umm_hv_guest_stats_t gs = {0};
+        for (int k = 0; !rc && k < 1000 && gs.balloon_actual < S / PG; k++)
+            rc = umm_hv_host_step(e.host) != UMM_OK || gstats(e.g[0], &gs);
+        if (!rc && gs.balloon_actual < S / PG)
+            rc = fail("balloon_until", UMM_E_NO_FRAMES);
+    }
+    size_t n = W / PG;
+    uint32_t *ver = rc ? NULL : calloc(n, sizeof *ver);
+    if (!rc && !ver)
+        rc = 1;
+    if (!rc)
+        rc = write_all(&e, n) || random_phase(&e, n, ver);
+    umm_stats_t ss;
+    if (!rc && !(rc = sstats(e.sys[0], &ss))) {
+        r->soft = (double)ss.faults_transition;
+        r->written = (double)ss.pages_output;
+        size_t bad = count_wrong(&e, n, ver);
+        if (bad)
+            bench_check_fail(chk, "hv_ballooned_as_small %s: %zu pages with wrong contents",
+                             ballooned ? "ballooned" : "small", bad);
+    }
+    free(ver);
+    hv_close(&e);
+    return rc;
+}
+
+int hv_ballooned_as_small(const bench_opts_t *o, bench_result_t *rows, int max)
+{
+    int reps = o->reps > 0 ? o->reps : 1, ran = 1;
+    double soft[2][16], written[2][16];
+    bench_check_t chk = {1, ""};
+    if (reps > 16)
+        reps = 16;
+    for (int k = 0; k < reps; k++)
+        for (int ballooned = 0; ballooned < 2; ballooned++) {
+            small_result_t r = {0, 0};
+            if (small_run(o, ballooned, &r, &chk)) {
+                ran = 0;
+                continue;
+            }
+            soft[ballooned][k] = r.soft;
+            written[ballooned][k] = r.written;
+            printf("#   hv_ballooned_as_small: %-9s | soft faults %8.0f | pages written %8.0f\n",
+                   ballooned ? "ballooned" : "small", r.soft, r.written);
+            fflush(stdout);
+        }
+    int n = 0;
+    if (n < max)
+        rows[n++] = bench_row("hv_ballooned_as_small_soft_faults", "faults",
+                              bench_median(soft[1], reps), bench_median(soft[0], reps), 1.20, 0, 0,
+                              ran, chk.ok);
+    if (n < max)
+        rows[n++] = bench_row("hv_ballooned_as_small_pages_written", "pages",
+                              bench_median(written[1], reps), bench_median(written[0], reps), 1.02,
+                              0, 0, ran, chk.ok);
     return n;
 }

@@ -158,6 +158,9 @@ static const case_def_t k_cases[] = {
      * without its balloon driver (host swapping) against with it: disk bytes and I/O requests of
      * the random phase (guest paging file + host swap), target <= 1.10 */
     {"hv_uncooperative", "MiB", 1.10, NULL, NULL, NULL, 0, 0, hv_uncooperative},
+    /* hv_ballooned_as_small: one workload on a 64 MiB guest ballooned to 32 MiB against a guest
+     * booted with 32 MiB: soft faults (<= 1.2) and pages written (<= 1.02), ballooned / small */
+    {"hv_ballooned_as_small", "faults", 1.20, NULL, NULL, NULL, 0, 0, hv_ballooned_as_small},
     /* ---- allocators (bench_alloc.c): jemalloc on umm (umm_heap_*) against jemalloc with the
      * same flags on plain memory (target <= 1.10), jemalloc with its thread cache and glibc
      * (information rows) ---- */
@@ -190,7 +193,8 @@ enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_GUARD_EXC, C_GUARD_EXC
        C_HARD_RANDOM, C_HARD_RANDOM_DIRECT,
        C_HARD_SEQ, C_HARD_SEQ_DESC, C_WRITER, C_WRITER_DIRECT, C_PROGRAM, C_TRIM, C_TRIM_CLEAN, C_ZEROING,
        C_IO_PREAD, C_IO_PREFETCH, C_IO_WATCH, C_FILESEC_SEQ, C_HV_DZ_SINGLE, C_HV_DZ_CLUSTERED, C_HV_BALLOON,
-       C_HV_BALLOON_PAGING, C_HV_SCAN, C_HV_SAVED, C_HV_OVERCOMMIT, C_HV_UNCOOPERATIVE, C_ALLOC_1T,
+       C_HV_BALLOON_PAGING, C_HV_SCAN, C_HV_SAVED, C_HV_OVERCOMMIT, C_HV_UNCOOPERATIVE, C_HV_AS_SMALL,
+       C_ALLOC_1T,
        C_ALLOC_2T, C_ALLOC_4T, C_ALLOC_LARGE, C_ALLOC_BIG,
        C_SCALE_RESERVE, C_SCALE_COMMIT, C_METADATA, C_SWAP, C_REDIS };
 _Static_assert(C_REDIS + 1 == sizeof k_cases / sizeof k_cases[0], "enum follows k_cases");
@@ -220,7 +224,8 @@ static void usage(FILE *f, const char *argv0)
             "                write_watch_query_1GiB, hv_nested_demand_zero_single,\n"
             "                hv_nested_demand_zero_clustered, hv_balloon_inflate_GiBps,\n"
             "                hv_balloon_inflate_paging_MBps, hv_share_scan_GiBps,\n"
-            "                hv_share_saved_pct, hv_overcommit, hv_uncooperative, alloc_small_1t, alloc_small_2t,\n"
+            "                hv_share_saved_pct, hv_overcommit, hv_uncooperative, hv_ballooned_as_small,\n"
+            "                alloc_small_1t, alloc_small_2t,\n"
             "                alloc_small_4t, alloc_large, alloc_larger_than_ram, scale_reserve,\n"
             "                scale_commit, metadata_overhead, swap, redis\n"
             "                (hv_overcommit and scale_* also write umm-bench-overcommit.csv/.png\n"

@@ -8,13 +8,20 @@
 #define BALLOON_BATCH 256
 
 /* Take up to n frames into the balloon. Guest held. Returns how many; fewer when the guest
- * must first trim or page (it is asked to, by the caller). */
+ * must first trim or page (it is asked to, by the caller). Only frames whose host frame is the
+ * guest's own: a shared one would free no host memory and undo the sharing. Only when the guest
+ * had no private frame free and none left to trim (g->balloon.starved) may it take shared ones,
+ * so a guest whose memory is all shared still inflates. */
 static size_t inflate_locked(umm_hv_guest_t *g, size_t n)
 {
     uint32_t frames[BALLOON_BATCH];
     if (UMM_FAILPOINT(HV_BALLOON_INFLATE))
         return 0;
-    size_t take = mm_guest_balloon_take(g->sys, n < BALLOON_BATCH ? n : BALLOON_BATCH, frames);
+    bool private_only = !g->balloon.starved;
+    size_t take = mm_guest_balloon_take(g->sys, n < BALLOON_BATCH ? n : BALLOON_BATCH, frames,
+                                        private_only);
+    if (take > 0)
+        g->balloon.starved = false;
     mm_lock(&g->host->lock);
     for (size_t k = 0; k < take; k++) {
         g->balloon.frames[g->balloon.actual++] = frames[k];
@@ -57,6 +64,22 @@ size_t hv_balloon_deflate_locked(umm_hv_guest_t *g, size_t n)
  * batches so its threads keep faulting meanwhile. */
 #define BALLOON_STEP_BATCHES 64
 
+/* The balloon is short: the guest makes room its own way. Free frames it keeps that the host
+ * shares (trimmed pages of a shared image, on Standby) count as available to its balancer, so
+ * for those the balloon first asks it to trim private pages; then its balance-set manager trims
+ * and pages by its own policy. */
+static void make_room(umm_hv_guest_t *g)
+{
+    mm_guest_hold(g->sys);
+    size_t want = g->balloon.target > g->balloon.actual ? g->balloon.target - g->balloon.actual : 0;
+    uint64_t blocked = 0;
+    if (want > 0 && !g->balloon.starved && mm_guest_trim_private(g->sys, want, &blocked) == 0 &&
+        blocked > 0)
+        g->balloon.starved = true;
+    mm_guest_release(g->sys);
+    umm_balance(g->sys);
+}
+
 void hv_balloon_step(umm_hv_guest_t *g)
 {
     if (g->flags & UMM_HV_GUEST_NO_BALLOON)
@@ -77,9 +100,8 @@ void hv_balloon_step(umm_hv_guest_t *g)
         if (done)
             break;
     }
-    /* The guest makes room its own way: its balance-set manager trims and pages. */
     if (short_of_frames)
-        umm_balance(sys);
+        make_room(g);
 }
 
 int umm_hv_balloon_set_target(umm_hv_guest_t *g, size_t pages)

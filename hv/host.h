@@ -69,6 +69,7 @@ typedef struct hv_balloon {
     uint32_t *frames;  /* guest frames held, a stack */
     size_t actual, target;
     bool manual;       /* target set by the caller, not the policy */
+    bool starved;      /* no private frame free nor left to trim: inflating may take shared ones */
     int last_dir;      /* +1 the policy last raised the target, -1 lowered it, 0 never moved */
     uint64_t inflated, deflated, on_pressure;
     uint64_t reversals; /* changes of direction of the policy's target */

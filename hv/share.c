@@ -96,32 +96,67 @@ static uint32_t promote(umm_hv_guest_t *cg, uint32_t cgfn, const void *data, uin
     return h;
 }
 
-/* Try to share guest frame gfn of g (guest and host locked). Returns true if merged. */
-static bool scan_one(umm_hv_guest_t *g, uint32_t gfn)
+/* The host frame behind guest frame gfn if the scanner may look at it now, else UINT32_MAX.
+ * Guest and host locked. */
+static uint32_t scannable(umm_hv_guest_t *g, uint32_t gfn)
+{
+    p2m_t e = g->p2m[gfn];
+    if (p2m_state(e) != P2M_PRESENT)
+        return UINT32_MAX;
+    uint32_t h = (uint32_t)p2m_num(e);
+    if ((g->host->frames[h].flags & HVF_PIN) || guest_frame_busy(g, gfn))
+        return UINT32_MAX;
+    return h;
+}
+
+/* A zero page collapses into the zero frame: the racy check is a hint, confirmed once the
+ * guest can no longer write it. Guest and host locked. */
+static bool collapse_zero(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
 {
     umm_hv_host_t *host = g->host;
-    p2m_t e = g->p2m[gfn];
-    if (p2m_state(e) != P2M_PRESENT || guest_frame_busy(g, gfn))
+    const uint64_t *data = hv_frame_ptr(host, h);
+    mm_guest_frame_unmap(g->sys, gfn);
+    if (!is_zero(data, host->page_size / 8))
         return false;
-    uint32_t h = (uint32_t)p2m_num(e);
-    if (host->frames[h].flags & HVF_PIN)
+    g->p2m[gfn] = p2m_make(P2M_ZERO, 0);
+    g->private_frames--;
+    g->shared++;
+    g->shared_zero++;
+    hv_frame_put(host, h);
+    host->merged++;
+    return true;
+}
+
+/* First half of a scan: hash guest frame gfn (a racy read: only a hint) into *key, or collapse
+ * a zero page (*merged). False when there is nothing more to do with it. The caller prefetches
+ * the key's bucket before the second half (match), so the table probe, a cache miss per page,
+ * overlaps the next pages' hashing. Guest and host locked. */
+static bool hash_one(umm_hv_guest_t *g, uint32_t gfn, uint64_t *key, uint64_t *merged)
+{
+    umm_hv_host_t *host = g->host;
+    uint32_t h = scannable(g, gfn);
+    if (h == UINT32_MAX)
         return false;
     const uint64_t *data = hv_frame_ptr(host, h);
-    size_t words = host->page_size / 8;
     host->scanned++;
-    if (is_zero(data, words)) { /* a hint: confirm once the guest can no longer write it */
-        mm_guest_frame_unmap(g->sys, gfn);
-        if (!is_zero(data, words))
-            return false;
-        g->p2m[gfn] = p2m_make(P2M_ZERO, 0);
-        g->private_frames--;
-        g->shared++;
-        g->shared_zero++;
-        hv_frame_put(host, h);
-        host->merged++;
-        return true;
+    if (is_zero(data, host->page_size / 8)) {
+        *merged += collapse_zero(g, gfn, h);
+        return false;
     }
-    uint64_t key = key_of(XXH3_64bits(data, host->page_size), g->domain);
+    *key = key_of(XXH3_64bits(data, host->page_size), g->domain);
+    return true;
+}
+
+/* Second half: look key up for guest frame gfn and merge it with a shared frame or a candidate
+ * of the same content, or enter it as a candidate. The frame is checked again: a promotion
+ * earlier in the same batch may have shared it. Returns true if merged. Guest and host locked. */
+static bool match_one(umm_hv_guest_t *g, uint32_t gfn, uint64_t key)
+{
+    umm_hv_host_t *host = g->host;
+    p2m_t e = g->p2m[gfn]; /* busy and pinned cannot change while both are locked */
+    if (p2m_state(e) != P2M_PRESENT)
+        return false;
+    const uint64_t *data = hv_frame_ptr(host, (uint32_t)p2m_num(e));
     hv_share_slot_t *b = bucket(host, key), *empty = NULL, *candidate = NULL;
     for (int w = 0; w < HV_SHARE_WAYS; w++) {
         hv_share_slot_t *sl = &b[w];
@@ -193,14 +228,28 @@ uint64_t hv_share_scan(umm_hv_host_t *host, size_t pages)
         /* Guest lock first (the order), then the host's; guests leave only between host passes. */
         mm_guest_hold(g->sys);
         mm_lock(&host->lock);
+        uint32_t gfns[SCAN_BATCH];
+        uint64_t keys[SCAN_BATCH];
+        size_t m = 0;
         for (int k = 0; k < SCAN_BATCH && done < pages; k++, done++) {
             if (host->scan_gfn >= g->nframes) {
                 host->scan_gfn = 0;
                 host->scan_guest = (g->id + 1) % host->nguest_slots;
                 break;
             }
-            merged += scan_one(g, (uint32_t)host->scan_gfn++);
+            uint32_t gfn = (uint32_t)host->scan_gfn++;
+            if (gfn + 1 < g->nframes && p2m_state(g->p2m[gfn + 1]) == P2M_PRESENT)
+                __builtin_prefetch(hv_frame_ptr(host, (uint32_t)p2m_num(g->p2m[gfn + 1])));
+            if (hash_one(g, gfn, &keys[m], &merged)) {
+                /* inline: GCC drops a helper that only prefetches as a call without effect */
+                const char *b = (const char *)bucket(host, keys[m]);
+                for (size_t off = 0; off < HV_SHARE_WAYS * sizeof *host->share; off += 64)
+                    __builtin_prefetch(b + off);
+                gfns[m++] = gfn;
+            }
         }
+        for (size_t i = 0; i < m; i++)
+            merged += match_one(g, gfns[i], keys[i]);
         mm_unlock(&host->lock);
         mm_guest_release(g->sys);
     }

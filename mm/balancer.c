@@ -49,6 +49,25 @@ static size_t room_above_min(const umm_process_t *p)
     return p->ws_size > p->ws_min ? p->ws_size - p->ws_min : 0;
 }
 
+/* Trim up to `need` pages at least min_age old (WS_AGED_* flags), oldest first: for each age
+ * from 7 down the ranked processes in turn. */
+static uint64_t trim_by_age(candidate_t *c, size_t n, uint64_t need, unsigned min_age,
+                            unsigned flags)
+{
+    uint64_t done = 0;
+    for (unsigned age = 8; age-- > min_age && done < need;)
+        for (size_t k = 0; k < n && done < need; k++) {
+            size_t room = room_above_min(c[k].proc);
+            done += mm_ws_trim_aged(c[k].proc, age, need - done < room ? need - done : room, flags);
+        }
+    return done;
+}
+
+static bool backend_shares(const umm_system_t *sys)
+{
+    return sys->phys && sys->phys->shared;
+}
+
 /* Trim up to `need` pages, oldest first: for each age from 7 down to 1 the ranked processes in
  * turn; when aged pages run out (always, under UMM_TRIM_CLOCK, which keeps no ages), pages not
  * accessed since the last pass, by clock with second chance. A guest whose host shares some of
@@ -61,14 +80,9 @@ static uint64_t trim_oldest(umm_system_t *sys, uint64_t need)
         return 0;
     size_t n = rank_processes(sys, c);
     uint64_t done = 0;
-    bool sharing = sys->phys && sys->phys->shared;
-    for (int pass = sharing ? 0 : 1; pass < 2; pass++)
-        for (unsigned age = 7; age >= 1 && done < need; age--)
-            for (size_t k = 0; k < n && done < need; k++) {
-                size_t room = room_above_min(c[k].proc);
-                done += mm_ws_trim_aged(c[k].proc, age, need - done < room ? need - done : room,
-                                        pass == 0);
-            }
+    if (backend_shares(sys))
+        done += trim_by_age(c, n, need, 1, WS_AGED_PRIVATE);
+    done += trim_by_age(c, n, need - done, 1, 0);
     for (size_t k = 0; k < n && done < need; k++) {
         size_t room = room_above_min(c[k].proc);
         done += mm_ws_trim_locked(c[k].proc, need - done < room ? need - done : room, 0);
@@ -121,6 +135,20 @@ void mm_balancer_pass(umm_system_t *sys, enum balancer_aging aging)
     if (write)
         mm_writer_run(sys, 0);
     mm_notify_evaluate(sys);
+}
+
+uint64_t mm_balancer_trim_private(umm_system_t *sys, uint64_t need)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    candidate_t *c = malloc((sys->nprocs + 1) * sizeof *c);
+    if (!c)
+        return 0;
+    size_t n = rank_processes(sys, c);
+    uint64_t done = trim_by_age(c, n, need, 0, WS_AGED_PRIVATE);
+    done += trim_by_age(c, n, need - done, 0, WS_AGED_PRIVATE | WS_AGED_ANY);
+    free(c);
+    sys->ctr.balancer_trimmed += done;
+    return done;
 }
 
 int umm_balance(umm_system_t *sys)

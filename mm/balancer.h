@@ -17,5 +17,8 @@ enum balancer_aging {
 
 /* One pass. Takes the lock. */
 void mm_balancer_pass(umm_system_t *sys, enum balancer_aging aging);
+/* Trim up to `need` pages whose frames the backend does not share, idlest first, accessed ones
+ * last (system locked): a guest's balloon driver finds no private frame free. Returns how many. */
+uint64_t mm_balancer_trim_private(umm_system_t *sys, uint64_t need);
 
 #endif

@@ -62,15 +62,39 @@ bool mm_frame_is_zero(umm_system_t *sys, mm_pfn_id_t f)
     return true;
 }
 
-/* The oldest frame of the lowest-priority non-empty Standby list, or PFN_NIL. */
+/* Does reclaiming frame f free nothing behind it (a guest's host shares its bytes)? */
+static bool backend_shared(umm_system_t *sys, mm_pfn_id_t f)
+{
+    return sys->phys && sys->phys->shared && sys->phys->shared(sys, (uint32_t)f);
+}
+
+/* Shared Standby frames one search passes over before it settles for one of them. */
+#define SHARED_SKIP 64
+
+/* The Standby frame to repurpose: the oldest of the lowest-priority non-empty list, or PFN_NIL.
+ * A guest passes over frames its host shares (repurposing one frees no host frame and undoes
+ * the sharing): up to SHARED_SKIP of them move to the tail of their list, kept longest, and the
+ * first private frame is taken; when there is none, the oldest shared one is. Each shared frame
+ * is passed over once per trip through its list, so the search costs O(1) amortised. */
 static mm_pfn_id_t standby_victim(umm_system_t *sys)
 {
+    mm_pfn_id_t oldest = PFN_NIL;
+    unsigned skipped = 0;
     for (int p = 0; p < STANDBY_PRIORITIES; p++) {
-        mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, (enum mm_list_id)(LIST_STANDBY0 + p));
-        if (f != PFN_NIL)
-            return f;
+        enum mm_list_id l = (enum mm_list_id)(LIST_STANDBY0 + p);
+        for (uint64_t k = mm_pfn_list_count(&sys->pfn, l); k > 0; k--) {
+            mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, l);
+            if (oldest == PFN_NIL)
+                oldest = f;
+            if (!backend_shared(sys, f))
+                return f;
+            if (++skipped > SHARED_SKIP)
+                return oldest;
+            mm_pfn_unlink(&sys->pfn, f);
+            mm_pfn_link_tail(&sys->pfn, f, l);
+        }
     }
-    return PFN_NIL;
+    return oldest;
 }
 
 /* Take a Standby frame away from the page that still names it: that page's PTE becomes a
@@ -207,6 +231,33 @@ int mm_frames_fill(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, const
         k += run;
     }
     return UMM_OK;
+}
+
+/* Take f (on Zeroed, Free or Standby) for the caller: Active and unowned. */
+static void take_listed(umm_system_t *sys, mm_pfn_id_t f)
+{
+    bool zeroed;
+    if (!take_if_free(sys, f, &zeroed)) {
+        repurpose_standby(sys, f);
+        mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
+    }
+}
+
+size_t mm_frames_take_private(umm_system_t *sys, size_t n, mm_pfn_id_t *out)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    size_t got = 0;
+    /* Zeroed, Free, then Standby by priority: list ids 0 .. LIST_STANDBY0 + 7, in order */
+    for (int l = LIST_ZEROED; l < LIST_STANDBY0 + STANDBY_PRIORITIES && got < n; l++)
+        for (mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, (enum mm_list_id)l), next;
+             f != PFN_NIL && got < n; f = next) {
+            next = mm_pfn_entry(&sys->pfn, f)->next;
+            if (backend_shared(sys, f))
+                continue;
+            take_listed(sys, f);
+            out[got++] = f;
+        }
+    return got;
 }
 
 void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f)

@@ -28,7 +28,8 @@ uint64_t mm_frames_available(umm_system_t *sys);
 /* Allocate n frames, all or nothing, Active and unowned. out[0] is `hint` when that frame is
  * free (so neighbouring pages get neighbouring frames and their mappings merge into one kernel
  * VMA), each next one out[i-1]+1 when free. Takes Zeroed first, then Free, then repurposes
- * Standby. With `zero`, frames not from Zeroed are zeroed now (counted against for_proc).
+ * Standby (a guest's frames its host shares last: see standby_victim). With `zero`, frames not
+ * from Zeroed are zeroed now (counted against for_proc).
  * Returns UMM_OK or UMM_E_NO_FRAMES. */
 int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *out,
                  umm_process_t *for_proc, bool zero);
@@ -38,6 +39,10 @@ int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *
  * consecutive frames), a guest's through its backend (MM_FRAME_OVERWRITE). UMM_OK, or an error
  * when a frame could not be written (its contents are then undefined). */
 int mm_frames_fill(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, const uint8_t *src);
+/* Take up to n frames that the backend does not share (a guest's frames whose host frame is
+ * its own: giving one up frees host memory) off Zeroed, Free, then Standby (repurposed), oldest
+ * first; Active and unowned, not zeroed. Returns how many. For a guest's balloon. */
+size_t mm_frames_take_private(umm_system_t *sys, size_t n, mm_pfn_id_t *out);
 
 /* Give a frame back: to Zeroed when its contents are known to be zero, else to Free. Its
  * paging-file copy, if any, is freed; it leaves unowned. */

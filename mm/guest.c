@@ -2,6 +2,7 @@
 /* guest.c - the door between the hypervisor and a guest's memory manager (see guest.h). */
 #include "guest.h"
 
+#include "balancer.h"
 #include "commit.h"
 #include "frames.h"
 #include "hwmap.h"
@@ -107,7 +108,7 @@ void mm_guest_frame_unmap(umm_system_t *sys, uint32_t gfn)
     mm_vma_refresh(vad, i, i + 1);
 }
 
-size_t mm_guest_balloon_take(umm_system_t *sys, size_t n, uint32_t *frames)
+size_t mm_guest_balloon_take(umm_system_t *sys, size_t n, uint32_t *frames, bool private_only)
 {
     MM_ASSERT_HELD(&sys->lock);
     uint64_t avail = mm_frames_available(sys), keep = sys->low_pages;
@@ -117,15 +118,24 @@ size_t mm_guest_balloon_take(umm_system_t *sys, size_t n, uint32_t *frames)
     take = take < room ? take : (size_t)room;
     if (take == 0 || mm_commit_charge_system(sys, take) != UMM_OK)
         return 0;
-    if (mm_frames_alloc(sys, take, PFN_NIL, frames, NULL, false) != UMM_OK) {
-        mm_commit_uncharge_system(sys, take);
-        return 0;
-    }
-    for (size_t k = 0; k < take; k++)
+    size_t got = mm_frames_take_private(sys, take, frames);
+    if (!private_only && got < take &&
+        mm_frames_alloc(sys, take - got, PFN_NIL, frames + got, NULL, false) == UMM_OK)
+        got = take;
+    mm_commit_uncharge_system(sys, take - got);
+    for (size_t k = 0; k < got; k++)
         mm_pfn_entry(&sys->pfn, frames[k])->flags |= PFN_F_BALLOON;
-    sys->ballooned += take;
+    sys->ballooned += got;
     mm_system_set_thresholds(sys);
-    return take;
+    return got;
+}
+
+uint64_t mm_guest_trim_private(umm_system_t *sys, uint64_t n, uint64_t *blocked)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    uint64_t avail = mm_frames_available(sys);
+    *blocked = avail > sys->low_pages ? avail - sys->low_pages : 0;
+    return mm_balancer_trim_private(sys, n < *blocked ? n : *blocked);
 }
 
 void mm_guest_balloon_give(umm_system_t *sys, const uint32_t *frames, size_t n)

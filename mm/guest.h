@@ -64,8 +64,16 @@ void mm_guest_frame_discard(umm_system_t *sys, uint32_t gfn);
 /* The balloon driver. Guest held. Take up to n frames from the guest's free memory into the
  * balloon (the guest keeps its low-memory reserve and stays within its commit limit; the frames
  * are charged to its commit, as a driver's allocation is): their numbers go to frames[], the
- * count is returned, fewer when the guest must first trim or page. */
-size_t mm_guest_balloon_take(umm_system_t *sys, size_t n, uint32_t *frames);
+ * count is returned, fewer when the guest must first trim or page. Frames the host shares
+ * (mm_phys_ops_t.shared: giving one up frees no host frame) come last, and with private_only
+ * not at all. */
+size_t mm_guest_balloon_take(umm_system_t *sys, size_t n, uint32_t *frames, bool private_only);
+/* The balloon driver took every private frame free and wants n more: the free frames the guest
+ * keeps beyond its reserve are shared ones (*blocked: how many), which its balancer counts as
+ * available. For as many of those (at most n) the guest trims pages whose frames the host does
+ * not share from its working sets, idlest first, so its balance pass writes them out and the
+ * balloon can take their frames. Returns how many. Guest held. */
+uint64_t mm_guest_trim_private(umm_system_t *sys, uint64_t n, uint64_t *blocked);
 /* Give balloon frames back: they read as zeros (the host backs them afresh), the charge goes.
  * Both calls size the guest's free-memory thresholds from the frames it has outside its balloon,
  * so a ballooned guest keeps as little free as one booted with that much memory. */

@@ -353,12 +353,13 @@ void mm_ws_age_histogram(umm_process_t *proc, uint64_t hist[8])
                 hist[mm_pte_age(v->pte[i])]++;
 }
 
-size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want, bool private_only)
+size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want, unsigned flags)
 {
     MM_ASSERT_HELD(&proc->sys->lock);
     if (want == 0)
         return 0;
-    unsigned arg = min_age | (fifo(proc) ? SEL_ANY_ACCESSED : 0) | (private_only ? SEL_PRIVATE : 0);
+    unsigned arg = min_age | (fifo(proc) || (flags & WS_AGED_ANY) ? SEL_ANY_ACCESSED : 0) |
+                   (flags & WS_AGED_PRIVATE ? SEL_PRIVATE : 0);
     return for_each_valid_run(proc, sel_aged, arg, trim_run_cb, NULL, want);
 }
 

@@ -25,8 +25,14 @@ uint64_t mm_ws_age(umm_process_t *proc);
 uint64_t mm_ws_age_fifo(umm_process_t *proc);
 /* hist[a]: valid pages of age a that may be trimmed (not accessed; any under FIFO). */
 void mm_ws_age_histogram(umm_process_t *proc, uint64_t hist[8]);
-/* Trim up to `want` valid pages at least min_age old and not accessed (accessed too under FIFO). */
-size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want, bool private_only);
+/* What mm_ws_trim_aged may take besides pages not accessed (accessed too under FIFO). */
+enum ws_aged_flags {
+    WS_AGED_PRIVATE = 1u, /* only pages whose frame the backend does not share */
+    WS_AGED_ANY = 2u,     /* accessed pages too */
+};
+/* Trim up to `want` valid pages at least min_age old and not accessed (accessed too under FIFO),
+ * as `flags` (WS_AGED_*) narrow or widen that. */
+size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want, unsigned flags);
 
 /* Trim every valid page in [a, b) of the VAD. Returns pages trimmed. */
 size_t mm_ws_trim_range(mm_vad_t *vad, size_t a, size_t b, unsigned flags);

@@ -344,6 +344,68 @@ static void test_share_disabled(void **state) {
     umm_hv_host_destroy(h);
 }
 
+/* Sharing survives ballooning (issue 19). Two guests boot the same image (its pages the
+ * idlest they have), then their private data; the scanner merges the image. Both balloons then
+ * inflate to half the guest, so each guest must trim and page a third of its data: the
+ * balloon, the guests' trimmers and their reuse of Standby frames must all take private pages
+ * and leave the shared image alone (paging out or ballooning a shared page frees no host frame).
+ * At least 80 % of the savings must remain once the balancers have run; every byte is checked. */
+static void test_share_survives_ballooning(void **state) {
+    (void)state;
+    enum { G = 2 };
+    umm_hv_host_t *h = hvu_host(128, 0, UMM_HV_NO_WORKERS);
+    const size_t image = HVU_PAGES(4), priv = HVU_PAGES(20), target = HVU_PAGES(16);
+    umm_process_t *p[G];
+    umm_hv_guest_t *g[G];
+    unsigned char *base[G];
+    for (int k = 0; k < G; k++) {
+        g[k] = hvu_guest(h, 32, 64, NOW, 0, &p[k]);
+        base[k] = hvu_alloc(p[k], image + priv);
+        for (size_t i = 0; i < image; i++)
+            hvu_ifill(hvu_pg(base[k], i), i); /* the image: the same in both guests */
+    }
+    for (int tick = 0; tick < 4; tick++) /* the image ages while the guests write their data */
+        for (int k = 0; k < G; k++) {
+            hvu_mark_range(hvu_pg(base[k], image), priv, 1);
+            assert_int_equal(umm_balance(umm_hv_guest_system(g[k])), UMM_OK);
+        }
+    hvu_scan_all(h, G * HVU_PAGES(32), 2);
+    uint64_t saved0 = hvu_hs(h).saved;
+    assert_true(saved0 >= image * 3 / 4); /* the image merged */
+    for (int k = 0; k < G; k++)
+        assert_int_equal(umm_hv_balloon_set_target(g[k], target), UMM_OK);
+    for (int tick = 0; tick < 200; tick++) {
+        hvu_steps(h, 1);
+        for (int k = 0; k < G; k++)
+            assert_int_equal(umm_balance(umm_hv_guest_system(g[k])), UMM_OK);
+        if (hvu_gs(g[0]).balloon_actual == target && hvu_gs(g[1]).balloon_actual == target)
+            break;
+    }
+    for (int tick = 0; tick < 5; tick++) { /* five more ticks: the balancers run on */
+        hvu_steps(h, 1);
+        for (int k = 0; k < G; k++)
+            assert_int_equal(umm_balance(umm_hv_guest_system(g[k])), UMM_OK);
+    }
+    uint64_t saved1 = hvu_hs(h).saved, out = 0;
+    for (int k = 0; k < G; k++) {
+        assert_int_equal(hvu_gs(g[k]).balloon_actual, target);
+        out += tu_stats(umm_hv_guest_system(g[k])).pages_output;
+    }
+    print_message("  sharing after inflating: saved %" PRIu64 " -> %" PRIu64 " (%.0f %%), guests "
+                  "paged out %" PRIu64 "\n", saved0, saved1, 100.0 * (double)saved1 / (double)saved0,
+                  out);
+    assert_true(out >= 2 * (image + priv - target) / 2); /* the guests really had to page */
+    assert_true(saved1 * 5 >= saved0 * 4);
+    for (int k = 0; k < G; k++) {
+        for (size_t i = 0; i < image; i++)
+            hvu_assert_ipage(hvu_pg(base[k], i), i);
+        hvu_assert_range(hvu_pg(base[k], image), priv, 1);
+        hvu_guest_consistent(g[k]);
+    }
+    hvu_host_consistent(h);
+    umm_hv_host_destroy(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_share_across_guests_and_cow),
@@ -354,6 +416,7 @@ int main(void) {
         cmocka_unit_test(test_share_salt_guest),
         cmocka_unit_test(test_share_one_salted_guest),
         cmocka_unit_test(test_share_disabled),
+        cmocka_unit_test(test_share_survives_ballooning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
