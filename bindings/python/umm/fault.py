@@ -55,6 +55,12 @@ _WHAT = {
                           "pages stay modified",
     "umm/pagefile/read": "paging-file read fails on a hard fault (fault path): in-page "
                          "error UMM_E_IO",
+    "umm/file/read": "a file-backed section's read fails on a hard fault: in-page error "
+                     "UMM_E_IO; the page stays in the file",
+    "umm/file/write": "a file-backed section's write fails: umm_view_flush returns UMM_E_IO, "
+                      "the pages stay modified (at the section's end: counted, lost)",
+    "umm/os/user_io": "a system call of the I/O helpers (umm_io_read, ...) fails with EIO: "
+                      "the helper returns UMM_E_IO, pages it did not reach are unchanged",
     "umm/worker/start": "worker thread cannot start: umm_system_create returns UMM_E_OS",
     "umm/hv/balloon/inflate": "a guest's balloon driver cannot take frames: the balloon "
                               "stays short of its target",
