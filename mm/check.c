@@ -4,7 +4,6 @@
 #include "handle.h"
 #include "state.h"
 
-#include "filemap.h"
 #include "frames.h"
 #include "section.h"
 #include "vma.h"

@@ -7,7 +7,6 @@
 #include "frames.h"
 #include "handle.h"
 #include "registry.h"
-#include "section.h"
 #include "ws.h"
 
 #include <stdlib.h>
@@ -129,43 +128,34 @@ static mm_filemap_t *filemap_new(umm_system_t *sys, int fd, uint64_t bytes, int 
     return fm;
 }
 
-int umm_section_create_file(umm_system_t *sys, int fd, uint64_t bytes, int prot, umm_section_t **out)
+int mm_filemap_open(umm_system_t *sys, int fd, uint64_t *bytes, int prot, mm_filemap_t **out)
 {
-    return umm_section_create_file_ex(sys, fd, bytes, prot, NULL, out);
-}
-
-int umm_section_create_file_ex(umm_system_t *sys, int fd, uint64_t bytes, int prot,
-                               const char *name, umm_section_t **out)
-{
-    HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    if (!out || (prot != UMM_PROT_READ && prot != (UMM_PROT_READ | UMM_PROT_WRITE)) ||
-        !mm_section_name_ok(name))
-        return UMM_E_INVAL;
     int own;
     uint64_t size;
     bool writable;
     int rc = mm_os_file_adopt(fd, &own, &size, &writable);
     if (rc != UMM_OK)
         return rc;
-    bytes = bytes ? bytes : size;
+    uint64_t want = *bytes ? *bytes : size;
     if ((prot & UMM_PROT_WRITE) && !writable)
         rc = UMM_E_ACCESS; /* PAGE_READWRITE over a file opened for reading */
-    else if (bytes == 0 || bytes > ((uint64_t)1 << 46) || (bytes >> sys->page_shift) >= UINT32_MAX - 1)
+    else if (want == 0 || want > ((uint64_t)1 << 46) || (want >> sys->page_shift) >= UINT32_MAX - 1)
         rc = UMM_E_RANGE; /* an empty file maps nothing (Windows: ERROR_FILE_INVALID); a frame
                              records page k as slot k + 1 in 32 bits */
-    size_t npages = (size_t)((bytes + sys->page_size - 1) >> sys->page_shift);
     /* Every byte of the section is in the file: a larger section grows it (as Windows does),
      * which a read-only one cannot; the rest of the last page reads as zeros, is never written. */
-    if (rc == UMM_OK && size < bytes)
-        rc = prot & UMM_PROT_WRITE ? mm_os_file_resize(own, bytes) : UMM_E_RANGE;
-    mm_filemap_t *fm = rc == UMM_OK ? filemap_new(sys, own, bytes, prot) : NULL;
+    if (rc == UMM_OK && size < want)
+        rc = prot & UMM_PROT_WRITE ? mm_os_file_resize(own, want) : UMM_E_RANGE;
+    mm_filemap_t *fm = rc == UMM_OK ? filemap_new(sys, own, want, prot) : NULL;
     if (rc == UMM_OK && !fm)
         rc = UMM_E_NOMEM;
-    if (rc == UMM_OK && (rc = mm_section_create(sys, npages, prot, 0, name, fm, out)) != UMM_OK)
-        free(fm);
-    if (rc != UMM_OK)
+    if (rc != UMM_OK) {
         mm_os_file_close(own, NULL);
-    return rc;
+        return rc;
+    }
+    *bytes = want;
+    *out = fm;
+    return UMM_OK;
 }
 
 int umm_view_flush(umm_process_t *proc, void *addr, size_t bytes)

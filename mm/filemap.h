@@ -25,27 +25,6 @@ typedef struct mm_filemap {
     int max_prot;         /* what the file was opened for: views may not exceed it */
 } mm_filemap_t;
 
-/* The file store of the section whose prototype VAD is vad, or NULL (not a file section). */
-static inline mm_filemap_t *mm_vad_file(const mm_vad_t *vad)
-{
-    return vad && vad->proto_of ? vad->proto_of->file : NULL;
-}
-
-/* Has the system a file-backed section (whose dirty pages the writer can write to its file)? */
-static inline bool mm_sys_has_file_sections(const umm_system_t *sys)
-{
-    for (const umm_section_t *sec = sys->sections; sec; sec = sec->next)
-        if (sec->file)
-            return true;
-    return false;
-}
-
-/* Does frame f belong to a file-backed section (its copy is the file, not a slot)? Locked. */
-static inline bool mm_frame_in_file(umm_system_t *sys, mm_pfn_id_t f)
-{
-    return mm_vad_file(mm_pfn_owner_vad(sys, f)) != NULL;
-}
-
 /* Write the section's Modified frames [lo, hi) of its prototype VAD (TRANSITION on Modified,
  * not pinned: mm_filemap_writable; at most FILEMAP_RUN_PAGES) to the file with the lock dropped, pinned with PFN_F_IO; then
  * they go to Standby with their copy, or back to Modified on an error. Returns the pages
@@ -60,6 +39,11 @@ bool mm_filemap_writable(umm_system_t *sys, const mm_vad_t *proto, size_t k);
  * drops the lock while writing. */
 int mm_filemap_flush_locked(umm_section_t *sec, size_t first, size_t n);
 
+/* The store of a file section over the caller's fd (umm keeps a descriptor of its own) for
+ * *bytes bytes (0: the file's size; *bytes gets the size), `prot` what views may do: grows the
+ * file to *bytes when writable. UMM_OK, UMM_E_HANDLE (fd), UMM_E_ACCESS (READ|WRITE over a file
+ * not open for writing), UMM_E_RANGE, UMM_E_IO, UMM_E_NOMEM. Not locked. */
+int mm_filemap_open(umm_system_t *sys, int fd, uint64_t *bytes, int prot, mm_filemap_t **out);
 /* Release the store (closes umm's descriptor; the user's file stays). */
 void mm_filemap_close(mm_filemap_t *fm);
 

@@ -4,7 +4,6 @@
 
 #include "assert.h"
 #include "failpoint.h"
-#include "filemap.h"
 #include "handle.h"
 #include "hwmap.h"
 #include "readahead.h"

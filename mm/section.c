@@ -35,7 +35,8 @@ static bool view_prot_ok(int prot)
     return data == UMM_PROT_READ || data == (UMM_PROT_READ | UMM_PROT_WRITE);
 }
 
-bool mm_section_name_ok(const char *name)
+/* NULL, or 1..UMM_SECTION_NAME_MAX bytes. */
+static bool name_ok(const char *name)
 {
     return !name || (name[0] && strnlen(name, UMM_SECTION_NAME_MAX + 1) <= UMM_SECTION_NAME_MAX);
 }
@@ -80,8 +81,10 @@ static int create_locked(umm_section_t *sec)
     return UMM_OK;
 }
 
-int mm_section_create(umm_system_t *sys, size_t npages, int prot, unsigned flags, const char *name,
-                      mm_filemap_t *file, umm_section_t **out)
+/* A section of npages, backed by `file` (it takes it over: closed with the section) or, when
+ * NULL, by the paging file (charged now). Not locked. */
+static int section_create(umm_system_t *sys, size_t npages, int prot, unsigned flags,
+                             const char *name, mm_filemap_t *file, umm_section_t **out)
 {
     umm_section_t *sec = mm_handle_alloc(HANDLE_SECTION, sizeof *sec);
     uint32_t *share = calloc(npages, sizeof *share);
@@ -122,7 +125,7 @@ int umm_section_create_ex(umm_system_t *sys, size_t bytes, int prot, unsigned fl
 {
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
     if (!out || !view_prot_ok(prot) || (flags & ~(unsigned)UMM_SEC_RESERVE) ||
-        !mm_section_name_ok(name))
+        !name_ok(name))
         return UMM_E_INVAL;
     if (bytes == 0 || bytes > ((size_t)1 << 46))
         return UMM_E_RANGE;
@@ -130,13 +133,13 @@ int umm_section_create_ex(umm_system_t *sys, size_t bytes, int prot, unsigned fl
     /* More than the limit could ever grow to: refuse before sizing any table by it. */
     if (npages > sys->commit_limit + (sys->pf.max_slots - sys->pf.nslots))
         return UMM_E_COMMIT_LIMIT;
-    return mm_section_create(sys, npages, prot, flags, name, NULL, out);
+    return section_create(sys, npages, prot, flags, name, NULL, out);
 }
 
 int umm_section_open(umm_system_t *sys, const char *name, umm_section_t **out)
 {
     HANDLE_CHECK(sys, HANDLE_SYSTEM);
-    if (!out || !name || !mm_section_name_ok(name))
+    if (!out || !name || !name_ok(name))
         return UMM_E_INVAL;
     mm_lock(&sys->lock);
     umm_section_t *sec = find_named(sys, name);
@@ -161,6 +164,28 @@ int umm_section_query(umm_section_t *sec, umm_section_info_t *out)
                                 .committed_bytes = sec->committed << sys->page_shift};
     mm_unlock(&sys->lock);
     return UMM_OK;
+}
+
+int umm_section_create_file(umm_system_t *sys, int fd, uint64_t bytes, int prot, umm_section_t **out)
+{
+    return umm_section_create_file_ex(sys, fd, bytes, prot, NULL, out);
+}
+
+int umm_section_create_file_ex(umm_system_t *sys, int fd, uint64_t bytes, int prot,
+                               const char *name, umm_section_t **out)
+{
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
+    if (!out || (prot != UMM_PROT_READ && prot != (UMM_PROT_READ | UMM_PROT_WRITE)) ||
+        !name_ok(name))
+        return UMM_E_INVAL;
+    mm_filemap_t *fm;
+    int rc = mm_filemap_open(sys, fd, &bytes, prot, &fm);
+    if (rc != UMM_OK)
+        return rc;
+    size_t npages = (size_t)((bytes + sys->page_size - 1) >> sys->page_shift);
+    if ((rc = section_create(sys, npages, prot, 0, name, fm, out)) != UMM_OK)
+        mm_filemap_close(fm);
+    return rc;
 }
 
 /* Does the section allow a view with `prot` (no WRITE or EXEC it lacks)? */

@@ -6,13 +6,6 @@
 
 #include "state.h"
 
-struct mm_filemap;
-/* A section of npages, backed by `file` (it takes it over: closed with the section) or, when
- * NULL, by the paging file (charged now). Not locked. */
-int mm_section_create(umm_system_t *sys, size_t npages, int prot, unsigned flags, const char *name,
-                      struct mm_filemap *file, umm_section_t **out);
-/* Is name NULL (no name) or 1..UMM_SECTION_NAME_MAX bytes? */
-bool mm_section_name_ok(const char *name);
 /* Release a view's pages and unlink it; a closed section without views is destroyed. */
 void mm_section_release_view(mm_vad_t *view);
 /* Commit view pages [first, first + n) (all inside its sec_pages) that are not committed: their

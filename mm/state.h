@@ -255,4 +255,25 @@ static inline mm_vad_t *mm_pfn_owner_vad(umm_system_t *sys, mm_pfn_id_t f)
     return id ? sys->vads[id - 1] : NULL;
 }
 
+/* The file store of the section whose prototype VAD is vad, or NULL (not a file section). */
+static inline struct mm_filemap *mm_vad_file(const mm_vad_t *vad)
+{
+    return vad && vad->proto_of ? vad->proto_of->file : NULL;
+}
+
+/* Has the system a file-backed section (whose dirty pages the writer can write to its file)? */
+static inline bool mm_sys_has_file_sections(const umm_system_t *sys)
+{
+    for (const umm_section_t *sec = sys->sections; sec; sec = sec->next)
+        if (sec->file)
+            return true;
+    return false;
+}
+
+/* Does frame f belong to a file-backed section (its copy is the file, not a slot)? Locked. */
+static inline bool mm_frame_in_file(umm_system_t *sys, mm_pfn_id_t f)
+{
+    return mm_vad_file(mm_pfn_owner_vad(sys, f)) != NULL;
+}
+
 #endif
