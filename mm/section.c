@@ -77,11 +77,43 @@ int umm_section_create(umm_system_t *sys, size_t bytes, umm_section_t **out)
     return mm_section_create(sys, npages, NULL, out);
 }
 
-/* A view's protection: READ or READ|WRITE, either with EXEC. */
+/* A view's protection: READ, READ|WRITE or WRITECOPY, any with EXEC. */
 static bool view_prot_ok(int prot)
 {
     int data = prot & ~UMM_PROT_EXEC;
-    return data == UMM_PROT_READ || data == (UMM_PROT_READ | UMM_PROT_WRITE);
+    return data == UMM_PROT_READ || data == (UMM_PROT_READ | UMM_PROT_WRITE) ||
+           data == UMM_PROT_WRITECOPY;
+}
+
+/* The protection a view's PTEs carry: a copy-on-write view's pages are writable (cow.h says how
+ * the first write copies). */
+static int view_page_prot(int prot)
+{
+    if (!(prot & UMM_PROT_WRITECOPY))
+        return prot;
+    return (prot & UMM_PROT_EXEC) | UMM_PROT_READ | UMM_PROT_WRITE;
+}
+
+/* Link the new view (its pages the section's [first, first + npages)) into the section; a
+ * copy-on-write view is charged for its pages now. System locked. */
+static int view_attach(mm_vad_t *view, umm_section_t *sec, size_t first, size_t npages, int prot)
+{
+    bool cow = prot & UMM_PROT_WRITECOPY;
+    if (sec->closed) /* closed meanwhile (a race with umm_section_close) */
+        return UMM_E_HANDLE;
+    int rc = cow ? mm_commit_charge(view->proc, npages) : UMM_OK;
+    if (rc != UMM_OK)
+        return rc;
+    for (size_t i = 0; i < npages; i++)
+        mm_vad_pte_write(view, i, mm_pte_make(PTE_PROTOTYPE, view_page_prot(prot), first + i));
+    view->committed = cow ? npages : 0;
+    view->copy_on_write = cow;
+    view->section = sec;
+    view->sec_first = first;
+    view->sec_pages = npages;
+    view->next_view = sec->views;
+    sec->views = view;
+    return UMM_OK;
 }
 
 /* The reservation of a new view of `bytes`: at addr, or anywhere. */
@@ -101,7 +133,7 @@ int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
     if (!out || proc->sys != sec->sys || !view_prot_ok(prot))
         return UMM_E_INVAL;
     if (sec->file && (prot & ~sec->file->max_prot & UMM_PROT_WRITE))
-        return UMM_E_ACCESS; /* a write view of a file opened read-only */
+        return UMM_E_ACCESS; /* a write view of a file opened read-only (a copy writes no file) */
     umm_system_t *sys = proc->sys;
     size_t g = UMM_RESERVE_GRANULARITY, size = sec->npages << sys->page_shift;
     if ((offset & (g - 1)) || ((uintptr_t)addr & (g - 1)))
@@ -111,21 +143,11 @@ int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
     size_t first = offset >> sys->page_shift;
     size_t npages = bytes ? (bytes + sys->page_size - 1) >> sys->page_shift : sec->npages - first;
     mm_vad_t *view;
-    int rc = view_reserve(proc, addr, npages << sys->page_shift, prot, &view);
+    int rc = view_reserve(proc, addr, npages << sys->page_shift, view_page_prot(prot), &view);
     if (rc != UMM_OK)
         return rc;
     mm_lock(&sys->lock);
-    if (sec->closed) { /* closed meanwhile (a race with umm_section_close) */
-        rc = UMM_E_HANDLE;
-    } else {
-        for (size_t i = 0; i < npages; i++)
-            mm_vad_pte_write(view, i, mm_pte_make(PTE_PROTOTYPE, prot, first + i));
-        view->section = sec;
-        view->sec_first = first;
-        view->sec_pages = npages;
-        view->next_view = sec->views;
-        sec->views = view;
-    }
+    rc = view_attach(view, sec, first, npages, prot);
     mm_unlock(&sys->lock);
     if (rc != UMM_OK) {
         mm_vad_destroy_unused(view);
@@ -203,6 +225,8 @@ void mm_section_release_view(mm_vad_t *view)
     umm_section_t *sec = view->section;
     MM_ASSERT_HELD(&sec->sys->lock);
     mm_proto_drop_view(view);
+    mm_commit_uncharge(view->proc, view->committed); /* a copy-on-write view's charge */
+    view->committed = 0;
     for (mm_vad_t **pp = &sec->views; *pp; pp = &(*pp)->next_view)
         if (*pp == view) {
             *pp = view->next_view;
