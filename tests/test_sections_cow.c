@@ -11,18 +11,7 @@
  * bad protections are refused; umm_check passes after each step. */
 #include "section_util.h"
 
-#include <fcntl.h>
-
 #define COW UMM_PROT_WRITECOPY
-
-/* 4 MiB of RAM, an 8 MiB paging file, no workers, umm's exceptions caught by the test. */
-static umm_process_t *small_system(umm_system_t **sys) {
-    umm_process_t *p;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
-    tu_sys_new_cfg(&c, sys, &p);
-    tu_exc_install(*sys);
-    return p;
-}
 
 static int query_prot(umm_process_t *p, const void *addr) {
     umm_region_info_t info;
@@ -173,68 +162,51 @@ static void test_file_section(void **state) {
     enum { N = 32 };
     umm_system_t *sys;
     umm_process_t *p = small_system(&sys);
-    pu_tmpdir_t dir;
-    pu_tmpdir_new(&dir);
-    char path[400];
-    snprintf(path, sizeof path, "%s/data.bin", dir.dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    unsigned char *ref = malloc(N * PG), *buf = malloc(N * PG);
-    assert_non_null(ref);
-    assert_non_null(buf);
-    for (size_t i = 0; i < N; i++)
-        for (size_t w = 0; w < PG / 8; w++)
-            memcpy(ref + i * PG + w * 8, &(uint64_t){kv(i, w, 1)}, 8);
-    assert_int_equal(pwrite(fd, ref, N * PG, 0), (ssize_t)(N * PG));
-    int ro = open(path, O_RDONLY);
-    assert_true(ro >= 0);
-
-    umm_section_t *sec = NULL;
-    assert_int_equal(umm_section_create_file(sys, ro, 0, UMM_PROT_READ, &sec), UMM_OK);
+    test_file_t f;
+    file_new(&f, N * PG, 7, O_RDONLY);
+    umm_section_t *sec = fsec_new(sys, f.fd, 0, UMM_PROT_READ);
     void *no = NULL;
     assert_int_equal(umm_section_map(p, sec, RW, &no), UMM_E_ACCESS);
     unsigned char *b = view_new(p, sec, COW);
-    verify_all(b, N, 1);
+    assert_view_is_ref(b, &f);
     for (size_t i = 0; i < N; i += 2)
         fill_idx(b, i, 2);
     page_everything_out(sys, p);
     for (size_t i = 0; i < N; i++)
-        assert_page_idx(b, i, i % 2 ? 1 : 2);
+        if (i % 2 == 0)
+            assert_page_idx(b, i, 2);
+        else
+            assert_memory_equal(at(b, i), f.ref + i * PG, PG);
     assert_int_equal(umm_view_flush(p, b, 0), UMM_OK);
     assert_int_equal(umm_release(p, b), UMM_OK);
     assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_int_equal(pread(fd, buf, N * PG, 0), (ssize_t)(N * PG));
-    assert_memory_equal(buf, ref, N * PG);
+    assert_file_is_ref(&f);
     sc_consistent(sys);
+    file_free(&f);
 
     /* read-write: the write view's page 1 reaches the file, the copy's page 0 does not */
-    assert_int_equal(umm_section_create_file(sys, fd, 0, RW, &sec), UMM_OK);
+    file_new(&f, N * PG, 8, O_RDWR);
+    sec = fsec_new(sys, f.fd, 0, RW);
     unsigned char *w = view_new(p, sec, RW), *c = view_new(p, sec, COW);
     fill_idx(c, 0, 3);
     fill_idx(w, 1, 4);
     assert_page_idx(c, 1, 4); /* unwritten: the section's page */
-    assert_page_idx(w, 0, 1);
+    assert_memory_equal(w, f.ref, PG);
     page_everything_out(sys, p);
     assert_page_idx(c, 0, 3);
-    assert_page_idx(w, 0, 1);
+    assert_memory_equal(w, f.ref, PG);
     assert_int_equal(umm_view_flush(p, c, 0), UMM_OK);
     assert_int_equal(umm_view_flush(p, w, 0), UMM_OK);
     for (size_t x = 0; x < PG / 8; x++)
-        memcpy(ref + PG + x * 8, &(uint64_t){kv(1, x, 4)}, 8);
-    assert_int_equal(pread(fd, buf, N * PG, 0), (ssize_t)(N * PG));
-    assert_memory_equal(buf, ref, N * PG);
+        memcpy(f.ref + PG + x * 8, &(uint64_t){kv(1, x, 4)}, 8);
+    assert_file_is_ref(&f);
     assert_int_equal(umm_release(p, c), UMM_OK);
     assert_int_equal(umm_release(p, w), UMM_OK);
     assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_int_equal(pread(fd, buf, N * PG, 0), (ssize_t)(N * PG));
-    assert_memory_equal(buf, ref, N * PG);
+    assert_file_is_ref(&f);
     sc_consistent(sys);
     umm_system_destroy(sys);
-    close(ro);
-    close(fd);
-    free(ref);
-    free(buf);
-    pu_tmpdir_free(&dir);
+    file_free(&f);
 }
 
 /* Bad protections are refused and change nothing; a copy-on-write view larger than the commit
