@@ -4,10 +4,10 @@
 #include "handle.h"
 #include "state.h"
 
+#include "cow.h"
 #include "filemap.h"
 #include "frames.h"
 #include "section.h"
-#include "cow.h"
 #include "vma.h"
 
 #include <stdio.h>
@@ -122,8 +122,8 @@ static bool vad_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *val
            report(committed == vad->committed, "a VAD's committed count");
 }
 
-/* Each section: share[i] counts the views whose PTE i is valid and names its frame; its prototype PTE i is valid
- * exactly when that is non-zero. *resident counts valid prototype PTEs. */
+/* Each section: share[i] counts the views whose PTE i is valid and names its frame (not a
+ * copy-on-write copy); its prototype PTE i is valid exactly when that is non-zero. *resident counts valid prototype PTEs. */
 static bool sections_consistent(umm_system_t *sys, uint64_t *resident, uint64_t *charged)
 {
     for (umm_section_t *sec = sys->sections; sec; sec = sec->next) {

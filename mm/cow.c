@@ -65,11 +65,12 @@ int mm_cow_copy(mm_vad_t *view, size_t i)
         return rc;
     }
     /* Mapped; or refused and not even unmapped: the copy is the page then, unmapped (what the
-     * kernel left there is at most a read-only mapping of equal bytes), mapped on the retry. */
+     * kernel left there is at most a read-only mapping of equal bytes), mapped when the access
+     * is retried, as make_transition_valid does. */
     install_copy(view, i, rc == UMM_OK ? np | (exact ? PTE_HW : PTE_HW_RO) : np);
     mm_vma_refresh(view, i, i + 1);
     MM_COUNT(view->proc, faults_copy_on_write, 1);
-    return rc;
+    return UMM_OK;
 }
 
 void mm_cow_release_page(mm_vad_t *view, size_t k)

@@ -36,8 +36,8 @@ static inline bool mm_cow_private(const mm_vad_t *view, size_t k)
 
 /* Give view page i (VALID, the section's frame) a private copy of it, mapped writable and dirty
  * in its place; the section frame loses this view's share. Async-signal-safe (a frame from the
- * lists, a memcpy through the physical view, one mapping call). UMM_OK, UMM_E_NO_FRAMES (none
- * available: the caller reclaims and retries), or the kernel's refusal (nothing changed). */
+ * lists, a memcpy through the physical view, one mapping call). UMM_OK (the access may retry),
+ * UMM_E_NO_FRAMES (none available), or the kernel's refusal (nothing changed). */
 int mm_cow_copy(mm_vad_t *view, size_t i);
 
 /* Free private page k of a view being released (its mapping is gone); the PTE becomes NONE. */

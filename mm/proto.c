@@ -65,8 +65,7 @@ void mm_proto_unmap_frame(umm_section_t *sec, mm_pfn_id_t f, size_t index)
             continue;
         size_t i = index - v->sec_first; /* the view's page */
         mm_pte_t p = v->pte[i];
-        if (mm_pte_format(p) != PTE_VALID || mm_pte_num(p) != f || !mm_pte_mapped(p) ||
-            mm_cow_private(v, i))
+        if (mm_pte_format(p) != PTE_VALID || mm_pte_num(p) != f || !mm_pte_mapped(p))
             continue;
         if (mm_hw_unmap(sys, mm_vad_page_addr(v, i, sys->page_shift), 1) == UMM_OK)
             mm_vad_pte_write(v, i, p & ~(PTE_HW | PTE_HW_RO));
