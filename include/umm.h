@@ -85,6 +85,10 @@ UMM_API const char *umm_error_name(int code);
 #define UMM_PROT_NOCACHE 0x10      /* PAGE_NOCACHE: accepted and reported back, no effect on RAM */
 #define UMM_PROT_WRITECOMBINE 0x20 /* PAGE_WRITECOMBINE: the same; not with NOCACHE, GUARD, or
                                       without access (UMM_E_INVAL, as Windows) */
+#define UMM_PROT_WRITECOPY 0x80 /* PAGE_WRITECOPY (FILE_MAP_COPY): a section view whose reads share
+                                   the section's frames and whose first write to a page gives the
+                                   view a private copy; only for umm_section_map*, and reported by
+                                   umm_query for a copy-on-write view's pages not written yet */
 
 /* ---- configuration ---- */
 /* umm_config_t.flags */
@@ -306,9 +310,12 @@ typedef struct umm_section_info {
     size_t committed_bytes; /* bytes (without UMM_SEC_RESERVE: all of them) */
 } umm_section_info_t;
 UMM_API int umm_section_query(umm_section_t *sec, umm_section_info_t *out);
-/* Map a view of the whole section with `prot` (UMM_PROT_READ or READ|WRITE, either with EXEC; not
- * above the section's protection: UMM_E_ACCESS). Pages of a UMM_SEC_RESERVE section that are not
- * committed yet are reserved in the view (access violations until umm_commit). */
+/* Map a view of the whole section with `prot` (UMM_PROT_READ, READ|WRITE or WRITECOPY, any with
+ * EXEC; not above the section's protection: UMM_E_ACCESS; WRITECOPY needs only READ). Pages of a
+ * UMM_SEC_RESERVE section that are not committed yet are reserved in the view (access
+ * violations until umm_commit); a WRITECOPY view of such a section is UMM_E_INVAL. A WRITECOPY
+ * view charges commit for its pages now (as Windows does) and may be mapped from a read-only
+ * file section; its writes stay its own (docs/api.md). */
 UMM_API int umm_section_map(umm_process_t *proc, umm_section_t *sec, int prot, void **out);
 /* Map a view of part of it (MapViewOfFileEx): the section's bytes [offset, offset + bytes), bytes 0
  * meaning to its end, at `addr` (NULL: anywhere). offset and addr are multiples of
@@ -612,6 +619,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     C(faults_hard, "hard faults: a page read from the paging file on the faulting thread (its read-ahead neighbours count in pages_input)") \
     C(faults_access_bit, "faults that set the emulated accessed bit of an aged page")             \
     C(faults_dirty_bit, "faults that set the emulated dirty bit (first write to a clean, accessed page)") \
+    C(faults_copy_on_write, "first writes to a page of a copy-on-write view: the page got a private copy") \
     C(faults_access_violation, "access violations raised (handled or not)")                       \
     C(faults_guard, "guard-page exceptions raised")                                               \
     C(faults_in_page_error, "in-page errors raised (no frame, a failed read, a refused mapping)") \
@@ -664,6 +672,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     C(faults_hard, "as for the system, this process")                                             \
     C(faults_access_bit, "as for the system, this process")                                       \
     C(faults_dirty_bit, "as for the system, this process")                                        \
+    C(faults_copy_on_write, "as for the system, this process")                                    \
     C(faults_access_violation, "as for the system, this process")                                 \
     C(faults_guard, "as for the system, this process")                                            \
     C(pages_trimmed, "pages taken out of this process's working set")                             \

@@ -4,6 +4,7 @@
 #include "handle.h"
 #include "state.h"
 
+#include "cow.h"
 #include "frames.h"
 #include "section.h"
 #include "vma.h"
@@ -59,21 +60,25 @@ static bool frames_match_ptes(umm_system_t *sys)
 static bool vad_frames_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *valid,
                                   uint64_t *shared, uint64_t *committed)
 {
-    uint32_t owner = vad->section ? vad->section->proto->id + 1 : vad->id + 1;
     for (size_t i = 0; i < vad->npages; i++) {
         mm_pte_t p = vad->pte[i];
-        *committed += mm_pte_committed(p) && !vad->section;
-        if (vad->section && mm_pte_format(p) == PTE_TRANSITION)
-            return false; /* a view page is PROTOTYPE or VALID */
+        /* a copy-on-write view charges its pages itself; its private pages are its own */
+        *committed += mm_pte_committed(p) && (!vad->section || vad->copy_on_write);
+        if (mm_pte_has_frame(p) && mm_pte_num(p) >= sys->pfn.nframes)
+            return false;
+        bool own = !vad->section || mm_cow_private(vad, i);
+        if (vad->section && own && !vad->copy_on_write)
+            return false; /* a view page is PROTOTYPE or VALID with the section's frame */
+        if (vad->copy_on_write && !own && (p & PTE_DIRTY))
+            return false; /* would be mapped writable: writes would reach the section */
         if (!mm_pte_has_frame(p))
             continue;
-        if (mm_pte_num(p) >= sys->pfn.nframes)
-            return false;
         const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p));
-        if (e->vad != owner || e->index != i + (vad->section ? vad->sec_first : 0))
+        uint32_t owner = own ? vad->id + 1 : vad->section->proto->id + 1;
+        if (e->vad != owner || e->index != i + (own ? 0 : vad->sec_first))
             return false;
         *valid += mm_pte_format(p) == PTE_VALID;
-        *shared += vad->section != NULL;
+        *shared += !own;
     }
     return true;
 }
@@ -116,9 +121,10 @@ static bool vad_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64_t *val
            report(committed == vad->committed, "a VAD's committed count");
 }
 
-/* Each section: share[i] counts the views whose PTE i is valid; its prototype PTE i is valid
- * exactly when that is non-zero; its views' PTE i is committed exactly when the prototype's is,
- * and `committed` counts those. *resident counts valid prototype PTEs. */
+/* Each section: share[i] counts the views whose PTE i is valid and names its frame (not a
+ * copy-on-write copy); its prototype PTE i is valid exactly when that is non-zero; its views'
+ * PTE i is committed exactly when the prototype's is, and `committed` counts those. *resident
+ * counts valid prototype PTEs. */
 static bool sections_consistent(umm_system_t *sys, uint64_t *resident, uint64_t *charged)
 {
     for (umm_section_t *sec = sys->sections; sec; sec = sec->next) {
@@ -133,7 +139,8 @@ static bool sections_consistent(umm_system_t *sys, uint64_t *resident, uint64_t 
                 mm_pte_t p = v->pte[i - v->sec_first];
                 if (mm_pte_committed(p) != is_committed)
                     return false; /* a view page is committed exactly when its section's is */
-                n += mm_pte_format(p) == PTE_VALID;
+                n += mm_pte_format(p) == PTE_VALID &&
+                     !mm_cow_private(v, i - v->sec_first); /* a copy is not the section's */
             }
             bool valid = mm_pte_format(sec->proto->pte[i]) == PTE_VALID;
             if (n != sec->share[i] || valid != (n > 0))

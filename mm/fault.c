@@ -12,6 +12,7 @@
 #include "assert.h"
 #include "budget.h"
 #include "cluster.h"
+#include "cow.h"
 #include "filemap.h"
 #include "frames.h"
 #include "hwmap.h"
@@ -594,6 +595,22 @@ static enum fault_result prototype_fault(mm_vad_t *view, size_t i, bool write, u
     return FAULT_DONE;
 }
 
+/* A write to a page of a copy-on-write view that is still the section's: the section page is
+ * brought in and mapped as for a read, then the view gets its own copy of it (cow.h). */
+static enum fault_result cow_write_fault(mm_vad_t *view, size_t i, umm_exception_t *exc)
+{
+    umm_system_t *sys = view->proc->sys;
+    if (mm_pte_format(view->pte[i]) == PTE_PROTOTYPE) {
+        enum fault_result r = prototype_fault(view, i, false, exc);
+        if (r != FAULT_DONE)
+            return r;
+    }
+    if (mm_frames_available(sys) == 0 && mm_reclaim_for_fault(sys))
+        return FAULT_BUSY; /* reclaim may have trimmed the page: the retry starts again */
+    int rc = mm_cow_copy(view, i);
+    return rc == UMM_OK ? FAULT_DONE : fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, rc);
+}
+
 /* An access of unknown kind is resolved as a read unless the page is writable. A write to a read-only
  * page that is mapped readable would then be "resolved" again and again; so when the same thread
  * faults at the same address again while the page is mapped readable (a read would not have
@@ -644,11 +661,16 @@ static enum fault_result resolve_access(mm_vad_t *vad, size_t i, int access, umm
         }
         return fault_raise(exc, vad, UMM_EXC_GUARD_PAGE, 0);
     }
-    bool write = access == FAULT_WRITE || (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE));
+    /* a copy-on-write page still shared copies only on a known write (a read shares) */
+    bool shared_cow = vad->copy_on_write && !mm_cow_private(vad, i);
+    bool write = access == FAULT_WRITE ||
+                 (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE) && !shared_cow);
     if (!access_allowed(prot, access == FAULT_EXEC, write))
         return fault_raise(exc, vad, UMM_EXC_ACCESS_VIOLATION, 0);
     if (write && (prot & MM_PROT_WATCH)) /* a write-watched page is written: record it */
         mm_vad_pte_write(vad, i, mm_pte_with_prot(p, prot & ~MM_PROT_WATCH));
+    if (write && shared_cow)
+        return cow_write_fault(vad, i, exc);
     if (mm_pte_format(p) == PTE_PROTOTYPE)
         return prototype_fault(vad, i, write, exc);
     fault_site_t s = {.vad = vad, .i = i, .write = write, .proc = vad->proc, .fault_vad = vad,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* pageinfo.c - umm_query_pages (QueryWorkingSetEx): what the PTE and the PFN entry say about each
  * page of a list, one registry lookup per page and one system lock held only per page. */
+#include "cow.h"
 #include "handle.h"
 #include "registry.h"
 #include "state.h"
@@ -10,19 +11,21 @@ static void describe_page(umm_system_t *sys, const mm_vad_t *vad, size_t i, umm_
 {
     mm_pte_t p = vad->pte[i];
     unsigned fmt = mm_pte_format(p);
-    out->committed = mm_pte_committed(p) && !(vad->section && i >= vad->section->npages);
+    out->committed = mm_pte_committed(p) && !(vad->section && i >= vad->sec_pages);
     if (!out->committed)
         return;
     out->prot = mm_pte_prot(p) & (UMM_PROT_READ | UMM_PROT_WRITE | UMM_PROT_GUARD);
     out->valid = fmt == PTE_VALID;
     out->locked = (p & PTE_LOCKED) != 0;
-    out->shared = vad->section != NULL;
+    /* a copy-on-write view's copy is a private page of the process (cow.h) */
+    out->shared = vad->section != NULL && !mm_cow_private(vad, i);
     out->priority = vad->proc->priority;
     out->working_set = out->valid ? vad->proc : NULL;
-    if (vad->section) {
-        uint32_t share = vad->section->share[i];
+    if (out->shared) {
+        size_t k = vad->sec_first + i; /* the section's page */
+        uint32_t share = vad->section->share[k];
         out->share_count = share > 255 ? 255 : (uint8_t)share;
-        p = vad->section->proto->pte[i]; /* where a view page's frame is */
+        p = vad->section->proto->pte[k]; /* where a view page's frame is */
         fmt = mm_pte_format(p);
     }
     if (fmt == PTE_VALID || fmt == PTE_TRANSITION) {

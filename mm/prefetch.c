@@ -24,8 +24,8 @@ typedef struct mm_prefetch_job {
 static bool paged_out(const mm_vad_t *vad, size_t i)
 {
     mm_pte_t p = vad->pte[i];
-    if (vad->section && i < vad->section->npages)
-        p = vad->section->proto->pte[i];
+    if (mm_pte_format(p) == PTE_PROTOTYPE) /* the section's page (a copy-on-write copy is not) */
+        p = vad->section->proto->pte[mm_pte_num(p)];
     return mm_pte_format(p) == PTE_PAGEFILE;
 }
 

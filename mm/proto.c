@@ -2,6 +2,7 @@
 /* proto.c - section view pages (see proto.h). */
 #include "proto.h"
 
+#include "cow.h"
 #include "frames.h"
 #include "hwmap.h"
 #include "vma.h"
@@ -14,6 +15,7 @@ void mm_proto_drop_view_page(mm_vad_t *view, size_t k, bool trimmed)
     mm_pte_t p = view->pte[k];
     if (k >= view->sec_pages || mm_pte_format(p) != PTE_VALID)
         return;
+    UMM_ASSERT(!mm_cow_private(view, k)); /* a copy is the view's own page */
     size_t j = view->sec_first + k; /* the section's page */
     if (trimmed)
         MM_COUNT(view->proc, pages_trimmed, 1);
@@ -45,7 +47,10 @@ void mm_proto_drop_view_page(mm_vad_t *view, size_t k, bool trimmed)
 void mm_proto_drop_view(mm_vad_t *view)
 {
     for (size_t k = 0; k < view->npages; k++) {
-        mm_proto_drop_view_page(view, k, false);
+        if (mm_cow_private(view, k))
+            mm_cow_release_page(view, k);
+        else
+            mm_proto_drop_view_page(view, k, false);
         if (view->pte[k] != 0)
             mm_vad_pte_write(view, k, 0);
     }

@@ -194,6 +194,45 @@ static bool within_section(const umm_section_t *sec, int prot)
     return !(prot & ~sec->prot & (UMM_PROT_WRITE | UMM_PROT_EXEC));
 }
 
+/* A view's protection: a section's (view_prot_ok), or WRITECOPY, either with EXEC. */
+static bool map_prot_ok(int prot)
+{
+    return view_prot_ok(prot) || (prot & ~UMM_PROT_EXEC) == UMM_PROT_WRITECOPY;
+}
+
+/* The protection a view's PTEs carry: a copy-on-write view's pages are writable (cow.h says how
+ * the first write copies). */
+static int view_page_prot(int prot)
+{
+    if (!(prot & UMM_PROT_WRITECOPY))
+        return prot;
+    return (prot & UMM_PROT_EXEC) | UMM_PROT_READ | UMM_PROT_WRITE;
+}
+
+/* Link the new view (its pages the section's [first, first + npages)) into the section; a
+ * reserved section page is reserved here too; a copy-on-write view is charged for its pages now
+ * (a reserved section has none: umm_section_map_view refuses it). System locked. */
+static int view_attach(mm_vad_t *view, umm_section_t *sec, size_t first, size_t npages, int prot)
+{
+    bool cow = prot & UMM_PROT_WRITECOPY;
+    if (sec->closed) /* closed meanwhile (a race with umm_section_close) */
+        return UMM_E_HANDLE;
+    int rc = cow ? mm_commit_charge(view->proc, npages) : UMM_OK;
+    if (rc != UMM_OK)
+        return rc;
+    for (size_t i = 0; i < npages; i++)
+        if (mm_pte_committed(sec->proto->pte[first + i]))
+            mm_vad_pte_write(view, i, mm_pte_make(PTE_PROTOTYPE, view_page_prot(prot), first + i));
+    view->committed = cow ? npages : 0;
+    view->copy_on_write = cow;
+    view->section = sec;
+    view->sec_first = first;
+    view->sec_pages = npages;
+    view->next_view = sec->views;
+    sec->views = view;
+    return UMM_OK;
+}
+
 /* The reservation of a new view of `bytes`: at addr, or anywhere. */
 static int view_reserve(umm_process_t *proc, void *addr, size_t bytes, int prot, mm_vad_t **view)
 {
@@ -208,12 +247,14 @@ int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
 {
     HANDLE_CHECK(proc, HANDLE_PROCESS);
     HANDLE_CHECK(sec, HANDLE_SECTION);
-    if (!out || proc->sys != sec->sys || !view_prot_ok(prot))
+    if (!out || proc->sys != sec->sys || !map_prot_ok(prot))
         return UMM_E_INVAL;
     if (sec->file && (prot & ~sec->file->max_prot & UMM_PROT_WRITE))
-        return UMM_E_ACCESS; /* a write view of a file opened read-only */
+        return UMM_E_ACCESS; /* a write view of a file opened read-only (a copy writes no file) */
     if (!within_section(sec, prot))
         return UMM_E_ACCESS;
+    if ((prot & UMM_PROT_WRITECOPY) && (sec->flags & UMM_SEC_RESERVE))
+        return UMM_E_INVAL; /* a copy of pages a view may commit later: not supported */
     umm_system_t *sys = proc->sys;
     size_t g = UMM_RESERVE_GRANULARITY, size = sec->npages << sys->page_shift;
     if ((offset & (g - 1)) || ((uintptr_t)addr & (g - 1)))
@@ -223,22 +264,11 @@ int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
     size_t first = offset >> sys->page_shift;
     size_t npages = bytes ? (bytes + sys->page_size - 1) >> sys->page_shift : sec->npages - first;
     mm_vad_t *view;
-    int rc = view_reserve(proc, addr, npages << sys->page_shift, prot, &view);
+    int rc = view_reserve(proc, addr, npages << sys->page_shift, view_page_prot(prot), &view);
     if (rc != UMM_OK)
         return rc;
     mm_lock(&sys->lock);
-    if (sec->closed) { /* closed meanwhile (a race with umm_section_close) */
-        rc = UMM_E_HANDLE;
-    } else {
-        for (size_t i = 0; i < npages; i++) /* a reserved section page is reserved here too */
-            if (mm_pte_committed(sec->proto->pte[first + i]))
-                mm_vad_pte_write(view, i, mm_pte_make(PTE_PROTOTYPE, prot, first + i));
-        view->section = sec;
-        view->sec_first = first;
-        view->sec_pages = npages;
-        view->next_view = sec->views;
-        sec->views = view;
-    }
+    rc = view_attach(view, sec, first, npages, prot);
     mm_unlock(&sys->lock);
     if (rc != UMM_OK) {
         mm_vad_destroy_unused(view);
@@ -350,6 +380,8 @@ void mm_section_release_view(mm_vad_t *view)
     umm_section_t *sec = view->section;
     MM_ASSERT_HELD(&sec->sys->lock);
     mm_proto_drop_view(view);
+    mm_commit_uncharge(view->proc, view->committed); /* a copy-on-write view's charge */
+    view->committed = 0;
     for (mm_vad_t **pp = &sec->views; *pp; pp = &(*pp)->next_view)
         if (*pp == view) {
             *pp = view->next_view;

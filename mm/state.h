@@ -71,6 +71,7 @@ struct mm_vad {
     umm_section_t *section;  /* a view: the section it maps (its PTEs are PROTOTYPE or VALID) */
     size_t sec_first;        /* a view: page i is the section's page sec_first + i ... */
     size_t sec_pages;        /* ... for i < sec_pages; the pages after are its uncommitted tail */
+    bool copy_on_write;      /* a view mapped UMM_PROT_WRITECOPY: written pages are its own (cow.h) */
     umm_section_t *proto_of; /* a section's prototype PTEs (no address range, not registered) */
     mm_vad_t *next_view;    /* the section's views */
 };

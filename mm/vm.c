@@ -5,6 +5,7 @@
 #include "handle.h"
 #include "assert.h"
 #include "commit.h"
+#include "cow.h"
 #include "frames.h"
 #include "hwmap.h"
 #include "os.h"
@@ -356,10 +357,10 @@ static void query_run(const mm_vad_t *vad, size_t i, unsigned shift, umm_region_
 {
     mm_pte_t p = vad->pte[i];
     bool committed = mm_pte_committed(p);
-    int prot = committed ? mm_pte_prot(p) & ~MM_PROT_WATCH : 0;
+    int prot = committed ? mm_cow_query_prot(vad, i) : 0;
     size_t j = i, resident = 0;
     while (j < vad->npages && mm_pte_committed(vad->pte[j]) == committed &&
-           (!committed || (mm_pte_prot(vad->pte[j]) & ~MM_PROT_WATCH) == prot)) {
+           (!committed || mm_cow_query_prot(vad, j) == prot)) {
         resident += mm_pte_format(vad->pte[j]) == PTE_VALID;
         j++;
     }
@@ -367,7 +368,9 @@ static void query_run(const mm_vad_t *vad, size_t i, unsigned shift, umm_region_
     out->size = (j - i) << shift;
     out->allocation_base = (void *)vad->start;
     out->allocation_size = vad->end - vad->start;
-    out->allocation_prot = vad->prot;
+    out->allocation_prot = vad->copy_on_write
+                               ? (vad->prot & ~(UMM_PROT_READ | UMM_PROT_WRITE)) | UMM_PROT_WRITECOPY
+                               : vad->prot;
     out->state = committed ? UMM_REGION_COMMITTED : UMM_REGION_RESERVED;
     out->prot = prot;
     out->resident_pages = resident;

@@ -3,6 +3,7 @@
 #include "ws.h"
 
 #include "assert.h"
+#include "cow.h"
 #include "frames.h"
 #include "handle.h"
 #include "hwmap.h"
@@ -87,9 +88,13 @@ static size_t trim_unpinned_run(mm_vad_t *vad, size_t a, size_t b, bool unmap)
         mm_vma_refresh(vad, a, b);
         return 0;
     }
-    if (vad->section) { /* a view: shared frames, the section decides where they go */
+    if (vad->section) { /* a view: shared frames, the section decides where they go; a copy-on-
+                           write view's copy is private and dirty (never a zero page) */
         for (size_t k = a; k < b; k++)
-            mm_proto_drop_view_page(vad, k, true);
+            if (mm_cow_private(vad, k))
+                trim_page(sys, vad, k, false);
+            else
+                mm_proto_drop_view_page(vad, k, true);
     } else {
         /* First page first onto Modified/Standby, so the writer lays the run out in ascending
          * slots and a later sequential read runs forward; zero frames last page first, because

@@ -11,11 +11,16 @@
  *   mark_idx()/check_mark_idx():   three words per page, for the big tests
  *   sec_new(), view_new(), proc_new(), cfg_nw():   creating, asserting success
  *   sc_consistent(), assert_baseline(), check_quiet():   the consistency checks
+ *   file_new()/file_free(), assert_file_is_ref()/assert_view_is_ref(), fsec_new(),
+ *   small_system():   file-backed sections, and a small system with exceptions caught
  */
 #ifndef UMM_SECTION_UTIL_H
 #define UMM_SECTION_UTIL_H
 
 #include "paging_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #define PG PU_PG
 #define MIB TU_MIB
@@ -148,6 +153,90 @@ static inline void check_quiet(umm_system_t *sys) {
     while (tu_stats(sys).free != 0 && pu_now_ms() - t0 < 3000)
         pu_sleep_ms(5);
     sc_consistent(sys);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * file-backed sections: a file and its reference (test_sections_file.c, test_sections_cow.c)
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct test_file {
+    pu_tmpdir_t dir;
+    char path[400];
+    int fd;
+    size_t bytes;
+    unsigned char *ref; /* what the file must hold */
+} test_file_t;
+
+/* A file of `bytes` filled with a pattern (seed), opened with `flags`; ref holds the same. */
+static inline void file_new(test_file_t *t, size_t bytes, uint64_t seed, int flags) {
+    pu_tmpdir_new(&t->dir);
+    snprintf(t->path, sizeof t->path, "%s/data.bin", t->dir.dir);
+    int fd = open(t->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    t->bytes = bytes;
+    t->ref = malloc(bytes);
+    assert_non_null(t->ref);
+    for (size_t i = 0; i < bytes; i += 8) {
+        uint64_t v = tu_mix(seed * 0x100000001b3ull + i);
+        memcpy(t->ref + i, &v, bytes - i < 8 ? bytes - i : 8);
+    }
+    assert_int_equal(pwrite(fd, t->ref, bytes, 0), (ssize_t)bytes);
+    close(fd);
+    t->fd = open(t->path, flags);
+    assert_true(t->fd >= 0);
+}
+
+static inline void file_free(test_file_t *t) {
+    close(t->fd);
+    free(t->ref);
+    pu_tmpdir_free(&t->dir);
+}
+
+/* The file's bytes, read with pread through a descriptor of its own, equal the reference. */
+static inline void assert_file_is_ref(const test_file_t *t) {
+    int fd = open(t->path, O_RDONLY);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal((size_t)st.st_size, t->bytes);
+    unsigned char *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    for (size_t off = 0; off < t->bytes; off += 1 << 20) {
+        size_t n = t->bytes - off < (1 << 20) ? t->bytes - off : (1 << 20);
+        assert_int_equal(pread(fd, buf, n, (off_t)off), (ssize_t)n);
+        if (memcmp(buf, t->ref + off, n) != 0) {
+            size_t k = 0;
+            while (buf[k] == t->ref[off + k])
+                k++;
+            fail_msg("file byte %zu (page %zu): %02x, want %02x", off + k, (off + k) / PG, buf[k],
+                     t->ref[off + k]);
+        }
+    }
+    free(buf);
+    close(fd);
+}
+
+/* The view shows the reference. */
+static inline void assert_view_is_ref(const unsigned char *v, const test_file_t *t) {
+    for (size_t i = 0; i < t->bytes; i++)
+        if (v[i] != t->ref[i])
+            fail_msg("view byte %zu (page %zu): %02x, want %02x", i, i / PG, v[i], t->ref[i]);
+}
+
+static inline umm_section_t *fsec_new(umm_system_t *sys, int fd, uint64_t bytes, int prot) {
+    umm_section_t *s = NULL;
+    assert_int_equal(umm_section_create_file(sys, fd, bytes, prot, &s), UMM_OK);
+    assert_non_null(s);
+    return s;
+}
+
+/* 4 MiB of RAM, an 8 MiB paging file, no workers, umm's exceptions caught by the test. */
+static inline umm_process_t *small_system(umm_system_t **sys) {
+    umm_process_t *p;
+    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
+    tu_sys_new_cfg(&c, sys, &p);
+    tu_exc_install(*sys);
+    return p;
 }
 
 #endif /* UMM_SECTION_UTIL_H */

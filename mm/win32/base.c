@@ -252,7 +252,8 @@ int win_prot_to_umm(DWORD protect)
     case PAGE_EXECUTE: p = UMM_PROT_EXEC; break;
     case PAGE_EXECUTE_READ: p = UMM_PROT_READ | UMM_PROT_EXEC; break;
     case PAGE_EXECUTE_READWRITE: p = UMM_PROT_READ | UMM_PROT_WRITE | UMM_PROT_EXEC; break;
-    default: return -1; /* no base, two, unknown bits, or WRITECOPY (copy-on-write: pending) */
+    default: return -1; /* no base, two, unknown bits, or WRITECOPY (VirtualAlloc and VirtualProtect
+                           refuse it; MapViewOfFile2 takes it, mapping.c) */
     }
     if (p == UMM_PROT_NONE && mods) /* Windows: no modifier with PAGE_NOACCESS */
         return -1;
@@ -265,7 +266,10 @@ DWORD win_prot_from_umm(int prot)
     static const DWORD base[8] = {
         PAGE_NOACCESS,     PAGE_READONLY,     PAGE_READWRITE,         PAGE_READWRITE,
         PAGE_EXECUTE,      PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_READWRITE};
-    return base[prot & 7] | (prot & UMM_PROT_GUARD ? PAGE_GUARD : 0) |
+    DWORD b = !(prot & UMM_PROT_WRITECOPY) ? base[prot & 7]
+              : prot & UMM_PROT_EXEC ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY; /* a copy-on-write
+                                                                   view's page not written yet */
+    return b | (prot & UMM_PROT_GUARD ? PAGE_GUARD : 0) |
            (prot & UMM_PROT_NOCACHE ? PAGE_NOCACHE : 0) |
            (prot & UMM_PROT_WRITECOMBINE ? PAGE_WRITECOMBINE : 0);
 }

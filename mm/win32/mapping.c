@@ -212,10 +212,14 @@ static int view_prot(DWORD page_protection)
     case PAGE_READWRITE: return UMM_PROT_READ | UMM_PROT_WRITE;
     case PAGE_EXECUTE_READ: return UMM_PROT_READ | UMM_PROT_EXEC;
     case PAGE_EXECUTE_READWRITE: return UMM_PROT_READ | UMM_PROT_WRITE | UMM_PROT_EXEC;
-    default: return -1; /* PAGE_WRITECOPY: copy-on-write views are pending */
+    case PAGE_WRITECOPY: return UMM_PROT_WRITECOPY;
+    case PAGE_EXECUTE_WRITECOPY: return UMM_PROT_WRITECOPY | UMM_PROT_EXEC;
+    default: return -1;
     }
 }
 
+/* A copy-on-write view needs only read access: its writes never reach the mapping (any
+ * mapping protection allows FILE_MAP_COPY, as MapViewOfFile documents). */
 static DWORD access_of_prot(int prot)
 {
     return FILE_MAP_READ | (prot & UMM_PROT_WRITE ? FILE_MAP_WRITE : 0) |
@@ -252,13 +256,13 @@ LPVOID WINAPI MapViewOfFileEx(HANDLE hFileMappingObject, DWORD dwDesiredAccess, 
                               DWORD dwFileOffsetLow, SIZE_T dwNumberOfBytesToMap, LPVOID lpBaseAddress)
 {
     DWORD a = dwDesiredAccess;
-    if (a & FILE_MAP_COPY && !(a & FILE_MAP_WRITE)) /* PENDING: copy-on-write views */
-        return WIN_FAIL(ERROR_NOT_SUPPORTED, NULL);
-    if (!(a & (FILE_MAP_READ | FILE_MAP_WRITE)))
+    bool copy = (a & FILE_MAP_COPY) && !(a & FILE_MAP_WRITE); /* copy-on-write */
+    if (!copy && !(a & (FILE_MAP_READ | FILE_MAP_WRITE)))
         return WIN_FAIL(ERROR_INVALID_PARAMETER, NULL);
     bool write = (a & FILE_MAP_WRITE) != 0, exec = (a & FILE_MAP_EXECUTE) != 0;
-    DWORD protect = exec ? (write ? PAGE_EXECUTE_READWRITE : PAGE_EXECUTE_READ)
-                         : (write ? PAGE_READWRITE : PAGE_READONLY);
+    DWORD protect = copy ? (exec ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY)
+                    : exec ? (write ? PAGE_EXECUTE_READWRITE : PAGE_EXECUTE_READ)
+                           : (write ? PAGE_READWRITE : PAGE_READONLY);
     ULONGLONG offset = ((ULONGLONG)dwFileOffsetHigh << 32) | dwFileOffsetLow;
     return MapViewOfFile2(hFileMappingObject, GetCurrentProcess(), offset, lpBaseAddress,
                           dwNumberOfBytesToMap, 0, protect);

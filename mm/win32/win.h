@@ -52,7 +52,7 @@ LPVOID win_reset(umm_process_t *proc, LPVOID addr, SIZE_T size, bool undo);
 /* ---- translations ---- */
 /* Windows page protection (one base value, GUARD/NOCACHE/WRITECOMBINE modifiers) to umm's, or -1
  * when it is not one Windows accepts here (no base, two bases, unknown bits, NOACCESS|GUARD, the
- * WRITECOPY values: copy-on-write is not there yet). */
+ * WRITECOPY values: VirtualAlloc/VirtualProtect refuse them; views take them in mapping.c). */
 int win_prot_to_umm(DWORD protect);
 DWORD win_prot_from_umm(int prot);
 /* The Windows code for a umm error of a memory call. */

@@ -3,8 +3,7 @@
  * documentation: each call, each documented flag and combination, each documented error code, and
  * what VirtualQuery reports after each step. Every test starts with no default system (it is
  * created on first use inside the test body) and ends with UmmWinShutdown(). Behaviour that
- * arrives with other branches (file-backed and copy-on-write mappings) is checked to fail cleanly
- * with ERROR_NOT_SUPPORTED until then. */
+ * arrives with other branches is checked to fail cleanly with ERROR_NOT_SUPPORTED until then. */
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <pthread.h>
@@ -516,7 +515,6 @@ static void test_map_view_of_file(void **state)
     FAILS_WITH(MapViewOfFile(h, FILE_MAP_READ, 0, 4096, 0), ERROR_MAPPED_ALIGNMENT);
     FAILS_WITH(MapViewOfFile(h, FILE_MAP_READ, 0, 0, 5 * PG), ERROR_ACCESS_DENIED);
     FAILS_WITH(MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_EXECUTE, 0, 0, 0), ERROR_ACCESS_DENIED);
-    FAILS_WITH(MapViewOfFile(h, FILE_MAP_COPY, 0, 0, 0), ERROR_NOT_SUPPORTED); /* pending */
     BYTE *w = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, 0);
     BYTE *r = MapViewOfFile(h, FILE_MAP_READ, 0, 0, PG);
     assert_non_null(w);
@@ -529,6 +527,23 @@ static void test_map_view_of_file(void **state)
     assert_int_equal(r[0], 10);
     assert_int_equal(try_access(r, 1), UMM_EXC_ACCESS_VIOLATION);
     assert_int_equal(try_access(r + PG, 0), UMM_EXC_ACCESS_VIOLATION); /* past the view's size */
+
+    /* FILE_MAP_COPY: reads share, the first write of a page copies it for this view alone */
+    BYTE *c = MapViewOfFile(h, FILE_MAP_COPY, 0, 0, 0);
+    assert_non_null(c);
+    assert_region(c, c, c, 4 * PG, MEM_COMMIT, PAGE_WRITECOPY, MEM_MAPPED);
+    assert_int_equal(query(c).AllocationProtect, PAGE_WRITECOPY);
+    assert_int_equal(c[0], 10);
+    c[0] = 20;
+    assert_int_equal(w[0], 10);
+    assert_int_equal(r[0], 10);
+    assert_int_equal(c[0], 20);
+    assert_int_equal(c[PG], 11); /* unwritten: still the mapping's page */
+    assert_region(c, c, c, PG, MEM_COMMIT, PAGE_READWRITE, MEM_MAPPED);
+    assert_region(c + PG, c + PG, c, 3 * PG, MEM_COMMIT, PAGE_WRITECOPY, MEM_MAPPED);
+    assert_true(UnmapViewOfFile(c));
+    FAILS_WITH(MapViewOfFile2(h, GetCurrentProcess(), 0, NULL, 0, 0, PAGE_EXECUTE_WRITECOPY),
+               ERROR_ACCESS_DENIED); /* the mapping is not executable */
 
     /* a read-only view stays read-only: VirtualProtect and VirtualAlloc(MEM_COMMIT) refuse */
     DWORD old;
@@ -708,7 +723,12 @@ static void test_second_process(void **state)
     /* MapViewOfFile2 straight into the second process */
     BYTE *theirs = MapViewOfFile2(h, p2, 0, NULL, 0, 0, PAGE_READWRITE);
     assert_non_null(theirs);
-    FAILS_WITH(MapViewOfFile2(h, p2, 0, NULL, 0, 0, PAGE_WRITECOPY), ERROR_INVALID_PARAMETER);
+    BYTE *copy = MapViewOfFile2(h, p2, 0, NULL, 0, 0, PAGE_WRITECOPY);
+    assert_non_null(copy);
+    assert_true(WriteProcessMemory(p2, copy, "mine", 5, &n)); /* a copy: not seen by `theirs` */
+    assert_true(ReadProcessMemory(p2, theirs, buf, 5, &n));
+    assert_string_not_equal(buf, "mine");
+    assert_true(UnmapViewOfFile2(p2, copy, 0));
     FAILS_WITH(MapViewOfFile2(h, (HANDLE)(uintptr_t)8000, 0, NULL, 0, 0, PAGE_READONLY),
                ERROR_INVALID_HANDLE);
     assert_true(WriteProcessMemory(p2, theirs, "back", 5, &n));

@@ -74,3 +74,35 @@ def test_section_protection_name_and_reserve():
             w.decommit(4096, 4096)
         assert e.value.name == "UMM_E_ACCESS"
         s.check()
+def test_copy_on_write_view_keeps_its_writes():
+    """Section.map(copy=True): reads share; writes stay in this view (not the section, not the
+    other view) through paging; region info says writecopy until a page is written; releasing
+    the view gives back its charge."""
+    with umm.System(ram="4M", pagefile="32M", workers=False) as s:
+        p = s.process()
+        sec = s.section("1M")
+        rw = sec.map(p)
+        rw.write(0, b"shared" * 100)
+        before = s.stats().committed
+        cow = sec.map(p, copy=True)
+        assert s.stats().committed == before + 256
+        assert cow.read(0, 6) == b"shared"
+        assert umm.Prot(p.query(cow.address).prot).text == "writecopy"
+        cow.write(0, b"mine!!")
+        cow.write(8192, b"second")
+        assert rw.read(0, 6) == b"shared" and rw.read(8192, 6) == bytes(6)
+        assert umm.Prot(p.query(cow.address).prot).text == "rw"
+        assert umm.Prot(p.query(cow.address + 4096).prot).text == "writecopy"
+        assert p.stats().faults_copy_on_write == 2
+        p.empty_working_set()
+        s.flush_modified()
+        s.standby_purge()
+        assert cow.read(0, 6) == b"mine!!" and cow.read(8192, 6) == b"second"
+        assert cow.read(6, 6) == b"shared"  # the rest of page 0 was copied
+        assert rw.read(0, 6) == b"shared"
+        s.check()
+        cow.release()
+        assert s.stats().committed == before
+        s.check()
+        rw.release()
+        sec.close()

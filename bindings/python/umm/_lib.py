@@ -51,6 +51,7 @@ UMM_OK = 0
 UMM_E_INVAL = 1
 PROT_NONE, PROT_READ, PROT_WRITE, PROT_GUARD = 0x0, 0x1, 0x2, 0x8
 PROT_EXEC, PROT_NOCACHE, PROT_WRITECOMBINE = 0x4, 0x10, 0x20
+PROT_WRITECOPY = 0x80  # copy-on-write section views (Section.map(copy=True))
 RESERVE_TOP_DOWN = 0x2
 REGION_TYPE_NONE, REGION_TYPE_PRIVATE, REGION_TYPE_MAPPED = 0, 1, 2
 EXC_EXECUTE = 8  # umm_exception_t.is_write of an instruction fetch

@@ -73,7 +73,8 @@ def parse_size(value: SizeLike, what: str = "size") -> int:
 
 class Prot(enum.IntFlag):
     """UMM_PROT_*. WRITE implies READ (PAGE_READWRITE); EXEC adds execute (PAGE_EXECUTE_*);
-    GUARD, and one of NOCACHE / WRITECOMBINE (recorded and reported back), combine."""
+    GUARD, and one of NOCACHE / WRITECOMBINE (recorded and reported back), combine. WRITECOPY:
+    a copy-on-write view's page not written yet (PAGE_WRITECOPY; Section.map(copy=True))."""
     NONE = _lib.PROT_NONE
     READ = _lib.PROT_READ
     WRITE = _lib.PROT_WRITE
@@ -81,13 +82,14 @@ class Prot(enum.IntFlag):
     GUARD = _lib.PROT_GUARD
     NOCACHE = _lib.PROT_NOCACHE
     WRITECOMBINE = _lib.PROT_WRITECOMBINE
+    WRITECOPY = _lib.PROT_WRITECOPY
 
     @property
     def text(self) -> str:
-        """The string form: "none", "r", "rw", "x", "rx", "rwx", with "+guard", "+nocache",
-        "+writecombine" for the modifiers."""
+        """The string form: "none", "r", "rw", "x", "rx", "rwx", "writecopy", with "+guard",
+        "+nocache", "+writecombine" for the modifiers."""
         v = int(self)
-        base = {0: "none", 1: "r", 2: "rw", 3: "rw"}[v & 3]
+        base = "writecopy" if v & _lib.PROT_WRITECOPY else {0: "none", 1: "r", 2: "rw", 3: "rw"}[v & 3]
         if v & _lib.PROT_EXEC:
             base = "x" if base == "none" else base + "x"
         for bit, name in _PROT_MODIFIERS:
@@ -99,7 +101,7 @@ class Prot(enum.IntFlag):
 _PROT_NAMES = {"none": 0, "noaccess": 0, "r": Prot.READ, "ro": Prot.READ, "readonly": Prot.READ,
                "rw": Prot.READ | Prot.WRITE, "readwrite": Prot.READ | Prot.WRITE,
                "x": Prot.EXEC, "rx": Prot.READ | Prot.EXEC,
-               "rwx": Prot.READ | Prot.WRITE | Prot.EXEC}
+               "rwx": Prot.READ | Prot.WRITE | Prot.EXEC, "writecopy": Prot.WRITECOPY}
 _PROT_MODIFIERS = ((_lib.PROT_GUARD, "guard"), (_lib.PROT_NOCACHE, "nocache"),
                    (_lib.PROT_WRITECOMBINE, "writecombine"))
 
@@ -622,16 +624,20 @@ class Section(_Handle):
         return sec
 
     def map(self, process: Process, prot: ProtLike = "rw", offset: SizeLike = 0, size: SizeLike = 0,
-            address: Optional[int] = None) -> Region:
+            address: Optional[int] = None, copy: bool = False) -> Region:
         """Map a view into `process`: a Region sharing the section's frames with every other view
         (release it with Region.release()). By default the whole section; `offset` (a multiple
         of 64 KiB) and `size` (0: to the end) map a part, `address` (a multiple of 64 KiB) places
-        it (umm_section_map_view)."""
+        it (umm_section_map_view). `copy=True`: copy-on-write (FILE_MAP_COPY): reads share, the
+        first write to a page gives this view a private copy that nothing else sees; charged
+        commit for its size now; `prot` then only says whether it may execute ("rw" or "rwx")."""
         out = ctypes.c_void_p()
         off, nbytes = parse_size(offset, "offset"), parse_size(size, "size")
+        p = parse_prot(prot)
+        if copy:
+            p = _lib.PROT_WRITECOPY | (p & _lib.PROT_EXEC)
         lib.umm_section_map_view(process._handle(), self._handle(), off, nbytes,
-                                 ctypes.c_void_p(address or None), parse_prot(prot),
-                                 ctypes.byref(out))
+                                 ctypes.c_void_p(address or None), p, ctypes.byref(out))
         view = nbytes or self.size - off
         rounded = -(-view // _lib.RESERVE_GRANULARITY) * _lib.RESERVE_GRANULARITY
         r = Region._make(process, out.value, rounded)
@@ -994,8 +1000,8 @@ class Region:
                 page = pos - pos % self.process.system.page_size
                 lib.umm_protect(proc, ctypes.c_void_p(page), 1, raw.prot & ~_lib.PROT_GUARD, None)
                 raise GuardPageViolation(_E["UMM_E_ACCESS"], pos, what)
-            if not (raw.prot & (_lib.PROT_READ | _lib.PROT_WRITE)) or (
-                    write and not raw.prot & _lib.PROT_WRITE):
+            writable = raw.prot & (_lib.PROT_WRITE | _lib.PROT_WRITECOPY)  # a copy is made
+            if not (raw.prot & _lib.PROT_READ or writable) or (write and not writable):
                 raise AccessViolation(_E["UMM_E_ACCESS"], pos, what)
             pos = max(run_end, pos + 1)
 

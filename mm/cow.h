@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* cow.h - copy-on-write views (MapViewOfFile(FILE_MAP_COPY), PAGE_WRITECOPY).
+ *
+ * A copy-on-write view (vad->copy_on_write) is a section view whose page is, until the view
+ * writes it, the section's: PROTOTYPE, or VALID naming the section's frame (counted in share[]),
+ * never dirty, so mapped at most read-only and the first write faults. That write gives the view
+ * a private copy: a frame owned by the view's own PTE (the reverse map names the view, not the
+ * prototype), and from then on the page is an ordinary private page of the process: VALID,
+ * TRANSITION or PAGEFILE in the view's PTE, trimmed to Standby/Modified, written to the paging
+ * file and read back as any private page, freed with the view. The section, its file and its
+ * other views never see it.
+ *
+ * Commit: the view is charged for all its section pages when it is mapped (as Windows charges a
+ * PAGE_WRITECOPY view), held in vad->committed, and uncharged when it is released; so the copy
+ * never fails for commit, and the fault path never grows the paging file.
+ *
+ * Invariants (umm_check): a shared page of a copy-on-write view is never DIRTY; a view's
+ * TRANSITION and PAGEFILE PTEs and its VALID PTEs whose frame names the view are in a
+ * copy-on-write view only. System locked. */
+#ifndef UMM_COW_H
+#define UMM_COW_H
+
+#include "state.h"
+
+/* Is page k of view a private copy (the view's own), not the section's page? */
+static inline bool mm_cow_private(const mm_vad_t *view, size_t k)
+{
+    mm_pte_t p = view->pte[k];
+    switch (mm_pte_format(p)) {
+    case PTE_VALID: return view->proc->sys->pfn.e[mm_pte_num(p)].vad == view->id + 1;
+    case PTE_TRANSITION:
+    case PTE_PAGEFILE: return true;
+    default: return false;
+    }
+}
+
+/* Give view page i (VALID, the section's frame) a private copy of it, mapped writable and dirty
+ * in its place; the section frame loses this view's share. Async-signal-safe (a frame from the
+ * lists, a memcpy through the physical view, one mapping call). UMM_OK (the access may retry),
+ * UMM_E_NO_FRAMES (none available), or the kernel's refusal (nothing changed). */
+int mm_cow_copy(mm_vad_t *view, size_t i);
+
+/* Free private page k of a view being released (its mapping is gone); the PTE becomes NONE. */
+void mm_cow_release_page(mm_vad_t *view, size_t k);
+
+/* The protection umm_query reports for page i of vad: a copy-on-write view's page not written
+ * yet is UMM_PROT_WRITECOPY (with its EXEC), a written one READ|WRITE, as VirtualQuery does. */
+int mm_cow_query_prot(const mm_vad_t *vad, size_t i);
+
+#endif
