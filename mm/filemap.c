@@ -113,7 +113,7 @@ void mm_filemap_close(mm_filemap_t *fm)
 }
 
 /* The store over umm's descriptor fd: page-sized "slots" that are the file's pages. */
-static mm_filemap_t *filemap_new(umm_system_t *sys, int fd, uint64_t bytes, int prot)
+static mm_filemap_t *filemap_new(umm_system_t *sys, int fd, uint64_t bytes)
 {
     mm_filemap_t *fm = calloc(1, sizeof *fm);
     if (!fm)
@@ -124,7 +124,6 @@ static mm_filemap_t *filemap_new(umm_system_t *sys, int fd, uint64_t bytes, int 
     fm->store.fail_write = UMM_FP_FILE_WRITE;
     fm->store.fail_read = UMM_FP_FILE_READ;
     fm->store.limit = bytes;
-    fm->max_prot = prot;
     return fm;
 }
 
@@ -146,7 +145,7 @@ int mm_filemap_open(umm_system_t *sys, int fd, uint64_t *bytes, int prot, mm_fil
      * which a read-only one cannot; the rest of the last page reads as zeros, is never written. */
     if (rc == UMM_OK && size < want)
         rc = prot & UMM_PROT_WRITE ? mm_os_file_resize(own, want) : UMM_E_RANGE;
-    mm_filemap_t *fm = rc == UMM_OK ? filemap_new(sys, own, want, prot) : NULL;
+    mm_filemap_t *fm = rc == UMM_OK ? filemap_new(sys, own, want) : NULL;
     if (rc == UMM_OK && !fm)
         rc = UMM_E_NOMEM;
     if (rc != UMM_OK) {

@@ -10,8 +10,8 @@
  * charged (Windows charges none for file-backed sections).
  *
  * Invariant: store.fd is umm's own descriptor (a dup of the caller's), store.bitmap is NULL,
- * the file is at least npages * page bytes long; max_prot is UMM_PROT_READ or READ|WRITE, and
- * no view is mapped with more. The system lock protects the section's pages; the I/O calls run
+ * the file is at least npages * page bytes long and open for writing when the section's
+ * protection (umm_section_t.prot, the bound of its views) has UMM_PROT_WRITE. The system lock protects the section's pages; the I/O calls run
  * unlocked on pinned frames. */
 #ifndef UMM_FILEMAP_H
 #define UMM_FILEMAP_H
@@ -22,7 +22,6 @@
 
 typedef struct mm_filemap {
     mm_pagefile_t store; /* fd, page size, failure points (umm/file/read, umm/file/write) */
-    int max_prot;         /* what the file was opened for: views may not exceed it */
 } mm_filemap_t;
 
 /* Write the section's Modified frames [lo, hi) of its prototype VAD (TRANSITION on Modified,

@@ -249,9 +249,7 @@ int umm_section_map_view(umm_process_t *proc, umm_section_t *sec, size_t offset,
     HANDLE_CHECK(sec, HANDLE_SECTION);
     if (!out || proc->sys != sec->sys || !map_prot_ok(prot))
         return UMM_E_INVAL;
-    if (sec->file && (prot & ~sec->file->max_prot & UMM_PROT_WRITE))
-        return UMM_E_ACCESS; /* a write view of a file opened read-only (a copy writes no file) */
-    if (!within_section(sec, prot))
+    if (!within_section(sec, prot)) /* a file section's is what its file was opened for */
         return UMM_E_ACCESS;
     if ((prot & UMM_PROT_WRITECOPY) && (sec->flags & UMM_SEC_RESERVE))
         return UMM_E_INVAL; /* a copy of pages a view may commit later: not supported */
