@@ -13,6 +13,14 @@ static bool deflate_on_pressure(umm_system_t *sys)
     return sys->phys && sys->phys->deflate && sys->phys->deflate(sys, 4 * (size_t)sys->cluster_pages) > 0;
 }
 
+/* Frames the zero page thread or another thread's write holds with the lock dropped return to a
+ * list in moments: a fault that finds none available waits for them (the caller retries) rather
+ * than failing for want of frames that exist. */
+static bool frames_in_transit(umm_system_t *sys)
+{
+    return mm_pfn_list_count(&sys->pfn, LIST_ZEROING) > 0 || mm_writer_in_flight(sys);
+}
+
 bool mm_reclaim_for_fault(umm_system_t *sys)
 {
     MM_ASSERT_HELD(&sys->lock);
@@ -29,7 +37,7 @@ bool mm_reclaim_for_fault(umm_system_t *sys)
     /* Without a paging file only zero pages come back; dirty ones would loop here forever. */
     if (n > 0 && (mm_frames_available(sys) > 0 || mm_sys_has_pagefile(sys)))
         return true;
-    return deflate_on_pressure(sys);
+    return deflate_on_pressure(sys) || frames_in_transit(sys);
 }
 
 void mm_reclaim_wake_workers(umm_system_t *sys)

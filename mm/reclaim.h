@@ -7,7 +7,8 @@
 #include "state.h"
 
 /* Make frames available for a fault: write a modified cluster, else trim the largest working
- * set, else (a guest that would otherwise fail) deflate its balloon. System locked; may drop
+ * set, else (a guest that would otherwise fail) deflate its balloon, else wait for frames that
+ * the zero page thread or a write in flight holds. System locked; may drop
  * and retake the lock, so the caller must re-fault afterwards.
  * Returns false when nothing could be done (the fault then fails with no frames). */
 bool mm_reclaim_for_fault(umm_system_t *sys);

@@ -223,8 +223,7 @@ long mm_writer_write_cluster_locked(umm_system_t *sys)
     return (long)b.n;
 }
 
-/* Is another thread writing some Modified frame right now? */
-static bool write_in_flight(umm_system_t *sys)
+bool mm_writer_in_flight(umm_system_t *sys)
 {
     for (mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, LIST_MODIFIED); f != PFN_NIL;
          f = mm_pfn_entry(&sys->pfn, f)->next)
@@ -241,7 +240,7 @@ int mm_writer_run(umm_system_t *sys, uint64_t target)
         long n = mm_writer_write_cluster_locked(sys);
         if (n < 0)
             rc = UMM_E_IO;
-        if (n < 0 || (n == 0 && !write_in_flight(sys)))
+        if (n < 0 || (n == 0 && !mm_writer_in_flight(sys)))
             break;
         if (n == 0) { /* what is left is being written by another thread: let it finish */
             mm_unlock(&sys->lock);

@@ -17,6 +17,9 @@
  * -1 when the write failed. */
 long mm_writer_write_cluster_locked(umm_system_t *sys);
 
+/* Is another thread writing some Modified frame right now (the lock dropped)? System locked. */
+bool mm_writer_in_flight(umm_system_t *sys);
+
 /* Write clusters until at most `target` pages are modified, nothing more can be written, or a
  * write fails. Takes the lock itself. Returns UMM_OK or UMM_E_IO. */
 int mm_writer_run(umm_system_t *sys, uint64_t target);
