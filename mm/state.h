@@ -133,6 +133,7 @@ struct umm_system {
     void *phys_ctx;
 
     mm_pagefile_t pf;        /* pf.fd < 0: no paging file */
+    uint64_t stale_slots;    /* frames with PFN_F_STALE_SLOT: slots kept for a rewrite */
     uint64_t low_pages, high_pages; /* available-memory thresholds */
     uint64_t ballooned;       /* frames a hypervisor's balloon holds (not RAM to size from) */
     bool low_memory;          /* available < low_pages at the last evaluation */
