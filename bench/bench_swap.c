@@ -30,6 +30,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,6 +445,25 @@ static void run_case(const bench_opts_t *o, int pat, size_t bytes, size_t ram, i
     }
 }
 
+/* UMM_SWAP_CASES="sequential:2,random" runs only the named patterns (at the ratio given, or at
+ * every ratio); unset: every case. For iterating on one pattern without the full 16 minutes. */
+static int case_selected(int pat, int ratio)
+{
+    const char *only = getenv("UMM_SWAP_CASES");
+    if (!only || !*only)
+        return 1;
+    size_t len = strlen(k_pat[pat]);
+    for (const char *c = only; (c = strstr(c, k_pat[pat])) != NULL; c += len) {
+        bool starts = c == only || c[-1] == ',';
+        const char *end = c + len;
+        if (!starts || (*end && *end != ',' && *end != ':'))
+            continue;
+        if (*end != ':' || atoi(end + 1) == ratio)
+            return 1;
+    }
+    return 0;
+}
+
 static int emit(const swap_case_t *c, int pat, int ratio, size_t ram, bench_result_t *rows, int n,
                 int max, FILE *csv)
 {
@@ -512,6 +532,8 @@ int swap_vs_kernel(const bench_opts_t *o, bench_result_t *rows, int max)
                      "umm_rss_peak_mib,umm_pss_mib,ram_mib\n");
     for (int pat = 0; pat < NPAT; pat++)
         for (int ri = 0; ri < NRATIO; ri++) {
+            if (!case_selected(pat, k_ratio[ri]))
+                continue;
             size_t ram = bytes / (size_t)k_ratio[ri];
             swap_case_t c;
             run_case(o, pat, bytes, ram, reps, &c);

@@ -245,7 +245,8 @@ static bool claim_pagefile_ptes(umm_system_t *sys, const mm_vad_t *v, uint64_t *
     return true;
 }
 
-/* Every used slot is referenced exactly once: by a PAGEFILE PTE or by a frame's copy. */
+/* Every used slot is referenced exactly once: by a PAGEFILE PTE or by a frame's copy (or kept
+ * for its next write: a stale slot, never on a Standby frame, whose copy standby relies on). */
 static bool slots_consistent(umm_system_t *sys)
 {
     if (!mm_sys_has_pagefile(sys))
@@ -253,13 +254,21 @@ static bool slots_consistent(umm_system_t *sys)
     uint64_t *seen = calloc((sys->stores.end + 64) / 64, sizeof *seen);
     if (!seen)
         return false;
-    uint64_t refs = 0;
+    uint64_t refs = 0, stale = 0;
     bool ok = true;
-    for (mm_pfn_id_t f = 0; ok && f < sys->pfn.nframes; f++)
-        if (mm_pfn_entry(&sys->pfn, f)->slot && !mm_frame_in_file(sys, f)) {
-            ok = claim_slot(sys, seen, mm_pfn_entry(&sys->pfn, f)->slot - 1);
+    for (mm_pfn_id_t f = 0; ok && f < sys->pfn.nframes; f++) {
+        const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+        if (e->flags & PFN_F_STALE_SLOT) {
+            ok = e->slot != 0 && !mm_pfn_list_is_standby((enum mm_list_id)e->list) &&
+                 !mm_frame_in_file(sys, f);
+            stale++;
+        }
+        if (ok && e->slot && !mm_frame_in_file(sys, f)) {
+            ok = claim_slot(sys, seen, e->slot - 1);
             refs++;
         }
+    }
+    ok = ok && stale == sys->stale_slots;
     for (umm_process_t *p = sys->procs; ok && p; p = p->next)
         for (mm_vad_t *v = p->vads; ok && v; v = v->next_in_proc)
             ok = claim_pagefile_ptes(sys, v, seen, &refs);

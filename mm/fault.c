@@ -262,7 +262,7 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
         if (err)
             mm_vad_pte_write(vad, k, (vad->pte[k] & ~(PTE_HW | PTE_HW_RO)) | PTE_DIRTY);
         if (write || err)
-            mm_frame_drop_copy(sys, (mm_pfn_id_t)mm_pte_num(vad->pte[k]));
+            mm_frame_stale_copy(sys, (mm_pfn_id_t)mm_pte_num(vad->pte[k]));
     }
     mm_vma_refresh(vad, lo, hi);
     ws_grow(s->proc, hi - lo);
@@ -438,7 +438,7 @@ static enum fault_result valid_fault(const fault_site_t *s)
     /* Only now that the page is writable is its paging-file copy stale: freed before, a failed
      * mapping would leave a clean page without a copy, which trimming takes for a zero page. */
     if (s->write && !(p & PTE_DIRTY))
-        mm_frame_drop_copy(sys, (mm_pfn_id_t)mm_pte_num(p));
+        mm_frame_stale_copy(sys, (mm_pfn_id_t)mm_pte_num(p));
     mm_vma_refresh(vad, i, i + 1);
     return FAULT_DONE;
 }
@@ -479,7 +479,7 @@ static enum fault_result map_into_view(mm_vad_t *view, size_t i, bool write, umm
         return fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, err);
     }
     if (write) /* writable now: the paging-file copy is stale */
-        mm_frame_drop_copy(sys, f);
+        mm_frame_stale_copy(sys, f);
     mm_vad_pte_write(view, i, np | (exact ? PTE_HW : PTE_HW_RO));
     mm_vma_refresh(view, i, i + 1);
     return FAULT_DONE;

@@ -104,7 +104,7 @@ static void repurpose_standby(umm_system_t *sys, mm_pfn_id_t f)
     mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     mm_vad_t *vad = mm_pfn_owner_vad(sys, f);
     bool offered = e->flags & PFN_F_OFFERED;
-    UMM_ASSERT(vad && (e->slot != 0) != offered);
+    UMM_ASSERT(vad && (e->slot != 0) != offered && !(e->flags & PFN_F_STALE_SLOT));
     mm_pte_t *pte = &vad->pte[e->index];
     UMM_ASSERT(mm_pte_format(*pte) == PTE_TRANSITION && mm_pte_num(*pte) == f);
     e->flags &= (uint16_t)~PFN_F_OFFERED;
@@ -268,6 +268,52 @@ void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f)
             mm_stores_free(&sys->stores, e->slot - 1);
         e->slot = 0;
     }
+    mm_frame_slot_fresh(sys, f);
+}
+
+void mm_frame_stale_copy(umm_system_t *sys, mm_pfn_id_t f)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+    if (e->flags & PFN_F_STALE_SLOT)
+        return;
+    uint64_t used = mm_stores_used(&sys->stores), slots = mm_stores_slots(&sys->stores);
+    if (e->slot && !mm_frame_in_file(sys, f) && used * 8 <= slots * 7) {
+        e->flags |= PFN_F_STALE_SLOT;
+        sys->stale_slots++;
+    } else {
+        mm_frame_drop_copy(sys, f);
+    }
+}
+
+void mm_frame_slot_fresh(umm_system_t *sys, mm_pfn_id_t f)
+{
+    mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+    if (e->flags & PFN_F_STALE_SLOT) {
+        UMM_ASSERT(sys->stale_slots > 0);
+        sys->stale_slots--;
+        e->flags &= (uint16_t)~PFN_F_STALE_SLOT;
+    }
+}
+
+uint64_t mm_frames_free_stale_slots(umm_system_t *sys)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    uint64_t freed = 0;
+    for (mm_pfn_id_t f = 0; sys->stale_slots > 0 && f < sys->pfn.nframes; f++) {
+        const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+        if ((e->flags & PFN_F_STALE_SLOT) && !(e->flags & PFN_F_IO)) {
+            mm_frame_drop_copy(sys, f);
+            freed++;
+        }
+    }
+    return freed;
+}
+
+bool mm_frame_has_copy(umm_system_t *sys, mm_pfn_id_t f)
+{
+    const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+    return e->slot != 0 && !(e->flags & PFN_F_STALE_SLOT);
 }
 
 void mm_frame_release(umm_system_t *sys, mm_pfn_id_t f, bool known_zero)

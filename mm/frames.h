@@ -55,6 +55,24 @@ void mm_frame_discard_standby(umm_system_t *sys, mm_pfn_id_t f);
 /* The frame's contents are about to change: its paging-file copy (if any) is stale, free it. */
 void mm_frame_drop_copy(umm_system_t *sys, mm_pfn_id_t f);
 
+/* The page is being written: its copy goes stale. While the paging file is at most 7/8 full the
+ * slot stays reserved for the page (PFN_F_STALE_SLOT), and the writer puts the page back there,
+ * so the slots of a range a program rewrites in place stay consecutive and a hard fault reads
+ * them back in one cluster (Linux keeps a swap slot the same way until swap is half full; the
+ * paging file is sized tighter than swap); fuller, the slot is freed (mm_frame_drop_copy). */
+void mm_frame_stale_copy(umm_system_t *sys, mm_pfn_id_t f);
+
+/* The frame's slot (if any) is its copy again: written (or freed). */
+void mm_frame_slot_fresh(umm_system_t *sys, mm_pfn_id_t f);
+
+/* The paging file is full: free every slot kept for a rewrite (not one under I/O), so pages that
+ * have no slot can be written. Returns how many. A kept slot is a slot and a frame for one page;
+ * the commit limit counts one of them, so a full file must give the kept ones back. */
+uint64_t mm_frames_free_stale_slots(umm_system_t *sys);
+
+/* Does the frame's slot hold its current contents (a copy that standby or a discard may rely on)? */
+bool mm_frame_has_copy(umm_system_t *sys, mm_pfn_id_t f);
+
 /* True when every byte of the frame is zero. */
 bool mm_frame_is_zero(umm_system_t *sys, mm_pfn_id_t f);
 

@@ -73,7 +73,7 @@ void mm_guest_frame(umm_system_t *sys, uint32_t gfn, mm_guest_frame_t *out)
         .free = l == LIST_ZEROED || l == LIST_FREE,
         .standby = mm_pfn_list_is_standby(l) && !(e->flags & PFN_F_OFFERED), /* no copy */
         .modified = l == LIST_MODIFIED || l == LIST_MODIFIED_NOWRITE,
-        .has_copy = e->slot != 0,
+        .has_copy = mm_frame_has_copy(sys, gfn),
         .locked = mm_pfn_pins(e) != 0 || mm_pfn_locks(e) != 0,
     };
 }

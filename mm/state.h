@@ -135,6 +135,7 @@ struct umm_system {
 
     mm_pagefile_t pf;        /* the paging file of cfg.pagefile_*: pf.fd < 0: none */
     mm_stores_t stores;      /* every backing store, pf first when there is one */
+    uint64_t stale_slots;    /* frames with PFN_F_STALE_SLOT: slots kept for a rewrite */
     uint64_t low_pages, high_pages; /* available-memory thresholds */
     uint64_t ballooned;       /* frames a hypervisor's balloon holds (not RAM to size from) */
     bool low_memory;          /* available < low_pages at the last evaluation */

@@ -12,40 +12,49 @@
 #include <errno.h>
 #include <sys/uio.h>
 
+/* A write takes pages of one kind: pages that need slots (fresh), or pages that go back into the
+ * slots they kept (in place, PFN_F_STALE_SLOT). */
+static bool in_place(const mm_pfn_t *e)
+{
+    return (e->flags & PFN_F_STALE_SLOT) != 0;
+}
+
 /* Can the writer take this Modified frame now: no I/O holds it, and it has somewhere to go (a
- * file section's frame always does, others need the paging file)? */
+ * file section's frame always does, others need a backing store)? */
 static bool takeable(umm_system_t *sys, mm_pfn_id_t f)
 {
     return !(mm_pfn_entry(&sys->pfn, f)->flags & PFN_F_IO) &&
            (mm_sys_has_pagefile(sys) || mm_frame_in_file(sys, f));
 }
 
-/* The oldest Modified frame the writer can take, or PFN_NIL. */
-static mm_pfn_id_t oldest_writable(umm_system_t *sys)
+/* The oldest Modified frame the writer can take, of the kind asked (any: kind < 0), or PFN_NIL. */
+static mm_pfn_id_t oldest_writable(umm_system_t *sys, int kind)
 {
     mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, LIST_MODIFIED);
-    while (f != PFN_NIL && !takeable(sys, f))
-        f = mm_pfn_entry(&sys->pfn, f)->next;
+    for (; f != PFN_NIL; f = mm_pfn_entry(&sys->pfn, f)->next)
+        if (takeable(sys, f) && (kind < 0 || in_place(mm_pfn_entry(&sys->pfn, f)) == (kind != 0)))
+            break;
     return f;
 }
 
-static bool writable_page(umm_system_t *sys, const mm_vad_t *vad, size_t k)
+static bool writable_page(umm_system_t *sys, const mm_vad_t *vad, size_t k, bool kind)
 {
     mm_pte_t p = vad->pte[k];
     if (mm_pte_format(p) != PTE_TRANSITION)
         return false;
     const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p));
-    return e->list == LIST_MODIFIED && !(e->flags & PFN_F_IO);
+    return e->list == LIST_MODIFIED && !(e->flags & PFN_F_IO) && in_place(e) == kind;
 }
 
-/* Pages [*lo, *hi) around `index`: up to `room` modified neighbours in the same reservation. */
-static void gather(umm_system_t *sys, const mm_vad_t *vad, size_t index, size_t room, size_t *lo,
-                   size_t *hi)
+/* Pages [*lo, *hi) around `index`: up to `room` modified neighbours of the same kind in the same
+ * reservation. */
+static void gather(umm_system_t *sys, const mm_vad_t *vad, size_t index, size_t room, bool kind,
+                   size_t *lo, size_t *hi)
 {
     size_t a = index, b = index + 1;
-    while (b - a < room && b < vad->npages && writable_page(sys, vad, b))
+    while (b - a < room && b < vad->npages && writable_page(sys, vad, b, kind))
         b++;
-    while (b - a < room && a > 0 && writable_page(sys, vad, a - 1))
+    while (b - a < room && a > 0 && writable_page(sys, vad, a - 1, kind))
         a--;
     *lo = a;
     *hi = b;
@@ -59,8 +68,8 @@ static bool handed_over(umm_system_t *sys, mm_pfn_id_t f)
     return sys->phys && sys->phys->on_disk && sys->phys->write_swapped && sys->phys->on_disk(sys, f);
 }
 
-/* Write the cluster unlocked: runs of frames in memory with one vectored write each, frames
- * handed over (iov_base NULL) by the backend. 0 or an error. */
+/* Write pages into consecutive slots from `slot`, unlocked: runs of frames in memory with one
+ * vectored write each, frames handed over (iov_base NULL) by the backend. 0 or an error. */
 static int write_cluster(umm_system_t *sys, uint64_t slot, const mm_pfn_id_t *frames,
                          const struct iovec *iov, size_t n)
 {
@@ -84,28 +93,36 @@ static int write_cluster(umm_system_t *sys, uint64_t slot, const mm_pfn_id_t *fr
 }
 
 /* The pages of one write, in slot order: runs of virtual neighbours, each gathered around the
- * oldest Modified frame not taken yet. Invariant: every frame in it is pinned (PFN_F_IO), runs[r]
- * is the index in frames[] where run r starts, nruns >= 1 once n >= 1. */
+ * oldest Modified frame of the batch's kind not taken yet. Invariant: every frame in it is pinned
+ * (PFN_F_IO); runs[r] is the index in frames[] where run r starts, nruns >= 1 once n >= 1; an
+ * in-place batch holds only frames with kept slots, sorted by slot once gathered, slots[k] the
+ * slot frames[k] is written to. */
 typedef struct write_batch {
     mm_pfn_id_t frames[WRITER_CLUSTER_PAGES];
     size_t runs[WRITER_CLUSTER_PAGES];
+    uint64_t slots[WRITER_CLUSTER_PAGES];
     size_t n, nruns;
+    mm_pfn_id_t oldest; /* the head the first run was gathered around */
+    bool in_place;
 } write_batch_t;
 
 /* Fill the batch: a run of virtual neighbours around the oldest Modified frame, then more runs
  * around the next oldest while there is room. One write of a full batch instead of one per run
  * (a random program dirties pages with no modified neighbour), and each run still lands in
  * consecutive slots, so a read clusters it back. */
-static void batch_gather(umm_system_t *sys, write_batch_t *b)
+static void batch_gather(umm_system_t *sys, write_batch_t *b, int kind)
 {
     b->n = b->nruns = 0;
-    mm_pfn_id_t head;
-    while (b->n < WRITER_CLUSTER_PAGES && (head = oldest_writable(sys)) != PFN_NIL) {
+    mm_pfn_id_t head = oldest_writable(sys, kind);
+    b->in_place = head != PFN_NIL && in_place(mm_pfn_entry(&sys->pfn, head));
+    b->oldest = head;
+    for (; b->n < WRITER_CLUSTER_PAGES && head != PFN_NIL; head = oldest_writable(sys, b->in_place)) {
         if (mm_frame_in_file(sys, head)) /* goes to its own file, in a write of its own */
             break;
         mm_vad_t *vad = mm_pfn_owner_vad(sys, head);
         size_t lo, hi;
-        gather(sys, vad, mm_pfn_entry(&sys->pfn, head)->index, WRITER_CLUSTER_PAGES - b->n, &lo, &hi);
+        gather(sys, vad, mm_pfn_entry(&sys->pfn, head)->index, WRITER_CLUSTER_PAGES - b->n,
+               b->in_place, &lo, &hi);
         b->runs[b->nruns++] = b->n;
         for (size_t k = lo; k < hi; k++) {
             mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(vad->pte[k]);
@@ -139,9 +156,8 @@ static int64_t batch_slots(umm_system_t *sys, write_batch_t *b)
         return slot;
     }
     /* the oldest page is frames[0] only when it starts its run; take it, whichever it is */
-    mm_pfn_id_t oldest = mm_pfn_list_head(&sys->pfn, LIST_MODIFIED);
     size_t k = 0;
-    while (k < b->n && b->frames[k] != oldest)
+    while (k < b->n && b->frames[k] != b->oldest)
         k++;
     k = k < b->n ? k : 0;
     mm_pfn_id_t keep = b->frames[k];
@@ -168,6 +184,56 @@ static int batch_iovecs(umm_system_t *sys, const write_batch_t *b, struct iovec 
     return 0;
 }
 
+/* Slots for the gathered batch: an in-place batch sorted by the slots its pages kept, a fresh
+ * one given new consecutive slots. False (nothing pinned any more) when the file has no room. */
+static bool batch_place(umm_system_t *sys, write_batch_t *b)
+{
+    if (b->in_place) {
+        for (size_t k = 0; k < b->n; k++) { /* insertion sort by slot: at most 16 pages */
+            mm_pfn_id_t f = b->frames[k];
+            uint64_t s = mm_pfn_entry(&sys->pfn, f)->slot - 1;
+            size_t j = k;
+            for (; j > 0 && b->slots[j - 1] > s; j--) {
+                b->frames[j] = b->frames[j - 1];
+                b->slots[j] = b->slots[j - 1];
+            }
+            b->frames[j] = f;
+            b->slots[j] = s;
+        }
+        return true;
+    }
+    int64_t slot = batch_slots(sys, b);
+    for (size_t k = 0; slot >= 0 && k < b->n; k++) {
+        b->slots[k] = (uint64_t)slot + k;
+        mm_pfn_entry(&sys->pfn, b->frames[k])->slot = (uint32_t)b->slots[k] + 1;
+    }
+    return slot >= 0;
+}
+
+/* Do slots a and b (a < b) lie in one backing store? Kept slots sorted into one run may straddle
+ * the boundary between two stores, whose global slot numbers follow each other. */
+static bool same_store(umm_system_t *sys, uint64_t a, uint64_t b)
+{
+    uint64_t local;
+    return mm_stores_find(&sys->stores, a, &local) == mm_stores_find(&sys->stores, b, &local);
+}
+
+/* Write the batch unlocked, one write per run of consecutive slots in one store. Sets *writes to
+ * the number of writes issued; 0 or the first error. */
+static int batch_write(umm_system_t *sys, const write_batch_t *b, const struct iovec *iov,
+                       uint64_t *writes)
+{
+    int err = 0;
+    for (size_t k = 0, j; k < b->n && !err; k = j) {
+        for (j = k + 1; j < b->n && b->slots[j] == b->slots[k] + (j - k) &&
+                        same_store(sys, b->slots[k], b->slots[j]);)
+            j++;
+        err = write_cluster(sys, b->slots[k], b->frames + k, iov + k, j - k);
+        (*writes)++;
+    }
+    return err;
+}
+
 /* The oldest writable frame is a file section's: write its run of neighbours to the file. */
 static long write_file_run(umm_system_t *sys, mm_pfn_id_t head)
 {
@@ -183,31 +249,40 @@ static long write_file_run(umm_system_t *sys, mm_pfn_id_t head)
 long mm_writer_write_cluster_locked(umm_system_t *sys)
 {
     MM_ASSERT_HELD(&sys->lock);
-    mm_pfn_id_t head = oldest_writable(sys);
+    mm_pfn_id_t head = oldest_writable(sys, -1);
     if (head == PFN_NIL)
         return 0;
     if (mm_frame_in_file(sys, head))
         return write_file_run(sys, head);
     write_batch_t b;
-    batch_gather(sys, &b);
+    batch_gather(sys, &b, -1);
     if (b.n == 0)
         return 0;
-    int64_t slot = batch_slots(sys, &b);
-    if (slot < 0)
-        return 0;
-    for (size_t k = 0; k < b.n; k++)
-        mm_pfn_entry(&sys->pfn, b.frames[k])->slot = (uint32_t)(slot + (int64_t)k) + 1;
+    if (!batch_place(sys, &b)) {
+        if (b.in_place)
+            return 0;
+        /* No slot for new pages: slots kept for rewrites are given back, and pages that kept
+         * theirs still go. */
+        if (mm_frames_free_stale_slots(sys) > 0)
+            batch_gather(sys, &b, 0);
+        else
+            batch_gather(sys, &b, 1);
+        if (b.n == 0 || !batch_place(sys, &b))
+            return 0;
+    }
     struct iovec iov[WRITER_CLUSTER_PAGES];
+    uint64_t writes = 0;
     int err = batch_iovecs(sys, &b, iov);
     if (!err) {
         mm_unlock(&sys->lock);
-        err = write_cluster(sys, (uint64_t)slot, b.frames, iov, b.n);
+        err = batch_write(sys, &b, iov, &writes);
         mm_lock(&sys->lock);
     }
-    sys->ctr.page_writes++;
+    sys->ctr.page_writes += writes ? writes : 1;
     for (size_t k = 0; k < b.n; k++) {
         mm_pfn_t *e = mm_pfn_entry(&sys->pfn, b.frames[k]);
         e->flags &= (uint16_t)~PFN_F_IO;
+        mm_frame_slot_fresh(sys, b.frames[k]);
         if (err) {
             mm_frame_drop_copy(sys, b.frames[k]);
             mm_pfn_move(&sys->pfn, b.frames[k], LIST_MODIFIED); /* to the tail: others go first */

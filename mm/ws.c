@@ -47,7 +47,7 @@ static bool revoke_runs(umm_system_t *sys, mm_vad_t *vad, size_t a, size_t b, bo
 static bool trimmed_page_is_zero(umm_system_t *sys, mm_pte_t p)
 {
     mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
-    if (mm_pfn_entry(&sys->pfn, f)->slot != 0)
+    if (mm_frame_has_copy(sys, f))
         return false; /* it has a copy on disk: keep the frame as a cheap cache of it */
     /* A clean page without a paging-file copy was never written: it is zero by construction.
      * A guest frame the host has paged out is not paged in only to be checked. */

@@ -111,12 +111,57 @@ static void test_window_adapts(void **state) {
     umm_system_destroy(sys);
 }
 
+/* A program that rewrites one page in four of a range it scans keeps the range's slots one run:
+ * each rewritten page goes back into the slot it kept (no new slot, no rewrite of the clean pages
+ * around it), so the next scan still reads whole clusters; data exact throughout. */
+static void test_rewrite_keeps_slot_runs(void **state) {
+    (void)state;
+    umm_system_t *sys;
+    umm_process_t *proc;
+    umm_config_t c = ra_config(UMM_CFG_NO_WORKERS);
+    tu_sys_new_cfg(&c, &sys, &proc);
+    const size_t n = DATA_PAGES / 2;
+    char *r = tu_alloc(proc, n * PG);
+    uint64_t *gens = calloc(n, sizeof *gens);
+    assert_non_null(gens);
+    for (size_t i = 0; i < n; i++)
+        *word_of(r, i) = pu_word_value(word_of(r, i), gens[i] = 1);
+    page_out(sys, proc);
+    umm_stats_t a = tu_stats(sys);
+    for (uint64_t pass = 2; pass <= 3; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            if (*word_of(r, i) != pu_word_value(word_of(r, i), gens[i]))
+                fail_msg("pass %" PRIu64 ": page %zu lost its data", pass, i);
+            if (i % 4 == 0)
+                *word_of(r, i) = pu_word_value(word_of(r, i), gens[i] = pass);
+        }
+        page_out(sys, proc);
+    }
+    umm_stats_t b = tu_stats(sys);
+    verify_all(r, n, gens);
+    umm_stats_t d = tu_stats(sys);
+    uint64_t in = d.pages_input - b.pages_input, reads = d.page_reads - b.page_reads;
+    print_message("      after two rewriting passes: %" PRIu64 " pages in %" PRIu64 " reads; %" PRIu64
+                  " pages written\n", in, reads, b.pages_output - a.pages_output);
+    assert_int_equal(b.pages_output - a.pages_output, 2 * (n / 4)); /* only the rewritten pages */
+    assert_int_equal(b.pagefile_used, n);                           /* no slot moved */
+    if (in < 8 * reads) /* a rewritten page in a new slot would break every cluster in four */
+        fail_msg("the rewritten range does not read in clusters: %" PRIu64 " pages in %" PRIu64 " reads",
+                 in, reads);
+    tu_assert_consistent(sys);
+    assert_int_equal(umm_release(proc, r), UMM_OK);
+    assert_int_equal(tu_stats(sys).pagefile_used, 0);
+    free(gens);
+    umm_system_destroy(sys);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_8x_ram_with_errors),
         cmocka_unit_test(test_window_adapts),
+        cmocka_unit_test(test_rewrite_keeps_slot_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,11 @@ enum mm_pfn_flag {
     PFN_F_READAHEAD = 1u << 4, /* read ahead by a hard fault for a neighbour of the faulting page
                                   and not used since (Standby): a soft fault on it is a read-ahead
                                   hit, repurposing it a miss (mm/readahead.h) */
+    PFN_F_STALE_SLOT = 1u << 5, /* slot (nonzero) stays reserved for the page though its copy is
+                                   stale (written since): the writer writes the page back into it,
+                                   so a stream's slots stay consecutive. Only on a dirty page:
+                                   Active with PTE_DIRTY, on Modified, or a written section frame;
+                                   never on Standby (mm/frames.h, mm_frame_stale_copy) */
 };
 
 /* 24 bytes per frame (0.59 % of RAM at 4 KiB pages). A frame is either on a list (it needs
@@ -71,7 +76,8 @@ typedef struct mm_pfn {
     };
     uint32_t vad;            /* reverse map: owner VAD id + 1 (0: no owner) */
     uint32_t index;          /* reverse map: page index inside the owner VAD */
-    uint32_t slot;           /* paging-file slot + 1 holding a copy (0: none) */
+    uint32_t slot;           /* paging-file slot + 1 holding a copy (0: none), or reserved for
+                                the page's next write (PFN_F_STALE_SLOT) */
     uint8_t list;            /* enum mm_list_id */
     uint8_t prio;            /* standby priority */
     uint16_t flags;          /* enum mm_pfn_flag */
