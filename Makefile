@@ -27,7 +27,7 @@ BUILD     := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(CMAKE) --build
 PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev libuv1-dev libcmocka-dev \
             libjemalloc-dev libfiu-dev fiu-utils libxxhash-dev liblz4-dev python3 python3-pytest \
             python3-matplotlib python3-setuptools python3-wheel python3-venv pandoc \
-            libhiredis-dev redis-server redis-tools liburing-dev
+            libhiredis-dev redis-server redis-tools
 # The test builds: failure points compiled in (a Release build leaves them out), and the Python
 # tests run by the system interpreter, which has pytest from python3-pytest.
 TEST_FLAGS := -DUMM_FAILPOINTS=ON -DPython3_EXECUTABLE=/usr/bin/python3

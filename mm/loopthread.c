@@ -2,7 +2,6 @@
 /* loopthread.c - a libuv loop on its own thread (see loopthread.h). */
 #include "loopthread.h"
 
-#include "os.h"
 #include "umm.h"
 
 static void close_handle(uv_handle_t *h, void *arg)
@@ -17,17 +16,10 @@ static void on_stop(uv_async_t *a)
     uv_walk(a->loop, close_handle, NULL); /* the loop ends when its last handle is closed */
 }
 
-/* The loop's thread writes the paging file in batches (the modified page writer, the host's
- * swap): it gets an I/O ring for them, where the platform has one (mm_os_ring_attach; without one
- * the writes go one at a time, as before). */
-#define LOOP_RING_DEPTH 32
-
 static void run(void *arg)
 {
     mm_loop_thread_t *lt = arg;
-    (void)mm_os_ring_attach(LOOP_RING_DEPTH);
     uv_run(&lt->loop, UV_RUN_DEFAULT);
-    mm_os_ring_detach();
 }
 
 int mm_loop_thread_init(mm_loop_thread_t *lt)

@@ -87,22 +87,6 @@ int mm_os_file_adopt(int user_fd, int *fd, uint64_t *bytes, bool *writable);
 /* Read or write every byte of iov at off: UMM_OK, or UMM_E_IO (a short transfer included). */
 int mm_os_file_read(int fd, uint64_t off, const struct iovec *iov, int n);
 int mm_os_file_write(int fd, uint64_t off, const struct iovec *iov, int n);
-/* One write of a batch: iov[0..n) to the file at off; err its result (UMM_OK or a umm code). */
-typedef struct mm_os_write {
-    uint64_t off;
-    const struct iovec *iov;
-    int n;
-    int err;
-} mm_os_write_t;
-/* Write every request of the batch: overlapped (all in flight at once) on a thread that has an
- * I/O ring (mm_os_ring_attach), one after another on any other. UMM_OK when every request wrote
- * whole, else the first error; each request's err says its own. Not [signal-safe]. */
-int mm_os_file_write_many(int fd, mm_os_write_t *w, size_t n);
-/* Give the calling thread an I/O ring of `depth` entries for mm_os_file_write_many (Linux:
- * io_uring). UMM_OK, or UMM_E_NOT_SUPPORTED where there is none (writes stay one at a time). */
-int mm_os_ring_attach(unsigned depth);
-/* Close the calling thread's ring, if any (before the thread ends). */
-void mm_os_ring_detach(void);
 /* Copy len bytes from file `in` at in_off to file `out` at out_off without them passing through
  * the caller's memory where the kernel can (Linux: copy_file_range), else through a page-aligned
  * bounce buffer. UMM_OK, or UMM_E_IO (a short copy included: the target range is then

@@ -336,14 +336,3 @@ void mm_os_stream_close(int fd)
     if (fd >= 0)
         close(fd);
 }
-
-int mm_os_file_write_each(int fd, mm_os_write_t *w, size_t n)
-{
-    int first = UMM_OK;
-    for (size_t k = 0; k < n; k++) {
-        w[k].err = mm_os_file_write(fd, w[k].off, w[k].iov, w[k].n);
-        if (first == UMM_OK)
-            first = w[k].err;
-    }
-    return first;
-}

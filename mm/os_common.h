@@ -33,7 +33,4 @@ int mm_os_transfer(int fd, uint64_t off, uint8_t *buf, size_t len, bool write);
  * and Linux's when copy_file_range cannot copy between these two files. */
 int mm_os_copy_bounce(int in, uint64_t in_off, int out, uint64_t out_off, size_t len);
 
-/* mm_os_file_write_many without overlap: each request with mm_os_file_write, in order. */
-int mm_os_file_write_each(int fd, mm_os_write_t *w, size_t n);
-
 #endif

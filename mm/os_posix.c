@@ -347,20 +347,6 @@ int mm_os_file_write(int fd, uint64_t off, const struct iovec *iov, int n)
     return file_io(fd, off, iov, n, true);
 }
 
-/* No portable overlapped I/O that is worth a thread pool here: batches are written in order. */
-int mm_os_file_write_many(int fd, mm_os_write_t *w, size_t n)
-{
-    return mm_os_file_write_each(fd, w, n);
-}
-
-int mm_os_ring_attach(unsigned depth)
-{
-    (void)depth;
-    return UMM_E_NOT_SUPPORTED;
-}
-
-void mm_os_ring_detach(void) {}
-
 int mm_os_file_copy(int in, uint64_t in_off, int out, uint64_t out_off, size_t len)
 {
     return mm_os_copy_bounce(in, in_off, out, out_off, len); /* no portable in-kernel copy */

@@ -179,32 +179,6 @@ int mm_pagefile_write(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov,
     return pagefile_io(pf, slot, iov, n, false);
 }
 
-/* The most requests mm_pagefile_write_many passes to the kernel at once. */
-#define PAGEFILE_MAX_BATCH 64
-
-int mm_pagefile_write_many(mm_pagefile_t *pf, mm_slot_write_t *w, size_t n)
-{
-    mm_os_write_t os[PAGEFILE_MAX_BATCH];
-    size_t of[PAGEFILE_MAX_BATCH], m = 0;
-    for (size_t k = 0; k < n; k++) {
-        if (pf->limit || m == PAGEFILE_MAX_BATCH) /* clipped at the limit: the plain path */
-            w[k].err = mm_pagefile_write(pf, w[k].slot, w[k].iov, w[k].n);
-        else if (UMM_FAILPOINT_AT(pf->fail_write))
-            w[k].err = mm_os_fail(EIO, UMM_E_IO);
-        else {
-            os[m] = (mm_os_write_t){w[k].slot << pf->shift, w[k].iov, w[k].n, UMM_OK};
-            of[m++] = k;
-        }
-    }
-    mm_os_file_write_many(pf->fd, os, m);
-    for (size_t j = 0; j < m; j++)
-        w[of[j]].err = os[j].err;
-    int first = UMM_OK;
-    for (size_t k = 0; k < n && first == UMM_OK; k++)
-        first = w[k].err;
-    return first;
-}
-
 int mm_pagefile_read(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n)
 {
     if (UMM_FAILPOINT_AT(pf->fail_read))

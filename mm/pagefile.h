@@ -53,17 +53,6 @@ uint64_t mm_pagefile_grow(mm_pagefile_t *pf, uint64_t slots);
 /* Write/read n iovecs (each one or more whole pages, n <= 64) at slot: UMM_OK or UMM_E_IO (the errno is
  * kept by the OS layer). */
 int mm_pagefile_write(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);
-/* One write of a batch: iov[0..n) to consecutive slots from `slot`; err: its result. */
-typedef struct mm_slot_write {
-    uint64_t slot;
-    const struct iovec *iov;
-    int n;
-    int err;
-} mm_slot_write_t;
-/* Write every request of the batch, overlapped on a thread with an I/O ring
- * (mm_os_file_write_many), each request failing on its own (failure point umm/pagefile/write
- * included). UMM_OK, or the first request's error. */
-int mm_pagefile_write_many(mm_pagefile_t *pf, mm_slot_write_t *w, size_t n);
 int mm_pagefile_read(mm_pagefile_t *pf, uint64_t slot, const struct iovec *iov, int n);
 /* Copy n pages from slot `from` of src to slot `to` of dst, file to file (a hand-over: no frame
  * holds them meanwhile). Both files' failure points apply (src's read, dst's write). */

@@ -31,11 +31,6 @@ static int pagefile_write(void *impl, uint64_t slot, const struct iovec *iov, in
     return mm_pagefile_write(impl, slot, iov, n);
 }
 
-static void pagefile_write_many(void *impl, mm_slot_write_t *w, size_t n)
-{
-    (void)mm_pagefile_write_many(impl, w, n);
-}
-
 static int pagefile_read(void *impl, uint64_t slot, const struct iovec *iov, int n)
 {
     return mm_pagefile_read(impl, slot, iov, n);
@@ -55,7 +50,6 @@ static void pagefile_close(void *impl)
 static const mm_store_ops_t pagefile_ops = {
     .kind = "pagefile",
     .write = pagefile_write,
-    .write_many = pagefile_write_many,
     .read = pagefile_read,
     .flush = pagefile_flush,
     .close = pagefile_close,
@@ -71,7 +65,6 @@ static void owned_pagefile_close(void *impl)
 static const mm_store_ops_t owned_pagefile_ops = {
     .kind = "pagefile",
     .write = pagefile_write,
-    .write_many = pagefile_write_many,
     .read = pagefile_read,
     .flush = pagefile_flush,
     .close = owned_pagefile_close,
@@ -164,44 +157,22 @@ void mm_store_free(mm_store_t *st, uint64_t slot)
         st->ops->freed(st->impl, slot);
 }
 
-/* Count one write or read that ended with rc in the store's counters. */
-static void count_io(mm_store_t *st, bool write, int rc, const struct iovec *iov, int n)
+/* One write or read, counted in the store's counters. */
+static int counted_io(mm_store_t *st, bool write, uint64_t slot, const struct iovec *iov, int n)
 {
     mm_store_counters_t *c = &st->ctr;
+    int rc = (write ? st->ops->write : st->ops->read)(st->impl, slot, iov, n);
     count(write ? &c->writes : &c->reads, 1);
     if (rc != UMM_OK)
         count(write ? &c->write_errors : &c->read_errors, 1);
     else
         count(write ? &c->pages_written : &c->pages_read, iov_pages(st, iov, n));
-}
-
-/* One write or read, counted in the store's counters. */
-static int counted_io(mm_store_t *st, bool write, uint64_t slot, const struct iovec *iov, int n)
-{
-    int rc = (write ? st->ops->write : st->ops->read)(st->impl, slot, iov, n);
-    count_io(st, write, rc, iov, n);
     return rc;
 }
 
 int mm_store_write(mm_store_t *st, uint64_t slot, const struct iovec *iov, int n)
 {
     return counted_io(st, true, slot, iov, n);
-}
-
-int mm_store_write_many(mm_store_t *st, mm_slot_write_t *w, size_t n)
-{
-    if (st->ops->write_many)
-        st->ops->write_many(st->impl, w, n);
-    else
-        for (size_t k = 0; k < n; k++)
-            w[k].err = st->ops->write(st->impl, w[k].slot, w[k].iov, w[k].n);
-    int first = UMM_OK;
-    for (size_t k = 0; k < n; k++) {
-        count_io(st, true, w[k].err, w[k].iov, w[k].n);
-        if (first == UMM_OK)
-            first = w[k].err;
-    }
-    return first;
 }
 
 int mm_store_read(mm_store_t *st, uint64_t slot, const struct iovec *iov, int n)

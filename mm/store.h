@@ -40,9 +40,6 @@ typedef struct mm_store_ops {
      * [signal-safe], no I/O). May be NULL. */
     void (*freed)(void *impl, uint64_t slot);
     int (*write)(void *impl, uint64_t slot, const struct iovec *iov, int n);
-    /* Every write of a batch, each setting its err (overlapped where the store can). May be
-     * NULL: the writes then go one at a time through `write`. */
-    void (*write_many)(void *impl, mm_slot_write_t *w, size_t n);
     int (*read)(void *impl, uint64_t slot, const struct iovec *iov, int n); /* [signal-safe] */
     int (*flush)(void *impl);
     void (*close)(void *impl);
@@ -75,8 +72,6 @@ void mm_store_close(mm_store_t *st);
 int64_t mm_store_alloc_run(mm_store_t *st, size_t n);
 void mm_store_free(mm_store_t *st, uint64_t slot);
 int mm_store_write(mm_store_t *st, uint64_t slot, const struct iovec *iov, int n);
-/* The writes of a batch (store-local slots), each counted: UMM_OK or the first error. */
-int mm_store_write_many(mm_store_t *st, mm_slot_write_t *w, size_t n);
 int mm_store_read(mm_store_t *st, uint64_t slot, const struct iovec *iov, int n);
 int mm_store_flush(mm_store_t *st);
 /* Copy n pages, store to store: file to file when both are paging files, else through a buffer

@@ -218,54 +218,20 @@ static bool same_store(umm_system_t *sys, uint64_t a, uint64_t b)
     return mm_stores_find(&sys->stores, a, &local) == mm_stores_find(&sys->stores, b, &local);
 }
 
-/* Pending writes of a batch, all to one store, issued together (overlapped where the store and
- * the thread can: a batch of pages rewritten in place is many small writes). */
-typedef struct pending_writes {
-    mm_store_t *store;
-    mm_slot_write_t w[WRITER_CLUSTER_PAGES];
-    size_t n;
-} pending_writes_t;
-
-static int pending_flush(pending_writes_t *p)
-{
-    int rc = p->n ? mm_store_write_many(p->store, p->w, p->n) : UMM_OK;
-    p->n = 0;
-    return rc == UMM_OK ? 0 : EIO;
-}
-
-/* Queue the run [k, j) of the batch: frames in memory join the pending writes of their store;
- * frames the backend hands over (iov_base NULL) are written now. 0 or EIO. */
-static int run_write(umm_system_t *sys, const write_batch_t *b, const struct iovec *iov, size_t k,
-                     size_t j, pending_writes_t *p)
-{
-    if (!iov[k].iov_base)
-        return write_cluster(sys, b->slots[k], b->frames + k, iov + k, j - k);
-    uint64_t local;
-    mm_store_t *st = mm_stores_find(&sys->stores, b->slots[k], &local);
-    int err = st != p->store ? pending_flush(p) : 0;
-    p->store = st;
-    p->w[p->n++] = (mm_slot_write_t){local, iov + k, (int)(j - k), UMM_OK};
-    return err;
-}
-
-/* Write the batch unlocked, one write per run of consecutive slots in one store (and of frames
- * all in memory or all handed over). Sets *writes to the number of writes issued; 0 or the first
- * error. */
+/* Write the batch unlocked, one write per run of consecutive slots in one store. Sets *writes to
+ * the number of writes issued; 0 or the first error. */
 static int batch_write(umm_system_t *sys, const write_batch_t *b, const struct iovec *iov,
                        uint64_t *writes)
 {
-    pending_writes_t p = {.store = NULL, .n = 0};
     int err = 0;
     for (size_t k = 0, j; k < b->n && !err; k = j) {
         for (j = k + 1; j < b->n && b->slots[j] == b->slots[k] + (j - k) &&
-                        !iov[j].iov_base == !iov[k].iov_base &&
                         same_store(sys, b->slots[k], b->slots[j]);)
             j++;
-        err = run_write(sys, b, iov, k, j, &p);
+        err = write_cluster(sys, b->slots[k], b->frames + k, iov + k, j - k);
         (*writes)++;
     }
-    int last = pending_flush(&p);
-    return err ? err : last;
+    return err;
 }
 
 /* The oldest writable frame is a file section's: write its run of neighbours to the file. */

@@ -13,7 +13,6 @@
  * points, failure counts. */
 #include "unit_util.h"
 
-#include "os.h"
 #include "pagefile.h"
 
 #include <sys/stat.h>
@@ -394,51 +393,6 @@ static void test_io_round_trip(void **state) {
     }
 }
 
-/* A batch of 40 one-page writes to every other slot, in reverse order (more than the ring's 8
- * entries: several submissions), with and without an I/O ring on the thread: every page reads
- * back. Then a one-shot failure point fails exactly one request of a batch: the batch returns
- * UMM_E_IO, that request's slot keeps its old page and every other request wrote. */
-static void write_many_round_trip(bool ring) {
-    enum { N = 40 };
-    if (ring) {
-        int rc = mm_os_ring_attach(8);
-        assert_true(rc == UMM_OK || rc == UMM_E_NOT_SUPPORTED); /* io_uring may be disabled */
-    }
-    mm_pagefile_t pf;
-    pf_open(&pf, 2 * N, 2 * N, PAGE);
-    unsigned char *w = malloc(N * PAGE), *r = malloc(PAGE);
-    assert_true(w && r);
-    struct iovec iov[N];
-    mm_slot_write_t req[N];
-    for (int gen = 0; gen < 2; gen++) {
-        fill_pages(w, N, PAGE, 1000u * (unsigned)(gen + 1));
-        for (size_t k = 0; k < N; k++) {
-            iov[k] = (struct iovec){w + k * PAGE, PAGE};
-            req[k] = (mm_slot_write_t){2 * (N - 1 - k), &iov[k], 1, UMM_E_STATE};
-        }
-        if (gen == 1)
-            assert_int_equal(umm_failpoint_enable("umm/pagefile/write", 1.0, UMM_FAILPOINT_ONCE), UMM_OK);
-        assert_int_equal(mm_pagefile_write_many(&pf, req, N), gen == 0 ? UMM_OK : UMM_E_IO);
-        size_t failed = 0;
-        for (size_t k = 0; k < N; k++) {
-            assert_int_equal(mm_pagefile_read(&pf, 2 * (N - 1 - k), &(struct iovec){r, PAGE}, 1), UMM_OK);
-            failed += req[k].err != UMM_OK;
-            check_page(r, PAGE, (req[k].err == UMM_OK ? 1000u * (unsigned)(gen + 1) : 1000u) + k);
-        }
-        assert_int_equal(failed, gen == 0 ? 0 : 1);
-    }
-    free(w);
-    free(r);
-    mm_pagefile_close(&pf);
-    mm_os_ring_detach();
-}
-
-static void test_write_many(void **state) {
-    (void)state;
-    write_many_round_trip(false);
-    write_many_round_trip(true);
-}
-
 /* ---------------------------------------------------------------------------------------------
  * failure points
  * ------------------------------------------------------------------------------------------- */
@@ -561,7 +515,6 @@ int main(void) {
         cmocka_unit_test_teardown(test_free_and_double_free, fp_off),
         cmocka_unit_test_teardown(test_growth_to_max, fp_off),
         cmocka_unit_test_teardown(test_io_round_trip, fp_off),
-        cmocka_unit_test_teardown(test_write_many, fp_off),
         cmocka_unit_test_teardown(test_failed_read_leaves_data_intact, fp_off),
         cmocka_unit_test_teardown(test_failed_write_changes_nothing, fp_off),
         cmocka_unit_test_teardown(test_failed_open_and_grow, fp_off),
