@@ -99,15 +99,11 @@ int mm_os_file_copy(int in, uint64_t in_off, int out, uint64_t out_off, size_t l
 int mm_os_user_io(int fd, bool out, void *buf, size_t n, int64_t off, size_t *got);
 
 /* ---- streams: a remote store's sockets, read on the fault path (os_common.c) ---- */
-#define MM_OS_STREAM_MAX_IOV 24
 /* Write all len bytes. UMM_OK or UMM_E_IO (the socket's send timeout, a reset). [signal-safe] */
 int mm_os_stream_write(int fd, const void *buf, size_t len);
-/* Read exactly the bytes of iov[0..n) (n <= MM_OS_STREAM_MAX_IOV). UMM_OK or UMM_E_IO (the
- * socket's receive timeout, end of stream). [signal-safe] */
-int mm_os_stream_readv(int fd, const struct iovec *iov, int n);
-/* Look at up to len bytes that have arrived (waiting for at least one) without consuming them:
- * how many, or -1. [signal-safe] */
-long mm_os_stream_peek(int fd, void *buf, size_t len);
+/* One readv: wait for at least one byte, take what has arrived into iov[0..n) (n <= IOV_MAX):
+ * how many bytes, or -1 (the socket's receive timeout, end of stream, a reset). [signal-safe] */
+long mm_os_stream_readv_some(int fd, const struct iovec *iov, int n);
 void mm_os_stream_close(int fd); /* [signal-safe] */
 
 /* ---- waiting (the futex lock's slow path) ---- */

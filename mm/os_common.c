@@ -290,44 +290,15 @@ int mm_os_stream_write(int fd, const void *buf, size_t len)
     return UMM_OK;
 }
 
-int mm_os_stream_readv(int fd, const struct iovec *iov, int n)
+long mm_os_stream_readv_some(int fd, const struct iovec *iov, int n)
 {
-    struct iovec v[MM_OS_STREAM_MAX_IOV];
-    if (n > MM_OS_STREAM_MAX_IOV)
-        return mm_os_fail(EINVAL, UMM_E_IO);
-    memcpy(v, iov, (size_t)n * sizeof *v);
-    struct iovec *at = v;
-    while (n > 0) {
-        ssize_t r = readv(fd, at, n);
+    for (;;) {
+        ssize_t r = readv(fd, iov, n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
-            return mm_os_fail(r < 0 ? errno : EIO, UMM_E_IO);
-        for (size_t got = (size_t)r; got > 0;) { /* advance past what arrived */
-            size_t take = got < at->iov_len ? got : at->iov_len;
-            at->iov_base = (char *)at->iov_base + take;
-            at->iov_len -= take;
-            got -= take;
-            if (at->iov_len == 0) {
-                at++;
-                n--;
-            }
-        }
-        while (n > 0 && at->iov_len == 0) {
-            at++;
-            n--;
-        }
-    }
-    return UMM_OK;
-}
-
-long mm_os_stream_peek(int fd, void *buf, size_t len)
-{
-    for (;;) {
-        ssize_t r = recv(fd, buf, len, MSG_PEEK);
-        if (r < 0 && errno == EINTR)
-            continue;
-        return r > 0 ? (long)r : -1;
+            return mm_os_fail(r < 0 ? errno : EIO, -1);
+        return (long)r;
     }
 }
 

@@ -18,10 +18,12 @@
  * A read from a single server first tries the fast path: one of NFAST preallocated sockets
  * (connected and authenticated by the I/O thread, then handed over bare), claimed with a CAS; the
  * faulting thread writes the GETRANGEs itself (RESP built on its stack) and reads the replies
- * straight into the frames (send/readv/recv: async-signal-safe, no malloc). That saves the two
- * thread hand-offs, which cost more than the round trip on a busy machine. Anything unexpected
- * (no socket free, a timeout, an error reply) closes that socket and falls back to the I/O
- * thread, which reopens it. A cluster always goes through the I/O thread (MOVED/ASK).
+ * straight into the frames: one send and, since the replies' headers are known in advance, one
+ * readv in the usual case, as a hiredis GET costs (async-signal-safe, no malloc). That saves the
+ * two thread hand-offs, which cost more than the round trip on a busy machine. Anything
+ * unexpected (no socket free, a timeout, an error reply, a key gone) closes that socket and
+ * falls back to the I/O thread, which reopens it. A cluster always goes through the I/O thread
+ * (MOVED/ASK).
  *
  * Invariant: key_used[k] = used slots of key k (under the system lock); a key's bit in
  * unlink_pending is set only while key_used[k] == 0 (set by the last free, cleared by an
@@ -47,6 +49,7 @@
 #define MAX_CMDS_PER_REQ (MAX_REQ_PAGES / KEY_PAGES + 1)
 #define UNLINK_BATCH 256
 #define NFAST 4 /* sockets for reads on the faulting thread; more readers use the I/O thread */
+#define FAST_MAX_IOV (MAX_REQ_PAGES + 3 * MAX_CMDS_PER_REQ) /* a fast read's iovecs, all pieces */
 
 enum { REQ_FREE, REQ_CLAIMED, REQ_QUEUED, REQ_RUNNING, REQ_DONE };
 enum { OP_WRITE, OP_READ, OP_FLUSH };
@@ -203,51 +206,82 @@ static int slice_iov(const struct iovec *iov, int n, size_t first, size_t bytes,
     return m;
 }
 
-/* Read a "$<len>\r\n" header: len (-1 for a nil), or -2 for anything else (an error reply: the
- * stream cannot be trusted any more). */
-static long long read_bulk_header(int fd)
+/* The replies of a fast read, laid out as they must arrive: per GETRANGE "$<bytes>\r\n", its
+ * bytes straight into the frames, "\r\n". Any other reply (an error, a nil, a short string: the
+ * key is gone) differs from the expected header before it ends, so the read never waits for
+ * bytes that will not come: it stops there and the I/O thread does the read instead.
+ *
+ * Invariant: the iovecs cover exactly `total` bytes, piece k's header at hdr_at[k] and its
+ * "\r\n" at crlf_at[k], in increasing order. */
+typedef struct fast_reply {
+    struct iovec iov[FAST_MAX_IOV];
+    int niov;
+    char want[MAX_CMDS_PER_REQ][24], got[MAX_CMDS_PER_REQ][24], crlf[MAX_CMDS_PER_REQ][2];
+    size_t hdr_at[MAX_CMDS_PER_REQ], hdr_len[MAX_CMDS_PER_REQ], crlf_at[MAX_CMDS_PER_REQ];
+    int npieces;
+    size_t total; /* bytes of all the replies */
+} fast_reply_t;
+
+static void expect_piece(fast_reply_t *fr, const struct iovec *iov, int n, size_t first, size_t bytes)
 {
-    char h[32];
-    for (int tries = 0; tries < 1000; tries++) {
-        long got = mm_os_stream_peek(fd, h, sizeof h);
-        if (got <= 0 || h[0] != '$')
-            return -2;
-        char *nl = memchr(h, '\n', (size_t)got);
-        if (!nl)
-            continue; /* the rest of the header is on its way */
-        struct iovec v = {h, (size_t)(nl - h) + 1};
-        if (mm_os_stream_readv(fd, &v, 1) != UMM_OK)
-            return -2;
-        if (h[1] == '-')
-            return -1;
-        long long len = 0;
-        for (char *c = h + 1; *c >= '0' && *c <= '9'; c++)
-            len = len * 10 + (*c - '0');
-        return len;
+    int k = fr->npieces++;
+    char *h = fr->want[k];
+    *h++ = '$';
+    h = put_u64(h, bytes);
+    *h++ = '\r';
+    *h++ = '\n';
+    fr->hdr_len[k] = (size_t)(h - fr->want[k]);
+    fr->hdr_at[k] = fr->total;
+    fr->iov[fr->niov++] = (struct iovec){fr->got[k], fr->hdr_len[k]};
+    fr->niov += slice_iov(iov, n, first, bytes, fr->iov + fr->niov, FAST_MAX_IOV - 1 - fr->niov);
+    fr->crlf_at[k] = fr->total + fr->hdr_len[k] + bytes;
+    fr->iov[fr->niov++] = (struct iovec){fr->crlf[k], 2};
+    fr->total = fr->crlf_at[k] + 2;
+    UMM_ASSERT(iov_bytes(fr->iov, fr->niov) == fr->total);
+}
+
+/* Do the bytes that arrived so far (the first `have`) agree with the replies expected? */
+static bool replies_agree(const fast_reply_t *fr, size_t have)
+{
+    for (int k = 0; k < fr->npieces && fr->hdr_at[k] < have; k++) {
+        size_t h = have - fr->hdr_at[k];
+        if (memcmp(fr->got[k], fr->want[k], h < fr->hdr_len[k] ? h : fr->hdr_len[k]) != 0)
+            return false;
+        if (fr->crlf_at[k] + 2 <= have && memcmp(fr->crlf[k], "\r\n", 2) != 0)
+            return false;
     }
-    return -2;
+    return true;
 }
 
-/* One GETRANGE reply into its slice of the caller's pages: 1 complete, 0 short (the key is gone:
- * an in-page error, the stream still in step), -1 the stream is broken. */
-static int read_piece(int fd, const struct iovec *iov, int n, size_t first, size_t bytes)
+/* Read every reply: one readv when they have all arrived (the usual case). UMM_OK, or 1: the
+ * stream is broken or answered something else (the I/O thread does the read then). */
+static int read_replies(int fd, fast_reply_t *fr)
 {
-    long long len = read_bulk_header(fd);
-    if (len < -1 || len > (long long)bytes)
-        return -1;
-    if (len == -1)
-        return 0;
-    struct iovec v[MM_OS_STREAM_MAX_IOV];
-    char crlf[2];
-    int m = slice_iov(iov, n, first, (size_t)len, v, MM_OS_STREAM_MAX_IOV - 1);
-    v[m++] = (struct iovec){crlf, 2};
-    if (mm_os_stream_readv(fd, v, m) != UMM_OK)
-        return -1;
-    return (size_t)len == bytes;
+    struct iovec *at = fr->iov;
+    int left = fr->niov;
+    for (size_t have = 0; have < fr->total;) {
+        long r = mm_os_stream_readv_some(fd, at, left);
+        if (r <= 0)
+            return 1;
+        have += (size_t)r;
+        if (!replies_agree(fr, have))
+            return 1;
+        for (size_t skip = (size_t)r; skip > 0 || (left > 0 && at->iov_len == 0);) {
+            size_t take = skip < at->iov_len ? skip : at->iov_len;
+            at->iov_base = (char *)at->iov_base + take;
+            at->iov_len -= take;
+            skip -= take;
+            if (at->iov_len == 0) {
+                at++;
+                left--;
+            }
+        }
+    }
+    return UMM_OK;
 }
 
-/* The read on this thread: UMM_OK, UMM_E_IO (a page is not there), or 1 when it could not be
- * done here (no socket free, a cluster, a broken connection): the I/O thread does it then. */
+/* The read on this thread: UMM_OK, or 1 when it could not be done here (no socket free, a
+ * broken connection, a reply other than the pages: a key gone): the I/O thread does it then. */
 static int fast_read(mm_redis_t *r, uint64_t slot, const struct iovec *iov, int n)
 {
     fast_conn_t *fc = NULL;
@@ -260,24 +294,19 @@ static int fast_read(mm_redis_t *r, uint64_t slot, const struct iovec *iov, int 
         return 1;
     char cmd[MAX_CMDS_PER_REQ * 192];
     char *p = cmd;
+    fast_reply_t fr;
+    fr.niov = fr.npieces = 0;
+    fr.total = 0;
     size_t total = iov_bytes(iov, n), done = 0;
     for (uint64_t s = slot; done < total;) {
         size_t in_key = s % KEY_PAGES, bytes = (KEY_PAGES - in_key) * r->page;
         bytes = bytes < total - done ? bytes : total - done;
         p = put_getrange(r, p, s / KEY_PAGES, in_key * r->page, bytes);
+        expect_piece(&fr, iov, n, done, bytes);
         done += bytes;
         s += bytes / r->page;
     }
-    int rc = mm_os_stream_write(fc->fd, cmd, (size_t)(p - cmd)) == UMM_OK ? UMM_OK : 1;
-    done = 0;
-    for (uint64_t s = slot; rc != 1 && done < total;) {
-        size_t in_key = s % KEY_PAGES, bytes = (KEY_PAGES - in_key) * r->page;
-        bytes = bytes < total - done ? bytes : total - done;
-        int got = read_piece(fc->fd, iov, n, done, bytes);
-        rc = got < 0 ? 1 : got == 0 ? UMM_E_IO : rc;
-        done += bytes;
-        s += bytes / r->page;
-    }
+    int rc = mm_os_stream_write(fc->fd, cmd, (size_t)(p - cmd)) == UMM_OK ? read_replies(fc->fd, &fr) : 1;
     if (rc == 1) { /* the I/O thread opens a new one */
         mm_os_stream_close(fc->fd);
         fc->fd = -1;
