@@ -91,7 +91,7 @@ static redisContext *connect_node(rc_conn_t *rc, rc_node_t *n)
             redisFree(c);
         return NULL;
     }
-    rc->reconnects++;
+    __atomic_fetch_add(&rc->reconnects, 1, __ATOMIC_RELAXED); /* read by umm_store_stats_get */
     return n->ctx = c;
 }
 
@@ -227,7 +227,7 @@ static void run_one(rc_conn_t *rc, rc_cmd_t *cmd, uint64_t deadline)
         }
         if (r && (starts(r, "MOVED") || starts(r, "ASK"))) {
             int to = redirect_node(rc, r->str, &slot);
-            rc->redirects++;
+            __atomic_fetch_add(&rc->redirects, 1, __ATOMIC_RELAXED); /* read by umm_store_stats_get */
             if (to >= 0 && starts(r, "MOVED"))
                 rc->slot_node[slot] = (uint16_t)(node = to);
             else if (to >= 0)
@@ -245,7 +245,7 @@ static void run_one(rc_conn_t *rc, rc_cmd_t *cmd, uint64_t deadline)
             drop(&rc->nodes[at]);
         if (!retry || mm_os_now_ns() >= deadline)
             return;
-        rc->retries++;
+        __atomic_fetch_add(&rc->retries, 1, __ATOMIC_RELAXED); /* read by umm_store_stats_get */
         uv_sleep(50);
         if (rc->cluster && learn_map(rc))
             node = target(rc, cmd);

@@ -32,7 +32,7 @@ typedef struct rc_conn {
     uint16_t slot_node[RC_HASH_SLOTS];
     const char *user, *password; /* AUTH on every connect; never logged */
     unsigned timeout_ms;
-    uint64_t retries, redirects, reconnects; /* counters */
+    uint64_t retries, redirects, reconnects; /* counters: atomic adds, read from any thread */
 } rc_conn_t;
 
 /* One command of a pipeline: argv (the key is argv[1]); reply set by rc_run (NULL: failed). */

@@ -34,6 +34,31 @@ static void server_and_system(ru_server_t *srv, const char *prefix, size_t bytes
     sys_with_store(&st, sys, proc);
 }
 
+static umm_store_stats_t store_stats(umm_system_t *sys, unsigned index) {
+    umm_store_stats_t st;
+    assert_int_equal(umm_store_stats_get(sys, index, &st), UMM_OK);
+    return st;
+}
+
+/* The only store's counters agree with the system's. */
+static void assert_store_counts(umm_system_t *sys) {
+    umm_stats_t s = tu_stats(sys);
+    umm_store_stats_t st = store_stats(sys, 0);
+    umm_store_stats_t none;
+    assert_int_equal(umm_store_stats_get(sys, 1, &none), UMM_E_NOT_FOUND);
+    assert_int_equal(umm_store_stats_get(sys, 0, NULL), UMM_E_INVAL);
+    assert_string_equal(st.kind, "redis");
+    assert_string_equal(st.name, "redis0");
+    assert_int_equal(st.pages_written, s.pages_output);
+    assert_int_equal(st.pages_read, s.pages_input);
+    assert_int_equal(st.bytes_written, s.pages_output * PU_PG);
+    assert_int_equal(st.bytes_read, s.pages_input * PU_PG);
+    assert_int_equal(st.clusters_written + st.write_errors, s.page_writes);
+    assert_int_equal(st.clusters_read + st.read_errors, s.page_reads);
+    assert_int_equal(st.used, s.pagefile_used);
+    assert_true(st.reconnects >= 1);
+}
+
 /* npages written in a random order, read back in another, every byte compared. */
 static void random_write_read(umm_system_t *sys, umm_process_t *proc, size_t npages) {
     unsigned char *base = tu_alloc(proc, npages * PU_PG);
@@ -50,6 +75,9 @@ static void random_write_read(umm_system_t *sys, umm_process_t *proc, size_t npa
     assert_true(s.pages_input > npages / 2);
     assert_int_equal(s.read_errors, 0);
     assert_int_equal(s.writer_errors, 0);
+    assert_store_counts(sys);
+    umm_store_stats_t st = store_stats(sys, 0);
+    assert_int_equal(st.read_errors + st.write_errors + st.pages_lost, 0);
     tu_assert_consistent(sys);
 }
 
@@ -139,12 +167,15 @@ static void test_stale_prefix_and_freed_keys(void **state) {
     unsigned char *base = tu_alloc(proc, npages * PU_PG);
     pu_fill_range(base, npages, 9);
     assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_true(ru_cmd(srv.port, "DBSIZE") > 1);
+    long long keys = ru_cmd(srv.port, "DBSIZE") - 1;
+    assert_true(keys > 0);
+    assert_int_equal(store_stats(sys, 0).keys_deleted, 0);
     assert_int_equal(umm_decommit(proc, base, npages * PU_PG), UMM_OK);
     int k = 0;
     while (ru_cmd(srv.port, "DBSIZE") != 1 && k++ < 500) /* the I/O thread unlinks them */
         usleep(10000);
     assert_int_equal(ru_cmd(srv.port, "DBSIZE"), 1);
+    assert_int_equal(store_stats(sys, 0).keys_deleted, keys);
     umm_system_destroy(sys);
     ru_destroy(&srv);
 }
@@ -185,10 +216,15 @@ static void test_restart_without_persistence(void **state) {
     assert_true(lost >= npages / 2); /* at most RAM's worth was still in memory */
     assert_int_equal(s1.faults_in_page_error - s0.faults_in_page_error, lost);
     assert_true(s1.read_errors - s0.read_errors >= 1);
+    umm_store_stats_t st = store_stats(sys, 0);
+    assert_int_equal(st.pages_lost, lost); /* each lost page counted once, however often read */
+    assert_int_equal(st.read_errors, s1.read_errors - s0.read_errors);
+    assert_store_counts(sys);
     /* the lost pages stay lost (each access raises again) until decommitted; then all is well */
     assert_int_equal(umm_decommit(proc, base, npages * PU_PG), UMM_OK);
     assert_int_equal(umm_commit(proc, base, npages * PU_PG, TU_RW), UMM_OK);
     pu_fill_range(base, npages, 77);
+    assert_int_equal(store_stats(sys, 0).pages_lost, lost); /* freed: no longer lost, not uncounted */
     pu_verify_range_order(base, npages, NULL, 77, 3);
     tu_assert_consistent(sys);
     umm_system_destroy(sys);
@@ -216,6 +252,7 @@ static void test_failure_points(void **state) {
     assert_int_equal(umm_flush_modified(sys), UMM_E_IO);
     assert_int_equal(umm_failpoint_disable("umm/redis/write"), UMM_OK);
     assert_true(tu_stats(sys).writer_errors > s0.writer_errors);
+    assert_int_equal(store_stats(sys, 0).write_errors, tu_stats(sys).writer_errors - s0.writer_errors);
     assert_int_equal(umm_flush_modified(sys), UMM_OK);
     assert_int_equal(umm_failpoint_enable("umm/redis/read", 1.0, 0), UMM_OK);
     size_t raised = 0;
@@ -227,6 +264,8 @@ static void test_failure_points(void **state) {
     }
     assert_int_equal(umm_failpoint_disable("umm/redis/read"), UMM_OK);
     assert_true(raised > 0);
+    assert_true(store_stats(sys, 0).read_errors >= raised); /* a read-ahead may fail too */
+    assert_int_equal(store_stats(sys, 0).pages_lost, 0); /* failed reads, not missing pages */
     for (size_t i = 0; i < npages; i++)
         tu_assert_pattern(pu_at(base, i), PU_PG, i < dirty ? 2 : 1);
     tu_assert_consistent(sys);
