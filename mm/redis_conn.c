@@ -105,6 +105,8 @@ static bool learn_map_from(rc_conn_t *rc, unsigned i)
         return false;
     }
     bool ok = r->type == REDIS_REPLY_ARRAY && r->elements > 0;
+    for (unsigned n = 0; ok && n < rc->nnodes; n++)
+        rc->nodes[n].replicas = 0;
     for (size_t e = 0; ok && e < r->elements; e++) {
         redisReply *range = r->element[e];
         ok = range->type == REDIS_REPLY_ARRAY && range->elements >= 3 &&
@@ -123,6 +125,8 @@ static bool learn_map_from(rc_conn_t *rc, unsigned i)
         ok = node >= 0 && lo >= 0 && hi < RC_HASH_SLOTS && lo <= hi;
         for (long long s = lo; ok && s <= hi; s++)
             rc->slot_node[s] = (uint16_t)node;
+        if (ok)
+            rc->nodes[node].replicas = (unsigned)(range->elements - 3);
     }
     freeReplyObject(r);
     return ok;
@@ -348,6 +352,30 @@ static int on_masters(rc_conn_t *rc, bool (*fn)(rc_conn_t *, rc_node_t *, const 
         if (is_master[i])
             ok = fn(rc, &rc->nodes[i], arg) && ok;
     return ok ? UMM_OK : UMM_E_IO;
+}
+
+/* WAIT 1 on a master with replicas: an answer of at least one. */
+static bool wait_one(rc_conn_t *rc, rc_node_t *n, const char *arg)
+{
+    (void)arg;
+    if (n->replicas == 0)
+        return true;
+    redisContext *c = connect_node(rc, n);
+    redisReply *r = c ? redisCommand(c, "WAIT 1 %u", rc->timeout_ms) : NULL;
+    bool ok = r && r->type == REDIS_REPLY_INTEGER && r->integer >= 1;
+    if (r)
+        freeReplyObject(r);
+    else
+        drop(n);
+    return ok;
+}
+
+int rc_wait_replicated(rc_conn_t *rc)
+{
+    if (!rc->cluster || on_masters(rc, wait_one, NULL) == UMM_OK)
+        return UMM_OK;
+    learn_map(rc); /* a replica that failed leaves the map: the next write waits for the others */
+    return UMM_E_IO;
 }
 
 int rc_ping_masters(rc_conn_t *rc)

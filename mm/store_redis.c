@@ -514,8 +514,10 @@ static bool run_round(mm_redis_t *r)
     rc_run(&r->conn, r->cmds + first, reads_end - first);
     count_unlinked(r, first, unlinks);
     run_writes(r, reads_end, n);
+    int replicated = n > reads_end ? rc_wait_replicated(&r->conn) : UMM_OK;
     for (size_t i = 0; i < ntaken; i++)
-        taken[i]->rc = taken[i]->op == OP_FLUSH ? rc_ping_masters(&r->conn) : UMM_OK;
+        taken[i]->rc = taken[i]->op == OP_FLUSH ? rc_ping_masters(&r->conn)
+                     : taken[i]->op == OP_WRITE ? replicated : UMM_OK;
     for (size_t k = unlinks; k < n; k++)
         if (!cmd_ok(r, k))
             r->ctx[k].req->rc = UMM_E_IO;
