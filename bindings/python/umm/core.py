@@ -239,7 +239,7 @@ class StoreStats(_StructView):
     _struct = _lib.StoreStats
     __slots__ = ()
 
-    def __init__(self, raw):
+    def __init__(self, raw: "_lib.StoreStats") -> None:
         super().__init__(raw)
         for name in ("kind", "name"):
             self._values[name] = self._values[name].decode()
