@@ -155,6 +155,9 @@ int bench_plot_failures(void);
 
 /* ---- bench_swap.c: umm against the kernel's swap (a memory cgroup and a swapfile) ---- */
 int swap_vs_kernel(const bench_opts_t *o, struct bench_result *rows, int max);
+/* The swap case's program (pattern 0 sequential, 1 random, 2 80/20, 3 sort) on `bytes` (a power
+ * of two) of untouched memory at p: its checksum, 0 on a failed check. */
+uint64_t bench_swap_program(int pattern, uint64_t *p, size_t bytes);
 
 /* ---- bench_redis.c: the Redis store against Redis alone (own redis-server; skipped without) ---- */
 int redis_store(const bench_opts_t *o, struct bench_result *rows, int max);

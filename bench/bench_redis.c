@@ -12,6 +12,9 @@
  *     against the hiredis client's per GET; information: the floor of the hard fault's ratio.
  *   redis_writer_MBps: the writer flushing dirty pages to Redis (pipelined SETRANGEs of 16-page
  *     clusters) against `redis-benchmark -t set -d 65536` on the same server; information.
+ *   redis_swap_random_4x_ram: the swap case's program (uniform random, bench_swap_program) on
+ *     --mib bytes with RAM a quarter of it, paged to Redis against paged to a paging file on the
+ *     scratch disk, checksums equal; information.
  *
  * Medians of --reps repetitions, the two sides alternating. Skipped (one information row that
  * says so) without redis-server or a build without hiredis. */
@@ -315,6 +318,64 @@ static int writer_rows(const bench_opts_t *o, int port, bench_result_t *row)
     return 0;
 }
 
+/* The swap case's program on `bytes` with RAM bytes/4, paged to Redis at port (redis) or to a
+ * paging file on the scratch disk; its time (s) and checksum. */
+static int program_run(const bench_opts_t *o, int port, int pat, size_t bytes, int redis, double *secs,
+                       uint64_t *sum)
+{
+    char addr[32], pf[4096];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    umm_store_config_t st = {.kind = UMM_STORE_REDIS, .bytes = 2 * bytes, .address = addr,
+                             .prefix = "umm-bench-swap"};
+    umm_config_t c = UMM_CONFIG_INIT;
+    c.ram_bytes = bytes / 4;
+    if (redis) {
+        c.stores = &st;
+        c.nstores = 1;
+    } else if (bench_scratch_path(o, "umm-bench-redis.pagefile", pf, sizeof pf) == 0) {
+        c.pagefile_bytes = bytes + c.ram_bytes;
+        c.pagefile_path = pf;
+    } else {
+        return 1;
+    }
+    umm_system_t *sys = NULL;
+    umm_process_t *proc = NULL;
+    void *p = NULL;
+    int rc = umm_system_create(&c, &sys) != UMM_OK || umm_process_create(sys, &proc) != UMM_OK ||
+             umm_reserve(proc, bytes, UMM_PROT_READ | UMM_PROT_WRITE, &p) != UMM_OK ||
+             umm_commit(proc, p, bytes, UMM_PROT_READ | UMM_PROT_WRITE) != UMM_OK;
+    uint64_t t0 = bench_now_ns();
+    *sum = rc ? 0 : bench_swap_program(pat, p, bytes);
+    *secs = (double)(bench_now_ns() - t0) / 1e9;
+    if (sys)
+        umm_system_destroy(sys);
+    return rc || *sum == 0;
+}
+
+/* The kernel-swap case's program (uniform random, 3 passes, one write in four) at 4x RAM: paged
+ * to Redis vs to the local paging file, alternating, both checksums equal. */
+static int swap_program_rows(const bench_opts_t *o, int port, bench_result_t *row)
+{
+    size_t bytes = o->bytes;
+    while (bytes & (bytes - 1))
+        bytes &= bytes - 1;
+    double u[BENCH_MAX_REPS], b[BENCH_MAX_REPS];
+    int reps = o->reps < BENCH_MAX_REPS ? o->reps : BENCH_MAX_REPS;
+    bench_check_t chk = {.ok = 1};
+    for (int r = 0; r < reps; r++) {
+        uint64_t su, sb;
+        if (program_run(o, port, 1, bytes, 1, &u[r], &su) || program_run(o, port, 1, bytes, 0, &b[r], &sb)) {
+            fprintf(stderr, "bench: redis: the swap program did not run\n");
+            return 1;
+        }
+        if (su != sb)
+            bench_check_fail(&chk, "redis_swap_random_4x_ram: checksums differ");
+    }
+    *row = bench_row("redis_swap_random_4x_ram", "s", bench_median(u, reps), bench_median(b, reps), 0,
+                     0, 1, 1, chk.ok);
+    return 0;
+}
+
 int redis_store(const bench_opts_t *o, struct bench_result *rows, int max)
 {
     int port = free_port();
@@ -329,6 +390,8 @@ int redis_store(const bench_opts_t *o, struct bench_result *rows, int max)
     if (hard_fault_rows(o, port, &rows[n]) == 0)
         n += 3;
     if (writer_rows(o, port, &rows[n]) == 0)
+        n++;
+    if (n < max && swap_program_rows(o, port, &rows[n]) == 0)
         n++;
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);

@@ -150,6 +150,11 @@ static uint64_t program(int pat, uint64_t *p, size_t bytes)
 }
 
 /* ------------------------------------------------------------------ /proc */
+uint64_t bench_swap_program(int pattern, uint64_t *p, size_t bytes)
+{
+    return program(pattern, p, bytes);
+}
+
 static uint64_t vmstat_pages(const char *key)
 {
     FILE *f = fopen("/proc/vmstat", "r");

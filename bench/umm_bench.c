@@ -185,7 +185,8 @@ static const case_def_t k_cases[] = {
     {"swap", "s", 1.0, NULL, NULL, NULL, 0, 0, swap_vs_kernel},
     /* ---- far memory (bench_redis.c) ---- */
     /* redis: a hard fault from the Redis store vs a hiredis GET of 4 KiB (target <= 1.2), the
-     * writer to Redis vs redis-benchmark -t set -d 65536 (information); own redis-server */
+     * writer to Redis vs redis-benchmark -t set -d 65536, the swap case's random program at 4x RAM
+     * paged to Redis vs to a paging file (information); own redis-server */
     {"redis", "ns/fault", 1.2, NULL, NULL, NULL, 0, 0, redis_store},
 };
 #define NCASES ((int)(sizeof k_cases / sizeof k_cases[0]))

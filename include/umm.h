@@ -694,6 +694,28 @@ typedef struct umm_process_stats {
 UMM_API int umm_stats_get(umm_system_t *sys, umm_stats_t *out);
 UMM_API int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out);
 
+/* One backing store's own counters (store `index`: 0 is the legacy paging file when there is one,
+ * then the entries of umm_config_t.stores in order). A "cluster" is one write or read call: a run
+ * of consecutive slots. The remote counters are 0 for a paging file. */
+typedef struct umm_store_stats {
+    char kind[16];              /* "pagefile" or "redis" */
+    char name[40];              /* "pagefile0", "redis1": the store's kind and index */
+    uint64_t slots, used;       /* gauges: its slots, and those holding a page */
+    uint64_t clusters_written, clusters_read;
+    uint64_t pages_written, pages_read, bytes_written, bytes_read; /* by calls that succeeded */
+    uint64_t write_errors;      /* writes that failed: the writer keeps the pages and retries */
+    uint64_t read_errors;       /* reads that failed: each an in-page error for its fault */
+    uint64_t pages_lost;        /* pages a read found missing on the server (restarted without
+                                   persistence, or writes a failover lost), each counted once
+                                   until its slot is freed: their faults are in-page errors */
+    uint64_t keys_deleted;      /* keys UNLINKed when their last slot was freed */
+    uint64_t command_retries;   /* commands retried through a lost connection or a failover */
+    uint64_t redirects;         /* MOVED and ASK replies followed */
+    uint64_t reconnects;        /* connections (re)opened to a node */
+} umm_store_stats_t;
+/* UMM_E_NOT_FOUND when the system has no store `index`. */
+UMM_API int umm_store_stats_get(umm_system_t *sys, unsigned index, umm_store_stats_t *out);
+
 /* A description of one field of umm_stats_t (which 0) or umm_process_stats_t (which 1), for
  * bindings that build their view of the structs at run time. */
 typedef struct umm_stat_field {

@@ -91,7 +91,7 @@ static redisContext *connect_node(rc_conn_t *rc, rc_node_t *n)
             redisFree(c);
         return NULL;
     }
-    rc->reconnects++;
+    __atomic_fetch_add(&rc->reconnects, 1, __ATOMIC_RELAXED); /* read by umm_store_stats_get */
     return n->ctx = c;
 }
 
@@ -105,6 +105,8 @@ static bool learn_map_from(rc_conn_t *rc, unsigned i)
         return false;
     }
     bool ok = r->type == REDIS_REPLY_ARRAY && r->elements > 0;
+    for (unsigned n = 0; ok && n < rc->nnodes; n++)
+        rc->nodes[n].replicas = 0;
     for (size_t e = 0; ok && e < r->elements; e++) {
         redisReply *range = r->element[e];
         ok = range->type == REDIS_REPLY_ARRAY && range->elements >= 3 &&
@@ -123,6 +125,8 @@ static bool learn_map_from(rc_conn_t *rc, unsigned i)
         ok = node >= 0 && lo >= 0 && hi < RC_HASH_SLOTS && lo <= hi;
         for (long long s = lo; ok && s <= hi; s++)
             rc->slot_node[s] = (uint16_t)node;
+        if (ok)
+            rc->nodes[node].replicas = (unsigned)(range->elements - 3);
     }
     freeReplyObject(r);
     return ok;
@@ -227,7 +231,7 @@ static void run_one(rc_conn_t *rc, rc_cmd_t *cmd, uint64_t deadline)
         }
         if (r && (starts(r, "MOVED") || starts(r, "ASK"))) {
             int to = redirect_node(rc, r->str, &slot);
-            rc->redirects++;
+            __atomic_fetch_add(&rc->redirects, 1, __ATOMIC_RELAXED); /* read by umm_store_stats_get */
             if (to >= 0 && starts(r, "MOVED"))
                 rc->slot_node[slot] = (uint16_t)(node = to);
             else if (to >= 0)
@@ -245,7 +249,7 @@ static void run_one(rc_conn_t *rc, rc_cmd_t *cmd, uint64_t deadline)
             drop(&rc->nodes[at]);
         if (!retry || mm_os_now_ns() >= deadline)
             return;
-        rc->retries++;
+        __atomic_fetch_add(&rc->retries, 1, __ATOMIC_RELAXED); /* read by umm_store_stats_get */
         uv_sleep(50);
         if (rc->cluster && learn_map(rc))
             node = target(rc, cmd);
@@ -348,6 +352,30 @@ static int on_masters(rc_conn_t *rc, bool (*fn)(rc_conn_t *, rc_node_t *, const 
         if (is_master[i])
             ok = fn(rc, &rc->nodes[i], arg) && ok;
     return ok ? UMM_OK : UMM_E_IO;
+}
+
+/* WAIT 1 on a master with replicas: an answer of at least one. */
+static bool wait_one(rc_conn_t *rc, rc_node_t *n, const char *arg)
+{
+    (void)arg;
+    if (n->replicas == 0)
+        return true;
+    redisContext *c = connect_node(rc, n);
+    redisReply *r = c ? redisCommand(c, "WAIT 1 %u", rc->timeout_ms) : NULL;
+    bool ok = r && r->type == REDIS_REPLY_INTEGER && r->integer >= 1;
+    if (r)
+        freeReplyObject(r);
+    else
+        drop(n);
+    return ok;
+}
+
+int rc_wait_replicated(rc_conn_t *rc)
+{
+    if (!rc->cluster || on_masters(rc, wait_one, NULL) == UMM_OK)
+        return UMM_OK;
+    learn_map(rc); /* a replica that failed leaves the map: the next write waits for the others */
+    return UMM_E_IO;
 }
 
 int rc_ping_masters(rc_conn_t *rc)

@@ -23,6 +23,7 @@ typedef struct rc_node {
     char host[64];
     int port;
     redisContext *ctx;
+    unsigned replicas; /* a master's replicas in the last map learnt */
 } rc_node_t;
 
 typedef struct rc_conn {
@@ -32,7 +33,7 @@ typedef struct rc_conn {
     uint16_t slot_node[RC_HASH_SLOTS];
     const char *user, *password; /* AUTH on every connect; never logged */
     unsigned timeout_ms;
-    uint64_t retries, redirects, reconnects; /* counters */
+    uint64_t retries, redirects, reconnects; /* counters: atomic adds, read from any thread */
 } rc_conn_t;
 
 /* One command of a pipeline: argv (the key is argv[1]); reply set by rc_run (NULL: failed). */
@@ -57,6 +58,11 @@ void rc_free(rc_cmd_t *cmds, size_t n);
 /* A connection to the single server, authenticated, handed over as a bare socket (its receive
  * and send timeouts set): the fault path's own; -1 on failure. Not for a cluster. */
 int rc_raw_socket(rc_conn_t *rc);
+/* WAIT on every master that has replicas until one of them has what this connection wrote there:
+ * UMM_OK, or UMM_E_IO when none acknowledged within timeout_ms. Redis replicates asynchronously,
+ * so a write a master acknowledged and then died with is otherwise lost, or read back from the
+ * promoted replica as an older copy. */
+int rc_wait_replicated(rc_conn_t *rc);
 /* PING every master: UMM_OK when all answer (a flush: everything sent before was applied). */
 int rc_ping_masters(rc_conn_t *rc);
 /* Remove every key matching `pattern` (SCAN + UNLINK on every master). UMM_OK or UMM_E_IO. */

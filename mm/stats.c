@@ -80,6 +80,19 @@ int umm_stats_get(umm_system_t *sys, umm_stats_t *out)
     return UMM_OK;
 }
 
+int umm_store_stats_get(umm_system_t *sys, unsigned index, umm_store_stats_t *out)
+{
+    HANDLE_CHECK(sys, HANDLE_SYSTEM);
+    if (!out)
+        return UMM_E_INVAL;
+    mm_lock(&sys->lock);
+    bool found = index < sys->stores.n;
+    if (found)
+        mm_store_stats(&sys->stores.st[index], out);
+    mm_unlock(&sys->lock);
+    return found ? UMM_OK : UMM_E_NOT_FOUND;
+}
+
 int umm_process_stats_get(umm_process_t *proc, umm_process_stats_t *out)
 {
     HANDLE_CHECK(proc, HANDLE_PROCESS);

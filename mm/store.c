@@ -202,6 +202,31 @@ int mm_store_copy(mm_store_t *src, uint64_t from, mm_store_t *dst, uint64_t to, 
     return rc;
 }
 
+static uint64_t load(const uint64_t *c)
+{
+    return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+void mm_store_stats(mm_store_t *st, umm_store_stats_t *out)
+{
+    const mm_store_counters_t *c = &st->ctr;
+    *out = (umm_store_stats_t){0};
+    snprintf(out->kind, sizeof out->kind, "%s", st->ops->kind);
+    snprintf(out->name, sizeof out->name, "%s", st->name);
+    out->slots = st->slots->nslots;
+    out->used = st->slots->used;
+    out->clusters_written = load(&c->writes) - load(&c->write_errors);
+    out->clusters_read = load(&c->reads) - load(&c->read_errors);
+    out->pages_written = load(&c->pages_written);
+    out->pages_read = load(&c->pages_read);
+    out->bytes_written = out->pages_written * st->slots->page;
+    out->bytes_read = out->pages_read * st->slots->page;
+    out->write_errors = load(&c->write_errors);
+    out->read_errors = load(&c->read_errors);
+    if (st->ops->counters)
+        st->ops->counters(st->impl, out);
+}
+
 /* ---- the system's set ---- */
 int mm_stores_add(mm_stores_t *set, const mm_store_t *st)
 {

@@ -43,6 +43,8 @@ typedef struct mm_store_ops {
     int (*read)(void *impl, uint64_t slot, const struct iovec *iov, int n); /* [signal-safe] */
     int (*flush)(void *impl);
     void (*close)(void *impl);
+    /* Fill the remote counters of out (pages_lost .. reconnects), from any thread. May be NULL. */
+    void (*counters)(void *impl, umm_store_stats_t *out);
 } mm_store_ops_t;
 
 /* Counters a store keeps (the system's totals are in umm_stats_t). */
@@ -78,6 +80,8 @@ int mm_store_flush(mm_store_t *st);
  * (not on the fault path: it allocates). */
 int mm_store_copy(mm_store_t *src, uint64_t from, mm_store_t *dst, uint64_t to, size_t n);
 bool mm_store_is_pagefile(const mm_store_t *st);
+/* Its counters and gauges (the gauges need the system lock held). */
+void mm_store_stats(mm_store_t *st, umm_store_stats_t *out);
 
 /* ---- the system's stores, global slot numbers ---- */
 typedef struct mm_stores {

@@ -27,7 +27,8 @@
  *
  * Invariant: key_used[k] = used slots of key k (under the system lock); a key's bit in
  * unlink_pending is set only while key_used[k] == 0 (set by the last free, cleared by an
- * allocation or by the I/O thread taking it); a request entry goes FREE -> CLAIMED (its owner
+ * allocation or by the I/O thread taking it); a slot's bit in lost is set only while the slot is
+ * used (cleared when it is freed); a request entry goes FREE -> CLAIMED (its owner
  * fills it) -> QUEUED -> RUNNING (the I/O thread) -> DONE -> FREE (its owner). */
 #include "store_redis.h"
 
@@ -94,6 +95,8 @@ typedef struct mm_redis {
     rc_cmd_t *cmds;
     redis_cmd_ctx_t *ctx;
     size_t max_cmds;
+    _Atomic uint64_t *lost; /* a bit per slot whose page a read found missing, until it is freed */
+    uint64_t pages_lost, keys_deleted; /* counters: atomic adds, read from any thread */
 } mm_redis_t;
 
 static _Atomic unsigned next_instance; /* default prefixes: one per store in this process */
@@ -140,6 +143,14 @@ static size_t iov_bytes(const struct iovec *iov, int n)
     for (int k = 0; k < n; k++)
         b += iov[k].iov_len;
     return b;
+}
+
+/* Slots [lo, hi) hold pages the server no longer has: count each once until it is freed. */
+static void mark_lost(mm_redis_t *r, uint64_t lo, uint64_t hi)
+{
+    for (uint64_t s = lo; s < hi; s++)
+        if (!(atomic_fetch_or(&r->lost[s / 64], 1ull << (s % 64)) & (1ull << (s % 64))))
+            __atomic_fetch_add(&r->pages_lost, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- the fast read: on the faulting thread, a preallocated socket, no malloc ---- */
@@ -364,6 +375,7 @@ static void redis_freed(void *impl, uint64_t slot)
     mm_redis_t *r = impl;
     uint64_t key = slot / KEY_PAGES;
     UMM_ASSERT(r->key_used[key] > 0);
+    atomic_fetch_and(&r->lost[slot / 64], ~(1ull << (slot % 64)));
     if (--r->key_used[key] == 0) {
         atomic_fetch_or(&r->unlink_pending[key / 64], 1ull << (key % 64));
         kick(r);
@@ -477,10 +489,22 @@ static bool cmd_ok(mm_redis_t *r, size_t k)
     if (x->req->op != OP_READ)
         return true;
     /* a missing key (a server restarted without persistence) reads as "": an in-page error */
-    if (rep->type != REDIS_REPLY_STRING || (size_t)rep->len != x->bytes)
+    if (rep->type != REDIS_REPLY_STRING || (size_t)rep->len != x->bytes) {
+        uint64_t first = x->req->slot + x->first / r->page;
+        mark_lost(r, first + (rep->type == REDIS_REPLY_STRING ? (size_t)rep->len / r->page : 0),
+                  first + x->bytes / r->page);
         return false;
+    }
     copy_iov(x->req->iov, x->req->n, x->first, (uint8_t *)rep->str, x->bytes, true);
     return true;
+}
+
+/* Commands [from, to) were UNLINKs: count the keys they removed. */
+static void count_unlinked(mm_redis_t *r, size_t from, size_t to)
+{
+    for (size_t k = from; k < to; k++)
+        if (r->cmds[k].reply && r->cmds[k].reply->type == REDIS_REPLY_INTEGER)
+            __atomic_fetch_add(&r->keys_deleted, (uint64_t)r->cmds[k].reply->integer, __ATOMIC_RELAXED);
 }
 
 static void finish(redis_req_t *q, int rc)
@@ -515,9 +539,12 @@ static bool run_round(mm_redis_t *r)
         reads_end++;
     size_t first = UMM_FAILPOINT(REDIS_DELETE) ? unlinks : 0; /* the keys stay: garbage, never loss */
     rc_run(&r->conn, r->cmds + first, reads_end - first);
+    count_unlinked(r, first, unlinks);
     run_writes(r, reads_end, n);
+    int replicated = n > reads_end ? rc_wait_replicated(&r->conn) : UMM_OK;
     for (size_t i = 0; i < ntaken; i++)
-        taken[i]->rc = taken[i]->op == OP_FLUSH ? rc_ping_masters(&r->conn) : UMM_OK;
+        taken[i]->rc = taken[i]->op == OP_FLUSH ? rc_ping_masters(&r->conn)
+                     : taken[i]->op == OP_WRITE ? replicated : UMM_OK;
     for (size_t k = unlinks; k < n; k++)
         if (!cmd_ok(r, k))
             r->ctx[k].req->rc = UMM_E_IO;
@@ -563,6 +590,7 @@ static void destroy(mm_redis_t *r)
     free(r->slots.bitmap);
     free(r->key_used);
     free((void *)r->unlink_pending);
+    free((void *)r->lost);
     free(r->stage);
     free(r->cmds);
     free(r->ctx);
@@ -593,6 +621,16 @@ static void redis_close(void *impl)
     destroy(r);
 }
 
+static void redis_counters(void *impl, umm_store_stats_t *out)
+{
+    mm_redis_t *r = impl;
+    out->pages_lost = __atomic_load_n(&r->pages_lost, __ATOMIC_RELAXED);
+    out->keys_deleted = __atomic_load_n(&r->keys_deleted, __ATOMIC_RELAXED);
+    out->command_retries = __atomic_load_n(&r->conn.retries, __ATOMIC_RELAXED);
+    out->redirects = __atomic_load_n(&r->conn.redirects, __ATOMIC_RELAXED);
+    out->reconnects = __atomic_load_n(&r->conn.reconnects, __ATOMIC_RELAXED);
+}
+
 static const mm_store_ops_t redis_ops = {
     .kind = "redis",
     .allocated = redis_allocated,
@@ -601,6 +639,7 @@ static const mm_store_ops_t redis_ops = {
     .read = redis_read,
     .flush = redis_flush,
     .close = redis_close,
+    .counters = redis_counters,
 };
 
 static int setup(mm_redis_t *r, const umm_store_config_t *c, size_t page)
@@ -618,10 +657,11 @@ static int setup(mm_redis_t *r, const umm_store_config_t *c, size_t page)
         return UMM_E_NOMEM;
     r->key_used = calloc(r->nkeys, sizeof *r->key_used);
     r->unlink_pending = calloc((r->nkeys + 63) / 64, sizeof *r->unlink_pending);
+    r->lost = calloc((nslots + 63) / 64, sizeof *r->lost);
     r->stage = malloc(KEY_PAGES * page);
     r->cmds = calloc(r->max_cmds, sizeof *r->cmds);
     r->ctx = calloc(r->max_cmds, sizeof *r->ctx);
-    if (!r->key_used || !r->unlink_pending || !r->stage || !r->cmds || !r->ctx)
+    if (!r->key_used || !r->unlink_pending || !r->lost || !r->stage || !r->cmds || !r->ctx)
         return UMM_E_NOMEM;
     return mm_store_slots_init(&r->slots, nslots, page);
 }

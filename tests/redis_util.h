@@ -8,6 +8,7 @@
  *                         cluster mode on request; started means it answers PING
  *   ru_cluster_create(): `redis-cli --cluster create` over started nodes, waiting for state ok
  *   ru_cmd():            one command through hiredis, the reply's integer (or -1)
+ *   ru_is_master():      ROLE says "master"
  */
 #ifndef UMM_REDIS_UTIL_H
 #define UMM_REDIS_UTIL_H
@@ -87,6 +88,20 @@ static inline long long ru_cmd(int port, const char *cmd) {
     return v;
 }
 
+/* Does the server at 127.0.0.1:port say it is a master (ROLE)? */
+static inline int ru_is_master(int port) {
+    struct timeval tv = {1, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    redisReply *r = c && !c->err ? redisCommand(c, "ROLE") : NULL;
+    int master = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+                 r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "master") == 0;
+    if (r)
+        freeReplyObject(r);
+    if (c)
+        redisFree(c);
+    return master;
+}
+
 /* Servers still running: killed at exit, so a failed test (cmocka leaves its body early) leaves
  * none behind. */
 static pid_t ru_live[16];
@@ -160,7 +175,8 @@ static inline void ru_destroy(ru_server_t *s) {
     s->dir[0] = '\0';
 }
 
-/* Make a cluster of n started nodes (masters, then replicas per master). */
+/* Make a cluster of n started nodes (masters, then replicas per master); returns once the cluster
+ * is up and every replica in sync. */
 static inline void ru_cluster_create(ru_server_t *nodes, int n, int replicas) {
     char cmd[1024];
     int o = snprintf(cmd, sizeof cmd, "redis-cli --cluster create");
@@ -174,6 +190,15 @@ static inline void ru_cluster_create(ru_server_t *nodes, int n, int replicas) {
         while (system(cmd) != 0 && k++ < 1000)
             usleep(10000);
         assert_true(k < 1000);
+    }
+    for (int i = 0; i < n; i++) { /* every replica has its master's data: a replica that never
+                                     synced refuses to take over, and no failover would come */
+        snprintf(cmd, sizeof cmd, "redis-cli -p %d info replication | grep -q -e role:master "
+                 "-e master_link_status:up", nodes[i].port);
+        int k = 0;
+        while (system(cmd) != 0 && k++ < 3000)
+            usleep(10000);
+        assert_true(k < 3000);
     }
 }
 

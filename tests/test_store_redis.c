@@ -34,6 +34,31 @@ static void server_and_system(ru_server_t *srv, const char *prefix, size_t bytes
     sys_with_store(&st, sys, proc);
 }
 
+static umm_store_stats_t store_stats(umm_system_t *sys, unsigned index) {
+    umm_store_stats_t st;
+    assert_int_equal(umm_store_stats_get(sys, index, &st), UMM_OK);
+    return st;
+}
+
+/* The only store's counters agree with the system's. */
+static void assert_store_counts(umm_system_t *sys) {
+    umm_stats_t s = tu_stats(sys);
+    umm_store_stats_t st = store_stats(sys, 0);
+    umm_store_stats_t none;
+    assert_int_equal(umm_store_stats_get(sys, 1, &none), UMM_E_NOT_FOUND);
+    assert_int_equal(umm_store_stats_get(sys, 0, NULL), UMM_E_INVAL);
+    assert_string_equal(st.kind, "redis");
+    assert_string_equal(st.name, "redis0");
+    assert_int_equal(st.pages_written, s.pages_output);
+    assert_int_equal(st.pages_read, s.pages_input);
+    assert_int_equal(st.bytes_written, s.pages_output * PU_PG);
+    assert_int_equal(st.bytes_read, s.pages_input * PU_PG);
+    assert_int_equal(st.clusters_written + st.write_errors, s.page_writes);
+    assert_int_equal(st.clusters_read + st.read_errors, s.page_reads);
+    assert_int_equal(st.used, s.pagefile_used);
+    assert_true(st.reconnects >= 1);
+}
+
 /* npages written in a random order, read back in another, every byte compared. */
 static void random_write_read(umm_system_t *sys, umm_process_t *proc, size_t npages) {
     unsigned char *base = tu_alloc(proc, npages * PU_PG);
@@ -50,6 +75,9 @@ static void random_write_read(umm_system_t *sys, umm_process_t *proc, size_t npa
     assert_true(s.pages_input > npages / 2);
     assert_int_equal(s.read_errors, 0);
     assert_int_equal(s.writer_errors, 0);
+    assert_store_counts(sys);
+    umm_store_stats_t st = store_stats(sys, 0);
+    assert_int_equal(st.read_errors + st.write_errors + st.pages_lost, 0);
     tu_assert_consistent(sys);
 }
 
@@ -88,6 +116,121 @@ static void test_cluster_8x_ram(void **state) {
         assert_int_equal(ru_cmd(nodes[i].port, "DBSIZE"), 0);
     for (int i = 0; i < 3; i++)
         ru_destroy(&nodes[i]);
+}
+
+/* Fill (verify 0) or verify (verify 1) page i with gen, armed for an in-page error the whole way:
+ * 0, or the exception code that stopped it. */
+static int try_page(unsigned char *page, uint64_t gen, int verify, size_t *bad) {
+    *bad = (size_t)-1;
+    if (sigsetjmp(tu_exc.env, 1) != 0)
+        return (int)tu_exc.last.code;
+    tu_exc.armed = 1;
+    if (verify)
+        *bad = tu_verify(page, PU_PG, gen);
+    else
+        tu_fill(page, PU_PG, gen);
+    tu_exc.armed = 0;
+    return 0;
+}
+
+/* Page i read back: exactly generation gen[i], or an in-page error (lost[i] set). Anything else
+ * fails the test. */
+static void read_or_lost(unsigned char *base, size_t i, const uint64_t *gen, unsigned char *lost) {
+    size_t bad;
+    int code = try_page(pu_at(base, i), gen[i], 1, &bad);
+    if (code != 0) {
+        assert_int_equal(code, UMM_EXC_IN_PAGE_ERROR);
+        lost[i] = 1;
+    } else if (bad != (size_t)-1) {
+        fail_msg("page %zu: word %zu is not generation %" PRIu64, i, bad, gen[i]);
+    }
+}
+
+/* A 3-master cluster, a replica each. 8x RAM written; then read back, verified and rewritten in
+ * another order while one master is SIGKILLed a quarter of the way in: its replica takes over,
+ * the reads and writes caught in the failover are retried until it has, and each page reads
+ * exactly what was last written or is an in-page error (the pages the dead master had not
+ * replicated), counted; then every page is decommitted and reused. */
+static void test_cluster_master_killed(void **state) {
+    (void)state;
+    RU_SKIP_WITHOUT_REDIS();
+    ru_server_t nodes[6] = {{0}};
+    for (int i = 0; i < 6; i++)
+        ru_start(&nodes[i], 0, 1);
+    ru_cluster_create(nodes, 6, 1);
+    int victim = -1, seed = -1;
+    for (int i = 0; i < 6; i++)
+        if (ru_is_master(nodes[i].port))
+            *(seed < 0 ? &seed : &victim) = i;
+    assert_true(seed >= 0 && victim >= 0);
+    char addr[32];
+    ru_address(&nodes[seed], addr, sizeof addr);
+    umm_store_config_t st = redis_store(addr, 10 * RAM, "t:failover");
+    st.timeout_ms = 15000; /* a failover takes the node timeout (1 s) and an election */
+    umm_system_t *sys;
+    umm_process_t *proc;
+    sys_with_store(&st, &sys, &proc);
+    tu_exc_install(sys);
+    size_t npages = 8 * RAM / PU_PG, bad;
+    unsigned char *base = tu_alloc(proc, npages * PU_PG);
+    uint64_t *gen = calloc(npages, sizeof *gen);
+    unsigned char *lost = calloc(npages, 1);
+    assert_true(gen && lost);
+    size_t *order = pu_order(npages, 3);
+    for (size_t k = 0; k < npages; k++) {
+        size_t i = order[k];
+        gen[i] = i + 1;
+        assert_int_equal(try_page(pu_at(base, i), gen[i], 0, &bad), 0);
+    }
+    free(order);
+    umm_stats_t s0 = tu_stats(sys);
+    order = pu_order(npages, 5);
+    for (size_t k = 0; k < npages; k++) {
+        size_t i = order[k];
+        if (k == npages / 4)
+            ru_stop(&nodes[victim]);
+        read_or_lost(base, i, gen, lost);
+        if (lost[i])
+            continue;
+        gen[i] += npages;
+        if (try_page(pu_at(base, i), gen[i], 0, &bad) != 0)
+            lost[i] = 1; /* stopped half written: its content is no longer known */
+    }
+    free(order);
+    size_t nlost = 0;
+    for (size_t i = 0; i < npages; i++) /* every page once more: the same, or lost */
+        if (!lost[i])
+            read_or_lost(base, i, gen, lost);
+    for (size_t i = 0; i < npages; i++)
+        nlost += lost[i];
+    umm_stats_t s1 = tu_stats(sys);
+    umm_store_stats_t ss = store_stats(sys, 0);
+    print_message("master killed: %zu of %zu pages lost, %" PRIu64 " in-page errors, %" PRIu64
+                  " pages lost on the server, %" PRIu64 " read errors, %" PRIu64 " write retries, %" PRIu64
+                  " command retries\n", nlost, npages, s1.faults_in_page_error - s0.faults_in_page_error,
+                  ss.pages_lost, ss.read_errors, ss.write_errors, ss.command_retries);
+    int masters = 0; /* the victim's replica took over */
+    for (int k = 0; k < 1500 && masters != 3; k++, usleep(10000))
+        for (int i = masters = 0; i < 6; i++)
+            masters += i != victim && ru_is_master(nodes[i].port);
+    assert_int_equal(masters, 3);
+    assert_true(ss.command_retries > 0); /* the failover was waited out, not failed through */
+    assert_true(s1.faults_in_page_error - s0.faults_in_page_error >= nlost);
+    assert_true(nlost <= npages / 8);
+    /* nothing else broke: every page decommitted, committed and used again */
+    assert_int_equal(umm_decommit(proc, base, npages * PU_PG), UMM_OK);
+    assert_int_equal(umm_commit(proc, base, npages * PU_PG, TU_RW), UMM_OK);
+    pu_fill_range(base, npages, 77);
+    pu_verify_range_order(base, npages, NULL, 77, 7);
+    tu_assert_consistent(sys);
+    umm_system_destroy(sys);
+    for (int i = 0; i < 6; i++)
+        if (nodes[i].pid > 0 && ru_is_master(nodes[i].port))
+            assert_int_equal(ru_cmd(nodes[i].port, "DBSIZE"), 0);
+    for (int i = 0; i < 6; i++)
+        ru_destroy(&nodes[i]);
+    free(gen);
+    free(lost);
 }
 
 static void test_unreachable_and_auth(void **state) {
@@ -139,12 +282,17 @@ static void test_stale_prefix_and_freed_keys(void **state) {
     unsigned char *base = tu_alloc(proc, npages * PU_PG);
     pu_fill_range(base, npages, 9);
     assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_true(ru_cmd(srv.port, "DBSIZE") > 1);
+    long long keys = ru_cmd(srv.port, "DBSIZE") - 1;
+    assert_true(keys > 0);
+    assert_int_equal(store_stats(sys, 0).keys_deleted, 0);
     assert_int_equal(umm_decommit(proc, base, npages * PU_PG), UMM_OK);
     int k = 0;
     while (ru_cmd(srv.port, "DBSIZE") != 1 && k++ < 500) /* the I/O thread unlinks them */
         usleep(10000);
     assert_int_equal(ru_cmd(srv.port, "DBSIZE"), 1);
+    /* every key it made went (the writer may have made some after the count above) */
+    assert_true(store_stats(sys, 0).keys_deleted >= (uint64_t)keys);
+    assert_true(store_stats(sys, 0).keys_deleted <= 4 * RAM / PU_PG / 16);
     umm_system_destroy(sys);
     ru_destroy(&srv);
 }
@@ -185,10 +333,15 @@ static void test_restart_without_persistence(void **state) {
     assert_true(lost >= npages / 2); /* at most RAM's worth was still in memory */
     assert_int_equal(s1.faults_in_page_error - s0.faults_in_page_error, lost);
     assert_true(s1.read_errors - s0.read_errors >= 1);
+    umm_store_stats_t st = store_stats(sys, 0);
+    assert_int_equal(st.pages_lost, lost); /* each lost page counted once, however often read */
+    assert_int_equal(st.read_errors, s1.read_errors - s0.read_errors);
+    assert_store_counts(sys);
     /* the lost pages stay lost (each access raises again) until decommitted; then all is well */
     assert_int_equal(umm_decommit(proc, base, npages * PU_PG), UMM_OK);
     assert_int_equal(umm_commit(proc, base, npages * PU_PG, TU_RW), UMM_OK);
     pu_fill_range(base, npages, 77);
+    assert_int_equal(store_stats(sys, 0).pages_lost, lost); /* freed: no longer lost, not uncounted */
     pu_verify_range_order(base, npages, NULL, 77, 3);
     tu_assert_consistent(sys);
     umm_system_destroy(sys);
@@ -216,6 +369,7 @@ static void test_failure_points(void **state) {
     assert_int_equal(umm_flush_modified(sys), UMM_E_IO);
     assert_int_equal(umm_failpoint_disable("umm/redis/write"), UMM_OK);
     assert_true(tu_stats(sys).writer_errors > s0.writer_errors);
+    assert_int_equal(store_stats(sys, 0).write_errors, tu_stats(sys).writer_errors - s0.writer_errors);
     assert_int_equal(umm_flush_modified(sys), UMM_OK);
     assert_int_equal(umm_failpoint_enable("umm/redis/read", 1.0, 0), UMM_OK);
     size_t raised = 0;
@@ -227,6 +381,8 @@ static void test_failure_points(void **state) {
     }
     assert_int_equal(umm_failpoint_disable("umm/redis/read"), UMM_OK);
     assert_true(raised > 0);
+    assert_true(store_stats(sys, 0).read_errors >= raised); /* a read-ahead may fail too */
+    assert_int_equal(store_stats(sys, 0).pages_lost, 0); /* failed reads, not missing pages */
     for (size_t i = 0; i < npages; i++)
         tu_assert_pattern(pu_at(base, i), PU_PG, i < dirty ? 2 : 1);
     tu_assert_consistent(sys);
@@ -238,6 +394,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_server_8x_ram),
         cmocka_unit_test(test_cluster_8x_ram),
+        cmocka_unit_test(test_cluster_master_killed),
         cmocka_unit_test(test_unreachable_and_auth),
         cmocka_unit_test(test_stale_prefix_and_freed_keys),
         cmocka_unit_test(test_restart_without_persistence),

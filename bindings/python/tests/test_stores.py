@@ -33,6 +33,15 @@ def test_two_pagefiles_in_the_list():
     with umm.System(ram="4M", pagefile="8M", stores=stores) as s, s.process() as p:
         assert s.stats().pagefile_slots == 3 * (8 << 20) // PAGE
         write_read(s, p, 3 * (4 << 20) // PAGE)
+        per = [s.store_stats(i) for i in range(3)]
+        assert [st.name for st in per] == ["pagefile0", "pagefile1", "pagefile2"]
+        assert {st.kind for st in per} == {"pagefile"}
+        assert sum(st.pages_written for st in per) == s.stats().pages_output
+        assert sum(st.bytes_read for st in per) == s.stats().pages_input * PAGE
+        assert all(st.pages_written > 0 for st in per)  # the writer took them in turn
+        with pytest.raises(umm.UmmError) as e:
+            s.store_stats(3)
+        assert e.value.name == "UMM_E_NOT_FOUND"
 
 
 def test_bad_store_lists():
@@ -75,6 +84,10 @@ def test_redis_store(redis_port):
         raise
     with s, s.process() as p:
         write_read(s, p, 3 * (4 << 20) // PAGE)
+        st = s.store_stats(0)
+        assert (st.kind, st.name) == ("redis", "redis0")
+        assert st.pages_written == s.stats().pages_output and st.pages_read == s.stats().pages_input
+        assert st.read_errors == st.write_errors == st.pages_lost == 0
 
 
 def test_redis_unreachable():

@@ -19,7 +19,7 @@ hypervisor layer (include/umm_hv.h) is ``umm.hv`` (Host, Guest; its C prototypes
 from ._version import __version__
 from ._lib import InvalidArgument, UmmError, library_path
 from .core import (AccessViolation, GuardPageViolation, Notification, PageInfo, Process,
-                   ProcessStats, Prot,
+                   ProcessStats, Prot, StoreStats,
                    Region, RegionInfo, RegionState, RegionType, Section, Stats, System, TRIM_POLICIES,
                    parse_prot,
                    parse_size, version)
@@ -38,6 +38,6 @@ WS_DEFAULT_MAX = _lib_module.WS_DEFAULT_MAX
 
 __all__ = ["__version__", "UmmError", "InvalidArgument", "AccessViolation", "GuardPageViolation", "System", "Process", "Region", "Section",
            "PageInfo",
-           "Notification", "Stats", "ProcessStats", "RegionInfo", "RegionState", "RegionType", "Prot",
+           "Notification", "Stats", "ProcessStats", "StoreStats", "RegionInfo", "RegionState", "RegionType", "Prot",
            "TRIM_POLICIES", "parse_size", "parse_prot", "version", "library_path",
            "RESERVE_GRANULARITY", "WS_DEFAULT_MIN", "WS_DEFAULT_MAX"]

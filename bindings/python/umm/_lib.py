@@ -92,6 +92,15 @@ class StoreConfig(ctypes.Structure):
     ]
 
 
+class StoreStats(ctypes.Structure):
+    """umm_store_stats_t"""
+    _fields_ = [("kind", ctypes.c_char * 16), ("name", ctypes.c_char * 40)] + [
+        (n, c_uint64) for n in (
+            "slots", "used", "clusters_written", "clusters_read", "pages_written", "pages_read",
+            "bytes_written", "bytes_read", "write_errors", "read_errors", "pages_lost",
+            "keys_deleted", "command_retries", "redirects", "reconnects")]
+
+
 STORE_PAGEFILE, STORE_REDIS = 0, 1
 STORES_MAX = 16
 
@@ -214,7 +223,8 @@ FieldInfo = collections.namedtuple("FieldInfo", "name kind doc offset")
 
 
 # C name -> structure, used by the layout test (and by umm_hv.h's structures when they come).
-STRUCTS = {"umm_config_t": Config, "umm_store_config_t": StoreConfig, "umm_region_info_t": RegionInfo, "umm_exception_t": Exception_,
+STRUCTS = {"umm_config_t": Config, "umm_store_config_t": StoreConfig,
+           "umm_store_stats_t": StoreStats, "umm_region_info_t": RegionInfo, "umm_exception_t": Exception_,
            "umm_mdl_t": Mdl, "umm_page_info_t": PageInfo,
            "umm_range_t": Range, "umm_section_info_t": SectionInfo,
            "umm_stat_field_t": StatField, "umm_stats_t": Stats,
@@ -361,6 +371,7 @@ FUNCTIONS = [
     # statistics, checks
     ("umm_stats_get", [_vp, POINTER(Stats)], c_int, _E),
     ("umm_process_stats_get", [_vp, POINTER(ProcessStats)], c_int, _E),
+    ("umm_store_stats_get", [_vp, c_uint, POINTER(StoreStats)], c_int, _E),
     ("umm_stats_field", [c_uint, c_uint, POINTER(c_size_t)], POINTER(StatField), None),
     ("umm_check", [_vp], c_int, _E),
     # failure points

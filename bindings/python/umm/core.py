@@ -233,6 +233,18 @@ class ProcessStats(_StructView):
     __slots__ = ()
 
 
+class StoreStats(_StructView):
+    """umm_store_stats_t: one backing store's counters (System.store_stats(index)); kind and name
+    are str ("redis", "redis1"), the rest integers (see include/umm.h)."""
+    _struct = _lib.StoreStats
+    __slots__ = ()
+
+    def __init__(self, raw: "_lib.StoreStats") -> None:
+        super().__init__(raw)
+        for name in ("kind", "name"):
+            self._values[name] = self._values[name].decode()
+
+
 RegionInfo = collections.namedtuple(
     "RegionInfo", "base size allocation_base allocation_size allocation_prot state prot "
                   "resident_pages type")
@@ -499,6 +511,13 @@ class System(_Handle):
         raw = _lib.Stats()
         lib.umm_stats_get(self._handle(), ctypes.byref(raw))
         return Stats(raw)
+
+    def store_stats(self, index: int = 0) -> StoreStats:
+        """The counters of backing store `index` (0: the paging file when there is one, then the
+        stores list in order); UmmError UMM_E_NOT_FOUND past the last."""
+        raw = _lib.StoreStats()
+        lib.umm_store_stats_get(self._handle(), index, ctypes.byref(raw))
+        return StoreStats(raw)
 
     def balance(self) -> None:
         """One pass of the balance-set manager now, on this thread."""
