@@ -86,6 +86,14 @@ static void assert_heap_is_proc(umm_heap_t *h, umm_process_t *proc)
     assert_int_equal(s.reservations, ps.reservations);
 }
 
+/* Every heap of proc is gone: no reservation and no commit charge left. */
+static void assert_proc_empty(umm_process_t *proc)
+{
+    umm_process_stats_t ps = tu_pstats(proc);
+    assert_int_equal(ps.reservations, 0);
+    assert_int_equal(ps.committed, 0);
+}
+
 static void assert_in_heap(umm_heap_t *h, umm_process_t *proc, const void *p)
 {
     assert_true(umm_heap_owns(h, p));
@@ -233,9 +241,7 @@ static void test_sizes(void **state)
     assert_int_equal(umm_heap_malloc_usable_size(h, NULL), 0);
     tu_assert_consistent(sys);
     umm_heap_destroy(h);
-    umm_process_stats_t ps = tu_pstats(proc);
-    assert_int_equal(ps.reservations, 0);
-    assert_int_equal(ps.committed, 0);
+    assert_proc_empty(proc);
     tu_assert_consistent(sys);
     umm_system_destroy(sys);
 }
@@ -431,9 +437,7 @@ static void test_threads_one_heap(void **state)
     assert_int_equal(umm_heap_purge(h), UMM_OK);
     tu_assert_consistent(sys);
     umm_heap_destroy(h);
-    umm_process_stats_t ps = tu_pstats(proc);
-    assert_int_equal(ps.reservations, 0);
-    assert_int_equal(ps.committed, 0);
+    assert_proc_empty(proc);
     umm_system_destroy(sys);
 }
 
@@ -529,9 +533,7 @@ static void test_tcache_threads_and_destroy(void **state)
         umm_heap_destroy(later[k]);
     }
     umm_heap_destroy(h2);
-    umm_process_stats_t ps = tu_pstats(proc);
-    assert_int_equal(ps.reservations, 0);
-    assert_int_equal(ps.committed, 0);
+    assert_proc_empty(proc);
     tu_assert_consistent(sys);
     pthread_barrier_destroy(&phase);
     umm_system_destroy(sys);
@@ -666,9 +668,7 @@ static void test_arenas_per_thread(void **state)
     assert_int_equal(s.dirty, 0);
     assert_heap_is_proc(h2, proc);
     umm_heap_destroy(h2);
-    umm_process_stats_t ps = tu_pstats(proc);
-    assert_int_equal(ps.reservations, 0);
-    assert_int_equal(ps.committed, 0);
+    assert_proc_empty(proc);
     tu_assert_consistent(sys);
     umm_system_destroy(sys);
 }
@@ -988,9 +988,7 @@ static void test_two_heaps_and_destroy(void **state)
     for (int i = 0; i < 100; i++)
         umm_heap_free(b, pb[i]);
     umm_heap_destroy(b);
-    umm_process_stats_t ps = tu_pstats(proc);
-    assert_int_equal(ps.reservations, 0);
-    assert_int_equal(ps.committed, 0);
+    assert_proc_empty(proc);
 
     /* no charge left: the arena's first metadata block cannot be committed */
     umm_stats_t u = tu_stats(sys);
