@@ -4,8 +4,8 @@
  *
  * WHICH ALLOCATOR IS WHICH. umm-bench links libjemalloc directly, so the program's malloc/free
  * ARE jemalloc's. No figure here calls malloc/free:
- *   umm         umm_heap_malloc/umm_heap_free: one jemalloc arena whose extents are umm memory,
- *               an explicit tcache per thread (docs/heap.md). jemalloc is the instance the
+ *   umm         umm_heap_malloc/umm_heap_free: jemalloc arenas (one per thread at once) whose
+ *               extents are umm memory, an explicit tcache per thread (docs/heap.md). jemalloc is the instance the
  *               program already has loaded (umm's dlopen returns it).
  *   je_tcache   (the baseline of the target) mallocx(n, 0)/dallocx(p, 0): jemalloc's defaults
  *               (automatic arenas, one per thread up to 4 x CPUs, thread cache).
@@ -21,8 +21,12 @@
  *           one, writing its first and last 8 bytes; 1, 2 and 4 threads on one allocator.
  *   large   the same with 64 KiB..4 MiB objects (log-uniform) over 16 slots, one word written
  *           per 4 KiB page of each new object (so its pages are really used); 1 thread.
- * Every allocator runs one untimed warm-up pass, then timed passes (9 in full mode: 400,000
- * small or 2,500 large operations per thread each) in rotating order; medians are reported. The heap's system has RAM to spare (no paging). */
+ * Rows: wall time per operation against jemalloc's default (the target), jemalloc with one arena
+ * and no tcache, glibc; and `<case>_cpu`, the threads' CPU time per operation against jemalloc's
+ * default (information: what the allocators cost when the machine has more runnable threads than
+ * CPUs and the wall time is mostly waiting). Every allocator runs one untimed warm-up pass, then
+ * timed passes (9 in full mode: 400,000 small or 2,500 large operations per thread each) in
+ * rotating order; medians are reported. The heap's system has RAM to spare (no paging). */
 #define _GNU_SOURCE
 #include "bench.h"
 
@@ -165,6 +169,7 @@ typedef struct wl {
     size_t slots, ops;
     uint64_t seed;
     size_t bad, nulls;
+    uint64_t cpu_ns; /* the thread's CPU time over the workload */
 } wl_t;
 
 static inline uint64_t xs(uint64_t *s)
@@ -231,14 +236,17 @@ static void wl_body(void *arg)
 static void *wl_thread(void *arg)
 {
     wl_t *w = arg;
+    uint64_t c0 = bench_thread_cpu_ns();
     if (bench_guarded(wl_body, w))
         w->nulls++;
+    w->cpu_ns = bench_thread_cpu_ns() - c0;
     return NULL;
 }
 
-/* one pass of the workload on allocator a with `threads` threads: ns per operation */
+/* one pass of the workload on allocator a with `threads` threads: ns per operation, wall time
+ * and the threads' CPU time (cpu_per_op may be NULL) */
 static int wl_pass(const allocator_t *a, int large, int threads, size_t ops, uint64_t seed,
-                   double *ns_per_op, size_t *bad)
+                   double *ns_per_op, double *cpu_per_op, size_t *bad)
 {
     wl_t w[8];
     pthread_t th[8];
@@ -252,8 +260,9 @@ static int wl_pass(const allocator_t *a, int large, int threads, size_t ops, uin
             started++;
     for (int t = 0; t < started; t++)
         pthread_join(th[t], NULL);
-    uint64_t t1 = bench_now_ns();
+    uint64_t t1 = bench_now_ns(), cpu = 0;
     for (int t = 0; t < threads; t++) {
+        cpu += w[t].cpu_ns;
         *bad += w[t].bad;
         if (w[t].nulls)
             rc = 1;
@@ -264,6 +273,8 @@ static int wl_pass(const allocator_t *a, int large, int threads, size_t ops, uin
         fprintf(stderr, "bench: allocator workload on %s failed (allocation failure or "
                         "exception)\n", k_alloc_name[a->kind]);
     *ns_per_op = (double)(t1 - t0) / ((double)ops * threads);
+    if (cpu_per_op)
+        *cpu_per_op = (double)cpu / ((double)ops * threads);
     return rc;
 }
 
@@ -272,14 +283,14 @@ static int alloc_case(const bench_opts_t *o, const char *name, int large, int th
 {
     heap_env_t h;
     allocator_t a[A_COUNT];
-    double v[A_COUNT][BENCH_MAX_REPS];
+    double v[A_COUNT][BENCH_MAX_REPS], cpu[A_COUNT][BENCH_MAX_REPS];
     size_t bad = 0;
     /* full mode: many short passes (the machine's speed drifts between seconds; a median of
      * nine interleaved passes is steadier than five long ones) */
     int reps = o->quick ? o->reps : (o->reps < 9 ? 9 : o->reps), rc = 0;
     size_t ops = large ? (o->quick ? 100 : 2500) : (o->quick ? 10000 : 400000);
     bench_check_t chk = {1, ""};
-    if (max < 3)
+    if (max < 4)
         return 0;
     if (heap_open(o, o->quick ? 32 * MiB : 512 * MiB, 0, 0, &h))
         return 0;
@@ -293,12 +304,12 @@ static int alloc_case(const bench_opts_t *o, const char *name, int large, int th
     umm_stats_get(h.sys, &s0);
     for (int k = 0; k < A_COUNT && !rc; k++) { /* warm-up */
         double x;
-        rc = wl_pass(&a[k], large, threads, ops / 4 + 1, 99, &x, &bad);
+        rc = wl_pass(&a[k], large, threads, ops / 4 + 1, 99, &x, NULL, &bad);
     }
     for (int r = 0; r < reps && !rc; r++)
         for (int j = 0; j < A_COUNT && !rc; j++) {
             int k = (j + r) % A_COUNT;
-            rc = wl_pass(&a[k], large, threads, ops, (uint64_t)r + 1, &v[k][r], &bad);
+            rc = wl_pass(&a[k], large, threads, ops, (uint64_t)r + 1, &v[k][r], &cpu[k][r], &bad);
         }
     if (bad)
         bench_check_fail(&chk, "%s: %zu objects lost their contents", name, bad);
@@ -321,16 +332,22 @@ static int alloc_case(const bench_opts_t *o, const char *name, int large, int th
     if (crc != UMM_OK)
         bench_check_fail(&chk, "%s: umm_check returned %s", name, umm_error_name(crc));
     heap_close(&h);
-    double m[A_COUNT] = {0};
+    double m[A_COUNT] = {0}, mc[A_COUNT] = {0};
     if (!rc)
-        for (int k = 0; k < A_COUNT; k++)
+        for (int k = 0; k < A_COUNT; k++) {
             m[k] = bench_median(v[k], reps);
+            mc[k] = bench_median(cpu[k], reps);
+        }
     rows[0] = bench_row(name, "ns/op", m[A_UMM], m[A_JE_TCACHE], 1.10, 0, 0, !rc, chk.ok);
     rows[1] = bench_row(bench_strf("%s_vs_jemalloc_1arena_notcache", name), "ns/op", m[A_UMM],
                         m[A_JE], 0, 0, 0, !rc, chk.ok);
     rows[2] = bench_row(bench_strf("%s_vs_glibc", name), "ns/op", m[A_UMM], m[A_GLIBC], 0, 0, 0,
                         !rc, chk.ok);
-    return 3;
+    /* the threads' CPU time per operation: on a machine with more runnable threads than CPUs the
+     * wall time is mostly waiting for a CPU, and this is what the allocator itself costs */
+    rows[3] = bench_row(bench_strf("%s_cpu", name), "cpu ns/op", mc[A_UMM], mc[A_JE_TCACHE], 0, 0,
+                        0, !rc, chk.ok);
+    return 4;
 }
 
 int alloc_small_1t(const bench_opts_t *o, bench_result_t *rows, int max)

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* umm_heap.h - a malloc-style heap whose memory is umm memory (paged, commit-charged).
  *
- * A heap is one jemalloc arena (with a thread cache per thread using it) whose extents come from
- * umm through jemalloc's extent hooks: the arena reserves address space with umm_reserve_aligned,
- * commits and decommits pages with umm_commit/umm_decommit and releases reservations with
- * umm_release, all in one umm process. So a
- * program's allocations live in memory that umm pages, trims and charges against the commit limit.
+ * A heap is a set of jemalloc arenas (one per thread using it at once, up to 4 x CPUs, as
+ * jemalloc's own default; a thread cache per thread) whose extents come from umm through
+ * jemalloc's extent hooks: the arenas reserve address space with umm_reserve_aligned, commit and
+ * decommit pages with umm_commit/umm_decommit and release reservations with umm_release, all in
+ * one umm process. So a program's allocations live in memory that umm pages, trims and charges
+ * against the commit limit.
  *
  * jemalloc is NOT linked into libumm: Debian's libjemalloc exports unprefixed malloc/free, which
  * would replace the whole program's allocator. It is loaded on the first umm_heap_create with
@@ -33,8 +34,8 @@ extern "C" {
 typedef struct umm_heap umm_heap_t;
 
 /* Byte counts. allocated/active/mapped/dirty/muzzy/retained/metadata are jemalloc's
- * "stats.arenas.<i>.*" for the heap's arena (refreshed with "epoch" on every call); committed,
- * reserved and reservations are umm's view of the heap's reservations. */
+ * "stats.arenas.<i>.*" summed over the heap's arenas (refreshed with "epoch" on every call);
+ * committed, reserved and reservations are umm's view of the heap's reservations. */
 typedef struct umm_heap_stats {
     uint64_t allocated;    /* bytes in live allocations (small.allocated + large.allocated) */
     uint64_t active;       /* pages backing live allocations (pactive x page) */
@@ -43,16 +44,20 @@ typedef struct umm_heap_stats {
     uint64_t dirty;        /* freed pages jemalloc keeps committed for reuse (pdirty x page) */
     uint64_t muzzy;        /* pmuzzy x page (always 0: lazy purge is not offered) */
     uint64_t retained;     /* decommitted address space jemalloc keeps for reuse */
-    uint64_t metadata;     /* jemalloc's own structures for the arena ("base"), in umm memory */
+    uint64_t metadata;     /* jemalloc's own structures for the arenas ("base"), in umm memory */
     uint64_t reserved;     /* bytes of umm address space reserved by the heap */
     uint64_t reservations; /* umm reservations the heap holds */
+    uint64_t arenas;       /* jemalloc arenas of the heap: one per thread using it at once, up to
+                            * 4 x online CPUs (16 at most); each has its own metadata (2 MiB
+                            * committed at its creation) */
 } umm_heap_stats_t;
 
 /* Load jemalloc now (umm_heap_create does it on first use): UMM_OK, or UMM_E_NOT_SUPPORTED with
  * the reason in umm_heap_load_error(). Loading is tried once per process. */
 UMM_API int umm_heap_init(void);
 
-/* Create a heap in `proc` (one new jemalloc arena). Loads jemalloc on first use.
+/* Create a heap in `proc` (its first jemalloc arena; more as threads use it at once). Loads
+ * jemalloc on first use.
  * UMM_E_NOT_SUPPORTED: jemalloc could not be loaded (umm_heap_load_error() tells why) or the
  * system's page size is not jemalloc's page size; UMM_E_COMMIT_LIMIT / UMM_E_NOMEM / UMM_E_OS:
  * the arena's first metadata block (2 MiB, committed) could not be had. */
@@ -82,8 +87,8 @@ UMM_API size_t umm_heap_malloc_usable_size(umm_heap_t *heap, const void *ptr);
  * dirty_decay_ms = 10 s). */
 UMM_API int umm_heap_purge(umm_heap_t *heap);
 /* How long freed pages stay committed before jemalloc decommits them (its dirty_decay_ms for the
- * heap's arena): 0 decommits at every free, -1 never (only umm_heap_purge does); default 10000.
- * UMM_E_INVAL for a value below -1. */
+ * heap's arenas, present and future): 0 decommits at every free, -1 never (only umm_heap_purge
+ * does); default 10000. UMM_E_INVAL for a value below -1. */
 UMM_API int umm_heap_set_decay(umm_heap_t *heap, long dirty_decay_ms);
 UMM_API int umm_heap_stats(umm_heap_t *heap, umm_heap_stats_t *out);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* heap.c - umm_heap: a jemalloc arena whose extents are umm memory (see include/umm_heap.h and
- * docs/heap.md).
+/* heap.c - umm_heap: jemalloc arenas whose extents are umm memory (see include/umm_heap.h and
+ * docs/heap.md). A heap has one arena per thread using it at once, up to 4 x CPUs, all with the
+ * same hooks; which thread uses which arena is mm/heap_tcache.c's business.
  *
  * jemalloc is loaded with dlopen(RTLD_LOCAL) once per process and used only through function
  * pointers from dlsym: Debian's libjemalloc exports unprefixed malloc/free, and linking it would
@@ -167,9 +168,7 @@ typedef struct heap_res {
 struct umm_heap {
     extent_hooks_t hooks; /* first: jemalloc hands &hooks back to every hook */
     umm_process_t *proc;
-    unsigned arena;
-    int flags;            /* MALLOCX_ARENA(arena); the thread's tcache is added per call */
-    mm_heap_tcaches_t tcaches; /* the threads' tcaches of this heap */
+    mm_heap_tcaches_t tcaches; /* the heap's arenas and its threads' tcaches */
     int last_error;       /* last umm error a hook met (atomic), for umm_heap_create */
     mm_mutex_t lock; /* protects the table */
     heap_res_t *res;      /* sorted by base */
@@ -416,13 +415,6 @@ static const extent_hooks_t heap_hooks = {
  * the API
  * ------------------------------------------------------------------------------------------- */
 
-static int arena_ctl(umm_heap_t *h, const char *what)
-{
-    char name[64];
-    snprintf(name, sizeof name, "arena.%u.%s", h->arena, what);
-    return je.mallctl(name, NULL, NULL, NULL, 0);
-}
-
 /* Release whatever reservations are left in the table (after the arena is gone). */
 static void release_all(umm_heap_t *h)
 {
@@ -461,19 +453,13 @@ int umm_heap_create(umm_process_t *proc, umm_heap_t **out)
     h->hooks = heap_hooks;
     h->proc = proc;
     mm_mutex_init(&h->lock, MM_RANK_HEAP);
-    extent_hooks_t *hooks = &h->hooks;
-    unsigned ind = 0;
-    size_t sz = sizeof ind;
-    int e = je.mallctl("arenas.create", &ind, &sz, &hooks, sizeof hooks);
+    int e = mm_heap_tcaches_init(&h->tcaches, &h->hooks);
     if (e != 0) {
         int rc = __atomic_load_n(&h->last_error, __ATOMIC_RELAXED);
         release_all(h);
         heap_free_struct(h);
         return rc != UMM_OK ? rc : e == ENOMEM ? UMM_E_NOMEM : UMM_E_OS;
     }
-    h->arena = ind;
-    h->flags = MALLOCX_ARENA(ind);
-    mm_heap_tcaches_init(&h->tcaches);
     mm_handle_publish(h);
     *out = h;
     return UMM_OK;
@@ -484,15 +470,15 @@ void umm_heap_destroy(umm_heap_t *heap)
     if (!mm_handle_is_live(heap, HANDLE_HEAP))
         return;
     mm_handle_retire(heap);
-    /* every tcache that touched the arena must be flushed before arena.<i>.destroy */
+    /* every tcache that touched an arena must be flushed before arena.<i>.destroy */
     mm_heap_tcaches_destroy(&heap->tcaches);
     /* discards every allocation, then gives every extent back through dalloc/destroy, and the
-     * arena's metadata ("base") through dalloc: the table should be empty afterwards */
-    if (arena_ctl(heap, "destroy") != 0) {
-        /* jemalloc refused (a thread is bound to the arena with "thread.arena", which umm never
+     * arenas' metadata ("base") through dalloc: the table should be empty afterwards */
+    if (mm_heap_arenas_ctl(&heap->tcaches, "destroy") != 0) {
+        /* jemalloc refused (a thread is bound to an arena with "thread.arena", which umm never
          * does): it still uses the memory and the hooks, so leave both; the reservations go
          * with the process. Give back what can be given back. */
-        arena_ctl(heap, "purge");
+        mm_heap_arenas_ctl(&heap->tcaches, "purge");
         return;
     }
     release_all(heap);
@@ -521,13 +507,13 @@ int umm_heap_owns(umm_heap_t *heap, const void *ptr)
 static bool purge_for_retry(umm_heap_t *h)
 {
     mm_heap_tcache_flush_mine(&h->tcaches);
-    return arena_ctl(h, "purge") == 0;
+    return mm_heap_arenas_ctl(&h->tcaches, "purge") == 0;
 }
 
-/* The heap's arena and the calling thread's tcache for it. */
+/* The calling thread's arena and tcache of the heap. */
 static inline int heap_flags(umm_heap_t *h)
 {
-    return h->flags | mm_heap_tcache_flags(&h->tcaches);
+    return mm_heap_tcache_entry(&h->tcaches)->alloc_flags;
 }
 
 void *umm_heap_malloc(umm_heap_t *heap, size_t size)
@@ -613,7 +599,7 @@ void umm_heap_free(umm_heap_t *heap, void *ptr)
     if (ptr && mm_handle_is_live(heap, HANDLE_HEAP)) {
         /* another heap's object would land in this heap's tcache and be handed out by it */
         UMM_ASSERT(umm_heap_owns(heap, ptr));
-        je.dallocx(ptr, mm_heap_tcache_flags(&heap->tcaches));
+        je.dallocx(ptr, mm_heap_tcache_entry(&heap->tcaches)->free_flags);
     }
 }
 
@@ -626,7 +612,7 @@ int umm_heap_purge(umm_heap_t *heap)
 {
     HANDLE_CHECK(heap, HANDLE_HEAP);
     mm_heap_tcache_flush_mine(&heap->tcaches);
-    return arena_ctl(heap, "purge") == 0 ? UMM_OK : UMM_E_OS;
+    return mm_heap_arenas_ctl(&heap->tcaches, "purge") == 0 ? UMM_OK : UMM_E_OS;
 }
 
 int umm_heap_set_decay(umm_heap_t *heap, long dirty_decay_ms)
@@ -634,18 +620,14 @@ int umm_heap_set_decay(umm_heap_t *heap, long dirty_decay_ms)
     HANDLE_CHECK(heap, HANDLE_HEAP);
     if (dirty_decay_ms < -1)
         return UMM_E_INVAL;
-    char name[64];
-    snprintf(name, sizeof name, "arena.%u.dirty_decay_ms", heap->arena);
-    ssize_t ms = (ssize_t)dirty_decay_ms;
-    return je.mallctl(name, NULL, NULL, &ms, sizeof ms) == 0 ? UMM_OK : UMM_E_INVAL;
+    return mm_heap_arenas_set_decay(&heap->tcaches, (ssize_t)dirty_decay_ms) == 0 ? UMM_OK
+                                                                                  : UMM_E_INVAL;
 }
 
+/* The sum over the heap's arenas of "stats.arenas.<i>.<what>". */
 static int arena_stat(umm_heap_t *h, const char *what, size_t *out)
 {
-    char name[96];
-    snprintf(name, sizeof name, "stats.arenas.%u.%s", h->arena, what);
-    size_t sz = sizeof *out;
-    return je.mallctl(name, out, &sz, NULL, 0) == 0 ? UMM_OK : UMM_E_OS;
+    return mm_heap_arenas_stat(&h->tcaches, what, out) == 0 ? UMM_OK : UMM_E_OS;
 }
 
 /* Bytes of the heap's reservations that umm has committed: walk the runs umm_query reports. */
@@ -720,5 +702,6 @@ int umm_heap_stats(umm_heap_t *heap, umm_heap_stats_t *out)
     out->reserved = heap->reserved;
     out->reservations = heap->nres;
     mm_mutex_unlock(&heap->lock);
+    out->arenas = mm_heap_arenas_count(&heap->tcaches);
     return committed_bytes(heap, &out->committed);
 }

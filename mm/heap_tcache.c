@@ -1,23 +1,27 @@
 /* SPDX-License-Identifier: MIT */
-/* heap_tcache.c - per-thread, per-heap explicit jemalloc tcaches (see heap_tcache.h).
+/* heap_tcache.c - per-thread, per-heap arenas and explicit jemalloc tcaches (see heap_tcache.h).
  *
- * The module mutex ranks below the heap's table lock and umm's locks: destroying or flushing a
- * tcache gives objects back to the arena, which may decommit or release extents through the
- * heap's hooks (table lock, then the system lock) while this mutex is held. */
+ * The module mutex ranks below the heap's table lock and umm's locks: creating an arena, or
+ * destroying or flushing a tcache, makes jemalloc reserve, commit, decommit or release extents
+ * through the heap's hooks (table lock, then the system lock) while this mutex is held. */
 #include "heap_tcache.h"
 
 #include "assert.h"
 #include "lock.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define JEMALLOC_NO_RENAME
 #include <jemalloc/jemalloc.h>
 
 struct mm_tcache_node {
     unsigned id;                 /* jemalloc's explicit tcache id */
+    unsigned slot;               /* the arena it is bound to: heap->arena[slot] */
+    int alloc_flags;             /* MALLOCX_ARENA | MALLOCX_TCACHE */
     mm_heap_tcaches_t *heap;     /* the heap's side */
     struct thread_tcaches *thread;
     mm_tcache_node_t *heap_next, *heap_prev;
@@ -69,6 +73,7 @@ static void thread_exit(void *v)
     for (mm_tcache_node_t *n = th->head, *next; n; n = next) {
         next = n->thread_next;
         tcache_destroy_id(n->id);
+        n->heap->users[n->slot]--;
         heap_unlink(n);
         free(n);
     }
@@ -83,12 +88,59 @@ bool mm_heap_tcache_setup(mm_je_mallctl_fn mallctl)
     return pthread_key_create(&tc_key, thread_exit) == 0;
 }
 
-void mm_heap_tcaches_init(mm_heap_tcaches_t *t)
+/* A new arena for the heap in slot t->narenas: 0 or mallctl's error. Locked. */
+static int arena_create(mm_heap_tcaches_t *t)
+{
+    UMM_ASSERT(t->narenas < t->max_arenas);
+    unsigned ind = 0;
+    size_t sz = sizeof ind;
+    int e = tc_mallctl("arenas.create", &ind, &sz, &t->hooks, sizeof t->hooks);
+    if (e != 0)
+        return e;
+    if (t->decay_ms != -2) {
+        char name[64];
+        snprintf(name, sizeof name, "arena.%u.dirty_decay_ms", ind);
+        tc_mallctl(name, NULL, NULL, &t->decay_ms, sizeof t->decay_ms);
+    }
+    t->arena[t->narenas] = ind;
+    t->users[t->narenas] = 0;
+    t->narenas++;
+    return 0;
+}
+
+/* As jemalloc's default: four arenas per CPU at most, so threads rarely share one. */
+static unsigned max_arenas(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = cpus > 0 ? 4 * cpus : 4;
+    return n > MM_HEAP_MAX_ARENAS ? MM_HEAP_MAX_ARENAS : (unsigned)n;
+}
+
+int mm_heap_tcaches_init(mm_heap_tcaches_t *t, void *hooks)
 {
     mm_mutex_lock(&tc_lock);
     t->serial = tc_next_serial++;
     t->head = NULL;
+    t->hooks = hooks;
+    t->decay_ms = -2;
+    t->narenas = 0;
+    t->max_arenas = max_arenas();
+    int e = arena_create(t);
     mm_mutex_unlock(&tc_lock);
+    return e;
+}
+
+/* The slot of the arena a new thread of the heap is bound to: the least used one, or a new one
+ * when every arena has a thread (and the heap may have more). Locked. */
+static unsigned pick_arena(mm_heap_tcaches_t *t)
+{
+    unsigned best = 0;
+    for (unsigned i = 1; i < t->narenas; i++)
+        if (t->users[i] < t->users[best])
+            best = i;
+    if (t->users[best] > 0 && t->narenas < t->max_arenas && arena_create(t) == 0)
+        best = t->narenas - 1;
+    return best; /* arena_create failed (commit limit): share the least used one */
 }
 
 /* This thread's record, created on first use. Locked. NULL when out of memory. */
@@ -105,23 +157,32 @@ static thread_tcaches_t *this_thread(void)
     return th;
 }
 
-/* This thread's tcache for the heap: its existing node's or a new one. Locked. */
-static int find_or_create(mm_heap_tcaches_t *t)
+/* This thread's flags for the heap: its existing node's, or a new node's (an arena bound, a
+ * tcache made). Locked. */
+static void find_or_create(mm_heap_tcaches_t *t, mm_tcache_tls_t *e)
 {
     thread_tcaches_t *th = this_thread();
-    if (!th)
-        return MALLOCX_TCACHE_NONE;
-    for (mm_tcache_node_t *n = th->head; n; n = n->thread_next)
-        if (n->heap == t)
-            return MALLOCX_TCACHE(n->id);
-    mm_tcache_node_t *n = calloc(1, sizeof *n);
+    for (mm_tcache_node_t *n = th ? th->head : NULL; n; n = n->thread_next)
+        if (n->heap == t) {
+            e->alloc_flags = n->alloc_flags;
+            e->free_flags = MALLOCX_TCACHE(n->id);
+            return;
+        }
+    /* no node to record it (out of memory, or jemalloc's explicit tcaches are used up): work
+     * without a tcache, on the first arena */
+    e->alloc_flags = MALLOCX_ARENA(t->arena[0]) | MALLOCX_TCACHE_NONE;
+    e->free_flags = MALLOCX_TCACHE_NONE;
+    mm_tcache_node_t *n = th ? calloc(1, sizeof *n) : NULL;
     if (!n)
-        return MALLOCX_TCACHE_NONE;
+        return;
     size_t sz = sizeof n->id;
     if (tc_mallctl("tcache.create", &n->id, &sz, NULL, 0) != 0) {
-        free(n); /* jemalloc's explicit tcaches are used up: work without one */
-        return MALLOCX_TCACHE_NONE;
+        free(n);
+        return;
     }
+    n->slot = pick_arena(t);
+    n->alloc_flags = MALLOCX_ARENA(t->arena[n->slot]) | MALLOCX_TCACHE(n->id);
+    t->users[n->slot]++;
     n->heap = t;
     n->thread = th;
     n->heap_next = t->head;
@@ -130,18 +191,18 @@ static int find_or_create(mm_heap_tcaches_t *t)
     t->head = n;
     n->thread_next = th->head;
     th->head = n;
-    return MALLOCX_TCACHE(n->id);
+    e->alloc_flags = n->alloc_flags;
+    e->free_flags = MALLOCX_TCACHE(n->id);
 }
 
-int mm_heap_tcache_attach(mm_heap_tcaches_t *t)
+const mm_tcache_tls_t *mm_heap_tcache_attach(mm_heap_tcaches_t *t)
 {
-    mm_mutex_lock(&tc_lock);
-    int flags = find_or_create(t);
-    mm_mutex_unlock(&tc_lock);
     mm_tcache_tls_t *e = &mm_tcache_tls[t->serial & (MM_TCACHE_TLS_SLOTS - 1)];
+    mm_mutex_lock(&tc_lock);
+    find_or_create(t, e);
+    mm_mutex_unlock(&tc_lock);
     e->serial = t->serial;
-    e->flags = flags;
-    return flags;
+    return e;
 }
 
 void mm_heap_tcache_flush_mine(mm_heap_tcaches_t *t)
@@ -163,10 +224,13 @@ void mm_heap_tcaches_destroy(mm_heap_tcaches_t *t)
         mm_tcache_node_t *n = t->head;
         UMM_ASSERT(n->heap == t);
         tcache_destroy_id(n->id);
+        t->users[n->slot]--;
         heap_unlink(n);
         thread_unlink(n);
         free(n);
     }
+    for (unsigned i = 0; i < t->narenas; i++)
+        UMM_ASSERT(t->users[i] == 0); /* every node bound to an arena was in the heap's list */
     mm_mutex_unlock(&tc_lock);
 }
 
@@ -178,4 +242,59 @@ size_t mm_heap_tcaches_count(mm_heap_tcaches_t *t)
         count++;
     mm_mutex_unlock(&tc_lock);
     return count;
+}
+
+int mm_heap_arenas_ctl(mm_heap_tcaches_t *t, const char *what)
+{
+    int first = 0;
+    mm_mutex_lock(&tc_lock);
+    for (unsigned i = 0; i < t->narenas; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "arena.%u.%s", t->arena[i], what);
+        int e = tc_mallctl(name, NULL, NULL, NULL, 0);
+        if (e != 0 && first == 0)
+            first = e;
+    }
+    mm_mutex_unlock(&tc_lock);
+    return first;
+}
+
+int mm_heap_arenas_set_decay(mm_heap_tcaches_t *t, ssize_t ms)
+{
+    int first = 0;
+    mm_mutex_lock(&tc_lock);
+    t->decay_ms = ms;
+    for (unsigned i = 0; i < t->narenas; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "arena.%u.dirty_decay_ms", t->arena[i]);
+        int e = tc_mallctl(name, NULL, NULL, &ms, sizeof ms);
+        if (e != 0 && first == 0)
+            first = e;
+    }
+    mm_mutex_unlock(&tc_lock);
+    return first;
+}
+
+int mm_heap_arenas_stat(mm_heap_tcaches_t *t, const char *what, size_t *sum)
+{
+    int e = 0;
+    *sum = 0;
+    mm_mutex_lock(&tc_lock);
+    for (unsigned i = 0; i < t->narenas && e == 0; i++) {
+        char name[96];
+        size_t v = 0, sz = sizeof v;
+        snprintf(name, sizeof name, "stats.arenas.%u.%s", t->arena[i], what);
+        if ((e = tc_mallctl(name, &v, &sz, NULL, 0)) == 0)
+            *sum += v;
+    }
+    mm_mutex_unlock(&tc_lock);
+    return e;
+}
+
+unsigned mm_heap_arenas_count(mm_heap_tcaches_t *t)
+{
+    mm_mutex_lock(&tc_lock);
+    unsigned n = t->narenas;
+    mm_mutex_unlock(&tc_lock);
+    return n;
 }

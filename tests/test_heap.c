@@ -12,6 +12,8 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <unistd.h>
 
 #define PG ((size_t)4096)
 
@@ -82,6 +84,14 @@ static void assert_heap_is_proc(umm_heap_t *h, umm_process_t *proc)
     umm_process_stats_t ps = tu_pstats(proc);
     assert_int_equal(s.committed, ps.committed * PG);
     assert_int_equal(s.reservations, ps.reservations);
+}
+
+/* Every heap of proc is gone: no reservation and no commit charge left. */
+static void assert_proc_empty(umm_process_t *proc)
+{
+    umm_process_stats_t ps = tu_pstats(proc);
+    assert_int_equal(ps.reservations, 0);
+    assert_int_equal(ps.committed, 0);
 }
 
 static void assert_in_heap(umm_heap_t *h, umm_process_t *proc, const void *p)
@@ -231,9 +241,7 @@ static void test_sizes(void **state)
     assert_int_equal(umm_heap_malloc_usable_size(h, NULL), 0);
     tu_assert_consistent(sys);
     umm_heap_destroy(h);
-    umm_process_stats_t ps = tu_pstats(proc);
-    assert_int_equal(ps.reservations, 0);
-    assert_int_equal(ps.committed, 0);
+    assert_proc_empty(proc);
     tu_assert_consistent(sys);
     umm_system_destroy(sys);
 }
@@ -429,9 +437,7 @@ static void test_threads_one_heap(void **state)
     assert_int_equal(umm_heap_purge(h), UMM_OK);
     tu_assert_consistent(sys);
     umm_heap_destroy(h);
-    umm_process_stats_t ps = tu_pstats(proc);
-    assert_int_equal(ps.reservations, 0);
-    assert_int_equal(ps.committed, 0);
+    assert_proc_empty(proc);
     umm_system_destroy(sys);
 }
 
@@ -527,11 +533,143 @@ static void test_tcache_threads_and_destroy(void **state)
         umm_heap_destroy(later[k]);
     }
     umm_heap_destroy(h2);
-    umm_process_stats_t ps = tu_pstats(proc);
-    assert_int_equal(ps.reservations, 0);
-    assert_int_equal(ps.committed, 0);
+    assert_proc_empty(proc);
     tu_assert_consistent(sys);
     pthread_barrier_destroy(&phase);
+    umm_system_destroy(sys);
+}
+
+/* ---- arenas per thread ---- */
+
+enum { AR_THREADS = 4, AR_OBJS = 256, AR_OBJ_SIZE = 64 };
+
+typedef struct ar_arg {
+    umm_heap_t *h;
+    pthread_barrier_t *phase; /* 1: every thread holds its objects; 2: main has looked */
+    uintptr_t page[AR_OBJS];  /* the page of each object */
+    bool big;                 /* also allocate, write and free a 4 MiB object first */
+    unsigned id;
+    int errors;
+} ar_arg_t;
+
+/* Hold AR_OBJS small objects while every other thread holds its own, then free them. */
+static void *ar_main(void *v)
+{
+    ar_arg_t *a = v;
+    void *p[AR_OBJS];
+    uint64_t gen = (uint64_t)a->id << 40;
+    if (a->big) {
+        void *b = umm_heap_malloc(a->h, 4 * TU_MIB);
+        a->errors += b == NULL;
+        if (b)
+            memset(b, 0x5A, 4 * TU_MIB);
+        umm_heap_free(a->h, b); /* large: straight back to the thread's arena */
+    }
+    for (int i = 0; i < AR_OBJS; i++) {
+        p[i] = umm_heap_malloc(a->h, AR_OBJ_SIZE);
+        if (!p[i]) {
+            a->errors++;
+            continue;
+        }
+        obj_fill(p[i], AR_OBJ_SIZE, gen + (uint64_t)i);
+        a->page[i] = (uintptr_t)p[i] / PG;
+    }
+    pthread_barrier_wait(a->phase);
+    pthread_barrier_wait(a->phase);
+    for (int i = 0; i < AR_OBJS; i++)
+        if (p[i]) {
+            a->errors += !obj_ok(p[i], AR_OBJ_SIZE, gen + (uint64_t)i);
+            umm_heap_free(a->h, p[i]);
+        }
+    return NULL;
+}
+
+/* Run AR_THREADS threads on h at once; while they all hold their objects, return the stats. */
+static umm_heap_stats_t ar_round(umm_heap_t *h, ar_arg_t *a, bool big)
+{
+    pthread_barrier_t phase;
+    pthread_t t[AR_THREADS];
+    assert_int_equal(pthread_barrier_init(&phase, NULL, AR_THREADS + 1), 0);
+    for (unsigned i = 0; i < AR_THREADS; i++) {
+        a[i] = (ar_arg_t){.h = h, .phase = &phase, .big = big, .id = i + 1};
+        assert_int_equal(pthread_create(&t[i], NULL, ar_main, &a[i]), 0);
+    }
+    pthread_barrier_wait(&phase);
+    umm_heap_stats_t s = hstats(h);
+    pthread_barrier_wait(&phase);
+    for (unsigned i = 0; i < AR_THREADS; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(a[i].errors, 0);
+    }
+    pthread_barrier_destroy(&phase);
+    return s;
+}
+
+/* Is some page holding objects of two different threads? */
+static bool ar_pages_shared(const ar_arg_t *a)
+{
+    for (unsigned i = 0; i < AR_THREADS; i++)
+        for (unsigned j = i + 1; j < AR_THREADS; j++)
+            for (int x = 0; x < AR_OBJS; x++)
+                for (int y = 0; y < AR_OBJS; y++)
+                    if (a[i].page[x] == a[j].page[y])
+                        return true;
+    return false;
+}
+
+/* A heap has one arena per thread using it at once, up to 4 x CPUs (jemalloc's own default):
+ * a heap used by one thread has one arena; threads using it together get their own arenas, so
+ * their objects never share a page (nor a cache line); when they exit, later threads reuse those
+ * arenas instead of making more. Stats sum over the arenas (committed is still the process's
+ * charge); the decay set on the heap holds for arenas made after it; destroy returns all. */
+static void test_arenas_per_thread(void **state)
+{
+    (void)state;
+    HEAP_REQUIRED();
+    umm_config_t c = pu_config(64 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
+    umm_system_t *sys;
+    umm_process_t *proc;
+    tu_sys_new_cfg(&c, &sys, &proc);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t max = cpus > 0 ? (uint64_t)(4 * cpus) : 4;
+    if (max > 16)
+        max = 16;
+    uint64_t want = max < 1 + AR_THREADS ? max : 1 + AR_THREADS; /* main's arena + theirs */
+
+    umm_heap_t *h = heap_new(proc);
+    void *mine = umm_heap_malloc(h, 100);
+    assert_non_null(mine);
+    umm_heap_stats_t s1 = hstats(h);
+    assert_int_equal(s1.arenas, 1);
+
+    ar_arg_t a[AR_THREADS];
+    umm_heap_stats_t s = ar_round(h, a, false);
+    assert_int_equal(s.arenas, want);
+    assert_true(s.allocated >= 100 + AR_THREADS * AR_OBJS * AR_OBJ_SIZE);
+    assert_true(s.metadata > s1.metadata); /* each arena has its own */
+    assert_heap_is_proc(h, proc);
+    if (want == 1 + AR_THREADS)
+        assert_false(ar_pages_shared(a));
+    /* the threads are gone: the next ones take their arenas */
+    s = ar_round(h, a, false);
+    assert_int_equal(s.arenas, want);
+    if (want == 1 + AR_THREADS)
+        assert_false(ar_pages_shared(a));
+    umm_heap_free(h, mine);
+    assert_int_equal(hstats(h).allocated, 0);
+    umm_heap_destroy(h);
+
+    /* decay 0, set before the threads came, holds in the arenas made for them: each thread's
+     * freed 4 MiB object is decommitted at once (with jemalloc's default it would stay dirty) */
+    umm_heap_t *h2 = heap_new(proc);
+    assert_int_equal(umm_heap_set_decay(h2, 0), UMM_OK);
+    s = ar_round(h2, a, true); /* main does not use h2: one thread takes arena 0 */
+    assert_int_equal(s.arenas, max < AR_THREADS ? max : AR_THREADS);
+    assert_int_equal(s.dirty, 0);
+    assert_heap_is_proc(h2, proc);
+    umm_heap_destroy(h2);
+    assert_proc_empty(proc);
+    tu_assert_consistent(sys);
     umm_system_destroy(sys);
 }
 
@@ -850,9 +988,7 @@ static void test_two_heaps_and_destroy(void **state)
     for (int i = 0; i < 100; i++)
         umm_heap_free(b, pb[i]);
     umm_heap_destroy(b);
-    umm_process_stats_t ps = tu_pstats(proc);
-    assert_int_equal(ps.reservations, 0);
-    assert_int_equal(ps.committed, 0);
+    assert_proc_empty(proc);
 
     /* no charge left: the arena's first metadata block cannot be committed */
     umm_stats_t u = tu_stats(sys);
@@ -941,6 +1077,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_realloc_keeps_contents),
         cmocka_unit_test(test_threads_one_heap),
         cmocka_unit_test(test_tcache_threads_and_destroy),
+        cmocka_unit_test(test_arenas_per_thread),
         cmocka_unit_test(test_paging_integrity),
         cmocka_unit_test(test_commit_returned),
         cmocka_unit_test(test_commit_limit),

@@ -43,7 +43,7 @@ class _HeapStatsRaw(ctypes.Structure):
     """umm_heap_stats_t"""
     _fields_ = [(name, c_uint64) for name in (
         "allocated", "active", "mapped", "committed", "dirty", "muzzy", "retained", "metadata",
-        "reserved", "reservations")]
+        "reserved", "reservations", "arenas")]
 
 
 _lib.STRUCTS["umm_heap_stats_t"] = _HeapStatsRaw
