@@ -155,7 +155,8 @@ void mm_os_raise_bus_error(void *addr, int code, void *ucontext);
 /* ---- exceptions outside the signal handler (os_context.c, built with either backend) ----
  * The handler saves the interrupted context (the signal's ucontext: registers, flags, signal mask,
  * and a copy of its FP/SIMD state) in a buffer on the thread's stack, points the signal's return at
- * a dispatcher, and the dispatcher later resumes the saved context exactly (rt_sigreturn on it). */
+ * a dispatcher, and the dispatcher later resumes the saved context exactly (in user space on
+ * x86-64, else rt_sigreturn on it). */
 /* Can this platform do it? (Linux on x86-64 and AArch64.) */
 bool mm_os_context_supported(void);
 /* Bytes a saved copy of the signal's context `uc` needs (a multiple of 64), 0 when it cannot be
