@@ -87,8 +87,9 @@ UMM_API const char *umm_error_name(int code);
                                       without access (UMM_E_INVAL, as Windows) */
 #define UMM_PROT_WRITECOPY 0x80 /* PAGE_WRITECOPY (FILE_MAP_COPY): a section view whose reads share
                                    the section's frames and whose first write to a page gives the
-                                   view a private copy; only for umm_section_map*, and reported by
-                                   umm_query for a copy-on-write view's pages not written yet */
+                                   view a private copy; for umm_section_map* and, page by page on
+                                   any view, umm_protect; reported by umm_query for copy-on-write
+                                   pages not written yet */
 
 /* ---- configuration ---- */
 /* umm_config_t.flags */
@@ -208,7 +209,9 @@ UMM_API int umm_decommit(umm_process_t *proc, void *addr, size_t bytes);
 /* Release a whole reservation; `base` must be what umm_reserve returned. */
 UMM_API int umm_release(umm_process_t *proc, void *base);
 /* Change the protection of committed pages; *old_prot (may be NULL) gets the first page's.
- * UMM_E_INVAL for a protection above a view's (WRITE on a read-only view, as Windows). 
+ * UMM_E_INVAL for a protection above a view's (WRITE on a read-only view, as Windows).
+ * UMM_PROT_WRITECOPY (with EXEC or alone; views only): the pages become copy-on-write, each
+ * charged commit now (UMM_E_COMMIT_LIMIT), as VirtualProtect(PAGE_WRITECOPY).
  * UMM_E_VMA_LIMIT if the kernel refuses a protection change midway: the pages before the
  * failing run have the new protection, the rest the old one (the kernel cannot split further). */
 UMM_API int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *old_prot);
