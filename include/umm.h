@@ -186,13 +186,14 @@ UMM_API int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignm
                                 void **out);
 /* umm_reserve_ex flags */
 #define UMM_MEM_WRITE_WATCH 0x1 /* track the pages written (GetWriteWatch): umm_write_watch_* */
-/* As umm_reserve_aligned, with UMM_MEM_* flags (VirtualAlloc's MEM_RESERVE | MEM_WRITE_WATCH). */
+/* As umm_reserve_aligned, with flags UMM_MEM_WRITE_WATCH (VirtualAlloc's MEM_RESERVE |
+ * MEM_WRITE_WATCH) and UMM_RESERVE_TOP_DOWN (see umm_reserve_at). */
 UMM_API int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, int prot,
                            unsigned flags, void **out);
 /* Reserve at a chosen address: `addr` (a multiple of UMM_RESERVE_GRANULARITY) or NULL for
  * anywhere. UMM_E_BUSY when any of [addr, addr + bytes) is already mapped (a reservation, or
- * memory umm does not manage). flags: UMM_RESERVE_TOP_DOWN (MEM_TOP_DOWN: the highest free
- * address; Linux's mmap already allocates downward, so it is the default placement too),
+ * memory umm does not manage). flags: UMM_RESERVE_TOP_DOWN (MEM_TOP_DOWN, addr NULL: the highest
+ * free address umm finds, above every reservation placed without it; docs/api.md),
  * UMM_MEM_WRITE_WATCH (as umm_reserve_ex). */
 #define UMM_RESERVE_TOP_DOWN 0x2 /* distinct from UMM_MEM_WRITE_WATCH: one flag space */
 UMM_API int umm_reserve_at(umm_process_t *proc, void *addr, size_t bytes, int prot,

@@ -44,6 +44,9 @@ size_t mm_os_page_size(void);
 int mm_os_reserve(size_t bytes, size_t align, void **out);
 /* Reserve exactly [addr, addr + bytes) (as mm_os_reserve): UMM_E_BUSY when any of it is mapped. */
 int mm_os_reserve_at(void *addr, size_t bytes);
+/* As mm_os_reserve, top-down (MEM_TOP_DOWN): at the highest free address below the main stack's
+ * growth room that umm's descending cursor finds, above everything mm_os_reserve places. */
+int mm_os_reserve_top_down(size_t bytes, size_t align, void **out);
 /* Give reserved or mapped address space back to the kernel. */
 int mm_os_release(void *addr, size_t bytes);
 /* Replace [va, va + len) with inaccessible reserved memory (what umm_reserve gives). [signal-safe] */

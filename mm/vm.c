@@ -49,8 +49,8 @@ int umm_reserve_at(umm_process_t *proc, void *addr, size_t bytes, int prot, unsi
     size_t g = UMM_RESERVE_GRANULARITY;
     if (!out || !prot_ok(prot) || (flags & ~(unsigned)(UMM_RESERVE_TOP_DOWN | UMM_MEM_WRITE_WATCH)))
         return UMM_E_INVAL;
-    if (!addr) /* mmap already places new mappings top-down: TOP_DOWN asks for the default */
-        return umm_reserve_ex(proc, bytes, g, prot, flags & UMM_MEM_WRITE_WATCH, out);
+    if (!addr)
+        return umm_reserve_ex(proc, bytes, g, prot, flags, out);
     if ((uintptr_t)addr & (g - 1))
         return UMM_E_ALIGN;
     if (bytes == 0 || bytes > ((size_t)1 << 46))
@@ -76,7 +76,7 @@ int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, int prot
                    void **out)
 {
     HANDLE_CHECK(proc, HANDLE_PROCESS);
-    if (!out || !prot_ok(prot) || (flags & ~UMM_MEM_WRITE_WATCH))
+    if (!out || !prot_ok(prot) || (flags & ~(unsigned)(UMM_MEM_WRITE_WATCH | UMM_RESERVE_TOP_DOWN)))
         return UMM_E_INVAL;
     size_t g = UMM_RESERVE_GRANULARITY;
     if (alignment < g || (alignment & (alignment - 1)) != 0 || alignment > ((size_t)1 << 40))
@@ -84,7 +84,9 @@ int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, int prot
     if (bytes == 0 || bytes > ((size_t)1 << 46))
         return UMM_E_RANGE;
     mm_vad_t *vad;
-    int rc = mm_vad_create(proc, (bytes + g - 1) & ~(g - 1), alignment, prot, &vad);
+    size_t size = (bytes + g - 1) & ~(g - 1);
+    int rc = flags & UMM_RESERVE_TOP_DOWN ? mm_vad_create_top_down(proc, size, alignment, prot, &vad)
+                                          : mm_vad_create(proc, size, alignment, prot, &vad);
     if (rc != UMM_OK)
         return rc;
     mm_lock(&proc->sys->lock);

@@ -196,9 +196,29 @@ static void test_virtual_alloc_reserve_and_commit(void **state)
     /* ... and refused where something is already reserved */
     FAILS_WITH(VirtualAlloc(hole + 65536, PG, MEM_RESERVE, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
     FAILS_WITH(VirtualAlloc(r, PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
-    /* MEM_TOP_DOWN is accepted */
+    /* MEM_TOP_DOWN: above every reservation made without it, before and after; the next one
+     * top-down is below it (the highest free range left) */
+    BYTE *bu[4];
+    for (int i = 0; i < 4; i++)
+        assert_non_null(bu[i] = VirtualAlloc(NULL, 4 * 65536, MEM_RESERVE, PAGE_READWRITE));
     BYTE *td = VirtualAlloc(NULL, PG, MEM_RESERVE | MEM_TOP_DOWN, PAGE_READWRITE);
     assert_non_null(td);
+    assert_int_equal((uintptr_t)td % 65536, 0);
+    BYTE *td2 = VirtualAlloc(NULL, 3 * 65536, MEM_RESERVE | MEM_COMMIT | MEM_TOP_DOWN, PAGE_READWRITE);
+    assert_non_null(td2);
+    BYTE *later = VirtualAlloc(NULL, PG, MEM_RESERVE, PAGE_READWRITE);
+    assert_non_null(later);
+    assert_true(td2 + 3 * 65536 <= td);
+    for (int i = 0; i < 4; i++)
+        assert_true(bu[i] + 4 * 65536 <= td2);
+    assert_true(later + 65536 <= td2);
+    assert_region(td2, td2, td2, 3 * 65536, MEM_COMMIT, PAGE_READWRITE, MEM_PRIVATE);
+    td2[3 * 65536 - 1] = 7;
+    assert_int_equal(td2[3 * 65536 - 1], 7);
+    assert_true(VirtualFree(td2, 0, MEM_RELEASE));
+    for (int i = 0; i < 4; i++)
+        assert_true(VirtualFree(bu[i], 0, MEM_RELEASE));
+    assert_true(VirtualFree(later, 0, MEM_RELEASE));
 
     /* commit outside any reservation, or across its end */
     FAILS_WITH(VirtualAlloc(hole, PG, MEM_COMMIT, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
