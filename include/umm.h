@@ -87,8 +87,9 @@ UMM_API const char *umm_error_name(int code);
                                       without access (UMM_E_INVAL, as Windows) */
 #define UMM_PROT_WRITECOPY 0x80 /* PAGE_WRITECOPY (FILE_MAP_COPY): a section view whose reads share
                                    the section's frames and whose first write to a page gives the
-                                   view a private copy; only for umm_section_map*, and reported by
-                                   umm_query for a copy-on-write view's pages not written yet */
+                                   view a private copy; for umm_section_map* and, page by page on
+                                   any view, umm_protect; reported by umm_query for copy-on-write
+                                   pages not written yet */
 
 /* ---- configuration ---- */
 /* umm_config_t.flags */
@@ -185,13 +186,14 @@ UMM_API int umm_reserve_aligned(umm_process_t *proc, size_t bytes, size_t alignm
                                 void **out);
 /* umm_reserve_ex flags */
 #define UMM_MEM_WRITE_WATCH 0x1 /* track the pages written (GetWriteWatch): umm_write_watch_* */
-/* As umm_reserve_aligned, with UMM_MEM_* flags (VirtualAlloc's MEM_RESERVE | MEM_WRITE_WATCH). */
+/* As umm_reserve_aligned, with flags UMM_MEM_WRITE_WATCH (VirtualAlloc's MEM_RESERVE |
+ * MEM_WRITE_WATCH) and UMM_RESERVE_TOP_DOWN (see umm_reserve_at). */
 UMM_API int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, int prot,
                            unsigned flags, void **out);
 /* Reserve at a chosen address: `addr` (a multiple of UMM_RESERVE_GRANULARITY) or NULL for
  * anywhere. UMM_E_BUSY when any of [addr, addr + bytes) is already mapped (a reservation, or
- * memory umm does not manage). flags: UMM_RESERVE_TOP_DOWN (MEM_TOP_DOWN: the highest free
- * address; Linux's mmap already allocates downward, so it is the default placement too),
+ * memory umm does not manage). flags: UMM_RESERVE_TOP_DOWN (MEM_TOP_DOWN, addr NULL: the highest
+ * free address umm finds, above every reservation placed without it; docs/api.md),
  * UMM_MEM_WRITE_WATCH (as umm_reserve_ex). */
 #define UMM_RESERVE_TOP_DOWN 0x2 /* distinct from UMM_MEM_WRITE_WATCH: one flag space */
 UMM_API int umm_reserve_at(umm_process_t *proc, void *addr, size_t bytes, int prot,
@@ -208,7 +210,9 @@ UMM_API int umm_decommit(umm_process_t *proc, void *addr, size_t bytes);
 /* Release a whole reservation; `base` must be what umm_reserve returned. */
 UMM_API int umm_release(umm_process_t *proc, void *base);
 /* Change the protection of committed pages; *old_prot (may be NULL) gets the first page's.
- * UMM_E_INVAL for a protection above a view's (WRITE on a read-only view, as Windows). 
+ * UMM_E_INVAL for a protection above a view's (WRITE on a read-only view, as Windows).
+ * UMM_PROT_WRITECOPY (with EXEC or alone; views only): the pages become copy-on-write, each
+ * charged commit now (UMM_E_COMMIT_LIMIT), as VirtualProtect(PAGE_WRITECOPY).
  * UMM_E_VMA_LIMIT if the kernel refuses a protection change midway: the pages before the
  * failing run have the new protection, the rest the old one (the kernel cannot split further). */
 UMM_API int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *old_prot);

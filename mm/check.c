@@ -62,14 +62,15 @@ static bool vad_frames_consistent(umm_system_t *sys, const mm_vad_t *vad, uint64
 {
     for (size_t i = 0; i < vad->npages; i++) {
         mm_pte_t p = vad->pte[i];
-        /* a copy-on-write view charges its pages itself; its private pages are its own */
-        *committed += mm_pte_committed(p) && (!vad->section || vad->copy_on_write);
+        /* a copy-on-write view charges its pages itself; another view its copy-on-write pages
+         * and their copies (cow.h); its private pages are its own */
+        *committed += vad->section && !vad->copy_on_write
+                          ? mm_cow_charged(vad, i)
+                          : mm_pte_committed(p);
         if (mm_pte_has_frame(p) && mm_pte_num(p) >= sys->pfn.nframes)
             return false;
         bool own = !vad->section || mm_cow_private(vad, i);
-        if (vad->section && own && !vad->copy_on_write)
-            return false; /* a view page is PROTOTYPE or VALID with the section's frame */
-        if (vad->copy_on_write && !own && (p & PTE_DIRTY))
+        if (mm_cow_shared(vad, i) && (p & PTE_DIRTY))
             return false; /* would be mapped writable: writes would reach the section */
         if (!mm_pte_has_frame(p))
             continue;

@@ -3,6 +3,7 @@
 #include "cow.h"
 
 #include "assert.h"
+#include "commit.h"
 #include "frames.h"
 #include "hwmap.h"
 #include "pagefile.h"
@@ -40,7 +41,7 @@ int mm_cow_copy(mm_vad_t *view, size_t i)
     umm_system_t *sys = view->proc->sys;
     MM_ASSERT_HELD(&sys->lock);
     mm_pte_t p = view->pte[i];
-    UMM_ASSERT(view->copy_on_write && mm_pte_format(p) == PTE_VALID && !mm_cow_private(view, i));
+    UMM_ASSERT(mm_cow_shared(view, i) && mm_pte_format(p) == PTE_VALID);
     mm_pfn_id_t src = (mm_pfn_id_t)mm_pte_num(p), f;
     int rc = mm_frames_alloc(sys, 1, PFN_NIL, &f, view->proc, false);
     if (rc != UMM_OK)
@@ -53,7 +54,9 @@ int mm_cow_copy(mm_vad_t *view, size_t i)
     }
     memcpy(to, from, sys->page_size);
     mm_frame_set_owner(sys, f, view, i);
-    mm_pte_t np = mm_pte_make(PTE_VALID, mm_pte_prot(p), f) | PTE_ACCESSED | PTE_DIRTY;
+    /* the copy is READ|WRITE: no longer copy-on-write */
+    mm_pte_t np = mm_pte_make(PTE_VALID, mm_pte_prot(p) & ~UMM_PROT_WRITECOPY, f) | PTE_ACCESSED |
+                  PTE_DIRTY;
     uintptr_t va = mm_vad_page_addr(view, i, sys->page_shift);
     bool exact = true;
     rc = mm_hw_map(sys, va, f, 1, mm_pte_hw_prot(np), true, &exact);
@@ -95,7 +98,55 @@ void mm_cow_release_page(mm_vad_t *view, size_t k)
 int mm_cow_query_prot(const mm_vad_t *vad, size_t i)
 {
     int prot = mm_pte_prot(vad->pte[i]) & ~MM_PROT_WATCH;
-    if (!vad->copy_on_write || !(prot & UMM_PROT_WRITE) || mm_cow_private(vad, i))
+    if (!(prot & UMM_PROT_WRITE) || !mm_cow_shared(vad, i))
         return prot;
     return (prot & ~(UMM_PROT_READ | UMM_PROT_WRITE)) | UMM_PROT_WRITECOPY;
+}
+
+int mm_cow_page_prot(const mm_vad_t *view, size_t k, int prot)
+{
+    if (!(prot & UMM_PROT_WRITECOPY))
+        return prot;
+    int rw = (prot & ~UMM_PROT_WRITECOPY) | UMM_PROT_READ | UMM_PROT_WRITE;
+    return view->copy_on_write || mm_cow_private(view, k) ? rw : rw | UMM_PROT_WRITECOPY;
+}
+
+static bool charged_alone(const mm_vad_t *vad)
+{
+    return vad->section && !vad->copy_on_write;
+}
+
+static uint64_t count_charged(const mm_vad_t *view, size_t first, size_t n)
+{
+    uint64_t c = 0;
+    for (size_t k = first; k < first + n; k++)
+        c += mm_cow_charged(view, k);
+    return c;
+}
+
+int mm_cow_protect_begin(mm_vad_t *vad, size_t first, size_t n, int prot, uint64_t *before)
+{
+    MM_ASSERT_HELD(&vad->proc->sys->lock);
+    *before = 0;
+    if (!charged_alone(vad))
+        return UMM_OK;
+    *before = count_charged(vad, first, n);
+    if (!(prot & UMM_PROT_WRITECOPY))
+        return UMM_OK;
+    uint64_t gain = n - *before; /* every page is charged once WRITECOPY */
+    int rc = gain ? mm_commit_charge(vad->proc, gain) : UMM_OK;
+    if (rc == UMM_OK)
+        vad->committed += gain;
+    return rc;
+}
+
+void mm_cow_protect_end(mm_vad_t *vad, size_t first, size_t n, int prot, uint64_t before)
+{
+    MM_ASSERT_HELD(&vad->proc->sys->lock);
+    if (!charged_alone(vad))
+        return;
+    uint64_t charged = (prot & UMM_PROT_WRITECOPY) ? n : before; /* what begin left charged */
+    uint64_t excess = charged - count_charged(vad, first, n);
+    mm_commit_uncharge(vad->proc, excess);
+    vad->committed -= excess;
 }

@@ -14,9 +14,17 @@
  * PAGE_WRITECOPY view), held in vad->committed, and uncharged when it is released; so the copy
  * never fails for commit, and the fault path never grows the paging file.
  *
- * Invariants (umm_check): a shared page of a copy-on-write view is never DIRTY; a view's
- * TRANSITION and PAGEFILE PTEs and its VALID PTEs whose frame names the view are in a
- * copy-on-write view only. System locked. */
+ * Page by page: umm_protect(UMM_PROT_WRITECOPY) makes pages of any view copy-on-write (as
+ * VirtualProtect(PAGE_WRITECOPY) does on Windows). Such a page still shared carries
+ * UMM_PROT_WRITECOPY in its PTE's protection (with READ|WRITE, so a write is allowed and copies);
+ * its copy is an ordinary private page (READ|WRITE). Commit as Windows charges it: a page is
+ * charged when it becomes copy-on-write, stays charged once copied, and is uncharged if it is
+ * protected back to a shared protection before any write (vad->committed counts them).
+ *
+ * Invariants (umm_check): a shared copy-on-write page is never DIRTY; a view's TRANSITION and
+ * PAGEFILE PTEs and its VALID PTEs whose frame names the view are private copies; a view that is
+ * not copy-on-write as a whole has committed == its private pages + its shared WRITECOPY pages.
+ * System locked. */
 #ifndef UMM_COW_H
 #define UMM_COW_H
 
@@ -33,6 +41,33 @@ static inline bool mm_cow_private(const mm_vad_t *view, size_t k)
     default: return false;
     }
 }
+
+/* Is page k of view shared with the section and copy-on-write (a write copies it)? */
+static inline bool mm_cow_shared(const mm_vad_t *view, size_t k)
+{
+    return view->section &&
+           (view->copy_on_write || (mm_pte_prot(view->pte[k]) & UMM_PROT_WRITECOPY)) &&
+           !mm_cow_private(view, k);
+}
+
+/* Does page k of view hold a commit charge of its own (a view not copy-on-write as a whole)? */
+static inline bool mm_cow_charged(const mm_vad_t *view, size_t k)
+{
+    return mm_cow_private(view, k) || (mm_pte_prot(view->pte[k]) & UMM_PROT_WRITECOPY);
+}
+
+/* The protection page k of view stores for a requested `prot` with UMM_PROT_WRITECOPY: a page of
+ * a copy-on-write view, or a private copy, READ|WRITE (already copy-on-write, already copied);
+ * a shared page READ|WRITE|WRITECOPY. EXEC and the cache bits stay. */
+int mm_cow_page_prot(const mm_vad_t *view, size_t k, int prot);
+
+/* Around a protection change of pages [first, first + n) of vad to `prot`: begin charges the
+ * pages that will become copy-on-write (UMM_E_COMMIT_LIMIT: nothing changed) and says in *before
+ * how many held a charge; end, once the PTEs are written (all or, after a kernel refusal, some),
+ * uncharges what the pages no longer hold. No-ops outside views that are not copy-on-write as a
+ * whole. */
+int mm_cow_protect_begin(mm_vad_t *vad, size_t first, size_t n, int prot, uint64_t *before);
+void mm_cow_protect_end(mm_vad_t *vad, size_t first, size_t n, int prot, uint64_t before);
 
 /* Give view page i (VALID, the section's frame) a private copy of it, mapped writable and dirty
  * in its place; the section frame loses this view's share. Async-signal-safe (a frame from the

@@ -662,7 +662,7 @@ static enum fault_result resolve_access(mm_vad_t *vad, size_t i, int access, umm
         return fault_raise(exc, vad, UMM_EXC_GUARD_PAGE, 0);
     }
     /* a copy-on-write page still shared copies only on a known write (a read shares) */
-    bool shared_cow = vad->copy_on_write && !mm_cow_private(vad, i);
+    bool shared_cow = mm_cow_shared(vad, i);
     bool write = access == FAULT_WRITE ||
                  (access == FAULT_UNKNOWN && (prot & UMM_PROT_WRITE) && !shared_cow);
     if (!access_allowed(prot, access == FAULT_EXEC, write))

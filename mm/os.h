@@ -44,6 +44,9 @@ size_t mm_os_page_size(void);
 int mm_os_reserve(size_t bytes, size_t align, void **out);
 /* Reserve exactly [addr, addr + bytes) (as mm_os_reserve): UMM_E_BUSY when any of it is mapped. */
 int mm_os_reserve_at(void *addr, size_t bytes);
+/* As mm_os_reserve, top-down (MEM_TOP_DOWN): at the highest free address below the main stack's
+ * growth room that umm's descending cursor finds, above everything mm_os_reserve places. */
+int mm_os_reserve_top_down(size_t bytes, size_t align, void **out);
 /* Give reserved or mapped address space back to the kernel. */
 int mm_os_release(void *addr, size_t bytes);
 /* Replace [va, va + len) with inaccessible reserved memory (what umm_reserve gives). [signal-safe] */
@@ -151,7 +154,8 @@ void mm_os_raise_bus_error(void *addr, int code, void *ucontext);
 /* ---- exceptions outside the signal handler (os_context.c, built with either backend) ----
  * The handler saves the interrupted context (the signal's ucontext: registers, flags, signal mask,
  * and a copy of its FP/SIMD state) in a buffer on the thread's stack, points the signal's return at
- * a dispatcher, and the dispatcher later resumes the saved context exactly (rt_sigreturn on it). */
+ * a dispatcher, and the dispatcher later resumes the saved context exactly (in user space on
+ * x86-64, else rt_sigreturn on it). */
 /* Can this platform do it? (Linux on x86-64 and AArch64.) */
 bool mm_os_context_supported(void);
 /* Bytes a saved copy of the signal's context `uc` needs (a multiple of 64), 0 when it cannot be

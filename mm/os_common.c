@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/stat.h>
@@ -102,6 +104,61 @@ int mm_os_reserve_at(void *addr, size_t bytes)
         return mm_os_fail(EEXIST, UMM_E_BUSY);
     }
     return UMM_OK;
+}
+
+/* ---- top-down reservations (MEM_TOP_DOWN) ----
+ * The kernel places an address-less mapping below mmap_base, which sits under the main stack's
+ * growth room, and moves down from there: that is where mm_os_reserve's reservations go. Above
+ * mmap_base the address space stays free unless asked for by address. A top-down reservation
+ * asks for it: the first at the top of it (the main stack's top minus its growth room), each
+ * next just below the lowest one so far (a descending cursor, as Windows' top-down search finds
+ * the highest free range below its earlier ones), stepping down past whatever is mapped there
+ * (with steps that double, a bounded number of times), and falling back to the kernel's
+ * placement when nothing is found. Address space a released top-down reservation leaves above the
+ * cursor is not reused: a 47-bit user space holds 2^31 such reservations of 64 KiB. */
+#define TOP_DOWN_ROOM_MIN ((uintptr_t)256 << 20) /* below the stack's top: its growth and more */
+#define TOP_DOWN_ROOM_MAX ((uintptr_t)1 << 30)
+#define TOP_DOWN_TRIES 48
+
+extern char **environ;
+
+static _Atomic uintptr_t top_down_cursor; /* the lowest top-down base so far (0: none yet) */
+
+/* The main stack's top (its environment strings live there) less its rlimit and a margin. */
+static uintptr_t top_down_ceiling(void)
+{
+    uintptr_t top = (uintptr_t)&top;
+    if (environ && environ[0] && (uintptr_t)environ[0] > top)
+        top = (uintptr_t)environ[0];
+    struct rlimit rl;
+    uintptr_t room = TOP_DOWN_ROOM_MAX;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < TOP_DOWN_ROOM_MAX - TOP_DOWN_ROOM_MIN)
+        room = TOP_DOWN_ROOM_MIN + (uintptr_t)rl.rlim_cur;
+    return top > room ? top - room : 0;
+}
+
+int mm_os_reserve_top_down(size_t bytes, size_t align, void **out)
+{
+    uintptr_t ceiling = top_down_ceiling(), cursor = atomic_load(&top_down_cursor);
+    uintptr_t from = cursor && cursor < ceiling ? cursor : ceiling;
+    uintptr_t step = bytes > align ? bytes : align;
+    for (int attempt = 0; attempt < TOP_DOWN_TRIES && from > step && from - step > bytes; attempt++) {
+        uintptr_t base = (from - bytes) & ~(uintptr_t)(align - 1);
+        int rc = mm_os_reserve_at((void *)base, bytes);
+        if (rc == UMM_OK) {
+            uintptr_t seen = atomic_load(&top_down_cursor);
+            while ((seen == 0 || base < seen) &&
+                   !atomic_compare_exchange_weak(&top_down_cursor, &seen, base)) {
+            }
+            *out = (void *)base;
+            return UMM_OK;
+        }
+        if (rc != UMM_E_BUSY)
+            return rc;
+        from = base - (step << (attempt / 4)); /* past what is mapped there */
+    }
+    return mm_os_reserve(bytes, align, out); /* nothing free up there: the kernel's placement */
 }
 
 int mm_os_release(void *addr, size_t bytes)

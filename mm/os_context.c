@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* os_context.c - the OS half of delivering an exception outside the signal handler (os.h): saving
  * the interrupted context on the thread's stack, redirecting the signal's return, and resuming the
- * saved context with rt_sigreturn, which restores everything the kernel saved for the signal
- * (general registers, flags, FP/SIMD state of any size, the signal mask) and nothing less. glibc's
- * setcontext is not enough: it restores what a function call preserves (on x86-64 not RAX, R10,
- * R11, the flags nor any vector register). Built with either backend: the layout is Linux's signal frame, so
+ * saved context: everything the kernel saved for the signal (general registers, flags, FP/SIMD
+ * state of any size, the signal mask) and nothing less. glibc's setcontext is not enough: it
+ * restores what a function call preserves (on x86-64 not RAX, R10, R11, the flags nor any vector
+ * register). On x86-64 the resume stays in user space (XRSTOR of the saved FP image, the general
+ * registers popped from the frame, IRETQ for RIP/RSP/RFLAGS, and one rt_sigprocmask for the mask):
+ * a kernel entry fewer than rt_sigreturn's, which on a VM whose every entry goes through the
+ * hypervisor is most of the difference (docs/performance.md). On AArch64, and on x86-64 with a
+ * user shadow stack, rt_sigreturn on the saved frame does it. Built with either backend: the layout is Linux's signal frame, so
  * on anything but Linux on x86-64 or AArch64 mm_os_context_supported() is false and umm keeps
  * delivering exceptions inside the signal handler.
  *
@@ -70,7 +74,8 @@ NO_ASAN static void copy_words(void *dst, const void *src, size_t bytes)
  * followed, 64-byte aligned as XRSTOR requires, by a copy of the signal's FP state, which the
  * copy's uc_mcontext.fpregs points at. The FP state is the FXSAVE area, extended (AVX, AVX-512,
  * ...) when its software bytes carry FP_XSTATE_MAGIC1: then `extended_size` bytes, trailer
- * included, are what the kernel checks and restores. */
+ * included, are what the kernel checks and restores. Between the two, a struct resume_regs: the
+ * general registers in the order the user-space resume pops them, then an IRETQ frame. */
 #define FP_MAGIC1 0x46505853u
 #define FP_SW_OFFSET 464 /* struct _fpx_sw_bytes inside the 512-byte FXSAVE area */
 #define FXSAVE_BYTES 512
@@ -87,9 +92,21 @@ NO_ASAN static size_t fp_bytes(const ucontext_t *uc)
     return sw[0] == FP_MAGIC1 ? sw[1] : FXSAVE_BYTES;
 }
 
+/* Invariant: filled by resume_fast from the saved ucontext just before it is popped; the field
+ * order is the pop order, then IRETQ's frame (rip, cs, rflags, rsp, ss), low address first. */
+struct resume_regs {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rdi, rsi, rbp, rbx, rdx, rcx, rax;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+static struct resume_regs *resume_regs_of(void *buf)
+{
+    return (struct resume_regs *)((char *)buf + ALIGN64(sizeof(ucontext_t)));
+}
+
 static size_t fp_offset(void)
 {
-    return ALIGN64(sizeof(ucontext_t));
+    return ALIGN64(ALIGN64(sizeof(ucontext_t)) + sizeof(struct resume_regs));
 }
 
 bool mm_os_context_supported(void)
@@ -171,7 +188,7 @@ static sigset_t *saved_mask(void *buf)
     return &((ucontext_t *)buf)->uc_sigmask;
 }
 
-_Noreturn void mm_os_context_resume(void *buf)
+_Noreturn static void resume_sigreturn(void *buf)
 {
     /* rt_sigreturn reads the ucontext at the stack pointer */
     __asm__ volatile("mov %0, %%rsp\n\t"
@@ -182,6 +199,70 @@ _Noreturn void mm_os_context_resume(void *buf)
                      : "r"(buf), "i"(SYS_rt_sigreturn)
                      : "memory");
     __builtin_unreachable();
+}
+
+/* With a user shadow stack, IRETQ would have to match it: rt_sigreturn keeps it right. RDSSPQ is
+ * a no-op (RAX stays 0) when shadow stacks are off or the CPU has none. */
+static bool shadow_stack_active(void)
+{
+    uint64_t ssp = 0;
+    __asm__ volatile(".byte 0xf3, 0x48, 0x0f, 0x1e, 0xc8" /* rdsspq %rax */ : "+a"(ssp));
+    return ssp != 0;
+}
+
+NO_ASAN static void fill_resume_regs(const ucontext_t *uc, struct resume_regs *r)
+{
+    const greg_t *g = uc->uc_mcontext.gregs;
+    r->r15 = (uint64_t)g[REG_R15], r->r14 = (uint64_t)g[REG_R14], r->r13 = (uint64_t)g[REG_R13];
+    r->r12 = (uint64_t)g[REG_R12], r->r11 = (uint64_t)g[REG_R11], r->r10 = (uint64_t)g[REG_R10];
+    r->r9 = (uint64_t)g[REG_R9], r->r8 = (uint64_t)g[REG_R8], r->rdi = (uint64_t)g[REG_RDI];
+    r->rsi = (uint64_t)g[REG_RSI], r->rbp = (uint64_t)g[REG_RBP], r->rbx = (uint64_t)g[REG_RBX];
+    r->rdx = (uint64_t)g[REG_RDX], r->rcx = (uint64_t)g[REG_RCX], r->rax = (uint64_t)g[REG_RAX];
+    r->rip = (uint64_t)g[REG_RIP], r->rsp = (uint64_t)g[REG_RSP], r->rflags = (uint64_t)g[REG_EFL];
+    uint16_t cs, ss; /* this thread's own user selectors: the resume never changes them */
+    __asm__ volatile("mov %%cs, %0\n\tmov %%ss, %1" : "=r"(cs), "=r"(ss));
+    r->cs = cs;
+    r->ss = ss;
+}
+
+/* The user-space resume: the mask first (a signal it unblocks, pending, is then delivered here,
+ * in the dispatcher, before the interrupted state is loaded: harmless), then the FP/SIMD image,
+ * then the general registers and IRETQ, which loads RIP, RSP and RFLAGS at once and writes
+ * nothing below the interrupted stack pointer (its red zone stays intact). A signal arriving
+ * after RSP points at the frame pushes its own frame below it, over the dead ucontext copy. */
+_Noreturn NO_ASAN static void resume_fast(void *buf)
+{
+    ucontext_t *uc = buf;
+    struct resume_regs *r = resume_regs_of(buf);
+    fill_resume_regs(uc, r);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &uc->uc_sigmask, NULL, (size_t)8);
+    const char *fp = (const char *)uc->uc_mcontext.fpregs;
+    const volatile uint32_t *sw = (const uint32_t *)(fp + FP_SW_OFFSET);
+    if (sw[0] == FP_MAGIC1) {
+        uint64_t features = *(const volatile uint64_t *)(fp + FP_SW_OFFSET + 8);
+        __asm__ volatile("xrstor64 (%0)" : : "r"(fp), "a"((uint32_t)features),
+                         "d"((uint32_t)(features >> 32)) : "memory");
+    } else {
+        __asm__ volatile("fxrstor64 (%0)" : : "r"(fp) : "memory");
+    }
+    __asm__ volatile("mov %0, %%rsp\n\t"
+                     "pop %%r15\n\t pop %%r14\n\t pop %%r13\n\t pop %%r12\n\t"
+                     "pop %%r11\n\t pop %%r10\n\t pop %%r9\n\t pop %%r8\n\t"
+                     "pop %%rdi\n\t pop %%rsi\n\t pop %%rbp\n\t pop %%rbx\n\t"
+                     "pop %%rdx\n\t pop %%rcx\n\t pop %%rax\n\t"
+                     "iretq"
+                     :
+                     : "r"(r)
+                     : "memory");
+    __builtin_unreachable();
+}
+
+_Noreturn void mm_os_context_resume(void *buf)
+{
+    const ucontext_t *uc = buf;
+    if (!uc->uc_mcontext.fpregs || shadow_stack_active())
+        resume_sigreturn(buf);
+    resume_fast(buf);
 }
 
 #elif CTX_LINUX && defined(__aarch64__)
@@ -279,7 +360,7 @@ static sigset_t *saved_mask(void *buf)
     return &((struct a64_frame *)buf)->uc.uc_sigmask;
 }
 
-_Noreturn void mm_os_context_resume(void *buf)
+_Noreturn static void resume_sigreturn(void *buf)
 {
     register uintptr_t x0 __asm__("x0") = (uintptr_t)buf;
     __asm__ volatile("mov sp, x0\n\t"
@@ -290,6 +371,11 @@ _Noreturn void mm_os_context_resume(void *buf)
                      : "r"(x0), "i"(SYS_rt_sigreturn)
                      : "memory");
     __builtin_unreachable();
+}
+
+_Noreturn void mm_os_context_resume(void *buf)
+{
+    resume_sigreturn(buf);
 }
 
 #else
@@ -346,10 +432,15 @@ static sigset_t *saved_mask(void *buf)
     return buf;
 }
 
-_Noreturn void mm_os_context_resume(void *buf)
+_Noreturn static void resume_sigreturn(void *buf)
 {
     (void)buf;
     abort();
+}
+
+_Noreturn void mm_os_context_resume(void *buf)
+{
+    resume_sigreturn(buf);
 }
 #endif
 
@@ -368,5 +459,5 @@ _Noreturn void mm_os_context_resume_signal(void *buf, int sig, const siginfo_t *
     raise(sig);
 #endif
     sigdelset(saved_mask(buf), sig);
-    mm_os_context_resume(buf);
+    resume_sigreturn(buf); /* the mask and the registers at once: sig arrives at the instruction */
 }

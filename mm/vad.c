@@ -195,6 +195,14 @@ int mm_vad_create(umm_process_t *proc, size_t bytes, size_t alignment, int prot,
     return rc == UMM_OK ? vad_register(proc, base, bytes, prot, out) : rc;
 }
 
+int mm_vad_create_top_down(umm_process_t *proc, size_t bytes, size_t alignment, int prot,
+                           mm_vad_t **out)
+{
+    void *base;
+    int rc = mm_os_reserve_top_down(bytes, alignment, &base);
+    return rc == UMM_OK ? vad_register(proc, base, bytes, prot, out) : rc;
+}
+
 int mm_vad_create_at(umm_process_t *proc, uintptr_t addr, size_t bytes, int prot, mm_vad_t **out)
 {
     int rc = mm_os_reserve_at((void *)addr, bytes);

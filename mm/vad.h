@@ -8,6 +8,9 @@
 /* A new reservation of proc: `bytes` of address space aligned to `alignment`, and its VAD with an
  * empty page table, attached to the process and registered. Takes the locks itself. */
 int mm_vad_create(umm_process_t *proc, size_t bytes, size_t alignment, int prot, mm_vad_t **out);
+/* As mm_vad_create, at the highest free address umm finds (MEM_TOP_DOWN, os.h). */
+int mm_vad_create_top_down(umm_process_t *proc, size_t bytes, size_t alignment, int prot,
+                           mm_vad_t **out);
 /* As mm_vad_create, at exactly `addr` (UMM_E_BUSY when the range is in use). */
 int mm_vad_create_at(umm_process_t *proc, uintptr_t addr, size_t bytes, int prot, mm_vad_t **out);
 /* Undo mm_vad_create for a reservation nothing has used yet (nothing committed, no view). */

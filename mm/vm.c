@@ -49,8 +49,8 @@ int umm_reserve_at(umm_process_t *proc, void *addr, size_t bytes, int prot, unsi
     size_t g = UMM_RESERVE_GRANULARITY;
     if (!out || !prot_ok(prot) || (flags & ~(unsigned)(UMM_RESERVE_TOP_DOWN | UMM_MEM_WRITE_WATCH)))
         return UMM_E_INVAL;
-    if (!addr) /* mmap already places new mappings top-down: TOP_DOWN asks for the default */
-        return umm_reserve_ex(proc, bytes, g, prot, flags & UMM_MEM_WRITE_WATCH, out);
+    if (!addr)
+        return umm_reserve_ex(proc, bytes, g, prot, flags, out);
     if ((uintptr_t)addr & (g - 1))
         return UMM_E_ALIGN;
     if (bytes == 0 || bytes > ((size_t)1 << 46))
@@ -76,7 +76,7 @@ int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, int prot
                    void **out)
 {
     HANDLE_CHECK(proc, HANDLE_PROCESS);
-    if (!out || !prot_ok(prot) || (flags & ~UMM_MEM_WRITE_WATCH))
+    if (!out || !prot_ok(prot) || (flags & ~(unsigned)(UMM_MEM_WRITE_WATCH | UMM_RESERVE_TOP_DOWN)))
         return UMM_E_INVAL;
     size_t g = UMM_RESERVE_GRANULARITY;
     if (alignment < g || (alignment & (alignment - 1)) != 0 || alignment > ((size_t)1 << 40))
@@ -84,7 +84,9 @@ int umm_reserve_ex(umm_process_t *proc, size_t bytes, size_t alignment, int prot
     if (bytes == 0 || bytes > ((size_t)1 << 46))
         return UMM_E_RANGE;
     mm_vad_t *vad;
-    int rc = mm_vad_create(proc, (bytes + g - 1) & ~(g - 1), alignment, prot, &vad);
+    size_t size = (bytes + g - 1) & ~(g - 1);
+    int rc = flags & UMM_RESERVE_TOP_DOWN ? mm_vad_create_top_down(proc, size, alignment, prot, &vad)
+                                          : mm_vad_create(proc, size, alignment, prot, &vad);
     if (rc != UMM_OK)
         return rc;
     mm_lock(&proc->sys->lock);
@@ -291,8 +293,38 @@ static mm_pte_t with_user_prot(mm_pte_t p, int prot)
     return mm_pte_with_prot(p, prot | (mm_pte_prot(p) & MM_PROT_WATCH));
 }
 
-/* Set protection of committed pages [first, first+n): PTEs, then kernel mappings, per run. */
+/* The PTE page k gets for `prot`: the protection it stores for it (per page for WRITECOPY, cow.h),
+ * umm's write-watch bit kept; a shared copy-on-write page is clean, mapped at most read-only. */
+static mm_pte_t protected_pte(const mm_vad_t *vad, size_t k, int prot)
+{
+    mm_pte_t np = with_user_prot(vad->pte[k], mm_cow_page_prot(vad, k, prot));
+    return (mm_pte_prot(np) & UMM_PROT_WRITECOPY) ? np & ~PTE_DIRTY : np;
+}
+
+static void write_protected(mm_vad_t *vad, size_t k, mm_pte_t np)
+{
+    if (vad->pte[k] & ~np & PTE_DIRTY) /* what the page had written is the section frame's */
+        mm_pfn_entry(&vad->proc->sys->pfn, (mm_pfn_id_t)mm_pte_num(np))->flags |= PFN_F_MODIFIED;
+    mm_vad_pte_write(vad, k, np);
+}
+
+static int protect_pages(mm_vad_t *vad, size_t first, size_t n, int prot);
+
+/* Set protection of committed pages [first, first+n), with the commit charge of pages made
+ * copy-on-write or no longer so (cow.h). */
 static int protect_locked(mm_vad_t *vad, size_t first, size_t n, int prot)
+{
+    uint64_t before;
+    int rc = mm_cow_protect_begin(vad, first, n, prot, &before);
+    if (rc != UMM_OK)
+        return rc;
+    rc = protect_pages(vad, first, n, prot);
+    mm_cow_protect_end(vad, first, n, prot, before);
+    return rc;
+}
+
+/* Set protection of committed pages [first, first+n): PTEs, then kernel mappings, per run. */
+static int protect_pages(mm_vad_t *vad, size_t first, size_t n, int prot)
 {
     umm_system_t *sys = vad->proc->sys;
     if (prot & UMM_PROT_GUARD) { /* a guard page must fault on its next access: not valid */
@@ -311,41 +343,49 @@ static int protect_locked(mm_vad_t *vad, size_t first, size_t n, int prot)
                 break;
             mm_vad_pte_write(vad, i, vad->pte[i] & ~PTE_HW_RO);
         }
-        mm_pte_t np = with_user_prot(vad->pte[i], prot);
+        mm_pte_t np = protected_pte(vad, i, prot);
         size_t j = i + 1;
         bool hw_valid = mm_pte_format(np) == PTE_VALID && (np & PTE_HW);
         int hwp = mm_pte_hw_prot(np);
         while (j < first + n && hw_valid && mm_pte_format(vad->pte[j]) == PTE_VALID &&
-               (vad->pte[j] & PTE_HW) && mm_pte_hw_prot(with_user_prot(vad->pte[j], prot)) == hwp)
+               (vad->pte[j] & PTE_HW) && mm_pte_hw_prot(protected_pte(vad, j, prot)) == hwp)
             j++;
         if (hw_valid &&
             (rc = mm_hw_protect(sys, mm_vad_page_addr(vad, i, sys->page_shift), j - i, hwp)) != UMM_OK)
             break;
         for (size_t k = i; k < j; k++)
-            mm_vad_pte_write(vad, k, with_user_prot(vad->pte[k], prot));
+            write_protected(vad, k, protected_pte(vad, k, prot));
         i = j;
     }
     mm_vma_refresh(vad, first, first + n);
     return rc;
 }
 
+/* UMM_PROT_WRITECOPY in umm_protect: a view's pages only, optionally with EXEC, nothing else (as
+ * VirtualProtect(PAGE_WRITECOPY / PAGE_EXECUTE_WRITECOPY)). */
+static bool writecopy_ok(const mm_vad_t *vad, int prot)
+{
+    return !(prot & UMM_PROT_WRITECOPY) ||
+           (vad->section && !(prot & ~(UMM_PROT_WRITECOPY | UMM_PROT_EXEC)));
+}
+
 int umm_protect(umm_process_t *proc, void *addr, size_t bytes, int prot, int *old_prot)
 {
     mm_vad_t *vad;
     size_t first, n;
-    if (!prot_ok(prot))
+    if (prot < 0 || !prot_ok(prot & ~UMM_PROT_WRITECOPY))
         return UMM_E_INVAL;
     int rc = mm_vm_range_lock_idle(proc, addr, bytes, &vad, &first, &n); /* guard protection trims */
     if (rc != UMM_OK)
         return rc;
-    if (above_view(vad, prot))
-        rc = UMM_E_INVAL; /* not above what the view was mapped with */
+    if (above_view(vad, prot) || !writecopy_ok(vad, prot))
+        rc = UMM_E_INVAL; /* not above what the view was mapped with; WRITECOPY on views only */
     for (size_t i = first; i < first + n && rc == UMM_OK; i++)
         if (!mm_pte_committed(vad->pte[i]))
             rc = UMM_E_NOT_COMMITTED;
     if (rc == UMM_OK) {
         if (old_prot)
-            *old_prot = mm_pte_prot(vad->pte[first]) & ~MM_PROT_WATCH;
+            *old_prot = mm_cow_query_prot(vad, first); /* as umm_query reports it */
         rc = protect_locked(vad, first, n, prot);
         mm_budget_enforce(proc->sys);
     }

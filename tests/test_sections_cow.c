@@ -8,6 +8,9 @@
  * UMM_PROT_WRITECOPY and written ones as READ|WRITE; the view is charged commit for its size when
  * mapped, and releasing it frees its copies, their paging-file slots and that charge; a read-only
  * view's write stays an access violation, a WRITECOPY view may be mapped from a read-only file;
+ * umm_protect(UMM_PROT_WRITECOPY) makes pages of a read-write or read-only view copy-on-write
+ * (charged when protected, the section keeps its bytes, the view's copy has the write, protecting
+ * an unwritten page back uncharges it, a copy keeps its charge until the view is released);
  * bad protections are refused; umm_check passes after each step. */
 #include "section_util.h"
 
@@ -209,6 +212,80 @@ static void test_file_section(void **state) {
     file_free(&f);
 }
 
+/* umm_protect(WRITECOPY) on pages of ordinary views (VirtualProtect(PAGE_WRITECOPY)): each page
+ * is charged when it becomes copy-on-write; a write copies it, the section and the other views
+ * keep their bytes, the copy survives paging; protecting an unwritten page back uncharges it. */
+static void test_protect_writecopy(void **state) {
+    (void)state;
+    enum { N = 16, C = 4 };
+    umm_system_t *sys;
+    umm_process_t *p = small_system(&sys);
+    umm_stats_t base = tu_stats(sys);
+    umm_section_t *sec = sec_new(sys, N * PG);
+    unsigned char *a = view_new(p, sec, RW);
+    unsigned char *r = view_new(p, sec, UMM_PROT_READ);
+    fill_all(a, N, 1);
+    uint64_t c0 = tu_stats(sys).committed;
+    int old = -1;
+    /* pages [0, C) of the read-write view: dirty and mapped writable until now */
+    assert_int_equal(umm_protect(p, a, C * PG, COW, &old), UMM_OK);
+    assert_int_equal(old, RW);
+    assert_int_equal(tu_stats(sys).committed, c0 + C);
+    assert_int_equal(query_prot(p, a), COW);
+    assert_int_equal(query_prot(p, a + C * PG), RW);
+    assert_int_equal(umm_protect(p, a, PG, COW, &old), UMM_OK); /* again: no second charge */
+    assert_int_equal(old, COW);
+    assert_int_equal(tu_stats(sys).committed, c0 + C);
+    sc_consistent(sys);
+    verify_all(a, N, 1); /* reads still share */
+    assert_int_equal(tu_pstats(p).faults_copy_on_write, 0);
+    for (size_t i = 0; i < N; i++)
+        fill_idx(a, i, i < 2 ? 2 : 3); /* pages 0, 1 copy; 2, 3 copy; the rest write through */
+    assert_int_equal(tu_pstats(p).faults_copy_on_write, C);
+    assert_int_equal(query_prot(p, a), RW); /* a copy is an ordinary read-write page */
+    uint64_t want_r[N], want_a[N];
+    for (size_t i = 0; i < N; i++) {
+        want_a[i] = i < 2 ? 2 : 3;
+        want_r[i] = i < C ? 1 : 3; /* the section kept its bytes under the copies */
+    }
+    verify_gens(r, N, want_r);
+    verify_gens(a, N, want_a);
+    assert_int_equal(tu_stats(sys).committed, c0 + C); /* the copies hold the charge */
+    sc_consistent(sys);
+    page_everything_out(sys, p);
+    verify_gens(r, N, want_r);
+    verify_gens(a, N, want_a);
+    sc_consistent(sys);
+
+    /* the read-only view: WRITECOPY is allowed (a write is not), and protecting an unwritten
+     * page back gives its charge back */
+    assert_int_equal(umm_protect(p, r, 2 * PG, RW, NULL), UMM_E_INVAL);
+    assert_int_equal(umm_protect(p, r, 2 * PG, COW, &old), UMM_OK);
+    assert_int_equal(old, UMM_PROT_READ);
+    assert_int_equal(tu_stats(sys).committed, c0 + C + 2);
+    fill_idx(r, 0, 4);
+    assert_page_idx(r, 0, 4);
+    unsigned char *s3 = view_new(p, sec, UMM_PROT_READ); /* the section's pages, unchanged */
+    verify_gens(s3, N, want_r);
+    assert_int_equal(umm_release(p, s3), UMM_OK);
+    assert_int_equal(umm_protect(p, r, 2 * PG, UMM_PROT_READ, NULL), UMM_OK);
+    assert_int_equal(tu_stats(sys).committed, c0 + C + 1); /* page 1 was never written */
+    assert_page_idx(r, 0, 4);
+    sc_consistent(sys);
+    /* EXEC only on a view mapped with it; GUARD or READ with WRITECOPY: no */
+    assert_int_equal(umm_protect(p, a, PG, COW | UMM_PROT_EXEC, NULL), UMM_E_INVAL);
+    assert_int_equal(umm_protect(p, a, PG, COW | UMM_PROT_GUARD, NULL), UMM_E_INVAL);
+    assert_int_equal(umm_protect(p, a, PG, COW | UMM_PROT_READ, NULL), UMM_E_INVAL);
+    assert_int_equal(tu_stats(sys).committed, c0 + C + 1);
+    /* releasing the views gives back every copy and every charge */
+    assert_int_equal(umm_release(p, a), UMM_OK);
+    assert_int_equal(umm_release(p, r), UMM_OK);
+    assert_int_equal(umm_section_close(sec), UMM_OK);
+    sc_consistent(sys);
+    assert_baseline(sys, &base);
+    umm_system_destroy(sys);
+}
+
 /* Bad protections are refused and change nothing; a copy-on-write view larger than the commit
  * limit can hold is refused when mapped, not when written. */
 static void test_bad_input(void **state) {
@@ -248,6 +325,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_pagefile_section),
         cmocka_unit_test(test_views_do_not_see_copies),
         cmocka_unit_test(test_file_section),
+        cmocka_unit_test(test_protect_writecopy),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

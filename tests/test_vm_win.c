@@ -203,9 +203,16 @@ static void test_reserve_at(void **state)
     umm_system_t *sys;
     umm_process_t *proc;
     tu_sys_new(8 * TU_MIB, 16, &sys, &proc);
-    void *a = NULL, *b = NULL;
+    void *a = NULL, *b = NULL, *low = NULL, *td = NULL;
+    assert_int_equal(umm_reserve(proc, 8 * TU_GRAN, RW, &low), UMM_OK);
     assert_int_equal(umm_reserve_at(proc, NULL, 4 * TU_GRAN, RW, UMM_RESERVE_TOP_DOWN, &a), UMM_OK);
     assert_int_equal((uintptr_t)a % TU_GRAN, 0);
+    assert_true((uintptr_t)low + 8 * TU_GRAN <= (uintptr_t)a); /* top-down: above the others */
+    assert_int_equal(umm_reserve_ex(proc, TU_GRAN, 4 * TU_GRAN, RW, UMM_RESERVE_TOP_DOWN, &td), UMM_OK);
+    assert_int_equal((uintptr_t)td % (4 * TU_GRAN), 0);
+    assert_true((uintptr_t)low + 8 * TU_GRAN <= (uintptr_t)td && (uintptr_t)td < (uintptr_t)a);
+    assert_int_equal(umm_release(proc, td), UMM_OK);
+    assert_int_equal(umm_release(proc, low), UMM_OK);
     assert_int_equal(umm_release(proc, a), UMM_OK);
     assert_int_equal(umm_reserve_at(proc, a, 2 * TU_GRAN, RW, 0, &b), UMM_OK);
     assert_ptr_equal(a, b);

@@ -15,7 +15,7 @@
  *   15     |                  |                  | DISCARDED   |               |
  *   16-17  | cache attribute (UMM_PROT_NOCACHE/WRITECOMBINE >> 4), every committed format
  *   18     | MM_PROT_WATCH (write-watched, not written since the reset), every committed format
- *   19     | (spare)
+ *   19     | UMM_PROT_WRITECOPY: a view page umm_protect made copy-on-write (cow.h)
  *   20-63  | frame            | frame            |             | slot          | prototype index
  *
  * NONE (all zero) is a page that was never committed; DECOMMITTED (6) one that was and no
@@ -62,9 +62,10 @@ enum mm_pte_format {
 
 #define PTE_FORMAT_MASK 0x7ull
 #define PTE_PROT_SHIFT 3
-#define PTE_PROT_EXTRA_SHIFT 16 /* protection bits 4-6: UMM_PROT_NOCACHE / WRITECOMBINE (0x10 /
-                                   0x20, recorded only) and MM_PROT_WATCH (0x40) */
-#define PTE_PROT_MASK ((0xfull << PTE_PROT_SHIFT) | (0x7ull << PTE_PROT_EXTRA_SHIFT))
+#define PTE_PROT_EXTRA_SHIFT 16 /* protection bits 4-7: UMM_PROT_NOCACHE / WRITECOMBINE (0x10 /
+                                   0x20, recorded only), MM_PROT_WATCH (0x40) and
+                                   UMM_PROT_WRITECOPY (0x80) */
+#define PTE_PROT_MASK ((0xfull << PTE_PROT_SHIFT) | (0xfull << PTE_PROT_EXTRA_SHIFT))
 #define PTE_HW (1ull << 7)
 #define PTE_ACCESSED (1ull << 8)
 #define PTE_DIRTY (1ull << 9)
@@ -79,15 +80,15 @@ enum mm_pte_format {
 
 static inline unsigned mm_pte_format(mm_pte_t p) { return (unsigned)(p & PTE_FORMAT_MASK); }
 /* The protection of a PTE as a UMM_PROT_* value (with MM_PROT_WATCH): its low four bits from
- * PTE bits 3-6, the next three from bits 16-18. */
+ * PTE bits 3-6, the next four from bits 16-19. */
 static inline int mm_pte_prot(mm_pte_t p)
 {
-    return (int)(((p >> PTE_PROT_SHIFT) & 0xf) | (((p >> PTE_PROT_EXTRA_SHIFT) & 0x7) << 4));
+    return (int)(((p >> PTE_PROT_SHIFT) & 0xf) | (((p >> PTE_PROT_EXTRA_SHIFT) & 0xf) << 4));
 }
 static inline mm_pte_t mm_pte_prot_bits(int prot)
 {
     return (((mm_pte_t)prot & 0xf) << PTE_PROT_SHIFT) |
-           ((((mm_pte_t)prot >> 4) & 0x7) << PTE_PROT_EXTRA_SHIFT);
+           ((((mm_pte_t)prot >> 4) & 0xf) << PTE_PROT_EXTRA_SHIFT);
 }
 static inline uint64_t mm_pte_num(mm_pte_t p) { return p >> PTE_NUM_SHIFT; }
 static inline unsigned mm_pte_age(mm_pte_t p) { return (unsigned)((p & PTE_AGE_MASK) >> PTE_AGE_SHIFT); }

@@ -252,8 +252,8 @@ int win_prot_to_umm(DWORD protect)
     case PAGE_EXECUTE: p = UMM_PROT_EXEC; break;
     case PAGE_EXECUTE_READ: p = UMM_PROT_READ | UMM_PROT_EXEC; break;
     case PAGE_EXECUTE_READWRITE: p = UMM_PROT_READ | UMM_PROT_WRITE | UMM_PROT_EXEC; break;
-    default: return -1; /* no base, two, unknown bits, or WRITECOPY (VirtualAlloc and VirtualProtect
-                           refuse it; MapViewOfFile2 takes it, mapping.c) */
+    default: return -1; /* no base, two, unknown bits, or WRITECOPY (VirtualAlloc refuses it;
+                           VirtualProtect and MapViewOfFile2 take it themselves) */
     }
     if (p == UMM_PROT_NONE && mods) /* Windows: no modifier with PAGE_NOACCESS */
         return -1;

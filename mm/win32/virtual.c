@@ -127,7 +127,11 @@ BOOL WINAPI VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize, D
         return FALSE;
     if (!lpflOldProtect)
         return WIN_FAIL(ERROR_NOACCESS, FALSE);
-    int prot = win_prot_to_umm(flNewProtect);
+    /* PAGE_(EXECUTE_)WRITECOPY: a view's pages become copy-on-write; umm_protect refuses it
+       elsewhere (ERROR_INVALID_PARAMETER, as Windows for private memory) */
+    int prot = flNewProtect == PAGE_WRITECOPY           ? UMM_PROT_WRITECOPY
+               : flNewProtect == PAGE_EXECUTE_WRITECOPY ? UMM_PROT_WRITECOPY | UMM_PROT_EXEC
+                                                        : win_prot_to_umm(flNewProtect);
     if (prot < 0 || dwSize == 0)
         return WIN_FAIL(ERROR_INVALID_PARAMETER, FALSE);
     uintptr_t start, end;

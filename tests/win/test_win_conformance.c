@@ -196,9 +196,29 @@ static void test_virtual_alloc_reserve_and_commit(void **state)
     /* ... and refused where something is already reserved */
     FAILS_WITH(VirtualAlloc(hole + 65536, PG, MEM_RESERVE, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
     FAILS_WITH(VirtualAlloc(r, PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
-    /* MEM_TOP_DOWN is accepted */
+    /* MEM_TOP_DOWN: above every reservation made without it, before and after; the next one
+     * top-down is below it (the highest free range left) */
+    BYTE *bu[4];
+    for (int i = 0; i < 4; i++)
+        assert_non_null(bu[i] = VirtualAlloc(NULL, 4 * 65536, MEM_RESERVE, PAGE_READWRITE));
     BYTE *td = VirtualAlloc(NULL, PG, MEM_RESERVE | MEM_TOP_DOWN, PAGE_READWRITE);
     assert_non_null(td);
+    assert_int_equal((uintptr_t)td % 65536, 0);
+    BYTE *td2 = VirtualAlloc(NULL, 3 * 65536, MEM_RESERVE | MEM_COMMIT | MEM_TOP_DOWN, PAGE_READWRITE);
+    assert_non_null(td2);
+    BYTE *later = VirtualAlloc(NULL, PG, MEM_RESERVE, PAGE_READWRITE);
+    assert_non_null(later);
+    assert_true(td2 + 3 * 65536 <= td);
+    for (int i = 0; i < 4; i++)
+        assert_true(bu[i] + 4 * 65536 <= td2);
+    assert_true(later + 65536 <= td2);
+    assert_region(td2, td2, td2, 3 * 65536, MEM_COMMIT, PAGE_READWRITE, MEM_PRIVATE);
+    td2[3 * 65536 - 1] = 7;
+    assert_int_equal(td2[3 * 65536 - 1], 7);
+    assert_true(VirtualFree(td2, 0, MEM_RELEASE));
+    for (int i = 0; i < 4; i++)
+        assert_true(VirtualFree(bu[i], 0, MEM_RELEASE));
+    assert_true(VirtualFree(later, 0, MEM_RELEASE));
 
     /* commit outside any reservation, or across its end */
     FAILS_WITH(VirtualAlloc(hole, PG, MEM_COMMIT, PAGE_READWRITE), ERROR_INVALID_ADDRESS);
@@ -320,7 +340,8 @@ static void test_virtual_protect(void **state)
     DWORD old = 0;
     FAILS_WITH(VirtualProtect(r, PG, PAGE_READONLY, NULL), ERROR_NOACCESS);
     FAILS_WITH(VirtualProtect(r, PG, 0, &old), ERROR_INVALID_PARAMETER);
-    FAILS_WITH(VirtualProtect(r, PG, PAGE_WRITECOPY, &old), ERROR_INVALID_PARAMETER);
+    FAILS_WITH(VirtualProtect(r, PG, PAGE_WRITECOPY, &old), ERROR_INVALID_PARAMETER); /* private */
+    FAILS_WITH(VirtualProtect(r, PG, PAGE_EXECUTE_WRITECOPY, &old), ERROR_INVALID_PARAMETER);
     FAILS_WITH(VirtualProtect(r, PG, PAGE_READONLY | PAGE_EXECUTE, &old), ERROR_INVALID_PARAMETER);
     FAILS_WITH(VirtualProtect(r + 3 * PG, 2 * PG, PAGE_READONLY, &old), ERROR_INVALID_ADDRESS);
     FAILS_WITH(VirtualProtect(r + 5 * PG, PG, PAGE_READONLY, &old), ERROR_INVALID_ADDRESS);
@@ -553,6 +574,30 @@ static void test_map_view_of_file(void **state)
     assert_true(VirtualProtect(w, PG, PAGE_READONLY, &old));
     assert_int_equal(old, PAGE_READWRITE);
     assert_int_equal(try_access(w, 1), UMM_EXC_ACCESS_VIOLATION);
+    /* VirtualProtect(PAGE_WRITECOPY) on a view: the pages become copy-on-write, charged now; the
+     * first write copies, the mapping keeps its bytes */
+    MEMORYSTATUSEX ms0 = {.dwLength = sizeof ms0}, ms1 = {.dwLength = sizeof ms1};
+    assert_true(GlobalMemoryStatusEx(&ms0));
+    assert_true(VirtualProtect(w + 2 * PG, 2 * PG, PAGE_WRITECOPY, &old));
+    assert_int_equal(old, PAGE_READWRITE);
+    assert_true(GlobalMemoryStatusEx(&ms1));
+    assert_int_equal(ms0.ullAvailPageFile - ms1.ullAvailPageFile, 2 * PG); /* commit charged */
+    assert_region(w + 2 * PG, w + 2 * PG, w, 2 * PG, MEM_COMMIT, PAGE_WRITECOPY, MEM_MAPPED);
+    w[2 * PG] = 30;
+    assert_int_equal(w[2 * PG], 30);
+    assert_region(w + 2 * PG, w + 2 * PG, w, PG, MEM_COMMIT, PAGE_READWRITE, MEM_MAPPED);
+    assert_region(w + 3 * PG, w + 3 * PG, w, PG, MEM_COMMIT, PAGE_WRITECOPY, MEM_MAPPED);
+    BYTE *w2 = MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0);
+    assert_non_null(w2);
+    assert_int_equal(w2[2 * PG], 0); /* the mapping's page did not see the write */
+    assert_true(UnmapViewOfFile(w2));
+    FAILS_WITH(VirtualProtect(w, PG, PAGE_EXECUTE_WRITECOPY, &old), ERROR_INVALID_PARAMETER);
+    assert_true(VirtualProtect(r, PG, PAGE_WRITECOPY, &old)); /* a read-only view: allowed */
+    assert_int_equal(old, PAGE_READONLY);
+    r[1] = 5;
+    assert_int_equal(r[0], 10);
+    assert_int_equal(r[1], 5);
+    assert_int_equal(w[1], 0);
     /* a view is not VirtualFree's */
     FAILS_WITH(VirtualFree(w, 0, MEM_RELEASE), ERROR_INVALID_PARAMETER);
     FAILS_WITH(VirtualFree(w, PG, MEM_DECOMMIT), ERROR_INVALID_PARAMETER);

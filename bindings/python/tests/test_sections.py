@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Sections through the bindings: two views (in two processes) share their bytes; data survives
 trimming and paging; releasing views and closing the handle returns the charge."""
+import pytest
+
 import umm
 
 
@@ -74,6 +76,36 @@ def test_section_protection_name_and_reserve():
             w.decommit(4096, 4096)
         assert e.value.name == "UMM_E_ACCESS"
         s.check()
+def test_protect_view_page_writecopy():
+    """Region.protect(..., "writecopy") on an ordinary view (VirtualProtect(PAGE_WRITECOPY)):
+    charged when protected, the first write copies, the section keeps its bytes."""
+    with umm.System(ram="4M", pagefile="32M", workers=False) as s:
+        p = s.process()
+        sec = s.section("1M")
+        rw = sec.map(p)
+        ro = sec.map(p, prot="r")
+        rw.write(0, b"shared" * 100)
+        before = s.stats().committed
+        assert rw.protect(0, 8192, "writecopy").text == "rw"
+        assert s.stats().committed == before + 2
+        assert umm.Prot(p.query(rw.address).prot).text == "writecopy"
+        rw.write(0, b"mine!!")
+        assert rw.read(0, 6) == b"mine!!" and ro.read(0, 6) == b"shared"
+        assert umm.Prot(p.query(rw.address).prot).text == "rw"
+        assert p.stats().faults_copy_on_write == 1
+        private = p.reserve("64K")
+        private.commit(0, 4096)
+        with pytest.raises(umm.UmmError) as e:
+            private.protect(0, 4096, "writecopy")  # views only
+        assert e.value.name == "UMM_E_INVAL"
+        private.release()
+        s.check()
+        rw.release()
+        assert s.stats().committed == before
+        ro.release()
+        sec.close()
+
+
 def test_copy_on_write_view_keeps_its_writes():
     """Section.map(copy=True): reads share; writes stay in this view (not the section, not the
     other view) through paging; region info says writecopy until a page is written; releasing
