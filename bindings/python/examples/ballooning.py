@@ -263,12 +263,15 @@ def main(argv=None):
     ap.add_argument("--scan", type=int, default=2048, help="sharing scan pages per host pass")
     ap.add_argument("--idle-tax", type=float, default=0.75)
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--phases", type=int, default=len(PHASES),
+                    help="run only the first N phases (2: boot and idle, the sharing figure)")
     ap.add_argument("--out", default=".")
     ap.add_argument("--dpi", type=int, default=80)
     args = ap.parse_args(argv)
     if args.tiny:
         args.host, args.guest, args.data, args.image = 12, 8, 6, 1
         args.ticks, args.ops, args.scan = 6, 300, 512
+    del PHASES[args.phases:]
     os.makedirs(args.out, exist_ok=True)
     t0 = time.time()
     samples, shares = run(args)
