@@ -68,12 +68,21 @@ static bool backend_shares(const umm_system_t *sys)
     return sys->phys && sys->phys->shared;
 }
 
+/* Trim up to `need` pages whose frames the backend does not share: idlest first, accessed ones
+ * last (pages in a working set that was never aged are all accessed). */
+static uint64_t trim_private(candidate_t *c, size_t n, uint64_t need)
+{
+    uint64_t done = trim_by_age(c, n, need, 0, WS_AGED_PRIVATE);
+    return done + trim_by_age(c, n, need - done, 0, WS_AGED_PRIVATE | WS_AGED_ANY);
+}
+
 /* Trim up to `need` pages, oldest first: for each age from 7 down to 1 the ranked processes in
  * turn; when aged pages run out (always, under UMM_TRIM_CLOCK, which keeps no ages), pages not
  * accessed since the last pass, by clock with second chance. A guest whose host shares some of
- * its frames trims its private aged pages first, up to `need_private` (>= need: its free frames
- * the host shares do not count, since a fault repurposing one frees no host memory and undoes
- * the sharing); trimming a shared page would unshare it for nothing. */
+ * its frames trims private pages first, up to `need_private` (>= need: its free frames the host
+ * shares do not count, since a fault repurposing one frees no host memory and undoes the
+ * sharing), even recently used ones: trimming costs at most a soft fault, and trimming a shared
+ * page would unshare it for nothing. */
 static uint64_t trim_oldest(umm_system_t *sys, uint64_t need, uint64_t need_private)
 {
     candidate_t *c = malloc((sys->nprocs + 1) * sizeof *c);
@@ -82,7 +91,7 @@ static uint64_t trim_oldest(umm_system_t *sys, uint64_t need, uint64_t need_priv
     size_t n = rank_processes(sys, c);
     uint64_t done = 0;
     if (backend_shares(sys))
-        done += trim_by_age(c, n, need_private, 1, WS_AGED_PRIVATE);
+        done += trim_private(c, n, need_private);
     need = need > done ? need - done : 0;
     done += trim_by_age(c, n, need, 1, 0);
     for (size_t k = 0; k < n && done < need; k++) {
@@ -152,9 +161,7 @@ uint64_t mm_balancer_trim_private(umm_system_t *sys, uint64_t need)
     candidate_t *c = malloc((sys->nprocs + 1) * sizeof *c);
     if (!c)
         return 0;
-    size_t n = rank_processes(sys, c);
-    uint64_t done = trim_by_age(c, n, need, 0, WS_AGED_PRIVATE);
-    done += trim_by_age(c, n, need - done, 0, WS_AGED_PRIVATE | WS_AGED_ANY);
+    uint64_t done = trim_private(c, rank_processes(sys, c), need);
     free(c);
     sys->ctr.balancer_trimmed += done;
     return done;
