@@ -30,6 +30,7 @@ an idle page costs 4x an active one). With all three equally busy the entitlemen
 
     /usr/bin/python3 ballooning.py            # full size (about a minute)
     /usr/bin/python3 ballooning.py --tiny     # seconds
+    /usr/bin/python3 ballooning.py --phases 2 # boot and idle only: the sharing figure
     /usr/bin/python3 ballooning.py --shares 1000,1000,1000 --ticks 40 --idle-tax 0
 
 Writes OUT/ballooning.txt (per-phase table), ballooning.csv (every tick) and ballooning.png.
