@@ -186,6 +186,21 @@ int umm_hv_host_stats(umm_hv_host_t *host, umm_hv_host_stats_t *out)
     return UMM_OK;
 }
 
+void hv_rebalance_guests(umm_hv_host_t *host)
+{
+    for (uint32_t i = 0; i < host->nguest_slots; i++) {
+        umm_hv_guest_t *g = host->guests[i];
+        if (!g)
+            continue;
+        mm_lock(&host->lock);
+        bool again = g->rebalance;
+        g->rebalance = false;
+        mm_unlock(&host->lock);
+        if (again)
+            mm_guest_rebalance(g->sys);
+    }
+}
+
 void hv_host_pass(umm_hv_host_t *host, bool scan)
 {
     mm_mutex_lock(&host->pass_lock);
@@ -195,6 +210,7 @@ void hv_host_pass(umm_hv_host_t *host, bool scan)
             hv_balloon_step(host->guests[i]);
     if (scan && !(host->cfg.flags & UMM_HV_NO_SHARING))
         hv_share_scan(host, host->cfg.scan_pages ? host->cfg.scan_pages : 2048);
+    hv_rebalance_guests(host);
     mm_mutex_unlock(&host->pass_lock);
 }
 

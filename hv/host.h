@@ -93,6 +93,7 @@ struct umm_hv_guest {
     uint64_t reservation, limit; /* pages */
     uint32_t domain;             /* sharing domain */
     hv_balloon_t balloon;
+    bool rebalance;              /* the scanner shared frames it counted as available (below) */
     /* counters, under the host lock */
     uint64_t private_frames, shared, shared_zero, swapped, compressed;
     uint64_t swapped_out, swapped_in, double_paging;
@@ -184,6 +185,9 @@ size_t hv_balloon_deflate_locked(umm_hv_guest_t *g, size_t n); /* guest locked *
 
 /* share.c */
 uint64_t hv_share_scan(umm_hv_host_t *host, size_t pages);
+/* Guests whose free frames a scan just shared (g->rebalance) replace them with private ones
+ * now, before their next faults repurpose (and unshare) them. Under pass_lock, no other lock. */
+void hv_rebalance_guests(umm_hv_host_t *host);
 void hv_share_forget(umm_hv_host_t *host, uint32_t h);
 int hv_share_init(umm_hv_host_t *host);
 

@@ -69,6 +69,7 @@ static void join_shared(umm_hv_guest_t *g, uint32_t gfn, uint32_t s)
     g->p2m[gfn] = p2m_make(P2M_SHARED, s);
     g->private_frames--;
     g->shared++;
+    g->rebalance |= mm_guest_frame_shared(g->sys, gfn);
     hv_frame_put(host, old);
     host->merged++;
 }
@@ -92,6 +93,7 @@ static uint32_t promote(umm_hv_guest_t *cg, uint32_t cgfn, const void *data, uin
     cg->p2m[cgfn] = p2m_make(P2M_SHARED, h);
     cg->private_frames--;
     cg->shared++;
+    cg->rebalance |= mm_guest_frame_shared(cg->sys, cgfn);
     host->shared_frames++;
     return h;
 }
@@ -122,6 +124,7 @@ static bool collapse_zero(umm_hv_guest_t *g, uint32_t gfn, uint32_t h)
     g->private_frames--;
     g->shared++;
     g->shared_zero++;
+    g->rebalance |= mm_guest_frame_shared(g->sys, gfn);
     hv_frame_put(host, h);
     host->merged++;
     return true;
@@ -273,6 +276,7 @@ int umm_hv_share_scan(umm_hv_host_t *host, size_t pages, uint64_t *merged)
     HANDLE_CHECK(host, HANDLE_HV_HOST);
     mm_mutex_lock(&host->pass_lock);
     uint64_t m = host->cfg.flags & UMM_HV_NO_SHARING ? 0 : hv_share_scan(host, pages);
+    hv_rebalance_guests(host);
     mm_mutex_unlock(&host->pass_lock);
     if (merged)
         *merged = m;

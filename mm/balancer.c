@@ -68,12 +68,22 @@ static bool backend_shares(const umm_system_t *sys)
     return sys->phys && sys->phys->shared;
 }
 
+/* Trim up to `need` pages whose frames the backend does not share: idlest first, accessed ones
+ * last (pages in a working set that was never aged are all accessed). */
+static uint64_t trim_private(candidate_t *c, size_t n, uint64_t need)
+{
+    uint64_t done = trim_by_age(c, n, need, 0, WS_AGED_PRIVATE);
+    return done + trim_by_age(c, n, need - done, 0, WS_AGED_PRIVATE | WS_AGED_ANY);
+}
+
 /* Trim up to `need` pages, oldest first: for each age from 7 down to 1 the ranked processes in
  * turn; when aged pages run out (always, under UMM_TRIM_CLOCK, which keeps no ages), pages not
  * accessed since the last pass, by clock with second chance. A guest whose host shares some of
- * its frames trims its private aged pages first: a shared page's frame frees no host memory, and
- * paging it out would unshare it for nothing. */
-static uint64_t trim_oldest(umm_system_t *sys, uint64_t need)
+ * its frames trims private pages first, up to `need_private` (>= need: its free frames the host
+ * shares do not count, since a fault repurposing one frees no host memory and undoes the
+ * sharing), even recently used ones: trimming costs at most a soft fault, and trimming a shared
+ * page would unshare it for nothing. */
+static uint64_t trim_oldest(umm_system_t *sys, uint64_t need, uint64_t need_private)
 {
     candidate_t *c = malloc((sys->nprocs + 1) * sizeof *c);
     if (!c)
@@ -81,14 +91,20 @@ static uint64_t trim_oldest(umm_system_t *sys, uint64_t need)
     size_t n = rank_processes(sys, c);
     uint64_t done = 0;
     if (backend_shares(sys))
-        done += trim_by_age(c, n, need, 1, WS_AGED_PRIVATE);
-    done += trim_by_age(c, n, need - done, 1, 0);
+        done += trim_private(c, n, need_private);
+    need = need > done ? need - done : 0;
+    done += trim_by_age(c, n, need, 1, 0);
     for (size_t k = 0; k < n && done < need; k++) {
         size_t room = room_above_min(c[k].proc);
         done += mm_ws_trim_locked(c[k].proc, need - done < room ? need - done : room, 0);
     }
     free(c);
     return done;
+}
+
+static uint64_t shortfall(const umm_system_t *sys, uint64_t avail)
+{
+    return avail < sys->high_pages ? sys->high_pages - avail : 0;
 }
 
 static void update_rates(umm_system_t *sys, uint64_t now)
@@ -114,9 +130,10 @@ void mm_balancer_pass(umm_system_t *sys, enum balancer_aging aging)
     mm_lock(&sys->lock);
     sys->ctr.balancer_passes++;
     update_rates(sys, now);
-    uint64_t avail = mm_frames_available(sys);
+    uint64_t avail = mm_frames_available(sys), avail_private = mm_frames_available_private(sys);
     /* Trimming frees memory only when the dirty pages it produces can be written out. */
-    if ((mm_sys_has_pagefile(sys) || mm_sys_has_file_sections(sys)) && avail < sys->high_pages) {
+    if ((mm_sys_has_pagefile(sys) || mm_sys_has_file_sections(sys)) &&
+        avail_private < sys->high_pages) {
         uint64_t interval = (uint64_t)(sys->cfg.balance_interval_ms ? sys->cfg.balance_interval_ms : 1000) * 1000000ull;
         unsigned policy = sys->cfg.trim_policy;
         bool due = aging == BAL_AGE_NOW || (aging == BAL_AGE_IF_DUE && now - sys->last_age_ns >= interval / 2);
@@ -125,12 +142,13 @@ void mm_balancer_pass(umm_system_t *sys, enum balancer_aging aging)
                 sys->ctr.pages_aged += policy == UMM_TRIM_FIFO ? mm_ws_age_fifo(p) : mm_ws_age(p);
             sys->last_age_ns = now;
         }
-        sys->ctr.balancer_trimmed += trim_oldest(sys, sys->high_pages - avail);
+        sys->ctr.balancer_trimmed += trim_oldest(sys, shortfall(sys, avail),
+                                                  shortfall(sys, avail_private));
     }
     mm_budget_enforce(sys);
     uint64_t modified = mm_pfn_list_count(&sys->pfn, LIST_MODIFIED);
     bool write = (mm_sys_has_pagefile(sys) || mm_sys_has_file_sections(sys)) && modified > 0 &&
-                 (mm_frames_available(sys) < sys->high_pages || modified >= sys->low_pages);
+                 (mm_frames_available_private(sys) < sys->high_pages || modified >= sys->low_pages);
     mm_unlock(&sys->lock);
     if (write)
         mm_writer_run(sys, 0);
@@ -143,9 +161,7 @@ uint64_t mm_balancer_trim_private(umm_system_t *sys, uint64_t need)
     candidate_t *c = malloc((sys->nprocs + 1) * sizeof *c);
     if (!c)
         return 0;
-    size_t n = rank_processes(sys, c);
-    uint64_t done = trim_by_age(c, n, need, 0, WS_AGED_PRIVATE);
-    done += trim_by_age(c, n, need - done, 0, WS_AGED_PRIVATE | WS_AGED_ANY);
+    uint64_t done = trim_private(c, rank_processes(sys, c), need);
     free(c);
     sys->ctr.balancer_trimmed += done;
     return done;

@@ -67,6 +67,19 @@ static bool backend_shared(umm_system_t *sys, mm_pfn_id_t f)
     return sys->phys && sys->phys->shared && sys->phys->shared(sys, (uint32_t)f);
 }
 
+uint64_t mm_frames_available_private(umm_system_t *sys)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    if (!sys->phys || !sys->phys->shared)
+        return mm_frames_available(sys);
+    uint64_t n = 0;
+    for (int l = LIST_ZEROED; l < LIST_STANDBY0 + STANDBY_PRIORITIES; l++) /* as take_private */
+        for (mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, (enum mm_list_id)l); f != PFN_NIL;
+             f = mm_pfn_entry(&sys->pfn, f)->next)
+            n += !backend_shared(sys, f);
+    return n;
+}
+
 /* Shared Standby frames one search passes over before it settles for one of them. */
 #define SHARED_SKIP 64
 

@@ -24,6 +24,9 @@ static inline void *mm_frame_ptr(umm_system_t *sys, mm_pfn_id_t f, mm_frame_use_
 
 /* Frames a fault could take now: Zeroed + Free + Standby. */
 uint64_t mm_frames_available(umm_system_t *sys);
+/* Of those, the ones whose reuse frees something: all of them, except in a guest whose host
+ * shares some of its frames (mm_phys_ops_t.shared), where those do not count. O(available). */
+uint64_t mm_frames_available_private(umm_system_t *sys);
 
 /* Allocate n frames, all or nothing, Active and unowned. out[0] is `hint` when that frame is
  * free (so neighbouring pages get neighbouring frames and their mappings merge into one kernel

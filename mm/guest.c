@@ -151,3 +151,19 @@ void mm_guest_balloon_give(umm_system_t *sys, const uint32_t *frames, size_t n)
     sys->ballooned -= n;
     mm_system_set_thresholds(sys);
 }
+
+bool mm_guest_frame_shared(umm_system_t *sys, uint32_t gfn)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    enum mm_list_id l = mm_pfn_list(&sys->pfn, gfn);
+    if (mm_pfn_list_is_standby(l)) {
+        mm_pfn_unlink(&sys->pfn, gfn);
+        mm_pfn_link_tail(&sys->pfn, gfn, l);
+    }
+    return l == LIST_ZEROED || l == LIST_FREE || mm_pfn_list_is_standby(l);
+}
+
+void mm_guest_rebalance(umm_system_t *sys)
+{
+    mm_balancer_pass(sys, BAL_NO_AGING);
+}

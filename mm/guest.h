@@ -74,6 +74,16 @@ size_t mm_guest_balloon_take(umm_system_t *sys, size_t n, uint32_t *frames, bool
  * not share from its working sets, idlest first, so its balance pass writes them out and the
  * balloon can take their frames. Returns how many. Guest held. */
 uint64_t mm_guest_trim_private(umm_system_t *sys, uint64_t n, uint64_t *blocked);
+/* The host now shares guest frame gfn (by content, or as the zero page): reclaiming it frees no
+ * host memory and undoes the sharing. On a Standby list it moves to the tail (repurposed last).
+ * True when it is a frame the guest counted as available (Zeroed, Free, Standby): its balancer
+ * should then look again (mm_guest_rebalance). Guest held. */
+bool mm_guest_frame_shared(umm_system_t *sys, uint32_t gfn);
+/* The host shared frames the guest counted as available: a balance pass now, without aging
+ * (its working sets were aged on its own schedule), trims private pages to make up for them
+ * and writes them out, so its next faults repurpose private frames, not the shared ones. Guest
+ * not held. */
+void mm_guest_rebalance(umm_system_t *sys);
 /* Give balloon frames back: they read as zeros (the host backs them afresh), the charge goes.
  * Both calls size the guest's free-memory thresholds from the frames it has outside its balloon,
  * so a ballooned guest keeps as little free as one booted with that much memory. */

@@ -406,6 +406,76 @@ static void test_share_survives_ballooning(void **state) {
     umm_hv_host_destroy(h);
 }
 
+/* Reclaim takes private pages while there are any (issue 19, the drop of experiment 3). A
+ * guest writes an image (the same in both guests), then its own data, so that its balancer
+ * trims the idlest pages, the image, to Standby; the scanner then merges the image while it
+ * sits there. The guest now writes new pages before its own balance pass, and its balloon
+ * inflates: its faults repurposing Standby and the balloon must take private frames (the
+ * guest has plenty of private pages to trim), not the shared image. A fault that repurposes a
+ * shared frame frees no host memory and undoes the sharing, as does ballooning one. */
+static void test_reclaim_takes_private_before_shared(void **state) {
+    (void)state;
+    enum { G = 2 };
+    umm_hv_host_t *h = hvu_host(128, 0, UMM_HV_NO_WORKERS);
+    const size_t ram = HVU_PAGES(16), image = HVU_PAGES(2), priv = ram - image,
+                 fresh = HVU_PAGES(2), balloon = HVU_PAGES(2);
+    umm_process_t *p[G];
+    umm_hv_guest_t *g[G];
+    unsigned char *base[G];
+    for (int k = 0; k < G; k++) {
+        g[k] = hvu_guest(h, 16, 64, NOW, 0, &p[k]);
+        base[k] = hvu_alloc(p[k], image + priv + fresh);
+        for (size_t i = 0; i < image; i++)
+            hvu_ifill(hvu_pg(base[k], i), i);
+        umm_system_t *sys = umm_hv_guest_system(g[k]);
+        for (int pass = 0; pass < 4; pass++) { /* the image ages while the data is written */
+            hvu_mark_range(hvu_pg(base[k], image + pass * priv / 4), priv / 4, 1);
+            assert_int_equal(umm_balance(sys), UMM_OK);
+        }
+        assert_int_equal(umm_balance(sys), UMM_OK);
+    }
+    hvu_scan_all(h, G * ram, 2);
+    uint64_t saved0 = hvu_hs(h).saved, shared0[G];
+    for (int k = 0; k < G; k++) {
+        shared0[k] = hvu_gs(g[k]).shared;
+        assert_true(shared0[k] >= image / 2); /* the image merged, much of it from Standby */
+    }
+    for (int k = 0; k < G; k++) /* new pages, before the guests' own balance passes */
+        hvu_mark_range(hvu_pg(base[k], image + priv), fresh, 2);
+    uint64_t after_faults[G];
+    for (int k = 0; k < G; k++) {
+        after_faults[k] = hvu_gs(g[k]).shared;
+        assert_int_equal(umm_hv_balloon_set_target(g[k], balloon), UMM_OK);
+    }
+    for (int tick = 0; tick < 20; tick++) {
+        hvu_steps(h, 1);
+        for (int k = 0; k < G; k++)
+            assert_int_equal(umm_balance(umm_hv_guest_system(g[k])), UMM_OK);
+    }
+    uint64_t saved1 = hvu_hs(h).saved;
+    for (int k = 0; k < G; k++) {
+        umm_hv_guest_stats_t s = hvu_gs(g[k]);
+        print_message("  guest %d: shared %" PRIu64 " merged, %" PRIu64 " after %zu new pages, "
+                      "%" PRIu64 " with %" PRIu64 " ballooned; saved %" PRIu64 " -> %" PRIu64 "\n",
+                      k, shared0[k], after_faults[k], fresh, s.shared, s.balloon_actual, saved0,
+                      saved1);
+        assert_int_equal(s.balloon_actual, balloon);
+        assert_true(after_faults[k] * 20 >= shared0[k] * 19); /* faults: private frames first */
+        assert_true(s.shared * 20 >= shared0[k] * 19);        /* balloon and trimmer: the same */
+    }
+    assert_true(saved1 * 20 >= saved0 * 19);
+    for (int k = 0; k < G; k++) {
+        for (size_t i = 0; i < image; i++)
+            hvu_assert_ipage(hvu_pg(base[k], i), i);
+        for (int pass = 0; pass < 4; pass++) /* marked (keyed) a quarter at a time */
+            hvu_assert_range(hvu_pg(base[k], image + pass * priv / 4), priv / 4, 1);
+        hvu_assert_range(hvu_pg(base[k], image + priv), fresh, 2);
+        hvu_guest_consistent(g[k]);
+    }
+    hvu_host_consistent(h);
+    umm_hv_host_destroy(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_share_across_guests_and_cow),
@@ -417,6 +487,7 @@ int main(void) {
         cmocka_unit_test(test_share_one_salted_guest),
         cmocka_unit_test(test_share_disabled),
         cmocka_unit_test(test_share_survives_ballooning),
+        cmocka_unit_test(test_reclaim_takes_private_before_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,7 @@ an idle page costs 4x an active one). With all three equally busy the entitlemen
 
     /usr/bin/python3 ballooning.py            # full size (about a minute)
     /usr/bin/python3 ballooning.py --tiny     # seconds
+    /usr/bin/python3 ballooning.py --phases 2 # boot and idle only: the sharing figure
     /usr/bin/python3 ballooning.py --shares 1000,1000,1000 --ticks 40 --idle-tax 0
 
 Writes OUT/ballooning.txt (per-phase table), ballooning.csv (every tick) and ballooning.png.
@@ -263,12 +264,15 @@ def main(argv=None):
     ap.add_argument("--scan", type=int, default=2048, help="sharing scan pages per host pass")
     ap.add_argument("--idle-tax", type=float, default=0.75)
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--phases", type=int, default=len(PHASES),
+                    help="run only the first N phases (2: boot and idle, the sharing figure)")
     ap.add_argument("--out", default=".")
     ap.add_argument("--dpi", type=int, default=80)
     args = ap.parse_args(argv)
     if args.tiny:
         args.host, args.guest, args.data, args.image = 12, 8, 6, 1
         args.ticks, args.ops, args.scan = 6, 300, 512
+    del PHASES[args.phases:]
     os.makedirs(args.out, exist_ok=True)
     t0 = time.time()
     samples, shares = run(args)
