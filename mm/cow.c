@@ -6,7 +6,7 @@
 #include "commit.h"
 #include "frames.h"
 #include "hwmap.h"
-#include "pagefile.h"
+#include "store.h"
 #include "proto.h"
 #include "vma.h"
 
@@ -84,7 +84,7 @@ void mm_cow_release_page(mm_vad_t *view, size_t k)
     mm_vad_forget_lock(view, k);
     mm_pte_t p = view->pte[k];
     if (mm_pte_format(p) == PTE_PAGEFILE) {
-        mm_pagefile_free(&sys->pf, mm_pte_num(p));
+        mm_stores_free(&sys->stores, mm_pte_num(p));
     } else {
         if (mm_pte_format(p) == PTE_VALID) {
             view->proc->ws_size--;

@@ -318,6 +318,41 @@ static void test_bad_input(void **state) {
     umm_system_destroy(sys);
 }
 
+/* Copies written out to a second backing store (the legacy paging file too small for them all)
+ * come back, and releasing the view frees their slots in whichever store holds them: the
+ * stores' used slots fall back to the section's own, and the slot bookkeeping stays exact. */
+static void test_copies_in_a_second_store(void **state) {
+    (void)state;
+    enum { N = 1536 }; /* 6 MiB: the section and its copies need more than the 4 MiB file */
+    umm_store_config_t second = {.kind = UMM_STORE_PAGEFILE, .bytes = 16 * MIB};
+    umm_config_t c = cfg_nw(4 * MIB, 4 * MIB, 16);
+    c.stores = &second;
+    c.nstores = 1;
+    umm_system_t *sys;
+    umm_process_t *p;
+    tu_sys_new_cfg(&c, &sys, &p);
+    tu_exc_install(sys);
+    umm_section_t *sec = sec_new(sys, N * PG);
+    unsigned char *a = view_new(p, sec, RW);
+    fill_all(a, N, 1);
+    unsigned char *b = view_new(p, sec, COW);
+    fill_all(b, N, 2);
+    page_everything_out(sys, p);
+    assert_true(tu_stats(sys).pagefile_used >= 2 * N);
+    verify_all(b, N, 2);
+    verify_all(a, N, 1);
+    page_everything_out(sys, p);
+    uint64_t with_copies = tu_stats(sys).pagefile_used;
+    assert_int_equal(umm_release(p, b), UMM_OK);
+    assert_int_equal(tu_stats(sys).pagefile_used, with_copies - N);
+    sc_consistent(sys);
+    verify_all(a, N, 1);
+    assert_int_equal(umm_release(p, a), UMM_OK);
+    assert_int_equal(umm_section_close(sec), UMM_OK);
+    sc_consistent(sys);
+    umm_system_destroy(sys);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
@@ -327,6 +362,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_file_section),
         cmocka_unit_test(test_protect_writecopy),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_copies_in_a_second_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
