@@ -37,13 +37,21 @@ static void busy_init(busy_guest_t *b, umm_hv_host_t *h, const umm_hv_guest_conf
 }
 
 /* The entitlement the policy's formula gives guest a next to guest b (policy.c: shares per
- * page with idle pages taxed, weight = shares / (active + k (1 - active)), k = 1/(1 - tax)). */
+ * page with idle pages taxed, weight = shares / (active + k (1 - active)), k = 1/(1 - tax)),
+ * splitting what the two hold between them by weight; a guest whose part would pass its RAM
+ * gets its RAM and the other the rest (the policy water-fills within [0, RAM]: a busy big guest
+ * reaches its RAM when its activity is high). */
 static double expected_eratio(const umm_hv_guest_stats_t *a, const umm_hv_guest_stats_t *b,
                               unsigned tax_pct) {
     double k = 100.0 / (100.0 - tax_pct);
     double aa = (double)a->active_pct / 100.0, ab = (double)b->active_pct / 100.0;
     double wa = a->shares / (aa + k * (1 - aa)), wb = b->shares / (ab + k * (1 - ab));
-    return wa / wb;
+    double m = (double)(a->entitlement + b->entitlement), ea = m * wa / (wa + wb);
+    if (ea > (double)a->guest_frames)
+        ea = (double)a->guest_frames;
+    if (m - ea > (double)b->guest_frames)
+        ea = m - (double)b->guest_frames;
+    return ea / (m - ea);
 }
 
 /* Shares 2000:1000 on a host (48 MiB) smaller than both guests (2 x 32 MiB, 28 MiB written
