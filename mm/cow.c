@@ -76,7 +76,8 @@ int mm_cow_copy(mm_vad_t *view, size_t i)
     return UMM_OK;
 }
 
-void mm_cow_release_page(mm_vad_t *view, size_t k)
+/* Free private page k of a view being released (its mapping is gone); the PTE becomes NONE. */
+static void release_page(mm_vad_t *view, size_t k)
 {
     umm_system_t *sys = view->proc->sys;
     MM_ASSERT_HELD(&sys->lock);
@@ -149,4 +150,16 @@ void mm_cow_protect_end(mm_vad_t *vad, size_t first, size_t n, int prot, uint64_
     uint64_t excess = charged - count_charged(vad, first, n);
     mm_commit_uncharge(vad->proc, excess);
     vad->committed -= excess;
+}
+
+void mm_cow_drop_view(mm_vad_t *view)
+{
+    for (size_t k = 0; k < view->npages; k++) {
+        if (mm_cow_private(view, k))
+            release_page(view, k);
+        else
+            mm_proto_drop_view_page(view, k, false);
+        if (view->pte[k] != 0)
+            mm_vad_pte_write(view, k, 0);
+    }
 }

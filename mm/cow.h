@@ -75,8 +75,9 @@ void mm_cow_protect_end(mm_vad_t *vad, size_t first, size_t n, int prot, uint64_
  * UMM_E_NO_FRAMES (none available), or the kernel's refusal (nothing changed). */
 int mm_cow_copy(mm_vad_t *view, size_t i);
 
-/* Free private page k of a view being released (its mapping is gone); the PTE becomes NONE. */
-void mm_cow_release_page(mm_vad_t *view, size_t k);
+/* Drop every page of a view being released (its mapping is gone already): its private copies
+ * are freed, its section pages go back to the section (mm_proto_drop_view_page). */
+void mm_cow_drop_view(mm_vad_t *view);
 
 /* The protection umm_query reports for page i of vad: a copy-on-write view's page not written
  * yet is UMM_PROT_WRITECOPY (with its EXEC), a written one READ|WRITE, as VirtualQuery does. */

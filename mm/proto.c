@@ -2,7 +2,6 @@
 /* proto.c - section view pages (see proto.h). */
 #include "proto.h"
 
-#include "cow.h"
 #include "frames.h"
 #include "hwmap.h"
 #include "vma.h"
@@ -15,7 +14,8 @@ void mm_proto_drop_view_page(mm_vad_t *view, size_t k, bool trimmed)
     mm_pte_t p = view->pte[k];
     if (k >= view->sec_pages || mm_pte_format(p) != PTE_VALID)
         return;
-    UMM_ASSERT(!mm_cow_private(view, k)); /* a copy is the view's own page */
+    /* a copy-on-write copy is the view's own page, never the section's (cow.h) */
+    UMM_ASSERT(mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p))->vad != view->id + 1);
     size_t j = view->sec_first + k; /* the section's page */
     if (trimmed)
         MM_COUNT(view->proc, pages_trimmed, 1);
@@ -42,18 +42,6 @@ void mm_proto_drop_view_page(mm_vad_t *view, size_t k, bool trimmed)
     bool dirty = e->flags & PFN_F_MODIFIED;
     e->flags &= (uint16_t)~PFN_F_MODIFIED;
     mm_pfn_move(&sys->pfn, f, dirty ? LIST_MODIFIED : (enum mm_list_id)(LIST_STANDBY0 + e->prio));
-}
-
-void mm_proto_drop_view(mm_vad_t *view)
-{
-    for (size_t k = 0; k < view->npages; k++) {
-        if (mm_cow_private(view, k))
-            mm_cow_release_page(view, k);
-        else
-            mm_proto_drop_view_page(view, k, false);
-        if (view->pte[k] != 0)
-            mm_vad_pte_write(view, k, 0);
-    }
 }
 
 void mm_proto_unmap_frame(umm_section_t *sec, mm_pfn_id_t f, size_t index)

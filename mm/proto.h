@@ -14,8 +14,6 @@
  * was last written out), Standby (it has a paging-file copy) or, never written, back to Zeroed
  * with the prototype demand-zero again. `trimmed`: count it as a trim. */
 void mm_proto_drop_view_page(mm_vad_t *view, size_t k, bool trimmed);
-/* Drop every page of a view being released (its mapping is gone already). */
-void mm_proto_drop_view(mm_vad_t *view);
 /* Take every view's kernel mapping of section frame f (prototype index `index`) away. */
 void mm_proto_unmap_frame(umm_section_t *sec, mm_pfn_id_t f, size_t index);
 

@@ -6,6 +6,7 @@
 
 #include "assert.h"
 #include "commit.h"
+#include "cow.h"
 #include "filemap.h"
 #include "frames.h"
 #include "handle.h"
@@ -377,7 +378,7 @@ void mm_section_release_view(mm_vad_t *view)
 {
     umm_section_t *sec = view->section;
     MM_ASSERT_HELD(&sec->sys->lock);
-    mm_proto_drop_view(view);
+    mm_cow_drop_view(view);
     mm_commit_uncharge(view->proc, view->committed); /* a copy-on-write view's charge */
     view->committed = 0;
     for (mm_vad_t **pp = &sec->views; *pp; pp = &(*pp)->next_view)
