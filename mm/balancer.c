@@ -63,11 +63,6 @@ static uint64_t trim_by_age(candidate_t *c, size_t n, uint64_t need, unsigned mi
     return done;
 }
 
-static bool backend_shares(const umm_system_t *sys)
-{
-    return sys->phys && sys->phys->shared;
-}
-
 /* Trim up to `need` pages whose frames the backend does not share: idlest first, accessed ones
  * last (pages in a working set that was never aged are all accessed). */
 static uint64_t trim_private(candidate_t *c, size_t n, uint64_t need)
@@ -90,7 +85,7 @@ static uint64_t trim_oldest(umm_system_t *sys, uint64_t need, uint64_t need_priv
         return 0;
     size_t n = rank_processes(sys, c);
     uint64_t done = 0;
-    if (backend_shares(sys))
+    if (mm_frames_backend_shares(sys))
         done += trim_private(c, n, need_private);
     need = need > done ? need - done : 0;
     done += trim_by_age(c, n, need, 1, 0);

@@ -61,22 +61,16 @@ bool mm_frame_is_zero(umm_system_t *sys, mm_pfn_id_t f)
     return true;
 }
 
-/* Does reclaiming frame f free nothing behind it (a guest's host shares its bytes)? */
-static bool backend_shared(umm_system_t *sys, mm_pfn_id_t f)
-{
-    return sys->phys && sys->phys->shared && sys->phys->shared(sys, (uint32_t)f);
-}
-
 uint64_t mm_frames_available_private(umm_system_t *sys)
 {
     MM_ASSERT_HELD(&sys->lock);
-    if (!sys->phys || !sys->phys->shared)
+    if (!mm_frames_backend_shares(sys))
         return mm_frames_available(sys);
     uint64_t n = 0;
     for (int l = LIST_ZEROED; l < LIST_STANDBY0 + STANDBY_PRIORITIES; l++) /* as take_private */
         for (mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, (enum mm_list_id)l); f != PFN_NIL;
              f = mm_pfn_entry(&sys->pfn, f)->next)
-            n += !backend_shared(sys, f);
+            n += !mm_frame_backend_shared(sys, f);
     return n;
 }
 
@@ -98,7 +92,7 @@ static mm_pfn_id_t standby_victim(umm_system_t *sys)
             mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, l);
             if (oldest == PFN_NIL)
                 oldest = f;
-            if (!backend_shared(sys, f))
+            if (!mm_frame_backend_shared(sys, f))
                 return f;
             if (++skipped > SHARED_SKIP)
                 return oldest;
@@ -264,7 +258,7 @@ size_t mm_frames_take_private(umm_system_t *sys, size_t n, mm_pfn_id_t *out)
         for (mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, (enum mm_list_id)l), next;
              f != PFN_NIL && got < n; f = next) {
             next = mm_pfn_entry(&sys->pfn, f)->next;
-            if (backend_shared(sys, f))
+            if (mm_frame_backend_shared(sys, f))
                 continue;
             take_listed(sys, f);
             out[got++] = f;
@@ -301,6 +295,7 @@ void mm_frame_stale_copy(umm_system_t *sys, mm_pfn_id_t f)
 
 void mm_frame_slot_fresh(umm_system_t *sys, mm_pfn_id_t f)
 {
+    MM_ASSERT_HELD(&sys->lock);
     mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
     if (e->flags & PFN_F_STALE_SLOT) {
         UMM_ASSERT(sys->stale_slots > 0);

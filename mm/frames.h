@@ -22,6 +22,18 @@ static inline void *mm_frame_ptr(umm_system_t *sys, mm_pfn_id_t f, mm_frame_use_
     return sys->pool.view + ((size_t)f << sys->page_shift);
 }
 
+/* Does this system's backend share frames (a guest whose host merges identical pages)? */
+static inline bool mm_frames_backend_shares(const umm_system_t *sys)
+{
+    return sys->phys && sys->phys->shared;
+}
+
+/* Does reclaiming frame f free nothing behind it (its host shares its bytes)? */
+static inline bool mm_frame_backend_shared(umm_system_t *sys, mm_pfn_id_t f)
+{
+    return mm_frames_backend_shares(sys) && sys->phys->shared(sys, (uint32_t)f);
+}
+
 /* Frames a fault could take now: Zeroed + Free + Standby. */
 uint64_t mm_frames_available(umm_system_t *sys);
 /* Of those, the ones whose reuse frees something: all of them, except in a guest whose host

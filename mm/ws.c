@@ -285,16 +285,12 @@ static bool sel_accessed(const mm_vad_t *v, mm_pte_t p, unsigned unused)
 #define SEL_ANY_ACCESSED 0x100u
 #define SEL_PRIVATE 0x200u
 
-static bool frame_shared(const mm_vad_t *v, mm_pte_t p)
-{
-    umm_system_t *sys = v->proc->sys;
-    return sys->phys && sys->phys->shared && sys->phys->shared(sys, (uint32_t)mm_pte_num(p));
-}
-
 static bool sel_aged(const mm_vad_t *v, mm_pte_t p, unsigned arg)
 {
     bool eligible = (arg & SEL_ANY_ACCESSED) || !(p & PTE_ACCESSED);
-    return eligible && mm_pte_age(p) >= (arg & 0xffu) && !((arg & SEL_PRIVATE) && frame_shared(v, p));
+    bool skip_shared = (arg & SEL_PRIVATE) &&
+                       mm_frame_backend_shared(v->proc->sys, (mm_pfn_id_t)mm_pte_num(p));
+    return eligible && mm_pte_age(p) >= (arg & 0xffu) && !skip_shared;
 }
 
 static bool fifo(const umm_process_t *proc)
