@@ -26,6 +26,7 @@ void WINAPI SetLastError(DWORD dwErrCode)
 typedef struct win_slot {
     enum win_kind kind;
     void *object;
+    win_close_fn *close;
 } win_slot_t;
 static win_slot_t slots[WIN_MAX_HANDLES]; /* invariant in win.h */
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -38,13 +39,13 @@ static long slot_of(HANDLE h)
     return (long)(v / 4 - 1);
 }
 
-HANDLE win_handle_new(enum win_kind kind, void *object)
+HANDLE win_handle_new(enum win_kind kind, void *object, win_close_fn *close)
 {
     pthread_mutex_lock(&slots_lock);
     HANDLE h = NULL;
     for (long i = 0; i < WIN_MAX_HANDLES && !h; i++)
         if (slots[i].kind == WIN_FREE) {
-            slots[i] = (win_slot_t){kind, object};
+            slots[i] = (win_slot_t){kind, object, close};
             h = (HANDLE)(uintptr_t)((i + 1) * 4);
         }
     pthread_mutex_unlock(&slots_lock);
@@ -62,7 +63,7 @@ static void *handle_object(HANDLE h, enum win_kind kind, bool take)
     pthread_mutex_lock(&slots_lock);
     void *o = slots[i].kind == kind ? slots[i].object : NULL;
     if (o && take)
-        slots[i] = (win_slot_t){WIN_FREE, NULL};
+        slots[i] = (win_slot_t){WIN_FREE, NULL, NULL};
     pthread_mutex_unlock(&slots_lock);
     return o;
 }
@@ -174,7 +175,7 @@ HANDLE WINAPI UmmWinCreateProcess(void)
     int rc = umm_process_create(sys, &p);
     if (rc != UMM_OK)
         return WIN_FAIL(win_error_of(rc), NULL);
-    HANDLE h = win_handle_new(WIN_PROCESS, p);
+    HANDLE h = win_handle_new(WIN_PROCESS, p, NULL);
     if (!h)
         umm_process_destroy(p);
     return h;
@@ -224,20 +225,28 @@ void WINAPI UmmWinShutdown(void)
         umm_system_destroy(sys);
 }
 
+/* Free handle h's slot whatever its kind; the slot as it was (kind WIN_FREE: h was none). */
+static win_slot_t take_any(HANDLE h)
+{
+    long i = slot_of(h);
+    win_slot_t s = {WIN_FREE, NULL, NULL};
+    if (i < 0)
+        return s;
+    pthread_mutex_lock(&slots_lock);
+    s = slots[i];
+    slots[i] = (win_slot_t){WIN_FREE, NULL, NULL};
+    pthread_mutex_unlock(&slots_lock);
+    return s;
+}
+
 BOOL WINAPI CloseHandle(HANDLE hObject)
 {
-    void *o;
-    if ((o = win_handle_take(hObject, WIN_NOTIFICATION))) {
-        umm_notification_destroy(o);
-        return TRUE;
-    }
-    if (win_handle_take(hObject, WIN_PROCESS))
-        return TRUE; /* the process lives on (UmmWinDestroyProcess ends it) */
-    if (win_handle_take(hObject, WIN_FILE))
-        return TRUE; /* the descriptor stays the caller's */
-    if (win_mapping_close(hObject))
-        return TRUE;
-    return WIN_FAIL(ERROR_INVALID_HANDLE, FALSE);
+    win_slot_t s = take_any(hObject);
+    if (s.kind == WIN_FREE)
+        return WIN_FAIL(ERROR_INVALID_HANDLE, FALSE);
+    if (s.close) /* a process lives on (UmmWinDestroyProcess ends it), a file stays the caller's */
+        s.close(s.object);
+    return TRUE;
 }
 
 /* ---- translations ---- */

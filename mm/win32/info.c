@@ -161,6 +161,11 @@ BOOL WINAPI EmptyWorkingSet(HANDLE hProcess)
     return rc == UMM_OK ? TRUE : WIN_FAIL(win_error_of(rc), FALSE);
 }
 
+static void close_notification(void *n)
+{
+    umm_notification_destroy(n);
+}
+
 HANDLE WINAPI CreateMemoryResourceNotification(MEMORY_RESOURCE_NOTIFICATION_TYPE NotificationType)
 {
     if (NotificationType != LowMemoryResourceNotification &&
@@ -176,7 +181,7 @@ HANDLE WINAPI CreateMemoryResourceNotification(MEMORY_RESOURCE_NOTIFICATION_TYPE
                                      NULL, NULL, &n);
     if (rc != UMM_OK)
         return WIN_FAIL(win_error_of(rc), NULL);
-    HANDLE h = win_handle_new(WIN_NOTIFICATION, n);
+    HANDLE h = win_handle_new(WIN_NOTIFICATION, n, close_notification);
     if (!h)
         umm_notification_destroy(n);
     return h;

@@ -43,11 +43,19 @@ static DWORD protect_of_section(int prot)
     return write ? PAGE_READWRITE : PAGE_READONLY;
 }
 
+/* CloseHandle of a mapping: the name goes with the section's last handle. */
+static void close_mapping(void *object)
+{
+    win_mapping_t *m = object;
+    umm_section_close(m->sec);
+    free(m);
+}
+
 /* A new handle to sec, whose handle (from create or open) it takes over: closed on failure. */
 static HANDLE new_handle(umm_section_t *sec, DWORD protect, DWORD attributes, SIZE_T size)
 {
     win_mapping_t *m = calloc(1, sizeof *m);
-    HANDLE h = m ? win_handle_new(WIN_MAPPING, m) : NULL;
+    HANDLE h = m ? win_handle_new(WIN_MAPPING, m, close_mapping) : NULL;
     if (!h) {
         free(m);
         umm_section_close(sec);
@@ -75,7 +83,7 @@ HANDLE WINAPI UmmWinFileHandle(int fd)
 {
     if (fd < 0)
         return WIN_FAIL(ERROR_INVALID_HANDLE, NULL);
-    return win_handle_new(WIN_FILE, (void *)(intptr_t)(fd + 1));
+    return win_handle_new(WIN_FILE, (void *)(intptr_t)(fd + 1), NULL);
 }
 
 /* The umm protection of a file section created with `protect`: what the file must allow. */
@@ -188,20 +196,10 @@ HANDLE WINAPI OpenFileMappingA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCST
     HANDLE h = open_named(sys, lpName);
     if (h && !access_allowed(((win_mapping_t *)win_handle_get(h, WIN_MAPPING))->protect,
                              dwDesiredAccess)) {
-        win_mapping_close(h);
+        CloseHandle(h);
         return WIN_FAIL(ERROR_ACCESS_DENIED, NULL);
     }
     return h;
-}
-
-bool win_mapping_close(HANDLE h)
-{
-    win_mapping_t *m = win_handle_take(h, WIN_MAPPING);
-    if (!m)
-        return false;
-    umm_section_close(m->sec); /* the name goes with the section's last handle */
-    free(m);
-    return true;
 }
 
 /* The umm protection of a view with a given page protection, or -1. */

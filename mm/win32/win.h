@@ -17,6 +17,9 @@
  * the pseudo-handle are never one. Invariant: a slot's kind is WIN_FREE exactly when its object
  * pointer is NULL; a mapping object belongs to one slot (and holds one handle of its section). */
 enum win_kind { WIN_FREE = 0, WIN_PROCESS, WIN_MAPPING, WIN_NOTIFICATION, WIN_FILE };
+/* What CloseHandle does with a handle's object, given when the handle is made (as a Windows
+ * object type's close procedure): NULL when the object outlives its handles. */
+typedef void win_close_fn(void *object);
 /* A WIN_FILE handle's object is the descriptor + 1 (UmmWinFileHandle): never NULL. */
 
 /* A handle to a file mapping: one handle of a umm section (which keeps the name, the protection
@@ -28,7 +31,7 @@ typedef struct win_mapping {
     SIZE_T size;         /* bytes, as asked (opened: the section's whole pages) */
 } win_mapping_t;
 
-HANDLE win_handle_new(enum win_kind kind, void *object);
+HANDLE win_handle_new(enum win_kind kind, void *object, win_close_fn *close);
 /* The object of a handle of that kind, or NULL (ERROR_INVALID_HANDLE is then the caller's). */
 void *win_handle_get(HANDLE h, enum win_kind kind);
 /* Free the slot; returns its object (NULL when h was no handle of that kind). */
@@ -39,10 +42,6 @@ umm_system_t *win_system(void);
 /* The process a process handle names (the pseudo-handle: the thread's current process), or NULL
  * with ERROR_INVALID_HANDLE set. */
 umm_process_t *win_process(HANDLE h);
-
-/* ---- file mappings (mapping.c) ---- */
-/* CloseHandle of a mapping handle: false when h is none. */
-bool win_mapping_close(HANDLE h);
 
 /* ---- residency.c ---- */
 /* VirtualAlloc(MEM_RESET) (undo false) or MEM_RESET_UNDO of every page [addr, addr + size)
