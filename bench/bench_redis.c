@@ -327,6 +327,12 @@ static int fault_sample(env_t *e, redisContext *c, uint64_t seed, fault_times_t 
     return 0;
 }
 
+/* A cost row for information: the medians of umm's side and the baseline's. */
+static bench_result_t info_row(const char *name, const char *unit, double *umm, double *base, int reps, int ok)
+{
+    return bench_row(name, unit, bench_median(umm, reps), bench_median(base, reps), 0, 0, 1, 1, ok);
+}
+
 /* The hard-fault rows (6): wall, CPU, and the fault's own CPU, each against a GET; the bare
  * handler's wall and CPU against the GET's, and umm against the bare handler. */
 static int hard_fault_rows(const bench_opts_t *o, int port, bench_result_t *row)
@@ -368,16 +374,11 @@ static int hard_fault_rows(const bench_opts_t *o, int port, bench_result_t *row)
         return 1;
     row[0] = bench_row("redis_hard_fault_random", "ns/fault", bench_median(u, reps),
                        bench_median(g, reps), 1.2, 0, 0, 1, chk.ok);
-    row[1] = bench_row("redis_hard_fault_cpu", "cpu-ns", bench_median(hc, reps),
-                       bench_median(gc, reps), 0, 0, 1, 1, chk.ok);
-    row[2] = bench_row("redis_soft_fault_cpu", "cpu-ns", bench_median(sc, reps),
-                       bench_median(gc, reps), 0, 0, 1, 1, chk.ok);
-    row[3] = bench_row("redis_bare_fault_floor", "ns/fault", bench_median(b, reps),
-                       bench_median(g, reps), 0, 0, 1, 1, chk.ok);
-    row[4] = bench_row("redis_bare_fault_cpu", "cpu-ns", bench_median(bc, reps),
-                       bench_median(gc, reps), 0, 0, 1, 1, chk.ok);
-    row[5] = bench_row("redis_hard_fault_vs_bare", "ns/fault", bench_median(u, reps),
-                       bench_median(b, reps), 0, 0, 1, 1, chk.ok);
+    row[1] = info_row("redis_hard_fault_cpu", "cpu-ns", hc, gc, reps, chk.ok);
+    row[2] = info_row("redis_soft_fault_cpu", "cpu-ns", sc, gc, reps, chk.ok);
+    row[3] = info_row("redis_bare_fault_floor", "ns/fault", b, g, reps, chk.ok);
+    row[4] = info_row("redis_bare_fault_cpu", "cpu-ns", bc, gc, reps, chk.ok);
+    row[5] = info_row("redis_hard_fault_vs_bare", "ns/fault", u, b, reps, chk.ok);
     return 0;
 }
 
