@@ -166,7 +166,9 @@ static uint64_t rng(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* The bare handler's state: its socket, its pages and one GETRANGE of 4 KiB per bench key. */
+/* The bare handler's state: its socket, its pages and one GETRANGE of 4 KiB per bench key.
+ * Invariant: fd >= 0 and pages mapped (FAULTS pages) from a successful bare_open to bare_close,
+ * fd -1 and pages NULL otherwise; bare_sample is only called in between. */
 #define BARE_KEYS 1024
 static struct bare {
     int fd;
