@@ -3,13 +3,20 @@
  * on a free local port (no persistence) and stops:
  *
  *   redis_hard_fault_random: a hard fault of a random 4 KiB page paged out to Redis
- *     (cluster_pages = 1: one GETRANGE per fault, through the store's I/O thread) against a
- *     hiredis GET of a 4 KiB value alone, same server, same run; target <= 1.2.
+ *     (cluster_pages = 1: one GETRANGE per fault, sent and read by the faulting thread on one
+ *     of the store's preallocated sockets) against a hiredis GET of a 4 KiB value alone, same
+ *     server, both over loopback TCP, same run; target <= 1.2.
  *   redis_hard_fault_cpu: the same, in CPU time of the faulting thread per fault against the
  *     hiredis client's per GET (CLOCK_THREAD_CPUTIME_ID); information. On a shared machine wall
  *     time follows CPU time, and CPU time does not count the time others' processes run.
  *   redis_soft_fault_cpu: the fault's own CPU time (the same pages faulted back soft, no I/O)
- *     against the hiredis client's per GET; information: the floor of the hard fault's ratio.
+ *     against the hiredis client's per GET; information.
+ *   redis_bare_fault_floor: the platform's floor, no umm: a bare SIGSEGV handler that reads the
+ *     same 4 KiB with one GETRANGE (one send, one readv, raw TCP socket) into the page and opens
+ *     it with mprotect, against the GET; information: what any fault-driven read costs here.
+ *   redis_bare_fault_cpu: the same bare handler's CPU time per fault against the GET's.
+ *   redis_hard_fault_vs_bare: umm's hard fault against that bare handler, wall time; information:
+ *     umm's own share of the hard fault's cost.
  *   redis_writer_MBps: the writer flushing dirty pages to Redis (pipelined SETRANGEs of 16-page
  *     clusters) against `redis-benchmark -t set -d 65536` on the same server; information.
  *   redis_swap_random_4x_ram: the swap case's program (uniform random, bench_swap_program) on
@@ -31,7 +38,9 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -157,10 +166,106 @@ static uint64_t rng(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+/* The bare handler's state: its socket, its pages and one GETRANGE of 4 KiB per bench key.
+ * Invariant: fd >= 0 and pages mapped (FAULTS pages) from a successful bare_open to bare_close,
+ * fd -1 and pages NULL otherwise; bare_sample is only called in between. */
+#define BARE_KEYS 1024
+static struct bare {
+    int fd;
+    char *pages;
+    char cmd[BARE_KEYS][64];
+    size_t cmdlen[BARE_KEYS];
+    volatile sig_atomic_t failed;
+} bare = {.fd = -1};
+
+/* A fault-driven read with nothing of umm: the page opened, then one GETRANGE read straight into
+ * it (header, page, CRLF: one readv when the reply has arrived). */
+static void bare_on_segv(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    char *page = (char *)((uintptr_t)si->si_addr & ~(uintptr_t)(PAGE - 1));
+    size_t k = (size_t)(page - bare.pages) / PAGE % BARE_KEYS;
+    char hdr[7], crlf[2];
+    struct iovec iov[3] = {{hdr, sizeof hdr}, {page, PAGE}, {crlf, sizeof crlf}};
+    if (mprotect(page, PAGE, PROT_READ | PROT_WRITE) != 0)
+        abort(); /* our own page (only ENOMEM could refuse): the access would fault forever */
+    if (send(bare.fd, bare.cmd[k], bare.cmdlen[k], MSG_NOSIGNAL) != (ssize_t)bare.cmdlen[k]) {
+        bare.failed = 1;
+        return;
+    }
+    for (size_t left = sizeof hdr + PAGE + sizeof crlf; left > 0;) {
+        ssize_t r = readv(bare.fd, iov, 3);
+        if (r <= 0) {
+            bare.failed = 1;
+            return;
+        }
+        left -= (size_t)r;
+        for (int i = 0; i < 3; i++) {
+            size_t t = (size_t)r < iov[i].iov_len ? (size_t)r : iov[i].iov_len;
+            iov[i].iov_base = (char *)iov[i].iov_base + t;
+            iov[i].iov_len -= t;
+            r -= (ssize_t)t;
+        }
+    }
+}
+
+static int bare_open(int port)
+{
+    redisContext *c = connect_port(port);
+    bare.pages = mmap(NULL, (size_t)FAULTS * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (bare.pages == MAP_FAILED)
+        bare.pages = NULL;
+    if (!c || !bare.pages) {
+        if (c)
+            redisFree(c);
+        return 1;
+    }
+    bare.fd = dup(c->fd); /* the context's socket, blocking, TCP_NODELAY as hiredis set it */
+    redisFree(c);
+    for (int k = 0; k < BARE_KEYS; k++) {
+        char key[24];
+        int klen = snprintf(key, sizeof key, "bench:%d", k);
+        bare.cmdlen[k] = (size_t)snprintf(bare.cmd[k], sizeof bare.cmd[k],
+                                          "*4\r\n$8\r\nGETRANGE\r\n$%d\r\n%s\r\n$1\r\n0\r\n$4\r\n%d\r\n",
+                                          klen, key, PAGE - 1);
+    }
+    return bare.fd < 0;
+}
+
+static void bare_close(void)
+{
+    if (bare.fd >= 0)
+        close(bare.fd);
+    if (bare.pages)
+        munmap(bare.pages, (size_t)FAULTS * PAGE);
+    bare.fd = -1;
+    bare.pages = NULL;
+}
+
+/* The bare handler faults its FAULTS pages in, in the order of umm's sample (idx holds one page
+ * per `stride` pages: idx[k] / stride is a permutation): wall and CPU ns per fault. umm's SIGSEGV
+ * handler is set aside meanwhile (no umm page is touched) and put back. */
+static int bare_sample(const size_t *idx, size_t stride, double *wall_ns, double *cpu_ns)
+{
+    struct sigaction sa = {.sa_sigaction = bare_on_segv, .sa_flags = SA_SIGINFO}, umm_sa;
+    sigemptyset(&sa.sa_mask);
+    if (mprotect(bare.pages, (size_t)FAULTS * PAGE, PROT_NONE) != 0 || sigaction(SIGSEGV, &sa, &umm_sa) != 0)
+        return 1;
+    bare.failed = 0;
+    uint64_t c0 = bench_thread_cpu_ns(), t0 = bench_now_ns();
+    for (size_t k = 0; k < FAULTS && !bare.failed; k++)
+        (void)*(volatile char *)(bare.pages + idx[k] / stride * PAGE);
+    *wall_ns = (double)(bench_now_ns() - t0) / FAULTS;
+    *cpu_ns = (double)(bench_thread_cpu_ns() - c0) / FAULTS;
+    sigaction(SIGSEGV, &umm_sa, NULL);
+    return bare.failed || bare.pages[idx[0] / stride * PAGE] != 'v';
+}
+
 /* One sample of each side, in wall and CPU time. */
 typedef struct fault_times {
-    double hard_ns, get_ns;          /* wall, per hard fault and per GET */
-    double hard_cpu, soft_cpu, get_cpu; /* CPU of the thread, per fault and per GET */
+    double hard_ns, get_ns, bare_ns; /* wall, per hard fault, per GET, per bare-handler fault */
+    double hard_cpu, soft_cpu, get_cpu, bare_cpu; /* CPU of the thread, per fault and per GET */
 } fault_times_t;
 
 /* CPU ns per soft fault of the pages just read in (trimmed to Standby, faulted back). */
@@ -217,10 +322,21 @@ static int fault_sample(env_t *e, redisContext *c, uint64_t seed, fault_times_t 
     }
     ft->get_ns = (double)(bench_now_ns() - t0) / FAULTS;
     ft->get_cpu = (double)(bench_thread_cpu_ns() - c0) / FAULTS;
+    if (bare_sample(idx, e->npages / FAULTS, &ft->bare_ns, &ft->bare_cpu)) {
+        fprintf(stderr, "bench: redis: the bare handler's GETRANGE failed\n");
+        return 1;
+    }
     return 0;
 }
 
-/* The hard-fault rows (3): wall, CPU, and the fault's own CPU, each against a GET. */
+/* A cost row for information: the medians of umm's side and the baseline's. */
+static bench_result_t info_row(const char *name, const char *unit, double *umm, double *base, int reps, int ok)
+{
+    return bench_row(name, unit, bench_median(umm, reps), bench_median(base, reps), 0, 0, 1, 1, ok);
+}
+
+/* The hard-fault rows (6): wall, CPU, and the fault's own CPU, each against a GET; the bare
+ * handler's wall and CPU against the GET's, and umm against the bare handler. */
 static int hard_fault_rows(const bench_opts_t *o, int port, bench_result_t *row)
 {
     size_t data = o->bytes < (size_t)(32 * BENCH_MiB) ? (size_t)(32 * BENCH_MiB) : o->bytes;
@@ -238,7 +354,8 @@ static int hard_fault_rows(const bench_opts_t *o, int port, bench_result_t *row)
     bench_check_t chk = {.ok = 1};
     fault_times_t ft[BENCH_MAX_REPS];
     double u[BENCH_MAX_REPS], g[BENCH_MAX_REPS], hc[BENCH_MAX_REPS], sc[BENCH_MAX_REPS], gc[BENCH_MAX_REPS];
-    int reps = o->reps < BENCH_MAX_REPS ? o->reps : BENCH_MAX_REPS, rc = !c;
+    double b[BENCH_MAX_REPS], bc[BENCH_MAX_REPS];
+    int reps = o->reps < BENCH_MAX_REPS ? o->reps : BENCH_MAX_REPS, rc = !c || bare_open(port);
     if (!rc)
         rc = bench_guarded(fill, &e);
     for (int r = 0; r < reps && !rc; r++) {
@@ -248,7 +365,10 @@ static int hard_fault_rows(const bench_opts_t *o, int port, bench_result_t *row)
         hc[r] = ft[r].hard_cpu;
         sc[r] = ft[r].soft_cpu;
         gc[r] = ft[r].get_cpu;
+        b[r] = ft[r].bare_ns;
+        bc[r] = ft[r].bare_cpu;
     }
+    bare_close();
     if (c)
         redisFree(c);
     umm_system_destroy(e.sys);
@@ -256,10 +376,11 @@ static int hard_fault_rows(const bench_opts_t *o, int port, bench_result_t *row)
         return 1;
     row[0] = bench_row("redis_hard_fault_random", "ns/fault", bench_median(u, reps),
                        bench_median(g, reps), 1.2, 0, 0, 1, chk.ok);
-    row[1] = bench_row("redis_hard_fault_cpu", "cpu-ns", bench_median(hc, reps),
-                       bench_median(gc, reps), 0, 0, 1, 1, chk.ok);
-    row[2] = bench_row("redis_soft_fault_cpu", "cpu-ns", bench_median(sc, reps),
-                       bench_median(gc, reps), 0, 0, 1, 1, chk.ok);
+    row[1] = info_row("redis_hard_fault_cpu", "cpu-ns", hc, gc, reps, chk.ok);
+    row[2] = info_row("redis_soft_fault_cpu", "cpu-ns", sc, gc, reps, chk.ok);
+    row[3] = info_row("redis_bare_fault_floor", "ns/fault", b, g, reps, chk.ok);
+    row[4] = info_row("redis_bare_fault_cpu", "cpu-ns", bc, gc, reps, chk.ok);
+    row[5] = info_row("redis_hard_fault_vs_bare", "ns/fault", u, b, reps, chk.ok);
     return 0;
 }
 
@@ -381,14 +502,14 @@ int redis_store(const bench_opts_t *o, struct bench_result *rows, int max)
     int port = free_port();
     pid_t pid = system("command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null") == 0 && port
                     ? start_server(port) : -1;
-    if (pid < 0 || max < 4) {
+    if (pid < 0 || max < 8) {
         printf("  redis: skipped: redis-server/redis-benchmark missing or would not start\n");
         rows[0] = bench_row("redis_skipped", "-", 0, 0, 0, 0, 1, 1, 1);
         return max > 0 ? 1 : 0;
     }
     int n = 0;
     if (hard_fault_rows(o, port, &rows[n]) == 0)
-        n += 3;
+        n += 6;
     if (writer_rows(o, port, &rows[n]) == 0)
         n++;
     if (n < max && swap_program_rows(o, port, &rows[n]) == 0)
