@@ -28,31 +28,56 @@ static void assert_page_is_file(const unsigned char *v, const test_file_t *f, si
 
 static size_t pages_of(const test_file_t *f) { return (f->bytes + PG - 1) / PG; }
 
-/* A sequential scan of a file 3x the RAM, of `bytes` (not a multiple of the page): every page
- * equals the file, every read went through a buffer, in clusters. */
-static void scan_sequential(size_t bytes) {
+/* A read-only view of a file-backed section over a new file of `bytes` (pattern `seed`). */
+typedef struct fview {
+    umm_system_t *sys;
+    umm_process_t *p;
+    test_file_t f;
+    umm_section_t *sec;
+    unsigned char *v;
+} fview_t;
+
+static void fview_new(fview_t *t, umm_system_t *sys, umm_process_t *p, size_t bytes, uint64_t seed) {
+    t->sys = sys;
+    t->p = p;
+    file_new(&t->f, bytes, seed, O_RDWR);
+    t->sec = fsec_new(t->sys, t->f.fd, 0, UMM_PROT_READ);
+    t->v = view_new(p, t->sec, UMM_PROT_READ);
+}
+
+/* Release the view, close the section, check the system, destroy it with the file. */
+static void fview_free(fview_t *t) {
+    assert_int_equal(umm_release(t->p, t->v), UMM_OK);
+    assert_int_equal(umm_section_close(t->sec), UMM_OK);
+    sc_consistent(t->sys);
+    umm_system_destroy(t->sys);
+    file_free(&t->f);
+}
+
+/* The same over a new system of 4 MiB RAM, no workers, 16-page clusters. */
+static void fview_new_system(fview_t *t, size_t bytes, uint64_t seed) {
     umm_system_t *sys;
     umm_process_t *p;
     umm_config_t c = cfg_nw(4 * MIB, 4 * MIB, 16);
     tu_sys_new_cfg(&c, &sys, &p);
-    test_file_t f;
-    file_new(&f, bytes, 11, O_RDWR);
-    umm_section_t *sec = fsec_new(sys, f.fd, 0, UMM_PROT_READ);
-    unsigned char *v = view_new(p, sec, UMM_PROT_READ);
-    umm_stats_t s0 = tu_stats(sys);
-    for (size_t i = 0; i < pages_of(&f); i++)
-        assert_page_is_file(v, &f, i);
-    umm_stats_t s1 = tu_stats(sys);
+    fview_new(t, sys, p, bytes, seed);
+}
+
+/* A sequential scan of a file 3x the RAM, of `bytes` (not a multiple of the page): every page
+ * equals the file, every read went through a buffer, in clusters. */
+static void scan_sequential(size_t bytes) {
+    fview_t t;
+    fview_new_system(&t, bytes, 11);
+    umm_stats_t s0 = tu_stats(t.sys);
+    for (size_t i = 0; i < pages_of(&t.f); i++)
+        assert_page_is_file(t.v, &t.f, i);
+    umm_stats_t s1 = tu_stats(t.sys);
     uint64_t reads = s1.page_reads - s0.page_reads;
-    assert_true(s1.pages_input - s0.pages_input >= pages_of(&f));
-    assert_true(reads > 0 && reads <= pages_of(&f) / 8); /* clustered: 16 pages a read */
+    assert_true(s1.pages_input - s0.pages_input >= pages_of(&t.f));
+    assert_true(reads > 0 && reads <= pages_of(&t.f) / 8); /* clustered: 16 pages a read */
     assert_int_equal(s1.page_reads_buffered - s0.page_reads_buffered, reads);
     assert_int_equal(s1.read_errors, s0.read_errors);
-    sc_consistent(sys);
-    assert_int_equal(umm_release(p, v), UMM_OK);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    umm_system_destroy(sys);
-    file_free(&f);
+    fview_free(&t);
 }
 
 static void test_sequential_equals_file(void **state) {
@@ -65,29 +90,19 @@ static void test_sequential_equals_file(void **state) {
  * everything again: pages read, repurposed and read again keep equalling the file. */
 static void test_random_equals_file(void **state) {
     (void)state;
-    umm_system_t *sys;
-    umm_process_t *p;
-    umm_config_t c = cfg_nw(4 * MIB, 4 * MIB, 16);
-    tu_sys_new_cfg(&c, &sys, &p);
-    test_file_t f;
-    file_new(&f, 12 * MIB + 777, 12, O_RDWR);
-    umm_section_t *sec = fsec_new(sys, f.fd, 0, UMM_PROT_READ);
-    unsigned char *v = view_new(p, sec, UMM_PROT_READ);
+    fview_t t;
+    fview_new_system(&t, 12 * MIB + 777, 12);
     pu_rng_t r = {.s = 0xf11e};
-    umm_stats_t s0 = tu_stats(sys);
+    umm_stats_t s0 = tu_stats(t.sys);
     for (int n = 0; n < 6000; n++)
-        assert_page_is_file(v, &f, (size_t)(pu_next(&r) % pages_of(&f)));
-    for (size_t i = pages_of(&f); i-- > 0;) /* descending: the window follows the other way */
-        assert_page_is_file(v, &f, i);
-    umm_stats_t s1 = tu_stats(sys);
-    assert_true(s1.pages_input - s0.pages_input > pages_of(&f)); /* pages read more than once */
+        assert_page_is_file(t.v, &t.f, (size_t)(pu_next(&r) % pages_of(&t.f)));
+    for (size_t i = pages_of(&t.f); i-- > 0;) /* descending: the window follows the other way */
+        assert_page_is_file(t.v, &t.f, i);
+    umm_stats_t s1 = tu_stats(t.sys);
+    assert_true(s1.pages_input - s0.pages_input > pages_of(&t.f)); /* pages read more than once */
     assert_true(s1.page_reads_buffered - s0.page_reads_buffered > 0);
     assert_int_equal(s1.page_reads_buffered - s0.page_reads_buffered, s1.page_reads - s0.page_reads);
-    sc_consistent(sys);
-    assert_int_equal(umm_release(p, v), UMM_OK);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    umm_system_destroy(sys);
-    file_free(&f);
+    fview_free(&t);
 }
 
 /* Half the file's reads fail: each failure is an in-page error on the faulting thread that maps
@@ -95,19 +110,17 @@ static void test_random_equals_file(void **state) {
  * buffered); touched again with the point off, every page equals the file. */
 static void test_read_errors_lose_nothing(void **state) {
     (void)state;
+    fview_t t;
     umm_system_t *sys;
     umm_process_t *p = small_system(&sys);
-    test_file_t f;
-    file_new(&f, 2 * MIB + 100, 13, O_RDWR);
-    umm_section_t *sec = fsec_new(sys, f.fd, 0, UMM_PROT_READ);
-    unsigned char *v = view_new(p, sec, UMM_PROT_READ);
+    fview_new(&t, sys, p, 2 * MIB + 100, 13);
     assert_int_equal(umm_failpoint_seed(42), UMM_OK);
     assert_int_equal(umm_failpoint_enable("umm/file/read", 0.5, 0), UMM_OK);
     umm_stats_t s0 = tu_stats(sys);
     size_t failed = 0;
-    for (size_t i = 0; i < pages_of(&f); i++) {
+    for (size_t i = 0; i < pages_of(&t.f); i++) {
         unsigned char b = 0;
-        int code = tu_try_read(v + i * PG, &b);
+        int code = tu_try_read(t.v + i * PG, &b);
         if (code == 0)
             continue;
         assert_int_equal(code, UMM_EXC_IN_PAGE_ERROR);
@@ -119,17 +132,12 @@ static void test_read_errors_lose_nothing(void **state) {
     assert_true(failed > 4); /* more than the buffers (MM_READBUF_COUNT) */
     assert_int_equal(s1.read_errors - s0.read_errors, failed);
     sc_consistent(sys);
-    uint64_t buffered = s1.page_reads_buffered;
-    for (size_t i = 0; i < pages_of(&f); i++)
-        assert_page_is_file(v, &f, i);
+    for (size_t i = 0; i < pages_of(&t.f); i++)
+        assert_page_is_file(t.v, &t.f, i);
     umm_stats_t s2 = tu_stats(sys);
-    assert_true(s2.page_reads > s1.page_reads); /* the failed pages were read now ... */
-    assert_int_equal(s2.page_reads_buffered - buffered, s2.page_reads - s1.page_reads); /* buffered */
-    assert_int_equal(umm_release(p, v), UMM_OK);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    sc_consistent(sys);
-    umm_system_destroy(sys);
-    file_free(&f);
+    assert_true(s2.page_reads > s1.page_reads); /* the failed pages were read now, buffered */
+    assert_int_equal(s2.page_reads_buffered - s1.page_reads_buffered, s2.page_reads - s1.page_reads);
+    fview_free(&t);
 }
 
 /* A private region paged out to the paging file comes back through the same buffers, intact. */
