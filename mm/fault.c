@@ -356,12 +356,15 @@ static void abort_read(mm_vad_t *vad, size_t lo, size_t hi)
  * repurposes or maps them) and the faulting VAD counts the read, so releasing it waits for the
  * read to end. Into a warm read buffer, then the kernel copies it into the frames, when one is
  * free (readbuf.h: a store through the physical view may cost a host fault per frame), else
- * straight into the frames. */
+ * straight into the frames, as an O_DIRECT paging file always does. */
 static int read_unlocked(const fault_site_t *s, uint64_t slot, const mm_pfn_id_t *frames, size_t n)
 {
     umm_system_t *sys = s->vad->proc->sys;
     struct iovec iov[FAULT_MAX_CLUSTER];
-    uint8_t *buf = mm_readbuf_take(sys, n);
+    mm_filemap_t *fm = mm_vad_file(s->vad); /* a file section's page: from its file */
+    /* an O_DIRECT paging file: the device fills the frames, no store of ours to spare them */
+    bool direct = fm ? fm->store.direct : sys->pf.direct;
+    uint8_t *buf = direct ? NULL : mm_readbuf_take(sys, n);
     int niov = buf ? 1 : read_iovecs(sys, frames, n, iov);
     if (niov <= 0) /* a guest frame its host could not produce: an in-page error, nothing lost */
         return UMM_E_NO_FRAMES;
@@ -369,7 +372,6 @@ static int read_unlocked(const fault_site_t *s, uint64_t slot, const mm_pfn_id_t
         iov[0] = (struct iovec){buf, n << sys->page_shift};
     s->fault_vad->io_pending++;
     mm_unlock(&sys->lock);
-    mm_filemap_t *fm = mm_vad_file(s->vad); /* a file section's page: from its file */
     int err = fm ? mm_pagefile_read(&fm->store, slot, iov, niov)
                  : mm_stores_read(&sys->stores, slot, iov, niov);
     if (err == UMM_OK && buf)

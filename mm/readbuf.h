@@ -8,7 +8,8 @@
  * it had not filled lately (52 % of a sequential file read's samples in _copy_to_iter). A read
  * buffer is reused by every read, so its entries stay warm; pwrite into the memfd (the kernel's
  * own mapping of the frames) then costs a copy, not a host fault. A guest (sys->phys) has no
- * memfd pool and reads as before. Taken and given back under the system lock; the read and the
+ * memfd pool and reads as before; so does an O_DIRECT paging file, whose device fills the frames
+ * without any store of ours. Taken and given back under the system lock; the read and the
  * copy run with it dropped, the frames pinned (PFN_F_IO). */
 #ifndef UMM_READBUF_H
 #define UMM_READBUF_H

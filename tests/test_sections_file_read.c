@@ -6,8 +6,8 @@
  * umm): a sequential scan and a random one over a file 3x the RAM (frames repurposed, pages read
  * again), files whose size is a multiple of neither the page nor 512 bytes; the reads go through
  * the buffers (page_reads_buffered) and in clusters; injected read errors (umm/file/read) are
- * in-page errors that lose nothing and leak no buffer; a private region's paging-file reads take
- * the same path. */
+ * in-page errors that lose nothing and leak no buffer; a private region's reads from a buffered
+ * paging file take the same path. */
 #include "section_util.h"
 
 /* The file's bytes [off, off + n), read with pread (the file as the kernel sees it). */
@@ -140,12 +140,14 @@ static void test_read_errors_lose_nothing(void **state) {
     fview_free(&t);
 }
 
-/* A private region paged out to the paging file comes back through the same buffers, intact. */
+/* A private region paged out to a buffered paging file comes back through the same buffers,
+ * intact (an O_DIRECT one reads straight into the frames: nothing to spare). */
 static void test_pagefile_reads_buffered(void **state) {
     (void)state;
     umm_system_t *sys;
     umm_process_t *p;
     umm_config_t c = cfg_nw(4 * MIB, 16 * MIB, 16);
+    c.flags |= UMM_CFG_PAGEFILE_BUFFERED; /* O_DIRECT reads skip the buffers: the device fills the frames */
     tu_sys_new_cfg(&c, &sys, &p);
     size_t n = 2 * MIB / PG;
     unsigned char *a = tu_alloc(p, n * PG);
