@@ -639,6 +639,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     C(page_writes, "write operations to the paging file (Page Writes)")                           \
     C(pages_input, "pages read from the paging file (Pages Input)")                               \
     C(page_reads, "read operations from the paging file, failed ones included (Page Reads)")      \
+    C(page_reads_buffered, "of those, reads that landed in a warm read buffer and were copied into their frames by the kernel (mm/readbuf.h)") \
     C(pages_read_ahead, "pages a hard fault read for neighbours of the faulting page (in pages_input too)") \
     C(readahead_hits, "of those, pages a fault used while they were still on Standby")          \
     C(readahead_wasted, "of those, pages repurposed before any use: read for nothing")           \

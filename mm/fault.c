@@ -19,6 +19,7 @@
 #include "os.h"
 #include "proto.h"
 #include "readahead.h"
+#include "readbuf.h"
 #include "reclaim.h"
 #include "registry.h"
 #include "store.h"
@@ -351,18 +352,36 @@ static void abort_read(mm_vad_t *vad, size_t lo, size_t hi)
     }
 }
 
-/* Read [lo, hi) with the system unlocked: the frames are pinned (nobody frees, repurposes or maps
- * them) and the faulting VAD counts the read, so releasing it waits for the read to end. */
-static int read_unlocked(const fault_site_t *s, uint64_t slot, const struct iovec *iov, int niov)
+/* Read n pages at slot into frames with the system unlocked: the frames are pinned (nobody frees,
+ * repurposes or maps them) and the faulting VAD counts the read, so releasing it waits for the
+ * read to end. Into a warm read buffer, then the kernel copies it into the frames, when one is
+ * free (readbuf.h: a store through the physical view may cost a host fault per frame), else
+ * straight into the frames, as an O_DIRECT paging file always does. */
+static int read_unlocked(const fault_site_t *s, uint64_t slot, const mm_pfn_id_t *frames, size_t n)
 {
     umm_system_t *sys = s->vad->proc->sys;
+    struct iovec iov[FAULT_MAX_CLUSTER];
+    mm_filemap_t *fm = mm_vad_file(s->vad); /* a file section's page: from its file */
+    /* an O_DIRECT paging file: the device fills the frames, no store of ours to spare them */
+    bool direct = fm ? fm->store.direct : sys->pf.direct;
+    uint8_t *buf = direct ? NULL : mm_readbuf_take(sys, n);
+    int niov = buf ? 1 : read_iovecs(sys, frames, n, iov);
+    if (niov <= 0) /* a guest frame its host could not produce: an in-page error, nothing lost */
+        return UMM_E_NO_FRAMES;
+    if (buf)
+        iov[0] = (struct iovec){buf, n << sys->page_shift};
     s->fault_vad->io_pending++;
     mm_unlock(&sys->lock);
-    mm_filemap_t *fm = mm_vad_file(s->vad); /* a file section's page: from its file */
     int err = fm ? mm_pagefile_read(&fm->store, slot, iov, niov)
                  : mm_stores_read(&sys->stores, slot, iov, niov);
+    if (err == UMM_OK && buf)
+        err = mm_frames_write_pool(sys, frames, n, buf);
     mm_lock(&sys->lock);
     s->fault_vad->io_pending--;
+    if (buf) {
+        mm_readbuf_give(sys, buf);
+        sys->ctr.page_reads_buffered++;
+    }
     return err;
 }
 
@@ -386,10 +405,7 @@ static enum fault_result hard_fault(const fault_site_t *s)
             mm_frame_release(sys, frames[k], false);
         return site_raise(s, err);
     }
-    struct iovec iov[FAULT_MAX_CLUSTER];
-    int niov = read_iovecs(sys, frames, hi - lo, iov);
-    /* no iovecs: a guest frame its host could not produce, an in-page error, nothing lost */
-    err = niov > 0 ? read_unlocked(s, slot, iov, niov) : UMM_E_NO_FRAMES;
+    err = read_unlocked(s, slot, frames, hi - lo);
     sys->ctr.page_reads++;
     if (err != UMM_OK) {
         sys->ctr.read_errors++;

@@ -7,6 +7,7 @@
 #include "handle.h"
 #include "hwmap.h"
 #include "readahead.h"
+#include "readbuf.h"
 #include "vma.h"
 
 #include <errno.h>
@@ -22,8 +23,10 @@ int mm_frames_pool_create(umm_system_t *sys)
     int rc = sys->phys ? UMM_OK : mm_os_pool_create(&sys->pool, sys->cfg.ram_bytes, "umm-ram");
     if (rc != UMM_OK)
         return rc;
-    if (mm_pfndb_init(&sys->pfn, nframes, LIST_ZEROED) != 0) {
-        mm_os_pool_destroy(&sys->pool);
+    if (mm_pfndb_init(&sys->pfn, nframes, LIST_ZEROED) != 0 || mm_readbufs_create(sys) != UMM_OK) {
+        mm_pfndb_destroy(&sys->pfn);
+        if (!sys->phys)
+            mm_os_pool_destroy(&sys->pool);
         return UMM_E_NOMEM;
     }
     return UMM_OK;
@@ -31,6 +34,7 @@ int mm_frames_pool_create(umm_system_t *sys)
 
 void mm_frames_pool_destroy(umm_system_t *sys)
 {
+    mm_readbufs_destroy(sys);
     mm_pfndb_destroy(&sys->pfn);
     if (!sys->phys)
         mm_os_pool_destroy(&sys->pool);
@@ -215,26 +219,30 @@ int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *
     return UMM_OK;
 }
 
+int mm_frames_write_pool(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, const uint8_t *src)
+{
+    UMM_ASSERT(!sys->phys);
+    for (size_t k = 0, run; k < n; k += run) {
+        for (run = 1; k + run < n && frames[k + run] == frames[k] + run;)
+            run++;
+        int rc = mm_os_pool_write(&sys->pool, (size_t)frames[k] << sys->page_shift,
+                                  src + (k << sys->page_shift), run << sys->page_shift);
+        if (rc != UMM_OK)
+            return rc;
+    }
+    return UMM_OK;
+}
+
 int mm_frames_fill(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, const uint8_t *src)
 {
     MM_ASSERT_HELD(&sys->lock);
-    size_t page = sys->page_size;
-    for (size_t k = 0; k < n;) {
-        size_t run = 1;
-        if (sys->phys) {
-            uint8_t *bytes = mm_frame_ptr(sys, frames[k], MM_FRAME_OVERWRITE);
-            if (!bytes)
-                return UMM_E_NO_FRAMES;
-            memcpy(bytes, src + k * page, page);
-        } else {
-            while (k + run < n && frames[k + run] == frames[k] + run)
-                run++;
-            int rc = mm_os_pool_write(&sys->pool, (size_t)frames[k] << sys->page_shift,
-                                      src + k * page, run * page);
-            if (rc != UMM_OK)
-                return rc;
-        }
-        k += run;
+    if (!sys->phys)
+        return mm_frames_write_pool(sys, frames, n, src);
+    for (size_t k = 0; k < n; k++) {
+        uint8_t *bytes = mm_frame_ptr(sys, frames[k], MM_FRAME_OVERWRITE);
+        if (!bytes)
+            return UMM_E_NO_FRAMES;
+        memcpy(bytes, src + k * sys->page_size, sys->page_size);
     }
     return UMM_OK;
 }

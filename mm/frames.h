@@ -54,6 +54,9 @@ int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *
  * consecutive frames), a guest's through its backend (MM_FRAME_OVERWRITE). UMM_OK, or an error
  * when a frame could not be written (its contents are then undefined). */
 int mm_frames_fill(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, const uint8_t *src);
+/* The same for a memfd pool's frames, by the kernel's pwrite (never a store through the physical
+ * view: readbuf.h says why). Needs no lock: for frames nobody else touches (fresh, or pinned). */
+int mm_frames_write_pool(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, const uint8_t *src);
 /* Take up to n frames that the backend does not share (a guest's frames whose host frame is
  * its own: giving one up frees host memory) off Zeroed, Free, then Standby (repurposed), oldest
  * first; Active and unowned, not zeroed. Returns how many. For a guest's balloon. */

@@ -43,6 +43,16 @@ typedef struct mm_readahead {
     size_t prev;     /* the first page of the last read: a fault just below it, a descending one */
 } mm_readahead_t;
 
+/* Warm read buffers (mm/readbuf.h). Invariant: mem holds MM_READBUF_COUNT buffers of `bytes`
+ * each (NULL and 0: none, for a guest); bit b of busy is set exactly while buffer b is lent to a
+ * hard fault's read. System lock. */
+#define MM_READBUF_COUNT 4
+typedef struct mm_readbufs {
+    uint8_t *mem;
+    size_t bytes;
+    uint32_t busy;
+} mm_readbufs_t;
+
 /* A reservation (Virtual Address Descriptor) with its own page table: a flat array of one PTE
  * per page, bracketed by two PTE_NONE sentinels so pte[-1] and pte[npages] can always be read.
  * Invariant: start and end are multiples of UMM_RESERVE_GRANULARITY, npages = (end-start)/page;
@@ -105,6 +115,7 @@ struct umm_system {
     mm_os_pool_t pool; /* the RAM: frame f is the page at offset f << page_shift; pool.view maps
                           it all once, read-write (the physical view). No pool for a guest. */
     mm_pfndb_t pfn;
+    mm_readbufs_t readbufs; /* warm buffers hard-fault reads land in (mm/readbuf.h) */
 
     uint64_t committed, commit_limit, commit_peak;
 

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* test_sections_file_read.c - the read path of file-backed sections: hard faults read into a warm
+ * read buffer and the kernel copies it into the frames (mm/readbuf.h).
+ *
+ * Covered (data first, every byte compared with the file read by plain pread, never through
+ * umm): a sequential scan and a random one over a file 3x the RAM (frames repurposed, pages read
+ * again), files whose size is a multiple of neither the page nor 512 bytes; the reads go through
+ * the buffers (page_reads_buffered) and in clusters; injected read errors (umm/file/read) are
+ * in-page errors that lose nothing and leak no buffer; a private region's reads from a buffered
+ * paging file take the same path. */
+#include "section_util.h"
+
+/* The file's bytes [off, off + n), read with pread (the file as the kernel sees it). */
+static void file_bytes(const test_file_t *f, size_t off, size_t n, unsigned char *out) {
+    size_t have = off < f->bytes ? (f->bytes - off < n ? f->bytes - off : n) : 0;
+    assert_int_equal(pread(f->fd, out, have, (off_t)off), (ssize_t)have);
+    memset(out + have, 0, n - have); /* past the end: the section reads zeros */
+}
+
+/* View page i equals the file's page i (zeros past its end). */
+static void assert_page_is_file(const unsigned char *v, const test_file_t *f, size_t i) {
+    unsigned char want[PG];
+    file_bytes(f, i * PG, PG, want);
+    for (size_t b = 0; b < PG; b++)
+        if (v[i * PG + b] != want[b])
+            fail_msg("view page %zu byte %zu: %02x, the file has %02x", i, b, v[i * PG + b], want[b]);
+}
+
+static size_t pages_of(const test_file_t *f) { return (f->bytes + PG - 1) / PG; }
+
+/* A read-only view of a file-backed section over a new file of `bytes` (pattern `seed`). */
+typedef struct fview {
+    umm_system_t *sys;
+    umm_process_t *p;
+    test_file_t f;
+    umm_section_t *sec;
+    unsigned char *v;
+} fview_t;
+
+static void fview_new(fview_t *t, umm_system_t *sys, umm_process_t *p, size_t bytes, uint64_t seed) {
+    t->sys = sys;
+    t->p = p;
+    file_new(&t->f, bytes, seed, O_RDWR);
+    t->sec = fsec_new(t->sys, t->f.fd, 0, UMM_PROT_READ);
+    t->v = view_new(p, t->sec, UMM_PROT_READ);
+}
+
+/* Release the view, close the section, check the system, destroy it with the file. */
+static void fview_free(fview_t *t) {
+    assert_int_equal(umm_release(t->p, t->v), UMM_OK);
+    assert_int_equal(umm_section_close(t->sec), UMM_OK);
+    sc_consistent(t->sys);
+    umm_system_destroy(t->sys);
+    file_free(&t->f);
+}
+
+/* The same over a new system of 4 MiB RAM, no workers, 16-page clusters. */
+static void fview_new_system(fview_t *t, size_t bytes, uint64_t seed) {
+    umm_system_t *sys;
+    umm_process_t *p;
+    umm_config_t c = cfg_nw(4 * MIB, 4 * MIB, 16);
+    tu_sys_new_cfg(&c, &sys, &p);
+    fview_new(t, sys, p, bytes, seed);
+}
+
+/* A sequential scan of a file 3x the RAM, of `bytes` (not a multiple of the page): every page
+ * equals the file, every read went through a buffer, in clusters. */
+static void scan_sequential(size_t bytes) {
+    fview_t t;
+    fview_new_system(&t, bytes, 11);
+    umm_stats_t s0 = tu_stats(t.sys);
+    for (size_t i = 0; i < pages_of(&t.f); i++)
+        assert_page_is_file(t.v, &t.f, i);
+    umm_stats_t s1 = tu_stats(t.sys);
+    uint64_t reads = s1.page_reads - s0.page_reads;
+    assert_true(s1.pages_input - s0.pages_input >= pages_of(&t.f));
+    assert_true(reads > 0 && reads <= pages_of(&t.f) / 8); /* clustered: 16 pages a read */
+    assert_int_equal(s1.page_reads_buffered - s0.page_reads_buffered, reads);
+    assert_int_equal(s1.read_errors, s0.read_errors);
+    fview_free(&t);
+}
+
+static void test_sequential_equals_file(void **state) {
+    (void)state;
+    scan_sequential(12 * MIB + 1000); /* a partial last page, not 512-aligned either */
+    scan_sequential(12 * MIB + PG / 2 + 3);
+}
+
+/* Random pages over a file 3x the RAM, each touched page checked against the file at once, then
+ * everything again: pages read, repurposed and read again keep equalling the file. */
+static void test_random_equals_file(void **state) {
+    (void)state;
+    fview_t t;
+    fview_new_system(&t, 12 * MIB + 777, 12);
+    pu_rng_t r = {.s = 0xf11e};
+    umm_stats_t s0 = tu_stats(t.sys);
+    for (int n = 0; n < 6000; n++)
+        assert_page_is_file(t.v, &t.f, (size_t)(pu_next(&r) % pages_of(&t.f)));
+    for (size_t i = pages_of(&t.f); i-- > 0;) /* descending: the window follows the other way */
+        assert_page_is_file(t.v, &t.f, i);
+    umm_stats_t s1 = tu_stats(t.sys);
+    assert_true(s1.pages_input - s0.pages_input > pages_of(&t.f)); /* pages read more than once */
+    assert_true(s1.page_reads_buffered - s0.page_reads_buffered > 0);
+    assert_int_equal(s1.page_reads_buffered - s0.page_reads_buffered, s1.page_reads - s0.page_reads);
+    fview_free(&t);
+}
+
+/* Half the file's reads fail: each failure is an in-page error on the faulting thread that maps
+ * nothing and gives its buffer back (more failures than buffers, and reads after them are still
+ * buffered); touched again with the point off, every page equals the file. */
+static void test_read_errors_lose_nothing(void **state) {
+    (void)state;
+    fview_t t;
+    umm_system_t *sys;
+    umm_process_t *p = small_system(&sys);
+    fview_new(&t, sys, p, 2 * MIB + 100, 13);
+    assert_int_equal(umm_failpoint_seed(42), UMM_OK);
+    assert_int_equal(umm_failpoint_enable("umm/file/read", 0.5, 0), UMM_OK);
+    umm_stats_t s0 = tu_stats(sys);
+    size_t failed = 0;
+    for (size_t i = 0; i < pages_of(&t.f); i++) {
+        unsigned char b = 0;
+        int code = tu_try_read(t.v + i * PG, &b);
+        if (code == 0)
+            continue;
+        assert_int_equal(code, UMM_EXC_IN_PAGE_ERROR);
+        assert_int_equal(tu_exc.last.error, UMM_E_IO);
+        failed++;
+    }
+    umm_failpoint_disable("umm/file/read");
+    umm_stats_t s1 = tu_stats(sys);
+    assert_true(failed > 4); /* more than the buffers (MM_READBUF_COUNT) */
+    assert_int_equal(s1.read_errors - s0.read_errors, failed);
+    sc_consistent(sys);
+    for (size_t i = 0; i < pages_of(&t.f); i++)
+        assert_page_is_file(t.v, &t.f, i);
+    umm_stats_t s2 = tu_stats(sys);
+    assert_true(s2.page_reads > s1.page_reads); /* the failed pages were read now, buffered */
+    assert_int_equal(s2.page_reads_buffered - s1.page_reads_buffered, s2.page_reads - s1.page_reads);
+    fview_free(&t);
+}
+
+/* A private region paged out to a buffered paging file comes back through the same buffers,
+ * intact (an O_DIRECT one reads straight into the frames: nothing to spare). */
+static void test_pagefile_reads_buffered(void **state) {
+    (void)state;
+    umm_system_t *sys;
+    umm_process_t *p;
+    umm_config_t c = cfg_nw(4 * MIB, 16 * MIB, 16);
+    c.flags |= UMM_CFG_PAGEFILE_BUFFERED; /* O_DIRECT reads skip the buffers: the device fills the frames */
+    tu_sys_new_cfg(&c, &sys, &p);
+    size_t n = 2 * MIB / PG;
+    unsigned char *a = tu_alloc(p, n * PG);
+    for (size_t i = 0; i < n * PG; i += 8) {
+        uint64_t x = tu_mix(i);
+        memcpy(a + i, &x, 8);
+    }
+    assert_int_equal(umm_ws_empty(p), UMM_OK);
+    assert_int_equal(umm_flush_modified(sys), UMM_OK);
+    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    /* the freed frames still hold the region's bytes: fill nearly all RAM with others first, so
+     * a read that left its frames alone would be seen */
+    unsigned char *other = tu_alloc(p, 7 * MIB / 2);
+    memset(other, 0xee, 7 * MIB / 2);
+    assert_int_equal(umm_release(p, other), UMM_OK);
+    umm_stats_t s0 = tu_stats(sys);
+    for (size_t i = 0; i < n * PG; i += 8) {
+        uint64_t x = tu_mix(i), y;
+        memcpy(&y, a + i, 8);
+        if (x != y)
+            fail_msg("byte %zu (page %zu) changed", i, i / PG);
+    }
+    umm_stats_t s1 = tu_stats(sys);
+    assert_true(s1.pages_input - s0.pages_input >= n);
+    assert_int_equal(s1.page_reads_buffered - s0.page_reads_buffered, s1.page_reads - s0.page_reads);
+    sc_consistent(sys);
+    umm_system_destroy(sys);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sequential_equals_file),
+        cmocka_unit_test(test_random_equals_file),
+        cmocka_unit_test(test_read_errors_lose_nothing),
+        cmocka_unit_test(test_pagefile_reads_buffered),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
