@@ -119,7 +119,7 @@ static unsigned max_arenas(void)
 int mm_heap_tcaches_init(mm_heap_tcaches_t *t, void *hooks)
 {
     mm_mutex_lock(&tc_lock);
-    t->serial = tc_next_serial++;
+    __atomic_store_n(&t->serial, tc_next_serial++, __ATOMIC_RELAXED);
     t->head = NULL;
     t->hooks = hooks;
     t->decay_ms = -2;
@@ -197,12 +197,19 @@ static void find_or_create(mm_heap_tcaches_t *t, mm_tcache_tls_t *e)
 
 const mm_tcache_tls_t *mm_heap_tcache_attach(mm_heap_tcaches_t *t)
 {
-    mm_tcache_tls_t *e = &mm_tcache_tls[t->serial & (MM_TCACHE_TLS_SLOTS - 1)];
+    mm_tcache_tls_t *e = mm_heap_tcache_slot(t);
     mm_mutex_lock(&tc_lock);
     find_or_create(t, e);
     mm_mutex_unlock(&tc_lock);
-    e->serial = t->serial;
+    e->owner = t;
+    e->serial = __atomic_load_n(&t->serial, __ATOMIC_RELAXED);
+    UMM_ASSERT(e->serial != 0); /* attach is only called for a live heap */
     return e;
+}
+
+void mm_heap_tcaches_kill(mm_heap_tcaches_t *t)
+{
+    __atomic_store_n(&t->serial, 0, __ATOMIC_RELAXED);
 }
 
 void mm_heap_tcache_flush_mine(mm_heap_tcaches_t *t)

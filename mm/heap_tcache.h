@@ -24,15 +24,20 @@
  *     arenas: jemalloc requires every tcache that touched an arena to be flushed first. The
  *     threads must not use the heap any more (umm_heap_destroy's contract), so no tcache of the
  *     heap is in use meanwhile.
- * The fast path is a small direct-mapped per-thread table: heap serial -> the mallocx/dallocx
- * flags of this thread (its arena and tcache). Serials are never reused, so a stale entry (its
- * heap destroyed, its tcache id perhaps reused by jemalloc for another tcache) can never match.
+ * The fast path is a small direct-mapped per-thread table, indexed by a hash of the heap's address
+ * and tagged with the address and the heap's serial: the mallocx/dallocx flags of this thread (its
+ * arena and tcache). An entry is filled only after a full handle check (mm_handle_is_live), and a
+ * heap's memory is type-stable (handle.h: never freed, reused only for another heap), so reading
+ * the serial behind a matching address is always safe; that match then also stands for the handle
+ * check, which the fast path skips. Serials are never reused and umm_heap_destroy sets the serial to
+ * 0 (never an entry's) before it retires the handle, so a stale entry (its heap destroyed, its
+ * slot perhaps reused by a new heap, its tcache id perhaps reused by jemalloc) can never match.
  *
  * Invariant: a node is in exactly one heap's list and one thread's list, or in none (freed); a
  * tcache id recorded in a node is live in jemalloc; users[i] is the number of nodes of the heap
  * bound to arena slot i; arena[0 .. narenas) are live arenas of the heap; a TLS entry whose
- * serial is a live heap's names that heap's arena and tcache of this thread (or
- * MALLOCX_TCACHE_NONE when jemalloc had no tcache to give). */
+ * owner and serial match a live heap's names that heap's arena and tcache of this thread (or
+ * MALLOCX_TCACHE_NONE when jemalloc had no tcache to give); a destroyed heap's serial is 0. */
 #ifndef UMM_HEAP_TCACHE_H
 #define UMM_HEAP_TCACHE_H
 
@@ -50,7 +55,7 @@ typedef struct mm_tcache_node mm_tcache_node_t;
 
 /* A heap's side: its serial, arenas and tcaches (all under the module's mutex). */
 typedef struct mm_heap_tcaches {
-    uint64_t serial; /* unique per heap for the life of the process, never 0 */
+    uint64_t serial; /* unique per heap for the life of the process; 0 once destroyed (atomic) */
     mm_tcache_node_t *head;
     void *hooks;       /* the extent_hooks_t every arena of the heap gets */
     ssize_t decay_ms;  /* dirty_decay_ms given to every arena (-2: jemalloc's default) */
@@ -59,10 +64,11 @@ typedef struct mm_heap_tcaches {
     unsigned users[MM_HEAP_MAX_ARENAS]; /* nodes bound to each */
 } mm_heap_tcaches_t;
 
-#define MM_TCACHE_TLS_SLOTS 4 /* power of two */
+#define MM_TCACHE_TLS_SLOTS 8 /* power of two */
 
 typedef struct mm_tcache_tls {
-    uint64_t serial;  /* 0: empty */
+    const void *owner; /* the heap's mm_heap_tcaches_t; NULL: empty */
+    uint64_t serial;   /* its serial when the entry was filled */
     int alloc_flags;  /* MALLOCX_ARENA(a) | MALLOCX_TCACHE(id) (or MALLOCX_TCACHE_NONE) */
     int free_flags;   /* MALLOCX_TCACHE(id) (or MALLOCX_TCACHE_NONE) */
 } mm_tcache_tls_t;
@@ -75,16 +81,30 @@ bool mm_heap_tcache_setup(mm_je_mallctl_fn mallctl);
 /* A new heap's side: a fresh serial, no tcaches, and its first arena (made with `hooks`).
  * Returns mallctl's error (0 on success); on failure the heap has no arena. */
 int mm_heap_tcaches_init(mm_heap_tcaches_t *t, void *hooks);
-/* Slow path of mm_heap_tcache_entry: bind this thread to an arena and make its tcache. */
+/* Slow path of mm_heap_tcache_cached, for a heap whose handle the caller has checked: bind this
+ * thread to an arena, make its tcache and fill the thread's table entry. */
 const mm_tcache_tls_t *mm_heap_tcache_attach(mm_heap_tcaches_t *t);
+/* The heap is being destroyed: no table entry matches it from now on. */
+void mm_heap_tcaches_kill(mm_heap_tcaches_t *t);
 
-/* This thread's flags for the heap. */
-static inline const mm_tcache_tls_t *mm_heap_tcache_entry(mm_heap_tcaches_t *t)
+/* The slot of the per-thread table for the heap at t (its address only: t is not read). */
+static inline mm_tcache_tls_t *mm_heap_tcache_slot(const mm_heap_tcaches_t *t)
 {
-    const mm_tcache_tls_t *e = &mm_tcache_tls[t->serial & (MM_TCACHE_TLS_SLOTS - 1)];
-    if (__builtin_expect(e->serial == t->serial, 1))
+    uint64_t h = (uint64_t)(uintptr_t)t * 0x9E3779B97F4A7C15ull;
+    return &mm_tcache_tls[h >> (64 - 3)];
+}
+_Static_assert(MM_TCACHE_TLS_SLOTS == 1 << 3, "mm_heap_tcache_slot takes 3 bits of the hash");
+
+/* This thread's flags for the heap at t if the table has them, else NULL. t may be any pointer
+ * value: it is read only when an entry filled for a live heap names it (see above). A match
+ * means the heap is live, so no handle check is needed. */
+static inline const mm_tcache_tls_t *mm_heap_tcache_cached(const mm_heap_tcaches_t *t)
+{
+    const mm_tcache_tls_t *e = mm_heap_tcache_slot(t);
+    if (__builtin_expect(e->owner == t, 1) &&
+        __builtin_expect(e->serial == __atomic_load_n(&t->serial, __ATOMIC_RELAXED), 1))
         return e;
-    return mm_heap_tcache_attach(t);
+    return NULL;
 }
 
 /* Give back to the arena what this thread's tcache of the heap holds (stats, purge). */

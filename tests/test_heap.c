@@ -443,7 +443,8 @@ static void test_threads_one_heap(void **state)
 
 /* ---- thread caches ---- */
 
-enum { TC_THREADS = 3, TC_OBJS = 200, TC_HEAPS = 6 };
+/* TC_HEAPS: more heaps than the per-thread fast table has entries (MM_TCACHE_TLS_SLOTS, 8) */
+enum { TC_THREADS = 3, TC_OBJS = 200, TC_HEAPS = 10 };
 
 typedef struct tc_arg {
     umm_heap_t *h1, *h2, *later[TC_HEAPS];
@@ -498,7 +499,7 @@ static void test_tcache_threads_and_destroy(void **state)
 {
     (void)state;
     HEAP_REQUIRED();
-    umm_config_t c = pu_config(64 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
+    umm_config_t c = pu_config(128 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
     tu_sys_new_cfg(&c, &sys, &proc);
@@ -1051,6 +1052,49 @@ static void test_bad_args(void **state)
     umm_system_destroy(sys);
 }
 
+/* The calling thread's fast table stands for the handle check once it has used a heap: after
+ * umm_heap_destroy the same thread's calls on that heap must still be refused (NULL, EINVAL; free
+ * and usable_size do nothing), and a heap made next is served, not confused with the old one. */
+static void test_destroyed_heap_refused(void **state)
+{
+    (void)state;
+    HEAP_REQUIRED();
+    umm_config_t c = pu_config(16 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
+    umm_system_t *sys;
+    umm_process_t *proc;
+    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_heap_t *h = heap_new(proc);
+    void *p = umm_heap_malloc(h, 100); /* fills this thread's entry for h */
+    assert_non_null(p);
+    umm_heap_free(h, p);
+    umm_heap_destroy(h);
+    errno = 0;
+    assert_null(umm_heap_malloc(h, 100));
+    assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_null(umm_heap_calloc(h, 1, 100));
+    assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_null(umm_heap_realloc(h, NULL, 100));
+    assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_null(umm_heap_aligned_alloc(h, 64, 100));
+    assert_int_equal(errno, EINVAL);
+    umm_heap_free(h, p); /* refused: nothing happens */
+    assert_int_equal(umm_heap_malloc_usable_size(h, p), 0);
+    assert_proc_empty(proc);
+    umm_heap_t *h2 = heap_new(proc);
+    char *q = umm_heap_malloc(h2, 100);
+    assert_non_null(q);
+    assert_true(umm_heap_owns(h2, q));
+    memset(q, 0x5A, 100);
+    umm_heap_free(h2, q);
+    umm_heap_destroy(h2);
+    assert_proc_empty(proc);
+    tu_assert_consistent(sys);
+    umm_system_destroy(sys);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -1083,6 +1127,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_commit_limit),
         cmocka_unit_test(test_two_heaps_and_destroy),
         cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_destroyed_heap_refused),
     };
     return cmocka_run_group_tests_name("heap", tests, NULL, NULL);
 }
