@@ -20,8 +20,15 @@ int hv_share_init(umm_hv_host_t *host)
     while (b * HV_SHARE_WAYS < 2 * host->nframes)
         b *= 2;
     host->share_buckets = b;
-    host->share = calloc(b * HV_SHARE_WAYS, sizeof *host->share);
-    return host->share ? UMM_OK : UMM_E_NOMEM;
+    /* Cache-line aligned, so a bucket's prefetch covers it; and written now, so the table is
+     * resident: a lazily zeroed table (calloc's fresh mapping) cost the first scan a kernel page
+     * fault on most of its probes (a third of its time), faults the bucket prefetch cannot hide. */
+    size_t bytes = b * HV_SHARE_WAYS * sizeof *host->share;
+    host->share = aligned_alloc(64, bytes);
+    if (!host->share)
+        return UMM_E_NOMEM;
+    memset(host->share, 0, bytes);
+    return UMM_OK;
 }
 
 static uint64_t key_of(uint64_t hash, uint32_t domain)
