@@ -175,7 +175,8 @@ static bool match_one(umm_hv_guest_t *g, uint32_t gfn, uint64_t key)
                 empty = sl;
             /* the candidate to displace: a different one each time (by key), so two contents
              * that share a bucket do not evict each other in the same order every pass */
-            if (sl->key != 0 && sl->guest != HV_SLOT_SHARED && (!candidate || (key >> (60 - w)) & 1))
+            if (sl->key != 0 && sl->guest != HV_SLOT_SHARED &&
+                (!candidate || (key >> (60 - w)) & 1))
                 candidate = sl;
             continue;
         }
