@@ -75,11 +75,16 @@ typedef struct hv_balloon {
     uint64_t reversals; /* changes of direction of the policy's target */
 } hv_balloon_t;
 
+/* A slot of the sharing table, 16 bytes so a bucket of HV_SHARE_WAYS is two cache lines.
+ * Invariant: key 0 = empty; otherwise guest is HV_SLOT_SHARED and num a host frame with
+ * HVF_SHARED whose hash is key, or guest is a guest's id and num one of its frames (a candidate:
+ * a private frame seen with this hash; the guest may be gone, the frame changed, since). */
 typedef struct hv_share_slot {
     uint64_t key;      /* content hash mixed with the sharing domain; 0 = empty */
-    uint32_t frame;    /* shared host frame, or UINT32_MAX for a candidate */
-    uint32_t guest, gfn; /* a candidate: a private guest frame seen with this hash */
+    uint32_t guest;    /* HV_SLOT_SHARED, or a candidate's guest id */
+    uint32_t num;      /* the shared host frame, or the candidate's guest frame */
 } hv_share_slot_t;
+#define HV_SLOT_SHARED UINT32_MAX
 
 struct umm_hv_guest {
     umm_hv_host_t *host;
