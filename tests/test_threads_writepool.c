@@ -89,41 +89,13 @@ static void test_failed_writes_lose_nothing(void **state) {
 static void test_random_8x_ram_with_errors(void **state) {
     (void)state;
     for (int inject = 0; inject < 2; inject++) {
-        umm_system_t *sys;
-        umm_process_t *proc;
         umm_config_t c = ra_config(0);
         c.balance_interval_ms = 20;
-        tu_sys_new_cfg(&c, &sys, &proc);
-        tu_exc_install(sys);
-        char *r = tu_alloc(proc, DATA_PAGES * PG);
-        uint64_t *gens = calloc(DATA_PAGES, sizeof *gens);
-        assert_non_null(gens);
-        if (inject) {
-            assert_int_equal(umm_failpoint_seed(0x9001 + (uint64_t)inject), UMM_OK);
-            assert_int_equal(umm_failpoint_enable("umm/pagefile/read", 0.05, 0), UMM_OK);
-            assert_int_equal(umm_failpoint_enable("umm/pagefile/write", 0.05, 0), UMM_OK);
-        }
-        for (uint64_t seed = 1; seed <= 3; seed++) {
-            random_ops(r, DATA_PAGES, gens, 2 * DATA_PAGES, seed * 0x51ED, seed);
-            tu_assert_consistent(sys);
-        }
-        umm_failpoint_disable("umm/pagefile/*");
-        verify_all(r, DATA_PAGES, gens);
-        umm_stats_t s = tu_stats(sys);
-        assert_true(s.faults_hard > DATA_PAGES && s.pages_output > DATA_PAGES); /* it paged */
-        if (inject)
-            assert_true(s.read_errors > 0 && s.writer_errors > 0);
-        else
-            assert_true(s.read_errors == 0 && s.writer_errors == 0);
+        umm_stats_t s = ra_random_8x_ram(&c, inject, 0x9001 + (uint64_t)inject, 0x51ED);
         print_message("      %s: %" PRIu64 " hard faults, %" PRIu64 " pages in %" PRIu64
                       " writes, %" PRIu64 " clusters written by faults\n",
                       inject ? "with errors" : "no errors", s.faults_hard, s.pages_output,
                       s.page_writes, s.reclaim_writes);
-        tu_assert_consistent(sys);
-        assert_int_equal(umm_release(proc, r), UMM_OK);
-        free(gens);
-        umm_set_exception_handler(sys, NULL, NULL);
-        umm_system_destroy(sys);
     }
 }
 
