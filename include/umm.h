@@ -652,6 +652,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     G(pagefile_direct, "1 when paging-file I/O bypasses the page cache (O_DIRECT), 0 when it goes through it (UMM_CFG_PAGEFILE_BUFFERED, or a filesystem that refuses O_DIRECT, e.g. tmpfs)") \
     G(pages_through_cache, "pages written to or read from the paging file through the kernel's page cache, which holds them in memory outside ram_bytes (0 while pagefile_direct)") \
     C(writer_errors, "failed writes of the modified page writer (each a cluster)")                \
+    C(reclaim_writes, "modified clusters a faulting thread wrote itself, finding no frame available (emergency reclaim): faults that waited for a write") \
     C(read_errors, "failed hard-fault reads")                                                     \
     C(pages_zeroed_by_thread, "Free frames the zero page thread moved to Zeroed")                 \
     C(balancer_passes, "balance passes (timer, wake-ups, umm_balance)")                           \

@@ -7,7 +7,7 @@
 #include "handle.h"
 #include "notify.h"
 #include "os.h"
-#include "writer.h"
+#include "writepool.h"
 #include "filemap.h"
 #include "ws.h"
 #include "zeroer.h"
@@ -146,7 +146,7 @@ void mm_balancer_pass(umm_system_t *sys, enum balancer_aging aging)
                  (mm_frames_available_private(sys) < sys->high_pages || modified >= sys->low_pages);
     mm_unlock(&sys->lock);
     if (write)
-        mm_writer_run(sys, 0);
+        mm_writepool_write(sys->writepool, sys, 0);
     mm_notify_evaluate(sys);
 }
 

@@ -25,8 +25,10 @@ bool mm_reclaim_for_fault(umm_system_t *sys)
 {
     MM_ASSERT_HELD(&sys->lock);
     mm_reclaim_wake_workers(sys);
-    if (mm_writer_write_cluster_locked(sys) > 0)
+    if (mm_writer_write_cluster_locked(sys) > 0) {
+        sys->ctr.reclaim_writes++;
         return true;
+    }
     /* Nothing to write: trim the largest working set; its clean and zero pages become available
      * now, its dirty ones the next time round. */
     umm_process_t *big = NULL;

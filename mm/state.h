@@ -29,6 +29,7 @@ typedef struct umm_section umm_section_t;
 
 
 typedef struct mm_workers mm_workers_t;
+typedef struct mm_writepool mm_writepool_t;
 
 typedef struct umm_notification umm_notification_t;
 
@@ -151,6 +152,7 @@ struct umm_system {
     uint64_t ballooned;       /* frames a hypervisor's balloon holds (not RAM to size from) */
     bool low_memory;          /* available < low_pages at the last evaluation */
     mm_workers_t *workers;   /* NULL with UMM_CFG_NO_WORKERS */
+    mm_writepool_t *writepool; /* the writer's I/O threads, started with the workers (else NULL) */
     umm_notification_t *notifications;
     struct mm_prefetch_job *prefetch_jobs; /* queued for the workers (prefetch.c), FIFO */
     umm_process_t *section_proc;  /* owns the sections' prototype VADs; not in procs */

@@ -5,6 +5,7 @@
 #include "balancer.h"
 #include "failpoint.h"
 #include "loopthread.h"
+#include "writepool.h"
 #include "zeroer.h"
 
 #include <stdatomic.h>
@@ -67,6 +68,12 @@ static void schedule_zeroing(mm_workers_t *w)
     }
 }
 
+static void stop_writepool(umm_system_t *sys)
+{
+    mm_writepool_stop(sys->writepool);
+    sys->writepool = NULL;
+}
+
 int mm_workers_start(umm_system_t *sys, mm_workers_t **out)
 {
     if (UMM_FAILPOINT(WORKER_START))
@@ -75,7 +82,13 @@ int mm_workers_start(umm_system_t *sys, mm_workers_t **out)
     if (!w)
         return UMM_E_NOMEM;
     w->sys = sys;
+    int rc = mm_writepool_start(sys, &sys->writepool);
+    if (rc != UMM_OK) {
+        free(w);
+        return rc;
+    }
     if (mm_loop_thread_init(&w->lt) != UMM_OK) {
+        stop_writepool(sys);
         free(w);
         return UMM_E_OS;
     }
@@ -86,8 +99,9 @@ int mm_workers_start(umm_system_t *sys, mm_workers_t **out)
     uv_idle_init(&w->lt.loop, &w->idle);
     w->timer.data = w->wake.data = w->job.data = w->idle.data = w;
     uv_timer_start(&w->timer, on_timer, ms, ms);
-    int rc = mm_loop_thread_start(&w->lt);
+    rc = mm_loop_thread_start(&w->lt);
     if (rc != UMM_OK) {
+        stop_writepool(sys);
         free(w);
         return rc;
     }
@@ -99,7 +113,8 @@ void mm_workers_stop(mm_workers_t *w)
 {
     if (!w)
         return;
-    mm_loop_thread_stop(&w->lt);
+    mm_loop_thread_stop(&w->lt); /* first: the pass that drives the writer's helpers ends */
+    stop_writepool(w->sys);
     free(w);
 }
 

@@ -69,4 +69,44 @@ static inline umm_config_t ra_config(unsigned flags) {
     return pu_config(RAM_PAGES * PG, 2 * DATA_PAGES * PG, 0, flags);
 }
 
+/* A system of configuration c, 8x RAM of data, three seeds of random reads and writes (op_seed
+ * times 1, 2, 3); with `inject`, 5 % of paging-file reads and writes fail (failure points seeded
+ * with fp_seed). Nothing written is lost, the system stays consistent, it really paged, errors are
+ * counted exactly when injected. Returns the system's final statistics. */
+static inline umm_stats_t ra_random_8x_ram(const umm_config_t *c, int inject, uint64_t fp_seed,
+                                           uint64_t op_seed) {
+    umm_system_t *sys;
+    umm_process_t *proc;
+    tu_sys_new_cfg(c, &sys, &proc);
+    tu_exc_install(sys);
+    char *r = tu_alloc(proc, DATA_PAGES * PG);
+    uint64_t *gens = calloc(DATA_PAGES, sizeof *gens);
+    assert_non_null(gens);
+    if (inject) {
+        assert_int_equal(umm_failpoint_seed(fp_seed), UMM_OK);
+        assert_int_equal(umm_failpoint_enable("umm/pagefile/read", 0.05, 0), UMM_OK);
+        assert_int_equal(umm_failpoint_enable("umm/pagefile/write", 0.05, 0), UMM_OK);
+    }
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        random_ops(r, DATA_PAGES, gens, 2 * DATA_PAGES, seed * op_seed, seed);
+        tu_assert_consistent(sys);
+    }
+    umm_failpoint_disable("umm/pagefile/*");
+    umm_stats_t s = tu_stats(sys);
+    assert_true(s.faults_hard > DATA_PAGES && s.pages_output > DATA_PAGES); /* it really paged */
+    if (inject)
+        assert_true(s.read_errors > 0 && s.writer_errors > 0);
+    else
+        assert_true(s.read_errors == 0 && s.writer_errors == 0);
+    /* a read ahead page is used, wasted, or still waiting on Standby */
+    assert_true(s.readahead_hits + s.readahead_wasted <= s.pages_read_ahead);
+    verify_all(r, DATA_PAGES, gens);
+    tu_assert_consistent(sys);
+    assert_int_equal(umm_release(proc, r), UMM_OK);
+    free(gens);
+    umm_set_exception_handler(sys, NULL, NULL);
+    umm_system_destroy(sys);
+    return s;
+}
+
 #endif

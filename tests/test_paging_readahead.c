@@ -14,43 +14,12 @@
 static void test_random_8x_ram_with_errors(void **state) {
     (void)state;
     for (int inject = 0; inject < 2; inject++) {
-        umm_system_t *sys;
-        umm_process_t *proc;
         umm_config_t c = ra_config(UMM_CFG_NO_WORKERS);
-        tu_sys_new_cfg(&c, &sys, &proc);
-        tu_exc_install(sys);
-        char *r = tu_alloc(proc, DATA_PAGES * PG);
-        uint64_t *gens = calloc(DATA_PAGES, sizeof *gens);
-        assert_non_null(gens);
-        if (inject) {
-            assert_int_equal(umm_failpoint_seed(0x5eed + (uint64_t)inject), UMM_OK);
-            assert_int_equal(umm_failpoint_enable("umm/pagefile/read", 0.05, 0), UMM_OK);
-            assert_int_equal(umm_failpoint_enable("umm/pagefile/write", 0.05, 0), UMM_OK);
-        }
-        for (uint64_t seed = 1; seed <= 3; seed++) {
-            random_ops(r, DATA_PAGES, gens, 2 * DATA_PAGES, seed * 0x9E37, seed);
-            tu_assert_consistent(sys);
-        }
-        umm_failpoint_disable("umm/pagefile/*");
-        umm_stats_t s = tu_stats(sys);
-        assert_true(s.faults_hard > DATA_PAGES); /* it really paged */
-        assert_true(s.pages_output > DATA_PAGES);
-        if (inject)
-            assert_true(s.read_errors > 0 && s.writer_errors > 0);
-        else
-            assert_true(s.read_errors == 0 && s.writer_errors == 0);
-        /* a read ahead page is used, wasted, or still waiting on Standby */
-        assert_true(s.readahead_hits + s.readahead_wasted <= s.pages_read_ahead);
-        verify_all(r, DATA_PAGES, gens);
-        tu_assert_consistent(sys);
+        umm_stats_t s = ra_random_8x_ram(&c, inject, 0x5eed + (uint64_t)inject, 0x9E37);
         print_message("      %s: %" PRIu64 " hard faults, %" PRIu64 " read ahead (%" PRIu64
                       " used, %" PRIu64 " wasted), %" PRIu64 " pages in %" PRIu64 " writes\n",
                       inject ? "with errors" : "no errors", s.faults_hard, s.pages_read_ahead,
                       s.readahead_hits, s.readahead_wasted, s.pages_output, s.page_writes);
-        assert_int_equal(umm_release(proc, r), UMM_OK);
-        free(gens);
-        umm_set_exception_handler(sys, NULL, NULL);
-        umm_system_destroy(sys);
     }
 }
 
