@@ -12,8 +12,9 @@
  * caller (the faulting thread, the writer) claims one of NREQ preallocated request entries with a
  * CAS, fills it, wakes the thread through a futex word and sleeps on its entry's futex until the
  * thread marks it done: atomics and futex calls only, async-signal-safe. The thread takes every
- * queued request at once and pipelines their commands (and pending UNLINKs) in one round trip
- * per node, following redirections and retrying through failovers.
+ * queued request at once (the writes as far as the stage holds their bytes) and pipelines all
+ * their commands, reads, SETRANGEs and pending UNLINKs, in one round trip per node, then one WAIT
+ * when there were writes, following redirections and retrying through failovers.
  *
  * A read from a single server first tries the fast path: one of NFAST preallocated sockets
  * (connected and authenticated by the I/O thread, then handed over bare), claimed with a CAS; the
@@ -48,6 +49,7 @@
 #define NREQ 64
 #define MAX_REQ_PAGES 64 /* a fault cluster's most (FAULT_MAX_CLUSTER); a write has fewer */
 #define MAX_CMDS_PER_REQ (MAX_REQ_PAGES / KEY_PAGES + 1)
+#define STAGE_REQ_PAGES 16 /* the writer's writes (WRITER_CLUSTER_PAGES): the stage holds NREQ */
 #define UNLINK_BATCH 256
 #define NFAST 4 /* sockets for reads on the faulting thread; more readers use the I/O thread */
 #define FAST_MAX_IOV (MAX_REQ_PAGES + 3 * MAX_CMDS_PER_REQ) /* a fast read's iovecs, all pieces */
@@ -91,7 +93,12 @@ typedef struct mm_redis {
     _Atomic int work;  /* bumped for each queued request or pending unlink */
     _Atomic int stop;
     uv_thread_t thread;
-    uint8_t *stage;    /* one key's worth of bytes, for a write's SETRANGE */
+    /* A round's SETRANGE bytes, each in one piece (a write's pages are frames all over RAM);
+     * hiredis copies them at append, but a retry appends again, so every command of the round
+     * keeps its own piece until rc_run returns. Invariant: a round stages at most stage_size
+     * bytes, NREQ writes of the writer's largest; a larger write waits for a round with room. */
+    uint8_t *stage;
+    size_t stage_size;
     rc_cmd_t *cmds;
     redis_cmd_ctx_t *ctx;
     size_t max_cmds;
@@ -463,20 +470,40 @@ static size_t take_unlinks(mm_redis_t *r, size_t *n)
     return taken;
 }
 
-/* A write's SETRANGE needs its bytes in one piece: each is staged and sent on its own after the
- * pipeline of the others (hiredis copies argv when appending, so one stage serves them all). */
-static void run_writes(mm_redis_t *r, size_t from, size_t n)
+/* Commands [from, n) are SETRANGEs: copy each one's bytes to its own piece of the stage. */
+static void stage_writes(mm_redis_t *r, size_t from, size_t n)
 {
+    size_t at = 0;
     for (size_t k = from; k < n; k++) {
-        rc_cmd_t *c = &r->cmds[k];
         redis_cmd_ctx_t *x = &r->ctx[k];
-        if (!x->req || x->req->op != OP_WRITE)
-            continue;
-        copy_iov(x->req->iov, x->req->n, x->first, r->stage, x->bytes, false);
-        c->argv[3] = (const char *)r->stage;
-        c->argvlen[3] = x->bytes;
-        rc_run(&r->conn, c, 1);
+        UMM_ASSERT(x->req->op == OP_WRITE && at + x->bytes <= r->stage_size);
+        copy_iov(x->req->iov, x->req->n, x->first, r->stage + at, x->bytes, false);
+        r->cmds[k].argv[3] = (const char *)r->stage + at;
+        r->cmds[k].argvlen[3] = x->bytes;
+        at += x->bytes;
     }
+}
+
+/* Take the queued requests (QUEUED -> RUNNING) into taken[]; writes while the stage has room for
+ * their bytes (the others stay queued for the next round). How many were taken. */
+static size_t take_requests(mm_redis_t *r, redis_req_t **taken)
+{
+    size_t ntaken = 0, staged = 0;
+    for (unsigned i = 0; i < NREQ; i++) {
+        redis_req_t *q = &r->req[i];
+        if (atomic_load_explicit(&q->state, memory_order_acquire) != REQ_QUEUED)
+            continue;
+        size_t bytes = q->op == OP_WRITE ? iov_bytes(q->iov, q->n) : 0;
+        UMM_ASSERT(bytes <= r->stage_size);
+        if (staged + bytes > r->stage_size)
+            continue;
+        int expect = REQ_QUEUED;
+        if (atomic_compare_exchange_strong(&q->state, &expect, REQ_RUNNING)) {
+            taken[ntaken++] = q;
+            staged += bytes;
+        }
+    }
+    return ntaken;
 }
 
 /* Is command k's reply what its request wanted (reads: copied into the request's pages)? */
@@ -514,20 +541,16 @@ static void finish(redis_req_t *q, int rc)
     mm_os_wake_one(&q->state);
 }
 
-/* One round: the pending unlinks first (an allocation after one was taken is written after it),
- * pipelined with every queued read; then the queued writes. False when there was nothing to do. */
+/* One round, one pipeline per node: the pending unlinks first (an allocation after one was taken
+ * is written after it: a node answers its commands in order), then every queued read, then the
+ * queued writes; one WAIT after the writes. False when there was nothing to do. */
 static bool run_round(mm_redis_t *r)
 {
     size_t n = 0;
     take_unlinks(r, &n);
     size_t unlinks = n;
     redis_req_t *taken[NREQ];
-    size_t ntaken = 0;
-    for (unsigned i = 0; i < NREQ; i++) {
-        int expect = REQ_QUEUED;
-        if (atomic_compare_exchange_strong(&r->req[i].state, &expect, REQ_RUNNING))
-            taken[ntaken++] = &r->req[i];
-    }
+    size_t ntaken = take_requests(r, taken);
     if (n == 0 && ntaken == 0)
         return false;
     for (int op = OP_READ; op >= OP_WRITE; op--) /* reads, then writes */
@@ -537,10 +560,10 @@ static bool run_round(mm_redis_t *r)
     size_t reads_end = unlinks;
     while (reads_end < n && r->ctx[reads_end].req->op == OP_READ)
         reads_end++;
+    stage_writes(r, reads_end, n);
     size_t first = UMM_FAILPOINT(REDIS_DELETE) ? unlinks : 0; /* the keys stay: garbage, never loss */
-    rc_run(&r->conn, r->cmds + first, reads_end - first);
+    rc_run(&r->conn, r->cmds + first, n - first);
     count_unlinked(r, first, unlinks);
-    run_writes(r, reads_end, n);
     int replicated = n > reads_end ? rc_wait_replicated(&r->conn) : UMM_OK;
     for (size_t i = 0; i < ntaken; i++)
         taken[i]->rc = taken[i]->op == OP_FLUSH ? rc_ping_masters(&r->conn)
@@ -658,7 +681,8 @@ static int setup(mm_redis_t *r, const umm_store_config_t *c, size_t page)
     r->key_used = calloc(r->nkeys, sizeof *r->key_used);
     r->unlink_pending = calloc((r->nkeys + 63) / 64, sizeof *r->unlink_pending);
     r->lost = calloc((nslots + 63) / 64, sizeof *r->lost);
-    r->stage = malloc(KEY_PAGES * page);
+    r->stage_size = (size_t)NREQ * STAGE_REQ_PAGES * page;
+    r->stage = malloc(r->stage_size);
     r->cmds = calloc(r->max_cmds, sizeof *r->cmds);
     r->ctx = calloc(r->max_cmds, sizeof *r->ctx);
     if (!r->key_used || !r->unlink_pending || !r->lost || !r->stage || !r->cmds || !r->ctx)
