@@ -9,6 +9,8 @@
 
 #ifdef UMM_HAVE_HIREDIS
 #include "redis_util.h"
+#include "store.h"
+#include <pthread.h>
 #include <stdbool.h>
 
 #define RAM (4 * TU_MIB)
@@ -407,6 +409,140 @@ static void test_failure_points(void **state) {
     ru_destroy(&srv);
 }
 
+/* ---- concurrent write requests, pipelined in the I/O thread's rounds ---- */
+#define PIPE_WRITERS 24
+#define PIPE_PAGES 16 /* a writer's write: one key's worth of slots */
+#define PIPE_PIECES 4 /* its pages in separate buffers, as frames are */
+
+typedef struct pipe_write {
+    mm_store_t *st;
+    pthread_barrier_t *start;
+    uint64_t slot;
+    unsigned char *piece[PIPE_PIECES];
+    int rc;
+} pipe_write_t;
+
+static void *pipe_writer(void *arg) {
+    pipe_write_t *w = arg;
+    struct iovec iov[PIPE_PIECES];
+    for (int p = 0; p < PIPE_PIECES; p++) /* in reverse: nothing contiguous for the store to lean on */
+        iov[p] = (struct iovec){w->piece[PIPE_PIECES - 1 - p], PIPE_PAGES / PIPE_PIECES * PU_PG};
+    pthread_barrier_wait(w->start);
+    w->rc = mm_store_write(w->st, w->slot, iov, PIPE_PIECES);
+    return NULL;
+}
+
+/* Every writer's request at once (queued together, so most share a round); rc of each in w[]. */
+static void write_all_at_once(pipe_write_t *w, uint64_t first_slot, uint64_t gen) {
+    pthread_t t[PIPE_WRITERS];
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, PIPE_WRITERS), 0);
+    for (int i = 0; i < PIPE_WRITERS; i++) {
+        w[i].start = &start;
+        w[i].slot = first_slot + (uint64_t)i * PIPE_PAGES;
+        for (int p = 0; p < PIPE_PIECES; p++)
+            tu_fill(w[i].piece[p], PIPE_PAGES / PIPE_PIECES * PU_PG, gen + (uint64_t)i * PIPE_PIECES + (uint64_t)p);
+        assert_int_equal(pthread_create(&t[i], NULL, pipe_writer, &w[i]), 0);
+    }
+    for (int i = 0; i < PIPE_WRITERS; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    pthread_barrier_destroy(&start);
+}
+
+/* Writer i's pages read back from the store: UMM_OK and byte-exact (the pattern is keyed by
+ * address, so it is compared with the pieces written), or the read's error. */
+static int read_back(mm_store_t *st, const pipe_write_t *w, int i, uint64_t gen) {
+    size_t piece = PIPE_PAGES / PIPE_PIECES * PU_PG;
+    unsigned char *buf = malloc(PIPE_PAGES * PU_PG);
+    assert_non_null(buf);
+    struct iovec iov = {buf, PIPE_PAGES * PU_PG};
+    int rc = mm_store_read(st, w[i].slot, &iov, 1);
+    for (int p = 0; rc == UMM_OK && p < PIPE_PIECES; p++) { /* written in reverse */
+        unsigned char *got = buf + (size_t)(PIPE_PIECES - 1 - p) * piece;
+        assert_memory_equal(got, w[i].piece[p], piece);
+        assert_int_equal(tu_verify(w[i].piece[p], piece, gen + (uint64_t)i * PIPE_PIECES + (uint64_t)p),
+                         (size_t)-1); /* and the source still holds what this round wrote */
+    }
+    free(buf);
+    return rc;
+}
+
+/* Run a command on whichever node answers it (the key's master in a cluster): its integer. */
+static long long on_owner(const ru_server_t *nodes, int n, const char *cmd) {
+    long long v = -1;
+    for (int i = 0; i < n && v < 0; i++)
+        v = ru_cmd(nodes[i].port, cmd);
+    return v;
+}
+
+/* PIPE_WRITERS threads write at once, each a run of 16 slots from 4 scattered buffers: first
+ * straddling two keys (two SETRANGEs a request), every byte read back; then one key per request,
+ * with one key made a list on the server: only that request's SETRANGE fails (WRONGTYPE), only
+ * its write says UMM_E_IO, every other lands byte-exact, and the list is untouched. */
+static void concurrent_writes(const ru_server_t *nodes, int n, const char *prefix) {
+    char addr[32], cmd[96];
+    ru_address(&nodes[0], addr, sizeof addr);
+    umm_store_config_t cfg = redis_store(addr, (PIPE_WRITERS + 1) * PIPE_PAGES * PU_PG, prefix);
+    mm_store_t st;
+    assert_int_equal(mm_store_open(&st, &cfg, PU_PG, 0), UMM_OK);
+    assert_int_equal(mm_store_alloc_run(&st, (PIPE_WRITERS + 1) * PIPE_PAGES), 0);
+    pipe_write_t w[PIPE_WRITERS] = {{0}};
+    for (int i = 0; i < PIPE_WRITERS; i++) {
+        w[i].st = &st;
+        for (int p = 0; p < PIPE_PIECES; p++)
+            assert_non_null(w[i].piece[p] = malloc(PIPE_PAGES / PIPE_PIECES * PU_PG));
+    }
+    write_all_at_once(w, PIPE_PAGES / 2, 1000);
+    for (int i = 0; i < PIPE_WRITERS; i++) {
+        assert_int_equal(w[i].rc, UMM_OK);
+        assert_int_equal(read_back(&st, w, i, 1000), UMM_OK);
+    }
+    const int spoiled = 5; /* key 5 becomes a list: SETRANGE and GETRANGE on it say WRONGTYPE */
+    snprintf(cmd, sizeof cmd, "DEL %s:%d", prefix, spoiled);
+    assert_int_equal(on_owner(nodes, n, cmd), 1);
+    snprintf(cmd, sizeof cmd, "RPUSH %s:%d x", prefix, spoiled);
+    assert_int_equal(on_owner(nodes, n, cmd), 1);
+    write_all_at_once(w, 0, 5000);
+    for (int i = 0; i < PIPE_WRITERS; i++) {
+        assert_int_equal(w[i].rc, i == spoiled ? UMM_E_IO : UMM_OK);
+        assert_int_equal(read_back(&st, w, i, 5000), i == spoiled ? UMM_E_IO : UMM_OK);
+    }
+    snprintf(cmd, sizeof cmd, "LLEN %s:%d", prefix, spoiled);
+    assert_int_equal(on_owner(nodes, n, cmd), 1);
+    umm_store_stats_t ss;
+    mm_store_stats(&st, &ss);
+    assert_int_equal(ss.write_errors, 1);
+    assert_int_equal(ss.clusters_written, 2 * PIPE_WRITERS - 1);
+    mm_store_close(&st);
+    for (int i = 0; i < n; i++) /* close removed every key, the list too */
+        if (ru_is_master(nodes[i].port))
+            assert_int_equal(ru_cmd(nodes[i].port, "DBSIZE"), 0);
+    for (int i = 0; i < PIPE_WRITERS; i++)
+        for (int p = 0; p < PIPE_PIECES; p++)
+            free(w[i].piece[p]);
+}
+
+static void test_concurrent_writes_single(void **state) {
+    (void)state;
+    RU_SKIP_WITHOUT_REDIS();
+    ru_server_t srv = {0};
+    ru_start(&srv, 0, 0);
+    concurrent_writes(&srv, 1, "t:pipe");
+    ru_destroy(&srv);
+}
+
+static void test_concurrent_writes_cluster(void **state) {
+    (void)state;
+    RU_SKIP_WITHOUT_REDIS();
+    ru_server_t nodes[3] = {{0}};
+    for (int i = 0; i < 3; i++)
+        ru_start(&nodes[i], 0, 1);
+    ru_cluster_create(nodes, 3, 0);
+    concurrent_writes(nodes, 3, "t:pipec");
+    for (int i = 0; i < 3; i++)
+        ru_destroy(&nodes[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_server_8x_ram),
@@ -416,6 +552,8 @@ int main(void) {
         cmocka_unit_test(test_stale_prefix_and_freed_keys),
         cmocka_unit_test(test_restart_without_persistence),
         cmocka_unit_test(test_failure_points),
+        cmocka_unit_test(test_concurrent_writes_single),
+        cmocka_unit_test(test_concurrent_writes_cluster),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
