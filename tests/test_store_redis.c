@@ -111,13 +111,18 @@ static void test_single_server_8x_ram(void **state) {
     ru_destroy(&srv);
 }
 
+/* Three cluster nodes started and made a cluster of 3 masters, no replicas. */
+static void start_cluster3(ru_server_t *nodes) {
+    for (int i = 0; i < 3; i++)
+        ru_start(&nodes[i], 0, 1);
+    ru_cluster_create(nodes, 3, 0);
+}
+
 static void test_cluster_8x_ram(void **state) {
     (void)state;
     RU_SKIP_WITHOUT_REDIS();
     ru_server_t nodes[3] = {{0}};
-    for (int i = 0; i < 3; i++)
-        ru_start(&nodes[i], 0, 1);
-    ru_cluster_create(nodes, 3, 0);
+    start_cluster3(nodes);
     char addr[32];
     ru_address(&nodes[1], addr, sizeof addr); /* any node is a seed */
     umm_store_config_t st = redis_store(addr, 10 * RAM, "t:cluster");
@@ -535,9 +540,7 @@ static void test_concurrent_writes_cluster(void **state) {
     (void)state;
     RU_SKIP_WITHOUT_REDIS();
     ru_server_t nodes[3] = {{0}};
-    for (int i = 0; i < 3; i++)
-        ru_start(&nodes[i], 0, 1);
-    ru_cluster_create(nodes, 3, 0);
+    start_cluster3(nodes);
     concurrent_writes(nodes, 3, "t:pipec");
     for (int i = 0; i < 3; i++)
         ru_destroy(&nodes[i]);
