@@ -183,12 +183,10 @@ static void test_pagefile_reads_buffered(void **state) {
  * the working set counts each page once. */
 static void test_window_mapped_in_one_call(void **state) {
     (void)state;
-    umm_system_t *sys;
-    umm_process_t *p;
-    umm_config_t c = cfg_nw(8 * MIB, 4 * MIB, 16);
-    tu_sys_new_cfg(&c, &sys, &p);
     fview_t t;
-    fview_new(&t, sys, p, 2 * MIB, 17);
+    fview_new_system(&t, 2 * MIB, 17); /* the file fits in RAM: no frame repurposed */
+    umm_system_t *sys = t.sys;
+    umm_process_t *p = t.p;
     size_t n = pages_of(&t.f), windows = n / 16;
     umm_stats_t s0 = tu_stats(sys);
     umm_process_stats_t p0 = tu_pstats(p);
