@@ -155,7 +155,8 @@ static enum fault_result cluster_frames(const fault_site_t *s, bool zero, size_t
         *lo = s->i, *hi = s->i + 1;
     if (mm_frames_available(sys) == 0 && mm_reclaim_for_fault(sys))
         return FAULT_BUSY;
-    mm_pfn_id_t hint = site_maps(s) ? mm_cluster_hint(s->vad, *lo, *hi) : proto_read_hint(s->vad, *lo);
+    mm_pfn_id_t hint = site_maps(s) ? mm_cluster_hint(s->vad, *lo, *hi)
+                                    : proto_read_hint(s->vad, *lo);
     int rc = mm_frames_alloc(sys, *hi - *lo, hint, frames, s->proc, zero);
     return rc == UMM_OK ? FAULT_DONE : site_raise(s, rc);
 }
