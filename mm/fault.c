@@ -132,6 +132,19 @@ static void site_cluster(const fault_site_t *s, mm_cluster_same_fn same, bool ah
         limit_cluster(s->proc, s->i, lo, hi);
 }
 
+/* The frame a prototype's read window starts at: the one after the frame of the section page
+ * before it (resident, or on a list), so a sequential read's windows continue each other's frames
+ * and a view maps each window in one call, merged with its neighbours into one kernel VMA; else
+ * PFN_NIL (mm_frames_alloc takes any free run). */
+static mm_pfn_id_t proto_read_hint(const mm_vad_t *proto, size_t lo)
+{
+    if (lo == 0)
+        return PFN_NIL;
+    mm_pte_t p = proto->pte[lo - 1];
+    unsigned fmt = mm_pte_format(p);
+    return fmt == PTE_VALID || fmt == PTE_TRANSITION ? (mm_pfn_id_t)mm_pte_num(p) + 1 : PFN_NIL;
+}
+
 /* Frames for [*lo, *hi) (zeroed when `zero`): the whole cluster when enough are available, else
  * page i alone; with none at all, frames are reclaimed on this thread and the fault retried. */
 static enum fault_result cluster_frames(const fault_site_t *s, bool zero, size_t *lo, size_t *hi,
@@ -142,7 +155,8 @@ static enum fault_result cluster_frames(const fault_site_t *s, bool zero, size_t
         *lo = s->i, *hi = s->i + 1;
     if (mm_frames_available(sys) == 0 && mm_reclaim_for_fault(sys))
         return FAULT_BUSY;
-    mm_pfn_id_t hint = site_maps(s) ? mm_cluster_hint(s->vad, *lo, *hi) : PFN_NIL;
+    mm_pfn_id_t hint = site_maps(s) ? mm_cluster_hint(s->vad, *lo, *hi)
+                                    : proto_read_hint(s->vad, *lo);
     int rc = mm_frames_alloc(sys, *hi - *lo, hint, frames, s->proc, zero);
     return rc == UMM_OK ? FAULT_DONE : site_raise(s, rc);
 }
@@ -471,21 +485,29 @@ static enum fault_result resolve(const fault_site_t *s)
     }
 }
 
-/* Map the section's resident frame f into view page i (counted in share[]). */
-static enum fault_result map_into_view(mm_vad_t *view, size_t i, bool write, umm_exception_t *exc)
+/* View page i now maps section page k's resident frame: VALID, accessed (dirty for a write),
+ * counted in share[] and the view's working set. Not mapped yet. */
+static void view_page_valid(mm_vad_t *view, size_t i, bool write)
 {
     umm_section_t *sec = view->section;
-    umm_system_t *sys = sec->sys;
     size_t k = view->sec_first + i; /* the section's page */
     mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(sec->proto->pte[k]);
-    mm_pte_t np = mm_pte_make(PTE_VALID, mm_pte_prot(view->pte[i]), f) | PTE_ACCESSED |
-                  (write ? PTE_DIRTY : 0);
-    mm_vad_pte_write(view, i, np);
+    mm_vad_pte_write(view, i, mm_pte_make(PTE_VALID, mm_pte_prot(view->pte[i]), f) | PTE_ACCESSED |
+                                  (write ? PTE_DIRTY : 0));
     sec->share[k]++;
     ws_grow(view->proc, 1);
+}
+
+/* Map the section's resident frame into view page i for a write (counted in share[]). */
+static enum fault_result map_into_view(mm_vad_t *view, size_t i, umm_exception_t *exc)
+{
+    umm_system_t *sys = view->proc->sys;
+    view_page_valid(view, i, true);
+    mm_pte_t np = view->pte[i];
+    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(np);
     bool exact = true;
     int err = mm_hw_map(sys, mm_vad_page_addr(view, i, sys->page_shift), f, 1, mm_pte_hw_prot(np),
-                        write, &exact);
+                        true, &exact);
     if (err) { /* a failed MAP_FIXED may leave anything: unmap, then back to prototype (clean:
                   nothing was written through this mapping) */
         mm_hw_unmap(sys, mm_vad_page_addr(view, i, sys->page_shift), 1);
@@ -494,8 +516,7 @@ static enum fault_result map_into_view(mm_vad_t *view, size_t i, bool write, umm
         mm_vma_refresh(view, i, i + 1);
         return fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, err);
     }
-    if (write) /* writable now: the paging-file copy is stale */
-        mm_frame_stale_copy(sys, f);
+    mm_frame_stale_copy(sys, f); /* writable now: the paging-file copy is stale */
     mm_vad_pte_write(view, i, np | (exact ? PTE_HW : PTE_HW_RO));
     mm_vma_refresh(view, i, i + 1);
     return FAULT_DONE;
@@ -515,37 +536,42 @@ static bool around_candidate(mm_vad_t *view, size_t i, size_t j)
             !(mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p))->flags & PFN_F_IO));
 }
 
-/* Map view pages [a, b), just made VALID with consecutive frames, in one kernel call; on a
- * refusal they go back to PROTOTYPE (clean: nothing was written through them). */
-static void map_around_run(mm_vad_t *view, size_t a, size_t b)
+/* Map view pages [a, b), just made VALID (clean) with consecutive frames, in one kernel call; on
+ * a refusal they go back to PROTOTYPE (clean: nothing was written through them) and the error is
+ * returned. */
+static int map_view_run(mm_vad_t *view, size_t a, size_t b)
 {
     umm_system_t *sys = view->proc->sys;
     uintptr_t va = mm_vad_page_addr(view, a, sys->page_shift);
     bool exact = true;
-    if (mm_hw_map(sys, va, (mm_pfn_id_t)mm_pte_num(view->pte[a]), b - a,
-                  mm_pte_hw_prot(view->pte[a]), false, &exact) != UMM_OK) {
+    int err = mm_hw_map(sys, va, (mm_pfn_id_t)mm_pte_num(view->pte[a]), b - a,
+                        mm_pte_hw_prot(view->pte[a]), false, &exact);
+    if (err != UMM_OK) { /* a failed MAP_FIXED may leave anything: unmap first */
         mm_hw_unmap(sys, va, b - a);
         for (size_t j = b; j-- > a;)
             mm_proto_drop_view_page(view, j, false);
-        return;
+        return err;
     }
     for (size_t j = a; j < b; j++)
         mm_vad_pte_write(view, j, view->pte[j] | (exact ? PTE_HW : PTE_HW_RO));
+    return UMM_OK;
 }
 
-/* Fault-around, as the kernel does for file mappings: after a read fault on view page i, its
- * neighbours in the cluster window whose section pages are resident or still on a list (a hard
- * fault's read-ahead) are mapped too, accessed and clean, one kernel call per run of consecutive
- * frames, so a scan of a view takes one fault per cluster instead of one per page. */
-static void view_fault_around(mm_vad_t *view, size_t i)
+/* Fault-around, as the kernel does for file mappings: the neighbours of read-faulting view page i
+ * in its cluster window whose section pages are resident or still on a list (a hard fault's
+ * read-ahead) are made VALID with it, accessed and clean. Returns the bitmap of the pages made
+ * VALID (bit j - lo), page i's included; [*lo, *hi) is the window. */
+static uint64_t view_fault_around(mm_vad_t *view, size_t i, size_t *lo, size_t *hi)
 {
     umm_system_t *sys = view->proc->sys;
     umm_section_t *sec = view->section;
+    size_t w = sys->cluster_pages;
+    *lo = i / w * w;
+    *hi = *lo + w < view->npages ? *lo + w : view->npages;
+    uint64_t made = 1ull << (i - *lo);
     if (view->proc->ws_flags & UMM_WS_HARD_MAX)
-        return; /* its pages come one at a time, within the maximum */
-    size_t w = sys->cluster_pages, lo = i / w * w, hi = lo + w < view->npages ? lo + w : view->npages;
-    uint64_t made = 0; /* bit j - lo: page j made VALID here */
-    for (size_t j = lo; j < hi; j++) {
+        return made; /* its pages come one at a time, within the maximum */
+    for (size_t j = *lo; j < *hi; j++) {
         if (j == i || !around_candidate(view, i, j))
             continue;
         size_t k = view->sec_first + j;
@@ -555,12 +581,22 @@ static void view_fault_around(mm_vad_t *view, size_t i)
         if (mm_pte_format(sec->proto->pte[k]) == PTE_TRANSITION &&
             make_transition_valid(&s, k, k + 1, false) != FAULT_DONE)
             continue;
-        mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(sec->proto->pte[k]);
-        mm_vad_pte_write(view, j, mm_pte_make(PTE_VALID, mm_pte_prot(view->pte[j]), f) | PTE_ACCESSED);
-        sec->share[k]++;
-        ws_grow(view->proc, 1);
-        made |= 1ull << (j - lo);
+        view_page_valid(view, j, false);
+        made |= 1ull << (j - *lo);
     }
+    return made;
+}
+
+/* A read fault on view page i: the page and its fault-around neighbours are mapped together,
+ * one kernel call per run of consecutive frames (a sequential read's window: one call), so a
+ * scan of a view takes one fault and one mapping per cluster. A refused run goes back to
+ * PROTOTYPE; the fault fails only when page i's run was refused. */
+static enum fault_result map_read_window(mm_vad_t *view, size_t i, umm_exception_t *exc)
+{
+    view_page_valid(view, i, false);
+    size_t lo, hi;
+    uint64_t made = view_fault_around(view, i, &lo, &hi);
+    int err = UMM_OK;
     for (size_t j = lo; j < hi;) {
         if (!(made >> (j - lo) & 1)) {
             j++;
@@ -570,10 +606,13 @@ static void view_fault_around(mm_vad_t *view, size_t i)
         while (e < hi && (made >> (e - lo) & 1) &&
                mm_pte_num(view->pte[e]) == mm_pte_num(view->pte[j]) + (e - j))
             e++;
-        map_around_run(view, j, e);
+        int rc = map_view_run(view, j, e);
+        if (rc != UMM_OK && j <= i && i < e)
+            err = rc;
         j = e;
     }
     mm_vma_refresh(view, lo, hi);
+    return err == UMM_OK ? FAULT_DONE : fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, err);
 }
 
 /* A view page whose PTE is PROTOTYPE: make the section page resident through the same resolvers,
@@ -597,11 +636,9 @@ static enum fault_result prototype_fault(mm_vad_t *view, size_t i, bool write, u
     /* A read dropped the lock, but nothing turns this view PTE from PROTOTYPE meanwhile: another
      * fault on it waits for the read (busy), and releasing the view waits for io_pending. */
     UMM_ASSERT(mm_pte_format(view->pte[i]) == PTE_PROTOTYPE);
-    r = map_into_view(view, i, write, exc);
+    r = write ? map_into_view(view, i, exc) : map_read_window(view, i, exc);
     if (r != FAULT_DONE)
         return r;
-    if (!write)
-        view_fault_around(view, i);
     if (came_from == PTE_DEMAND_ZERO)
         MM_COUNT(proc, faults_demand_zero, 1);
     else if (came_from == PTE_PAGEFILE)

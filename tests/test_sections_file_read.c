@@ -177,6 +177,65 @@ static void test_pagefile_reads_buffered(void **state) {
     umm_system_destroy(sys);
 }
 
+/* A sequential read of a view takes one fault and one kernel mapping call per read window: the
+ * window's frames are consecutive (continuing the previous window's) and the faulting page is
+ * mapped with its fault-around neighbours in one call (hw_map_calls). Every page equals the file,
+ * the working set counts each page once. */
+static void test_window_mapped_in_one_call(void **state) {
+    (void)state;
+    fview_t t;
+    fview_new_system(&t, 2 * MIB, 17); /* the file fits in RAM: no frame repurposed */
+    umm_system_t *sys = t.sys;
+    umm_process_t *p = t.p;
+    size_t n = pages_of(&t.f), windows = n / 16;
+    umm_stats_t s0 = tu_stats(sys);
+    umm_process_stats_t p0 = tu_pstats(p);
+    for (size_t i = 0; i < n; i++)
+        assert_page_is_file(t.v, &t.f, i);
+    umm_stats_t s1 = tu_stats(sys);
+    umm_process_stats_t p1 = tu_pstats(p);
+    uint64_t maps = s1.hw_map_calls - s0.hw_map_calls, faults = s1.faults_total - s0.faults_total;
+    print_message("%zu windows: %llu faults, %llu mapping calls\n", windows,
+                  (unsigned long long)faults, (unsigned long long)maps);
+    assert_int_equal(p1.working_set - p0.working_set, n);
+    assert_true(faults <= windows + 2); /* the read window may start smaller than the cluster */
+    assert_true(maps <= faults);        /* one call per fault: page and neighbours together */
+    sc_consistent(sys);
+    fview_free(&t);
+}
+
+/* The kernel refusing a read fault's mapping: page and neighbours go back to PROTOTYPE, the fault
+ * is an in-page error, nothing is counted twice (umm_check: share[] and working sets); with half
+ * the mappings refused, every page still reads as the file once they are allowed. */
+static void test_refused_window_mapping_loses_nothing(void **state) {
+    (void)state;
+    fview_t t;
+    umm_system_t *sys;
+    umm_process_t *p = small_system(&sys);
+    fview_new(&t, sys, p, 1 * MIB, 19);
+    umm_process_stats_t p0 = tu_pstats(p);
+    assert_int_equal(umm_failpoint_enable("umm/os/map", 1.0, 0), UMM_OK);
+    unsigned char b = 0;
+    int code = tu_try_read(t.v + 5 * PG, &b);
+    umm_failpoint_disable("umm/os/map");
+    assert_int_equal(code, UMM_EXC_IN_PAGE_ERROR);
+    assert_int_equal(tu_pstats(p).working_set, p0.working_set);
+    sc_consistent(sys);
+    assert_int_equal(umm_failpoint_seed(7), UMM_OK);
+    assert_int_equal(umm_failpoint_enable("umm/os/map", 0.5, 0), UMM_OK);
+    size_t failed = 0;
+    for (size_t i = 0; i < pages_of(&t.f); i++)
+        if (tu_try_read(t.v + i * PG, &b) != 0)
+            failed++;
+    umm_failpoint_disable("umm/os/map");
+    assert_true(failed > 0);
+    sc_consistent(sys);
+    for (size_t i = 0; i < pages_of(&t.f); i++)
+        assert_page_is_file(t.v, &t.f, i);
+    assert_int_equal(tu_pstats(p).working_set - p0.working_set, pages_of(&t.f));
+    fview_free(&t);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
@@ -185,6 +244,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_random_equals_file),
         cmocka_unit_test(test_read_errors_lose_nothing),
         cmocka_unit_test(test_pagefile_reads_buffered),
+        cmocka_unit_test(test_window_mapped_in_one_call),
+        cmocka_unit_test(test_refused_window_mapping_loses_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
