@@ -376,8 +376,9 @@ static int read_unlocked(const fault_site_t *s, uint64_t slot, const mm_pfn_id_t
     umm_system_t *sys = s->vad->proc->sys;
     struct iovec iov[FAULT_MAX_CLUSTER];
     mm_filemap_t *fm = mm_vad_file(s->vad); /* a file section's page: from its file */
-    /* an O_DIRECT paging file: the device fills the frames, no store of ours to spare them */
-    bool direct = fm ? fm->store.direct : sys->pf.direct;
+    /* an O_DIRECT file: the device fills the frames, no store of ours to spare them; the
+     * store that holds the slot decides (a second paging file or a remote store may differ) */
+    bool direct = fm ? fm->store.direct : mm_stores_slot_direct(&sys->stores, slot);
     uint8_t *buf = direct ? NULL : mm_readbuf_take(sys, n);
     int niov = buf ? 1 : read_iovecs(sys, frames, n, iov);
     if (niov <= 0) /* a guest frame its host could not produce: an in-page error, nothing lost */

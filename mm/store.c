@@ -287,6 +287,13 @@ bool mm_stores_slot_used(mm_stores_t *set, uint64_t slot)
     return st && local < st->slots->nslots && mm_pagefile_slot_used(st->slots, local);
 }
 
+bool mm_stores_slot_direct(mm_stores_t *set, uint64_t slot)
+{
+    uint64_t local;
+    mm_store_t *st = mm_stores_find(set, slot, &local);
+    return st && st->slots->direct;
+}
+
 int mm_stores_write(mm_stores_t *set, uint64_t slot, const struct iovec *iov, int n)
 {
     uint64_t local;

@@ -100,6 +100,8 @@ mm_store_t *mm_stores_find(mm_stores_t *set, uint64_t slot, uint64_t *local);
 int64_t mm_stores_alloc_run(mm_stores_t *set, size_t n);
 void mm_stores_free(mm_stores_t *set, uint64_t slot);
 bool mm_stores_slot_used(mm_stores_t *set, uint64_t slot);
+/* Does the store holding `slot` read with O_DIRECT (the device fills the frames itself)? */
+bool mm_stores_slot_direct(mm_stores_t *set, uint64_t slot);
 int mm_stores_write(mm_stores_t *set, uint64_t slot, const struct iovec *iov, int n);
 int mm_stores_read(mm_stores_t *set, uint64_t slot, const struct iovec *iov, int n); /* [signal-safe] */
 int mm_stores_flush(mm_stores_t *set);
