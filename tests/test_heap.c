@@ -29,6 +29,16 @@ static const char *skip_reason; /* set in main when jemalloc cannot be loaded */
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
+/* The system and process of a heap test (skipped where the heap cannot load): RAM and paging
+ * file bytes, umm_config_t flags. */
+static void heap_system(size_t ram, size_t pagefile, unsigned flags, umm_system_t **sys,
+                        umm_process_t **proc)
+{
+    HEAP_REQUIRED();
+    umm_config_t c = pu_config(ram, pagefile, 0, flags);
+    tu_sys_new_cfg(&c, sys, proc);
+}
+
 static umm_heap_t *heap_new(umm_process_t *proc)
 {
     umm_heap_t *h = NULL;
@@ -111,11 +121,9 @@ static void assert_in_heap(umm_heap_t *h, umm_process_t *proc, const void *p)
 static void test_glibc_malloc_untouched(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    umm_config_t c = pu_config(32 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    heap_system(32 * TU_MIB, 0, UMM_CFG_NO_WORKERS, &sys, &proc);
     umm_heap_t *h = heap_new(proc);
 
     /* the jemalloc instance is loaded, but privately */
@@ -170,12 +178,10 @@ static void test_glibc_malloc_untouched(void **state)
 static void test_sizes(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    /* about 224 MiB live: more than RAM, so this pages too */
-    umm_config_t c = pu_config(64 * TU_MIB, 320 * TU_MIB, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    /* about 224 MiB live: more than RAM, so this pages too */
+    heap_system(64 * TU_MIB, 320 * TU_MIB, UMM_CFG_NO_WORKERS, &sys, &proc);
     umm_heap_t *h = heap_new(proc);
     assert_ptr_equal(umm_heap_process(h), proc);
 
@@ -251,11 +257,9 @@ static void test_sizes(void **state)
 static void test_calloc_zeroes(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    umm_config_t c = pu_config(64 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    heap_system(64 * TU_MIB, 0, UMM_CFG_NO_WORKERS, &sys, &proc);
     umm_heap_t *h = heap_new(proc);
 
     size_t sizes[] = {8, 24, 100, 1000, 5000, 20000, 100000, (size_t)1 << 20, (size_t)6 << 20};
@@ -300,11 +304,9 @@ static void test_calloc_zeroes(void **state)
 static void test_realloc_keeps_contents(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    umm_config_t c = pu_config(128 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    heap_system(128 * TU_MIB, 0, UMM_CFG_NO_WORKERS, &sys, &proc);
     umm_heap_t *h = heap_new(proc);
 
     /* the content is a byte function of the offset, so it survives moves */
@@ -413,11 +415,9 @@ static void *thr_main(void *v)
 static void test_threads_one_heap(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    umm_config_t c = pu_config(64 * TU_MIB, 0, 0, 0);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    heap_system(64 * TU_MIB, 0, 0, &sys, &proc);
     umm_heap_t *h = heap_new(proc);
     enum { T = 4 };
     pthread_t t[T];
@@ -498,11 +498,9 @@ static void *tc_main(void *v)
 static void test_tcache_threads_and_destroy(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    umm_config_t c = pu_config(128 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    heap_system(128 * TU_MIB, 0, UMM_CFG_NO_WORKERS, &sys, &proc);
     pthread_barrier_t phase;
     assert_int_equal(pthread_barrier_init(&phase, NULL, TC_THREADS + 1), 0);
     umm_heap_t *h1 = heap_new(proc), *h2 = heap_new(proc);
@@ -626,11 +624,9 @@ static bool ar_pages_shared(const ar_arg_t *a)
 static void test_arenas_per_thread(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    umm_config_t c = pu_config(64 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    heap_system(64 * TU_MIB, 0, UMM_CFG_NO_WORKERS, &sys, &proc);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     uint64_t max = cpus > 0 ? (uint64_t)(4 * cpus) : 4;
     if (max > 16)
@@ -690,11 +686,9 @@ typedef struct obj {
 static void test_paging_integrity(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    umm_config_t c = pu_config(16 * TU_MIB, 128 * TU_MIB, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    heap_system(16 * TU_MIB, 128 * TU_MIB, UMM_CFG_NO_WORKERS, &sys, &proc);
     umm_heap_t *h = heap_new(proc);
 
     size_t cap = 8192, n = 0, live = 0;
@@ -773,11 +767,9 @@ static void test_paging_integrity(void **state)
 static void test_commit_returned(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    umm_config_t c = pu_config(128 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    heap_system(128 * TU_MIB, 0, UMM_CFG_NO_WORKERS, &sys, &proc);
     umm_heap_t *h = heap_new(proc);
     umm_heap_stats_t s0 = hstats(h);
     assert_true(s0.committed > 0); /* the arena's metadata block */
@@ -875,11 +867,9 @@ static void test_commit_returned(void **state)
 static void test_commit_limit(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    umm_config_t c = pu_config(16 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    heap_system(16 * TU_MIB, 0, UMM_CFG_NO_WORKERS, &sys, &proc);
     umm_heap_t *h = heap_new(proc);
 
     /* large objects until the limit */
@@ -962,11 +952,9 @@ static void test_commit_limit(void **state)
 static void test_two_heaps_and_destroy(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    umm_config_t c = pu_config(64 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    heap_system(64 * TU_MIB, 0, UMM_CFG_NO_WORKERS, &sys, &proc);
     umm_heap_t *a = heap_new(proc);
     umm_heap_t *b = heap_new(proc);
     void *pa[100], *pb[100];
@@ -1058,11 +1046,9 @@ static void test_bad_args(void **state)
 static void test_destroyed_heap_refused(void **state)
 {
     (void)state;
-    HEAP_REQUIRED();
-    umm_config_t c = pu_config(16 * TU_MIB, 0, 0, UMM_CFG_NO_WORKERS);
     umm_system_t *sys;
     umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    heap_system(16 * TU_MIB, 0, UMM_CFG_NO_WORKERS, &sys, &proc);
     umm_heap_t *h = heap_new(proc);
     void *p = umm_heap_malloc(h, 100); /* fills this thread's entry for h */
     assert_non_null(p);
