@@ -11,8 +11,16 @@
 /* ---- a hook on umm/pagefile/write: counts writes in flight, may fail some ---- */
 static atomic_int g_in_flight, g_max_in_flight, g_writes, g_fail_first;
 
-/* Each paging-file write stays in flight 2 ms (nanosleep: async-signal-safe, as a hook must be),
- * so writes issued from separate threads meet; the first g_fail_first writes fail. */
+/* A paging-file write is held (nanosleep: async-signal-safe, as a hook must be) until a second
+ * write is in flight beside it, or 2 s have passed: on a loaded machine the helper threads may
+ * need that long to be scheduled, and a fixed short hold could end before they are. Once two
+ * have met, writes go through at once. The first g_fail_first writes fail. */
+static void hold_until_met(void) {
+    struct timespec step = {0, 100000};
+    for (int k = 0; k < 20000 && atomic_load(&g_max_in_flight) < 2; k++)
+        nanosleep(&step, NULL);
+}
+
 static int overlap_hook(const char *name, void *ctx) {
     (void)name;
     (void)ctx;
@@ -20,8 +28,7 @@ static int overlap_hook(const char *name, void *ctx) {
     for (int max = atomic_load(&g_max_in_flight); now > max;)
         if (atomic_compare_exchange_weak(&g_max_in_flight, &max, now))
             break;
-    struct timespec ts = {0, 2000000};
-    nanosleep(&ts, NULL);
+    hold_until_met();
     atomic_fetch_sub(&g_in_flight, 1);
     return atomic_fetch_add(&g_writes, 1) < atomic_load(&g_fail_first);
 }
