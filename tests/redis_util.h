@@ -20,6 +20,9 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 
 typedef struct ru_server {
@@ -131,9 +134,16 @@ static inline void ru_start(ru_server_t *s, int port, int cluster) {
     }
     char portbuf[16];
     snprintf(portbuf, sizeof portbuf, "%d", s->port);
+    pid_t parent = getpid();
     s->pid = fork();
     assert_true(s->pid >= 0);
     if (s->pid == 0) {
+#ifdef __linux__
+        /* killed with the test too when the test itself is killed (ctest's timeout sends SIGKILL,
+         * which runs no atexit handler): no server outlives its test */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(127);
+#endif
         if (chdir(s->dir) != 0)
             _exit(127);
         int null = open("/dev/null", O_WRONLY);
