@@ -476,7 +476,9 @@ static void test_reclaim_takes_private_before_shared(void **state) {
     umm_hv_host_destroy(h);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc > 1) /* run only the tests matching a pattern: ./test_hv_share '*ballooning' */
+        cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_share_across_guests_and_cow),
         cmocka_unit_test(test_share_completeness),

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test_threads_hv.c - the hypervisor with its host thread running: a 32 MiB host with two
  * 24 MiB guests (guest workers on, paging files), two threads per guest rewriting their own
- * pages for ~1.5 s while the host thread scans for sharing every 5 ms and runs the policy
- * (balloon targets, host swapping) every 50 ms. Half of each thread's pages hold content that
+ * pages for at least 1.5 s (longer on a loaded machine: until each thread has written a whole
+ * generation and the host thread has done what is asserted) while the host thread scans for
+ * sharing every 5 ms and runs the policy (balloon targets, host swapping) every 50 ms. Half of each thread's pages hold content that
  * is identical between the two guests' corresponding threads at equal generations (so the
  * scanner merges them and writes break the sharing concurrently); the other half address-keyed
  * words. Each thread checks the previous generation before writing the next. A second run does
@@ -19,12 +20,15 @@
 
 enum { NGUEST = 2, NTHR = 2 };
 
+/* The bound on waiting for a run to show its events (run_complete): far beyond any load seen. */
+#define RUN_LIMIT_S 240.0
+
 typedef struct worker {
     umm_hv_guest_t *g;
     unsigned char *base;
     size_t n;
     int guest, thr;
-    uint64_t gen;   /* last generation completely written */
+    _Atomic uint64_t gen; /* last generation completely written (read by the main thread) */
     uint64_t errors;
     size_t first_bad;
     atomic_int *stop;
@@ -47,6 +51,16 @@ static void page_write(const worker_t *w, size_t i, uint64_t gen) {
         hvu_mark(w->base, i, gen);
 }
 
+/* Guest frames the host reclaimed so far: dropped (free or Standby) plus compressed or written. */
+static uint64_t reclaimed(umm_hv_guest_t **g) {
+    uint64_t n = 0;
+    for (int k = 0; k < NGUEST; k++) {
+        umm_hv_guest_stats_t s = hvu_gs(g[k]);
+        n += s.dropped + s.victims_active + s.victims_modified;
+    }
+    return n;
+}
+
 static void *worker_run(void *arg) {
     worker_t *w = arg;
     for (uint64_t gen = 1; !atomic_load(w->stop); gen++) {
@@ -57,9 +71,24 @@ static void *worker_run(void *arg) {
             }
             page_write(w, i, gen);
         }
-        w->gen = gen;
+        atomic_store(&w->gen, gen);
     }
     return NULL;
+}
+
+/* Has the run shown what the test asserts: every thread a whole generation, the host thread 5
+ * policy passes and a scan, and (uncooperative) some reclaim? A loaded machine may take far
+ * longer than the planned 1.5 s to get there: the run waits for these events, not for a time. */
+static int run_complete(umm_hv_host_t *h, umm_hv_guest_t **g, worker_t (*w)[NTHR],
+                        int uncooperative) {
+    for (int k = 0; k < NGUEST; k++)
+        for (int j = 0; j < NTHR; j++)
+            if (atomic_load(&w[k][j].gen) < 1)
+                return 0;
+    umm_hv_host_stats_t hs = hvu_hs(h);
+    if (hs.policy_passes < 5 || hs.scanned == 0)
+        return 0;
+    return !uncooperative || reclaimed(g) > 0;
 }
 
 /* `uncooperative`: guests without balloons on a smaller host, their working sets emptied from
@@ -95,7 +124,10 @@ static void threads_run(size_t host_mib, unsigned hv_flags, int uncooperative) {
             assert_int_equal(pthread_create(&t[k][j], NULL, worker_run, &w[k][j]), 0);
     /* sample the host while they run */
     uint64_t max_saved = 0, max_balloon = 0, max_swapped = 0;
-    for (int tick = 0; hvu_now() - t0 < 1.5; tick++) {
+    int timed_out = 0;
+    for (int tick = 0; hvu_now() - t0 < 1.5 || !run_complete(h, g, w, uncooperative); tick++) {
+        if ((timed_out = hvu_now() - t0 > RUN_LIMIT_S))
+            break;
         usleep(50 * 1000);
         if (uncooperative)
             assert_int_equal(umm_ws_empty(p[tick % NGUEST]), UMM_OK);
@@ -115,6 +147,9 @@ static void threads_run(size_t host_mib, unsigned hv_flags, int uncooperative) {
     for (int k = 0; k < NGUEST; k++)
         for (int j = 0; j < NTHR; j++)
             assert_int_equal(pthread_join(t[k][j], NULL), 0);
+    if (timed_out)
+        fail_msg("after %.0f s the run has not shown what it asserts (a thread without a whole "
+                 "generation, < 5 policy passes, no scan or no reclaim)", RUN_LIMIT_S);
     umm_hv_host_stats_t hs = hvu_hs(h);
     print_message("  threads: %.1f s, policy passes %" PRIu64 " scanned %" PRIu64 " merged %" PRIu64
                   " cow %" PRIu64 " max saved %" PRIu64 " max balloon %" PRIu64
@@ -123,11 +158,12 @@ static void threads_run(size_t host_mib, unsigned hv_flags, int uncooperative) {
                   max_saved, max_balloon, max_swapped, hs.swapped_out, hs.swapped_in);
     for (int k = 0; k < NGUEST; k++)
         for (int j = 0; j < NTHR; j++) {
-            print_message("  guest %d thread %d: %" PRIu64 " generations\n", k, j, w[k][j].gen);
+            print_message("  guest %d thread %d: %" PRIu64 " generations\n", k, j,
+                          atomic_load(&w[k][j].gen));
             if (w[k][j].errors)
                 fail_msg("guest %d thread %d: %" PRIu64 " pages lost their data (first page %zu)",
                          k, j, w[k][j].errors, w[k][j].first_bad);
-            assert_true(w[k][j].gen >= 1);
+            assert_true(atomic_load(&w[k][j].gen) >= 1);
         }
     /* the host thread really ran */
     assert_true(hs.policy_passes >= 5);
@@ -148,7 +184,7 @@ static void threads_run(size_t host_mib, unsigned hv_flags, int uncooperative) {
     for (int k = 0; k < NGUEST; k++) {
         for (int j = 0; j < NTHR; j++)
             for (size_t i = 0; i < w[k][j].n; i++)
-                if (!page_ok(&w[k][j], i, w[k][j].gen))
+                if (!page_ok(&w[k][j], i, atomic_load(&w[k][j].gen)))
                     fail_msg("final: guest %d thread %d page %zu", k, j, i);
         assert_int_equal(umm_check(umm_hv_guest_system(g[k])), UMM_OK);
     }
