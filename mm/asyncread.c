@@ -36,6 +36,7 @@ struct mm_asyncread {
     umm_system_t *sys;
     uv_thread_t thread;
     _Atomic int wake;
+    _Atomic int done; /* changes whenever a read completes: faults waiting for one sleep on it */
     bool exiting;
     unsigned head, count;
     request_t req[ASYNCREAD_QUEUE];
@@ -82,8 +83,12 @@ size_t mm_asyncread_queue(mm_vad_t *vad, size_t first)
             mm_frame_release(sys, r->frames[k], false);
         return first;
     }
+    for (size_t k = 0; k < n; k++) /* a fault that reaches them sleeps until the read is done */
+        mm_pfn_entry(&sys->pfn, r->frames[k])->flags |= PFN_F_ASYNC;
     r->niov = mm_fault_read_iovecs(sys, r->frames, n, r->iov);
     if (r->niov <= 0) { /* a guest frame its host could not produce: the pages stay paged out */
+        for (size_t k = 0; k < n; k++)
+            mm_pfn_entry(&sys->pfn, r->frames[k])->flags &= (uint16_t)~PFN_F_ASYNC;
         mm_fault_read_abort(vad, first, first + n);
         return first;
     }
@@ -99,13 +104,16 @@ size_t mm_asyncread_queue(mm_vad_t *vad, size_t first)
 
 /* The read of r ended with err: its pages become read-ahead pages on Standby, or go back to
  * their slots. System locked. */
-static void complete(umm_system_t *sys, const request_t *r, int err)
+static void complete(mm_asyncread_t *q, const request_t *r, int err)
 {
+    umm_system_t *sys = q->sys;
     MM_ASSERT_HELD(&sys->lock);
     mm_vad_t *vad = r->vad;
     size_t n = r->hi - r->lo;
     sys->ctr.page_reads++;
     if (err != UMM_OK) {
+        for (size_t k = 0; k < n; k++)
+            mm_pfn_entry(&sys->pfn, r->frames[k])->flags &= (uint16_t)~PFN_F_ASYNC;
         mm_fault_read_abort(vad, r->lo, r->hi);
         MM_COUNT(vad->proc, async_read_errors, 1);
     } else {
@@ -115,6 +123,7 @@ static void complete(umm_system_t *sys, const request_t *r, int err)
     }
     UMM_ASSERT(vad->io_pending > 0);
     vad->io_pending--;
+    atomic_fetch_add(&q->done, 1);
 }
 
 static void thread_main(void *arg)
@@ -139,9 +148,26 @@ static void thread_main(void *arg)
         mm_unlock(&sys->lock);
         int err = mm_stores_read(&sys->stores, r.slot, r.iov, r.niov);
         mm_lock(&sys->lock);
-        complete(sys, &r, err);
+        complete(q, &r, err);
+        mm_os_wake_all(&q->done);
     }
     mm_unlock(&sys->lock);
+}
+
+void mm_asyncread_wait(mm_vad_t *fault_vad, mm_pfn_id_t f)
+{
+    umm_system_t *sys = fault_vad->proc->sys;
+    MM_ASSERT_HELD(&sys->lock);
+    mm_asyncread_t *q = sys->asyncread; /* NULL while stopping: the caller just retries */
+    const mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
+    if (!q || (e->flags & (PFN_F_IO | PFN_F_ASYNC)) != (PFN_F_IO | PFN_F_ASYNC))
+        return;
+    int seen = atomic_load(&q->done);
+    fault_vad->io_pending++;
+    mm_unlock(&sys->lock);
+    mm_os_wait(&q->done, seen); /* stopping wakes it too: the thread completes every read */
+    mm_lock(&sys->lock);
+    fault_vad->io_pending--;
 }
 
 int mm_asyncread_start(umm_system_t *sys, mm_asyncread_t **out)

@@ -10,6 +10,7 @@
 #include "fault.h"
 
 #include "assert.h"
+#include "asyncread.h"
 #include "budget.h"
 #include "cluster.h"
 #include "cow.h"
@@ -225,8 +226,11 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
 {
     mm_vad_t *vad = s->vad;
     umm_system_t *sys = vad->proc->sys;
-    if (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[s->i]))->flags & PFN_F_IO)
+    mm_pfn_id_t fi = (mm_pfn_id_t)mm_pte_num(vad->pte[s->i]);
+    if (mm_pfn_entry(&sys->pfn, fi)->flags & PFN_F_IO) {
+        mm_asyncread_wait(s->fault_vad, fi); /* the read-ahead's I/O thread: sleep until it is done */
         return FAULT_BUSY; /* paging I/O holds it: retry once that is done */
+    }
     bool maps = site_maps(s), write = maps && s->write;
     mm_pte_t saved[FAULT_MAX_CLUSTER];
     uint8_t was_on[FAULT_MAX_CLUSTER];
