@@ -20,13 +20,6 @@
 /* The build switch: 0 reads nothing ahead asynchronously (mm_asyncread_start makes no thread). */
 #ifndef ASYNCREAD
 #define ASYNCREAD 1
-/* Frame f of a page of fault_vad is pinned by an asynchronous read (PFN_F_IO with PFN_F_ASYNC):
- * sleep until a read completes, with the system lock dropped (fault_vad's io_pending keeps it
- * from being released meanwhile), as a fault that collides with the kernel's read-ahead sleeps
- * on the page. Returns with the lock held: the caller retries (FAULT_BUSY). For any other frame,
- * returns at once. System locked; async-signal-safe. */
-void mm_asyncread_wait(mm_vad_t *fault_vad, mm_pfn_id_t f);
-
 #endif
 
 /* Reads queued or in flight at most (each one cluster). */
@@ -43,5 +36,12 @@ void mm_asyncread_stop(umm_system_t *sys);
  * and frames to spare. Returns the page after the run queued, or `first` when nothing was.
  * System locked; async-signal-safe (the fault path). */
 size_t mm_asyncread_queue(mm_vad_t *vad, size_t first);
+
+/* Frame f of a page of fault_vad is pinned by an asynchronous read (PFN_F_IO with PFN_F_ASYNC):
+ * sleep until a read completes, with the system lock dropped (fault_vad's io_pending keeps it
+ * from being released meanwhile), as a fault that collides with the kernel's read-ahead sleeps
+ * on the page. Returns with the lock held: the caller retries (FAULT_BUSY). For any other frame,
+ * returns at once. System locked; async-signal-safe. */
+void mm_asyncread_wait(mm_vad_t *fault_vad, mm_pfn_id_t f);
 
 #endif
