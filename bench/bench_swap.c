@@ -57,7 +57,7 @@ typedef struct swap_result {
     uint64_t checksum;
     uint64_t bytes_read, bytes_written; /* umm only (the parent measures the kernel's) */
     uint64_t major, minor;              /* kernel: rusage; umm: hard faults, soft + zero faults */
-    uint64_t hard, transition, demand_zero, read_ahead, read_async, ra_hits, through_cache;
+    uint64_t hard, transition, demand_zero, read_ahead, ra_hits, through_cache;
     uint64_t page_writes, reclaim_writes; /* umm: writes issued; clusters faults wrote themselves */
     double rss_peak_mib, pss_mib;
 } swap_result_t;
@@ -351,7 +351,6 @@ static void umm_child(const bench_opts_t *o, int pat, size_t bytes, size_t ram, 
     r->transition = s.faults_transition;
     r->demand_zero = s.faults_demand_zero;
     r->read_ahead = s.pages_read_ahead;
-    r->read_async = s.pages_read_async;
     r->ra_hits = s.readahead_hits;
     r->through_cache = s.pages_through_cache;
     r->page_writes = s.page_writes;
@@ -498,11 +497,11 @@ static int emit(const swap_case_t *c, int pat, int ratio, size_t ram, bench_resu
         rows[n++] = bench_row(bench_strf("%s_written_MiB", name), "MiB", wr[0], wr[1], target ? 1.1 : 0, 0, 0, 1, c->ok);
     const swap_result_t *u = &c->last[0], *k = &c->last[1];
     printf("  swap %-10s %dx: time umm %.2f s [%.2f..%.2f] kernel %.2f s [%.2f..%.2f] (%d reps); "
-           "umm hard %" PRIu64 " soft %" PRIu64 " zero %" PRIu64 " read-ahead %" PRIu64 " (async %" PRIu64 ", used %" PRIu64
+           "umm hard %" PRIu64 " soft %" PRIu64 " zero %" PRIu64 " read-ahead %" PRIu64 " (used %" PRIu64
            ") via page cache %" PRIu64 " writes %" PRIu64 " (by faults %" PRIu64 "); kernel major %" PRIu64 " minor %" PRIu64
            "; umm RSS peak %.1f MiB, PSS %.1f MiB, RAM %.0f MiB\n",
            k_pat[pat], ratio, t[0], lo[0], hi[0], t[1], lo[1], hi[1], c->reps, u->hard, u->transition,
-           u->demand_zero, u->read_ahead, u->read_async, u->ra_hits, u->through_cache, u->page_writes,
+           u->demand_zero, u->read_ahead, u->ra_hits, u->through_cache, u->page_writes,
            u->reclaim_writes, k->major, k->minor,
            c->rss_peak, c->pss, (double)ram / (1 << 20));
     if (csv)

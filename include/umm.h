@@ -641,12 +641,9 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     C(pages_input, "pages read from the paging file (Pages Input)")                               \
     C(page_reads, "read operations from the paging file, failed ones included (Page Reads)")      \
     C(page_reads_buffered, "of those, reads that landed in a warm read buffer and were copied into their frames by the kernel (mm/readbuf.h)") \
-    C(pages_read_ahead, "pages a hard fault read for neighbours of the faulting page, or the asynchronous read-ahead read for a stream (in pages_input too)") \
+    C(pages_read_ahead, "pages a hard fault read for neighbours of the faulting page (in pages_input too)") \
     C(readahead_hits, "of those, pages a fault used while they were still on Standby")          \
     C(readahead_wasted, "of those, pages repurposed before any use: read for nothing")           \
-    C(pages_read_async, "of pages_read_ahead, pages the asynchronous read-ahead read on its I/O thread: a sequential stream's next window, read while the program uses the current one") \
-    C(async_read_hits, "of readahead_hits, pages read asynchronously that a fault used while they were on Standby") \
-    C(async_read_errors, "asynchronous read-ahead reads that failed: their pages stayed in their paging-file slots, nothing lost (not in read_errors: no fault saw them)") \
     C(io_reads_skipped, "paged-out pages a program's read (umm_io_read, umm_io_readv) filled whole: new frames took the data and their paging-file reads were skipped") \
     G(pagefile_slots, "the paging file's size in pages (0 without one)")                          \
     G(pagefile_max_slots, "the size the paging file may grow to, in pages")                       \

@@ -35,8 +35,6 @@ static bool frames_match_ptes(umm_system_t *sys)
                      l == LIST_MODIFIED_NOWRITE;
         if ((e->flags & PFN_F_READAHEAD) && !mm_pfn_list_is_standby(l))
             return false; /* read ahead and unused: only ever on Standby */
-        if ((e->flags & PFN_F_ASYNC) && !(e->flags & (PFN_F_READAHEAD | PFN_F_IO)))
-            return false; /* an asynchronous read-ahead page: being read, or read and unused */
         if (!owned)
             continue;
         mm_vad_t *vad = mm_pfn_owner_vad(sys, f);

@@ -10,7 +10,6 @@
 #include "fault.h"
 
 #include "assert.h"
-#include "asyncread.h"
 #include "budget.h"
 #include "cluster.h"
 #include "cow.h"
@@ -226,11 +225,8 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
 {
     mm_vad_t *vad = s->vad;
     umm_system_t *sys = vad->proc->sys;
-    mm_pfn_id_t fi = (mm_pfn_id_t)mm_pte_num(vad->pte[s->i]);
-    if (mm_pfn_entry(&sys->pfn, fi)->flags & PFN_F_IO) {
-        mm_asyncread_wait(s->fault_vad, fi); /* the read-ahead's I/O thread: sleep until it is done */
+    if (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[s->i]))->flags & PFN_F_IO)
         return FAULT_BUSY; /* paging I/O holds it: retry once that is done */
-    }
     bool maps = site_maps(s), write = maps && s->write;
     mm_pte_t saved[FAULT_MAX_CLUSTER];
     uint8_t was_on[FAULT_MAX_CLUSTER];
@@ -296,13 +292,12 @@ static enum fault_result transition_fault(const fault_site_t *s)
 {
     size_t lo, hi;
     site_cluster(s, mm_cluster_same_transition, false, &lo, &hi);
-    enum fault_result r = make_transition_valid(s, lo, hi, true);
-    if (r == FAULT_DONE && site_maps(s))
-        mm_readahead_stream_use(s->vad, s->i); /* a stream reached its asynchronous window */
-    return r;
+    return make_transition_valid(s, lo, hi, true);
 }
 
-int mm_fault_read_iovecs(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, struct iovec *iov)
+/* The iovecs that read into frames (contiguous bytes become one), or -1. System locked: a
+ * guest's frames are made present here, before the I/O runs unlocked. */
+static int read_iovecs(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, struct iovec *iov)
 {
     int niov = 0;
     for (size_t k = 0; k < n; k++) {
@@ -319,16 +314,18 @@ int mm_fault_read_iovecs(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n,
     return niov;
 }
 
-int mm_fault_read_pin(mm_vad_t *vad, size_t lo, size_t hi, const mm_pfn_id_t *frames, size_t keep,
-                      uint8_t prio)
+/* Pin [lo, hi) for a read: frames owned, copies recorded, PTEs in transition. A stale mapping
+ * left on a read-ahead neighbour is unmapped (it would be a transition PTE's promise); the
+ * faulting page's is not: its new mapping replaces it once the read completes. */
+static int start_read(const fault_site_t *s, size_t lo, size_t hi, const mm_pfn_id_t *frames)
 {
+    mm_vad_t *vad = s->vad;
     umm_system_t *sys = vad->proc->sys;
-    MM_ASSERT_HELD(&sys->lock);
     for (size_t k = lo; k < hi; k++) {
-        if (k == keep || !(vad->pte[k] & PTE_HW))
+        if (k == s->i || !(vad->pte[k] & PTE_HW))
             continue;
         size_t j = k + 1;
-        while (j < hi && j != keep && (vad->pte[j] & PTE_HW))
+        while (j < hi && j != s->i && (vad->pte[j] & PTE_HW))
             j++;
         int rc = mm_hw_unmap(sys, mm_vad_page_addr(vad, k, sys->page_shift), j - k);
         if (rc != UMM_OK) {
@@ -346,18 +343,18 @@ int mm_fault_read_pin(mm_vad_t *vad, size_t lo, size_t hi, const mm_pfn_id_t *fr
         mm_frame_set_owner(sys, f, vad, k);
         e->slot = (uint32_t)mm_pte_num(p) + 1;
         e->flags |= PFN_F_IO;
-        e->prio = prio;
+        e->prio = s->proc->priority;
         mm_vad_pte_write(vad, k, mm_pte_make(PTE_TRANSITION, mm_pte_prot(p), f));
     }
-    if (vad->proto_of == NULL) /* mapped where it lives: its kernel mappings follow the PTEs */
+    if (site_maps(s))
         mm_vma_refresh(vad, lo, hi);
     return UMM_OK;
 }
 
-void mm_fault_read_abort(mm_vad_t *vad, size_t lo, size_t hi)
+/* The read failed: the pages go back to their slots, the frames to Free. */
+static void abort_read(mm_vad_t *vad, size_t lo, size_t hi)
 {
     umm_system_t *sys = vad->proc->sys;
-    MM_ASSERT_HELD(&sys->lock);
     for (size_t k = hi; k-- > lo;) {
         mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(vad->pte[k]);
         mm_pfn_t *e = mm_pfn_entry(&sys->pfn, f);
@@ -366,16 +363,6 @@ void mm_fault_read_abort(mm_vad_t *vad, size_t lo, size_t hi)
         e->flags &= (uint16_t)~PFN_F_IO;
         mm_vad_pte_write(vad, k, mm_pte_make(PTE_PAGEFILE, mm_pte_prot(vad->pte[k]), slot));
         mm_frame_release(sys, f, false);
-    }
-}
-
-void mm_fault_read_unpin(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n)
-{
-    MM_ASSERT_HELD(&sys->lock);
-    for (size_t k = 0; k < n; k++) {
-        mm_pfn_t *e = mm_pfn_entry(&sys->pfn, frames[k]);
-        e->flags &= (uint16_t)~PFN_F_IO;
-        mm_pfn_move(&sys->pfn, frames[k], (enum mm_list_id)(LIST_STANDBY0 + e->prio));
     }
 }
 
@@ -393,7 +380,7 @@ static int read_unlocked(const fault_site_t *s, uint64_t slot, const mm_pfn_id_t
      * store that holds the slot decides (a second paging file or a remote store may differ) */
     bool direct = fm ? fm->store.direct : mm_stores_slot_direct(&sys->stores, slot);
     uint8_t *buf = direct ? NULL : mm_readbuf_take(sys, n);
-    int niov = buf ? 1 : mm_fault_read_iovecs(sys, frames, n, iov);
+    int niov = buf ? 1 : read_iovecs(sys, frames, n, iov);
     if (niov <= 0) /* a guest frame its host could not produce: an in-page error, nothing lost */
         return UMM_E_NO_FRAMES;
     if (buf)
@@ -427,7 +414,7 @@ static enum fault_result hard_fault(const fault_site_t *s)
     if (got != FAULT_DONE)
         return got;
     uint64_t slot = mm_pte_num(vad->pte[lo]);
-    int err = mm_fault_read_pin(vad, lo, hi, frames, s->i, s->proc->priority);
+    int err = start_read(s, lo, hi, frames);
     if (err != UMM_OK) {
         for (size_t k = hi - lo; k-- > 0;)
             mm_frame_release(sys, frames[k], false);
@@ -437,19 +424,20 @@ static enum fault_result hard_fault(const fault_site_t *s)
     sys->ctr.page_reads++;
     if (err != UMM_OK) {
         sys->ctr.read_errors++;
-        mm_fault_read_abort(vad, lo, hi);
+        abort_read(vad, lo, hi);
         return site_raise(s, err);
     }
     sys->ctr.pages_input += hi - lo;
     mm_readahead_read_done(vad, s->i, lo, hi, frames);
-    mm_fault_read_unpin(sys, frames, hi - lo);
+    for (size_t k = lo; k < hi; k++) {
+        mm_pfn_id_t f = frames[k - lo];
+        mm_pfn_entry(&sys->pfn, f)->flags &= (uint16_t)~PFN_F_IO;
+        mm_pfn_move(&sys->pfn, f, (enum mm_list_id)(LIST_STANDBY0 + mm_pfn_entry(&sys->pfn, f)->prio));
+    }
     if (site_maps(s))
         MM_COUNT(s->proc, faults_hard, 1);
     /* Page i is now an ordinary transition page: the soft-fault path makes it valid. */
-    enum fault_result r = make_transition_valid(s, s->i, s->i + 1, false);
-    if (r == FAULT_DONE && site_maps(s))
-        mm_readahead_stream_read(vad); /* a stream: the next window is read while this one is used */
-    return r;
+    return make_transition_valid(s, s->i, s->i + 1, false);
 }
 
 /* A valid page faulted: an emulated accessed or dirty bit to set, a mapping to restore, or a

@@ -9,8 +9,6 @@
 
 #include "state.h"
 
-#include <sys/uio.h>
-
 /* The largest fault cluster (cluster_pages): one fault's frame and PTE arrays live on the
  * signal stack, so this bounds the handler's stack use (about 2 KiB at 64 pages). */
 #define FAULT_MAX_CLUSTER 64
@@ -48,22 +46,5 @@ int mm_fault_touch(uintptr_t addr, bool write, umm_exception_t *exc);
  * page first + k so filled. Pages in any other state are left as they are, for the probe. Not
  * on the fault path (the caller is a program's I/O). System locked; returns how many pages. */
 size_t mm_fault_overwrite(mm_vad_t *vad, size_t first, size_t n, const uint8_t *src, bool *filled);
-
-/* ---- a paging read's steps, shared by the hard fault and the asynchronous read-ahead
- * (asyncread.h); system locked ---- */
-
-/* Pin [lo, hi) of vad for a read into frames: frames owned and pinned (PFN_F_IO) at standby
- * priority prio with their slots recorded, PTEs TRANSITION. Stale mappings left on the pages are
- * removed, except page `keep`'s (a faulting page's is replaced once the read completes; SIZE_MAX:
- * none kept). UMM_OK, or the kernel's refusal (nothing pinned, the frames still the caller's). */
-int mm_fault_read_pin(mm_vad_t *vad, size_t lo, size_t hi, const mm_pfn_id_t *frames, size_t keep,
-                      uint8_t prio);
-/* The iovecs that read into frames (contiguous bytes become one), or -1 (a guest frame its host
- * could not produce). A guest's frames are made present here, before the I/O runs unlocked. */
-int mm_fault_read_iovecs(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n, struct iovec *iov);
-/* The read into pinned [lo, hi) failed: the pages go back to their slots, the frames to Free. */
-void mm_fault_read_abort(mm_vad_t *vad, size_t lo, size_t hi);
-/* The read into frames[0..n) completed: unpinned, on Standby at their priority. */
-void mm_fault_read_unpin(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n);
 
 #endif

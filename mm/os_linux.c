@@ -10,7 +10,6 @@
 #include "umm.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <stdlib.h>
@@ -209,11 +208,6 @@ void mm_os_wait(_Atomic int *addr, int expected)
 void mm_os_wake_one(_Atomic int *addr)
 {
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
-void mm_os_wake_all(_Atomic int *addr)
-{
-    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
 /* ---- events ---- */

@@ -2,7 +2,6 @@
 /* readahead.c - the adaptive read window of hard faults (see readahead.h). */
 #include "readahead.h"
 
-#include "asyncread.h"
 #include "assert.h"
 
 static size_t pow2_at_least(size_t n)
@@ -18,7 +17,6 @@ size_t mm_readahead_window(mm_vad_t *vad, size_t i)
     MM_ASSERT_HELD(&vad->proc->sys->lock);
     mm_readahead_t *ra = &vad->ra;
     size_t max = vad->proc->sys->cluster_pages, w;
-    ra->stream = ra->window != 0 && i == ra->next;
     if (ra->window == 0) /* a first hard fault: no history, read as the cluster says */
         w = max;
     else if (i == ra->next || i + 1 == ra->prev) /* a stream, either direction */
@@ -53,9 +51,7 @@ void mm_readahead_use(mm_vad_t *vad, mm_pfn_id_t f, size_t i, size_t faulting)
     mm_pfn_t *e = mm_pfn_entry(&vad->proc->sys->pfn, f);
     if (!(e->flags & PFN_F_READAHEAD))
         return;
-    if (e->flags & PFN_F_ASYNC)
-        MM_COUNT(vad->proc, async_read_hits, 1);
-    e->flags &= (uint16_t)~(PFN_F_READAHEAD | PFN_F_ASYNC);
+    e->flags &= (uint16_t)~PFN_F_READAHEAD;
     MM_COUNT(vad->proc, readahead_hits, 1);
     /* Only the page the program touched is evidence: its neighbours come along in the same
      * mapping call whether they will be used or not. */
@@ -68,43 +64,6 @@ void mm_readahead_repurposed(mm_vad_t *vad, mm_pfn_id_t f)
     mm_pfn_t *e = mm_pfn_entry(&vad->proc->sys->pfn, f);
     if (!(e->flags & PFN_F_READAHEAD))
         return;
-    e->flags &= (uint16_t)~(PFN_F_READAHEAD | PFN_F_ASYNC);
+    e->flags &= (uint16_t)~PFN_F_READAHEAD;
     MM_COUNT(vad->proc, readahead_wasted, 1);
-}
-
-/* Queue the stream's next window, at ra->next, and make it the stream's latest. */
-static void queue_next_window(mm_vad_t *vad)
-{
-    mm_readahead_t *ra = &vad->ra;
-    size_t end = mm_asyncread_queue(vad, ra->next);
-    if (end == ra->next)
-        return; /* nothing queued: the next fault there reads it, as a stream */
-    ra->async_lo = ra->next;
-    ra->async_hi = ra->next = end;
-    UMM_ASSERT(ra->async_lo <= ra->async_hi);
-}
-
-void mm_readahead_stream_read(mm_vad_t *vad)
-{
-    MM_ASSERT_HELD(&vad->proc->sys->lock);
-    if (vad->ra.stream)
-        queue_next_window(vad);
-}
-
-void mm_readahead_stream_use(mm_vad_t *vad, size_t i)
-{
-    MM_ASSERT_HELD(&vad->proc->sys->lock);
-    mm_readahead_t *ra = &vad->ra;
-    if (i >= ra->async_lo && i < ra->async_hi && ra->async_hi == ra->next)
-        queue_next_window(vad);
-}
-
-void mm_readahead_async_done(mm_vad_t *vad, const mm_pfn_id_t *frames, size_t n)
-{
-    umm_system_t *sys = vad->proc->sys;
-    MM_ASSERT_HELD(&sys->lock);
-    for (size_t k = 0; k < n; k++)
-        mm_pfn_entry(&sys->pfn, frames[k])->flags |= PFN_F_READAHEAD | PFN_F_ASYNC;
-    MM_COUNT(vad->proc, pages_read_ahead, n);
-    MM_COUNT(vad->proc, pages_read_async, n);
 }

@@ -28,13 +28,4 @@ void mm_readahead_use(mm_vad_t *vad, mm_pfn_id_t f, size_t i, size_t faulting);
 /* A Standby frame of vad is being repurposed: a read-ahead page never used is a miss. */
 void mm_readahead_repurposed(mm_vad_t *vad, mm_pfn_id_t f);
 
-/* A hard fault of private vad completed its read: on an ascending stream, the window after it
- * is queued for the asynchronous read-ahead (mm/asyncread.h). */
-void mm_readahead_stream_read(mm_vad_t *vad);
-/* A soft fault made page i of private vad valid: when i is in the stream's latest asynchronous
- * window, the window after it is queued, so the disk reads ahead of the program. */
-void mm_readahead_stream_use(mm_vad_t *vad, size_t i);
-/* An asynchronous read of frames[0..n) of vad completed: they are read-ahead pages (counted). */
-void mm_readahead_async_done(mm_vad_t *vad, const mm_pfn_id_t *frames, size_t n);
-
 #endif

@@ -30,23 +30,18 @@ typedef struct umm_section umm_section_t;
 
 typedef struct mm_workers mm_workers_t;
 typedef struct mm_writepool mm_writepool_t;
-typedef struct mm_asyncread mm_asyncread_t;
 
 typedef struct umm_notification umm_notification_t;
 
 /* The read window of a VAD's hard faults, adapted to whether read-ahead pages get used (as
  * Linux's VMA-based swap readahead does; mm/readahead.c). Invariant: 1 <= window <= the system's
  * cluster_pages once the VAD has taken a hard fault (0 before: none chosen yet); hits counts the
- * read-ahead pages soft-faulted since the last hard fault of this VAD; async_lo <= async_hi, and
- * while the asynchronous window [async_lo, async_hi) is the stream's latest (async_hi == next), a
- * use of one of its pages queues the next one (mm/asyncread.h). System lock. */
+ * read-ahead pages soft-faulted since the last hard fault of this VAD. System lock. */
 typedef struct mm_readahead {
     uint32_t window; /* pages the last hard fault read (its aligned window) */
     uint32_t hits;   /* read-ahead pages used since the last hard fault */
-    bool stream;     /* the last hard fault continued an ascending stream (at next) */
     size_t next;     /* the page after the last read: a fault there continues a stream */
     size_t prev;     /* the first page of the last read: a fault just below it, a descending one */
-    size_t async_lo, async_hi; /* the last window read asynchronously (empty: none) */
 } mm_readahead_t;
 
 /* Warm read buffers (mm/readbuf.h). Invariant: mem holds MM_READBUF_COUNT buffers of `bytes`
@@ -158,7 +153,6 @@ struct umm_system {
     bool low_memory;          /* available < low_pages at the last evaluation */
     mm_workers_t *workers;   /* NULL with UMM_CFG_NO_WORKERS */
     mm_writepool_t *writepool; /* the writer's I/O threads, started with the workers (else NULL) */
-    mm_asyncread_t *asyncread; /* the read-ahead's I/O thread, started with the workers (else NULL) */
     umm_notification_t *notifications;
     struct mm_prefetch_job *prefetch_jobs; /* queued for the workers (prefetch.c), FIFO */
     umm_process_t *section_proc;  /* owns the sections' prototype VADs; not in procs */

@@ -2,8 +2,6 @@
 /* workers.c - the libuv worker loop (see workers.h). */
 #include "workers.h"
 
-#include "asyncread.h"
-
 #include "balancer.h"
 #include "failpoint.h"
 #include "loopthread.h"
@@ -70,10 +68,8 @@ static void schedule_zeroing(mm_workers_t *w)
     }
 }
 
-/* The I/O threads: the writer's helpers and the read-ahead's thread (none runs I/O after). */
 static void stop_writepool(umm_system_t *sys)
 {
-    mm_asyncread_stop(sys);
     mm_writepool_stop(sys->writepool);
     sys->writepool = NULL;
 }
@@ -91,15 +87,6 @@ int mm_workers_start(umm_system_t *sys, mm_workers_t **out)
         free(w);
         return rc;
     }
-    mm_asyncread_t *ar;
-    if ((rc = mm_asyncread_start(sys, &ar)) != UMM_OK) {
-        stop_writepool(sys);
-        free(w);
-        return rc;
-    }
-    mm_lock(&sys->lock);
-    sys->asyncread = ar;
-    mm_unlock(&sys->lock);
     if (mm_loop_thread_init(&w->lt) != UMM_OK) {
         stop_writepool(sys);
         free(w);

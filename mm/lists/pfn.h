@@ -58,9 +58,6 @@ enum mm_pfn_flag {
                                    so a stream's slots stay consecutive. Only on a dirty page:
                                    Active with PTE_DIRTY, on Modified, or a written section frame;
                                    never on Standby (mm/frames.h, mm_frame_stale_copy) */
-    PFN_F_ASYNC = 1u << 6, /* being read (with PFN_F_IO: a fault on it sleeps until the read is
-                              done) or read and unused (with PFN_F_READAHEAD) by the asynchronous
-                              read-ahead of a stream (mm/asyncread.h): a use is an async_read_hits */
 };
 
 /* 24 bytes per frame (0.59 % of RAM at 4 KiB pages). A frame is either on a list (it needs
