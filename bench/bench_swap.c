@@ -20,7 +20,9 @@
  * since this swapfile is the only swap; umm: pages_input/pages_output), the fault breakdown
  * (kernel: the child's major/minor faults; umm: hard, transition, demand-zero, read ahead and
  * used), and the umm child's peak RSS and final PSS against its RAM budget. Medians of
- * min(--reps, 3) repetitions, with their spread. Writes umm-bench-swap.csv and, with matplotlib,
+ * min(--reps, 3) repetitions, with their spread; --verbose adds each side's CPU time (all its
+ * threads) and what umm's emulated accessed and dirty bits cost (faults, trims, kernel calls).
+ * UMM_SWAP_TRIM=aging|fifo|clock picks umm's trim policy (A/B runs). Writes umm-bench-swap.csv and, with matplotlib,
  * umm-bench-swap.png (bench/plot_swap.py) in the current directory. */
 #define _GNU_SOURCE
 #include "bench.h"
@@ -53,12 +55,13 @@ static const int k_ratio[] = {2, 4, 8};
 /* what one child reports through its pipe */
 typedef struct swap_result {
     int ok;
-    double secs;
+    double secs, cpu_secs; /* wall time of the program; CPU time of the child (all its threads) */
     uint64_t checksum;
     uint64_t bytes_read, bytes_written; /* umm only (the parent measures the kernel's) */
     uint64_t major, minor;              /* kernel: rusage; umm: hard faults, soft + zero faults */
     uint64_t hard, transition, demand_zero, read_ahead, ra_hits, through_cache;
     uint64_t page_writes, reclaim_writes; /* umm: writes issued; clusters faults wrote themselves */
+    uint64_t access_bit, dirty_bit, trimmed, aged, hw_maps; /* umm: what the emulated bits cost */
     double rss_peak_mib, pss_mib;
 } swap_result_t;
 
@@ -307,6 +310,12 @@ static int join_cgroup(size_t ram)
     return write_file(path, text);
 }
 
+static double cpu_secs(const struct rusage *ru)
+{
+    return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) +
+           (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
+}
+
 static void kernel_child(int pat, size_t bytes, size_t ram, swap_result_t *r)
 {
     uint64_t *p = join_cgroup(ram) == 0 ? anon_region(bytes) : NULL;
@@ -319,6 +328,7 @@ static void kernel_child(int pat, size_t bytes, size_t ram, swap_result_t *r)
     r->secs = (double)(bench_now_ns() - t0) / 1e9;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    r->cpu_secs = cpu_secs(&ru);
     r->major = (uint64_t)ru.ru_majflt;
     r->minor = (uint64_t)ru.ru_minflt;
     r->ok = r->checksum != 0;
@@ -333,6 +343,10 @@ static void umm_child(const bench_opts_t *o, int pat, size_t bytes, size_t ram, 
     c.ram_bytes = ram;
     c.pagefile_bytes = bytes + ram;
     c.pagefile_path = pf;
+    const char *trim = getenv("UMM_SWAP_TRIM"); /* A/B runs of the trim policies */
+    if (trim)
+        c.trim_policy = strcmp(trim, "fifo") == 0 ? UMM_TRIM_FIFO
+                      : strcmp(trim, "clock") == 0 ? UMM_TRIM_CLOCK : UMM_TRIM_AGING;
     umm_system_t *sys = NULL;
     umm_process_t *proc = NULL;
     void *p = NULL;
@@ -355,8 +369,16 @@ static void umm_child(const bench_opts_t *o, int pat, size_t bytes, size_t ram, 
     r->through_cache = s.pages_through_cache;
     r->page_writes = s.page_writes;
     r->reclaim_writes = s.reclaim_writes;
+    r->access_bit = s.faults_access_bit;
+    r->dirty_bit = s.faults_dirty_bit;
+    r->trimmed = s.pages_trimmed;
+    r->aged = s.pages_aged;
+    r->hw_maps = s.hw_map_calls;
     r->major = s.faults_hard;
     r->minor = s.faults_total - s.faults_hard;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    r->cpu_secs = cpu_secs(&ru);
     r->rss_peak_mib = (double)bench_status_bytes("VmHWM") / (1 << 20);
     r->pss_mib = bench_rollup_kib("Pss") / 1024.0;
     r->ok = r->checksum != 0;
@@ -417,7 +439,7 @@ static double med(double *v, int n, double *lo, double *hi)
 }
 
 typedef struct swap_case {
-    double t[2][MAX_REPS], rd[2][MAX_REPS], wr[2][MAX_REPS];
+    double t[2][MAX_REPS], cpu[2][MAX_REPS], rd[2][MAX_REPS], wr[2][MAX_REPS];
     swap_result_t last[2];
     double rss_peak, pss;
     int reps, ok;
@@ -436,6 +458,7 @@ static void run_case(const bench_opts_t *o, int pat, size_t bytes, size_t ram, i
                 return; /* c->reps counts complete repetitions only */
             }
             c->t[kernel][k] = r.secs;
+            c->cpu[kernel][k] = r.cpu_secs;
             c->rd[kernel][k] = (double)r.bytes_read / (1 << 20);
             c->wr[kernel][k] = (double)r.bytes_written / (1 << 20);
             c->last[kernel] = r;
@@ -481,9 +504,10 @@ static int emit(const swap_case_t *c, int pat, int ratio, size_t ram, bench_resu
             rows[n++] = bench_row(name, "s", 0, 0, ratio <= 4 ? 1.0 : 0, 0, 0, 0, 1);
         return n;
     }
-    double lo[2], hi[2], t[2], rd[2], wr[2], x0, x1;
+    double lo[2], hi[2], t[2], cpu[2], rd[2], wr[2], x0, x1;
     for (int s = 0; s < 2; s++) {
         t[s] = med((double *)c->t[s], c->reps, &lo[s], &hi[s]);
+        cpu[s] = med((double *)c->cpu[s], c->reps, &x0, &x1);
         rd[s] = med((double *)c->rd[s], c->reps, &x0, &x1);
         wr[s] = med((double *)c->wr[s], c->reps, &x0, &x1);
     }
@@ -497,12 +521,14 @@ static int emit(const swap_case_t *c, int pat, int ratio, size_t ram, bench_resu
         rows[n++] = bench_row(bench_strf("%s_written_MiB", name), "MiB", wr[0], wr[1], target ? 1.1 : 0, 0, 0, 1, c->ok);
     const swap_result_t *u = &c->last[0], *k = &c->last[1];
     printf("  swap %-10s %dx: time umm %.2f s [%.2f..%.2f] kernel %.2f s [%.2f..%.2f] (%d reps); "
+           "CPU umm %.2f s kernel %.2f s; "
            "umm hard %" PRIu64 " soft %" PRIu64 " zero %" PRIu64 " read-ahead %" PRIu64 " (used %" PRIu64
-           ") via page cache %" PRIu64 " writes %" PRIu64 " (by faults %" PRIu64 "); kernel major %" PRIu64 " minor %" PRIu64
+           ") via page cache %" PRIu64 " writes %" PRIu64 " (by faults %" PRIu64 ") accessed-bit %" PRIu64
+           " dirty-bit %" PRIu64 " trimmed %" PRIu64 " aged %" PRIu64 " maps %" PRIu64 "; kernel major %" PRIu64 " minor %" PRIu64
            "; umm RSS peak %.1f MiB, PSS %.1f MiB, RAM %.0f MiB\n",
-           k_pat[pat], ratio, t[0], lo[0], hi[0], t[1], lo[1], hi[1], c->reps, u->hard, u->transition,
+           k_pat[pat], ratio, t[0], lo[0], hi[0], t[1], lo[1], hi[1], c->reps, cpu[0], cpu[1], u->hard, u->transition,
            u->demand_zero, u->read_ahead, u->ra_hits, u->through_cache, u->page_writes,
-           u->reclaim_writes, k->major, k->minor,
+           u->reclaim_writes, u->access_bit, u->dirty_bit, u->trimmed, u->aged, u->hw_maps, k->major, k->minor,
            c->rss_peak, c->pss, (double)ram / (1 << 20));
     if (csv)
         fprintf(csv, "%s,%d,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64

@@ -633,6 +633,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     C(pages_trimmed_zero, "of those, pages whose frame held only zeros: back to demand-zero, the frame to Zeroed") \
     C(standby_repurposed, "Standby frames taken from the page that still named them (allocations and umm_standby_purge)") \
     C(hw_map_calls, "kernel calls that mapped frames at a program's addresses (mm/hwmap.h: one per run of consecutive frames; a section view's read fault maps its page and its fault-around neighbours together)") \
+    C(hw_protect_calls, "kernel calls that changed the protection of a program's pages (mm/hwmap.h: emulated accessed and dirty bits set or cleared, soft faults, trimming pages the program may still touch)") \
     G(vma_count, "kernel mappings umm estimates its pages need (the physical view, plus each reservation's)") \
     G(vma_budget, "the configured VMA budget")                                                    \
     C(vma_coalesce_runs, "times the budget made umm coalesce mappings")                           \

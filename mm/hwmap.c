@@ -17,6 +17,8 @@ int mm_hw_map(umm_system_t *sys, uintptr_t va, mm_pfn_id_t f, size_t n, int prot
 
 int mm_hw_protect(umm_system_t *sys, uintptr_t va, size_t n, int prot)
 {
+    MM_ASSERT_HELD(&sys->lock); /* the counter moves under it */
+    sys->ctr.hw_protect_calls++;
     return mm_os_protect(va, n << sys->page_shift, prot);
 }
 

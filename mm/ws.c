@@ -12,22 +12,35 @@
 
 #include <sys/mman.h>
 
-/* Take the kernel's access to the HW-mapped pages of [a, b) away, one call per run. Returns false
- * if the kernel refused (the pages then stay as they are). */
+/* May the program touch this page without a fault? (HW: the kernel maps it with the protection the
+ * PTE derives, PROT_NONE when not accessed; HW_RO: read-only, whatever the PTE says.) */
+static bool kernel_allows(mm_pte_t p)
+{
+    return (p & PTE_HW_RO) || ((p & PTE_HW) && mm_pte_hw_prot(p) != PROT_NONE);
+}
+
+/* Take the kernel's access to the HW-mapped pages of [a, b) away. Unmapping: one call per run of
+ * mapped pages. Otherwise only pages the program may still touch need a call, one per run of
+ * them that pages already inaccessible may interrupt (an aged page, not accessed since, costs
+ * nothing: its mapping stays, PROT_NONE, and a soft fault restores it with one mprotect).
+ * Returns false if the kernel refused (the pages then stay as they are). */
 static bool revoke_runs(umm_system_t *sys, mm_vad_t *vad, size_t a, size_t b, bool unmap)
 {
+    bool (*needs_call)(mm_pte_t) = unmap ? mm_pte_mapped : kernel_allows;
     size_t i = a;
     while (i < b) {
-        if (!mm_pte_mapped(vad->pte[i])) {
+        if (!needs_call(vad->pte[i])) {
             i++;
             continue;
         }
-        size_t j = i + 1;
         bool ro = vad->pte[i] & PTE_HW_RO;
-        while (j < b && mm_pte_mapped(vad->pte[j])) {
-            ro |= (vad->pte[j] & PTE_HW_RO) != 0;
-            j++;
-        }
+        size_t j = i + 1, end = i + 1; /* end: one past the last page that needs the call */
+        for (; j < b && (unmap ? mm_pte_mapped(vad->pte[j]) : true); j++)
+            if (needs_call(vad->pte[j])) {
+                ro |= (vad->pte[j] & PTE_HW_RO) != 0;
+                end = j + 1;
+            }
+        j = end;
         uintptr_t va = mm_vad_page_addr(vad, i, sys->page_shift);
         bool unmapped = unmap || ro; /* a read-only shared mapping is replaced, never kept */
         int err = unmapped ? mm_hw_unmap(sys, va, j - i) : mm_hw_protect(sys, va, j - i, PROT_NONE);
@@ -311,19 +324,64 @@ static size_t trim_run_cb(mm_vad_t *vad, size_t a, size_t b, void *arg)
     return trim_valid_run(vad, a, b, false);
 }
 
+/* Does aging take this page's access away within a span? (Valid and accessed, neither pinned,
+ * which must stay accessible, nor mapped read-only shared, which is replaced run by run.) */
+static bool ages_in_span(const umm_system_t *sys, mm_pte_t p)
+{
+    return mm_pte_format(p) == PTE_VALID && (p & PTE_ACCESSED) && !(p & PTE_HW_RO) &&
+           !mm_page_pinned(sys, p);
+}
+
+/* Clear the accessed bit of the pages of [lo, hi) that ages_in_span: one mprotect for the whole
+ * span, whose other pages the kernel already denies. A span the kernel refuses keeps its bits
+ * (the run-by-run pass after it tries again). */
+static void age_span(mm_vad_t *vad, size_t lo, size_t hi)
+{
+    umm_system_t *sys = vad->proc->sys;
+    if (mm_hw_protect(sys, mm_vad_page_addr(vad, lo, sys->page_shift), hi - lo, PROT_NONE) != UMM_OK)
+        return;
+    for (size_t k = lo; k < hi; k++)
+        if (ages_in_span(sys, vad->pte[k]))
+            mm_vad_pte_write(vad, k, mm_pte_with_age(vad->pte[k] & ~PTE_ACCESSED, 0));
+    mm_vma_refresh(vad, lo, hi);
+}
+
+/* One aging pass over a VAD: unaccessed valid pages grow one older; accessed ones lose the bit
+ * and restart at 0, one kernel call per span between pages the program must keep touching (not
+ * one per run of accessed pages: scattered hot pages would cost one call each). */
+static uint64_t age_vad(mm_vad_t *v)
+{
+    const umm_system_t *sys = v->proc->sys;
+    uint64_t aged = 0;
+    size_t lo = SIZE_MAX, hi = 0; /* the open span: its first and one past its last accessed page */
+    for (size_t i = mm_vad_next_valid_chunk(v, 0); i < v->npages; i = mm_vad_next_valid_chunk(v, i + 1)) {
+        mm_pte_t p = v->pte[i];
+        if (ages_in_span(sys, p)) {
+            lo = lo == SIZE_MAX ? i : lo;
+            hi = i + 1;
+            continue;
+        }
+        if (kernel_allows(p) && lo != SIZE_MAX) { /* it must stay touchable: the span ends here */
+            age_span(v, lo, hi);
+            lo = SIZE_MAX;
+        }
+        if (mm_pte_format(p) == PTE_VALID && !(p & PTE_ACCESSED)) {
+            mm_vad_pte_write(v, i, mm_pte_with_age(p, mm_pte_age(p) < 7 ? mm_pte_age(p) + 1 : 7));
+            aged++;
+        }
+    }
+    if (lo != SIZE_MAX)
+        age_span(v, lo, hi);
+    return aged;
+}
+
 uint64_t mm_ws_age(umm_process_t *proc)
 {
     MM_ASSERT_HELD(&proc->sys->lock);
     uint64_t aged = 0;
     for (mm_vad_t *v = proc->vads; v; v = v->next_in_proc)
-        for (size_t i = mm_vad_next_valid_chunk(v, 0); i < v->npages; i = mm_vad_next_valid_chunk(v, i + 1)) {
-            mm_pte_t p = v->pte[i];
-            if (mm_pte_format(p) != PTE_VALID || (p & PTE_ACCESSED))
-                continue;
-            unsigned age = mm_pte_age(p) < 7 ? mm_pte_age(p) + 1 : 7;
-            mm_vad_pte_write(v, i, mm_pte_with_age(p, age));
-            aged++;
-        }
+        aged += age_vad(v);
+    /* what the spans left: read-only shared pages, spans the kernel refused (pinned pages stay) */
     for_each_valid_run(proc, sel_accessed, 0, age_run_cb, NULL, SIZE_MAX);
     return aged;
 }
