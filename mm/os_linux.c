@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -141,6 +142,17 @@ int mm_os_file_open(const char *path, bool direct, int *fd, bool *direct_used)
         return mm_os_fail(errno, errno == EBUSY ? UMM_E_BUSY : UMM_E_IO);
     *fd = f;
     *direct_used = direct;
+    return UMM_OK;
+}
+
+int mm_os_file_reopen_direct(int fd, int *out)
+{
+    char path[40];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd); /* a new open file, not a dup */
+    int f = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (f < 0)
+        return mm_os_fail(errno, UMM_E_NOT_SUPPORTED);
+    *out = f;
     return UMM_OK;
 }
 

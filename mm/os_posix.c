@@ -312,6 +312,14 @@ int mm_os_file_open(const char *path, bool direct, int *fd, bool *direct_used)
     return UMM_OK;
 }
 
+/* POSIX has no O_DIRECT: file sections read the buffered way (docs/porting.md). */
+int mm_os_file_reopen_direct(int fd, int *out)
+{
+    (void)fd;
+    *out = -1;
+    return mm_os_fail(EINVAL, UMM_E_NOT_SUPPORTED);
+}
+
 void mm_os_file_close(int fd, const char *path)
 {
     if (path)

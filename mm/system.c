@@ -7,6 +7,7 @@
 #include "exception.h"
 #include "failpoint.h"
 #include "fault.h"
+#include "filerd.h"
 #include "frames.h"
 #include "handle.h"
 #include "handler.h"
@@ -186,6 +187,7 @@ void umm_system_destroy(umm_system_t *sys)
         return;
     mm_handle_retire(sys); /* from here on a second destroy, or any call, is an error */
     mm_workers_stop(sys->workers); /* first: a write in flight completes, nothing runs after */
+    mm_filerd_stop(sys);           /* file read-ahead in flight completes, the queue is dropped */
     mm_prefetch_drop_all(sys);
     sys->workers = NULL;
     while (sys->procs)
