@@ -105,6 +105,8 @@ UMM_API const char *umm_error_name(int code);
                                          outside ram_bytes); without it the file is opened with
                                          O_DIRECT where the filesystem allows (stats:
                                          pagefile_direct). Not with UMM_CFG_PAGEFILE_DIRECT */
+#define UMM_CFG_FILE_BUFFERED 0x10 /* file-backed sections read only through the page cache, by
+                                      their faults: no O_DIRECT read-ahead threads (mm/filerd.h) */
 
 /* A backing store (umm_config_t.stores): where paged-out pages go besides (or instead of) the
  * paging file of pagefile_*. Up to UMM_STORES_MAX per system, counting that paging file. */

@@ -694,6 +694,8 @@ static enum fault_result prototype_fault(mm_vad_t *view, size_t i, bool write, u
     size_t k = view->sec_first + i; /* the section's page */
     fault_site_t s = {.vad = sec->proto, .i = k, .write = write, .proc = proc, .fault_vad = view,
                       .exc = exc};
+    if (!write && sec->file && mm_filemap_wait_ahead(view, k))
+        return FAULT_BUSY; /* its read-ahead was in flight, has ended: retry */
     unsigned came_from = mm_pte_format(sec->proto->pte[k]);
     enum fault_result r = resolve(&s);
     if (r != FAULT_DONE)

@@ -154,17 +154,18 @@ void mm_filemap_stream(umm_section_t *sec, size_t k)
         st->chunk = 0;
         return;
     }
-    if (st->chunk == 0) { /* a new stream: from the window after this one */
+    size_t after = (k / w + 1) * w; /* the window after this fault's */
+    if (st->chunk == 0) { /* a new stream: nothing queued yet */
         st->chunk = FILEMAP_AHEAD_FIRST;
-        st->next = (k / w + 1) * w;
+        st->next = after;
     }
+    if (st->next < after)
+        st->next = after;
     /* O_DIRECT reads whole pages inside the file: a partial last page is the fault's to read */
     size_t whole = (size_t)(fm->direct.limit >> sys->page_shift);
     size_t end = whole < sec->npages ? whole : sec->npages;
-    if (st->next < (k / w + 1) * w)
-        st->next = (k / w + 1) * w;
-    if (st->next >= end || st->next - k >= st->chunk)
-        return; /* the file's end, or a chunk's worth already ahead */
+    if (st->next >= end || st->next - after >= st->chunk)
+        return; /* the file's end, or a chunk's worth already queued past this window */
     size_t hi = st->next + st->chunk < end ? st->next + st->chunk : end;
     size_t queued = enqueue(sys->file_queue, sec, st->next, hi);
     if (queued < hi)
@@ -172,6 +173,37 @@ void mm_filemap_stream(umm_section_t *sec, size_t k)
     st->next = queued;
     if (st->chunk < FILEMAP_AHEAD_MAX)
         st->chunk *= 2;
+}
+
+bool mm_filemap_wait_ahead(mm_vad_t *view, size_t k)
+{
+    umm_system_t *sys = view->proc->sys;
+    MM_ASSERT_HELD(&sys->lock);
+    mm_filemap_queue_t *q = sys->file_queue;
+    mm_pte_t p = view->section->proto->pte[k];
+    if (!q || q->inflight == 0 || mm_pte_format(p) != PTE_TRANSITION ||
+        !(mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p))->flags & PFN_F_IO))
+        return false;
+    int seen = atomic_load(&q->done); /* read locked: a piece ending after it changes it */
+    view->io_pending++;
+    mm_unlock(&sys->lock);
+    mm_os_wait(&q->done, seen); /* the system outlives a fault in it: q does too */
+    mm_lock(&sys->lock);
+    view->io_pending--;
+    return true;
+}
+
+void mm_filemap_piece_begin(mm_filemap_queue_t *q)
+{
+    q->inflight++;
+}
+
+void mm_filemap_piece_end(mm_filemap_queue_t *q)
+{
+    UMM_ASSERT(q->inflight > 0);
+    q->inflight--;
+    atomic_fetch_add(&q->done, 1);
+    mm_os_wake_all(&q->done);
 }
 
 void mm_filemap_close(mm_filemap_t *fm)
@@ -195,8 +227,9 @@ static mm_filemap_t *filemap_new(umm_system_t *sys, int fd, uint64_t bytes)
     fm->store.limit = bytes;
     fm->direct = fm->store; /* the same pages and failure points, through its own descriptor */
     fm->direct.direct = true;
-    if (mm_os_file_reopen_direct(fd, &fm->direct.fd) != UMM_OK)
-        fm->direct.fd = -1; /* counted by the section (file_direct_refused) */
+    fm->direct.fd = -1;
+    if (!(sys->cfg.flags & UMM_CFG_FILE_BUFFERED) && mm_os_file_reopen_direct(fd, &fm->direct.fd) != UMM_OK)
+        fm->refused = true; /* counted by the section (file_direct_refused) */
     return fm;
 }
 

@@ -58,11 +58,21 @@ typedef struct mm_filemap_queue {
     size_t head, count;
     bool stopping;
     _Atomic int wake;
+    unsigned inflight; /* pieces a thread is reading now */
+    _Atomic int done;  /* changes as each piece ends: the futex word faults wait on */
 } mm_filemap_queue_t;
 
 /* A read fault through a view made section page k resident: follow the stream, queue what it
  * needs next and wake a thread. System locked. [signal-safe] (no I/O, no allocation). */
 void mm_filemap_stream(umm_section_t *sec, size_t k);
+/* A read fault through view on section page k finds it pinned while read-ahead pieces are being
+ * read: sleep until one of them ends (the view's io_pending keeps it meanwhile) and return true,
+ * so the fault retries once, where it would spin on sched_yield. False (nothing done) otherwise.
+ * System locked; drops it while asleep. [signal-safe] */
+bool mm_filemap_wait_ahead(mm_vad_t *view, size_t k);
+/* A thread starts reading a piece, or ends it (waking every fault waiting). System locked. */
+void mm_filemap_piece_begin(mm_filemap_queue_t *q);
+void mm_filemap_piece_end(mm_filemap_queue_t *q);
 /* The oldest queued piece into *out; false when none. System locked. */
 bool mm_filemap_queue_pop(mm_filemap_queue_t *q, mm_filemap_piece_t *out);
 
@@ -77,7 +87,8 @@ typedef struct mm_filemap_stream {
 
 typedef struct mm_filemap {
     mm_pagefile_t store;  /* fd, page size, failure points (umm/file/read, umm/file/write) */
-    mm_pagefile_t direct; /* the same file read O_DIRECT (fd -1: refused); read-ahead only */
+    mm_pagefile_t direct; /* the same file read O_DIRECT (fd -1: none); read-ahead only */
+    bool refused;         /* the file refused O_DIRECT (else none: UMM_CFG_FILE_BUFFERED) */
     mm_filemap_stream_t stream;
 } mm_filemap_t;
 

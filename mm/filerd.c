@@ -21,11 +21,13 @@ typedef struct filerd {
 } filerd_t;
 
 /* Read one piece, unless its section has no view left to read for. System locked. */
-static void read_piece(umm_system_t *sys, const mm_filemap_piece_t *p)
+static void read_piece(umm_system_t *sys, mm_filemap_queue_t *q, const mm_filemap_piece_t *p)
 {
     bool viewed = p->proto->proto_of->views != NULL;
+    mm_filemap_piece_begin(q);
     if (!viewed || mm_fault_read_file_ahead(p->proto, p->lo, p->hi) != UMM_OK)
         sys->ctr.file_reads_direct_skipped++;
+    mm_filemap_piece_end(q);
     p->proto->io_pending--;
 }
 
@@ -38,7 +40,7 @@ static void thread_main(void *arg)
     while (!q->stopping) {
         mm_filemap_piece_t p;
         if (mm_filemap_queue_pop(q, &p)) {
-            read_piece(sys, &p);
+            read_piece(sys, q, &p);
             continue;
         }
         int seen = atomic_load(&q->wake); /* read locked: a queueing after it changes it */

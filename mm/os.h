@@ -118,6 +118,8 @@ void mm_os_stream_close(int fd); /* [signal-safe] */
 void mm_os_wait(_Atomic int *addr, int expected);
 /* Wake one waiter of addr. [signal-safe] */
 void mm_os_wake_one(_Atomic int *addr);
+/* Wake every waiter of addr. [signal-safe] */
+void mm_os_wake_all(_Atomic int *addr);
 /* Give the CPU to another thread. [signal-safe] */
 void mm_os_yield(void);
 

@@ -383,6 +383,11 @@ void mm_os_wake_one(_Atomic int *addr)
     (void)addr;
 }
 
+void mm_os_wake_all(_Atomic int *addr)
+{
+    (void)addr;
+}
+
 /* ---- events: a pipe holding one byte while set ---- */
 
 /* Both ends non-blocking (set and clear never wait) and closed on exec. */

@@ -192,7 +192,7 @@ int umm_section_create_file_ex(umm_system_t *sys, int fd, uint64_t bytes, int pr
         return rc;
     }
     mm_lock(&sys->lock);
-    if (fm->direct.fd < 0)
+    if (fm->refused)
         sys->ctr.file_direct_refused++;
     mm_unlock(&sys->lock);
     return rc;

@@ -53,7 +53,8 @@ static int validate_config(const umm_config_t *cfg)
         if (mm_store_config_check(&cfg->stores[i], ps) != UMM_OK)
             return UMM_E_INVAL;
     if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS |
-                                 UMM_CFG_EXCEPTIONS_IN_SIGNAL | UMM_CFG_PAGEFILE_BUFFERED))
+                                 UMM_CFG_EXCEPTIONS_IN_SIGNAL | UMM_CFG_PAGEFILE_BUFFERED |
+                                 UMM_CFG_FILE_BUFFERED))
         return UMM_E_INVAL;
     if ((cfg->flags & UMM_CFG_PAGEFILE_DIRECT) && (cfg->flags & UMM_CFG_PAGEFILE_BUFFERED))
         return UMM_E_INVAL;
