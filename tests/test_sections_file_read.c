@@ -119,6 +119,22 @@ static void test_random_equals_file(void **state) {
     fview_free(&t);
 }
 
+/* Read every page of the view in order; each failure must be an in-page error of UMM_E_IO.
+ * Returns the failures. */
+static size_t read_all_counting_errors(const fview_t *t) {
+    size_t failed = 0;
+    for (size_t i = 0; i < pages_of(&t->f); i++) {
+        unsigned char b = 0;
+        int code = tu_try_read(t->v + i * PG, &b);
+        if (code == 0)
+            continue;
+        assert_int_equal(code, UMM_EXC_IN_PAGE_ERROR);
+        assert_int_equal(tu_exc.last.error, UMM_E_IO);
+        failed++;
+    }
+    return failed;
+}
+
 /* Half the file's reads fail (the faults' own: UMM_CFG_FILE_BUFFERED, no read-ahead threads): each
  * failure is an in-page error on the faulting thread that maps nothing and gives its buffer back (more failures than buffers, and reads after them are still
  * buffered); touched again with the point off, every page equals the file. */
@@ -135,16 +151,7 @@ static void test_read_errors_lose_nothing(void **state) {
     assert_int_equal(umm_failpoint_seed(42), UMM_OK);
     assert_int_equal(umm_failpoint_enable("umm/file/read", 0.5, 0), UMM_OK);
     umm_stats_t s0 = tu_stats(sys);
-    size_t failed = 0;
-    for (size_t i = 0; i < pages_of(&t.f); i++) {
-        unsigned char b = 0;
-        int code = tu_try_read(t.v + i * PG, &b);
-        if (code == 0)
-            continue;
-        assert_int_equal(code, UMM_EXC_IN_PAGE_ERROR);
-        assert_int_equal(tu_exc.last.error, UMM_E_IO);
-        failed++;
-    }
+    size_t failed = read_all_counting_errors(&t);
     umm_failpoint_disable("umm/file/read");
     umm_stats_t s1 = tu_stats(sys);
     assert_true(failed > 4); /* more than the buffers (MM_READBUF_COUNT) */
@@ -370,16 +377,7 @@ static void test_direct_read_errors_lose_nothing(void **state) {
     assert_int_equal(umm_failpoint_seed(7), UMM_OK);
     assert_int_equal(umm_failpoint_enable("umm/file/read", 0.5, 0), UMM_OK);
     umm_stats_t s0 = tu_stats(t.sys);
-    size_t failed = 0;
-    for (size_t i = 0; i < pages_of(&t.f); i++) {
-        unsigned char b = 0;
-        int code = tu_try_read(t.v + i * PG, &b);
-        if (code == 0)
-            continue;
-        assert_int_equal(code, UMM_EXC_IN_PAGE_ERROR);
-        assert_int_equal(tu_exc.last.error, UMM_E_IO);
-        failed++;
-    }
+    size_t failed = read_all_counting_errors(&t);
     umm_failpoint_disable("umm/file/read");
     umm_stats_t s1 = tu_stats(t.sys);
     assert_true(failed > 0);
