@@ -105,6 +105,8 @@ UMM_API const char *umm_error_name(int code);
                                          outside ram_bytes); without it the file is opened with
                                          O_DIRECT where the filesystem allows (stats:
                                          pagefile_direct). Not with UMM_CFG_PAGEFILE_DIRECT */
+#define UMM_CFG_FILE_BUFFERED 0x10 /* file-backed sections read only through the page cache, by
+                                      their faults: no O_DIRECT read-ahead threads (mm/filerd.h) */
 
 /* A backing store (umm_config_t.stores): where paged-out pages go besides (or instead of) the
  * paging file of pagefile_*. Up to UMM_STORES_MAX per system, counting that paging file. */
@@ -642,6 +644,9 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     C(pages_input, "pages read from the paging file (Pages Input)")                               \
     C(page_reads, "read operations from the paging file, failed ones included (Page Reads)")      \
     C(page_reads_buffered, "of those, reads that landed in a warm read buffer and were copied into their frames by the kernel (mm/readbuf.h)") \
+    C(file_reads_direct, "of those, O_DIRECT reads of a file-backed section's pages straight into frames, issued by I/O threads ahead of a sequential read through a view (mm/filerd.h)") \
+    C(file_reads_direct_skipped, "pieces of such read-ahead dropped: the queue full, too few free frames (speculation never takes a Standby page), no view left, or a read error (the fault reads the page itself)") \
+    C(file_direct_refused, "file-backed sections whose file refused a second O_DIRECT descriptor (tmpfs, POSIX): they read only the buffered way") \
     C(pages_read_ahead, "pages a hard fault read for neighbours of the faulting page (in pages_input too)") \
     C(readahead_hits, "of those, pages a fault used while they were still on Standby")          \
     C(readahead_wasted, "of those, pages repurposed before any use: read for nothing")           \

@@ -400,6 +400,16 @@ static int read_unlocked(const fault_site_t *s, uint64_t slot, const mm_pfn_id_t
     return err;
 }
 
+/* A read into frames completed: unpinned, they wait on Standby (at their priority). */
+static void unpin_read(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        mm_pfn_t *e = mm_pfn_entry(&sys->pfn, frames[k]);
+        e->flags &= (uint16_t)~PFN_F_IO;
+        mm_pfn_move(&sys->pfn, frames[k], (enum mm_list_id)(LIST_STANDBY0 + e->prio));
+    }
+}
+
 /* Hard fault: read the page and its paged-out neighbours (consecutive slots, same cluster) in
  * one I/O on this thread, with the system unlocked; the page becomes valid, the others go to
  * Standby. */
@@ -429,15 +439,69 @@ static enum fault_result hard_fault(const fault_site_t *s)
     }
     sys->ctr.pages_input += hi - lo;
     mm_readahead_read_done(vad, s->i, lo, hi, frames);
-    for (size_t k = lo; k < hi; k++) {
-        mm_pfn_id_t f = frames[k - lo];
-        mm_pfn_entry(&sys->pfn, f)->flags &= (uint16_t)~PFN_F_IO;
-        mm_pfn_move(&sys->pfn, f, (enum mm_list_id)(LIST_STANDBY0 + mm_pfn_entry(&sys->pfn, f)->prio));
-    }
+    unpin_read(sys, frames, hi - lo);
     if (site_maps(s))
         MM_COUNT(s->proc, faults_hard, 1);
     /* Page i is now an ordinary transition page: the soft-fault path makes it valid. */
     return make_transition_valid(s, s->i, s->i + 1, false);
+}
+
+/* Frames for a read-ahead of n pages from page lo of proto, from Zeroed and Free only, leaving
+ * FILEMAP_AHEAD_RESERVE; their iovecs (at most PAGEFILE_MAX_IOV) in iov. Returns the iovecs, or 0
+ * (nothing taken). */
+static int ahead_frames(mm_vad_t *proto, size_t lo, size_t n, mm_pfn_id_t *frames, struct iovec *iov)
+{
+    umm_system_t *sys = proto->proc->sys;
+    uint64_t free = mm_pfn_list_count(&sys->pfn, LIST_ZEROED) + mm_pfn_list_count(&sys->pfn, LIST_FREE);
+    if (free < n + FILEMAP_AHEAD_RESERVE ||
+        mm_frames_alloc(sys, n, proto_read_hint(proto, lo), frames, proto->proc, false) != UMM_OK)
+        return 0;
+    int niov = read_iovecs(sys, frames, n, iov);
+    if (niov > 0 && niov <= PAGEFILE_MAX_IOV)
+        return niov;
+    for (size_t k = n; k-- > 0;) /* scattered frames: not worth a read of many small pieces */
+        mm_frame_release(sys, frames[k], false);
+    return 0;
+}
+
+int mm_fault_read_file_ahead(mm_vad_t *proto, size_t lo, size_t hi)
+{
+    umm_system_t *sys = proto->proc->sys;
+    mm_filemap_t *fm = mm_vad_file(proto);
+    MM_ASSERT_HELD(&sys->lock);
+    UMM_ASSERT(fm && fm->direct.fd >= 0 && hi - lo <= FILEMAP_AHEAD_PIECE);
+    while (lo < hi && mm_pte_format(proto->pte[lo]) != PTE_PAGEFILE)
+        lo++; /* resident, or on a list: maybe newer than the file */
+    size_t e = lo;
+    while (e < hi && mm_pte_format(proto->pte[e]) == PTE_PAGEFILE)
+        e++;
+    if (e == lo)
+        return UMM_OK;
+    mm_pfn_id_t frames[FILEMAP_AHEAD_PIECE];
+    struct iovec iov[FILEMAP_AHEAD_PIECE];
+    int niov = ahead_frames(proto, lo, e - lo, frames, iov);
+    if (niov == 0)
+        return UMM_E_NO_FRAMES;
+    uint64_t slot = mm_pte_num(proto->pte[lo]); /* the file's page: lo */
+    umm_exception_t unused = {0};
+    fault_site_t s = {.vad = proto, .i = lo, .proc = proto->proc, .fault_vad = proto, .exc = &unused};
+    int err = start_read(&s, lo, e, frames); /* no mapping to remove: it cannot fail */
+    UMM_ASSERT(err == UMM_OK);
+    mm_unlock(&sys->lock); /* the piece's queue entry holds proto->io_pending */
+    err = mm_pagefile_read(&fm->direct, slot, iov, niov);
+    mm_lock(&sys->lock);
+    sys->ctr.page_reads++;
+    if (err != UMM_OK) { /* the pages go back: a fault reads them and reports the error */
+        abort_read(proto, lo, e);
+        return err;
+    }
+    sys->ctr.file_reads_direct++;
+    sys->ctr.pages_input += e - lo;
+    MM_COUNT(proto->proc, pages_read_ahead, e - lo);
+    for (size_t k = 0; k < e - lo; k++)
+        mm_pfn_entry(&sys->pfn, frames[k])->flags |= PFN_F_READAHEAD;
+    unpin_read(sys, frames, e - lo);
+    return UMM_OK;
 }
 
 /* A valid page faulted: an emulated accessed or dirty bit to set, a mapping to restore, or a
@@ -630,6 +694,8 @@ static enum fault_result prototype_fault(mm_vad_t *view, size_t i, bool write, u
     size_t k = view->sec_first + i; /* the section's page */
     fault_site_t s = {.vad = sec->proto, .i = k, .write = write, .proc = proc, .fault_vad = view,
                       .exc = exc};
+    if (!write && sec->file && mm_filemap_wait_ahead(view, k))
+        return FAULT_BUSY; /* its read-ahead was in flight, has ended: retry */
     unsigned came_from = mm_pte_format(sec->proto->pte[k]);
     enum fault_result r = resolve(&s);
     if (r != FAULT_DONE)
@@ -640,6 +706,8 @@ static enum fault_result prototype_fault(mm_vad_t *view, size_t i, bool write, u
     r = write ? map_into_view(view, i, exc) : map_read_window(view, i, exc);
     if (r != FAULT_DONE)
         return r;
+    if (!write && sec->file)
+        mm_filemap_stream(sec, k); /* keep I/O threads reading ahead of a sequential stream */
     if (came_from == PTE_DEMAND_ZERO)
         MM_COUNT(proc, faults_demand_zero, 1);
     else if (came_from == PTE_PAGEFILE)

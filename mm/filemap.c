@@ -6,6 +6,7 @@
 #include "assert.h"
 #include "frames.h"
 #include "handle.h"
+#include "os.h"
 #include "registry.h"
 #include "ws.h"
 
@@ -106,8 +107,108 @@ int mm_filemap_flush_locked(umm_section_t *sec, size_t first, size_t n)
     return rc;
 }
 
+static void queue_check(const mm_filemap_queue_t *q)
+{
+    (void)q;
+    UMM_ASSERT(q->count <= FILEMAP_AHEAD_QUEUE && q->head < FILEMAP_AHEAD_QUEUE);
+    UMM_ASSERT(!q->stopping || q->count == 0);
+}
+
+bool mm_filemap_queue_pop(mm_filemap_queue_t *q, mm_filemap_piece_t *out)
+{
+    queue_check(q);
+    if (q->count == 0)
+        return false;
+    *out = q->q[q->head];
+    q->head = (q->head + 1) % FILEMAP_AHEAD_QUEUE;
+    q->count--;
+    return true;
+}
+
+/* Queue [lo, hi) of the section in pieces; returns the first page not queued (hi when all were). */
+static size_t enqueue(mm_filemap_queue_t *q, umm_section_t *sec, size_t lo, size_t hi)
+{
+    for (; lo < hi && q->count < FILEMAP_AHEAD_QUEUE && !q->stopping; lo += FILEMAP_AHEAD_PIECE) {
+        size_t end = hi - lo > FILEMAP_AHEAD_PIECE ? lo + FILEMAP_AHEAD_PIECE : hi;
+        q->q[(q->head + q->count++) % FILEMAP_AHEAD_QUEUE] = (mm_filemap_piece_t){sec->proto, lo, end};
+        sec->proto->io_pending++;
+    }
+    queue_check(q);
+    atomic_fetch_add(&q->wake, 1);
+    mm_os_wake_one(&q->wake);
+    return lo < hi ? lo : hi;
+}
+
+void mm_filemap_stream(umm_section_t *sec, size_t k)
+{
+    umm_system_t *sys = sec->sys;
+    MM_ASSERT_HELD(&sys->lock);
+    mm_filemap_t *fm = sec->file;
+    mm_filemap_stream_t *st = &fm->stream;
+    if (!sys->file_queue || fm->direct.fd < 0)
+        return;
+    size_t w = sys->cluster_pages;
+    bool sequential = k >= st->last && k - st->last <= 2 * w;
+    st->last = k;
+    if (!sequential) {
+        st->chunk = 0;
+        return;
+    }
+    size_t after = (k / w + 1) * w; /* the window after this fault's */
+    if (st->chunk == 0) { /* a new stream: nothing queued yet */
+        st->chunk = FILEMAP_AHEAD_FIRST;
+        st->next = after;
+    }
+    if (st->next < after)
+        st->next = after;
+    /* O_DIRECT reads whole pages inside the file: a partial last page is the fault's to read */
+    size_t whole = (size_t)(fm->direct.limit >> sys->page_shift);
+    size_t end = whole < sec->npages ? whole : sec->npages;
+    if (st->next >= end || st->next - after >= st->chunk)
+        return; /* the file's end, or a chunk's worth already queued past this window */
+    size_t hi = st->next + st->chunk < end ? st->next + st->chunk : end;
+    size_t queued = enqueue(sys->file_queue, sec, st->next, hi);
+    if (queued < hi)
+        sys->ctr.file_reads_direct_skipped++; /* the queue is full: later faults queue it again */
+    st->next = queued;
+    if (st->chunk < FILEMAP_AHEAD_MAX)
+        st->chunk *= 2;
+}
+
+bool mm_filemap_wait_ahead(mm_vad_t *view, size_t k)
+{
+    umm_system_t *sys = view->proc->sys;
+    MM_ASSERT_HELD(&sys->lock);
+    mm_filemap_queue_t *q = sys->file_queue;
+    mm_pte_t p = view->section->proto->pte[k];
+    if (!q || q->inflight == 0 || mm_pte_format(p) != PTE_TRANSITION ||
+        !(mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p))->flags & PFN_F_IO))
+        return false;
+    int seen = atomic_load(&q->done); /* read locked: a piece ending after it changes it */
+    view->io_pending++;
+    mm_unlock(&sys->lock);
+    mm_os_wait(&q->done, seen); /* the system outlives a fault in it: q does too */
+    mm_lock(&sys->lock);
+    view->io_pending--;
+    return true;
+}
+
+void mm_filemap_piece_begin(mm_filemap_queue_t *q)
+{
+    q->inflight++;
+}
+
+void mm_filemap_piece_end(mm_filemap_queue_t *q)
+{
+    UMM_ASSERT(q->inflight > 0);
+    q->inflight--;
+    atomic_fetch_add(&q->done, 1);
+    mm_os_wake_all(&q->done);
+}
+
 void mm_filemap_close(mm_filemap_t *fm)
 {
+    mm_os_file_close(fm->direct.fd, NULL);
     mm_os_file_close(fm->store.fd, NULL);
     free(fm);
 }
@@ -124,6 +225,11 @@ static mm_filemap_t *filemap_new(umm_system_t *sys, int fd, uint64_t bytes)
     fm->store.fail_write = UMM_FP_FILE_WRITE;
     fm->store.fail_read = UMM_FP_FILE_READ;
     fm->store.limit = bytes;
+    fm->direct = fm->store; /* the same pages and failure points, through its own descriptor */
+    fm->direct.direct = true;
+    fm->direct.fd = -1;
+    if (!(sys->cfg.flags & UMM_CFG_FILE_BUFFERED) && mm_os_file_reopen_direct(fd, &fm->direct.fd) != UMM_OK)
+        fm->refused = true; /* counted by the section (file_direct_refused) */
     return fm;
 }
 

@@ -20,8 +20,76 @@
 
 #define FILEMAP_RUN_PAGES 16 /* pages per write, as the writer's clusters */
 
+/* Read-ahead of file-backed sections (filerd.h runs it): a read fault through a view that
+ * continues a sequential stream (mm_filemap_stream_t) queues the section's next pages,
+ * FILEMAP_AHEAD_FIRST pages at first and twice as many each time up to FILEMAP_AHEAD_MAX, as the
+ * kernel's read-ahead grows from 128 KiB to its device's maximum. I/O threads take the queue in
+ * pieces of at most FILEMAP_AHEAD_PIECE pages and read each with one O_DIRECT preadv straight into
+ * consecutive frames (the device stores, not the CPU: on a PVM guest a CPU store through a cold
+ * page-table entry costs a host fault per page, docs/performance.md), several in flight. The
+ * pages wait in transition (PFN_F_IO) while their read runs, then on Standby, so the view's faults
+ * find them resident and map whole windows in one call.
+ *
+ * Rules: only pages with no frame (PAGEFILE: the file holds their newest bytes) are read; frames
+ * come from Zeroed and Free only, and only while FILEMAP_AHEAD_RESERVE more remain (speculation
+ * never repurposes a Standby page); a read that fails puts its pages back to PAGEFILE (the fault
+ * reads them itself and reports the error); a section with no view left is not read; O_DIRECT
+ * reads whole pages, so a partial last page is left to the fault. A queued piece holds its
+ * prototype VAD's io_pending, so the section's end waits for it. Where the file refuses O_DIRECT
+ * (tmpfs, POSIX) none of this runs (file_direct_refused). */
+#define FILEMAP_AHEAD_FIRST 64    /* 256 KiB at 4 KiB pages: the first request of a stream */
+#define FILEMAP_AHEAD_MAX 2048    /* 8 MiB: the largest (vda's read_ahead_kb here) */
+#define FILEMAP_AHEAD_PIECE 256   /* 1 MiB a read */
+#define FILEMAP_AHEAD_QUEUE 64    /* queued pieces at most: 64 MiB */
+#define FILEMAP_AHEAD_RESERVE 64  /* free frames a piece leaves for demand */
+
+typedef struct mm_filemap_piece {
+    mm_vad_t *proto; /* its io_pending counts this piece */
+    size_t lo, hi;
+} mm_filemap_piece_t;
+
+/* The system's read-ahead queue (sys->file_queue, while its threads run). Invariant (system
+ * lock): count <= FILEMAP_AHEAD_QUEUE pieces from q[head], each of at most FILEMAP_AHEAD_PIECE
+ * pages and counted in its prototype's io_pending; stopping goes only from false to true, and
+ * once true nothing is queued. wake changes with every queueing: the futex word idle threads
+ * sleep on. */
+typedef struct mm_filemap_queue {
+    mm_filemap_piece_t q[FILEMAP_AHEAD_QUEUE];
+    size_t head, count;
+    bool stopping;
+    _Atomic int wake;
+    unsigned inflight; /* pieces a thread is reading now */
+    _Atomic int done;  /* changes as each piece ends: the futex word faults wait on */
+} mm_filemap_queue_t;
+
+/* A read fault through a view made section page k resident: follow the stream, queue what it
+ * needs next and wake a thread. System locked. [signal-safe] (no I/O, no allocation). */
+void mm_filemap_stream(umm_section_t *sec, size_t k);
+/* A read fault through view on section page k finds it pinned while read-ahead pieces are being
+ * read: sleep until one of them ends (the view's io_pending keeps it meanwhile) and return true,
+ * so the fault retries once, where it would spin on sched_yield. False (nothing done) otherwise.
+ * System locked; drops it while asleep. [signal-safe] */
+bool mm_filemap_wait_ahead(mm_vad_t *view, size_t k);
+/* A thread starts reading a piece, or ends it (waking every fault waiting). System locked. */
+void mm_filemap_piece_begin(mm_filemap_queue_t *q);
+void mm_filemap_piece_end(mm_filemap_queue_t *q);
+/* The oldest queued piece into *out; false when none. System locked. */
+bool mm_filemap_queue_pop(mm_filemap_queue_t *q, mm_filemap_piece_t *out);
+
+/* A sequential stream through the section's views, as the read-ahead threads follow it
+ * (filerd.h). Invariant: chunk is 0 (no stream) or FILERD_FIRST_PAGES..FILERD_MAX_PAGES, a
+ * power of two times the first; next is the first page not yet queued. */
+typedef struct mm_filemap_stream {
+    size_t last;  /* the section page of the last read fault through a view */
+    size_t next;
+    size_t chunk; /* pages the next request queues */
+} mm_filemap_stream_t;
+
 typedef struct mm_filemap {
-    mm_pagefile_t store; /* fd, page size, failure points (umm/file/read, umm/file/write) */
+    mm_pagefile_t store;  /* fd, page size, failure points (umm/file/read, umm/file/write) */
+    mm_pagefile_t direct; /* the same file read O_DIRECT (fd -1: none); read-ahead only */
+    bool refused;         /* the file refused O_DIRECT (else none: UMM_CFG_FILE_BUFFERED) */
+    mm_filemap_stream_t stream;
 } mm_filemap_t;
 
 /* Write the section's Modified frames [lo, hi) of its prototype VAD (TRANSITION on Modified,

@@ -87,6 +87,10 @@ int mm_os_file_resize(int fd, uint64_t bytes);
  * the caller may close theirs), its size, and whether it was opened for writing. UMM_E_HANDLE for
  * a descriptor that is not an open regular file. */
 int mm_os_file_adopt(int user_fd, int *fd, uint64_t *bytes, bool *writable);
+/* A second descriptor on fd's file, read-only and O_DIRECT (reads go from the device straight
+ * into the buffer, past the page cache). UMM_OK, or UMM_E_NOT_SUPPORTED where the file system or
+ * the platform refuses it (tmpfs, POSIX). */
+int mm_os_file_reopen_direct(int fd, int *out);
 /* Read or write every byte of iov at off: UMM_OK, or UMM_E_IO (a short transfer included). */
 int mm_os_file_read(int fd, uint64_t off, const struct iovec *iov, int n);
 int mm_os_file_write(int fd, uint64_t off, const struct iovec *iov, int n);
@@ -114,6 +118,8 @@ void mm_os_stream_close(int fd); /* [signal-safe] */
 void mm_os_wait(_Atomic int *addr, int expected);
 /* Wake one waiter of addr. [signal-safe] */
 void mm_os_wake_one(_Atomic int *addr);
+/* Wake every waiter of addr. [signal-safe] */
+void mm_os_wake_all(_Atomic int *addr);
 /* Give the CPU to another thread. [signal-safe] */
 void mm_os_yield(void);
 

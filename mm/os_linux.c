@@ -11,7 +11,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -144,6 +146,17 @@ int mm_os_file_open(const char *path, bool direct, int *fd, bool *direct_used)
     return UMM_OK;
 }
 
+int mm_os_file_reopen_direct(int fd, int *out)
+{
+    char path[40];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd); /* a new open file, not a dup */
+    int f = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (f < 0)
+        return mm_os_fail(errno, UMM_E_NOT_SUPPORTED);
+    *out = f;
+    return UMM_OK;
+}
+
 void mm_os_file_close(int fd, const char *path)
 {
     if (path)
@@ -208,6 +221,11 @@ void mm_os_wait(_Atomic int *addr, int expected)
 void mm_os_wake_one(_Atomic int *addr)
 {
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void mm_os_wake_all(_Atomic int *addr)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
 /* ---- events ---- */

@@ -312,6 +312,14 @@ int mm_os_file_open(const char *path, bool direct, int *fd, bool *direct_used)
     return UMM_OK;
 }
 
+/* POSIX has no O_DIRECT: file sections read the buffered way (docs/porting.md). */
+int mm_os_file_reopen_direct(int fd, int *out)
+{
+    (void)fd;
+    *out = -1;
+    return mm_os_fail(EINVAL, UMM_E_NOT_SUPPORTED);
+}
+
 void mm_os_file_close(int fd, const char *path)
 {
     if (path)
@@ -371,6 +379,11 @@ void mm_os_wait(_Atomic int *addr, int expected)
 /* Waiters poll (mm_os_wait), so there is nobody to wake. macOS would pair __ulock_wait with
  * __ulock_wake, FreeBSD _umtx_op(UMTX_OP_WAIT_UINT_PRIVATE / UMTX_OP_WAKE_PRIVATE). */
 void mm_os_wake_one(_Atomic int *addr)
+{
+    (void)addr;
+}
+
+void mm_os_wake_all(_Atomic int *addr)
 {
     (void)addr;
 }

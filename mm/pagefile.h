@@ -37,6 +37,8 @@ typedef struct mm_pagefile {
     enum umm_failpoint_id fail_write, fail_read; /* its failure points (the host swap has its own) */
 } mm_pagefile_t;
 
+#define PAGEFILE_MAX_IOV 64 /* iovecs one read or write of a file with a limit may carry */
+
 /* Open a paging file of initial_bytes, growable to max_bytes. Returns UMM_OK or an error. */
 int mm_pagefile_open(mm_pagefile_t *pf, const char *path, size_t initial_bytes, size_t max_bytes,
                   size_t page, bool direct);

@@ -8,6 +8,7 @@
 #include "commit.h"
 #include "cow.h"
 #include "filemap.h"
+#include "filerd.h"
 #include "frames.h"
 #include "handle.h"
 #include "store.h"
@@ -184,8 +185,16 @@ int umm_section_create_file_ex(umm_system_t *sys, int fd, uint64_t bytes, int pr
     if (rc != UMM_OK)
         return rc;
     size_t npages = (size_t)((bytes + sys->page_size - 1) >> sys->page_shift);
-    if ((rc = section_create(sys, npages, prot, 0, name, fm, out)) != UMM_OK)
+    if (fm->direct.fd >= 0 && !sys->phys) /* a guest's frames are its host's pages: not there */
+        (void)mm_filerd_start(sys); /* without its threads the faults read it all, as before */
+    if ((rc = section_create(sys, npages, prot, 0, name, fm, out)) != UMM_OK) {
         mm_filemap_close(fm);
+        return rc;
+    }
+    mm_lock(&sys->lock);
+    if (fm->refused)
+        sys->ctr.file_direct_refused++;
+    mm_unlock(&sys->lock);
     return rc;
 }
 

@@ -153,6 +153,8 @@ struct umm_system {
     bool low_memory;          /* available < low_pages at the last evaluation */
     mm_workers_t *workers;   /* NULL with UMM_CFG_NO_WORKERS */
     mm_writepool_t *writepool; /* the writer's I/O threads, started with the workers (else NULL) */
+    struct mm_filemap_queue *file_queue; /* file sections' read-ahead (filemap.h), while its
+                                  threads run (filerd.h: from the first section reading O_DIRECT) */
     umm_notification_t *notifications;
     struct mm_prefetch_job *prefetch_jobs; /* queued for the workers (prefetch.c), FIFO */
     umm_process_t *section_proc;  /* owns the sections' prototype VADs; not in procs */

@@ -7,6 +7,7 @@
 #include "exception.h"
 #include "failpoint.h"
 #include "fault.h"
+#include "filerd.h"
 #include "frames.h"
 #include "handle.h"
 #include "handler.h"
@@ -52,7 +53,8 @@ static int validate_config(const umm_config_t *cfg)
         if (mm_store_config_check(&cfg->stores[i], ps) != UMM_OK)
             return UMM_E_INVAL;
     if (cfg->flags & ~(unsigned)(UMM_CFG_PAGEFILE_DIRECT | UMM_CFG_NO_WORKERS |
-                                 UMM_CFG_EXCEPTIONS_IN_SIGNAL | UMM_CFG_PAGEFILE_BUFFERED))
+                                 UMM_CFG_EXCEPTIONS_IN_SIGNAL | UMM_CFG_PAGEFILE_BUFFERED |
+                                 UMM_CFG_FILE_BUFFERED))
         return UMM_E_INVAL;
     if ((cfg->flags & UMM_CFG_PAGEFILE_DIRECT) && (cfg->flags & UMM_CFG_PAGEFILE_BUFFERED))
         return UMM_E_INVAL;
@@ -186,6 +188,7 @@ void umm_system_destroy(umm_system_t *sys)
         return;
     mm_handle_retire(sys); /* from here on a second destroy, or any call, is an error */
     mm_workers_stop(sys->workers); /* first: a write in flight completes, nothing runs after */
+    mm_filerd_stop(sys);           /* file read-ahead in flight completes, the queue is dropped */
     mm_prefetch_drop_all(sys);
     sys->workers = NULL;
     while (sys->procs)

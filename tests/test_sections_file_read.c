@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* test_sections_file_read.c - the read path of file-backed sections: hard faults read into a warm
- * read buffer and the kernel copies it into the frames (mm/readbuf.h).
+ * read buffer and the kernel copies it into the frames (mm/readbuf.h); I/O threads read ahead of a
+ * sequential stream O_DIRECT straight into frames (mm/filerd.h).
  *
  * Covered (data first, every byte compared with the file read by plain pread, never through
  * umm): a sequential scan and a random one over a file 3x the RAM (frames repurposed, pages read
  * again), files whose size is a multiple of neither the page nor 512 bytes; the reads go through
  * the buffers (page_reads_buffered) and in clusters; injected read errors (umm/file/read) are
  * in-page errors that lose nothing and leak no buffer; a private region's reads from a buffered
- * paging file take the same path. */
+ * paging file take the same path. The O_DIRECT read-ahead: a sequential scan with a partial,
+ * unaligned last page; frames newer than the file (dirty, unflushed) never read over, flushed
+ * and purged pages read back by O_DIRECT with what the buffered writes put in the file; injected
+ * read errors while reads are in flight. */
 #include "section_util.h"
+
+#include <stdbool.h>
+
+#define FILEMAP_PIECE_TEST 256 /* pages an O_DIRECT read-ahead piece has at most (filemap.h) */
 
 /* The file's bytes [off, off + n), read with pread (the file as the kernel sees it). */
 static void file_bytes(const test_file_t *f, size_t off, size_t n, unsigned char *out) {
@@ -27,6 +35,12 @@ static void assert_page_is_file(const unsigned char *v, const test_file_t *f, si
 }
 
 static size_t pages_of(const test_file_t *f) { return (f->bytes + PG - 1) / PG; }
+
+/* Reads between two snapshots that went through a warm buffer, plus the I/O threads' O_DIRECT
+ * reads ahead of a stream (which need no buffer): every read of a file section is one or the other. */
+static uint64_t reads_buffered_or_direct(const umm_stats_t *a, const umm_stats_t *b) {
+    return (b->page_reads_buffered - a->page_reads_buffered) + (b->file_reads_direct - a->file_reads_direct);
+}
 
 /* A read-only view of a file-backed section over a new file of `bytes` (pattern `seed`). */
 typedef struct fview {
@@ -75,7 +89,7 @@ static void scan_sequential(size_t bytes) {
     uint64_t reads = s1.page_reads - s0.page_reads;
     assert_true(s1.pages_input - s0.pages_input >= pages_of(&t.f));
     assert_true(reads > 0 && reads <= pages_of(&t.f) / 8); /* clustered: 16 pages a read */
-    assert_int_equal(s1.page_reads_buffered - s0.page_reads_buffered, reads);
+    assert_int_equal(reads_buffered_or_direct(&s0, &s1), reads); /* the rest: O_DIRECT read-ahead */
     assert_int_equal(s1.read_errors, s0.read_errors);
     fview_free(&t);
 }
@@ -101,32 +115,43 @@ static void test_random_equals_file(void **state) {
     umm_stats_t s1 = tu_stats(t.sys);
     assert_true(s1.pages_input - s0.pages_input > pages_of(&t.f)); /* pages read more than once */
     assert_true(s1.page_reads_buffered - s0.page_reads_buffered > 0);
-    assert_int_equal(s1.page_reads_buffered - s0.page_reads_buffered, s1.page_reads - s0.page_reads);
+    assert_int_equal(reads_buffered_or_direct(&s0, &s1), s1.page_reads - s0.page_reads);
     fview_free(&t);
 }
 
-/* Half the file's reads fail: each failure is an in-page error on the faulting thread that maps
- * nothing and gives its buffer back (more failures than buffers, and reads after them are still
- * buffered); touched again with the point off, every page equals the file. */
-static void test_read_errors_lose_nothing(void **state) {
-    (void)state;
-    fview_t t;
-    umm_system_t *sys;
-    umm_process_t *p = small_system(&sys);
-    fview_new(&t, sys, p, 2 * MIB + 100, 13);
-    assert_int_equal(umm_failpoint_seed(42), UMM_OK);
-    assert_int_equal(umm_failpoint_enable("umm/file/read", 0.5, 0), UMM_OK);
-    umm_stats_t s0 = tu_stats(sys);
+/* Read every page of the view in order; each failure must be an in-page error of UMM_E_IO.
+ * Returns the failures. */
+static size_t read_all_counting_errors(const fview_t *t) {
     size_t failed = 0;
-    for (size_t i = 0; i < pages_of(&t.f); i++) {
+    for (size_t i = 0; i < pages_of(&t->f); i++) {
         unsigned char b = 0;
-        int code = tu_try_read(t.v + i * PG, &b);
+        int code = tu_try_read(t->v + i * PG, &b);
         if (code == 0)
             continue;
         assert_int_equal(code, UMM_EXC_IN_PAGE_ERROR);
         assert_int_equal(tu_exc.last.error, UMM_E_IO);
         failed++;
     }
+    return failed;
+}
+
+/* Half the file's reads fail (the faults' own: UMM_CFG_FILE_BUFFERED, no read-ahead threads): each
+ * failure is an in-page error on the faulting thread that maps nothing and gives its buffer back (more failures than buffers, and reads after them are still
+ * buffered); touched again with the point off, every page equals the file. */
+static void test_read_errors_lose_nothing(void **state) {
+    (void)state;
+    fview_t t;
+    umm_system_t *sys;
+    umm_process_t *p;
+    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
+    c.flags |= UMM_CFG_FILE_BUFFERED; /* every read a fault's, through the buffers */
+    tu_sys_new_cfg(&c, &sys, &p);
+    tu_exc_install(sys);
+    fview_new(&t, sys, p, 2 * MIB + 100, 13);
+    assert_int_equal(umm_failpoint_seed(42), UMM_OK);
+    assert_int_equal(umm_failpoint_enable("umm/file/read", 0.5, 0), UMM_OK);
+    umm_stats_t s0 = tu_stats(sys);
+    size_t failed = read_all_counting_errors(&t);
     umm_failpoint_disable("umm/file/read");
     umm_stats_t s1 = tu_stats(sys);
     assert_true(failed > 4); /* more than the buffers (MM_READBUF_COUNT) */
@@ -137,6 +162,7 @@ static void test_read_errors_lose_nothing(void **state) {
     umm_stats_t s2 = tu_stats(sys);
     assert_true(s2.page_reads > s1.page_reads); /* the failed pages were read now, buffered */
     assert_int_equal(s2.page_reads_buffered - s1.page_reads_buffered, s2.page_reads - s1.page_reads);
+    assert_int_equal(s2.file_reads_direct, 0);
     fview_free(&t);
 }
 
@@ -198,8 +224,11 @@ static void test_window_mapped_in_one_call(void **state) {
     print_message("%zu windows: %llu faults, %llu mapping calls\n", windows,
                   (unsigned long long)faults, (unsigned long long)maps);
     assert_int_equal(p1.working_set - p0.working_set, n);
-    assert_true(faults <= windows + 2); /* the read window may start smaller than the cluster */
-    assert_true(maps <= faults);        /* one call per fault: page and neighbours together */
+    /* one call per window (the read window may start smaller than the cluster); a fault that
+     * found its window still being read ahead (O_DIRECT, in flight) is retried, so faults may be
+     * more, never fewer */
+    assert_true(maps <= windows + 2);
+    assert_true(maps <= faults);
     sc_consistent(sys);
     fview_free(&t);
 }
@@ -236,6 +265,129 @@ static void test_refused_window_mapping_loses_nothing(void **state) {
     fview_free(&t);
 }
 
+/* ---- O_DIRECT read-ahead by I/O threads (filemap.h, filerd.h) ---- */
+
+/* A view over a new file of `bytes` in a system of `ram` (`cluster`-page clusters, no workers). */
+static void fview_new_cluster(fview_t *t, size_t ram, size_t bytes, int prot, uint64_t seed, unsigned cluster) {
+    umm_system_t *sys;
+    umm_process_t *p;
+    umm_config_t c = cfg_nw(ram, 8 * MIB, cluster);
+    tu_sys_new_cfg(&c, &sys, &p);
+    tu_exc_install(sys);
+    t->sys = sys;
+    t->p = p;
+    file_new(&t->f, bytes, seed, O_RDWR);
+    t->sec = fsec_new(sys, t->f.fd, 0, prot);
+    t->v = view_new(p, t->sec, prot);
+}
+
+static void fview_new_ram(fview_t *t, size_t ram, size_t bytes, int prot, uint64_t seed) {
+    fview_new_cluster(t, ram, bytes, prot, seed, 16);
+}
+
+/* Where the file system refuses a second O_DIRECT descriptor (tmpfs) the path does not run. */
+static bool direct_refused(fview_t *t) {
+    if (tu_stats(t->sys).file_direct_refused == 0)
+        return false;
+    fview_free(t);
+    return true;
+}
+
+/* A sequential scan of a file that fits in RAM, its last page partial (not 512-aligned), with
+ * `cluster`-page read windows: the I/O threads read ahead O_DIRECT, every page equals the file
+ * (the tail's zeros included). */
+static void direct_scan(unsigned cluster) {
+    fview_t t;
+    fview_new_cluster(&t, 40 * MIB, 24 * MIB + 1000, UMM_PROT_READ, 21, cluster);
+    if (direct_refused(&t))
+        skip();
+    umm_stats_t s0 = tu_stats(t.sys);
+    for (size_t i = 0; i < pages_of(&t.f); i++)
+        assert_page_is_file(t.v, &t.f, i);
+    umm_stats_t s1 = tu_stats(t.sys);
+    uint64_t direct = s1.file_reads_direct - s0.file_reads_direct;
+    print_message("%u-page windows, %zu pages: %llu O_DIRECT reads ahead, %llu buffered by faults\n",
+                  cluster, pages_of(&t.f), (unsigned long long)direct,
+                  (unsigned long long)(s1.page_reads_buffered - s0.page_reads_buffered));
+    /* the stream starts at the first window: all but a few windows come from the threads */
+    assert_true(direct >= pages_of(&t.f) / FILEMAP_PIECE_TEST / 2);
+    assert_true(s1.pages_input - s0.pages_input >= pages_of(&t.f));
+    assert_int_equal(s1.read_errors, s0.read_errors);
+    assert_int_equal(s1.standby_repurposed, s0.standby_repurposed); /* RAM was free: none taken */
+    fview_free(&t);
+}
+
+static void test_direct_sequential_equals_file(void **state) {
+    (void)state;
+    direct_scan(16);
+    direct_scan(64); /* a window as large as the first read-ahead request */
+}
+
+/* Start a stream at v's first two windows and let the threads read ahead before the scan goes
+ * on, so the scan meets pages they read however the threads are scheduled (the first read-ahead
+ * must land within 10 s). */
+static void stream_read_ahead(fview_t *t, const unsigned char *v) {
+    uint64_t before = tu_stats(t->sys).file_reads_direct;
+    volatile unsigned char x = v[0];
+    x = v[16 * PG];
+    (void)x;
+    for (int ms = 0; ms < 10000 && tu_stats(t->sys).file_reads_direct == before; ms++)
+        usleep(1000);
+    assert_true(tu_stats(t->sys).file_reads_direct > before);
+}
+
+/* Frames newer than the file are never read over: pages written through one view (dirty, not
+ * flushed) read back written through a second view's sequential scan; then, flushed and purged
+ * from RAM, they come back from the file by O_DIRECT (the buffered writes are in it). */
+static void test_direct_never_reads_over_newer_frames(void **state) {
+    (void)state;
+    fview_t t;
+    fview_new_ram(&t, 40 * MIB, 8 * MIB + 3, RW, 22);
+    if (direct_refused(&t))
+        skip();
+    size_t n = pages_of(&t.f);
+    for (size_t i = 40; i < n; i += 37) { /* inside the first read-ahead requests */
+        t.v[i * PG + 5] ^= 0x5a;
+        t.f.ref[i * PG + 5] ^= 0x5a;
+    }
+    unsigned char *v2 = view_new(t.p, t.sec, UMM_PROT_READ);
+    stream_read_ahead(&t, v2);
+    assert_view_is_ref(v2, &t.f);
+    assert_int_equal(umm_view_flush(t.p, t.v, 0), UMM_OK);
+    assert_int_equal(umm_ws_empty(t.p), UMM_OK);
+    uint64_t purged = 0;
+    assert_int_equal(umm_standby_purge(t.sys, 7, &purged), UMM_OK);
+    assert_true(purged >= n - 1);
+    stream_read_ahead(&t, v2);
+    assert_view_is_ref(v2, &t.f);
+    assert_int_equal(umm_release(t.p, v2), UMM_OK);
+    fview_free(&t);
+    /* fview_free destroyed the system: the file is what umm left */
+}
+
+/* Half the file's reads fail while the threads read ahead: a failed read-ahead puts its pages
+ * back (counted as skipped, not as an error), the faults' own failures are in-page errors, and
+ * with the point off every page equals the file. */
+static void test_direct_read_errors_lose_nothing(void **state) {
+    (void)state;
+    fview_t t;
+    fview_new_ram(&t, 40 * MIB, 16 * MIB + 100, UMM_PROT_READ, 23);
+    if (direct_refused(&t))
+        skip();
+    assert_int_equal(umm_failpoint_seed(7), UMM_OK);
+    assert_int_equal(umm_failpoint_enable("umm/file/read", 0.5, 0), UMM_OK);
+    umm_stats_t s0 = tu_stats(t.sys);
+    size_t failed = read_all_counting_errors(&t);
+    umm_failpoint_disable("umm/file/read");
+    umm_stats_t s1 = tu_stats(t.sys);
+    assert_true(failed > 0);
+    assert_int_equal(s1.read_errors - s0.read_errors, failed); /* the faults' failures only */
+    sc_consistent(t.sys);
+    for (size_t i = 0; i < pages_of(&t.f); i++)
+        assert_page_is_file(t.v, &t.f, i);
+    fview_free(&t);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
@@ -246,6 +398,9 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_pagefile_reads_buffered),
         cmocka_unit_test(test_window_mapped_in_one_call),
         cmocka_unit_test(test_refused_window_mapping_loses_nothing),
+        cmocka_unit_test(test_direct_sequential_equals_file),
+        cmocka_unit_test(test_direct_never_reads_over_newer_frames),
+        cmocka_unit_test(test_direct_read_errors_lose_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
