@@ -77,7 +77,7 @@ void mm_filemap_piece_end(mm_filemap_queue_t *q);
 bool mm_filemap_queue_pop(mm_filemap_queue_t *q, mm_filemap_piece_t *out);
 
 /* A sequential stream through the section's views, as the read-ahead threads follow it
- * (filerd.h). Invariant: chunk is 0 (no stream) or FILERD_FIRST_PAGES..FILERD_MAX_PAGES, a
+ * (filerd.h). Invariant: chunk is 0 (no stream) or FILEMAP_AHEAD_FIRST..FILEMAP_AHEAD_MAX, a
  * power of two times the first; next is the first page not yet queued. */
 typedef struct mm_filemap_stream {
     size_t last;  /* the section page of the last read fault through a view */
