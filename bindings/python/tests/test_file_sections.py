@@ -77,3 +77,22 @@ def test_read_only_file_and_flush_of_part(tmp_path):
         sec.close()
         with pytest.raises(TypeError):
             umm.Section.from_file(s, 1.5)
+
+
+@pytest.mark.parametrize("file_direct", [True, False])
+def test_sequential_read_with_and_without_direct_read_ahead(tmp_path, file_direct):
+    """A sequential scan of a file 4x the RAM reads every byte right, with the O_DIRECT
+    read-ahead threads (where the file system takes O_DIRECT) and with file_direct=False."""
+    path, ref = _file(tmp_path, 8 << 20, 5)
+    with umm.System(ram="2M", pagefile="8M", file_direct=file_direct) as s:
+        v = umm.Section.from_file(s, path, prot="r").map(s.process(), prot="r")
+        mv = memoryview(v)
+        for off in range(0, len(ref), 1 << 16):
+            assert mv[off:off + (1 << 16)] == ref[off:off + (1 << 16)]
+        st = s.stats()
+        del mv
+        if not file_direct:
+            assert st.file_reads_direct == 0 and st.file_direct_refused == 0
+        elif st.file_direct_refused == 0:  # O_DIRECT taken: the threads read ahead of the scan
+            assert st.file_reads_direct > 0
+        s.check()

@@ -344,7 +344,8 @@ def build_config(ram: SizeLike = "64M", pagefile: object = None,
                  high_memory: Optional[SizeLike] = None,
                  pagefile_path: Union[str, os.PathLike, None] = None,
                  direct: bool = True,
-                 stores: Optional[list] = None) -> Tuple[_lib.Config, Optional[bytes]]:
+                 stores: Optional[list] = None,
+                 file_direct: bool = True) -> Tuple[_lib.Config, Optional[bytes]]:
     """An umm_config_t (``_lib.Config``) from System's keyword arguments, and the encoded
     paging-file path it points to (keep that alive while the C library may read cfg.pagefile_path). Used by
     System and by umm.hv's guests (whose umm_hv_guest_config_t embeds an umm_config_t)."""
@@ -390,7 +391,7 @@ def build_config(ram: SizeLike = "64M", pagefile: object = None,
     path_bytes = os.fsencode(pf_path) if pf_path is not None else None
     cfg.pagefile_path = path_bytes
     cfg.flags = (0 if workers else _lib.CFG_NO_WORKERS) | (
-        0 if direct else _lib.CFG_PAGEFILE_BUFFERED)
+        0 if direct else _lib.CFG_PAGEFILE_BUFFERED) | (0 if file_direct else _lib.CFG_FILE_BUFFERED)
     if stores:
         _set_stores(cfg, stores)
     return cfg, path_bytes
@@ -443,6 +444,9 @@ class System(_Handle):
     "timeout_ms"} (docs/far-memory.md). direct (default True):
     the paging file bypasses the page cache (O_DIRECT) where its filesystem allows
     (stats.pagefile_direct says whether it does); False sends its I/O through the page cache.
+    file_direct (default True): file-backed sections read ahead of a sequential read through a
+    view with O_DIRECT reads on I/O threads where the file allows (stats.file_reads_direct,
+    file_direct_refused); False: their faults read only through the page cache.
 
     Exception handlers (umm_set_exception_handler, umm_add_vectored_handler) are deliberately not
     exposed: they run on the faulting thread at the faulting instruction, which from Python is in
@@ -462,13 +466,14 @@ class System(_Handle):
                  trim_policy: str = "aging", low_memory: Optional[SizeLike] = None,
                  high_memory: Optional[SizeLike] = None,
                  pagefile_path: Union[str, os.PathLike, None] = None,
-                 direct: bool = True, stores: Optional[list] = None) -> None:
+                 direct: bool = True, stores: Optional[list] = None,
+                 file_direct: bool = True) -> None:
         cfg, self._pagefile_path = build_config(
             ram=ram, pagefile=pagefile, page_size=page_size, cluster_pages=cluster_pages,
             vma_budget=vma_budget, pagefile_max=pagefile_max, workers=workers,
             balance_interval_ms=balance_interval_ms, trim_policy=trim_policy,
             low_memory=low_memory, high_memory=high_memory, pagefile_path=pagefile_path,
-            direct=direct, stores=stores)
+            direct=direct, stores=stores, file_direct=file_direct)
         self.config = cfg
         _lib.ensure_signal_stack()
         h = ctypes.c_void_p()
