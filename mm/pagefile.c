@@ -139,7 +139,6 @@ uint64_t mm_pagefile_grow(mm_pagefile_t *pf, uint64_t slots)
     return target - old;
 }
 
-
 /* iov clipped at the file's limit into out; a read's clipped part is zero-filled. Returns the
  * iovecs left (0: nothing to transfer). */
 static int clip_at_limit(const mm_pagefile_t *pf, uint64_t off, const struct iovec *iov, int n,
