@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -126,12 +127,19 @@ static inline void ru_track(pid_t pid, pid_t was) {
         }
 }
 
-static inline void ru_start(ru_server_t *s, int port, int cluster) {
-    s->port = port ? port : cluster ? ru_free_cluster_port() : ru_free_port();
-    if (!s->dir[0]) {
-        snprintf(s->dir, sizeof s->dir, "/tmp/umm-redis-XXXXXX");
-        assert_non_null(mkdtemp(s->dir));
+static inline void ru_stop(ru_server_t *s) {
+    if (s->pid > 0) {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, NULL, 0);
+        ru_track(0, s->pid);
     }
+    s->pid = 0;
+}
+
+/* Run redis-server on s->port and wait until it answers. False when it exited first (a port found
+ * free by probing can be taken by another process before the server binds it) or never answered
+ * (then stopped). */
+static inline bool ru_spawn(ru_server_t *s, int cluster) {
     char portbuf[16];
     snprintf(portbuf, sizeof portbuf, "%d", s->port);
     pid_t parent = getpid();
@@ -156,23 +164,40 @@ static inline void ru_start(ru_server_t *s, int port, int cluster) {
         _exit(127);
     }
     ru_track(s->pid, 0);
-    for (int i = 0; i < 500 && ru_cmd(s->port, "PING") != 0; i++)
-        usleep(10000);
-    assert_int_equal(ru_cmd(s->port, "PING"), 0);
+    for (int i = 0; i < 500; i++, usleep(10000)) {
+        if (ru_cmd(s->port, "PING") == 0)
+            return true;
+        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+            ru_track(0, s->pid);
+            s->pid = 0;
+            return false;
+        }
+    }
+    ru_stop(s);
+    return false;
+}
+
+static inline void ru_start(ru_server_t *s, int port, int cluster) {
+    if (!s->dir[0]) {
+        snprintf(s->dir, sizeof s->dir, "/tmp/umm-redis-XXXXXX");
+        assert_non_null(mkdtemp(s->dir));
+    }
+    bool up = false; /* a fresh port for each try, unless the caller named one */
+    for (int attempt = 0; attempt < 5 && !up; attempt++) {
+        if (attempt > 0 && !port) { /* a new node: not what the failed one wrote */
+            char conf[sizeof s->dir + 16];
+            snprintf(conf, sizeof conf, "%s/nodes.conf", s->dir);
+            unlink(conf);
+        }
+        s->port = port ? port : cluster ? ru_free_cluster_port() : ru_free_port();
+        up = ru_spawn(s, cluster);
+    }
+    assert_true(up);
 }
 
 /* "127.0.0.1:<port>", what a store's address is. */
 static inline void ru_address(const ru_server_t *s, char *buf, size_t size) {
     snprintf(buf, size, "127.0.0.1:%d", s->port);
-}
-
-static inline void ru_stop(ru_server_t *s) {
-    if (s->pid > 0) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
-        ru_track(0, s->pid);
-    }
-    s->pid = 0;
 }
 
 /* Stop and remove its directory. */
