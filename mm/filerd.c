@@ -88,9 +88,8 @@ void mm_filerd_stop(umm_system_t *sys)
     atomic_fetch_add(&rd->queue.wake, 1);
     sys->file_queue = NULL; /* nothing is queued from here on */
     mm_unlock(&sys->lock);
-    /* one wake each; a thread not asleep yet read the word before the change and does not sleep */
-    for (size_t t = 0; t < rd->nthreads; t++)
-        mm_os_wake_one(&rd->queue.wake);
+    /* a thread not asleep yet read the word before the change and does not sleep */
+    mm_os_wake_all(&rd->queue.wake);
     for (size_t t = 0; t < rd->nthreads; t++)
         uv_thread_join(&rd->thread[t]);
     free(rd);
