@@ -622,59 +622,61 @@ static int map_view_run(mm_vad_t *view, size_t a, size_t b)
     return UMM_OK;
 }
 
-/* Fault-around, as the kernel does for file mappings: the neighbours of read-faulting view page i
- * in its cluster window whose section pages are resident or still on a list (a hard fault's
- * read-ahead) are made VALID with it, accessed and clean. Returns the bitmap of the pages made
- * VALID (bit j - lo), page i's included; [*lo, *hi) is the window. */
-static uint64_t view_fault_around(mm_vad_t *view, size_t i, size_t *lo, size_t *hi)
+/* May view page j join read-faulting page i's window? A candidate whose section page is on a
+ * list is made resident first (a soft fault, not counted: page i's fault counts once). */
+static bool around_join(mm_vad_t *view, size_t i, size_t j)
 {
-    umm_system_t *sys = view->proc->sys;
+    if (!around_candidate(view, i, j))
+        return false;
     umm_section_t *sec = view->section;
-    size_t w = sys->cluster_pages;
-    *lo = i / w * w;
-    *hi = *lo + w < view->npages ? *lo + w : view->npages;
-    uint64_t made = 1ull << (i - *lo);
-    if (view->proc->ws_flags & UMM_WS_HARD_MAX)
-        return made; /* its pages come one at a time, within the maximum */
-    for (size_t j = *lo; j < *hi; j++) {
-        if (j == i || !around_candidate(view, i, j))
-            continue;
-        size_t k = view->sec_first + j;
-        umm_exception_t unused = {0};
-        fault_site_t s = {.vad = sec->proto, .i = k, .proc = view->proc, .fault_vad = view,
-                          .exc = &unused};
-        if (mm_pte_format(sec->proto->pte[k]) == PTE_TRANSITION &&
-            make_transition_valid(&s, k, k + 1, false) != FAULT_DONE)
-            continue;
-        view_page_valid(view, j, false);
-        made |= 1ull << (j - *lo);
-    }
-    return made;
+    size_t k = view->sec_first + j;
+    umm_exception_t unused = {0};
+    fault_site_t s = {.vad = sec->proto, .i = k, .proc = view->proc, .fault_vad = view, .exc = &unused};
+    if (mm_pte_format(sec->proto->pte[k]) == PTE_TRANSITION &&
+        make_transition_valid(&s, k, k + 1, false) != FAULT_DONE)
+        return false;
+    view_page_valid(view, j, false);
+    return true;
 }
 
-/* A read fault on view page i: the page and its fault-around neighbours are mapped together,
- * one kernel call per run of consecutive frames (a sequential read's window: one call), so a
- * scan of a view takes one fault and one mapping per cluster. A refused run goes back to
- * PROTOTYPE; the fault fails only when page i's run was refused. */
+/* The window of a read fault on view page i, as the kernel's fault-around for file mappings: its
+ * cluster, or while a sequential stream reads the file ahead, from the cluster's start up to
+ * FILEMAP_AROUND_MAX pages (the pages read ahead are mapped by this one fault). A process with
+ * a hard working-set maximum takes its pages one at a time, within the maximum. */
+static void read_window(const mm_vad_t *view, size_t i, size_t *lo, size_t *hi)
+{
+    size_t w = view->proc->sys->cluster_pages;
+    *lo = i / w * w;
+    if (view->proc->ws_flags & UMM_WS_HARD_MAX) {
+        *lo = i;
+        w = 1;
+    } else if (view->section->file)
+        w = mm_filemap_around_pages(view->section, view->sec_first + i, w);
+    *hi = *lo + w < view->npages ? *lo + w : view->npages;
+}
+
+/* A read fault on view page i: the page and its window's neighbours whose section pages are
+ * resident or still on a list (read ahead) are made VALID, accessed and clean, and mapped one
+ * kernel call per run of consecutive frames (a sequential read's window: one call), so a scan of
+ * a view takes one fault and one mapping per window. A refused run goes back to PROTOTYPE; the
+ * fault fails only when page i's run was refused. */
 static enum fault_result map_read_window(mm_vad_t *view, size_t i, umm_exception_t *exc)
 {
     view_page_valid(view, i, false);
-    size_t lo, hi;
-    uint64_t made = view_fault_around(view, i, &lo, &hi);
+    size_t lo, hi, run = SIZE_MAX; /* run: the first page of the run being built */
+    read_window(view, i, &lo, &hi);
     int err = UMM_OK;
-    for (size_t j = lo; j < hi;) {
-        if (!(made >> (j - lo) & 1)) {
-            j++;
-            continue;
+    for (size_t j = lo; j <= hi; j++) {
+        bool joins = j < hi && (j == i || around_join(view, i, j));
+        if (joins && run != SIZE_MAX &&
+            mm_pte_num(view->pte[j]) == mm_pte_num(view->pte[run]) + (j - run))
+            continue; /* extends the run */
+        if (run != SIZE_MAX) {
+            int rc = map_view_run(view, run, j);
+            if (rc != UMM_OK && run <= i && i < j)
+                err = rc;
         }
-        size_t e = j + 1;
-        while (e < hi && (made >> (e - lo) & 1) &&
-               mm_pte_num(view->pte[e]) == mm_pte_num(view->pte[j]) + (e - j))
-            e++;
-        int rc = map_view_run(view, j, e);
-        if (rc != UMM_OK && j <= i && i < e)
-            err = rc;
-        j = e;
+        run = joins ? j : SIZE_MAX;
     }
     mm_vma_refresh(view, lo, hi);
     return err == UMM_OK ? FAULT_DONE : fault_raise(exc, view, UMM_EXC_IN_PAGE_ERROR, err);

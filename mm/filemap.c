@@ -139,6 +139,20 @@ static size_t enqueue(mm_filemap_queue_t *q, umm_section_t *sec, size_t lo, size
     return lo < hi ? lo : hi;
 }
 
+/* Does a read fault on page k continue the stream: at most two windows of w past the last one,
+ * or past the FILEMAP_AROUND_MAX pages the last one mapped while the stream went on? */
+static bool continues(const mm_filemap_stream_t *st, size_t k, size_t w)
+{
+    return k >= st->last && k - st->last <= 2 * w + (st->chunk ? FILEMAP_AROUND_MAX : 0);
+}
+
+size_t mm_filemap_around_pages(const umm_section_t *sec, size_t k, size_t w)
+{
+    MM_ASSERT_HELD(&sec->sys->lock);
+    const mm_filemap_stream_t *st = &sec->file->stream;
+    return st->chunk != 0 && continues(st, k, w) && w < FILEMAP_AROUND_MAX ? FILEMAP_AROUND_MAX : w;
+}
+
 void mm_filemap_stream(umm_section_t *sec, size_t k)
 {
     umm_system_t *sys = sec->sys;
@@ -148,7 +162,7 @@ void mm_filemap_stream(umm_section_t *sec, size_t k)
     if (!sys->file_queue || fm->direct.fd < 0)
         return;
     size_t w = sys->cluster_pages;
-    bool sequential = k >= st->last && k - st->last <= 2 * w;
+    bool sequential = continues(st, k, w);
     st->last = k;
     if (!sequential) {
         st->chunk = 0;

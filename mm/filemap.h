@@ -42,6 +42,7 @@
 #define FILEMAP_AHEAD_PIECE 256   /* 1 MiB a read */
 #define FILEMAP_AHEAD_QUEUE 64    /* queued pieces at most: 64 MiB */
 #define FILEMAP_AHEAD_RESERVE 64  /* free frames a piece leaves for demand */
+#define FILEMAP_AROUND_MAX 256    /* pages a read fault of a stream maps at most: one piece */
 
 typedef struct mm_filemap_piece {
     mm_vad_t *proto; /* its io_pending counts this piece */
@@ -65,6 +66,11 @@ typedef struct mm_filemap_queue {
 /* A read fault through a view made section page k resident: follow the stream, queue what it
  * needs next and wake a thread. System locked. [signal-safe] (no I/O, no allocation). */
 void mm_filemap_stream(umm_section_t *sec, size_t k);
+/* The pages a read fault through a view on section page k maps with it (fault-around), given
+ * its cluster of w pages: FILEMAP_AROUND_MAX while the fault continues a sequential stream the
+ * I/O threads read ahead of (each fault then maps what they read: one signal and one kernel call
+ * per piece, where a cluster's window took eight), else w. System locked. [signal-safe] */
+size_t mm_filemap_around_pages(const umm_section_t *sec, size_t k, size_t w);
 /* A read fault through view on section page k finds it pinned while read-ahead pieces are being
  * read: sleep until one of them ends (the view's io_pending keeps it meanwhile) and return true,
  * so the fault retries once, where it would spin on sched_yield. False (nothing done) otherwise.

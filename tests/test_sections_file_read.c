@@ -323,6 +323,35 @@ static void test_direct_sequential_equals_file(void **state) {
     direct_scan(64); /* a window as large as the first read-ahead request */
 }
 
+/* A fault that continues a stream maps every page the threads have read ahead of it, up to a
+ * piece (FILEMAP_AROUND_MAX, filemap.h), not only its 16-page cluster: one signal and one kernel
+ * call for the 64 pages the first read-ahead request brought. */
+static void test_stream_fault_maps_what_was_read_ahead(void **state) {
+    (void)state;
+    fview_t t;
+    fview_new_cluster(&t, 40 * MIB, 4 * MIB, UMM_PROT_READ, 24, 16);
+    if (direct_refused(&t))
+        skip();
+    umm_stats_t s0 = tu_stats(t.sys);
+    volatile unsigned char x = t.v[0]; /* reads pages 0-15, queues 16-79 (64 pages) */
+    (void)x;
+    for (int ms = 0; ms < 10000 && tu_stats(t.sys).pages_input - s0.pages_input < 80; ms++)
+        usleep(1000);
+    umm_stats_t s1 = tu_stats(t.sys);
+    assert_int_equal(s1.pages_input - s0.pages_input, 80); /* nothing more is queued yet */
+    assert_int_equal(s1.file_reads_direct - s0.file_reads_direct, 1);
+    umm_process_stats_t p1 = tu_pstats(t.p);
+    assert_page_is_file(t.v, &t.f, 16); /* the stream goes on */
+    umm_stats_t s2 = tu_stats(t.sys);
+    assert_int_equal(s2.faults_total - s1.faults_total, 1);
+    assert_int_equal(s2.hw_map_calls - s1.hw_map_calls, 1); /* the piece's frames are consecutive */
+    assert_int_equal(tu_pstats(t.p).working_set - p1.working_set, 64);
+    for (size_t i = 0; i < pages_of(&t.f); i++)
+        assert_page_is_file(t.v, &t.f, i);
+    assert_int_equal(tu_pstats(t.p).working_set, pages_of(&t.f));
+    fview_free(&t);
+}
+
 /* Start a stream at v's first two windows and let the threads read ahead before the scan goes
  * on, so the scan meets pages they read however the threads are scheduled (the first read-ahead
  * must land within 10 s). */
@@ -399,6 +428,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_window_mapped_in_one_call),
         cmocka_unit_test(test_refused_window_mapping_loses_nothing),
         cmocka_unit_test(test_direct_sequential_equals_file),
+        cmocka_unit_test(test_stream_fault_maps_what_was_read_ahead),
         cmocka_unit_test(test_direct_never_reads_over_newer_frames),
         cmocka_unit_test(test_direct_read_errors_lose_nothing),
     };
