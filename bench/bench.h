@@ -200,6 +200,7 @@ int io_write_watch_query(const bench_opts_t *o, double *umm_us, double *base_us,
 
 /* ---- bench_filesec.c: file-backed sections ---- */
 int filesec_sequential_read(const bench_opts_t *o, double *umm_ns, double *base_ns, bench_check_t *chk);
+int filesec_map_touch_floor(const bench_opts_t *o, double *floor_ns, double *base_ns, bench_check_t *chk);
 
 /* ---- bench_report.c ---- */
 void bench_print_table(const bench_result_t *r, int n);
