@@ -2,8 +2,8 @@
 /* host.h - the hypervisor's internal objects: the host (its frame pool, swap file, guests,
  * sharing table, lock) and the guest (a umm system, its p2m table, its balloon); host.c keeps
  * what reads them only (state, statistics). The bottom of hv/: every other file includes it,
- * and each concept above has its own header, included only from above (docs/architecture.md,
- * "hv/ in layers").
+ * and each concept above has its own header, included only from above (the layers:
+ * docs/architecture.md, section 1).
  *
  * Everything about a guest's memory manager goes through the door, mm/guest.h. Locking: holding
  * a guest (mm_guest_hold), then the host lock (the guest's fault path holds its guest when it

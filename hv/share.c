@@ -11,7 +11,6 @@
 #include "p2m.h"
 #include "sharetab.h"
 
-#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
