@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* backing.c - host frames: allocating and freeing them (evicting by compression or host swapping
- * when none is free), and what backs each guest frame (the p2m): private, shared, zero, swapped,
- * compressed or ballooned, and the moves between them. The host lock is held throughout. */
-#include "host.h"
+/* backing.c - a host frame for a guest frame: allocating one (evicting by compression or host
+ * swapping when none is free), and making a guest frame privately present from whatever backs
+ * it (zero fill, copy on write, decompression, swap-in). The host lock is held throughout. */
+#include "backing.h"
+
+#include "compress.h"
+#include "hostframe.h"
+#include "hostswap.h"
+#include "p2m.h"
+#include "sharetab.h"
 
 #include <string.h>
 
@@ -12,45 +18,7 @@ uint32_t hv_frame_alloc(umm_hv_host_t *host, umm_hv_guest_t *locked_guest, bool 
     while (host->nfree == 0) /* compress what compresses, swap the rest */
         if (!hv_compress_out_one(host, locked_guest) && !hv_swap_out_one(host, locked_guest))
             return UINT32_MAX;
-    uint32_t f = host->free_stack[--host->nfree];
-    hv_frame_t *e = &host->frames[f];
-    UMM_ASSERT(e->ref == 0 && e->owner == HV_NO_GUEST);
-    e->ref = 1;
-    e->flags = 0;
-    if (zero)
-        memset(hv_frame_ptr(host, f), 0, host->page_size);
-    if (host->nfree * 50 < host->nframes) /* below 2 %: the policy should act now */
-        hv_update_state(host);
-    return f;
-}
-
-void hv_frame_put(umm_hv_host_t *host, uint32_t f)
-{
-    MM_ASSERT_HELD(&host->lock);
-    hv_frame_t *e = &host->frames[f];
-    if (f == HV_ZERO_FRAME)
-        return;
-    UMM_ASSERT(e->ref > 0);
-    if (--e->ref > 0)
-        return;
-    if (e->flags & HVF_SHARED) {
-        hv_share_forget(host, f);
-        host->shared_frames--;
-    }
-    e->flags = 0;
-    e->owner = HV_NO_GUEST;
-    e->gfn = 0;
-    host->free_stack[host->nfree++] = f;
-}
-
-void hv_set_private(umm_hv_guest_t *g, uint32_t gfn, uint32_t f)
-{
-    MM_ASSERT_HELD(&g->host->lock);
-    hv_frame_t *e = &g->host->frames[f];
-    e->owner = g->id;
-    e->gfn = gfn;
-    g->p2m[gfn] = p2m_make(P2M_PRESENT, f);
-    g->private_frames++;
+    return hv_frame_take(host, zero);
 }
 
 /* Copy on write from a shared (or the zero) frame. */
@@ -81,6 +49,22 @@ static uint32_t break_sharing(umm_hv_guest_t *g, uint32_t gfn, uint32_t from)
     return f;
 }
 
+/* Read guest frame gfn back from host swap into a new host frame. */
+static uint32_t swap_in(umm_hv_guest_t *g, uint32_t gfn)
+{
+    uint32_t h = hv_frame_alloc(g->host, g, false);
+    return h == UINT32_MAX ? h : hv_swap_in(g, gfn, h);
+}
+
+/* Decompress guest frame gfn into a new host frame. The slot's frame is not a victim
+ * (HVF_ZCACHE), so allocating cannot evict it; the guest is held, so its p2m (the slot) stays
+ * while the allocation drops the host lock. */
+static uint32_t decompress(umm_hv_guest_t *g, uint32_t gfn)
+{
+    uint32_t f = hv_frame_alloc(g->host, g, false);
+    return f == UINT32_MAX ? f : hv_decompress(g, gfn, f);
+}
+
 uint32_t hv_make_private(umm_hv_guest_t *g, uint32_t gfn)
 {
     MM_ASSERT_HELD(&g->host->lock);
@@ -93,9 +77,9 @@ uint32_t hv_make_private(umm_hv_guest_t *g, uint32_t gfn)
     case P2M_ZERO:
         return break_sharing(g, gfn, HV_ZERO_FRAME);
     case P2M_SWAPPED:
-        return hv_swap_in(g, gfn);
+        return swap_in(g, gfn);
     case P2M_COMPRESSED:
-        return hv_decompress(g, gfn);
+        return decompress(g, gfn);
     default: { /* never touched, or back from the balloon: a zero-filled frame */
         uint32_t f = hv_frame_alloc(g->host, g, true);
         if (f != UINT32_MAX) {
@@ -106,47 +90,3 @@ uint32_t hv_make_private(umm_hv_guest_t *g, uint32_t gfn)
     }
     }
 }
-
-void hv_drop_backing(umm_hv_guest_t *g, uint32_t gfn, unsigned to)
-{
-    MM_ASSERT_HELD(&g->host->lock);
-    umm_hv_host_t *host = g->host;
-    p2m_t e = g->p2m[gfn];
-    switch (p2m_state(e)) {
-    case P2M_PRESENT:
-        g->private_frames--;
-        hv_frame_put(host, (uint32_t)p2m_num(e));
-        break;
-    case P2M_SHARED:
-        g->shared--;
-        hv_frame_put(host, (uint32_t)p2m_num(e));
-        break;
-    case P2M_ZERO:
-        g->shared--;
-        g->shared_zero--;
-        break;
-    case P2M_SWAPPED:
-        g->swapped--;
-        mm_store_free(&host->swap_store, p2m_num(e));
-        break;
-    case P2M_COMPRESSED:
-        g->compressed--;
-        hv_zslot_free(host, p2m_num(e));
-        break;
-    default:
-        break;
-    }
-    g->p2m[gfn] = p2m_make(to, 0);
-}
-
-/* ESXi's free-memory states, as percentages of host memory. */
-void hv_update_state(umm_hv_host_t *host)
-{
-    uint64_t pct100 = host->nfree * 10000 / host->nframes; /* hundredths of a percent */
-    host->state = pct100 >= 600   ? UMM_HV_STATE_HIGH
-                : pct100 >= 400   ? UMM_HV_STATE_CLEAR
-                : pct100 >= 200   ? UMM_HV_STATE_SOFT
-                : pct100 >= 100   ? UMM_HV_STATE_HARD
-                                  : UMM_HV_STATE_LOW;
-}
-

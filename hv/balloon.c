@@ -3,7 +3,9 @@
  * from its own free memory through the door (so the guest's own memory manager decides what to
  * trim and page to make room; the frames are charged to its commit, as a driver's allocation
  * is), hands them to the host, which frees their host frames; deflating gives them back. */
-#include "host.h"
+#include "balloon.h"
+
+#include "p2m.h"
 
 #define BALLOON_BATCH 256
 

@@ -4,7 +4,12 @@
  * cache frame, so two compressed pages free one frame and come back with a decompression
  * (microseconds) instead of a disk read. A cache frame counts its occupied halves in `ref` and
  * returns to the free pool when both are gone. The cache holds at most 10 % of host frames. */
-#include "host.h"
+#include "compress.h"
+
+#include "hostframe.h"
+#include "p2m.h"
+#include "victim.h"
+#include "zcache.h"
 
 #include <lz4.h>
 #include <stdlib.h>
@@ -17,56 +22,6 @@ int hv_compress_init(umm_hv_host_t *host)
     host->lz4_state = malloc((size_t)LZ4_sizeofState());
     host->zbuf = malloc(host->page_size / 2);
     return host->zlen && host->zfree && host->lz4_state && host->zbuf ? UMM_OK : UMM_E_NOMEM;
-}
-
-static uint8_t *slot_ptr(umm_hv_host_t *host, uint64_t slot)
-{
-    return (uint8_t *)hv_frame_ptr(host, (uint32_t)(slot / 2)) + (slot % 2) * (host->page_size / 2);
-}
-
-void hv_zslot_free(umm_hv_host_t *host, uint64_t slot)
-{
-    uint32_t f = (uint32_t)(slot / 2);
-    host->zlen[slot] = 0;
-    host->zpages--;
-    if (host->frames[f].ref == 1) { /* the frame's last page: the frame goes back */
-        /* drop its other (free) half from the free stack */
-        for (uint64_t i = 0; i < host->nzfree; i++)
-            if (host->zfree[i] / 2 == f) {
-                host->zfree[i] = host->zfree[--host->nzfree];
-                break;
-            }
-        host->frames[f].flags &= ~(uint32_t)HVF_ZCACHE;
-        host->zframes--;
-        hv_frame_put(host, f);
-        return;
-    }
-    host->frames[f].ref--;
-    host->zfree[host->nzfree++] = (uint32_t)slot;
-}
-
-/* Put `len` compressed bytes in a free half slot; when there is none, the victim's own frame
- * becomes a cache frame (its other half free for the next one). Returns the slot. */
-static uint64_t store(umm_hv_host_t *host, uint32_t victim, const uint8_t *buf, int len, bool *freed)
-{
-    uint64_t slot;
-    if (host->nzfree > 0) {
-        slot = host->zfree[--host->nzfree];
-        host->frames[slot / 2].ref++;
-        *freed = true;
-    } else {
-        hv_frame_t *e = &host->frames[victim];
-        e->owner = HV_NO_GUEST;
-        e->flags |= HVF_ZCACHE;
-        host->zframes++;
-        slot = (uint64_t)victim * 2;
-        host->zfree[host->nzfree++] = (uint32_t)(slot + 1);
-        *freed = false;
-    }
-    memcpy(slot_ptr(host, slot), buf, (size_t)len);
-    host->zlen[slot] = (uint16_t)len;
-    host->zpages++;
-    return slot;
 }
 
 /* The cache's frames are never swapped out, so it is capped, as ESXi caps its compression
@@ -106,7 +61,7 @@ bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
                 g->private_frames--;
                 g->compressed++;
                 host->compressed_out++;
-                uint64_t slot = store(host, h, (const uint8_t *)buf, len, &freed);
+                uint64_t slot = hv_zslot_store(host, h, (const uint8_t *)buf, len, &freed);
                 g->p2m[gfn] = p2m_make(P2M_COMPRESSED, slot);
                 if (freed)
                     hv_frame_put(host, h);
@@ -122,17 +77,12 @@ bool hv_compress_out_one(umm_hv_host_t *host, umm_hv_guest_t *locked)
     return false;
 }
 
-uint32_t hv_decompress(umm_hv_guest_t *g, uint32_t gfn)
+uint32_t hv_decompress(umm_hv_guest_t *g, uint32_t gfn, uint32_t f)
 {
     MM_ASSERT_HELD(&g->host->lock);
     umm_hv_host_t *host = g->host;
-    /* The slot's frame is not a victim (HVF_ZCACHE), so allocating cannot evict it; the guest
-     * is held, so its p2m (the slot) stays while the allocation drops the host lock. */
-    uint32_t f = hv_frame_alloc(host, g, false);
-    if (f == UINT32_MAX)
-        return f;
     uint64_t slot = p2m_num(g->p2m[gfn]);
-    int n = LZ4_decompress_safe((const char *)slot_ptr(host, slot), hv_frame_ptr(host, f),
+    int n = LZ4_decompress_safe((const char *)hv_zslot_ptr(host, slot), hv_frame_ptr(host, f),
                                 host->zlen[slot], (int)host->page_size);
     UMM_ASSERT(n == (int)host->page_size);
     (void)n;

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* guest.c - a guest: a umm system whose frames are guest-physical pages, and the backend that
  * resolves them to host frames (the nested fault) and makes the real mapping (the shadow). */
+#include "backing.h"
+#include "balloon.h"
 #include "host.h"
+#include "hostframe.h"
+#include "hostswap.h"
+#include "p2m.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -180,7 +185,7 @@ static bool guest_shared(umm_system_t *sys, uint32_t f)
     return st == P2M_SHARED || st == P2M_ZERO;
 }
 
-const mm_phys_ops_t hv_guest_phys_ops = {
+static const mm_phys_ops_t hv_guest_phys_ops = {
     .map = guest_map,
     .frame_ptr = guest_frame_ptr,
     .resident = guest_resident,

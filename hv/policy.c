@@ -4,8 +4,14 @@
  * entitlements by proportional share with an idle-memory tax (an idle page costs k = 1/(1-tax)
  * times an active one), bounded by reservation and limit, and turns them into balloon targets.
  * In the soft state it compresses guest frames (lz4), in hard and low it also swaps them out,
- * until free memory is back to the clear threshold. */
-#include "host.h"
+ * until free memory is back to the clear threshold. A host pass runs it, then the balloons'
+ * steps and (when asked) a sharing scan. */
+#include "policy.h"
+
+#include "balloon.h"
+#include "compress.h"
+#include "hostswap.h"
+#include "share.h"
 
 #include <stdlib.h>
 
@@ -41,7 +47,8 @@ static void set_sampled(umm_hv_guest_t *g, uint32_t gfn, bool on)
     e->flags = on ? e->flags | HVF_SAMPLED : e->flags & ~(uint32_t)HVF_SAMPLED;
 }
 
-void hv_sample_access(umm_hv_guest_t *g)
+/* Guest and host locked. */
+static void sample_access(umm_hv_guest_t *g)
 {
     UMM_ASSERT(mm_guest_is_held(g->sys));
     MM_ASSERT_HELD(&g->host->lock);
@@ -76,7 +83,7 @@ static void sample_all(umm_hv_host_t *host)
             continue;
         mm_guest_hold(g->sys);
         mm_lock(&host->lock);
-        hv_sample_access(g);
+        sample_access(g);
         mm_unlock(&host->lock);
         mm_guest_release(g->sys);
     }
@@ -188,7 +195,7 @@ static void enforce_limits(umm_hv_host_t *host)
     }
 }
 
-void hv_policy_pass(umm_hv_host_t *host)
+static void policy_pass(umm_hv_host_t *host)
 {
     sample_all(host);
     mm_lock(&host->lock);
@@ -206,4 +213,24 @@ void hv_policy_pass(umm_hv_host_t *host)
     }
     hv_update_state(host);
     mm_unlock(&host->lock);
+}
+
+void hv_host_pass(umm_hv_host_t *host, bool scan)
+{
+    mm_mutex_lock(&host->pass_lock);
+    policy_pass(host);
+    for (uint32_t i = 0; i < host->nguest_slots; i++)
+        if (host->guests[i])
+            hv_balloon_step(host->guests[i]);
+    if (scan && !(host->cfg.flags & UMM_HV_NO_SHARING))
+        hv_share_scan(host, host->cfg.scan_pages ? host->cfg.scan_pages : 2048);
+    hv_rebalance_guests(host);
+    mm_mutex_unlock(&host->pass_lock);
+}
+
+int umm_hv_host_step(umm_hv_host_t *host)
+{
+    HANDLE_CHECK(host, HANDLE_HV_HOST);
+    hv_host_pass(host, true);
+    return UMM_OK;
 }

@@ -5,49 +5,21 @@
  * pages collapse into the host's zero frame. The table is a cache of buckets: a shared frame
  * stays in it while shared, a candidate (a private frame seen once) until displaced. Sharing
  * domains implement salting: a guest with its own domain shares only with itself. */
-#include "host.h"
+#include "share.h"
 
-#include <stdlib.h>
+#include "hostframe.h"
+#include "p2m.h"
+#include "sharetab.h"
+
 #include <string.h>
 #include <xxhash.h>
 
 #define SCAN_BATCH 64
 
-int hv_share_init(umm_hv_host_t *host)
-{
-    /* two slots per host frame: guests together may hold more distinct pages than the host */
-    uint64_t b = 64;
-    while (b * HV_SHARE_WAYS < 2 * host->nframes)
-        b *= 2;
-    host->share_buckets = b;
-    /* Cache-line aligned, so a bucket's prefetch covers it; and written now, so the table is
-     * resident: a lazily zeroed table (calloc's fresh mapping) cost the first scan a kernel page
-     * fault on most of its probes (a third of its time), faults the bucket prefetch cannot hide. */
-    size_t bytes = b * HV_SHARE_WAYS * sizeof *host->share;
-    host->share = aligned_alloc(64, bytes);
-    if (!host->share)
-        return UMM_E_NOMEM;
-    memset(host->share, 0, bytes);
-    return UMM_OK;
-}
-
 static uint64_t key_of(uint64_t hash, uint32_t domain)
 {
     uint64_t k = hash ^ ((uint64_t)domain * 0x9E3779B97F4A7C15ull);
     return k ? k : 1;
-}
-
-static hv_share_slot_t *bucket(umm_hv_host_t *host, uint64_t key)
-{
-    return &host->share[(key & (host->share_buckets - 1)) * HV_SHARE_WAYS];
-}
-
-void hv_share_forget(umm_hv_host_t *host, uint32_t h)
-{
-    hv_share_slot_t *b = bucket(host, host->frames[h].hash);
-    for (int w = 0; w < HV_SHARE_WAYS; w++)
-        if (b[w].key == host->frames[h].hash && b[w].guest == HV_SLOT_SHARED && b[w].num == h)
-            b[w] = (hv_share_slot_t){0};
 }
 
 /* Does the guest itself use the frame right now (its I/O, its balloon), or must the frame stay
@@ -167,7 +139,7 @@ static bool match_one(umm_hv_guest_t *g, uint32_t gfn, uint64_t key)
     if (p2m_state(e) != P2M_PRESENT)
         return false;
     const uint64_t *data = hv_frame_ptr(host, (uint32_t)p2m_num(e));
-    hv_share_slot_t *b = bucket(host, key), *empty = NULL, *candidate = NULL;
+    hv_share_slot_t *b = hv_share_bucket(host, key), *empty = NULL, *candidate = NULL;
     for (int w = 0; w < HV_SHARE_WAYS; w++) {
         hv_share_slot_t *sl = &b[w];
         if (sl->key != key) {
@@ -214,6 +186,21 @@ static bool match_one(umm_hv_guest_t *g, uint32_t gfn, uint64_t key)
     return false;
 }
 
+void hv_rebalance_guests(umm_hv_host_t *host)
+{
+    for (uint32_t i = 0; i < host->nguest_slots; i++) {
+        umm_hv_guest_t *g = host->guests[i];
+        if (!g)
+            continue;
+        mm_lock(&host->lock);
+        bool again = g->rebalance;
+        g->rebalance = false;
+        mm_unlock(&host->lock);
+        if (again)
+            mm_guest_rebalance(g->sys);
+    }
+}
+
 /* Next guest at or after the cursor (host locked), or NULL. */
 static umm_hv_guest_t *cursor_guest(umm_hv_host_t *host)
 {
@@ -255,7 +242,7 @@ uint64_t hv_share_scan(umm_hv_host_t *host, size_t pages)
                 __builtin_prefetch(hv_frame_ptr(host, (uint32_t)p2m_num(g->p2m[gfn + 1])));
             if (hash_one(g, gfn, &keys[m], &merged)) {
                 /* inline: GCC drops a helper that only prefetches as a call without effect */
-                const char *b = (const char *)bucket(host, keys[m]);
+                const char *b = (const char *)hv_share_bucket(host, keys[m]);
                 for (size_t off = 0; off < HV_SHARE_WAYS * sizeof *host->share; off += 64)
                     __builtin_prefetch(b + off);
                 gfns[m++] = gfn;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* workers.c - the host's thread: a libuv loop with the policy timer (every policy interval: a
+/* loop.c - the host's thread: a libuv loop with the policy timer (every policy interval: a
  * host pass) and the sharing scanner's timer (scan_pages every scan_sleep_ms, like KSM). */
-#include "host.h"
+#include "loop.h"
+
+#include "policy.h"
 
 #include <stdlib.h>
 
