@@ -270,12 +270,18 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
         mm_vma_refresh(vad, lo, hi);
         return site_raise(s, err);
     }
-    /* Mapped; or the kernel refused the mapping and then its replacement, so what it maps there
-     * is unknown: the pages stay valid and dirty (a store through a leftover mapping would not be
-     * seen) and the access is retried. Either way their paging-file copies may be stale now. */
+    /* Mapped; or the kernel refused a mapping and then the replacement of the whole cluster: the
+     * pages stay valid and dirty (a store through a mapping left would not be seen) and the
+     * access is retried. They keep the HW bits map_valid_run left: a run it mapped before the
+     * refusal is mapped, with the access the PTE derives, and trimming must take that access
+     * away (without HW it would trim them with no kernel call, the mapping live over a frame that
+     * goes to another page); a run not reached keeps its transition mapping, PROT_NONE, and the
+     * refused run at most what the PTE derives (valid_fault gives the rest). A refused new
+     * mapping has no HW and its pages may hold part of it: trimming calls for them too
+     * (kernel_allows in ws.c). Either way their paging-file copies may be stale now. */
     for (size_t k = lo; k < hi; k++) {
         if (err)
-            mm_vad_pte_write(vad, k, (vad->pte[k] & ~(PTE_HW | PTE_HW_RO)) | PTE_DIRTY);
+            mm_vad_pte_write(vad, k, vad->pte[k] | PTE_DIRTY);
         if (write || err)
             mm_frame_stale_copy(sys, (mm_pfn_id_t)mm_pte_num(vad->pte[k]));
     }

@@ -13,10 +13,17 @@
 #include <sys/mman.h>
 
 /* May the program touch this page without a fault? (HW: the kernel maps it with the protection the
- * PTE derives, PROT_NONE when not accessed; HW_RO: read-only, whatever the PTE says.) */
+ * PTE derives, PROT_NONE when not accessed; HW_RO: read-only, whatever the PTE says.) A valid
+ * page with neither is assumed to: most have no mapping (a call removed it: a guest's shared page
+ * aged, a refused fault undone), but a failure path leaves some with part of a mapping live (a
+ * refused mapping whose undoing was refused too, fault.c), the PTE cannot tell them apart, and
+ * trimming one without a call would leave the program a mapping of a frame that goes to another
+ * page. The call costs one mprotect of nothing for the others. */
 static bool kernel_allows(mm_pte_t p)
 {
-    return (p & PTE_HW_RO) || ((p & PTE_HW) && mm_pte_hw_prot(p) != PROT_NONE);
+    if (!(p & (PTE_HW | PTE_HW_RO)))
+        return mm_pte_format(p) == PTE_VALID;
+    return (p & PTE_HW_RO) || mm_pte_hw_prot(p) != PROT_NONE;
 }
 
 /* Take the kernel's access to the HW-mapped pages of [a, b) away. Unmapping: one call per run of

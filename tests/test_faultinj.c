@@ -337,6 +337,74 @@ static void test_os_unmap(void **state) {
     umm_system_destroy(sys);
 }
 
+/* Hook: fail the check that brings *ctx to 0 (the nth one), pass every other. */
+static int fail_nth(const char *name, void *ctx) {
+    (void)name;
+    int *left = ctx;
+    return --*left == 0;
+}
+
+/* A soft fault brings a cluster back in two kernel calls (pages from Modified read-write, pages
+ * from Standby read-only); the second call is refused and so is the unmap that would undo the
+ * first. The access is retried and the pages stay valid and dirty, the first run mapped
+ * read-write. Trimming must then take that access away: a write after the trim faults and is
+ * kept through the paging file, and no frame given to another page stays reachable from these.
+ * (Seen once in test_stress as a page reading zeros through a mapping of a repurposed frame.) */
+static void test_soft_fault_refused_twice(void **state) {
+    (void)state;
+    fi_setup();
+    umm_system_t *sys;
+    umm_process_t *proc;
+    umm_config_t c = cfg_nw(1 * TU_MIB, 4 * TU_MIB, 0);
+    c.cluster_pages = 8;
+    tu_sys_new_cfg(&c, &sys, &proc);
+    tu_exc_install(sys);
+    char *r = tu_alloc(proc, 8 * PG);
+    int ok = 0;
+    for (size_t i = 0; i < 8; i++)
+        mark(r, i, 1);
+    assert_int_equal(umm_ws_empty(proc), UMM_OK);
+    assert_int_equal(umm_flush_modified(sys), UMM_OK);
+    assert_int_equal(try_check(r, 0, 1, &ok), 0); /* the cluster comes back clean */
+    for (size_t i = 0; i < 4; i++)
+        mark(r, i, 2);
+    assert_int_equal(umm_ws_empty(proc), UMM_OK); /* 0-3 to Modified, 4-7 to Standby */
+    umm_stats_t s0 = tu_stats(sys);
+    assert_int_equal(s0.modified, 4);
+    int protect_left = 2, unmap_left = 1;
+    assert_int_equal(umm_failpoint_set_hook("umm/os/protect", fail_nth, &protect_left), UMM_OK);
+    assert_int_equal(umm_failpoint_set_hook("umm/os/unmap", fail_nth, &unmap_left), UMM_OK);
+    assert_int_equal(try_check(r, 0, 2, &ok), 0);
+    umm_failpoint_disable("umm/os/protect");
+    umm_failpoint_disable("umm/os/unmap");
+    assert_true(ok);
+    assert_true(protect_left <= 0 && unmap_left <= 0); /* both refusals happened */
+    tu_assert_consistent(sys);
+    assert_int_equal(umm_ws_empty(proc), UMM_OK);
+    assert_int_equal(umm_flush_modified(sys), UMM_OK);
+    umm_stats_t s1 = tu_stats(sys);
+    assert_int_equal(try_mark(r, 1, 3), 0); /* must fault: the page is out of the working set */
+    assert_true(tu_stats(sys).faults_transition > s1.faults_transition);
+    assert_int_equal(umm_ws_empty(proc), UMM_OK);
+    assert_int_equal(umm_flush_modified(sys), UMM_OK);
+    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    /* every free frame to other pages: a mapping left on one of ours would show their data */
+    umm_stats_t s2 = tu_stats(sys);
+    size_t other = (size_t)(s2.zeroed + s2.free);
+    char *o = tu_alloc(proc, other * PG);
+    for (size_t i = 0; i < other; i++)
+        mark(o, i, 100 + i);
+    static const uint64_t want[8] = {2, 3, 2, 2, 1, 1, 1, 1};
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(try_check(r, i, want[i], &ok), 0);
+        if (!ok)
+            fail_msg("page %zu does not hold gen %" PRIu64, i, want[i]);
+    }
+    tu_assert_consistent(sys);
+    assert_int_equal(umm_set_exception_handler(sys, NULL, NULL), UMM_OK);
+    umm_system_destroy(sys);
+}
+
 /* ---- umm/pagefile/write -------------------------------------------------------------------- */
 static void test_pagefile_write(void **state) {
     (void)state;
@@ -625,6 +693,7 @@ int main(void) {
         cmocka_unit_test(test_os_map_soft_fault_keeps_mapping),
         cmocka_unit_test(test_os_protect),
         cmocka_unit_test(test_os_unmap),
+        cmocka_unit_test(test_soft_fault_refused_twice),
         cmocka_unit_test(test_os_reserve),
         cmocka_unit_test(test_pagefile_write),
         cmocka_unit_test(test_pagefile_read),
