@@ -75,11 +75,33 @@ static double read_pass(const uint64_t *p, size_t bytes, uint64_t *sum)
     return (double)(t1 - t0) / (double)(bytes / 4096);
 }
 
-/* The file's bytes in a memfd's pages, read O_DIRECT in 1 MiB pieces (as mm/filerd.c reads);
- * the memfd, or -1 (no O_DIRECT here: tmpfs). */
+/* The kernel's side: the file's cache dropped, then the same pass over its mmap; ns per page,
+ * or -1 when it cannot be mapped. */
+static double kernel_mmap_pass(int fd, size_t bytes, uint64_t *sum, bench_check_t *chk)
+{
+    if (drop_cache(fd, bytes) != 0)
+        bench_check_fail(chk, "filesec: the file is still in the page cache (mmap side)");
+    void *m = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    double ns = read_pass(m, bytes, sum);
+    munmap(m, bytes);
+    return ns;
+}
+
+/* The case's file of `bytes` in the scratch directory (path gets its name); its fd, or -1. */
+static int scratch_file(const bench_opts_t *o, const char *name, size_t bytes, char *path, size_t n)
+{
+    return bench_scratch_path(o, name, path, n) ? -1 : make_file(path, bytes);
+}
+
+/* The file's bytes in a memfd's pages, read O_DIRECT in 1 MiB pieces (as mm/filerd.c reads;
+ * buffered where the file system refuses O_DIRECT, as umm falls back); the memfd, or -1. */
 static int memfd_read_direct(const char *path, size_t bytes)
 {
     int dfd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (dfd < 0)
+        dfd = open(path, O_RDONLY | O_CLOEXEC);
     int mfd = memfd_create("filesec-floor", MFD_CLOEXEC);
     char *w = MAP_FAILED;
     if (dfd >= 0 && mfd >= 0 && ftruncate(mfd, (off_t)bytes) == 0)
@@ -119,31 +141,21 @@ static double map_touch_pass(int mfd, size_t bytes, uint64_t *sum)
 int filesec_map_touch_floor(const bench_opts_t *o, double *floor_ns, double *base_ns, bench_check_t *chk)
 {
     size_t bytes = (o->quick ? 16 : 128) * BENCH_MiB;
-    char path[512];
-    if (bench_scratch_path(o, "filesec-floor.dat", path, sizeof path))
-        return 1;
-    int fd = make_file(path, bytes);
+    char path[512] = "";
+    int fd = scratch_file(o, "filesec-floor.dat", bytes, path, sizeof path);
     int mfd = fd >= 0 && fdatasync(fd) == 0 ? memfd_read_direct(path, bytes) : -1;
-    if (mfd < 0) {
-        fprintf(stderr, "bench_filesec: no O_DIRECT read of %s into a memfd (tmpfs?)\n", path);
-        if (fd >= 0)
-            close(fd);
-        unlink(path);
-        return 1;
-    }
     uint64_t sf = 0, sb = 0;
-    *floor_ns = map_touch_pass(mfd, bytes, &sf);
-    close(mfd);
-    if (drop_cache(fd, bytes) != 0)
-        bench_check_fail(chk, "filesec floor: the file is still in the page cache");
-    void *m = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
-    if (m != MAP_FAILED) {
-        *base_ns = read_pass(m, bytes, &sb);
-        munmap(m, bytes);
+    if (mfd < 0)
+        fprintf(stderr, "bench_filesec: cannot read %s into a memfd\n", path);
+    else {
+        *floor_ns = map_touch_pass(mfd, bytes, &sf);
+        close(mfd);
+        *base_ns = kernel_mmap_pass(fd, bytes, &sb, chk);
     }
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     unlink(path);
-    if (m == MAP_FAILED || *floor_ns < 0)
+    if (mfd < 0 || *floor_ns < 0 || *base_ns < 0)
         return 1;
     if (sf != sb)
         bench_check_fail(chk, "filesec floor: the memfd holds other bytes than the file");
@@ -153,10 +165,8 @@ int filesec_map_touch_floor(const bench_opts_t *o, double *floor_ns, double *bas
 int filesec_sequential_read(const bench_opts_t *o, double *umm_ns, double *base_ns, bench_check_t *chk)
 {
     size_t bytes = (o->quick ? 16 : 128) * BENCH_MiB;
-    char path[512];
-    if (bench_scratch_path(o, "filesec.dat", path, sizeof path))
-        return 1;
-    int fd = make_file(path, bytes);
+    char path[512] = "";
+    int fd = scratch_file(o, "filesec.dat", bytes, path, sizeof path);
     umm_config_t c = UMM_CONFIG_INIT;
     c.ram_bytes = bytes + 16 * BENCH_MiB; /* the whole file fits, as in the kernel's page cache */
     c.pagefile_bytes = 16 * BENCH_MiB;
@@ -187,22 +197,15 @@ int filesec_sequential_read(const bench_opts_t *o, double *umm_ns, double *base_
     umm_release(proc, view);
     umm_section_close(sec);
     umm_system_destroy(sys);
-    if (drop_cache(fd, bytes) != 0)
-        bench_check_fail(chk, "filesec: the file is still in the page cache (mmap side)");
-    void *m = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
-    if (m == MAP_FAILED) {
-        close(fd);
-        unlink(path);
+    *base_ns = kernel_mmap_pass(fd, bytes, &sb, chk);
+    close(fd);
+    unlink(path);
+    if (*base_ns < 0)
         return 1;
-    }
-    *base_ns = read_pass(m, bytes, &sb);
-    munmap(m, bytes);
     if (su != sb)
         bench_check_fail(chk, "filesec: umm read other bytes than mmap");
     if (s1.pages_input - s0.pages_input < bytes / 4096)
         bench_check_fail(chk, "filesec: %llu pages read from the file, want %zu",
                          (unsigned long long)(s1.pages_input - s0.pages_input), bytes / 4096);
-    close(fd);
-    unlink(path);
     return 0;
 }
