@@ -124,14 +124,16 @@ static int memfd_read_direct(const char *path, size_t bytes)
     return ok ? mfd : -1;
 }
 
-/* Map each 1 MiB piece of the memfd at its place in a reserved area, then read it; ns per page. */
+/* Map each 1 MiB piece of the memfd at its place in a reserved area, then read it; ns per page,
+ * or -1 when a piece could not be mapped (a partial pass is no figure). */
 static double map_touch_pass(int mfd, size_t bytes, uint64_t *sum)
 {
     char *area = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (area == MAP_FAILED)
         return -1;
     uint64_t s = 0, t0 = bench_now_ns();
-    for (size_t off = 0; off < bytes; off += BENCH_MiB) {
+    size_t off = 0;
+    for (; off < bytes; off += BENCH_MiB) {
         if (mmap(area + off, BENCH_MiB, PROT_READ, MAP_SHARED | MAP_FIXED | MAP_POPULATE, mfd,
                  (off_t)off) == MAP_FAILED)
             break;
@@ -140,7 +142,7 @@ static double map_touch_pass(int mfd, size_t bytes, uint64_t *sum)
     uint64_t t1 = bench_now_ns();
     munmap(area, bytes);
     *sum = s;
-    return (double)(t1 - t0) / (double)(bytes / 4096);
+    return off < bytes ? -1 : (double)(t1 - t0) / (double)(bytes / 4096);
 }
 
 int filesec_map_touch_floor(const bench_opts_t *o, double *floor_ns, double *base_ns, bench_check_t *chk)
