@@ -4,6 +4,7 @@ it after Region.flush() and after the section's end (checked with plain reads of
 read-only sections refuse write views, and no commit is charged."""
 import os
 import random
+import time
 
 import pytest
 
@@ -82,11 +83,18 @@ def test_read_only_file_and_flush_of_part(tmp_path):
 @pytest.mark.parametrize("file_direct", [True, False])
 def test_sequential_read_with_and_without_direct_read_ahead(tmp_path, file_direct):
     """A sequential scan of a file 4x the RAM reads every byte right, with the O_DIRECT
-    read-ahead threads (where the file system takes O_DIRECT) and with file_direct=False."""
+    read-ahead threads (where the file system takes O_DIRECT) and with file_direct=False. The
+    first window starts the stream; the scan goes on once the threads have read ahead of it, so
+    it meets their pages however the threads are scheduled (within 10 s)."""
     path, ref = _file(tmp_path, 8 << 20, 5)
     with umm.System(ram="2M", pagefile="8M", file_direct=file_direct) as s:
         v = umm.Section.from_file(s, path, prot="r").map(s.process(), prot="r")
         mv = memoryview(v)
+        assert mv[:1 << 16] == ref[:1 << 16]
+        deadline = time.monotonic() + 10
+        while (file_direct and s.stats().file_direct_refused == 0 and s.stats().file_reads_direct == 0
+               and time.monotonic() < deadline):
+            time.sleep(0.001)
         for off in range(0, len(ref), 1 << 16):
             assert mv[off:off + (1 << 16)] == ref[off:off + (1 << 16)]
         st = s.stats()
