@@ -126,11 +126,11 @@ bool mm_filemap_queue_pop(mm_filemap_queue_t *q, mm_filemap_piece_t *out)
 }
 
 /* Queue [lo, hi) of the section in pieces; returns the first page not queued (hi when all were). */
-static size_t enqueue(mm_filemap_queue_t *q, umm_section_t *sec, size_t lo, size_t hi)
+static size_t enqueue(mm_filemap_queue_t *q, umm_section_t *sec, size_t lo, size_t hi, unsigned prio)
 {
     for (; lo < hi && q->count < FILEMAP_AHEAD_QUEUE && !q->stopping; lo += FILEMAP_AHEAD_PIECE) {
         size_t end = hi - lo > FILEMAP_AHEAD_PIECE ? lo + FILEMAP_AHEAD_PIECE : hi;
-        q->q[(q->head + q->count++) % FILEMAP_AHEAD_QUEUE] = (mm_filemap_piece_t){sec->proto, lo, end};
+        q->q[(q->head + q->count++) % FILEMAP_AHEAD_QUEUE] = (mm_filemap_piece_t){sec->proto, lo, end, prio};
         sec->proto->io_pending++;
     }
     queue_check(q);
@@ -153,7 +153,7 @@ size_t mm_filemap_around_pages(const umm_section_t *sec, size_t k, size_t w)
     return st->chunk != 0 && continues(st, k, w) && w < FILEMAP_AROUND_MAX ? FILEMAP_AROUND_MAX : w;
 }
 
-void mm_filemap_stream(umm_section_t *sec, size_t k)
+void mm_filemap_stream(umm_section_t *sec, size_t k, unsigned prio)
 {
     umm_system_t *sys = sec->sys;
     MM_ASSERT_HELD(&sys->lock);
@@ -181,7 +181,7 @@ void mm_filemap_stream(umm_section_t *sec, size_t k)
     if (st->next >= end || st->next - after >= st->chunk)
         return; /* the file's end, or a chunk's worth already queued past this window */
     size_t hi = st->next + st->chunk < end ? st->next + st->chunk : end;
-    size_t queued = enqueue(sys->file_queue, sec, st->next, hi);
+    size_t queued = enqueue(sys->file_queue, sec, st->next, hi, prio);
     if (queued < hi)
         sys->ctr.file_reads_direct_skipped++; /* the queue is full: later faults queue it again */
     st->next = queued;

@@ -31,8 +31,9 @@
  * find them resident and map whole windows in one call.
  *
  * Rules: only pages with no frame (PAGEFILE: the file holds their newest bytes) are read; frames
- * come from Zeroed and Free only, and only while FILEMAP_AHEAD_RESERVE more remain (speculation
- * never repurposes a Standby page); a read that fails puts its pages back to PAGEFILE (the fault
+ * come from Zeroed and Free, then from the oldest Standby pages of no higher priority, and only
+ * while FILEMAP_AHEAD_RESERVE more remain and no page read ahead and unused would be repurposed
+ * (mm_frames_spare_for_speculation: read-ahead never evicts read-ahead); a read that fails puts its pages back to PAGEFILE (the fault
  * reads them itself and reports the error); a section with no view left is not read; O_DIRECT
  * reads whole pages, so a partial last page is left to the fault. A queued piece holds its
  * prototype VAD's io_pending, so the section's end waits for it. Where the file refuses O_DIRECT
@@ -47,6 +48,7 @@
 typedef struct mm_filemap_piece {
     mm_vad_t *proto; /* its io_pending counts this piece */
     size_t lo, hi;
+    unsigned prio;   /* the standby priority of the process whose read queued it */
 } mm_filemap_piece_t;
 
 /* The system's read-ahead queue (sys->file_queue, while its threads run). Invariant (system
@@ -63,9 +65,10 @@ typedef struct mm_filemap_queue {
     _Atomic int done;  /* changes as each piece ends: the futex word faults wait on */
 } mm_filemap_queue_t;
 
-/* A read fault through a view made section page k resident: follow the stream, queue what it
- * needs next and wake a thread. System locked. [signal-safe] (no I/O, no allocation). */
-void mm_filemap_stream(umm_section_t *sec, size_t k);
+/* A read fault through a view of process priority `prio` made section page k resident: follow
+ * the stream, queue what it needs next (read at that priority) and wake a thread. System locked.
+ * [signal-safe] (no I/O, no allocation). */
+void mm_filemap_stream(umm_section_t *sec, size_t k, unsigned prio);
 /* The pages a read fault through a view on section page k maps with it (fault-around), given
  * its cluster of w pages: FILEMAP_AROUND_MAX while the fault continues a sequential stream the
  * I/O threads read ahead of (each fault then maps what they read: one signal and one kernel call

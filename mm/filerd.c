@@ -25,7 +25,7 @@ static void read_piece(umm_system_t *sys, mm_filemap_queue_t *q, const mm_filema
 {
     bool viewed = p->proto->proto_of->views != NULL;
     mm_filemap_piece_begin(q);
-    if (!viewed || mm_fault_read_file_ahead(p->proto, p->lo, p->hi) != UMM_OK)
+    if (!viewed || mm_fault_read_file_ahead(p->proto, p->lo, p->hi, p->prio) != UMM_OK)
         sys->ctr.file_reads_direct_skipped++;
     mm_filemap_piece_end(q);
     p->proto->io_pending--;

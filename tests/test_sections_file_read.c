@@ -11,7 +11,7 @@
  * paging file take the same path. The O_DIRECT read-ahead: a sequential scan with a partial,
  * unaligned last page; frames newer than the file (dirty, unflushed) never read over, flushed
  * and purged pages read back by O_DIRECT with what the buffered writes put in the file; injected
- * read errors while reads are in flight. */
+ * read errors while reads are in flight; reading ahead on once RAM is full of passed pages. */
 #include "section_util.h"
 
 #include <stdbool.h>
@@ -394,6 +394,29 @@ static void test_direct_never_reads_over_newer_frames(void **state) {
     /* fview_free destroyed the system: the file is what umm left */
 }
 
+/* Once RAM is full of pages a scan has passed, the threads go on reading ahead into their Standby
+ * frames (mm_frames_spare_for_speculation), where they once stopped for want of free frames: RAM
+ * of 4 MiB is filled by a descending scan of 6 MiB (no stream, so nothing is read ahead unused)
+ * and emptied to Standby; a stream started at 8 MiB then gets its first piece read O_DIRECT, and
+ * every page of the 16 MiB file equals the file. */
+static void test_direct_reads_ahead_past_ram(void **state) {
+    (void)state;
+    fview_t t;
+    fview_new_ram(&t, 4 * MIB, 16 * MIB, UMM_PROT_READ, 25);
+    if (direct_refused(&t))
+        skip();
+    for (size_t i = 6 * MIB / PG; i-- > 0;)
+        assert_page_is_file(t.v, &t.f, i);
+    assert_int_equal(umm_ws_empty(t.p), UMM_OK);
+    umm_stats_t s0 = tu_stats(t.sys);
+    assert_true(s0.free + s0.zeroed < 64); /* no piece could be read from free frames alone */
+    stream_read_ahead(&t, t.v + 8 * MIB);
+    assert_true(tu_stats(t.sys).standby_repurposed > s0.standby_repurposed);
+    for (size_t i = 0; i < pages_of(&t.f); i++)
+        assert_page_is_file(t.v, &t.f, i);
+    fview_free(&t);
+}
+
 /* Half the file's reads fail while the threads read ahead: a failed read-ahead puts its pages
  * back (counted as skipped, not as an error), the faults' own failures are in-page errors, and
  * with the point off every page equals the file. */
@@ -431,6 +454,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_stream_fault_maps_what_was_read_ahead),
         cmocka_unit_test(test_direct_never_reads_over_newer_frames),
         cmocka_unit_test(test_direct_read_errors_lose_nothing),
+        cmocka_unit_test(test_direct_reads_ahead_past_ram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
