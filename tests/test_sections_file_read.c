@@ -11,7 +11,7 @@
  * paging file take the same path. The O_DIRECT read-ahead: a sequential scan with a partial,
  * unaligned last page; frames newer than the file (dirty, unflushed) never read over, flushed
  * and purged pages read back by O_DIRECT with what the buffered writes put in the file; injected
- * read errors while reads are in flight; reading ahead on once RAM is full of passed pages. */
+ * read errors while reads are in flight. */
 #include "section_util.h"
 
 #include <stdbool.h>
@@ -325,13 +325,15 @@ static void test_direct_sequential_equals_file(void **state) {
 
 /* A fault that continues a stream maps every page the threads have read ahead of it, up to a
  * piece (FILEMAP_AROUND_MAX, filemap.h), not only its 16-page cluster: one signal and one kernel
- * call for the 64 pages the first read-ahead request brought. */
+ * call for the 64 pages the first read-ahead request brought, which waited on Standby at the
+ * reading process's priority. */
 static void test_stream_fault_maps_what_was_read_ahead(void **state) {
     (void)state;
     fview_t t;
     fview_new_cluster(&t, 40 * MIB, 4 * MIB, UMM_PROT_READ, 24, 16);
     if (direct_refused(&t))
         skip();
+    assert_int_equal(umm_process_set_priority(t.p, 3), UMM_OK);
     umm_stats_t s0 = tu_stats(t.sys);
     volatile unsigned char x = t.v[0]; /* reads pages 0-15, queues 16-79 (64 pages) */
     (void)x;
@@ -340,6 +342,9 @@ static void test_stream_fault_maps_what_was_read_ahead(void **state) {
     umm_stats_t s1 = tu_stats(t.sys);
     assert_int_equal(s1.pages_input - s0.pages_input, 80); /* nothing more is queued yet */
     assert_int_equal(s1.file_reads_direct - s0.file_reads_direct, 1);
+    /* the fault mapped its 16; the 64 read ahead wait at the reader's priority */
+    assert_int_equal(s1.standby_by_priority[3], 64);
+    assert_int_equal(s1.standby, 64);
     umm_process_stats_t p1 = tu_pstats(t.p);
     assert_page_is_file(t.v, &t.f, 16); /* the stream goes on */
     umm_stats_t s2 = tu_stats(t.sys);
@@ -394,29 +399,6 @@ static void test_direct_never_reads_over_newer_frames(void **state) {
     /* fview_free destroyed the system: the file is what umm left */
 }
 
-/* Once RAM is full of pages a scan has passed, the threads go on reading ahead into their Standby
- * frames (mm_frames_spare_for_speculation), where they once stopped for want of free frames: RAM
- * of 4 MiB is filled by a descending scan of 6 MiB (no stream, so nothing is read ahead unused)
- * and emptied to Standby; a stream started at 8 MiB then gets its first piece read O_DIRECT, and
- * every page of the 16 MiB file equals the file. */
-static void test_direct_reads_ahead_past_ram(void **state) {
-    (void)state;
-    fview_t t;
-    fview_new_ram(&t, 4 * MIB, 16 * MIB, UMM_PROT_READ, 25);
-    if (direct_refused(&t))
-        skip();
-    for (size_t i = 6 * MIB / PG; i-- > 0;)
-        assert_page_is_file(t.v, &t.f, i);
-    assert_int_equal(umm_ws_empty(t.p), UMM_OK);
-    umm_stats_t s0 = tu_stats(t.sys);
-    assert_true(s0.free + s0.zeroed < 64); /* no piece could be read from free frames alone */
-    stream_read_ahead(&t, t.v + 8 * MIB);
-    assert_true(tu_stats(t.sys).standby_repurposed > s0.standby_repurposed);
-    for (size_t i = 0; i < pages_of(&t.f); i++)
-        assert_page_is_file(t.v, &t.f, i);
-    fview_free(&t);
-}
-
 /* Half the file's reads fail while the threads read ahead: a failed read-ahead puts its pages
  * back (counted as skipped, not as an error), the faults' own failures are in-page errors, and
  * with the point off every page equals the file. */
@@ -454,7 +436,6 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_stream_fault_maps_what_was_read_ahead),
         cmocka_unit_test(test_direct_never_reads_over_newer_frames),
         cmocka_unit_test(test_direct_read_errors_lose_nothing),
-        cmocka_unit_test(test_direct_reads_ahead_past_ram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
