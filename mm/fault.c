@@ -452,14 +452,14 @@ static enum fault_result hard_fault(const fault_site_t *s)
     return make_transition_valid(s, s->i, s->i + 1, false);
 }
 
-/* Frames for a read-ahead of n pages from page lo of proto, from Zeroed and Free only, leaving
- * FILEMAP_AHEAD_RESERVE (speculation repurposes no Standby page: filemap.h says why); their
+/* Frames for a read-ahead of n pages from page lo of proto, when speculation at priority prio
+ * may have them and leave FILEMAP_AHEAD_RESERVE (mm_frames_spare_for_speculation); their
  * iovecs (at most PAGEFILE_MAX_IOV) in iov. Returns the iovecs, or 0 (nothing taken). */
-static int ahead_frames(mm_vad_t *proto, size_t lo, size_t n, mm_pfn_id_t *frames, struct iovec *iov)
+static int ahead_frames(mm_vad_t *proto, size_t lo, size_t n, unsigned prio, mm_pfn_id_t *frames,
+                        struct iovec *iov)
 {
     umm_system_t *sys = proto->proc->sys;
-    uint64_t free = mm_pfn_list_count(&sys->pfn, LIST_ZEROED) + mm_pfn_list_count(&sys->pfn, LIST_FREE);
-    if (free < n + FILEMAP_AHEAD_RESERVE ||
+    if (!mm_frames_spare_for_speculation(sys, n, FILEMAP_AHEAD_RESERVE, prio) ||
         mm_frames_alloc(sys, n, proto_read_hint(proto, lo), frames, proto->proc, false) != UMM_OK)
         return 0;
     int niov = read_iovecs(sys, frames, n, iov);
@@ -485,7 +485,7 @@ int mm_fault_read_file_ahead(mm_vad_t *proto, size_t lo, size_t hi, unsigned pri
         return UMM_OK;
     mm_pfn_id_t frames[FILEMAP_AHEAD_PIECE];
     struct iovec iov[FILEMAP_AHEAD_PIECE];
-    int niov = ahead_frames(proto, lo, e - lo, frames, iov);
+    int niov = ahead_frames(proto, lo, e - lo, prio, frames, iov);
     if (niov == 0)
         return UMM_E_NO_FRAMES;
     uint64_t slot = mm_pte_num(proto->pte[lo]); /* the file's page: lo */
@@ -718,7 +718,7 @@ static enum fault_result prototype_fault(mm_vad_t *view, size_t i, bool write, u
     if (r != FAULT_DONE)
         return r;
     if (!write && sec->file)
-        mm_filemap_stream(sec, k, proc->priority); /* keep I/O threads ahead of a stream */
+        mm_filemap_stream(view, i); /* keep I/O threads reading ahead of a stream */
     if (came_from == PTE_DEMAND_ZERO)
         MM_COUNT(proc, faults_demand_zero, 1);
     else if (came_from == PTE_PAGEFILE)

@@ -153,9 +153,48 @@ size_t mm_filemap_around_pages(const umm_section_t *sec, size_t k, size_t w)
     return st->chunk != 0 && continues(st, k, w) && w < FILEMAP_AROUND_MAX ? FILEMAP_AROUND_MAX : w;
 }
 
-void mm_filemap_stream(umm_section_t *sec, size_t k, unsigned prio)
+/* The frame of view page j when it sits on Standby (the view dropped it and no other maps it). */
+static mm_pfn_id_t standby_frame_of(const mm_vad_t *view, size_t j)
 {
+    umm_system_t *sys = view->proc->sys;
+    if (mm_pte_format(view->pte[j]) != PTE_PROTOTYPE)
+        return PFN_NIL;
+    mm_pte_t p = view->section->proto->pte[view->sec_first + j];
+    if (mm_pte_format(p) != PTE_TRANSITION)
+        return PFN_NIL;
+    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
+    return mm_pfn_list_is_standby(mm_pfn_list(&sys->pfn, f)) ? f : PFN_NIL;
+}
+
+/* Short of free frames for the next piece, a stream's fault on view page i trims the view's
+ * pages it has passed (more than FILEMAP_AROUND_MAX behind, FILEMAP_PASSED_SPAN at most) and
+ * puts those that reach Standby at its front, first page first: the next frames taken, by a
+ * fault or by the read-ahead, are theirs and not those of the pages read ahead (filemap.h). */
+static void pass_behind(mm_vad_t *view, size_t i)
+{
+    umm_system_t *sys = view->proc->sys;
+    uint64_t free = mm_pfn_list_count(&sys->pfn, LIST_ZEROED) + mm_pfn_list_count(&sys->pfn, LIST_FREE);
+    if (free >= FILEMAP_AHEAD_PIECE + FILEMAP_AHEAD_RESERVE || i <= FILEMAP_AROUND_MAX)
+        return;
+    size_t hi = i - FILEMAP_AROUND_MAX;
+    size_t lo = hi > FILEMAP_PASSED_SPAN ? hi - FILEMAP_PASSED_SPAN : 0;
+    if (mm_ws_trim_range(view, lo, hi, 0) == 0)
+        return;
+    for (size_t j = hi; j-- > lo;) {
+        mm_pfn_id_t f = standby_frame_of(view, j);
+        if (f != PFN_NIL) {
+            enum mm_list_id l = mm_pfn_list(&sys->pfn, f);
+            mm_pfn_unlink(&sys->pfn, f);
+            mm_pfn_link_head(&sys->pfn, f, l);
+        }
+    }
+}
+
+void mm_filemap_stream(mm_vad_t *view, size_t i)
+{
+    umm_section_t *sec = view->section;
     umm_system_t *sys = sec->sys;
+    size_t k = view->sec_first + i;
     MM_ASSERT_HELD(&sys->lock);
     mm_filemap_t *fm = sec->file;
     mm_filemap_stream_t *st = &fm->stream;
@@ -175,13 +214,14 @@ void mm_filemap_stream(umm_section_t *sec, size_t k, unsigned prio)
     }
     if (st->next < after)
         st->next = after;
+    pass_behind(view, i);
     /* O_DIRECT reads whole pages inside the file: a partial last page is the fault's to read */
     size_t whole = (size_t)(fm->direct.limit >> sys->page_shift);
     size_t end = whole < sec->npages ? whole : sec->npages;
     if (st->next >= end || st->next - after >= st->chunk)
         return; /* the file's end, or a chunk's worth already queued past this window */
     size_t hi = st->next + st->chunk < end ? st->next + st->chunk : end;
-    size_t queued = enqueue(sys->file_queue, sec, st->next, hi, prio);
+    size_t queued = enqueue(sys->file_queue, sec, st->next, hi, view->proc->priority);
     if (queued < hi)
         sys->ctr.file_reads_direct_skipped++; /* the queue is full: later faults queue it again */
     st->next = queued;

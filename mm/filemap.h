@@ -31,12 +31,18 @@
  * find them resident and map whole windows in one call.
  *
  * Rules: only pages with no frame (PAGEFILE: the file holds their newest bytes) are read; frames
- * come from Zeroed and Free only, and only while FILEMAP_AHEAD_RESERVE more remain (speculation
- * never repurposes a Standby page: tried, a 256 MiB scan in 32 MiB of RAM read 19 % more pages,
- * because the scan's passed pages stay Active in its working set while what was read ahead waits
- * on Standby, first in line for the next fault that needs a frame); the pages go to Standby at
- * the priority of the process whose fault queued them; a read that fails puts its pages back to PAGEFILE (the fault
- * reads them itself and reports the error); a section with no view left is not read; O_DIRECT
+ * come from Zeroed and Free, then from Standby of no higher priority than the reader's, and only
+ * while FILEMAP_AHEAD_RESERVE more remain and no page read ahead and unused would be repurposed
+ * (mm_frames_spare_for_speculation: read-ahead never evicts read-ahead); the pages wait on
+ * Standby at the reader's priority. A stream short of free frames moves the pages it has passed
+ * (more than FILEMAP_AROUND_MAX behind, up to FILEMAP_PASSED_SPAN at a time) out of its view's
+ * working set to the front of Standby, as Windows does with a sequential-only file's cache views
+ * (FrontOfList) and Linux with use-once pages: they are repurposed before what was read ahead.
+ * Without that, the passed pages stayed Active while the read-ahead waited on Standby, first in
+ * line for the next fault that needed a frame: a 256 MiB scan in 32 MiB of RAM read 19 % more
+ * pages than the file has. A piece the stream has passed is not read. A read that fails puts its
+ * pages back to PAGEFILE (the fault reads them itself and reports the error); a section with no
+ * view left is not read; O_DIRECT
  * reads whole pages, so a partial last page is left to the fault. A queued piece holds its
  * prototype VAD's io_pending, so the section's end waits for it. Where the file refuses O_DIRECT
  * (tmpfs, POSIX) none of this runs (file_direct_refused). */
@@ -45,6 +51,7 @@
 #define FILEMAP_AHEAD_PIECE 256   /* 1 MiB a read */
 #define FILEMAP_AHEAD_QUEUE 64    /* queued pieces at most: 64 MiB */
 #define FILEMAP_AHEAD_RESERVE 64  /* free frames a piece leaves for demand */
+#define FILEMAP_PASSED_SPAN 512   /* passed pages a stream's fault moves to Standby at most */
 #define FILEMAP_AROUND_MAX 256    /* pages a read fault of a stream maps at most: one piece */
 
 typedef struct mm_filemap_piece {
@@ -67,10 +74,11 @@ typedef struct mm_filemap_queue {
     _Atomic int done;  /* changes as each piece ends: the futex word faults wait on */
 } mm_filemap_queue_t;
 
-/* A read fault through a view of process priority `prio` made section page k resident: follow
- * the stream, queue what it needs next (read at that priority) and wake a thread. System locked.
- * [signal-safe] (no I/O, no allocation). */
-void mm_filemap_stream(umm_section_t *sec, size_t k, unsigned prio);
+/* A read fault made page i of a view of a file-backed section resident: follow the stream, queue
+ * what it needs next (read at the view's process's priority) and wake a thread; short of free
+ * frames, move the pages the stream passed to the front of Standby. System locked.
+ * [signal-safe] (no I/O, no allocation; the passed pages' kernel calls are async-signal-safe). */
+void mm_filemap_stream(mm_vad_t *view, size_t i);
 /* The pages a read fault through a view on section page k maps with it (fault-around), given
  * its cluster of w pages: FILEMAP_AROUND_MAX while the fault continues a sequential stream the
  * I/O threads read ahead of (each fault then maps what they read: one signal and one kernel call

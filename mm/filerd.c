@@ -20,12 +20,16 @@ typedef struct filerd {
     uv_thread_t thread[FILERD_THREADS];
 } filerd_t;
 
-/* Read one piece, unless its section has no view left to read for. System locked. */
+/* Read one piece, unless its section has no view left to read for or the stream has passed it
+ * (a thread starved while the program read on: its pages would be read a second time). System
+ * locked. */
 static void read_piece(umm_system_t *sys, mm_filemap_queue_t *q, const mm_filemap_piece_t *p)
 {
-    bool viewed = p->proto->proto_of->views != NULL;
+    const umm_section_t *sec = p->proto->proto_of;
+    size_t passed = sec->file->stream.last + 1; /* pages before it: read and maybe gone again */
+    size_t lo = p->lo > passed ? p->lo : passed;
     mm_filemap_piece_begin(q);
-    if (!viewed || mm_fault_read_file_ahead(p->proto, p->lo, p->hi, p->prio) != UMM_OK)
+    if (sec->views == NULL || lo >= p->hi || mm_fault_read_file_ahead(p->proto, lo, p->hi, p->prio) != UMM_OK)
         sys->ctr.file_reads_direct_skipped++;
     mm_filemap_piece_end(q);
     p->proto->io_pending--;

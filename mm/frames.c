@@ -107,6 +107,23 @@ static mm_pfn_id_t standby_victim(umm_system_t *sys)
     return oldest;
 }
 
+bool mm_frames_spare_for_speculation(umm_system_t *sys, size_t n, size_t reserve, unsigned prio)
+{
+    MM_ASSERT_HELD(&sys->lock);
+    uint64_t need = n + reserve;
+    uint64_t have = mm_pfn_list_count(&sys->pfn, LIST_ZEROED) + mm_pfn_list_count(&sys->pfn, LIST_FREE);
+    for (unsigned p = 0; p <= prio && p < STANDBY_PRIORITIES && have < need; p++) {
+        enum mm_list_id l = (enum mm_list_id)(LIST_STANDBY0 + p);
+        for (mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, l); f != PFN_NIL && have < need;
+             f = mm_pfn_entry(&sys->pfn, f)->next) {
+            if ((mm_pfn_entry(&sys->pfn, f)->flags & PFN_F_READAHEAD) || mm_frame_backend_shared(sys, f))
+                return false;
+            have++;
+        }
+    }
+    return have >= need;
+}
+
 /* Take a Standby frame away from the page that still names it: that page's PTE becomes a
  * paging-file PTE (its data is in its slot), keeping HW as a stale PROT_NONE mapping; an offered
  * page has no copy: it becomes demand-zero, marked as discarded. */

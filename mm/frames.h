@@ -40,6 +40,14 @@ uint64_t mm_frames_available(umm_system_t *sys);
  * shares some of its frames (mm_phys_ops_t.shared), where those do not count. O(available). */
 uint64_t mm_frames_available_private(umm_system_t *sys);
 
+/* Could a read-ahead nobody faulted for take n frames and still leave `reserve` for demand?
+ * It may take Zeroed and Free frames, then the Standby frames demand would repurpose next, of
+ * priority at most `prio`, but never a page read ahead and not used yet: read-ahead does not
+ * evict read-ahead, so a window larger than RAM stops where it would (nor a guest's frame its
+ * host shares, which frees nothing). So a scan of a file larger than RAM keeps reading ahead
+ * after the first RAM's worth, into the frames of the pages it has passed. O(n + reserve). */
+bool mm_frames_spare_for_speculation(umm_system_t *sys, size_t n, size_t reserve, unsigned prio);
+
 /* Allocate n frames, all or nothing, Active and unowned. out[0] is `hint` when that frame is
  * free (so neighbouring pages get neighbouring frames and their mappings merge into one kernel
  * VMA), each next one out[i-1]+1 when free. Takes Zeroed first, then Free, then repurposes

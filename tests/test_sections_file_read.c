@@ -11,7 +11,8 @@
  * paging file take the same path. The O_DIRECT read-ahead: a sequential scan with a partial,
  * unaligned last page; frames newer than the file (dirty, unflushed) never read over, flushed
  * and purged pages read back by O_DIRECT with what the buffered writes put in the file; injected
- * read errors while reads are in flight. */
+ * read errors while reads are in flight; a scan of a file 4x the RAM, whose passed pages make room
+ * for what is read ahead. */
 #include "section_util.h"
 
 #include <stdbool.h>
@@ -399,6 +400,35 @@ static void test_direct_never_reads_over_newer_frames(void **state) {
     /* fview_free destroyed the system: the file is what umm left */
 }
 
+/* A sequential scan of a file 4x the RAM: the pages it passes leave its working set for the front
+ * of Standby (filemap.h), every page equals the file and hardly any is read twice (under 3 %).
+ * Then, with no frame free, a new stream from the start still gets its first piece read ahead,
+ * into the Standby frames of passed pages (mm_frames_spare_for_speculation). Without either
+ * change that piece is never read: the frames are Active in the working set, or none may go. */
+static void test_direct_scan_larger_than_ram(void **state) {
+    (void)state;
+    fview_t t;
+    fview_new_ram(&t, 4 * MIB, 16 * MIB, UMM_PROT_READ, 25);
+    if (direct_refused(&t))
+        skip();
+    size_t n = pages_of(&t.f);
+    umm_stats_t s0 = tu_stats(t.sys);
+    stream_read_ahead(&t, t.v);
+    for (size_t i = 0; i < n; i++)
+        assert_page_is_file(t.v, &t.f, i);
+    umm_stats_t s1 = tu_stats(t.sys);
+    print_message("%zu pages: %llu read, %llu O_DIRECT pieces ahead\n", n,
+                  (unsigned long long)(s1.pages_input - s0.pages_input),
+                  (unsigned long long)(s1.file_reads_direct - s0.file_reads_direct));
+    assert_true(s1.pages_input - s0.pages_input >= n);
+    assert_true(s1.pages_input - s0.pages_input <= n + n / 32);
+    assert_true(s1.free + s1.zeroed < 64); /* no piece could be read from free frames alone */
+    stream_read_ahead(&t, t.v);
+    for (size_t i = 0; i < n; i++)
+        assert_page_is_file(t.v, &t.f, i);
+    fview_free(&t);
+}
+
 /* Half the file's reads fail while the threads read ahead: a failed read-ahead puts its pages
  * back (counted as skipped, not as an error), the faults' own failures are in-page errors, and
  * with the point off every page equals the file. */
@@ -436,6 +466,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_stream_fault_maps_what_was_read_ahead),
         cmocka_unit_test(test_direct_never_reads_over_newer_frames),
         cmocka_unit_test(test_direct_read_errors_lose_nothing),
+        cmocka_unit_test(test_direct_scan_larger_than_ram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
