@@ -381,19 +381,6 @@ static void test_stream_fault_maps_what_was_read_ahead(void **state) {
     fview_free(&t);
 }
 
-/* Start a stream at v's first two windows and let the threads read ahead before the scan goes
- * on, so the scan meets pages they read however the threads are scheduled (the first read-ahead
- * must land within 10 s). */
-static void stream_read_ahead(fview_t *t, const unsigned char *v) {
-    uint64_t before = tu_stats(t->sys).file_reads_direct;
-    volatile unsigned char x = v[0];
-    x = v[16 * PG];
-    (void)x;
-    for (int ms = 0; ms < 10000 && tu_stats(t->sys).file_reads_direct == before; ms++)
-        usleep(1000);
-    assert_true(tu_stats(t->sys).file_reads_direct > before);
-}
-
 /* Frames newer than the file are never read over: pages written through one view (dirty, not
  * flushed) read back written through a second view's sequential scan; then, flushed and purged
  * from RAM, they come back from the file by O_DIRECT (the buffered writes are in it). */
@@ -409,14 +396,14 @@ static void test_direct_never_reads_over_newer_frames(void **state) {
         t.f.ref[i * PG + 5] ^= 0x5a;
     }
     unsigned char *v2 = view_new(t.p, t.sec, UMM_PROT_READ);
-    stream_read_ahead(&t, v2);
+    fsec_stream_read_ahead(t.sys, v2);
     assert_view_is_ref(v2, &t.f);
     assert_int_equal(umm_view_flush(t.p, t.v, 0), UMM_OK);
     assert_int_equal(umm_ws_empty(t.p), UMM_OK);
     uint64_t purged = 0;
     assert_int_equal(umm_standby_purge(t.sys, 7, &purged), UMM_OK);
     assert_true(purged >= n - 1);
-    stream_read_ahead(&t, v2);
+    fsec_stream_read_ahead(t.sys, v2);
     assert_view_is_ref(v2, &t.f);
     assert_int_equal(umm_release(t.p, v2), UMM_OK);
     fview_free(&t);
