@@ -230,6 +230,21 @@ static inline umm_section_t *fsec_new(umm_system_t *sys, int fd, uint64_t bytes,
     return s;
 }
 
+/* Start a sequential stream at the first two 16-page windows of view v (of a file-backed section
+ * whose file takes O_DIRECT) and wait for the I/O threads' first read ahead of it, so what
+ * follows meets pages they read however they are scheduled (the first read must land within
+ * 10 s; the threads only read pages still in the file, and a program that outruns them reads
+ * every window itself). */
+static inline void fsec_stream_read_ahead(umm_system_t *sys, const unsigned char *v) {
+    uint64_t before = tu_stats(sys).file_reads_direct;
+    volatile unsigned char x = v[0];
+    x = v[16 * PG];
+    (void)x;
+    for (int ms = 0; ms < 10000 && tu_stats(sys).file_reads_direct == before; ms++)
+        usleep(1000);
+    assert_true(tu_stats(sys).file_reads_direct > before);
+}
+
 /* 4 MiB of RAM, an 8 MiB paging file, no workers, umm's exceptions caught by the test. */
 static inline umm_process_t *small_system(umm_system_t **sys) {
     umm_process_t *p;

@@ -294,6 +294,25 @@ static bool direct_refused(fview_t *t) {
     return true;
 }
 
+/* Before a scan from s0 touches page i (a multiple of a piece, the stream's first windows
+ * passed, so all up to a piece past i is queued), let the threads read a piece past it: wait
+ * (up to 10 s) until the pages read since s0 reach i + a piece (the file's whole pages at most:
+ * the faults read only the windows before i), unless a read-ahead was dropped. So the scan meets
+ * the threads' pages however they are scheduled; where they keep up it never waits. Fails after
+ * 10 s: the threads read nothing queued. */
+static void wait_read_ahead_past(const fview_t *t, const umm_stats_t *s0, size_t i) {
+    size_t whole = t->f.bytes / PG;
+    uint64_t want = i + FILEMAP_PIECE_TEST < whole ? i + FILEMAP_PIECE_TEST : whole;
+    for (int ms = 0; ms < 10000; ms++, usleep(1000)) {
+        umm_stats_t s = tu_stats(t->sys);
+        if (s.pages_input - s0->pages_input >= want ||
+            s.file_reads_direct_skipped != s0->file_reads_direct_skipped)
+            return;
+    }
+    fail_msg("10 s before page %zu: %llu pages read, the threads never read up to %llu", i,
+             (unsigned long long)(tu_stats(t->sys).pages_input - s0->pages_input), (unsigned long long)want);
+}
+
 /* A sequential scan of a file that fits in RAM, its last page partial (not 512-aligned), with
  * `cluster`-page read windows: the I/O threads read ahead O_DIRECT, every page equals the file
  * (the tail's zeros included). */
@@ -303,14 +322,19 @@ static void direct_scan(unsigned cluster) {
     if (direct_refused(&t))
         skip();
     umm_stats_t s0 = tu_stats(t.sys);
-    for (size_t i = 0; i < pages_of(&t.f); i++)
+    for (size_t i = 0; i < pages_of(&t.f); i++) {
+        if (i > 0 && i % FILEMAP_PIECE_TEST == 0)
+            wait_read_ahead_past(&t, &s0, i);
         assert_page_is_file(t.v, &t.f, i);
+    }
     umm_stats_t s1 = tu_stats(t.sys);
     uint64_t direct = s1.file_reads_direct - s0.file_reads_direct;
-    print_message("%u-page windows, %zu pages: %llu O_DIRECT reads ahead, %llu buffered by faults\n",
-                  cluster, pages_of(&t.f), (unsigned long long)direct,
+    print_message("%u-page windows, %zu pages: %llu O_DIRECT reads ahead (%llu dropped), %llu buffered"
+                  " by faults\n", cluster, pages_of(&t.f), (unsigned long long)direct,
+                  (unsigned long long)(s1.file_reads_direct_skipped - s0.file_reads_direct_skipped),
                   (unsigned long long)(s1.page_reads_buffered - s0.page_reads_buffered));
-    /* the stream starts at the first window: all but a few windows come from the threads */
+    /* the threads read a piece past every piece boundary before the scan got there: all but a
+     * few pieces come from them */
     assert_true(direct >= pages_of(&t.f) / FILEMAP_PIECE_TEST / 2);
     assert_true(s1.pages_input - s0.pages_input >= pages_of(&t.f));
     assert_int_equal(s1.read_errors, s0.read_errors);
@@ -358,19 +382,6 @@ static void test_stream_fault_maps_what_was_read_ahead(void **state) {
     fview_free(&t);
 }
 
-/* Start a stream at v's first two windows and let the threads read ahead before the scan goes
- * on, so the scan meets pages they read however the threads are scheduled (the first read-ahead
- * must land within 10 s). */
-static void stream_read_ahead(fview_t *t, const unsigned char *v) {
-    uint64_t before = tu_stats(t->sys).file_reads_direct;
-    volatile unsigned char x = v[0];
-    x = v[16 * PG];
-    (void)x;
-    for (int ms = 0; ms < 10000 && tu_stats(t->sys).file_reads_direct == before; ms++)
-        usleep(1000);
-    assert_true(tu_stats(t->sys).file_reads_direct > before);
-}
-
 /* Frames newer than the file are never read over: pages written through one view (dirty, not
  * flushed) read back written through a second view's sequential scan; then, flushed and purged
  * from RAM, they come back from the file by O_DIRECT (the buffered writes are in it). */
@@ -386,14 +397,14 @@ static void test_direct_never_reads_over_newer_frames(void **state) {
         t.f.ref[i * PG + 5] ^= 0x5a;
     }
     unsigned char *v2 = view_new(t.p, t.sec, UMM_PROT_READ);
-    stream_read_ahead(&t, v2);
+    fsec_stream_read_ahead(t.sys, v2);
     assert_view_is_ref(v2, &t.f);
     assert_int_equal(umm_view_flush(t.p, t.v, 0), UMM_OK);
     assert_int_equal(umm_ws_empty(t.p), UMM_OK);
     uint64_t purged = 0;
     assert_int_equal(umm_standby_purge(t.sys, 7, &purged), UMM_OK);
     assert_true(purged >= n - 1);
-    stream_read_ahead(&t, v2);
+    fsec_stream_read_ahead(t.sys, v2);
     assert_view_is_ref(v2, &t.f);
     assert_int_equal(umm_release(t.p, v2), UMM_OK);
     fview_free(&t);

@@ -101,6 +101,11 @@ static void test_threads_paging(void **state) {
         assert_int_equal(pthread_create(&th[i], NULL, fault_thread, &fa[i]), 0);
     for (int i = 0; i < NT; i++)
         assert_int_equal(pthread_join(th[i], NULL), 0);
+    /* the fault threads may all have ended before the maintenance thread was first scheduled:
+     * let it run a loop (up to 10 s) before stopping it */
+    uint64_t t0 = pu_now_ms();
+    while (__atomic_load_n(&m.loops, __ATOMIC_RELAXED) == 0 && pu_now_ms() - t0 < 10000)
+        pu_sleep_ms(1);
     __atomic_store_n(&m.stop, 1, __ATOMIC_RELEASE);
     assert_int_equal(pthread_join(mt, NULL), 0);
 

@@ -140,7 +140,7 @@ def test_host_python_side_errors(kwargs, exc):
 def test_host_with_workers_runs_the_policy_itself():
     with umm.hv.Host(ram="16M", swap="16M", policy_interval_ms=20, scan_sleep_ms=5) as h:
         g = h.guest(ram="8M")
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 10  # the workers may be starved for seconds on a loaded machine
         while h.stats().policy_passes < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert h.stats().policy_passes >= 2
