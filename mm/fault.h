@@ -47,10 +47,10 @@ int mm_fault_touch(uintptr_t addr, bool write, umm_exception_t *exc);
  * on the fault path (the caller is a program's I/O). System locked; returns how many pages. */
 /* Read-ahead of a file-backed section (filerd.h): read the run of pages from lo on in [lo, hi)
  * that have no frame yet (PAGEFILE), O_DIRECT straight into new frames speculation may take
- * (mm_frames_spare_for_speculation); they go to Standby at priority `prio` (the reader's). Drops the lock for
- * the read; the caller holds proto's io_pending. UMM_OK (read, or nothing to read),
- * UMM_E_NO_FRAMES (too few such frames: nothing done) or the read's error (the pages are back
- * to PAGEFILE). System locked. */
+ * (mm_frames_spare_for_speculation); they go to Standby at priority `prio` (the reader's).
+ * Drops the lock for the read; the caller holds proto's io_pending. UMM_OK (read, or nothing to
+ * read), UMM_E_NO_FRAMES (too few such frames: nothing done) or the read's error (the pages are
+ * back to PAGEFILE). System locked. */
 int mm_fault_read_file_ahead(mm_vad_t *proto, size_t lo, size_t hi, unsigned prio);
 size_t mm_fault_overwrite(mm_vad_t *vad, size_t first, size_t n, const uint8_t *src, bool *filled);
 

@@ -42,10 +42,9 @@
  * line for the next fault that needed a frame: a 256 MiB scan in 32 MiB of RAM read 19 % more
  * pages than the file has. A piece the stream has passed is not read. A read that fails puts its
  * pages back to PAGEFILE (the fault reads them itself and reports the error); a section with no
- * view left is not read; O_DIRECT
- * reads whole pages, so a partial last page is left to the fault. A queued piece holds its
- * prototype VAD's io_pending, so the section's end waits for it. Where the file refuses O_DIRECT
- * (tmpfs, POSIX) none of this runs (file_direct_refused). */
+ * view left is not read; O_DIRECT reads whole pages, so a partial last page is left to the
+ * fault. A queued piece holds its prototype VAD's io_pending, so the section's end waits for it.
+ * Where the file refuses O_DIRECT (tmpfs, POSIX) none of this runs (file_direct_refused). */
 #define FILEMAP_AHEAD_FIRST 64    /* 256 KiB at 4 KiB pages: the first request of a stream */
 #define FILEMAP_AHEAD_MAX 2048    /* 8 MiB: the largest (vda's read_ahead_kb here) */
 #define FILEMAP_AHEAD_PIECE 256   /* 1 MiB a read */

@@ -29,7 +29,8 @@ static void read_piece(umm_system_t *sys, mm_filemap_queue_t *q, const mm_filema
     size_t passed = sec->file->stream.last + 1; /* pages before it: read and maybe gone again */
     size_t lo = p->lo > passed ? p->lo : passed;
     mm_filemap_piece_begin(q);
-    if (sec->views == NULL || lo >= p->hi || mm_fault_read_file_ahead(p->proto, lo, p->hi, p->prio) != UMM_OK)
+    if (sec->views == NULL || lo >= p->hi ||
+        mm_fault_read_file_ahead(p->proto, lo, p->hi, p->prio) != UMM_OK)
         sys->ctr.file_reads_direct_skipped++;
     mm_filemap_piece_end(q);
     p->proto->io_pending--;
