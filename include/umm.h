@@ -645,7 +645,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     C(page_reads, "read operations from the paging file, failed ones included (Page Reads)")      \
     C(page_reads_buffered, "of those, reads that landed in a warm read buffer and were copied into their frames by the kernel (mm/readbuf.h)") \
     C(file_reads_direct, "of those, O_DIRECT reads of a file-backed section's pages straight into frames, issued by I/O threads ahead of a sequential read through a view (mm/filerd.h)") \
-    C(file_reads_direct_skipped, "pieces of such read-ahead dropped: the queue full, too few frames speculation may take (never a page read ahead and unused), no view left, the stream already past it, or a read error (the fault reads the page itself)") \
+    C(file_reads_direct_skipped, "pieces of such read-ahead not read: the queue full, too few frames speculation may take (never a page read ahead and unused: the stream queues the piece again at its next fault), no view left, the stream already past it, or a read error (the fault reads the page itself)") \
     C(file_direct_refused, "file-backed sections whose file refused a second O_DIRECT descriptor (tmpfs, POSIX): they read only the buffered way") \
     C(pages_read_ahead, "pages a hard fault read for neighbours of the faulting page (in pages_input too)") \
     C(readahead_hits, "of those, pages a fault used while they were still on Standby")          \

@@ -153,6 +153,14 @@ size_t mm_filemap_around_pages(const umm_section_t *sec, size_t k, size_t w)
     return st->chunk != 0 && continues(st, k, w) && w < FILEMAP_AROUND_MAX ? FILEMAP_AROUND_MAX : w;
 }
 
+void mm_filemap_unqueue(umm_section_t *sec, size_t lo)
+{
+    MM_ASSERT_HELD(&sec->sys->lock);
+    mm_filemap_stream_t *st = &sec->file->stream;
+    if (st->chunk != 0 && lo < st->next)
+        st->next = lo;
+}
+
 /* The frame of view page j when it sits on Standby (the view dropped it and no other maps it). */
 static mm_pfn_id_t standby_frame_of(const mm_vad_t *view, size_t j)
 {

@@ -40,7 +40,9 @@
  * (FrontOfList) and Linux with use-once pages: they are repurposed before what was read ahead.
  * Without that, the passed pages stayed Active while the read-ahead waited on Standby, first in
  * line for the next fault that needed a frame: a 256 MiB scan in 32 MiB of RAM read 19 % more
- * pages than the file has. A piece the stream has passed is not read. A read that fails puts its
+ * pages than the file has. A piece that finds too few frames goes back to its stream, which
+ * queues it again at its next fault (mm_filemap_unqueue); a piece the stream has passed is not
+ * read. A read that fails puts its
  * pages back to PAGEFILE (the fault reads them itself and reports the error); a section with no
  * view left is not read; O_DIRECT reads whole pages, so a partial last page is left to the
  * fault. A queued piece holds its prototype VAD's io_pending, so the section's end waits for it.
@@ -78,6 +80,10 @@ typedef struct mm_filemap_queue {
  * frames, move the pages the stream passed to the front of Standby. System locked.
  * [signal-safe] (no I/O, no allocation; the passed pages' kernel calls are async-signal-safe). */
 void mm_filemap_stream(mm_vad_t *view, size_t i);
+/* The stream's read-ahead from section page lo on found too few frames: the stream queues it
+ * again from there at its next fault, after it has moved its passed pages to Standby. System
+ * locked. */
+void mm_filemap_unqueue(umm_section_t *sec, size_t lo);
 /* The pages a read fault through a view on section page k maps with it (fault-around), given
  * its cluster of w pages: FILEMAP_AROUND_MAX while the fault continues a sequential stream the
  * I/O threads read ahead of (each fault then maps what they read: one signal and one kernel call

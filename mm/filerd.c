@@ -21,16 +21,20 @@ typedef struct filerd {
 } filerd_t;
 
 /* Read one piece, unless its section has no view left to read for or the stream has passed it
- * (a thread starved while the program read on: its pages would be read a second time). System
- * locked. */
+ * (a thread starved while the program read on: its pages would be read a second time). A piece
+ * that finds too few frames goes back to its stream, which queues it again once the stream has
+ * made room (mm_filemap_stream). System locked. */
 static void read_piece(umm_system_t *sys, mm_filemap_queue_t *q, const mm_filemap_piece_t *p)
 {
-    const umm_section_t *sec = p->proto->proto_of;
+    umm_section_t *sec = p->proto->proto_of;
     size_t passed = sec->file->stream.last + 1; /* pages before it: read and maybe gone again */
     size_t lo = p->lo > passed ? p->lo : passed;
     mm_filemap_piece_begin(q);
-    if (sec->views == NULL || lo >= p->hi ||
-        mm_fault_read_file_ahead(p->proto, lo, p->hi, p->prio) != UMM_OK)
+    int rc = sec->views == NULL || lo >= p->hi ? UMM_E_INVAL
+                                               : mm_fault_read_file_ahead(p->proto, lo, p->hi, p->prio);
+    if (rc == UMM_E_NO_FRAMES)
+        mm_filemap_unqueue(sec, lo);
+    if (rc != UMM_OK)
         sys->ctr.file_reads_direct_skipped++;
     mm_filemap_piece_end(q);
     p->proto->io_pending--;
