@@ -181,8 +181,8 @@ static mm_pfn_id_t standby_frame_of(const mm_vad_t *view, size_t j)
 static void pass_behind(mm_vad_t *view, size_t i)
 {
     umm_system_t *sys = view->proc->sys;
-    uint64_t free = mm_pfn_list_count(&sys->pfn, LIST_ZEROED) + mm_pfn_list_count(&sys->pfn, LIST_FREE);
-    if (free >= FILEMAP_AHEAD_PIECE + FILEMAP_AHEAD_RESERVE || i <= FILEMAP_AROUND_MAX)
+    if (mm_frames_free_or_zeroed(sys) >= FILEMAP_AHEAD_PIECE + FILEMAP_AHEAD_RESERVE ||
+        i <= FILEMAP_AROUND_MAX)
         return;
     size_t hi = i - FILEMAP_AROUND_MAX;
     size_t lo = hi > FILEMAP_PASSED_SPAN ? hi - FILEMAP_PASSED_SPAN : 0;

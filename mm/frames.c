@@ -40,10 +40,15 @@ void mm_frames_pool_destroy(umm_system_t *sys)
         mm_os_pool_destroy(&sys->pool);
 }
 
-uint64_t mm_frames_available(umm_system_t *sys)
+uint64_t mm_frames_free_or_zeroed(umm_system_t *sys)
 {
     MM_ASSERT_HELD(&sys->lock);
-    uint64_t n = mm_pfn_list_count(&sys->pfn, LIST_ZEROED) + mm_pfn_list_count(&sys->pfn, LIST_FREE);
+    return mm_pfn_list_count(&sys->pfn, LIST_ZEROED) + mm_pfn_list_count(&sys->pfn, LIST_FREE);
+}
+
+uint64_t mm_frames_available(umm_system_t *sys)
+{
+    uint64_t n = mm_frames_free_or_zeroed(sys);
     for (int p = 0; p < STANDBY_PRIORITIES; p++)
         n += mm_pfn_list_count(&sys->pfn, (enum mm_list_id)(LIST_STANDBY0 + p));
     return n;
@@ -109,9 +114,8 @@ static mm_pfn_id_t standby_victim(umm_system_t *sys)
 
 bool mm_frames_spare_for_speculation(umm_system_t *sys, size_t n, size_t reserve, unsigned prio)
 {
-    MM_ASSERT_HELD(&sys->lock);
     uint64_t need = n + reserve;
-    uint64_t have = mm_pfn_list_count(&sys->pfn, LIST_ZEROED) + mm_pfn_list_count(&sys->pfn, LIST_FREE);
+    uint64_t have = mm_frames_free_or_zeroed(sys);
     for (unsigned p = 0; p <= prio && p < STANDBY_PRIORITIES && have < need; p++) {
         enum mm_list_id l = (enum mm_list_id)(LIST_STANDBY0 + p);
         for (mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, l); f != PFN_NIL && have < need;

@@ -34,6 +34,8 @@ static inline bool mm_frame_backend_shared(umm_system_t *sys, mm_pfn_id_t f)
     return mm_frames_backend_shares(sys) && sys->phys->shared(sys, (uint32_t)f);
 }
 
+/* Frames taken without repurposing a page: Zeroed + Free. */
+uint64_t mm_frames_free_or_zeroed(umm_system_t *sys);
 /* Frames a fault could take now: Zeroed + Free + Standby. */
 uint64_t mm_frames_available(umm_system_t *sys);
 /* Of those, the ones whose reuse frees something: all of them, except in a guest whose host
