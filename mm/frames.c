@@ -163,6 +163,13 @@ static bool take_if_free(umm_system_t *sys, mm_pfn_id_t f, bool *zeroed)
     return true;
 }
 
+/* Take Standby frame f for a new use (Active, unowned). */
+static void take_standby(umm_system_t *sys, mm_pfn_id_t f)
+{
+    repurpose_standby(sys, f);
+    mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
+}
+
 static mm_pfn_id_t take_any(umm_system_t *sys, bool *zeroed)
 {
     mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, LIST_ZEROED);
@@ -175,8 +182,7 @@ static mm_pfn_id_t take_any(umm_system_t *sys, bool *zeroed)
     f = standby_victim(sys);
     if (f == PFN_NIL)
         return PFN_NIL;
-    repurpose_standby(sys, f);
-    mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
+    take_standby(sys, f);
     *zeroed = false;
     return f;
 }
@@ -187,24 +193,56 @@ static bool is_free(umm_system_t *sys, mm_pfn_id_t f)
     return l == LIST_ZEROED || l == LIST_FREE;
 }
 
-/* Where a run of up to `need` consecutive free frames that ends at or starts at the head of
- * Zeroed (else Free) begins. Frames freed together go to the head in reverse (the last freed is
- * the head), so the head is often the top of a free run: starting below it keeps a cluster's
- * frames ascending, one kernel mapping instead of one per page. PFN_NIL when both are empty. */
-static mm_pfn_id_t run_start(umm_system_t *sys, size_t need)
+/* May Standby frame f go with the oldest Standby frame (of priority `prio`) into one run? Only
+ * from a list of no higher priority, never a page read ahead and not used yet (read-ahead does not
+ * evict read-ahead) nor a guest's frame its host shares (standby_victim passes over those). */
+static bool standby_run_member(umm_system_t *sys, mm_pfn_id_t f, int prio)
 {
+    enum mm_list_id l = mm_pfn_list(&sys->pfn, f);
+    return prio >= 0 && mm_pfn_list_is_standby(l) && (int)(l - LIST_STANDBY0) <= prio &&
+           !(mm_pfn_entry(&sys->pfn, f)->flags & PFN_F_READAHEAD) && !mm_frame_backend_shared(sys, f);
+}
+
+/* The frames around f that `member` accepts, up to `need` of them with f: where that run begins. */
+static mm_pfn_id_t run_around(umm_system_t *sys, mm_pfn_id_t f, size_t need, int prio,
+                              bool (*member)(umm_system_t *, mm_pfn_id_t, int))
+{
+    size_t up = 1;
+    while (up < need && f + up < sys->pfn.nframes && member(sys, (mm_pfn_id_t)(f + up), prio))
+        up++;
+    size_t down = 0;
+    while (up + down < need && f > down && member(sys, (mm_pfn_id_t)(f - down - 1), prio))
+        down++;
+    return (mm_pfn_id_t)(f - down);
+}
+
+static bool free_run_member(umm_system_t *sys, mm_pfn_id_t f, int prio)
+{
+    (void)prio;
+    return is_free(sys, f);
+}
+
+/* Where a run of up to `need` consecutive frames to take begins, and *standby_prio: -1 for a run
+ * of free frames, else the priority of the Standby frames it may repurpose. A run of free frames
+ * ends at or starts at the head of Zeroed (else Free): frames freed together go to the head in
+ * reverse (the last freed is the head), so the head is often the top of a free run. With none
+ * free, the run is around the Standby frame repurposed next: the frames of pages trimmed together
+ * are often consecutive, and taking its neighbours with it (a few places out of the list's
+ * order, never above its priority) keeps a cluster's frames ascending too. Either way one kernel
+ * mapping instead of one per page. PFN_NIL when there is nothing to take. */
+static mm_pfn_id_t run_start(umm_system_t *sys, size_t need, int *standby_prio)
+{
+    *standby_prio = -1;
     mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, LIST_ZEROED);
     if (f == PFN_NIL)
         f = mm_pfn_list_head(&sys->pfn, LIST_FREE);
+    if (f != PFN_NIL)
+        return run_around(sys, f, need, -1, free_run_member);
+    f = standby_victim(sys);
     if (f == PFN_NIL)
         return PFN_NIL;
-    size_t up = 1;
-    while (up < need && f + up < sys->pfn.nframes && is_free(sys, (mm_pfn_id_t)(f + up)))
-        up++;
-    size_t down = 0;
-    while (up + down < need && f > down && is_free(sys, (mm_pfn_id_t)(f - down - 1)))
-        down++;
-    return (mm_pfn_id_t)(f - down);
+    *standby_prio = (int)(mm_pfn_list(&sys->pfn, f) - LIST_STANDBY0);
+    return run_around(sys, f, need, *standby_prio, standby_run_member);
 }
 
 int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *out,
@@ -214,15 +252,21 @@ int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *
     if (UMM_FAILPOINT(FRAME_ALLOC) || mm_frames_available(sys) < n)
         return UMM_E_NO_FRAMES;
     mm_pfn_id_t want = hint;
+    int standby_prio = -1; /* a run off Standby: the priority it may repurpose (run_start) */
     for (size_t i = 0; i < n; i++) {
         bool zeroed = false;
         mm_pfn_id_t f = PFN_NIL;
-        if (!(want < sys->pfn.nframes && is_free(sys, want)))
-            want = run_start(sys, n - i);
-        if (want != PFN_NIL && take_if_free(sys, want, &zeroed))
+        if (!(want < sys->pfn.nframes &&
+              (is_free(sys, want) || standby_run_member(sys, want, standby_prio))))
+            want = run_start(sys, n - i, &standby_prio);
+        if (want != PFN_NIL && take_if_free(sys, want, &zeroed)) {
             f = want;
-        else
+        } else if (want != PFN_NIL && mm_pfn_list_is_standby(mm_pfn_list(&sys->pfn, want))) {
+            take_standby(sys, want); /* the victim itself, or a member of its run */
+            f = want;
+        } else {
             f = take_any(sys, &zeroed);
+        }
         UMM_ASSERT(f != PFN_NIL);
         out[i] = f;
         if (zero && !zeroed) {

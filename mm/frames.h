@@ -53,8 +53,10 @@ bool mm_frames_spare_for_speculation(umm_system_t *sys, size_t n, size_t reserve
 /* Allocate n frames, all or nothing, Active and unowned. out[0] is `hint` when that frame is
  * free (so neighbouring pages get neighbouring frames and their mappings merge into one kernel
  * VMA), each next one out[i-1]+1 when free. Takes Zeroed first, then Free, then repurposes
- * Standby (a guest's frames its host shares last: see standby_victim). With `zero`, frames not
- * from Zeroed are zeroed now (counted against for_proc).
+ * Standby (a guest's frames its host shares last: see standby_victim), the oldest frame of the
+ * lowest priority together with its neighbours on Standby of no higher priority, so the n frames
+ * are consecutive there too. With `zero`, frames not from Zeroed are zeroed now (counted against
+ * for_proc).
  * Returns UMM_OK or UMM_E_NO_FRAMES. */
 int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *out,
                  umm_process_t *for_proc, bool zero);

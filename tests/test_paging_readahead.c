@@ -124,6 +124,48 @@ static void test_rewrite_keeps_slot_runs(void **state) {
     umm_system_destroy(sys);
 }
 
+/* A scan of 8x RAM that rewrites one page in four, with nothing purged between passes: the frames
+ * a cluster takes come off Standby, where the rewritten pages (written out later) broke the order
+ * of their neighbours. The cluster still gets consecutive frames (the oldest Standby frame's
+ * neighbours go with it), so the hard fault and the soft fault on the next page each map their
+ * run in one kernel call, not one call per few pages. Data exact throughout. */
+static void test_scan_maps_clusters_in_few_calls(void **state) {
+    (void)state;
+    umm_system_t *sys;
+    umm_process_t *proc;
+    umm_config_t c = ra_config(UMM_CFG_NO_WORKERS);
+    tu_sys_new_cfg(&c, &sys, &proc);
+    const size_t n = DATA_PAGES;
+    char *r = tu_alloc(proc, n * PG);
+    uint64_t *gens = calloc(n, sizeof *gens);
+    assert_non_null(gens);
+    for (size_t i = 0; i < n; i++)
+        *word_of(r, i) = pu_word_value(word_of(r, i), gens[i] = 1);
+    for (uint64_t pass = 2; pass <= 3; pass++)
+        for (size_t i = 0; i < n; i++) {
+            if (*word_of(r, i) != pu_word_value(word_of(r, i), gens[i]))
+                fail_msg("pass %" PRIu64 ": page %zu lost its data", pass, i);
+            if (i % 4 == 0)
+                *word_of(r, i) = pu_word_value(word_of(r, i), gens[i] = pass);
+        }
+    umm_stats_t a = tu_stats(sys);
+    verify_all(r, n, gens);
+    umm_stats_t b = tu_stats(sys);
+    uint64_t maps = b.hw_map_calls - a.hw_map_calls, in = b.pages_input - a.pages_input;
+    uint64_t reads = b.page_reads - a.page_reads;
+    print_message("      last scan: %" PRIu64 " pages in %" PRIu64 " reads, %" PRIu64
+                  " mapping calls, %" PRIu64 " faults\n", in, reads, maps, b.faults_total - a.faults_total);
+    assert_true(in >= n - RAM_PAGES);
+    if (in < 8 * reads)
+        fail_msg("the scan does not read in clusters: %" PRIu64 " pages in %" PRIu64 " reads", in, reads);
+    if (maps > 3 * reads) /* two runs a cluster (the faulting page, then the rest), with room */
+        fail_msg("%" PRIu64 " mapping calls for %" PRIu64 " clusters: their frames are not consecutive",
+                 maps, reads);
+    tu_assert_consistent(sys);
+    free(gens);
+    umm_system_destroy(sys);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
@@ -131,6 +173,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_random_8x_ram_with_errors),
         cmocka_unit_test(test_window_adapts),
         cmocka_unit_test(test_rewrite_keeps_slot_runs),
+        cmocka_unit_test(test_scan_maps_clusters_in_few_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
