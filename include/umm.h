@@ -625,6 +625,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     C(faults_hard, "hard faults: a page read from the paging file on the faulting thread (its read-ahead neighbours count in pages_input)") \
     C(faults_access_bit, "faults that set the emulated accessed bit of an aged page")             \
     C(faults_dirty_bit, "faults that set the emulated dirty bit (first write to a clean, accessed page)") \
+    C(pages_dirty_predicted, "pages a read fault mapped writable and dirty at once: most pages its reservation read back were soon written (no dirty-bit fault to come)") \
     C(faults_copy_on_write, "first writes to a page of a copy-on-write view: the page got a private copy") \
     C(faults_access_violation, "access violations raised (handled or not)")                       \
     C(faults_guard, "guard-page exceptions raised")                                               \
@@ -685,6 +686,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     C(faults_hard, "as for the system, this process")                                             \
     C(faults_access_bit, "as for the system, this process")                                       \
     C(faults_dirty_bit, "as for the system, this process")                                        \
+    C(pages_dirty_predicted, "as for the system, this process")                                   \
     C(faults_copy_on_write, "as for the system, this process")                                    \
     C(faults_access_violation, "as for the system, this process")                                 \
     C(faults_guard, "as for the system, this process")                                            \

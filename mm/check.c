@@ -35,6 +35,8 @@ static bool frames_match_ptes(umm_system_t *sys)
                      l == LIST_MODIFIED_NOWRITE;
         if ((e->flags & PFN_F_READAHEAD) && !mm_pfn_list_is_standby(l))
             return false; /* read ahead and unused: only ever on Standby */
+        if ((e->flags & PFN_F_READ_BACK) && l != LIST_ACTIVE)
+            return false; /* mapped clean by a read fault: only while Active */
         if (!owned)
             continue;
         mm_vad_t *vad = mm_pfn_owner_vad(sys, f);

@@ -13,6 +13,7 @@
 #include "budget.h"
 #include "cluster.h"
 #include "cow.h"
+#include "dirtypredict.h"
 #include "filemap.h"
 #include "frames.h"
 #include "hwmap.h"
@@ -227,10 +228,14 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
     umm_system_t *sys = vad->proc->sys;
     if (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[s->i]))->flags & PFN_F_IO)
         return FAULT_BUSY; /* paging I/O holds it: retry once that is done */
-    bool maps = site_maps(s), write = maps && s->write;
+    bool maps = site_maps(s);
+    /* a read of a page its VAD will likely write soon is mapped as a write (dirtypredict.h) */
+    bool predicted = maps && !s->write && mm_dirtypredict_write(vad);
+    bool write = maps && (s->write || predicted);
     mm_pte_t saved[FAULT_MAX_CLUSTER];
     uint8_t was_on[FAULT_MAX_CLUSTER];
     bool was_offered[FAULT_MAX_CLUSTER];
+    size_t mapped_clean = 0;
     for (size_t k = lo; k < hi; k++) {
         mm_pte_t p = vad->pte[k];
         mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
@@ -252,6 +257,10 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
         }
         mm_vad_pte_write(vad, k, mm_pte_make(PTE_VALID, mm_pte_prot(p), f) | (p & PTE_HW) |
                                      PTE_ACCESSED | (modified || write ? PTE_DIRTY : 0));
+        if (!modified && !write) { /* clean: its first write tells the dirty prediction */
+            e->flags |= PFN_F_READ_BACK;
+            mapped_clean++;
+        }
     }
     if (!maps)
         return FAULT_DONE;
@@ -289,6 +298,9 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
     ws_grow(s->proc, hi - lo);
     if (soft)
         MM_COUNT(s->proc, faults_transition, hi - lo);
+    mm_dirtypredict_mapped_clean(vad, mapped_clean);
+    if (predicted)
+        MM_COUNT(s->proc, pages_dirty_predicted, hi - lo);
     return FAULT_DONE;
 }
 
@@ -537,8 +549,10 @@ static enum fault_result valid_fault(const fault_site_t *s)
     }
     if (!(p & PTE_ACCESSED))
         MM_COUNT(s->proc, faults_access_bit, 1);
-    else if (s->write && !(p & PTE_DIRTY))
+    else if (s->write && !(p & PTE_DIRTY)) {
         MM_COUNT(s->proc, faults_dirty_bit, 1);
+        mm_dirtypredict_dirtied(vad, mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(p)));
+    }
     /* Only now that the page is writable is its paging-file copy stale: freed before, a failed
      * mapping would leave a clean page without a copy, which trimming takes for a zero page. */
     if (s->write && !(p & PTE_DIRTY))

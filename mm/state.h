@@ -44,6 +44,16 @@ typedef struct mm_readahead {
     size_t prev;     /* the first page of the last read: a fault just below it, a descending one */
 } mm_readahead_t;
 
+/* Whether a VAD's pages read back are soon written (mm/dirtypredict.h). Invariant: mapped_clean <
+ * DIRTYPREDICT_WINDOW between faults (a full window is judged and restarted); `eager` is the
+ * last window's verdict (dirtied >= half of mapped_clean). System lock. */
+typedef struct mm_dirtypredict {
+    uint32_t mapped_clean; /* pages read faults mapped clean in this window */
+    uint32_t dirtied;      /* dirty-bit faults in this window */
+    uint32_t faults;       /* read faults while eager: every DIRTYPREDICT_SAMPLE-th maps clean */
+    bool eager;            /* read faults map dirty at once */
+} mm_dirtypredict_t;
+
 /* Warm read buffers (mm/readbuf.h). Invariant: mem holds MM_READBUF_COUNT buffers of `bytes`
  * each (NULL and 0: none, for a guest); bit b of busy is set exactly while buffer b is lent to a
  * hard fault's read. System lock. */
@@ -78,6 +88,7 @@ struct mm_vad {
     uint32_t io_pending;     /* hard faults through it reading with the lock dropped: releasing
                                 it waits until none is left */
     mm_readahead_t ra;       /* the read window its hard faults adapt (mm/readahead.h) */
+    mm_dirtypredict_t dirty; /* whether its read faults map dirty at once (mm/dirtypredict.h) */
     mm_vad_t *next_in_proc; /* the process's VADs, unordered */
     umm_section_t *section;  /* a view: the section it maps (its PTEs are PROTOTYPE or VALID) */
     size_t sec_first;        /* a view: page i is the section's page sec_first + i ... */

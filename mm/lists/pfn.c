@@ -56,6 +56,8 @@ static void link_at(mm_pfndb_t *db, mm_pfn_id_t f, enum mm_list_id list, bool at
     UMM_ASSERT(list == LIST_ACTIVE || !was_active || (e->pins == 0 && e->locks == 0));
     e->list = (uint8_t)list;
     l->count++;
+    if (was_active && list != LIST_ACTIVE)
+        e->flags &= (uint16_t)~PFN_F_READ_BACK; /* an Active-only mark */
     if (list == LIST_ACTIVE) {
         if (!was_active) { /* the word held a link: the counts start at 0 */
             e->next = PFN_NIL;

@@ -58,6 +58,10 @@ enum mm_pfn_flag {
                                    so a stream's slots stay consecutive. Only on a dirty page:
                                    Active with PTE_DIRTY, on Modified, or a written section frame;
                                    never on Standby (mm/frames.h, mm_frame_stale_copy) */
+    PFN_F_READ_BACK = 1u << 6,  /* Active only: a read fault brought the page back and mapped it
+                                   clean; its first write (a dirty-bit fault) is evidence for its
+                                   VAD's dirty prediction (mm/dirtypredict.h). Cleared when the
+                                   frame leaves Active */
 };
 
 /* 24 bytes per frame (0.59 % of RAM at 4 KiB pages). A frame is either on a list (it needs
