@@ -52,6 +52,10 @@ static const int k_ratio[] = {2, 4, 8};
 #define NRATIO 3
 #define MAX_REPS 3
 #define WORD_PER_PAGE 512 /* 4 KiB of uint64 */
+/* Both sides get the same swap space: the data plus this. (A paging file of the data plus RAM
+ * alone, at 8x RAM, left too few free slots to keep a rewritten page's slot beside its
+ * neighbours', and the sequential program's read clusters broke.) */
+#define SWAP_SPARE_BYTES (64u << 20)
 
 /* what one child reports through its pipe */
 typedef struct swap_result {
@@ -343,7 +347,7 @@ static void umm_child(const bench_opts_t *o, int pat, size_t bytes, size_t ram, 
         return;
     umm_config_t c = UMM_CONFIG_INIT;
     c.ram_bytes = ram;
-    c.pagefile_bytes = bytes + ram;
+    c.pagefile_bytes = bytes + SWAP_SPARE_BYTES;
     c.pagefile_path = pf;
     const char *trim = getenv("UMM_SWAP_TRIM"); /* A/B runs of the trim policies */
     if (trim)
@@ -578,7 +582,7 @@ int swap_vs_kernel(const bench_opts_t *o, bench_result_t *rows, int max)
     if (!why)
         why = make_cgroup();
     if (!why)
-        why = make_swapfile(o, bytes + (64u << 20));
+        why = make_swapfile(o, bytes + SWAP_SPARE_BYTES);
     if (why) {
         printf("  swap: skipped: %s\n", why);
         env_teardown();
