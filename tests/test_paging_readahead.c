@@ -30,6 +30,44 @@ static void page_out(umm_system_t *sys, umm_process_t *proc) {
     assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
 }
 
+/* A system without workers (so every fault and trim happens in the test's order) holding n pages
+ * of data at r, each page written with generation 1 (gens[] is the model). */
+typedef struct scan_fixture {
+    umm_system_t *sys;
+    umm_process_t *proc;
+    char *r;
+    uint64_t *gens;
+    size_t n;
+} scan_fixture_t;
+
+static void scan_fixture_new(scan_fixture_t *f, size_t n) {
+    umm_config_t c = ra_config(UMM_CFG_NO_WORKERS);
+    tu_sys_new_cfg(&c, &f->sys, &f->proc);
+    f->n = n;
+    f->r = tu_alloc(f->proc, n * PG);
+    f->gens = calloc(n, sizeof *f->gens);
+    assert_non_null(f->gens);
+    for (size_t i = 0; i < n; i++)
+        *word_of(f->r, i) = pu_word_value(word_of(f->r, i), f->gens[i] = 1);
+}
+
+static void scan_fixture_free(scan_fixture_t *f) {
+    tu_assert_consistent(f->sys);
+    free(f->gens);
+    umm_system_destroy(f->sys);
+}
+
+/* One pass in page order: each page's word is read and checked, then pages i with i % every == 0
+ * are written with generation `pass`. */
+static void scan_rewriting(scan_fixture_t *f, uint64_t pass, size_t every) {
+    for (size_t i = 0; i < f->n; i++) {
+        if (*(volatile uint64_t *)word_of(f->r, i) != pu_word_value(word_of(f->r, i), f->gens[i]))
+            fail_msg("pass %" PRIu64 ": page %zu lost its data", pass, i);
+        if (i % every == 0)
+            *word_of(f->r, i) = pu_word_value(word_of(f->r, i), f->gens[i] = pass);
+    }
+}
+
 /* The window adapts: random reads settle on single pages (few pages read for nothing), a
  * sequential scan of the same data reads whole clusters. Both read back exact data. */
 static void test_window_adapts(void **state) {
@@ -85,30 +123,18 @@ static void test_window_adapts(void **state) {
  * around it), so the next scan still reads whole clusters; data exact throughout. */
 static void test_rewrite_keeps_slot_runs(void **state) {
     (void)state;
-    umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = ra_config(UMM_CFG_NO_WORKERS);
-    tu_sys_new_cfg(&c, &sys, &proc);
-    const size_t n = DATA_PAGES / 2;
-    char *r = tu_alloc(proc, n * PG);
-    uint64_t *gens = calloc(n, sizeof *gens);
-    assert_non_null(gens);
-    for (size_t i = 0; i < n; i++)
-        *word_of(r, i) = pu_word_value(word_of(r, i), gens[i] = 1);
-    page_out(sys, proc);
-    umm_stats_t a = tu_stats(sys);
+    scan_fixture_t f;
+    scan_fixture_new(&f, DATA_PAGES / 2);
+    const size_t n = f.n;
+    page_out(f.sys, f.proc);
+    umm_stats_t a = tu_stats(f.sys);
     for (uint64_t pass = 2; pass <= 3; pass++) {
-        for (size_t i = 0; i < n; i++) {
-            if (*word_of(r, i) != pu_word_value(word_of(r, i), gens[i]))
-                fail_msg("pass %" PRIu64 ": page %zu lost its data", pass, i);
-            if (i % 4 == 0)
-                *word_of(r, i) = pu_word_value(word_of(r, i), gens[i] = pass);
-        }
-        page_out(sys, proc);
+        scan_rewriting(&f, pass, 4);
+        page_out(f.sys, f.proc);
     }
-    umm_stats_t b = tu_stats(sys);
-    verify_all(r, n, gens);
-    umm_stats_t d = tu_stats(sys);
+    umm_stats_t b = tu_stats(f.sys);
+    verify_all(f.r, n, f.gens);
+    umm_stats_t d = tu_stats(f.sys);
     uint64_t in = d.pages_input - b.pages_input, reads = d.page_reads - b.page_reads;
     print_message("      after two rewriting passes: %" PRIu64 " pages in %" PRIu64 " reads; %" PRIu64
                   " pages written\n", in, reads, b.pages_output - a.pages_output);
@@ -117,11 +143,10 @@ static void test_rewrite_keeps_slot_runs(void **state) {
     if (in < 8 * reads) /* a rewritten page in a new slot would break every cluster in four */
         fail_msg("the rewritten range does not read in clusters: %" PRIu64 " pages in %" PRIu64 " reads",
                  in, reads);
-    tu_assert_consistent(sys);
-    assert_int_equal(umm_release(proc, r), UMM_OK);
-    assert_int_equal(tu_stats(sys).pagefile_used, 0);
-    free(gens);
-    umm_system_destroy(sys);
+    tu_assert_consistent(f.sys);
+    assert_int_equal(umm_release(f.proc, f.r), UMM_OK);
+    assert_int_equal(tu_stats(f.sys).pagefile_used, 0);
+    scan_fixture_free(&f);
 }
 
 /* A scan of 8x RAM that rewrites one page in four, with nothing purged between passes: the frames
@@ -131,39 +156,24 @@ static void test_rewrite_keeps_slot_runs(void **state) {
  * run in one kernel call, not one call per few pages. Data exact throughout. */
 static void test_scan_maps_clusters_in_few_calls(void **state) {
     (void)state;
-    umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = ra_config(UMM_CFG_NO_WORKERS);
-    tu_sys_new_cfg(&c, &sys, &proc);
-    const size_t n = DATA_PAGES;
-    char *r = tu_alloc(proc, n * PG);
-    uint64_t *gens = calloc(n, sizeof *gens);
-    assert_non_null(gens);
-    for (size_t i = 0; i < n; i++)
-        *word_of(r, i) = pu_word_value(word_of(r, i), gens[i] = 1);
+    scan_fixture_t f;
+    scan_fixture_new(&f, DATA_PAGES);
     for (uint64_t pass = 2; pass <= 3; pass++)
-        for (size_t i = 0; i < n; i++) {
-            if (*word_of(r, i) != pu_word_value(word_of(r, i), gens[i]))
-                fail_msg("pass %" PRIu64 ": page %zu lost its data", pass, i);
-            if (i % 4 == 0)
-                *word_of(r, i) = pu_word_value(word_of(r, i), gens[i] = pass);
-        }
-    umm_stats_t a = tu_stats(sys);
-    verify_all(r, n, gens);
-    umm_stats_t b = tu_stats(sys);
+        scan_rewriting(&f, pass, 4);
+    umm_stats_t a = tu_stats(f.sys);
+    verify_all(f.r, f.n, f.gens);
+    umm_stats_t b = tu_stats(f.sys);
     uint64_t maps = b.hw_map_calls - a.hw_map_calls, in = b.pages_input - a.pages_input;
     uint64_t reads = b.page_reads - a.page_reads;
     print_message("      last scan: %" PRIu64 " pages in %" PRIu64 " reads, %" PRIu64
                   " mapping calls, %" PRIu64 " faults\n", in, reads, maps, b.faults_total - a.faults_total);
-    assert_true(in >= n - RAM_PAGES);
+    assert_true(in >= f.n - RAM_PAGES);
     if (in < 8 * reads)
         fail_msg("the scan does not read in clusters: %" PRIu64 " pages in %" PRIu64 " reads", in, reads);
     if (maps > 3 * reads) /* two runs a cluster (the faulting page, then the rest), with room */
         fail_msg("%" PRIu64 " mapping calls for %" PRIu64 " clusters: their frames are not consecutive",
                  maps, reads);
-    tu_assert_consistent(sys);
-    free(gens);
-    umm_system_destroy(sys);
+    scan_fixture_free(&f);
 }
 
 /* A program that writes every page it reads back (a sort's pattern) stops paying a dirty-bit fault
@@ -172,25 +182,14 @@ static void test_scan_maps_clusters_in_few_calls(void **state) {
  * writes (almost) nothing out. Data exact throughout (dirtypredict.h). */
 static void test_dirty_prediction_follows_the_program(void **state) {
     (void)state;
-    umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = ra_config(UMM_CFG_NO_WORKERS);
-    tu_sys_new_cfg(&c, &sys, &proc);
-    const size_t n = DATA_PAGES;
-    char *r = tu_alloc(proc, n * PG);
-    uint64_t *gens = calloc(n, sizeof *gens);
-    assert_non_null(gens);
-    for (size_t i = 0; i < n; i++)
-        *word_of(r, i) = pu_word_value(word_of(r, i), gens[i] = 1);
-    umm_stats_t a = tu_stats(sys), b = a;
+    scan_fixture_t f;
+    scan_fixture_new(&f, DATA_PAGES);
+    const size_t n = f.n;
+    umm_stats_t a = tu_stats(f.sys), b = a;
     for (uint64_t pass = 2; pass <= 4; pass++) { /* read each page, then write it */
         a = b;
-        for (size_t i = 0; i < n; i++) {
-            if (*(volatile uint64_t *)word_of(r, i) != pu_word_value(word_of(r, i), gens[i]))
-                fail_msg("pass %" PRIu64 ": page %zu lost its data", pass, i);
-            *word_of(r, i) = pu_word_value(word_of(r, i), gens[i] = pass);
-        }
-        b = tu_stats(sys);
+        scan_rewriting(&f, pass, 1);
+        b = tu_stats(f.sys);
     }
     uint64_t dirty_faults = b.faults_dirty_bit - a.faults_dirty_bit;
     uint64_t predicted = b.pages_dirty_predicted - a.pages_dirty_predicted;
@@ -201,8 +200,8 @@ static void test_dirty_prediction_follows_the_program(void **state) {
                  " dirty-bit faults, %" PRIu64 " predicted", dirty_faults, predicted);
     for (int pass = 0; pass < 3; pass++) { /* now reads only */
         a = b;
-        verify_all(r, n, gens);
-        b = tu_stats(sys);
+        verify_all(f.r, n, f.gens);
+        b = tu_stats(f.sys);
     }
     uint64_t written = b.pages_output - a.pages_output;
     print_message("      third read-only pass: %" PRIu64 " pages written, %" PRIu64
@@ -210,9 +209,7 @@ static void test_dirty_prediction_follows_the_program(void **state) {
     if (written > n / 16)
         fail_msg("a read-only pass wrote %" PRIu64 " of %zu pages: the prediction did not stop",
                  written, n);
-    tu_assert_consistent(sys);
-    free(gens);
-    umm_system_destroy(sys);
+    scan_fixture_free(&f);
 }
 
 int main(int argc, char **argv) {
