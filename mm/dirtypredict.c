@@ -22,6 +22,7 @@ bool mm_dirtypredict_write(mm_vad_t *vad)
 
 void mm_dirtypredict_mapped_clean(mm_vad_t *vad, size_t n)
 {
+    MM_ASSERT_HELD(&vad->proc->sys->lock);
     mm_dirtypredict_t *d = &vad->dirty;
     if (n == 0)
         return;
@@ -35,6 +36,7 @@ void mm_dirtypredict_mapped_clean(mm_vad_t *vad, size_t n)
 
 void mm_dirtypredict_dirtied(mm_vad_t *vad, mm_pfn_t *e)
 {
+    MM_ASSERT_HELD(&vad->proc->sys->lock);
     if (!(e->flags & PFN_F_READ_BACK))
         return; /* not brought back clean by a read fault (a zero page, a page mapped dirty) */
     e->flags &= (uint16_t)~PFN_F_READ_BACK;

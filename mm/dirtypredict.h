@@ -5,14 +5,16 @@
  * umm emulates the dirty bit: a page read back (soft or hard fault) is mapped read-only, and its
  * first write costs a second fault (signal + mprotect). A program that writes most pages it reads
  * back (a sort, a hash join) pays that fault on almost every page. So each private VAD counts,
- * over windows of DIRTYPREDICT_WINDOW pages mapped clean by read faults, how many dirty-bit faults
- * followed on those pages (a frame mark, PFN_F_READ_BACK, ties each such write to a page a read
- * fault mapped clean); when they were at least half, its read faults map their pages dirty at once (the
- * paging-file copy becomes stale, as for a write fault), except one fault in DIRTYPREDICT_SAMPLE,
- * which still maps clean so the next window still measures. A wrong guess costs one write of a
- * page that was not changed, when it is trimmed; a right one saves a fault. Not for section
- * views or prototypes (a shared frame), write-watched VADs (the watch needs the write fault) nor
- * a guest (mapping for write would break its host's page sharing). All under the system lock. */
+ * over windows of DIRTYPREDICT_WINDOW pages mapped clean by read faults, how many of those pages
+ * then took a dirty-bit fault (a frame mark, PFN_F_READ_BACK, ties each such write to the read);
+ * when at least three quarters did, its read faults map their pages dirty at once (the paging-file
+ * copy becomes stale, as for a write fault), except one fault in DIRTYPREDICT_SAMPLE, which still
+ * maps clean so the next window still measures. A wrong guess costs one write of a page that was
+ * not changed, when it is trimmed; a right one saves a fault, so the bar is high (at one half, a
+ * program writing its hot pages and seldom its cold ones turned eager and wrote twice the bytes:
+ * docs/architecture.md section 15). Not for section views or prototypes (a shared frame),
+ * write-watched VADs (the watch needs the write fault) nor a guest (mapping for write would break
+ * its host's page sharing). All under the system lock. */
 #ifndef UMM_DIRTYPREDICT_H
 #define UMM_DIRTYPREDICT_H
 

@@ -46,7 +46,7 @@ typedef struct mm_readahead {
 
 /* Whether a VAD's pages read back are soon written (mm/dirtypredict.h). Invariant: mapped_clean <
  * DIRTYPREDICT_WINDOW between faults (a full window is judged and restarted); `eager` is the
- * last window's verdict (dirtied >= half of mapped_clean). System lock. */
+ * last window's verdict (dirtied >= three quarters of mapped_clean). System lock. */
 typedef struct mm_dirtypredict {
     uint32_t mapped_clean; /* pages read faults mapped clean in this window */
     uint32_t dirtied;      /* dirty-bit faults in this window */
