@@ -170,23 +170,6 @@ static void take_standby(umm_system_t *sys, mm_pfn_id_t f)
     mm_pfn_move(&sys->pfn, f, LIST_ACTIVE);
 }
 
-static mm_pfn_id_t take_any(umm_system_t *sys, bool *zeroed)
-{
-    mm_pfn_id_t f = mm_pfn_list_head(&sys->pfn, LIST_ZEROED);
-    if (f == PFN_NIL)
-        f = mm_pfn_list_head(&sys->pfn, LIST_FREE);
-    if (f != PFN_NIL) {
-        take_if_free(sys, f, zeroed);
-        return f;
-    }
-    f = standby_victim(sys);
-    if (f == PFN_NIL)
-        return PFN_NIL;
-    take_standby(sys, f);
-    *zeroed = false;
-    return f;
-}
-
 static bool is_free(umm_system_t *sys, mm_pfn_id_t f)
 {
     enum mm_list_id l = mm_pfn_list(&sys->pfn, f);
@@ -255,19 +238,13 @@ int mm_frames_alloc(umm_system_t *sys, size_t n, mm_pfn_id_t hint, mm_pfn_id_t *
     int standby_prio = -1; /* a run off Standby: the priority it may repurpose (run_start) */
     for (size_t i = 0; i < n; i++) {
         bool zeroed = false;
-        mm_pfn_id_t f = PFN_NIL;
         if (!(want < sys->pfn.nframes &&
               (is_free(sys, want) || standby_run_member(sys, want, standby_prio))))
-            want = run_start(sys, n - i, &standby_prio);
-        if (want != PFN_NIL && take_if_free(sys, want, &zeroed)) {
-            f = want;
-        } else if (want != PFN_NIL && mm_pfn_list_is_standby(mm_pfn_list(&sys->pfn, want))) {
-            take_standby(sys, want); /* the victim itself, or a member of its run */
-            f = want;
-        } else {
-            f = take_any(sys, &zeroed);
-        }
-        UMM_ASSERT(f != PFN_NIL);
+            want = run_start(sys, n - i, &standby_prio); /* some frame: n are available */
+        UMM_ASSERT(want != PFN_NIL);
+        mm_pfn_id_t f = want;
+        if (!take_if_free(sys, f, &zeroed))
+            take_standby(sys, f); /* the oldest Standby frame, or a member of its run */
         out[i] = f;
         if (zero && !zeroed) {
             void *bytes = mm_frame_ptr(sys, f, MM_FRAME_OVERWRITE);
