@@ -7,9 +7,11 @@
 #ifndef UMM_BENCH_H
 #define UMM_BENCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define BENCH_MAX_REPS 64
 #define BENCH_MiB ((size_t)1 << 20)
@@ -122,11 +124,22 @@ int raw_memset(const bench_opts_t *o, double *mb_per_s, bench_check_t *chk);
 /* program_4x_ram's memory: peak process RSS growth during the umm runs (MiB) and the RAM budget
  * (MiB); 0 when the case did not run */
 void bench_paging_program_rss(double *peak_rss_mib, double *ram_mib);
-/* remove the scratch directory of the paging cases (idempotent; also registered with atexit) */
-void bench_paging_cleanup(void);
 
+/* ---- bench_scratch.c: the scratch directory on a disk, and its removal ---- */
 /* the scratch directory of the paging cases (on a real disk): `dir/name` into buf; 0 = ok */
 int bench_scratch_path(const bench_opts_t *o, const char *name, char *buf, size_t len);
+/* remove the scratch directory (idempotent; also registered with atexit) */
+void bench_paging_cleanup(void);
+/* on SIGINT, SIGTERM or SIGHUP: bench_swap_teardown, remove the scratch directory, then die of
+ * the signal (in this process only, not in its forked children) */
+void bench_cleanup_on_interrupt(void);
+/* the signals bench_cleanup_on_interrupt handles, as a set (to block them around a fork) */
+void bench_interrupt_signals(sigset_t *set);
+/* fn(dir/name) for each entry of dir but "." and ".."; async-signal-safe (no malloc) */
+void bench_dir_each(const char *dir, void (*fn)(const char *path));
+/* 1 when umm-bench with this pid is gone: no such process, a zombie, or another program (its
+ * leftovers may go) */
+int bench_pid_is_dead(pid_t pid);
 
 /* ---- bench_util.c: an exception guard usable from any thread ---- */
 struct umm_system;
@@ -158,6 +171,8 @@ int swap_vs_kernel(const bench_opts_t *o, struct bench_result *rows, int max);
 /* The swap case's program (pattern 0 sequential, 1 random, 2 80/20, 3 sort) on `bytes` (a power
  * of two) of untouched memory at p: its checksum, 0 on a failed check. */
 uint64_t bench_swap_program(int pattern, uint64_t *p, size_t bytes);
+/* kill the side running, turn the swapfile off, remove it and the cgroup; async-signal-safe */
+void bench_swap_teardown(void);
 
 /* ---- bench_redis.c: the Redis store against Redis alone (own redis-server; skipped without) ---- */
 int redis_store(const bench_opts_t *o, struct bench_result *rows, int max);

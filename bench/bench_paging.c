@@ -32,7 +32,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/magic.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,106 +157,6 @@ static void unmap_frames(char *p, size_t bytes, int fd)
         munmap(p, bytes);
     if (fd >= 0)
         close(fd);
-}
-
-/* ------------------------------------------------------------------ scratch directory */
-static char g_dir[PATH_MAX];
-static int g_dir_state; /* 0 not yet, 1 made, -1 failed */
-
-static const char *fs_name(long type)
-{
-    switch (type) {
-    case EXT4_SUPER_MAGIC: return "ext2/3/4";
-    case TMPFS_MAGIC: return "tmpfs";
-    case RAMFS_MAGIC: return "ramfs";
-    case XFS_SUPER_MAGIC: return "xfs";
-    case BTRFS_SUPER_MAGIC: return "btrfs";
-    case OVERLAYFS_SUPER_MAGIC: return "overlayfs";
-    default: return "other";
-    }
-}
-
-static int memory_fs(long type)
-{
-    return type == TMPFS_MAGIC || type == RAMFS_MAGIC;
-}
-
-static const char *scratch_dir(const bench_opts_t *o)
-{
-    if (g_dir_state)
-        return g_dir_state > 0 ? g_dir : NULL;
-    const char *cand[4];
-    int n = 0;
-    if (o->dir) {
-        cand[n++] = o->dir;
-    } else {
-        const char *t = getenv("TMPDIR");
-        if (t && *t)
-            cand[n++] = t;
-        cand[n++] = "/var/tmp";
-        cand[n++] = "/tmp";
-        cand[n++] = ".";
-    }
-    g_dir_state = -1;
-    for (int i = 0; i < n; i++) {
-        struct statfs sf;
-        char real[PATH_MAX];
-        if (statfs(cand[i], &sf) != 0 || access(cand[i], W_OK) != 0 || !realpath(cand[i], real))
-            continue;
-        if (memory_fs((long)sf.f_type)) {
-            if (!o->dir)
-                continue; /* in memory: look further */
-            printf("# WARNING: --dir %s is %s, not a disk: paging figures measure memory\n",
-                   cand[i], fs_name((long)sf.f_type));
-        }
-        if (strlen(real) + sizeof "/umm-bench.XXXXXX" > sizeof g_dir)
-            continue;
-        memcpy(g_dir, real, strlen(real));
-        memcpy(g_dir + strlen(real), "/umm-bench.XXXXXX", sizeof "/umm-bench.XXXXXX");
-        if (!mkdtemp(g_dir))
-            continue;
-        g_dir_state = 1;
-        atexit(bench_paging_cleanup);
-        printf("# paging files in %s (%s, f_type 0x%lx)\n", g_dir, fs_name((long)sf.f_type),
-               (long)sf.f_type);
-        fflush(stdout);
-        return g_dir;
-    }
-    fprintf(stderr, "bench: no writable directory on a disk for the paging files (use --dir)\n");
-    return NULL;
-}
-
-void bench_paging_cleanup(void)
-{
-    if (g_dir_state <= 0)
-        return;
-    DIR *d = opendir(g_dir);
-    if (d) {
-        char path[PATH_MAX + 256];
-        for (struct dirent *de; (de = readdir(d));) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", g_dir, de->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(g_dir);
-    g_dir_state = 0;
-}
-
-static int scratch_path(const bench_opts_t *o, const char *name, char *buf, size_t len)
-{
-    const char *d = scratch_dir(o);
-    if (!d)
-        return 1;
-    snprintf(buf, len, "%s/%s", d, name);
-    return 0;
-}
-
-int bench_scratch_path(const bench_opts_t *o, const char *name, char *buf, size_t len)
-{
-    return scratch_path(o, name, buf, len);
 }
 
 /* pages of the open file fd that are in the page cache (mincore), or -1 */
@@ -412,7 +311,7 @@ static int pg_open(const bench_opts_t *o, const pg_cfg_t *c, pg_env_t *e)
     if (c->balance_ms)
         cfg.balance_interval_ms = c->balance_ms;
     if (c->pagefile) {
-        if (scratch_path(o, "pagefile", e->pf, sizeof e->pf))
+        if (bench_scratch_path(o, "pagefile", e->pf, sizeof e->pf))
             return 1;
         cfg.pagefile_path = e->pf;
         cfg.pagefile_bytes = cfg.pagefile_max_bytes = c->pagefile;
@@ -614,7 +513,7 @@ static int raw_reader_open(const bench_opts_t *o, size_t bytes, size_t frames, i
     r->page = bench_page_size();
     r->bytes = bytes;
     r->frames = frames;
-    if (scratch_path(o, "baseline-read", r->path, sizeof r->path))
+    if (bench_scratch_path(o, "baseline-read", r->path, sizeof r->path))
         return 1;
     if (make_data_file(r->path, bytes, chk, what))
         goto fail;
@@ -771,7 +670,7 @@ static int hard_fault_sequential(const bench_opts_t *o, int descending, double *
     size_t n = e.npages, clusters = (n + 15) / 16, bpages = block / e.page;
     int rc = pg_fill_paged_out(&e, what, chk);
     if (!rc)
-        rc = scratch_path(o, "baseline-seq", path, sizeof path) ||
+        rc = bench_scratch_path(o, "baseline-seq", path, sizeof path) ||
              make_data_file(path, bytes, chk, what) || !(dst = map_frames(bytes, &mfd)) ||
              (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0;
     if (!rc && !(rc = pg_stats(&e, &a))) {
@@ -904,7 +803,7 @@ static int raw_write(const bench_opts_t *o, int direct, const char *what, double
     uint64_t t0 = 0, t1 = 0;
     (void)chk;
     bench_prewarm(bytes);
-    if (scratch_path(o, "baseline-write", path, sizeof path) || !(src = map_frames(bytes, &mfd)))
+    if (bench_scratch_path(o, "baseline-write", path, sizeof path) || !(src = map_frames(bytes, &mfd)))
         goto out;
     for (size_t i = 0; i < bytes / page; i++)
         *(uint64_t *)(void *)(src + i * page) = tag(i);

@@ -195,12 +195,18 @@ typedef struct swap_env {
     char limit[32];       /* its limit file: memory.max or memory.limit_in_bytes */
     char swapfile[PATH_MAX];
     int swap_on;
+    volatile pid_t child; /* the side running now (0 none): it holds the cgroup and the files */
 } swap_env_t;
 
 static swap_env_t g_env;
 
-static void env_teardown(void)
+/* Async-signal-safe: bench_scratch.c's interrupt handler calls it too. */
+void bench_swap_teardown(void)
 {
+    pid_t child = g_env.child;
+    if (child > 0 && kill(child, SIGKILL) == 0)
+        waitpid(child, NULL, 0);
+    g_env.child = 0;
     if (g_env.swap_on && swapoff(g_env.swapfile) == 0)
         g_env.swap_on = 0;
     if (g_env.swapfile[0])
@@ -208,6 +214,29 @@ static void env_teardown(void)
     if (g_env.cg[0])
         rmdir(g_env.cg);
     memset(&g_env, 0, sizeof g_env);
+}
+
+/* A cgroup "umm-bench-swap-<pid>" whose umm-bench was killed: its processes (a side still
+ * running) killed, then removed. */
+static void sweep_cgroup_if_dead(const char *path)
+{
+    const char *name = strrchr(path, '/') + 1, *prefix = "umm-bench-swap-";
+    char *end;
+    if (strncmp(name, prefix, strlen(prefix)) != 0)
+        return;
+    long pid = strtol(name + strlen(prefix), &end, 10);
+    if (*end || !bench_pid_is_dead((pid_t)pid))
+        return;
+    char procs[PATH_MAX + 16];
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", path);
+    FILE *f = fopen(procs, "r");
+    for (int p; f && fscanf(f, "%d", &p) == 1;)
+        kill(p, SIGKILL);
+    if (f)
+        fclose(f);
+    for (int i = 0; i < 100 && rmdir(path) != 0 && errno == EBUSY; i++)
+        usleep(10000); /* the killed processes leave the cgroup as they exit */
+    printf("# swap: removed the cgroup %s, left by umm-bench %ld, which did not finish\n", path, pid);
 }
 
 /* A memory cgroup to put the kernel-side child in: NULL, or why there is none. */
@@ -228,6 +257,7 @@ static const char *make_cgroup(void)
         base = v1;
     if (!base)
         return "no writable memory cgroup (v2 with the memory controller, or v1 memory)";
+    bench_dir_each(base, sweep_cgroup_if_dead);
     snprintf(g_env.cg, sizeof g_env.cg, "%s/umm-bench-swap-%d", base, (int)getpid());
     snprintf(g_env.limit, sizeof g_env.limit, base == v2 ? "memory.max" : "memory.limit_in_bytes");
     if (mkdir(g_env.cg, 0755) != 0) {
@@ -408,8 +438,12 @@ static int run_side(const bench_opts_t *o, int kernel, int pat, size_t bytes, si
         return 1;
     uint64_t in0 = vmstat_pages("pswpin"), out0 = vmstat_pages("pswpout");
     fflush(NULL);
+    sigset_t stop, old;
+    bench_interrupt_signals(&stop);
+    sigprocmask(SIG_BLOCK, &stop, &old); /* an interrupt finds the child in g_env.child */
     pid_t pid = fork();
     if (pid == 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
         close(fds[0]);
         swap_result_t res = {0};
         if (kernel)
@@ -419,12 +453,15 @@ static int run_side(const bench_opts_t *o, int kernel, int pat, size_t bytes, si
         ssize_t n = write(fds[1], &res, sizeof res);
         _exit(n == (ssize_t)sizeof res ? 0 : 1);
     }
+    g_env.child = pid > 0 ? pid : 0;
+    sigprocmask(SIG_SETMASK, &old, NULL);
     close(fds[1]);
     ssize_t n = pid > 0 ? read(fds[0], r, sizeof *r) : -1;
     close(fds[0]);
     int st = 0;
     if (pid > 0)
         waitpid(pid, &st, 0);
+    g_env.child = 0;
     if (kernel) {
         r->bytes_read = (vmstat_pages("pswpin") - in0) * 4096;
         r->bytes_written = (vmstat_pages("pswpout") - out0) * 4096;
@@ -582,14 +619,14 @@ int swap_vs_kernel(const bench_opts_t *o, bench_result_t *rows, int max)
         bytes &= bytes - 1;
     static int registered;
     if (!registered++)
-        atexit(env_teardown); /* an early exit still turns the swapfile off */
+        atexit(bench_swap_teardown); /* an early exit still turns the swapfile off */
     if (!why)
         why = make_cgroup();
     if (!why)
         why = make_swapfile(o, bytes + SWAP_SPARE_BYTES);
     if (why) {
         printf("  swap: skipped: %s\n", why);
-        env_teardown();
+        bench_swap_teardown();
         /* a skip is not a failure: one information row that says so (no figures, no target) */
         rows[0] = bench_row("swap_skipped", "s", 0, 0, 0, 0, 1, 1, 1);
         return max > 0 ? 1 : 0;
@@ -609,7 +646,7 @@ int swap_vs_kernel(const bench_opts_t *o, bench_result_t *rows, int max)
             run_case(o, pat, bytes, ram, reps, &c);
             n = emit(&c, pat, k_ratio[ri], ram, rows, n, max, csv);
         }
-    env_teardown();
+    bench_swap_teardown();
     if (csv) {
         fclose(csv);
         bench_run_plot("plot_swap.py", "umm-bench-swap.csv", "umm-bench-swap.png");

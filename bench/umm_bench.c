@@ -360,6 +360,7 @@ int main(int argc, char **argv)
     int n = 0, idx[NCASES], rc;
     if ((rc = parse_args(argc, argv, &c)) != 0)
         return rc;
+    bench_cleanup_on_interrupt(); /* no swapfile nor scratch file outlives an interrupted run */
     if (!c.selected || (c.selected & (0x1full << C_ALLOC_1T)))
         bench_alloc_prepare(argv); /* may re-execute the program once (static TLS tunable) */
     printf("# umm_bench: umm %s, %zu MiB per case, RAM budget %zu MiB, %d reps%s\n", umm_version(),
