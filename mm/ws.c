@@ -243,9 +243,16 @@ static mm_vad_t *clock_vad(umm_process_t *proc)
     return proc->vads;
 }
 
+static bool fifo(const umm_process_t *proc)
+{
+    return proc->sys->cfg.trim_policy == UMM_TRIM_FIFO;
+}
+
 size_t mm_ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags)
 {
     MM_ASSERT_HELD(&proc->sys->lock);
+    if (fifo(proc)) /* FIFO uses no accessed bit: a second chance would cost the fault it avoids */
+        flags |= WS_TRIM_ALL;
     size_t n = 0;
     mm_vad_t *v = clock_vad(proc);
     size_t page = proc->clock_page;
@@ -311,11 +318,6 @@ static bool sel_aged(const mm_vad_t *v, mm_pte_t p, unsigned arg)
     bool skip_shared = (arg & SEL_PRIVATE) &&
                        mm_frame_backend_shared(v->proc->sys, (mm_pfn_id_t)mm_pte_num(p));
     return eligible && mm_pte_age(p) >= (arg & 0xffu) && !skip_shared;
-}
-
-static bool fifo(const umm_process_t *proc)
-{
-    return proc->sys->cfg.trim_policy == UMM_TRIM_FIFO;
 }
 
 static size_t age_run_cb(mm_vad_t *vad, size_t a, size_t b, void *arg)

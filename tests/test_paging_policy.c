@@ -175,6 +175,41 @@ static void test_balancer_kernel_calls(void **state) {
     umm_system_destroy(b.sys);
 }
 
+/* A program paging 2x its RAM with no balance pass, so every trim comes from the fault path's
+ * reclaim (the clock): accessed-bit faults taken, with the data checked. */
+static uint64_t access_bit_faults_paging(unsigned policy) {
+    umm_config_t c = pu_config(4 * MIB, 16 * MIB, 0, UMM_CFG_NO_WORKERS);
+    c.trim_policy = policy;
+    umm_system_t *sys;
+    umm_process_t *proc;
+    tu_sys_new_cfg(&c, &sys, &proc);
+    size_t n = 2 * 1024;
+    char *r = tu_alloc(proc, n * PG);
+    for (size_t i = 0; i < n; i++)
+        pu_mark_page(pu_at(r, i), PG, i);
+    for (int pass = 0; pass < 3; pass++)
+        for (size_t k = 0; k < n; k++) {
+            size_t i = (k * 769 + (size_t)pass * 97) % n; /* scattered, every page once a pass */
+            pu_assert_page(pu_at(r, i), PG, i);
+        }
+    umm_stats_t s = tu_stats(sys);
+    assert_true(s.pages_trimmed > n);
+    tu_assert_consistent(sys);
+    umm_system_destroy(sys);
+    return s.faults_access_bit;
+}
+
+/* UMM_TRIM_FIFO keeps no accessed bit: its trims never revoke access to give a second chance,
+ * which would cost the very faults FIFO exists to avoid. Aging's clock does (the control). */
+static void test_fifo_takes_no_accessed_bit_fault(void **state) {
+    (void)state;
+    uint64_t aging = access_bit_faults_paging(UMM_TRIM_AGING);
+    uint64_t fifo = access_bit_faults_paging(UMM_TRIM_FIFO);
+    print_message("      accessed-bit faults: aging %" PRIu64 ", fifo %" PRIu64 "\n", aging, fifo);
+    assert_true(aging > 0);
+    assert_int_equal(fifo, 0);
+}
+
 /* ============================================================================================
  * working-set limits
  * ========================================================================================== */
@@ -582,6 +617,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_balancer_idle_loses_first),
         cmocka_unit_test(test_balancer_workers),
         cmocka_unit_test(test_balancer_kernel_calls),
+        cmocka_unit_test(test_fifo_takes_no_accessed_bit_fault),
         cmocka_unit_test(test_ws_limits),
         cmocka_unit_test(test_standby_priorities),
         cmocka_unit_test(test_notifications),
