@@ -12,6 +12,32 @@ static size_t pow2_at_least(size_t n)
     return p;
 }
 
+/* Do all pages of [a, b), at most max of them, hold a frame (valid or on Standby/Modified)? */
+static bool all_resident(const mm_vad_t *vad, size_t a, size_t b, size_t max)
+{
+    if (b - a > max)
+        return false;
+    for (size_t k = a; k < b; k++)
+        if (!mm_pte_has_frame(vad->pte[k]))
+            return false;
+    return true;
+}
+
+/* Does a hard fault on page i continue the last read's stream? Just past that read, or just
+ * before it (a scan downwards), or beyond pages that have frames: a scan of a partly resident
+ * range faults only where pages are missing, and the pages it passed over are no evidence
+ * against the stream (a random fault seldom lands within a window past the last read with every
+ * page between resident). */
+static bool continues_stream(const mm_vad_t *vad, size_t i, size_t max)
+{
+    const mm_readahead_t *ra = &vad->ra;
+    if (i >= ra->next)
+        return all_resident(vad, ra->next, i, max);
+    if (i < ra->prev)
+        return all_resident(vad, i + 1, ra->prev, max);
+    return false;
+}
+
 size_t mm_readahead_window(mm_vad_t *vad, size_t i)
 {
     MM_ASSERT_HELD(&vad->proc->sys->lock);
@@ -19,7 +45,7 @@ size_t mm_readahead_window(mm_vad_t *vad, size_t i)
     size_t max = vad->proc->sys->cluster_pages, w;
     if (ra->window == 0) /* a first hard fault: no history, read as the cluster says */
         w = max;
-    else if (i == ra->next || i + 1 == ra->prev) /* a stream, either direction */
+    else if (continues_stream(vad, i, max))
         w = (size_t)ra->window * 2;
     else if (ra->hits == 0)
         w = 1;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* readahead.h - how many pages a hard fault reads: a window per VAD that adapts to whether the
  * pages read ahead get used, as Linux's VMA-based swap readahead does. A stream (a fault just past
- * the last read, or just before it) doubles the window; otherwise the window follows the hits
+ * the last read, or just before it, or past pages that all have frames, as a scan of a partly
+ * resident range faults) doubles the window; otherwise the window follows the hits
  * since the last read (hits + 2, rounded up to a power of two, or 1 page when nothing was used
  * and the fault is not next to the last one) and never shrinks by more than half at a time. So a
  * sequential scan reads cluster_pages at a time and a random one settles on single pages, whose

@@ -149,6 +149,38 @@ static void test_rewrite_keeps_slot_runs(void **state) {
     scan_fixture_free(&f);
 }
 
+/* A scan of a partly resident range faults only where pages are missing, so its faults seldom
+ * land just past the last read. In blocks of 16 pages, even blocks keep every other page resident
+ * (runs of one missing page), odd blocks only their first (a run of 15). A fault past pages that
+ * are all resident continues the stream: the window stays at the cluster, and each odd block's
+ * run comes in one read. (Counting only a fault just past the last read, the window shrank to
+ * one page over the even blocks and took four faults to grow back in each odd one: 96 faults.) */
+static void test_scan_continues_over_resident_pages(void **state) {
+    (void)state;
+    scan_fixture_t f;
+    scan_fixture_new(&f, 256);
+    page_out(f.sys, f.proc);
+    for (size_t i = 0; i < f.n; i++) {
+        size_t block = i / 16, off = i % 16;
+        if (!((block % 2 == 0 && off % 2 == 1) || (block % 2 == 1 && off == 0)))
+            continue;
+        if (*word_of(f.r, i) != pu_word_value(word_of(f.r, i), f.gens[i]))
+            fail_msg("page %zu lost its data", i);
+        /* what the fault read ahead goes, so the next page's fault does not map it too */
+        assert_int_equal(umm_standby_purge(f.sys, 7, NULL), UMM_OK);
+    }
+    assert_int_equal(tu_pstats(f.proc).working_set, 8 * 8 + 8);
+    umm_stats_t a = tu_stats(f.sys);
+    verify_all(f.r, f.n, f.gens);
+    umm_stats_t b = tu_stats(f.sys);
+    uint64_t hard = b.faults_hard - a.faults_hard, in = b.pages_input - a.pages_input;
+    print_message("      scan: %" PRIu64 " hard faults read %" PRIu64 " pages\n", hard, in);
+    assert_int_equal(in, f.n - (8 * 8 + 8)); /* the missing pages, none twice */
+    if (hard > 8 * 8 + 8 + 4) /* a fault per page of the even blocks, one per odd block, slack */
+        fail_msg("%" PRIu64 " hard faults: the stream ended at resident pages", hard);
+    scan_fixture_free(&f);
+}
+
 /* A scan of 8x RAM that rewrites one page in four, with nothing purged between passes: the frames
  * a cluster takes come off Standby, where the rewritten pages (written out later) broke the order
  * of their neighbours. The cluster still gets consecutive frames (the oldest Standby frame's
@@ -220,6 +252,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_window_adapts),
         cmocka_unit_test(test_rewrite_keeps_slot_runs),
         cmocka_unit_test(test_scan_maps_clusters_in_few_calls),
+        cmocka_unit_test(test_scan_continues_over_resident_pages),
         cmocka_unit_test(test_dirty_prediction_follows_the_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
