@@ -456,7 +456,8 @@ UMM_API int umm_reclaim(umm_process_t *proc, void *addr, size_t bytes, int *lost
 UMM_API int umm_discard(umm_process_t *proc, void *addr, size_t bytes);
 
 /* ---- working sets ---- */
-/* Take up to `pages` pages out of the working set (oldest first, clock with second chance):
+/* Take up to `pages` pages out of the working set (oldest first, clock with second chance, under
+ * UMM_TRIM_AGING for dirty pages only, under UMM_TRIM_FIFO for none):
  * clean pages go to Standby, dirty ones to Modified, never-written ones back to demand-zero. */
 UMM_API int umm_ws_trim(umm_process_t *proc, size_t pages);
 /* Take every page out of the working set (EmptyWorkingSet). */

@@ -206,20 +206,66 @@ size_t mm_ws_trim_range(mm_vad_t *vad, size_t a, size_t b, unsigned flags)
 }
 
 /* One clock sweep over [from, vad->npages): trims unaccessed pages, ages accessed ones. */
+/* A clock flag beside ws_trim_flags: only a dirty page gets a second chance (see clock_takes). */
+#define CLOCK_CHANCE_DIRTY_ONLY (1u << 8)
+
+/* The clock's view of one cluster-aligned group of a VAD's pages (see clock_group). */
+typedef struct clock_group {
+    size_t first, end; /* the group [first, end) */
+    unsigned flags;    /* the sweep's flags for its pages */
+} clock_group_t;
+
+/* The flags for the group holding page k. Under CLOCK_CHANCE_DIRTY_ONLY a group whose pages are
+ * all valid and accessed, some dirty (a scan's cluster, writing some of its pages), keeps second
+ * chances for all of them: the dirty ones left behind would break every cluster's frames and
+ * slots into pieces (test_scan_maps_clusters_in_few_calls). */
+static const clock_group_t *clock_group(const mm_vad_t *vad, size_t k, unsigned flags, clock_group_t *g)
+{
+    if (k >= g->first && k < g->end)
+        return g;
+    size_t cl = vad->proc->sys->cluster_pages;
+    g->first = k - k % cl;
+    g->end = g->first + cl < vad->npages ? g->first + cl : vad->npages;
+    g->flags = flags;
+    if (!(flags & CLOCK_CHANCE_DIRTY_ONLY))
+        return g;
+    bool whole = true, dirty = false;
+    for (size_t m = g->first; m < g->end && whole; m++) {
+        mm_pte_t q = vad->pte[m];
+        whole = mm_pte_format(q) == PTE_VALID && (q & PTE_ACCESSED);
+        dirty |= (q & PTE_DIRTY) != 0;
+    }
+    if (whole && dirty)
+        g->flags &= ~CLOCK_CHANCE_DIRTY_ONLY;
+    return g;
+}
+
+/* Does the clock trim this valid page now, rather than revoke its access for a second chance?
+ * A second chance costs an accessed-bit fault when the page is used again. Trimming a clean page
+ * costs at most a soft fault, the same, if it is used again while on Standby, so under
+ * CLOCK_CHANCE_DIRTY_ONLY only a dirty page, whose trim would cost a write, gets one. */
+static bool clock_takes(mm_pte_t p, unsigned flags)
+{
+    if ((flags & WS_TRIM_ALL) || !(p & PTE_ACCESSED))
+        return true;
+    return (flags & CLOCK_CHANCE_DIRTY_ONLY) && !(p & PTE_DIRTY);
+}
+
 static size_t clock_sweep_vad(mm_vad_t *vad, size_t from, size_t want, unsigned flags,
                               size_t *stopped_at)
 {
     size_t n = 0, i = mm_vad_next_valid_chunk(vad, from);
+    clock_group_t g = {0, 0, flags};
     while (i < vad->npages && n < want) {
         mm_pte_t p = vad->pte[i];
         if (mm_pte_format(p) != PTE_VALID) {
             i = mm_vad_next_valid_chunk(vad, i + 1);
             continue;
         }
-        bool trim = (flags & WS_TRIM_ALL) || !(p & PTE_ACCESSED);
+        bool trim = clock_takes(p, clock_group(vad, i, flags, &g)->flags);
         size_t j = i + 1;
         while (j < vad->npages && mm_pte_format(vad->pte[j]) == PTE_VALID &&
-               ((flags & WS_TRIM_ALL) || !(vad->pte[j] & PTE_ACCESSED)) == trim &&
+               clock_takes(vad->pte[j], clock_group(vad, j, flags, &g)->flags) == trim &&
                (!trim || n + (j - i) < want))
             j++;
         if (trim)
@@ -253,6 +299,8 @@ size_t mm_ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags)
     MM_ASSERT_HELD(&proc->sys->lock);
     if (fifo(proc)) /* FIFO uses no accessed bit: a second chance would cost the fault it avoids */
         flags |= WS_TRIM_ALL;
+    else if (proc->sys->cfg.trim_policy == UMM_TRIM_AGING)
+        flags |= CLOCK_CHANCE_DIRTY_ONLY;
     size_t n = 0;
     mm_vad_t *v = clock_vad(proc);
     size_t page = proc->clock_page;

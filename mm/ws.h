@@ -15,7 +15,8 @@ enum ws_trim_flags {
 
 /* Clock with second chance over the process's valid pages, from its clock hand: an accessed
  * page loses its accessed bit (one mprotect per run), a page not accessed since is trimmed.
- * Under UMM_TRIM_FIFO no second chance (as WS_TRIM_ALL): the page is trimmed. At most two
+ * Under UMM_TRIM_AGING only dirty pages get the second chance (and the pages of a scanned
+ * cluster: ws.c, clock_takes); under UMM_TRIM_FIFO none (as WS_TRIM_ALL). At most two
  * revolutions. Returns the number of pages trimmed. */
 size_t mm_ws_trim_locked(umm_process_t *proc, size_t want, unsigned flags);
 

@@ -210,6 +210,53 @@ static void test_fifo_takes_no_accessed_bit_fault(void **state) {
     assert_int_equal(fifo, 0);
 }
 
+/* Under aging the clock gives a second chance (revoking access, so the next use costs an
+ * accessed-bit fault) only to a dirty page, whose trim would cost a write; a clean page trimmed
+ * costs at most a soft fault, the same. Pages 0, 4, 8, ... were read back (clean), 1, 5, 9, ...
+ * rewritten (dirty), the rest paged out: umm_ws_trim of as many pages as are clean takes exactly
+ * those, writes nothing, and the dirty ones stay in the working set. */
+static void test_clock_spares_dirty_pages_only(void **state) {
+    (void)state;
+    umm_system_t *sys;
+    umm_process_t *proc;
+    umm_config_t c = pu_config(4 * MIB, 16 * MIB, 0, UMM_CFG_NO_WORKERS);
+    tu_sys_new_cfg(&c, &sys, &proc);
+    const size_t n = 256, each = n / 4;
+    char *r = tu_alloc(proc, n * PG);
+    for (size_t i = 0; i < n; i++)
+        pu_mark_page(pu_at(r, i), PG, 1);
+    assert_int_equal(umm_ws_empty(proc), UMM_OK);
+    assert_int_equal(umm_flush_modified(sys), UMM_OK);
+    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    for (size_t i = 0; i < n; i += 4) {
+        /* each fault alone, nothing it read ahead kept: only the pages touched are valid */
+        pu_assert_page(pu_at(r, i), PG, 1); /* read back: clean */
+        assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+        pu_mark_page(pu_at(r, i + 1), PG, 2); /* read back and rewritten: dirty */
+        assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    }
+    assert_int_equal(tu_pstats(proc).working_set, 2 * each);
+    umm_stats_t a = tu_stats(sys);
+    assert_int_equal(umm_ws_trim(proc, each), UMM_OK);
+    umm_stats_t b = tu_stats(sys);
+    assert_int_equal(b.pages_trimmed - a.pages_trimmed, each);
+    assert_int_equal(b.modified - a.modified, 0); /* no dirty page left the working set */
+    for (size_t i = 1; i < n; i += 4)
+        pu_assert_page(pu_at(r, i), PG, 2);
+    umm_stats_t d = tu_stats(sys);
+    print_message("      dirty pages touched after the trim: %" PRIu64 " accessed-bit faults, %" PRIu64
+                  " soft faults\n", d.faults_access_bit - b.faults_access_bit,
+                  d.faults_transition - b.faults_transition);
+    assert_int_equal(d.faults_transition - b.faults_transition, 0); /* none was trimmed */
+    /* each had its chance, but the last: the hand stops at the last clean page, before it */
+    assert_in_range(d.faults_access_bit - b.faults_access_bit, each - 1, each);
+    for (size_t i = 0; i < n; i += 4)
+        pu_assert_page(pu_at(r, i), PG, 1);
+    assert_int_equal(tu_stats(sys).faults_transition - d.faults_transition, each); /* from Standby */
+    tu_assert_consistent(sys);
+    umm_system_destroy(sys);
+}
+
 /* ============================================================================================
  * working-set limits
  * ========================================================================================== */
@@ -618,6 +665,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_balancer_workers),
         cmocka_unit_test(test_balancer_kernel_calls),
         cmocka_unit_test(test_fifo_takes_no_accessed_bit_fault),
+        cmocka_unit_test(test_clock_spares_dirty_pages_only),
         cmocka_unit_test(test_ws_limits),
         cmocka_unit_test(test_standby_priorities),
         cmocka_unit_test(test_notifications),
