@@ -130,9 +130,11 @@ void bench_paging_program_rss(double *peak_rss_mib, double *ram_mib);
 int bench_scratch_path(const bench_opts_t *o, const char *name, char *buf, size_t len);
 /* remove the scratch directory (idempotent; also registered with atexit) */
 void bench_paging_cleanup(void);
-/* on SIGINT, SIGTERM or SIGHUP: bench_swap_teardown, remove the scratch directory, then die of
- * the signal (in this process only, not in its forked children) */
+/* on SIGINT, SIGTERM or SIGHUP: run the cleanups added, remove the scratch directory, then die
+ * of the signal (in this process only, not in its forked children) */
 void bench_cleanup_on_interrupt(void);
+/* fn (async-signal-safe) runs on such an interrupt too; at most 4, each once */
+void bench_cleanup_add(void (*fn)(void));
 /* the signals bench_cleanup_on_interrupt handles, as a set (to block them around a fork) */
 void bench_interrupt_signals(sigset_t *set);
 /* fn(dir/name) for each entry of dir but "." and ".."; async-signal-safe (no malloc) */
@@ -171,8 +173,6 @@ int swap_vs_kernel(const bench_opts_t *o, struct bench_result *rows, int max);
 /* The swap case's program (pattern 0 sequential, 1 random, 2 80/20, 3 sort) on `bytes` (a power
  * of two) of untouched memory at p: its checksum, 0 on a failed check. */
 uint64_t bench_swap_program(int pattern, uint64_t *p, size_t bytes);
-/* kill the side running, turn the swapfile off, remove it and the cgroup; async-signal-safe */
-void bench_swap_teardown(void);
 
 /* ---- bench_redis.c: the Redis store against Redis alone (own redis-server; skipped without) ---- */
 int redis_store(const bench_opts_t *o, struct bench_result *rows, int max);

@@ -31,6 +31,9 @@
 static char g_dir[PATH_MAX];
 static volatile sig_atomic_t g_dir_state; /* 0 not yet, 1 made, -1 failed */
 static pid_t g_owner; /* the process that installed the handler: forked children do not clean */
+/* what else an interrupt undoes (bench_cleanup_add): set before the state they undo exists */
+#define MAX_CLEANUPS 4
+static void (*volatile g_cleanups[MAX_CLEANUPS])(void);
 
 static const char *fs_name(long type)
 {
@@ -128,7 +131,9 @@ static void on_interrupt(int sig)
 {
     int saved = errno;
     if (getpid() == g_owner) {
-        bench_swap_teardown();
+        for (size_t i = 0; i < MAX_CLEANUPS; i++)
+            if (g_cleanups[i])
+                g_cleanups[i]();
         if (g_dir_state > 0)
             remove_dir(g_dir);
         g_dir_state = 0;
@@ -146,6 +151,15 @@ void bench_interrupt_signals(sigset_t *set)
     sigemptyset(set);
     for (size_t i = 0; i < NINTERRUPTS; i++)
         sigaddset(set, k_interrupts[i]);
+}
+
+void bench_cleanup_add(void (*fn)(void))
+{
+    for (size_t i = 0; i < MAX_CLEANUPS; i++)
+        if (!g_cleanups[i] || g_cleanups[i] == fn) {
+            g_cleanups[i] = fn;
+            return;
+        }
 }
 
 void bench_cleanup_on_interrupt(void)

@@ -201,8 +201,9 @@ typedef struct swap_env {
 
 static swap_env_t g_env;
 
-/* Async-signal-safe: bench_scratch.c's interrupt handler calls it too. */
-void bench_swap_teardown(void)
+/* Kill the side running, turn the swapfile off, remove it and the cgroup. Async-signal-safe:
+ * an interrupt runs it too (bench_cleanup_add). */
+static void env_teardown(void)
 {
     pid_t child = g_env.child;
     if (child > 0 && kill(child, SIGKILL) == 0)
@@ -620,15 +621,17 @@ int swap_vs_kernel(const bench_opts_t *o, bench_result_t *rows, int max)
     while (bytes & (bytes - 1)) /* a power of two: the random patterns scatter with a mask */
         bytes &= bytes - 1;
     static int registered;
-    if (!registered++)
-        atexit(bench_swap_teardown); /* an early exit still turns the swapfile off */
+    if (!registered++) {
+        atexit(env_teardown); /* an early exit still turns the swapfile off */
+        bench_cleanup_add(env_teardown);
+    }
     if (!why)
         why = make_cgroup();
     if (!why)
         why = make_swapfile(o, bytes + SWAP_SPARE_BYTES);
     if (why) {
         printf("  swap: skipped: %s\n", why);
-        bench_swap_teardown();
+        env_teardown();
         /* a skip is not a failure: one information row that says so (no figures, no target) */
         rows[0] = bench_row("swap_skipped", "s", 0, 0, 0, 0, 1, 1, 1);
         return max > 0 ? 1 : 0;
@@ -648,7 +651,7 @@ int swap_vs_kernel(const bench_opts_t *o, bench_result_t *rows, int max)
             run_case(o, pat, bytes, ram, reps, &c);
             n = emit(&c, pat, k_ratio[ri], ram, rows, n, max, csv);
         }
-    bench_swap_teardown();
+    env_teardown();
     if (csv) {
         fclose(csv);
         bench_run_plot("plot_swap.py", "umm-bench-swap.csv", "umm-bench-swap.png");

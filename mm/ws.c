@@ -205,11 +205,12 @@ size_t mm_ws_trim_range(mm_vad_t *vad, size_t a, size_t b, unsigned flags)
     return n;
 }
 
-/* One clock sweep over [from, vad->npages): trims unaccessed pages, ages accessed ones. */
 /* A clock flag beside ws_trim_flags: only a dirty page gets a second chance (see clock_takes). */
 #define CLOCK_CHANCE_DIRTY_ONLY (1u << 8)
 
-/* The clock's view of one cluster-aligned group of a VAD's pages (see clock_group). */
+/* The clock's view of one cluster-aligned group of a VAD's pages (see clock_group). Invariant:
+ * first <= end <= first + cluster_pages, and flags are the sweep's, less CLOCK_CHANCE_DIRTY_ONLY
+ * when the group was whole and partly dirty as the sweep reached it. */
 typedef struct clock_group {
     size_t first, end; /* the group [first, end) */
     unsigned flags;    /* the sweep's flags for its pages */
@@ -226,6 +227,7 @@ static const clock_group_t *clock_group(const mm_vad_t *vad, size_t k, unsigned 
     size_t cl = vad->proc->sys->cluster_pages;
     g->first = k - k % cl;
     g->end = g->first + cl < vad->npages ? g->first + cl : vad->npages;
+    UMM_ASSERT(g->first <= k && k < g->end && g->end - g->first <= cl);
     g->flags = flags;
     if (!(flags & CLOCK_CHANCE_DIRTY_ONLY))
         return g;
@@ -251,6 +253,7 @@ static bool clock_takes(mm_pte_t p, unsigned flags)
     return (flags & CLOCK_CHANCE_DIRTY_ONLY) && !(p & PTE_DIRTY);
 }
 
+/* One clock sweep over [from, vad->npages): trims unaccessed pages, ages accessed ones. */
 static size_t clock_sweep_vad(mm_vad_t *vad, size_t from, size_t want, unsigned flags,
                               size_t *stopped_at)
 {
