@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_paging_policy.c - paging, the policy: the balance-set manager (on demand and with workers:
- * the pages idle longest leave first), working-set limits, standby priorities and purging, memory
+ * the pages idle longest leave first), the clock's second chances (none under FIFO, dirty pages
+ * only under aging), working-set limits, standby priorities and purging, memory
  * resource notifications (on demand and with workers), umm_check while the zero page thread holds
  * frames, the zero page thread. Helpers: paging_util.h. Systems are created inside each test body
  * (cmocka swaps the SIGSEGV handler). */
