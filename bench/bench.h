@@ -139,6 +139,9 @@ void bench_cleanup_add(void (*fn)(void));
 void bench_interrupt_signals(sigset_t *set);
 /* fn(dir/name) for each entry of dir but "." and ".."; async-signal-safe (no malloc) */
 void bench_dir_each(const char *dir, void (*fn)(const char *path));
+/* The pid in a name "<prefix><pid><after>" (after '\0': the name ends there), or 0 when the name
+ * is not of that form: the run that made a scratch directory or a cgroup */
+pid_t bench_name_pid(const char *name, const char *prefix, char after);
 /* 1 when umm-bench with this pid is gone: no such process, a zombie, or another program (its
  * leftovers may go) */
 int bench_pid_is_dead(pid_t pid);

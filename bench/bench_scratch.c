@@ -91,14 +91,14 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
-/* The pid in "umm-bench-<pid>.XXXXXX", or 0 when the name is not one of ours. */
-static pid_t owner_pid(const char *name)
+pid_t bench_name_pid(const char *name, const char *prefix, char after)
 {
-    if (strncmp(name, PREFIX, sizeof PREFIX - 1) != 0)
+    size_t len = strlen(prefix);
+    if (strncmp(name, prefix, len) != 0)
         return 0;
     char *end;
-    long pid = strtol(name + sizeof PREFIX - 1, &end, 10);
-    return *end == '.' && pid > 0 ? (pid_t)pid : 0;
+    long pid = strtol(name + len, &end, 10);
+    return *end == after && pid > 0 ? (pid_t)pid : 0;
 }
 
 int bench_pid_is_dead(pid_t pid)
@@ -120,8 +120,8 @@ int bench_pid_is_dead(pid_t pid)
 static void sweep_if_dead(const char *path)
 {
     const char *name = strrchr(path, '/') + 1;
-    pid_t pid = owner_pid(name);
-    if (!bench_pid_is_dead(pid))
+    pid_t pid = bench_name_pid(name, PREFIX, '.');
+    if (!pid || !bench_pid_is_dead(pid))
         return;
     remove_dir(path);
     printf("# removed %s, left by umm-bench %d, which did not finish\n", path, (int)pid);

@@ -208,7 +208,6 @@ static void env_teardown(void)
     pid_t child = g_env.child;
     if (child > 0 && kill(child, SIGKILL) == 0)
         waitpid(child, NULL, 0);
-    g_env.child = 0;
     if (g_env.swap_on && swapoff(g_env.swapfile) == 0)
         g_env.swap_on = 0;
     if (g_env.swapfile[0])
@@ -222,12 +221,8 @@ static void env_teardown(void)
  * running) killed, then removed. */
 static void sweep_cgroup_if_dead(const char *path)
 {
-    const char *name = strrchr(path, '/') + 1, *prefix = "umm-bench-swap-";
-    char *end;
-    if (strncmp(name, prefix, strlen(prefix)) != 0)
-        return;
-    long pid = strtol(name + strlen(prefix), &end, 10);
-    if (*end || !bench_pid_is_dead((pid_t)pid))
+    pid_t pid = bench_name_pid(strrchr(path, '/') + 1, "umm-bench-swap-", '\0');
+    if (!pid || !bench_pid_is_dead(pid))
         return;
     char procs[PATH_MAX + 16];
     snprintf(procs, sizeof procs, "%s/cgroup.procs", path);
@@ -238,7 +233,7 @@ static void sweep_cgroup_if_dead(const char *path)
         fclose(f);
     for (int i = 0; i < 100 && rmdir(path) != 0 && errno == EBUSY; i++)
         usleep(10000); /* the killed processes leave the cgroup as they exit */
-    printf("# swap: removed the cgroup %s, left by umm-bench %ld, which did not finish\n", path, pid);
+    printf("# swap: removed the cgroup %s, left by umm-bench %d, which did not finish\n", path, (int)pid);
 }
 
 /* A memory cgroup to put the kernel-side child in: NULL, or why there is none. */

@@ -9,6 +9,7 @@
  *   pu_tmpdir_new() / pu_tmpdir_free(): a mkdtemp() directory for named paging files
  *   pu_at(), pu_fill_range(), pu_verify_range_order(): whole pages of a range (tu_fill patterns),
  *                          checked in a shuffled order
+ *   pu_page_out():         every page of a process out to the paging file, none left on Standby
  */
 #ifndef UMM_PAGING_UTIL_H
 #define UMM_PAGING_UTIL_H
@@ -105,6 +106,14 @@ static inline size_t *pu_order(size_t n, uint64_t seed) {
 /* ---- whole pages of a range ----------------------------------------------------------------- */
 
 static inline unsigned char *pu_at(void *base, size_t i) { return (unsigned char *)base + i * PU_PG; }
+
+/* Page every page of proc out: trimmed, written (dirty pages in order, so runs of neighbours sit
+ * in consecutive slots), and dropped from Standby, so the next touch of each is a hard fault. */
+static inline void pu_page_out(umm_system_t *sys, umm_process_t *proc) {
+    assert_int_equal(umm_ws_empty(proc), UMM_OK);
+    assert_int_equal(umm_flush_modified(sys), UMM_OK);
+    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+}
 
 static inline void pu_fill_range(void *base, size_t npages, uint64_t gen) {
     for (size_t i = 0; i < npages; i++)

@@ -226,9 +226,7 @@ static void test_clock_spares_dirty_pages_only(void **state) {
     char *r = tu_alloc(proc, n * PG);
     for (size_t i = 0; i < n; i++)
         pu_mark_page(pu_at(r, i), PG, 1);
-    assert_int_equal(umm_ws_empty(proc), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, proc);
     for (size_t i = 0; i < n; i += 4) {
         /* each fault alone, nothing it read ahead kept: only the pages touched are valid */
         pu_assert_page(pu_at(r, i), PG, 1); /* read back: clean */

@@ -23,13 +23,6 @@ static void test_random_8x_ram_with_errors(void **state) {
     }
 }
 
-/* Page everything out (written in order, so runs of neighbours sit in consecutive slots). */
-static void page_out(umm_system_t *sys, umm_process_t *proc) {
-    assert_int_equal(umm_ws_empty(proc), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
-}
-
 /* A system without workers (so every fault and trim happens in the test's order) holding n pages
  * of data at r, each page written with generation 1 (gens[] is the model). */
 typedef struct scan_fixture {
@@ -83,7 +76,7 @@ static void test_window_adapts(void **state) {
         gens[i] = 7;
         *word_of(r, i) = pu_word_value(word_of(r, i), 7);
     }
-    page_out(sys, proc);
+    pu_page_out(sys, proc);
 
     /* random: after a few faults the window is one page */
     umm_stats_t a = tu_stats(sys);
@@ -103,7 +96,7 @@ static void test_window_adapts(void **state) {
     tu_assert_consistent(sys);
 
     /* sequential: the window grows back to the cluster */
-    page_out(sys, proc);
+    pu_page_out(sys, proc);
     a = tu_stats(sys);
     verify_all(r, DATA_PAGES, gens);
     b = tu_stats(sys);
@@ -126,11 +119,11 @@ static void test_rewrite_keeps_slot_runs(void **state) {
     scan_fixture_t f;
     scan_fixture_new(&f, DATA_PAGES / 2);
     const size_t n = f.n;
-    page_out(f.sys, f.proc);
+    pu_page_out(f.sys, f.proc);
     umm_stats_t a = tu_stats(f.sys);
     for (uint64_t pass = 2; pass <= 3; pass++) {
         scan_rewriting(&f, pass, 4);
-        page_out(f.sys, f.proc);
+        pu_page_out(f.sys, f.proc);
     }
     umm_stats_t b = tu_stats(f.sys);
     verify_all(f.r, n, f.gens);
@@ -159,7 +152,7 @@ static void test_scan_continues_over_resident_pages(void **state) {
     (void)state;
     scan_fixture_t f;
     scan_fixture_new(&f, 256);
-    page_out(f.sys, f.proc);
+    pu_page_out(f.sys, f.proc);
     for (size_t i = 0; i < f.n; i++) {
         size_t block = i / 16, off = i % 16;
         if (!((block % 2 == 0 && off % 2 == 1) || (block % 2 == 1 && off == 0)))
