@@ -622,7 +622,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     G(pinned_frames, "frames pinned by probe-and-lock for an I/O now")                            \
     C(faults_total, "SIGSEGVs umm handled for this system (resolved, raised as exceptions, or retried because a page was busy)") \
     C(faults_demand_zero, "pages made valid from a zeroed frame (a 16-page cluster adds 16)")     \
-    C(faults_transition, "pages made valid by soft faults (the frame still on Standby or Modified, or resident for another view of a section)") \
+    C(faults_transition, "pages made valid by soft faults (the frame still on Standby or Modified, or resident for another view of a section), and the pages a stream's hard fault read and mapped with its own") \
     C(faults_hard, "hard faults: a page read from the paging file on the faulting thread (its read-ahead neighbours count in pages_input)") \
     C(faults_access_bit, "faults that set the emulated accessed bit of an aged page")             \
     C(faults_dirty_bit, "faults that set the emulated dirty bit (first write to a clean, accessed page)") \

@@ -220,14 +220,21 @@ static enum fault_result demand_zero_fault(const fault_site_t *s)
     return s->i >= kept ? site_raise(s, err) : FAULT_DONE;
 }
 
+/* Why pages in transition are made valid, which says how they count. */
+enum valid_how {
+    VALID_SOFT,     /* a soft fault's cluster: each page a soft fault */
+    VALID_UNCOUNTED, /* the page of a hard fault (counted as hard), or a view's neighbour */
+    VALID_READ,     /* what a stream's hard fault read: each page but the faulting one a soft
+                     * fault (the program would have taken it), each read-ahead page a hit */
+};
+
 /* [lo, hi) are TRANSITION (frames on Standby or Modified, or just read): make them VALID, mapped
- * where they live. `soft`: count them as soft faults (a hard fault's page is counted as hard). */
-static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo, size_t hi, bool soft)
+ * where they live, counted as `how` says. Returns UMM_OK, or the kernel's refusal with the pages
+ * back in transition. */
+static int transition_to_valid(const fault_site_t *s, size_t lo, size_t hi, enum valid_how how)
 {
     mm_vad_t *vad = s->vad;
     umm_system_t *sys = vad->proc->sys;
-    if (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(vad->pte[s->i]))->flags & PFN_F_IO)
-        return FAULT_BUSY; /* paging I/O holds it: retry once that is done */
     bool maps = site_maps(s);
     /* a read of a page its VAD will likely write soon is mapped as a write (dirtypredict.h) */
     bool predicted = maps && !s->write && mm_dirtypredict_write(vad);
@@ -243,7 +250,9 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
         saved[k - lo] = p;
         was_on[k - lo] = e->list;
         was_offered[k - lo] = e->flags & PFN_F_OFFERED;
-        mm_readahead_use(vad, f, k, s->i);
+        /* the scan goes on over what a stream's fault read: each page used as a soft fault's
+         * page would be (a hit); a soft fault's neighbours are not evidence */
+        mm_readahead_use(vad, f, k, how == VALID_READ ? k : s->i);
         /* an offered frame has no copy: back in use, it is as dirty as a Modified one */
         bool modified = e->list == LIST_MODIFIED || e->list == LIST_MODIFIED_NOWRITE ||
                         (e->flags & PFN_F_OFFERED);
@@ -263,7 +272,7 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
         }
     }
     if (!maps)
-        return FAULT_DONE;
+        return UMM_OK;
     int err = map_valid_run(vad, lo, hi, write);
     bool unmapped = err && mm_hw_unmap(sys, mm_vad_page_addr(vad, lo, sys->page_shift), hi - lo) == UMM_OK;
     if (unmapped) {
@@ -277,7 +286,7 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
                 mm_pfn_entry(&sys->pfn, f)->flags |= PFN_F_OFFERED;
         }
         mm_vma_refresh(vad, lo, hi);
-        return site_raise(s, err);
+        return err;
     }
     /* Mapped; or the kernel refused a mapping and then the replacement of the whole cluster: the
      * pages stay valid and dirty (a store through a mapping left would not be seen) and the
@@ -296,12 +305,24 @@ static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo,
     }
     mm_vma_refresh(vad, lo, hi);
     ws_grow(s->proc, hi - lo);
-    if (soft)
-        MM_COUNT(s->proc, faults_transition, hi - lo);
+    if (how != VALID_UNCOUNTED)
+        MM_COUNT(s->proc, faults_transition, hi - lo - (how == VALID_READ && lo <= s->i && s->i < hi));
     mm_dirtypredict_mapped_clean(vad, mapped_clean);
     if (predicted)
         MM_COUNT(s->proc, pages_dirty_predicted, hi - lo);
-    return FAULT_DONE;
+    return UMM_OK;
+}
+
+/* [lo, hi), page i among them, are TRANSITION: make them VALID as transition_to_valid does, or
+ * raise what stopped it. */
+static enum fault_result make_transition_valid(const fault_site_t *s, size_t lo, size_t hi,
+                                               enum valid_how how)
+{
+    umm_system_t *sys = s->vad->proc->sys;
+    if (mm_pfn_entry(&sys->pfn, (mm_pfn_id_t)mm_pte_num(s->vad->pte[s->i]))->flags & PFN_F_IO)
+        return FAULT_BUSY; /* paging I/O holds it: retry once that is done */
+    int err = transition_to_valid(s, lo, hi, how);
+    return err == UMM_OK ? FAULT_DONE : site_raise(s, err);
 }
 
 /* Transition (soft) fault: the frame is still on Standby or Modified; bring it and its
@@ -310,7 +331,7 @@ static enum fault_result transition_fault(const fault_site_t *s)
 {
     size_t lo, hi;
     site_cluster(s, mm_cluster_same_transition, false, &lo, &hi);
-    return make_transition_valid(s, lo, hi, true);
+    return make_transition_valid(s, lo, hi, VALID_SOFT);
 }
 
 /* The iovecs that read into frames (contiguous bytes become one), or -1. System locked: a
@@ -428,15 +449,99 @@ static void unpin_read(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n)
     }
 }
 
+/* Another run of the read window, read with the faulting page's run: pages [lo, hi) in
+ * consecutive slots from slot, into frames. */
+typedef struct read_run {
+    size_t lo, hi;
+    uint64_t slot;
+    mm_pfn_id_t *frames;
+} read_run_t;
+
+/* Frames for pages [a, b), pinned for a read, when speculation may take them. */
+static bool take_run(const fault_site_t *s, size_t a, size_t b, mm_pfn_id_t *frames)
+{
+    umm_system_t *sys = s->vad->proc->sys;
+    if (!mm_frames_spare_for_speculation(sys, b - a, sys->cluster_pages, s->proc->priority) ||
+        mm_frames_alloc(sys, b - a, mm_cluster_hint(s->vad, a, b), frames, s->proc, false) != UMM_OK)
+        return false;
+    if (start_read(s, a, b, frames) == UMM_OK)
+        return true;
+    for (size_t k = b - a; k-- > 0;)
+        mm_frame_release(sys, frames[k], false);
+    return false;
+}
+
+/* The other runs of paged-out pages in the read window of a hard fault whose own run is
+ * [lo, hi): a scan over a partly resident range finds the missing pages of a window in several
+ * runs of slots, and reading them with the faulting run saves a fault for each (Linux's swap
+ * readahead reads a window's scattered slots at once too). Their frames come after `used` in
+ * frames. Returns how many runs were taken into runs. */
+static size_t window_runs(const fault_site_t *s, size_t lo, size_t hi, mm_pfn_id_t *frames,
+                          size_t used, read_run_t *runs)
+{
+    mm_vad_t *vad = s->vad;
+    size_t w = vad->ra.window, n = 0;
+    if (!site_maps(s) || w <= hi - lo)
+        return 0;
+    size_t w0 = s->i - s->i % w, w1 = w0 + w < vad->npages ? w0 + w : vad->npages;
+    int prot = mm_pte_prot(vad->pte[s->i]);
+    for (size_t a = w0; a < w1;) {
+        if (a == lo) {
+            a = hi;
+            continue;
+        }
+        /* the faulting page's protection only: a stream maps them as it maps that page */
+        if (mm_pte_format(vad->pte[a]) != PTE_PAGEFILE || mm_pte_prot(vad->pte[a]) != prot) {
+            a++;
+            continue;
+        }
+        size_t b = a + 1;
+        while (b < w1 && b != lo && mm_cluster_same_pagefile(vad, a, b))
+            b++;
+        uint64_t slot = mm_pte_num(vad->pte[a]); /* before the PTEs turn to transition */
+        if (!take_run(s, a, b, frames + used))
+            break;
+        runs[n++] = (read_run_t){a, b, slot, frames + used};
+        used += b - a;
+        a = b;
+    }
+    return n;
+}
+
+/* A read of the window's other runs ended: read ahead onto Standby, or back to their slots. */
+static void finish_window_run(const fault_site_t *s, const read_run_t *r, int err)
+{
+    umm_system_t *sys = s->vad->proc->sys;
+    sys->ctr.page_reads++;
+    if (err != UMM_OK) {
+        sys->ctr.read_errors++;
+        abort_read(s->vad, r->lo, r->hi);
+        return;
+    }
+    sys->ctr.pages_input += r->hi - r->lo;
+    mm_readahead_read_more(s->vad, r->lo, r->hi, r->frames);
+    unpin_read(sys, r->frames, r->hi - r->lo);
+}
+
+/* Does a hard fault map all it read, not only its page? When it continues a stream: the scan
+ * will touch them next, and on this design a soft fault costs a signal where the kernel's
+ * minor fault costs a trap (as a file view's stream fault maps around, mm_filemap_around_pages).
+ * A process with a hard working-set maximum maps only its page. */
+static bool maps_what_it_read(const fault_site_t *s)
+{
+    return site_maps(s) && s->vad->ra.stream && !(s->proc->ws_flags & UMM_WS_HARD_MAX);
+}
+
 /* Hard fault: read the page and its paged-out neighbours (consecutive slots, same cluster) in
- * one I/O on this thread, with the system unlocked; the page becomes valid, the others go to
- * Standby. */
+ * one I/O on this thread, with the system unlocked, and the window's other paged-out runs with
+ * it; the page becomes valid, the others go to Standby. */
 static enum fault_result hard_fault(const fault_site_t *s)
 {
     mm_vad_t *vad = s->vad;
     umm_system_t *sys = vad->proc->sys;
     size_t lo, hi;
     mm_pfn_id_t frames[FAULT_MAX_CLUSTER];
+    read_run_t runs[FAULT_MAX_CLUSTER / 2];
     site_cluster(s, mm_cluster_same_pagefile, true, &lo, &hi);
     enum fault_result got = cluster_frames(s, false, &lo, &hi, frames);
     if (got != FAULT_DONE)
@@ -448,20 +553,34 @@ static enum fault_result hard_fault(const fault_site_t *s)
             mm_frame_release(sys, frames[k], false);
         return site_raise(s, err);
     }
+    size_t nruns = window_runs(s, lo, hi, frames, hi - lo, runs);
+    int run_err[FAULT_MAX_CLUSTER / 2];
     err = read_unlocked(s, slot, frames, hi - lo);
+    for (size_t r = 0; r < nruns; r++)
+        run_err[r] = read_unlocked(s, runs[r].slot, runs[r].frames, runs[r].hi - runs[r].lo);
     sys->ctr.page_reads++;
+    if (err == UMM_OK) {
+        sys->ctr.pages_input += hi - lo;
+        mm_readahead_read_done(vad, s->i, lo, hi, frames);
+        unpin_read(sys, frames, hi - lo);
+    }
+    for (size_t r = 0; r < nruns; r++) /* after read_done: they widen the stream it records */
+        finish_window_run(s, &runs[r], run_err[r]);
     if (err != UMM_OK) {
         sys->ctr.read_errors++;
         abort_read(vad, lo, hi);
         return site_raise(s, err);
     }
-    sys->ctr.pages_input += hi - lo;
-    mm_readahead_read_done(vad, s->i, lo, hi, frames);
-    unpin_read(sys, frames, hi - lo);
     if (site_maps(s))
         MM_COUNT(s->proc, faults_hard, 1);
-    /* Page i is now an ordinary transition page: the soft-fault path makes it valid. */
-    return make_transition_valid(s, s->i, s->i + 1, false);
+    if (!maps_what_it_read(s))
+        /* Page i is now an ordinary transition page: the soft-fault path makes it valid. */
+        return make_transition_valid(s, s->i, s->i + 1, VALID_UNCOUNTED);
+    got = make_transition_valid(s, lo, hi, VALID_READ);
+    for (size_t r = 0; r < nruns && got == FAULT_DONE; r++)
+        if (run_err[r] == UMM_OK) /* a refused mapping leaves them on Standby: nothing lost */
+            (void)transition_to_valid(s, runs[r].lo, runs[r].hi, VALID_READ);
+    return got;
 }
 
 /* Frames for a read-ahead of n pages from page lo of proto, when speculation at priority prio
@@ -656,7 +775,7 @@ static bool around_join(mm_vad_t *view, size_t i, size_t j)
     umm_exception_t unused = {0};
     fault_site_t s = {.vad = sec->proto, .i = k, .proc = view->proc, .fault_vad = view, .exc = &unused};
     if (mm_pte_format(sec->proto->pte[k]) == PTE_TRANSITION &&
-        make_transition_valid(&s, k, k + 1, false) != FAULT_DONE)
+        make_transition_valid(&s, k, k + 1, VALID_UNCOUNTED) != FAULT_DONE)
         return false;
     view_page_valid(view, j, false);
     return true;

@@ -43,9 +43,10 @@ size_t mm_readahead_window(mm_vad_t *vad, size_t i)
     MM_ASSERT_HELD(&vad->proc->sys->lock);
     mm_readahead_t *ra = &vad->ra;
     size_t max = vad->proc->sys->cluster_pages, w;
+    ra->stream = ra->window != 0 && continues_stream(vad, i, max);
     if (ra->window == 0) /* a first hard fault: no history, read as the cluster says */
         w = max;
-    else if (continues_stream(vad, i, max))
+    else if (ra->stream)
         w = (size_t)ra->window * 2;
     else if (ra->hits == 0)
         w = 1;
@@ -70,6 +71,17 @@ void mm_readahead_read_done(mm_vad_t *vad, size_t i, size_t lo, size_t hi, const
     vad->ra.next = hi;
     vad->ra.prev = lo;
     MM_COUNT(vad->proc, pages_read_ahead, hi - lo - 1);
+}
+
+void mm_readahead_read_more(mm_vad_t *vad, size_t lo, size_t hi, const mm_pfn_id_t *frames)
+{
+    umm_system_t *sys = vad->proc->sys;
+    MM_ASSERT_HELD(&sys->lock);
+    for (size_t k = lo; k < hi; k++)
+        mm_pfn_entry(&sys->pfn, frames[k - lo])->flags |= PFN_F_READAHEAD;
+    vad->ra.next = hi > vad->ra.next ? hi : vad->ra.next;
+    vad->ra.prev = lo < vad->ra.prev ? lo : vad->ra.prev;
+    MM_COUNT(vad->proc, pages_read_ahead, hi - lo);
 }
 
 void mm_readahead_use(mm_vad_t *vad, mm_pfn_id_t f, size_t i, size_t faulting)

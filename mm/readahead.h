@@ -22,6 +22,10 @@ size_t mm_readahead_window(mm_vad_t *vad, size_t i);
 /* The read [lo, hi) of a hard fault on page i completed: its other frames are read-ahead pages. */
 void mm_readahead_read_done(mm_vad_t *vad, size_t i, size_t lo, size_t hi, const mm_pfn_id_t *frames);
 
+/* Another run [lo, hi) of the same fault's window was read: all its frames are read-ahead
+ * pages, and the stream spans it too. After mm_readahead_read_done. */
+void mm_readahead_read_more(mm_vad_t *vad, size_t lo, size_t hi, const mm_pfn_id_t *frames);
+
 /* Frame f, named by page i of vad, is being made valid by a fault on page `faulting`: counts a
  * hit when it was read ahead and unused. */
 void mm_readahead_use(mm_vad_t *vad, mm_pfn_id_t f, size_t i, size_t faulting);

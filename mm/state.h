@@ -40,6 +40,7 @@ typedef struct umm_notification umm_notification_t;
 typedef struct mm_readahead {
     uint32_t window; /* pages the last hard fault read (its aligned window) */
     uint32_t hits;   /* read-ahead pages used since the last hard fault */
+    bool stream;     /* the last hard fault continued a stream: it maps what it read */
     size_t next;     /* the page after the last read: a fault there (or past resident pages from there) continues a stream */
     size_t prev;     /* the first page of the last read: a fault just below it, a descending one */
 } mm_readahead_t;
