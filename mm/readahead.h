@@ -8,8 +8,9 @@
  * sequential scan reads cluster_pages at a time and a random one settles on single pages, whose
  * neighbours would only be read for nothing.
  *
- * Hits are counted by the soft fault that maps a read-ahead page (PFN_F_READAHEAD), misses when
- * such a page is repurposed unused. All under the system lock. */
+ * Hits are counted by the soft fault that maps a read-ahead page (PFN_F_READAHEAD), or by a
+ * stream's hard fault that maps what it read (fault.c), misses when such a page is repurposed
+ * unused. All under the system lock. */
 #ifndef UMM_READAHEAD_H
 #define UMM_READAHEAD_H
 
@@ -27,7 +28,8 @@ void mm_readahead_read_done(mm_vad_t *vad, size_t i, size_t lo, size_t hi, const
 void mm_readahead_read_more(mm_vad_t *vad, size_t lo, size_t hi, const mm_pfn_id_t *frames);
 
 /* Frame f, named by page i of vad, is being made valid by a fault on page `faulting`: counts a
- * hit when it was read ahead and unused. */
+ * hit for the window when it was read ahead and unused and i is the page the program touched
+ * (the caller passes i itself for pages the program is taken to use). */
 void mm_readahead_use(mm_vad_t *vad, mm_pfn_id_t f, size_t i, size_t faulting);
 
 /* A Standby frame of vad is being repurposed: a read-ahead page never used is a miss. */
