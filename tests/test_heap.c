@@ -716,9 +716,7 @@ static void test_paging_integrity(void **state)
 
     for (int round = 0; round < 2; round++) {
         umm_stats_t before = tu_stats(sys);
-        assert_int_equal(umm_ws_empty(proc), UMM_OK);
-        assert_int_equal(umm_flush_modified(sys), UMM_OK);
-        assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+        pu_page_out(sys, proc);
         assert_int_equal(tu_pstats(proc).working_set, 0);
         tu_assert_consistent(sys);
         for (size_t i = 0; i < n; i++)
@@ -736,9 +734,7 @@ static void test_paging_integrity(void **state)
             umm_heap_free(h, o[i].p);
             o[i].p = NULL;
         }
-        assert_int_equal(umm_ws_empty(proc), UMM_OK);
-        assert_int_equal(umm_flush_modified(sys), UMM_OK);
-        assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+        pu_page_out(sys, proc);
         for (size_t i = 0; i < n; i += 2) {
             size_t s = 32 + (size_t)(pu_next(&r) % 65536);
             o[i].p = umm_heap_malloc(h, s);

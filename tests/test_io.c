@@ -228,9 +228,7 @@ static void test_read_error_keeps_untouched(void **state)
         for (size_t i = 0; i < n / PG; i++)
             pat_fill(base + i * PG, 7000 + 10 * (uint64_t)calls + i);
         memcpy(ref, base, n);
-        assert_int_equal(umm_ws_empty(proc), UMM_OK);
-        assert_int_equal(umm_flush_modified(sys), UMM_OK);
-        assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+        pu_page_out(sys, proc);
         int left = calls;
         assert_int_equal(umm_failpoint_set_hook("umm/os/user_io", fail_on_call, &left), UMM_OK);
         umm_stats_t s0 = tu_stats(sys);
@@ -303,9 +301,7 @@ static void test_vectored(void **state)
     assert_memory_equal(e.base + 3, src + 10 * PG, 5 * PG);
     assert_memory_equal(e.base + 30 * PG, src + 15 * PG, 20 * PG + 9);
     /* and back out, after the pages were paged out again */
-    assert_int_equal(umm_ws_empty(e.proc), UMM_OK);
-    assert_int_equal(umm_flush_modified(e.sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(e.sys, 7, NULL), UMM_OK);
+    pu_page_out(e.sys, e.proc);
     assert_int_equal(ftruncate(e.fd, 0), 0);
     assert_int_equal(umm_io_writev(e.proc, e.fd, iov, 3, 0, &done), UMM_OK);
     assert_int_equal(done, total);
@@ -426,9 +422,7 @@ static void test_probe_and_lock(void **state)
     assert_int_equal(umm_unlock_pages(&mdl), UMM_E_INVAL); /* once */
     assert_int_equal(tu_stats(e.sys).pinned_frames, 0);
     /* now they go, and what the kernel wrote survives paging (the probe made them dirty) */
-    assert_int_equal(umm_ws_empty(e.proc), UMM_OK);
-    assert_int_equal(umm_flush_modified(e.sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(e.sys, 7, NULL), UMM_OK);
+    pu_page_out(e.sys, e.proc);
     assert_int_equal(tu_pstats(e.proc).working_set, 0);
     assert_memory_equal(e.base, src, 21 * PG);
     /* bad access kinds */

@@ -149,9 +149,7 @@ static void test_locked_section_view(void **state)
     for (size_t i = 0; i < 32; i++)
         memset(pu_at(v1, i), (unsigned char)(i * 7 + 40), PG);
     assert_int_equal(umm_lock(proc, v2, 16 * PG), UMM_OK);
-    assert_int_equal(umm_ws_empty(proc), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, proc);
     assert_int_equal(tu_pstats(proc).working_set, 16);
     assert_int_equal(faults_reading_view(proc, v2, 16, 40), 0);
     tu_assert_consistent(sys);

@@ -109,9 +109,7 @@ static void test_touch_and_discard(void **state)
     /* touching an offered page takes it back: kept, dirty, survives paging */
     assert_int_equal(umm_offer(proc, a, 16 * PG, 0), UMM_OK);
     tu_assert_pattern(pu_at(a, 3), PG, 4);
-    assert_int_equal(umm_ws_empty(proc), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, proc);
     tu_assert_pattern(pu_at(a, 3), PG, 4);
     /* discard: zeros now, frames and slots freed, the charge stays */
     umm_stats_t s0 = tu_stats(sys);

@@ -202,9 +202,7 @@ static void test_integrity_6x_ram(void **state) {
     tu_assert_consistent(sys);
 
     /* sequential read-back after empty + flush + purge: clustered reads */
-    assert_int_equal(umm_ws_empty(proc), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, proc);
     tu_assert_consistent(sys);
     b = tu_stats(sys);
     pu_verify_range_order(r, n, gens, 0, 0);
@@ -416,9 +414,7 @@ static void test_read_error(void **state) {
     char *bb = tu_alloc(proc, 32 * PG);
     pu_fill_range(a, 32, 21);
     pu_fill_range(bb, 32, 22);
-    assert_int_equal(umm_ws_empty(proc), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, proc);
     pu_verify_range_order(bb, 32, NULL, 22, 0); /* bb comes back before the failure */
     umm_stats_t s0 = tu_stats(sys);
     assert_true(s0.faults_hard >= 2);

@@ -20,9 +20,7 @@
 static void page_out_and_back(umm_system_t *sys, umm_process_t *proc, size_t npages, uint64_t gen) {
     char *r = tu_alloc(proc, npages * PG);
     pu_fill_range(r, npages, gen);
-    assert_int_equal(umm_ws_empty(proc), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, proc);
     umm_stats_t b = tu_stats(sys);
     pu_verify_range_order(r, npages, NULL, gen, gen);
     umm_stats_t a = tu_stats(sys);

@@ -31,9 +31,7 @@ static void run(unsigned flags)
     unsigned char *base = tu_alloc(proc, NPAGES * PG);
     for (size_t i = 0; i < NPAGES; i++)
         tu_fill(pu_at(base, i), PG, 5 + i);
-    assert_int_equal(umm_ws_empty(proc), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, proc);
     assert_false(all_resident(proc, base, 0, 1));
     /* two ranges, unaligned, 1 MiB + 2 MiB */
     umm_range_t r[2] = {{base + 100, 256 * PG - 200}, {base + 1024 * PG, 512 * PG}};

@@ -91,9 +91,7 @@ static void test_io_write_error(void **state) {
     sc_consistent(sys);
 
     assert_int_equal(umm_ws_empty(p1), UMM_OK);
-    assert_int_equal(umm_ws_empty(p2), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, p2);
     assert_int_equal(tu_stats(sys).pagefile_used - b.pagefile_used, n);
     verify_all(v1, n, 1);
     assert_true(tu_stats(sys).faults_hard > e.faults_hard);
@@ -122,9 +120,7 @@ static void test_io_read_error(void **state) {
     unsigned char *v1 = view_new(p1, sec, RW);
     unsigned char *v2 = view_new(p2, sec, RW);
     fill_all(v1, n, 1);
-    assert_int_equal(umm_ws_empty(p1), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, p1);
     umm_stats_t s0 = tu_stats(sys);
     assert_int_equal(s0.pagefile_used - b.pagefile_used, n);
 

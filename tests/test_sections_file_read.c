@@ -182,9 +182,7 @@ static void test_pagefile_reads_buffered(void **state) {
         uint64_t x = tu_mix(i);
         memcpy(a + i, &x, 8);
     }
-    assert_int_equal(umm_ws_empty(p), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, p);
     /* the freed frames still hold the region's bytes: fill nearly all RAM with others first, so
      * a read that left its frames alone would be seen */
     unsigned char *other = tu_alloc(p, 7 * MIB / 2);

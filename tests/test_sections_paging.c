@@ -128,9 +128,7 @@ static void ws_empty_paging(unsigned cluster) {
     for (size_t i = 1; i < n; i += 2)
         fill_idx(v1, i, 3);
     assert_int_equal(umm_ws_empty(p1), UMM_OK);
-    assert_int_equal(umm_ws_empty(p2), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, p2);
     sc_consistent(sys);
     for (size_t i = 0; i < n; i++)
         assert_page_idx(v2, i, (i % 2 == 0) ? 2 : 3);
@@ -253,9 +251,7 @@ static void test_ws_trim_two_views(void **state) {
         }
         sc_consistent(sys);
         if (round % 3 == 0) {
-            assert_int_equal(umm_ws_empty(proc), UMM_OK);
-            assert_int_equal(umm_flush_modified(sys), UMM_OK);
-            assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+            pu_page_out(sys, proc);
             sc_consistent(sys);
         }
         for (size_t i = 0; i < n; i++) {

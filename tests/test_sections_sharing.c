@@ -341,9 +341,7 @@ static void test_close_then_release_last_view(void **state) {
     unsigned char *v2 = view_new(p2, sec, RW);
     fill_all(v1, n, 1);
     /* pages 0..31: paged out; 32..63: Standby; 64..79: Modified; 80..95: valid in p2 */
-    assert_int_equal(umm_ws_empty(p1), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, p1);
     umm_stats_t s = tu_stats(sys);
     assert_int_equal(s.pagefile_used - b.pagefile_used, n);
     assert_int_equal(s.active - b.active, 0);
@@ -353,9 +351,7 @@ static void test_close_then_release_last_view(void **state) {
     verify_all(v1, 64, 1);
     for (size_t i = 0; i < 32; i++)
         fill_idx(v1, i, 2);
-    assert_int_equal(umm_ws_empty(p1), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK); /* 0..63 -> file only */
+    pu_page_out(sys, p1); /* 0..63 -> file only */
     for (size_t i = 32; i < 64; i++)
         assert_page_idx(v2, i, 1);
     for (size_t i = 64; i < 80; i++)
@@ -400,9 +396,7 @@ static void test_close_then_release_last_view(void **state) {
     assert_int_equal(tu_stats(sys).committed, b.committed + n);
     sc_consistent(sys);
     /* re-create the mix as seen by v2 only */
-    assert_int_equal(umm_ws_empty(p2), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, p2);
     for (size_t i = 0; i < n; i++)
         assert_page_idx(v2, i, i == 5 ? 5 : i < 32 ? 2 : i < 64 ? 1 : i < 80 ? 3 : 4);
     for (size_t i = 0; i < 16; i++)

@@ -235,9 +235,7 @@ static void test_check_during_hard_fault_read(void **state) {
     char *r = tu_alloc(proc, 16 * PG);
     for (size_t i = 0; i < 16; i++)
         pu_mark_page(r + i * PG, PG, 44);
-    assert_int_equal(umm_ws_empty(proc), UMM_OK);
-    assert_int_equal(umm_flush_modified(sys), UMM_OK);
-    assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+    pu_page_out(sys, proc);
     umm_stats_t s0 = tu_stats(sys);
 
     __atomic_store_n(&read_blocked, 0, __ATOMIC_SEQ_CST);

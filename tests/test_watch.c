@@ -44,9 +44,7 @@ static void disturb(umm_system_t *sys, umm_process_t *proc, pu_rng_t *r)
     case 0: assert_int_equal(umm_ws_empty(proc), UMM_OK); break;
     case 1: assert_int_equal(umm_ws_trim(proc, 1000), UMM_OK); break;
     case 2:
-        assert_int_equal(umm_ws_empty(proc), UMM_OK);
-        assert_int_equal(umm_flush_modified(sys), UMM_OK);
-        assert_int_equal(umm_standby_purge(sys, 7, NULL), UMM_OK);
+        pu_page_out(sys, proc);
         break;
     default: assert_int_equal(umm_balance(sys), UMM_OK); break;
     }
