@@ -450,11 +450,14 @@ static void unpin_read(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n)
 }
 
 /* Another run of the read window, read with the faulting page's run: pages [lo, hi) in
- * consecutive slots from slot, into frames. */
+ * consecutive slots from slot, into frames, and how the read ended. Invariant: lo < hi, within
+ * the window, outside the faulting page's run; until the read has ended the pages are
+ * TRANSITION to frames[0 .. hi - lo), pinned (PFN_F_IO). */
 typedef struct read_run {
     size_t lo, hi;
     uint64_t slot;
     mm_pfn_id_t *frames;
+    int err;
 } read_run_t;
 
 /* Frames for pages [a, b), pinned for a read, when speculation may take them. */
@@ -485,7 +488,7 @@ static size_t window_runs(const fault_site_t *s, size_t lo, size_t hi, mm_pfn_id
         return 0;
     size_t w0 = s->i - s->i % w, w1 = w0 + w < vad->npages ? w0 + w : vad->npages;
     int prot = mm_pte_prot(vad->pte[s->i]);
-    for (size_t a = w0; a < w1;) {
+    for (size_t a = w0; a < w1 && n < FAULT_MAX_CLUSTER;) {
         if (a == lo) {
             a = hi;
             continue;
@@ -501,7 +504,7 @@ static size_t window_runs(const fault_site_t *s, size_t lo, size_t hi, mm_pfn_id
         uint64_t slot = mm_pte_num(vad->pte[a]); /* before the PTEs turn to transition */
         if (!take_run(s, a, b, frames + used))
             break;
-        runs[n++] = (read_run_t){a, b, slot, frames + used};
+        runs[n++] = (read_run_t){a, b, slot, frames + used, UMM_OK};
         used += b - a;
         a = b;
     }
@@ -509,11 +512,13 @@ static size_t window_runs(const fault_site_t *s, size_t lo, size_t hi, mm_pfn_id
 }
 
 /* A read of the window's other runs ended: read ahead onto Standby, or back to their slots. */
-static void finish_window_run(const fault_site_t *s, const read_run_t *r, int err)
+static void finish_window_run(const fault_site_t *s, const read_run_t *r)
 {
     umm_system_t *sys = s->vad->proc->sys;
+    MM_ASSERT_HELD(&sys->lock);
     sys->ctr.page_reads++;
-    if (err != UMM_OK) {
+    UMM_ASSERT(r->lo < r->hi && mm_pte_format(s->vad->pte[r->lo]) == PTE_TRANSITION);
+    if (r->err != UMM_OK) {
         sys->ctr.read_errors++;
         abort_read(s->vad, r->lo, r->hi);
         return;
@@ -532,6 +537,21 @@ static bool maps_what_it_read(const fault_site_t *s)
     return site_maps(s) && s->vad->ra.stream && !(s->proc->ws_flags & UMM_WS_HARD_MAX);
 }
 
+/* The reads of a hard fault on page i of run [lo, hi) and of its window's other runs have
+ * ended well for the faulting run: make page i valid, and what else maps_what_it_read says. */
+static enum fault_result map_what_was_read(const fault_site_t *s, size_t lo, size_t hi,
+                                           const read_run_t *runs, size_t nruns)
+{
+    if (!maps_what_it_read(s))
+        /* Page i is now an ordinary transition page: the soft-fault path makes it valid. */
+        return make_transition_valid(s, s->i, s->i + 1, VALID_UNCOUNTED);
+    enum fault_result got = make_transition_valid(s, lo, hi, VALID_READ);
+    for (size_t r = 0; r < nruns && got == FAULT_DONE; r++)
+        if (runs[r].err == UMM_OK) /* a refused mapping leaves them on Standby: nothing lost */
+            (void)transition_to_valid(s, runs[r].lo, runs[r].hi, VALID_READ);
+    return got;
+}
+
 /* Hard fault: read the page and its paged-out neighbours (consecutive slots, same cluster) in
  * one I/O on this thread, with the system unlocked, and the window's other paged-out runs with
  * it; the page becomes valid, the others go to Standby. */
@@ -541,7 +561,7 @@ static enum fault_result hard_fault(const fault_site_t *s)
     umm_system_t *sys = vad->proc->sys;
     size_t lo, hi;
     mm_pfn_id_t frames[FAULT_MAX_CLUSTER];
-    read_run_t runs[FAULT_MAX_CLUSTER / 2];
+    read_run_t runs[FAULT_MAX_CLUSTER];
     site_cluster(s, mm_cluster_same_pagefile, true, &lo, &hi);
     enum fault_result got = cluster_frames(s, false, &lo, &hi, frames);
     if (got != FAULT_DONE)
@@ -554,10 +574,9 @@ static enum fault_result hard_fault(const fault_site_t *s)
         return site_raise(s, err);
     }
     size_t nruns = window_runs(s, lo, hi, frames, hi - lo, runs);
-    int run_err[FAULT_MAX_CLUSTER / 2];
     err = read_unlocked(s, slot, frames, hi - lo);
     for (size_t r = 0; r < nruns; r++)
-        run_err[r] = read_unlocked(s, runs[r].slot, runs[r].frames, runs[r].hi - runs[r].lo);
+        runs[r].err = read_unlocked(s, runs[r].slot, runs[r].frames, runs[r].hi - runs[r].lo);
     sys->ctr.page_reads++;
     if (err == UMM_OK) {
         sys->ctr.pages_input += hi - lo;
@@ -565,7 +584,7 @@ static enum fault_result hard_fault(const fault_site_t *s)
         unpin_read(sys, frames, hi - lo);
     }
     for (size_t r = 0; r < nruns; r++) /* after read_done: they widen the stream it records */
-        finish_window_run(s, &runs[r], run_err[r]);
+        finish_window_run(s, &runs[r]);
     if (err != UMM_OK) {
         sys->ctr.read_errors++;
         abort_read(vad, lo, hi);
@@ -573,14 +592,7 @@ static enum fault_result hard_fault(const fault_site_t *s)
     }
     if (site_maps(s))
         MM_COUNT(s->proc, faults_hard, 1);
-    if (!maps_what_it_read(s))
-        /* Page i is now an ordinary transition page: the soft-fault path makes it valid. */
-        return make_transition_valid(s, s->i, s->i + 1, VALID_UNCOUNTED);
-    got = make_transition_valid(s, lo, hi, VALID_READ);
-    for (size_t r = 0; r < nruns && got == FAULT_DONE; r++)
-        if (run_err[r] == UMM_OK) /* a refused mapping leaves them on Standby: nothing lost */
-            (void)transition_to_valid(s, runs[r].lo, runs[r].hi, VALID_READ);
-    return got;
+    return map_what_was_read(s, lo, hi, runs, nruns);
 }
 
 /* Frames for a read-ahead of n pages from page lo of proto, when speculation at priority prio
