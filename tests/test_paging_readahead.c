@@ -33,8 +33,11 @@ typedef struct scan_fixture {
     size_t n;
 } scan_fixture_t;
 
-static void scan_fixture_new(scan_fixture_t *f, size_t n) {
+/* ... clustering `cluster` pages (0: the default). */
+static void scan_fixture_new_cluster(scan_fixture_t *f, size_t n, unsigned cluster) {
     umm_config_t c = ra_config(UMM_CFG_NO_WORKERS);
+    if (cluster)
+        c.cluster_pages = cluster;
     tu_sys_new_cfg(&c, &f->sys, &f->proc);
     f->n = n;
     f->r = tu_alloc(f->proc, n * PG);
@@ -43,6 +46,8 @@ static void scan_fixture_new(scan_fixture_t *f, size_t n) {
     for (size_t i = 0; i < n; i++)
         *word_of(f->r, i) = pu_word_value(word_of(f->r, i), f->gens[i] = 1);
 }
+
+static void scan_fixture_new(scan_fixture_t *f, size_t n) { scan_fixture_new_cluster(f, n, 0); }
 
 static void scan_fixture_free(scan_fixture_t *f) {
     tu_assert_consistent(f->sys);
@@ -193,6 +198,28 @@ static void test_window_runs_in_one_fault(void **state) {
     scan_fixture_free(&f);
 }
 
+/* The largest window (64 pages) where no two neighbours have consecutive slots (the even pages
+ * went out first, then the odd ones): a fault finds 63 runs of one page besides its own, reads
+ * them all and the data is exact; one hard fault per window. */
+static void test_window_of_single_page_runs(void **state) {
+    (void)state;
+    scan_fixture_t f;
+    scan_fixture_new_cluster(&f, 256, 64);
+    keep_only(&f, odd_page);
+    pu_page_out(f.sys, f.proc);
+    umm_stats_t a = tu_stats(f.sys);
+    assert_int_equal(a.working_set, 0);
+    verify_all(f.r, f.n, f.gens);
+    umm_stats_t b = tu_stats(f.sys);
+    uint64_t hard = b.faults_hard - a.faults_hard;
+    print_message("      scan: %" PRIu64 " hard faults, %" PRIu64 " pages in %" PRIu64 " reads\n", hard,
+                  b.pages_input - a.pages_input, b.page_reads - a.page_reads);
+    assert_int_equal(b.pages_input - a.pages_input, f.n);
+    assert_int_equal(b.page_reads - a.page_reads, f.n); /* a read per page: no slot continues */
+    assert_int_equal(hard, f.n / 64);
+    scan_fixture_free(&f);
+}
+
 /* The same scan with a third of the paging-file reads failing: a failed read of the faulting
  * page's run is an in-page error (retried), a failed read of another run of its window leaves
  * those pages in their slots; nothing is lost and the system stays consistent. */
@@ -316,6 +343,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_scan_continues_over_resident_pages),
         cmocka_unit_test(test_window_runs_in_one_fault),
         cmocka_unit_test(test_window_runs_with_read_errors),
+        cmocka_unit_test(test_window_of_single_page_runs),
         cmocka_unit_test(test_dirty_prediction_follows_the_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
