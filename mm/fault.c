@@ -658,6 +658,34 @@ int mm_fault_read_file_ahead(mm_vad_t *proto, size_t lo, size_t hi, unsigned pri
 
 /* A valid page faulted: an emulated accessed or dirty bit to set, a mapping to restore, or a
  * fault another thread already resolved. */
+/* Is this page valid with its access revoked by aging (mapped PROT_NONE, exact, not pinned)? */
+static bool access_revoked(const umm_system_t *sys, mm_pte_t p)
+{
+    return mm_pte_format(p) == PTE_VALID && !(p & (PTE_ACCESSED | PTE_HW_RO)) && (p & PTE_HW) &&
+           !mm_page_pinned(sys, p);
+}
+
+/* [*lo, *hi): page i of an accessed-bit fault, and with it, when the VAD's last hard fault
+ * continued a stream, the pages around it in its cluster whose access aging also revoked: a
+ * scan passing over resident pages would take one accessed-bit fault per page (the clock
+ * revokes a dirty page's access for its second chance), and it touches them next. They get
+ * their access back in the same call, marked accessed. */
+static void regrant_cluster(const fault_site_t *s, size_t *lo, size_t *hi)
+{
+    mm_vad_t *vad = s->vad;
+    const umm_system_t *sys = vad->proc->sys;
+    size_t i = s->i;
+    *lo = i, *hi = i + 1;
+    if (!site_maps(s) || !vad->ra.stream || !access_revoked(sys, vad->pte[i]))
+        return;
+    size_t w0 = i - i % sys->cluster_pages;
+    size_t w1 = w0 + sys->cluster_pages < vad->npages ? w0 + sys->cluster_pages : vad->npages;
+    while (*lo > w0 && access_revoked(sys, vad->pte[*lo - 1]))
+        (*lo)--;
+    while (*hi < w1 && access_revoked(sys, vad->pte[*hi]))
+        (*hi)++;
+}
+
 static enum fault_result valid_fault(const fault_site_t *s)
 {
     mm_vad_t *vad = s->vad;
@@ -670,12 +698,17 @@ static enum fault_result valid_fault(const fault_site_t *s)
         MM_COUNT(s->proc, faults_spurious, 1);
     if ((np & PTE_HW_RO) && s->write)
         np &= ~PTE_HW_RO; /* read-only because shared: map again, the backend breaks sharing */
-    mm_vad_pte_write(vad, i, np);
-    int err = map_valid_run(vad, i, i + 1, s->write);
-    if (err) { /* a failed MAP_FIXED may have removed the old mapping: start from none */
+    size_t lo, hi;
+    regrant_cluster(s, &lo, &hi);
+    for (size_t k = lo; k < hi; k++)
+        mm_vad_pte_write(vad, k, k == i ? np : vad->pte[k] | PTE_ACCESSED);
+    int err = map_valid_run(vad, lo, hi, s->write);
+    if (err) { /* a failed MAP_FIXED may have removed the old mapping: start from none. The
+                  * neighbours keep their accessed bit: a run the calls gave back is accessible,
+                  * and one they did not takes a spurious fault that puts it right */
         mm_vad_pte_write(vad, i, mm_hw_unmap(sys, mm_vad_page_addr(vad, i, sys->page_shift), 1) == UMM_OK
                                      ? p & ~(PTE_HW | PTE_HW_RO) : p);
-        mm_vma_refresh(vad, i, i + 1);
+        mm_vma_refresh(vad, lo, hi);
         return site_raise(s, err);
     }
     if (!(p & PTE_ACCESSED))
@@ -688,7 +721,7 @@ static enum fault_result valid_fault(const fault_site_t *s)
      * mapping would leave a clean page without a copy, which trimming takes for a zero page. */
     if (s->write && !(p & PTE_DIRTY))
         mm_frame_stale_copy(sys, (mm_pfn_id_t)mm_pte_num(p));
-    mm_vma_refresh(vad, i, i + 1);
+    mm_vma_refresh(vad, lo, hi);
     return FAULT_DONE;
 }
 

@@ -220,6 +220,30 @@ static void test_window_of_single_page_runs(void **state) {
     scan_fixture_free(&f);
 }
 
+/* A scan rewrote every page of a range (its hard faults a stream), then the clock revoked their
+ * access for a second chance (dirty pages, all accessed): scanning it again, each accessed-bit
+ * fault gives its cluster's revoked pages their access back with it, so the scan takes one such
+ * fault per cluster, not one per page (256 before). Data exact. */
+static void test_stream_regrants_cluster(void **state) {
+    (void)state;
+    scan_fixture_t f;
+    scan_fixture_new(&f, 256);
+    pu_page_out(f.sys, f.proc);
+    scan_rewriting(&f, 2, 1); /* every page read back and rewritten: dirty, accessed */
+    assert_int_equal(tu_pstats(f.proc).working_set, f.n);
+    assert_int_equal(umm_ws_trim(f.proc, 1), UMM_OK); /* revokes them all, trims one */
+    umm_stats_t a = tu_stats(f.sys);
+    verify_all(f.r, f.n, f.gens);
+    umm_stats_t b = tu_stats(f.sys);
+    uint64_t abit = b.faults_access_bit - a.faults_access_bit, total = b.faults_total - a.faults_total;
+    print_message("      second scan: %" PRIu64 " accessed-bit faults, %" PRIu64 " signals\n", abit, total);
+    assert_true(abit > 0);
+    if (abit > f.n / 16 + 2)
+        fail_msg("%" PRIu64 " accessed-bit faults for %zu clusters: each page took its own", abit, f.n / 16);
+    assert_int_equal(tu_pstats(f.proc).working_set, f.n);
+    scan_fixture_free(&f);
+}
+
 /* The same scan with a third of the paging-file reads failing: a failed read of the faulting
  * page's run is an in-page error (retried), a failed read of another run of its window leaves
  * those pages in their slots; nothing is lost and the system stays consistent. */
@@ -344,6 +368,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_window_runs_in_one_fault),
         cmocka_unit_test(test_window_runs_with_read_errors),
         cmocka_unit_test(test_window_of_single_page_runs),
+        cmocka_unit_test(test_stream_regrants_cluster),
         cmocka_unit_test(test_dirty_prediction_follows_the_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
