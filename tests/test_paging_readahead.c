@@ -223,7 +223,7 @@ static void test_window_of_single_page_runs(void **state) {
 /* A scan rewrote every page of a range (its hard faults a stream), then the clock revoked their
  * access for a second chance (dirty pages, all accessed): scanning it again, each accessed-bit
  * fault gives its cluster's revoked pages their access back with it, so the scan takes one such
- * fault per cluster, not one per page (256 before). Data exact. */
+ * fault per cluster, not one per page (255 before). Data exact. */
 static void test_stream_regrants_cluster(void **state) {
     (void)state;
     scan_fixture_t f;
