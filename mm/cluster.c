@@ -24,10 +24,17 @@ bool mm_cluster_same_pagefile(const mm_vad_t *vad, size_t i, size_t k)
            mm_pte_num(q) == mm_pte_num(p) + (k - i);
 }
 
+void mm_cluster_window(const mm_vad_t *vad, size_t i, size_t window, size_t *w0, size_t *w1)
+{
+    *w0 = i - i % window;
+    *w1 = *w0 + window < vad->npages ? *w0 + window : vad->npages;
+}
+
 void mm_cluster_around(const mm_vad_t *vad, size_t i, size_t window, mm_cluster_same_fn same,
                        size_t *lo, size_t *hi)
 {
-    size_t w0 = i - i % window, w1 = w0 + window < vad->npages ? w0 + window : vad->npages;
+    size_t w0, w1;
+    mm_cluster_window(vad, i, window, &w0, &w1);
     size_t a = i, b = i + 1;
     while (a > w0 && same(vad, i, a - 1))
         a--;

@@ -16,6 +16,9 @@ bool mm_cluster_same_demand_zero(const mm_vad_t *vad, size_t i, size_t k);
 bool mm_cluster_same_transition(const mm_vad_t *vad, size_t i, size_t k);
 bool mm_cluster_same_pagefile(const mm_vad_t *vad, size_t i, size_t k);
 
+/* [*w0, *w1): the aligned window of `window` pages holding page i, clipped to the VAD. */
+void mm_cluster_window(const mm_vad_t *vad, size_t i, size_t window, size_t *w0, size_t *w1);
+
 /* [*lo, *hi): the pages around i, within its aligned window of `window` pages (clipped to the
  * VAD), that `same` accepts without a gap. */
 void mm_cluster_around(const mm_vad_t *vad, size_t i, size_t window, mm_cluster_same_fn same,

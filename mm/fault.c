@@ -449,10 +449,10 @@ static void unpin_read(umm_system_t *sys, const mm_pfn_id_t *frames, size_t n)
     }
 }
 
-/* Another run of the read window, read with the faulting page's run: pages [lo, hi) in
- * consecutive slots from slot, into frames, and how the read ended. Invariant: lo < hi, within
- * the window, outside the faulting page's run; until the read has ended the pages are
- * TRANSITION to frames[0 .. hi - lo), pinned (PFN_F_IO). */
+/* One read of a hard fault, the faulting page's run or another run of its read window: pages
+ * [lo, hi) in consecutive slots from slot, into frames, and how the read ended. Invariant:
+ * lo < hi, within the window, the runs of one fault disjoint; until the read has ended the pages
+ * are TRANSITION to frames[0 .. hi - lo), pinned (PFN_F_IO). */
 typedef struct read_run {
     size_t lo, hi;
     uint64_t slot;
@@ -486,7 +486,8 @@ static size_t window_runs(const fault_site_t *s, size_t lo, size_t hi, mm_pfn_id
     size_t w = vad->ra.window, n = 0;
     if (!site_maps(s) || w <= hi - lo)
         return 0;
-    size_t w0 = s->i - s->i % w, w1 = w0 + w < vad->npages ? w0 + w : vad->npages;
+    size_t w0, w1;
+    mm_cluster_window(vad, s->i, w, &w0, &w1);
     int prot = mm_pte_prot(vad->pte[s->i]);
     for (size_t a = w0; a < w1 && n < FAULT_MAX_CLUSTER;) {
         if (a == lo) {
@@ -511,20 +512,25 @@ static size_t window_runs(const fault_site_t *s, size_t lo, size_t hi, mm_pfn_id
     return n;
 }
 
-/* A read of the window's other runs ended: read ahead onto Standby, or back to their slots. */
-static void finish_window_run(const fault_site_t *s, const read_run_t *r)
+/* A read of a hard fault ended: onto Standby (the faulting run's other pages, and every page of
+ * the window's other runs, as read-ahead), or back to their slots. The faulting run comes first:
+ * the other runs widen the stream it records. */
+static void finish_run(const fault_site_t *s, const read_run_t *r, bool faulting)
 {
     umm_system_t *sys = s->vad->proc->sys;
     MM_ASSERT_HELD(&sys->lock);
-    sys->ctr.page_reads++;
     UMM_ASSERT(r->lo < r->hi && mm_pte_format(s->vad->pte[r->lo]) == PTE_TRANSITION);
+    sys->ctr.page_reads++;
     if (r->err != UMM_OK) {
         sys->ctr.read_errors++;
         abort_read(s->vad, r->lo, r->hi);
         return;
     }
     sys->ctr.pages_input += r->hi - r->lo;
-    mm_readahead_read_more(s->vad, r->lo, r->hi, r->frames);
+    if (faulting)
+        mm_readahead_read_done(s->vad, s->i, r->lo, r->hi, r->frames);
+    else
+        mm_readahead_read_more(s->vad, r->lo, r->hi, r->frames);
     unpin_read(sys, r->frames, r->hi - r->lo);
 }
 
@@ -537,16 +543,16 @@ static bool maps_what_it_read(const fault_site_t *s)
     return site_maps(s) && s->vad->ra.stream && !(s->proc->ws_flags & UMM_WS_HARD_MAX);
 }
 
-/* The reads of a hard fault on page i of run [lo, hi) and of its window's other runs have
- * ended well for the faulting run: make page i valid, and what else maps_what_it_read says. */
-static enum fault_result map_what_was_read(const fault_site_t *s, size_t lo, size_t hi,
-                                           const read_run_t *runs, size_t nruns)
+/* The reads of a hard fault have ended, well for the faulting run, runs[0]: make page i valid,
+ * and what else maps_what_it_read says. */
+static enum fault_result map_what_was_read(const fault_site_t *s, const read_run_t *runs,
+                                           size_t nruns)
 {
     if (!maps_what_it_read(s))
         /* Page i is now an ordinary transition page: the soft-fault path makes it valid. */
         return make_transition_valid(s, s->i, s->i + 1, VALID_UNCOUNTED);
-    enum fault_result got = make_transition_valid(s, lo, hi, VALID_READ);
-    for (size_t r = 0; r < nruns && got == FAULT_DONE; r++)
+    enum fault_result got = make_transition_valid(s, runs[0].lo, runs[0].hi, VALID_READ);
+    for (size_t r = 1; r < nruns && got == FAULT_DONE; r++)
         if (runs[r].err == UMM_OK) /* a refused mapping leaves them on Standby: nothing lost */
             (void)transition_to_valid(s, runs[r].lo, runs[r].hi, VALID_READ);
     return got;
@@ -561,7 +567,7 @@ static enum fault_result hard_fault(const fault_site_t *s)
     umm_system_t *sys = vad->proc->sys;
     size_t lo, hi;
     mm_pfn_id_t frames[FAULT_MAX_CLUSTER];
-    read_run_t runs[FAULT_MAX_CLUSTER];
+    read_run_t runs[FAULT_MAX_CLUSTER + 1]; /* the faulting run, then up to 63 others (window_runs) */
     site_cluster(s, mm_cluster_same_pagefile, true, &lo, &hi);
     enum fault_result got = cluster_frames(s, false, &lo, &hi, frames);
     if (got != FAULT_DONE)
@@ -573,26 +579,17 @@ static enum fault_result hard_fault(const fault_site_t *s)
             mm_frame_release(sys, frames[k], false);
         return site_raise(s, err);
     }
-    size_t nruns = window_runs(s, lo, hi, frames, hi - lo, runs);
-    err = read_unlocked(s, slot, frames, hi - lo);
+    runs[0] = (read_run_t){lo, hi, slot, frames, UMM_OK};
+    size_t nruns = 1 + window_runs(s, lo, hi, frames, hi - lo, runs + 1);
     for (size_t r = 0; r < nruns; r++)
         runs[r].err = read_unlocked(s, runs[r].slot, runs[r].frames, runs[r].hi - runs[r].lo);
-    sys->ctr.page_reads++;
-    if (err == UMM_OK) {
-        sys->ctr.pages_input += hi - lo;
-        mm_readahead_read_done(vad, s->i, lo, hi, frames);
-        unpin_read(sys, frames, hi - lo);
-    }
-    for (size_t r = 0; r < nruns; r++) /* after read_done: they widen the stream it records */
-        finish_window_run(s, &runs[r]);
-    if (err != UMM_OK) {
-        sys->ctr.read_errors++;
-        abort_read(vad, lo, hi);
-        return site_raise(s, err);
-    }
+    for (size_t r = 0; r < nruns; r++)
+        finish_run(s, &runs[r], r == 0);
+    if (runs[0].err != UMM_OK)
+        return site_raise(s, runs[0].err);
     if (site_maps(s))
         MM_COUNT(s->proc, faults_hard, 1);
-    return map_what_was_read(s, lo, hi, runs, nruns);
+    return map_what_was_read(s, runs, nruns);
 }
 
 /* Frames for a read-ahead of n pages from page lo of proto, when speculation at priority prio
@@ -658,11 +655,14 @@ int mm_fault_read_file_ahead(mm_vad_t *proto, size_t lo, size_t hi, unsigned pri
 
 /* A valid page faulted: an emulated accessed or dirty bit to set, a mapping to restore, or a
  * fault another thread already resolved. */
-/* Is this page valid with its access revoked by aging (mapped PROT_NONE, exact, not pinned)? */
-static bool access_revoked(const umm_system_t *sys, mm_pte_t p)
+/* Is page k valid with its access revoked by aging (mapped PROT_NONE, exact, not pinned)? A
+ * cluster test (mm_cluster_same_fn), whatever page i is. */
+static bool access_revoked(const mm_vad_t *vad, size_t i, size_t k)
 {
+    (void)i;
+    mm_pte_t p = vad->pte[k];
     return mm_pte_format(p) == PTE_VALID && !(p & (PTE_ACCESSED | PTE_HW_RO)) && (p & PTE_HW) &&
-           !mm_page_pinned(sys, p);
+           !mm_page_pinned(vad->proc->sys, p);
 }
 
 /* [*lo, *hi): page i of an accessed-bit fault, and with it, when the VAD's last hard fault
@@ -673,17 +673,9 @@ static bool access_revoked(const umm_system_t *sys, mm_pte_t p)
 static void regrant_cluster(const fault_site_t *s, size_t *lo, size_t *hi)
 {
     mm_vad_t *vad = s->vad;
-    const umm_system_t *sys = vad->proc->sys;
-    size_t i = s->i;
-    *lo = i, *hi = i + 1;
-    if (!site_maps(s) || !vad->ra.stream || !access_revoked(sys, vad->pte[i]))
-        return;
-    size_t w0 = i - i % sys->cluster_pages;
-    size_t w1 = w0 + sys->cluster_pages < vad->npages ? w0 + sys->cluster_pages : vad->npages;
-    while (*lo > w0 && access_revoked(sys, vad->pte[*lo - 1]))
-        (*lo)--;
-    while (*hi < w1 && access_revoked(sys, vad->pte[*hi]))
-        (*hi)++;
+    *lo = s->i, *hi = s->i + 1;
+    if (site_maps(s) && vad->ra.stream && access_revoked(vad, s->i, s->i))
+        mm_cluster_around(vad, s->i, vad->proc->sys->cluster_pages, access_revoked, lo, hi);
 }
 
 static enum fault_result valid_fault(const fault_site_t *s)

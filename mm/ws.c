@@ -3,6 +3,7 @@
 #include "ws.h"
 
 #include "assert.h"
+#include "cluster.h"
 #include "cow.h"
 #include "frames.h"
 #include "handle.h"
@@ -225,8 +226,7 @@ static const clock_group_t *clock_group(const mm_vad_t *vad, size_t k, unsigned 
     if (k >= g->first && k < g->end)
         return g;
     size_t cl = vad->proc->sys->cluster_pages;
-    g->first = k - k % cl;
-    g->end = g->first + cl < vad->npages ? g->first + cl : vad->npages;
+    mm_cluster_window(vad, k, cl, &g->first, &g->end);
     UMM_ASSERT(g->first <= k && k < g->end && g->end - g->first <= cl);
     g->flags = flags;
     if (!(flags & CLOCK_CHANCE_DIRTY_ONLY))
