@@ -147,13 +147,18 @@ static mm_pfn_id_t proto_read_hint(const mm_vad_t *proto, size_t lo)
 }
 
 /* Frames for [*lo, *hi) (zeroed when `zero`): the whole cluster when enough are available, else
- * page i alone; with none at all, frames are reclaimed on this thread and the fault retried. */
+ * as many as are, from page i up (page i alone when none is); with none at all, frames are
+ * reclaimed on this thread and the fault retried. */
 static enum fault_result cluster_frames(const fault_site_t *s, bool zero, size_t *lo, size_t *hi,
                                         mm_pfn_id_t *frames)
 {
     umm_system_t *sys = s->vad->proc->sys;
-    if (mm_frames_available(sys) < *hi - *lo)
-        *lo = s->i, *hi = s->i + 1;
+    uint64_t avail = mm_frames_available(sys);
+    if (avail < *hi - *lo) {
+        size_t n = avail > 0 ? (size_t)avail : 1;
+        *lo = *hi - s->i >= n ? s->i : *hi - n;
+        *hi = *lo + n;
+    }
     if (mm_frames_available(sys) == 0 && mm_reclaim_for_fault(sys))
         return FAULT_BUSY;
     mm_pfn_id_t hint = site_maps(s) ? mm_cluster_hint(s->vad, *lo, *hi)
