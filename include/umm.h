@@ -652,6 +652,7 @@ UMM_API int umm_set_exception_handler(umm_system_t *sys, umm_exception_handler_t
     C(pages_read_ahead, "pages a hard fault read for neighbours of the faulting page (in pages_input too)") \
     C(readahead_hits, "of those, pages a fault used while they were still on Standby")          \
     C(readahead_wasted, "of those, pages repurposed before any use: read for nothing")           \
+    C(pages_dropped_behind, "pages a long sequential stream of hard faults trimmed behind itself, their clean frames put first in line for reuse (drop-behind)") \
     C(io_reads_skipped, "paged-out pages a program's read (umm_io_read, umm_io_readv) filled whole: new frames took the data and their paging-file reads were skipped") \
     G(pagefile_slots, "the paging file's size in pages (0 without one)")                          \
     G(pagefile_max_slots, "the size the paging file may grow to, in pages")                       \

@@ -563,6 +563,18 @@ static enum fault_result map_what_was_read(const fault_site_t *s, const read_run
     return got;
 }
 
+/* A long stream's hard fault gives up the pages it has passed (mm_readahead_passed) before it
+ * takes frames, when free frames are short (so its frames would otherwise be some other page's):
+ * its own are then theirs. Not under a hard working-set maximum, whose own trimming decides. */
+static void drop_passed(const fault_site_t *s)
+{
+    umm_system_t *sys = s->vad->proc->sys;
+    size_t lo, hi;
+    if (mm_frames_free_or_zeroed(sys) < 2 * (uint64_t)sys->cluster_pages && maps_what_it_read(s) &&
+        mm_readahead_passed(s->vad, s->i, &lo, &hi))
+        MM_COUNT(s->proc, pages_dropped_behind, mm_ws_drop_range(s->vad, lo, hi));
+}
+
 /* Hard fault: read the page and its paged-out neighbours (consecutive slots, same cluster) in
  * one I/O on this thread, with the system unlocked, and the window's other paged-out runs with
  * it; the page becomes valid, the others go to Standby. */
@@ -574,6 +586,7 @@ static enum fault_result hard_fault(const fault_site_t *s)
     mm_pfn_id_t frames[FAULT_MAX_CLUSTER];
     read_run_t runs[FAULT_MAX_CLUSTER + 1]; /* the faulting run, then up to 63 others (window_runs) */
     site_cluster(s, mm_cluster_same_pagefile, true, &lo, &hi);
+    drop_passed(s);
     enum fault_result got = cluster_frames(s, false, &lo, &hi, frames);
     if (got != FAULT_DONE)
         return got;

@@ -161,19 +161,6 @@ void mm_filemap_unqueue(umm_section_t *sec, size_t lo)
         st->next = lo;
 }
 
-/* The frame of view page j when it sits on Standby (the view dropped it and no other maps it). */
-static mm_pfn_id_t standby_frame_of(const mm_vad_t *view, size_t j)
-{
-    umm_system_t *sys = view->proc->sys;
-    if (mm_pte_format(view->pte[j]) != PTE_PROTOTYPE)
-        return PFN_NIL;
-    mm_pte_t p = view->section->proto->pte[view->sec_first + j];
-    if (mm_pte_format(p) != PTE_TRANSITION)
-        return PFN_NIL;
-    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
-    return mm_pfn_list_is_standby(mm_pfn_list(&sys->pfn, f)) ? f : PFN_NIL;
-}
-
 /* Short of free frames for the next piece, a stream's fault on view page i trims the view's
  * pages it has passed (more than FILEMAP_AROUND_MAX behind, FILEMAP_PASSED_SPAN at most) and
  * puts those that reach Standby at its front, first page first: the next frames taken, by a
@@ -185,17 +172,7 @@ static void pass_behind(mm_vad_t *view, size_t i)
         i <= FILEMAP_AROUND_MAX)
         return;
     size_t hi = i - FILEMAP_AROUND_MAX;
-    size_t lo = hi > FILEMAP_PASSED_SPAN ? hi - FILEMAP_PASSED_SPAN : 0;
-    if (mm_ws_trim_range(view, lo, hi, 0) == 0)
-        return;
-    for (size_t j = hi; j-- > lo;) {
-        mm_pfn_id_t f = standby_frame_of(view, j);
-        if (f != PFN_NIL) {
-            enum mm_list_id l = mm_pfn_list(&sys->pfn, f);
-            mm_pfn_unlink(&sys->pfn, f);
-            mm_pfn_link_head(&sys->pfn, f, l);
-        }
-    }
+    mm_ws_drop_range(view, hi > FILEMAP_PASSED_SPAN ? hi - FILEMAP_PASSED_SPAN : 0, hi);
 }
 
 void mm_filemap_stream(mm_vad_t *view, size_t i)

@@ -28,12 +28,13 @@ static bool all_resident(const mm_vad_t *vad, size_t a, size_t b, size_t max)
  * range faults only where pages are missing, and the pages it passed over are no evidence
  * against the stream (a random fault seldom lands within a window past the last read with every
  * page between resident). */
-static bool continues_stream(const mm_vad_t *vad, size_t i, size_t max)
+static bool continues_stream(mm_vad_t *vad, size_t i, size_t max)
 {
-    const mm_readahead_t *ra = &vad->ra;
+    mm_readahead_t *ra = &vad->ra;
+    ra->descending = i < ra->prev;
     if (i >= ra->next)
         return all_resident(vad, ra->next, i, max);
-    if (i < ra->prev)
+    if (ra->descending)
         return all_resident(vad, i + 1, ra->prev, max);
     return false;
 }
@@ -44,6 +45,8 @@ size_t mm_readahead_window(mm_vad_t *vad, size_t i)
     mm_readahead_t *ra = &vad->ra;
     size_t max = vad->proc->sys->cluster_pages, w;
     ra->stream = ra->window != 0 && continues_stream(vad, i, max);
+    ra->stream_faults = !ra->stream ? 0 : ra->stream_faults < UINT32_MAX ? ra->stream_faults + 1
+                                                                         : UINT32_MAX;
     if (ra->window == 0) /* a first hard fault: no history, read as the cluster says */
         w = max;
     else if (ra->stream)
@@ -57,8 +60,25 @@ size_t mm_readahead_window(mm_vad_t *vad, size_t i)
     w = w < 1 ? 1 : w > max ? max : w;
     ra->window = (uint32_t)w;
     ra->hits = 0;
-    UMM_ASSERT(ra->window >= 1 && ra->window <= max);
+    UMM_ASSERT(ra->window >= 1 && ra->window <= max && (ra->stream || ra->stream_faults == 0));
     return w;
+}
+
+bool mm_readahead_passed(const mm_vad_t *vad, size_t i, size_t *lo, size_t *hi)
+{
+    const mm_readahead_t *ra = &vad->ra;
+    size_t cl = vad->proc->sys->cluster_pages;
+    size_t near = MM_READAHEAD_KEEP_BEHIND * cl, span = MM_READAHEAD_DROP_SPAN * cl;
+    if (!ra->stream || ra->stream_faults < MM_READAHEAD_LONG_STREAM)
+        return false;
+    if (ra->descending) {
+        *lo = i + near < vad->npages ? i + near : vad->npages;
+        *hi = *lo + span < vad->npages ? *lo + span : vad->npages;
+    } else {
+        *hi = i > near ? i - near : 0;
+        *lo = *hi > span ? *hi - span : 0;
+    }
+    return *lo < *hi;
 }
 
 void mm_readahead_read_done(mm_vad_t *vad, size_t i, size_t lo, size_t hi, const mm_pfn_id_t *frames)

@@ -20,6 +20,19 @@
  * and the VAD's state updated for it. */
 size_t mm_readahead_window(mm_vad_t *vad, size_t i);
 
+/* A long stream (MM_READAHEAD_LONG_STREAM hard faults in a row) leaves behind it pages the scan
+ * will not touch again soon: the ones more than MM_READAHEAD_KEEP_BEHIND clusters behind page i,
+ * MM_READAHEAD_DROP_SPAN clusters of them, go before pages the program touched long ago (Linux
+ * drops behind a sequential file read the same way; the balancer's age order would take the
+ * pages ahead of the scan first, the ones it is about to touch). A short stream does not count:
+ * it is as often a burst the program returns to soon (a sort's partition scans, two in one VAD,
+ * break each other's runs). True, with [*lo, *hi), for the hard fault on page i that
+ * mm_readahead_window has just placed. */
+#define MM_READAHEAD_LONG_STREAM 8u
+#define MM_READAHEAD_KEEP_BEHIND 2u
+#define MM_READAHEAD_DROP_SPAN 4u
+bool mm_readahead_passed(const mm_vad_t *vad, size_t i, size_t *lo, size_t *hi);
+
 /* The read [lo, hi) of a hard fault on page i completed: its other frames are read-ahead pages. */
 void mm_readahead_read_done(mm_vad_t *vad, size_t i, size_t lo, size_t hi, const mm_pfn_id_t *frames);
 

@@ -36,11 +36,14 @@ typedef struct umm_notification umm_notification_t;
 /* The read window of a VAD's hard faults, adapted to whether read-ahead pages get used (as
  * Linux's VMA-based swap readahead does; mm/readahead.c). Invariant: 1 <= window <= the system's
  * cluster_pages once the VAD has taken a hard fault (0 before: none chosen yet); hits counts the
- * read-ahead pages soft-faulted since the last hard fault of this VAD. System lock. */
+ * read-ahead pages soft-faulted since the last hard fault of this VAD; stream_faults is 0 unless
+ * stream is set. System lock. */
 typedef struct mm_readahead {
     uint32_t window; /* pages the last hard fault read (its aligned window) */
     uint32_t hits;   /* read-ahead pages used since the last hard fault */
     bool stream;     /* the last hard fault continued a stream: it maps what it read */
+    bool descending; /* that stream runs towards lower pages */
+    uint32_t stream_faults; /* hard faults in a row that continued the stream (0: none) */
     size_t next;     /* the page after the last read: a fault there (or past resident pages from there) continues a stream */
     size_t prev;     /* the first page of the last read: a fault just below it, a descending one */
 } mm_readahead_t;

@@ -206,6 +206,37 @@ size_t mm_ws_trim_range(mm_vad_t *vad, size_t a, size_t b, unsigned flags)
     return n;
 }
 
+/* The Standby frame that page j's data is in, or PFN_NIL: a private page's transition frame, a
+ * view's through its prototype. */
+static mm_pfn_id_t standby_frame_of(const mm_vad_t *vad, size_t j)
+{
+    umm_system_t *sys = vad->proc->sys;
+    mm_pte_t p = vad->pte[j];
+    if (mm_pte_format(p) == PTE_PROTOTYPE)
+        p = vad->section->proto->pte[vad->sec_first + j];
+    if (mm_pte_format(p) != PTE_TRANSITION)
+        return PFN_NIL;
+    mm_pfn_id_t f = (mm_pfn_id_t)mm_pte_num(p);
+    return mm_pfn_list_is_standby(mm_pfn_list(&sys->pfn, f)) ? f : PFN_NIL;
+}
+
+size_t mm_ws_drop_range(mm_vad_t *vad, size_t a, size_t b)
+{
+    umm_system_t *sys = vad->proc->sys;
+    size_t n = mm_ws_trim_range(vad, a, b, 0);
+    if (n == 0)
+        return 0;
+    for (size_t j = b; j-- > a;) {
+        mm_pfn_id_t f = standby_frame_of(vad, j);
+        if (f != PFN_NIL) {
+            enum mm_list_id l = mm_pfn_list(&sys->pfn, f);
+            mm_pfn_unlink(&sys->pfn, f);
+            mm_pfn_link_head(&sys->pfn, f, l);
+        }
+    }
+    return n;
+}
+
 /* A clock flag beside ws_trim_flags: only a dirty page gets a second chance (see clock_takes). */
 #define CLOCK_CHANCE_DIRTY_ONLY (1u << 8)
 

@@ -39,4 +39,11 @@ size_t mm_ws_trim_aged(umm_process_t *proc, unsigned min_age, size_t want, unsig
 /* Trim every valid page in [a, b) of the VAD. Returns pages trimmed. */
 size_t mm_ws_trim_range(mm_vad_t *vad, size_t a, size_t b, unsigned flags);
 
+/* Pages a scan has passed and will not touch again soon: trim [a, b) and put the frames that
+ * reach Standby (a private page's, or a view's section page no other view maps) at the front of
+ * their Standby lists, page a first, so that they are the next frames taken rather than those of
+ * pages touched long ago. Dirty pages go to Modified as trimming puts them. Returns pages
+ * trimmed. */
+size_t mm_ws_drop_range(mm_vad_t *vad, size_t a, size_t b);
+
 #endif
