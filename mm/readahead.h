@@ -27,8 +27,9 @@ size_t mm_readahead_window(mm_vad_t *vad, size_t i);
  * pages ahead of the scan first, the ones it is about to touch). A short stream does not count:
  * it is as often a burst the program returns to soon (a sort's partition scans, whose pages the
  * recursion touches again next: the swap case's sort ran 0.69-0.78x the kernel's time without
- * drop-behind, 0.75-0.91x from 8 faults, 0.82-0.91x from 16, while 80/20 gained as much from 16). True, with [*lo, *hi), for the hard fault on page i that
- * mm_readahead_window has just placed. */
+ * drop-behind, 0.75-0.91x from 8 faults, 0.82-0.91x from 16, while 80/20 gained as much from
+ * 16). True, with [*lo, *hi), for the hard fault on page i that mm_readahead_window has just
+ * placed. */
 #define MM_READAHEAD_LONG_STREAM 16u
 #define MM_READAHEAD_KEEP_BEHIND 2u
 #define MM_READAHEAD_DROP_SPAN 4u
