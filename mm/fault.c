@@ -159,7 +159,7 @@ static enum fault_result cluster_frames(const fault_site_t *s, bool zero, size_t
         *lo = *hi - s->i >= n ? s->i : *hi - n;
         *hi = *lo + n;
     }
-    if (mm_frames_available(sys) == 0 && mm_reclaim_for_fault(sys))
+    if (avail == 0 && mm_reclaim_for_fault(sys))
         return FAULT_BUSY;
     mm_pfn_id_t hint = site_maps(s) ? mm_cluster_hint(s->vad, *lo, *hi)
                                     : proto_read_hint(s->vad, *lo);
@@ -671,8 +671,6 @@ int mm_fault_read_file_ahead(mm_vad_t *proto, size_t lo, size_t hi, unsigned pri
     return UMM_OK;
 }
 
-/* A valid page faulted: an emulated accessed or dirty bit to set, a mapping to restore, or a
- * fault another thread already resolved. */
 /* Is page k valid with its access revoked by aging (mapped PROT_NONE, exact, not pinned)? A
  * cluster test (mm_cluster_same_fn), whatever page i is. */
 static bool access_revoked(const mm_vad_t *vad, size_t i, size_t k)
@@ -696,6 +694,8 @@ static void regrant_cluster(const fault_site_t *s, size_t *lo, size_t *hi)
         mm_cluster_around(vad, s->i, vad->proc->sys->cluster_pages, access_revoked, lo, hi);
 }
 
+/* A valid page faulted: an emulated accessed or dirty bit to set, a mapping to restore, or a
+ * fault another thread already resolved. */
 static enum fault_result valid_fault(const fault_site_t *s)
 {
     mm_vad_t *vad = s->vad;
