@@ -39,9 +39,9 @@ static size_t deflate_locked(umm_hv_guest_t *g, size_t n)
     if (UMM_FAILPOINT(HV_BALLOON_DEFLATE))
         return 0;
     n = n < g->balloon.actual ? n : g->balloon.actual;
+    mm_lock(&g->host->lock);
     g->balloon.actual -= n;
     const uint32_t *frames = &g->balloon.frames[g->balloon.actual];
-    mm_lock(&g->host->lock);
     for (size_t k = 0; k < n; k++)
         g->p2m[frames[k]] = p2m_make(P2M_NONE, 0); /* untouched again: reads zero, costs nothing */
     g->balloon.deflated += n;
@@ -55,9 +55,11 @@ size_t hv_balloon_deflate_locked(umm_hv_guest_t *g, size_t n)
     UMM_ASSERT(mm_guest_is_held(g->sys));
     size_t got = deflate_locked(g, n);
     if (got) {
+        mm_lock(&g->host->lock);
         g->balloon.on_pressure += got;
         if (g->balloon.target > g->balloon.actual) /* until the policy looks again */
             g->balloon.target = g->balloon.actual;
+        mm_unlock(&g->host->lock);
     }
     return got;
 }
@@ -91,6 +93,7 @@ void hv_balloon_step(umm_hv_guest_t *g)
     for (int batch = 0; batch < BALLOON_STEP_BATCHES && !short_of_frames; batch++) {
         mm_guest_hold(sys);
         size_t target = g->balloon.target, actual = g->balloon.actual;
+        UMM_ASSERT(actual <= g->nframes);
         if (actual < target) {
             size_t want = target - actual < BALLOON_BATCH ? target - actual : BALLOON_BATCH;
             short_of_frames = inflate_locked(g, want) < want;
@@ -114,8 +117,10 @@ int umm_hv_balloon_set_target(umm_hv_guest_t *g, size_t pages)
     if (pages > g->nframes)
         return UMM_E_RANGE;
     mm_guest_hold(g->sys);
+    mm_lock(&g->host->lock);
     g->balloon.target = pages;
     g->balloon.manual = true;
+    mm_unlock(&g->host->lock);
     mm_guest_release(g->sys);
     return UMM_OK;
 }
@@ -124,7 +129,9 @@ int umm_hv_balloon_auto(umm_hv_guest_t *g)
 {
     HANDLE_CHECK(g, HANDLE_HV_GUEST);
     mm_guest_hold(g->sys);
+    mm_lock(&g->host->lock);
     g->balloon.manual = false;
+    mm_unlock(&g->host->lock);
     mm_guest_release(g->sys);
     return UMM_OK;
 }

@@ -58,6 +58,12 @@ typedef struct hv_frame {
 #define HVF_REF 0x8    /* referenced: mapped for its guest since the victim clock last passed */
 #define HVF_SAMPLED 0x10 /* in its guest's access sample: the victim clock leaves its mapping */
 
+/* A guest's balloon. Locking, so that umm_hv_guest_stats (host lock) and the guest's own paths
+ * (guest held) each read it whole: frames[] and actual change with the guest held and the host
+ * locked; target and manual with the host locked and either the guest held or the pass lock
+ * (the policy pass, which also reads them under it); the counters and last_dir with the host
+ * locked; starved with the guest held. Invariant: actual <= the guest's frames, and
+ * frames[0, actual) are the guest frames the balloon holds (P2M_BALLOONED). */
 typedef struct hv_balloon {
     uint32_t *frames;  /* guest frames held, a stack */
     size_t actual, target;

@@ -9,7 +9,9 @@
  * words. Each thread checks the previous generation before writing the next. A second run does
  * the same with guests without balloons on a 20 MiB host, emptying their working sets meanwhile:
  * the host's reclaim (dropping free and Standby frames, swapping with its lock dropped, handing
- * pages over to the guests' writers) races the guests' workers. Sizes are kept small for TSan. */
+ * pages over to the guests' writers) races the guests' workers. A third test moves a balloon
+ * while its guest writes and another thread reads its stats (each snapshot whole). Sizes are
+ * kept small for TSan. */
 #include "hv_util.h"
 
 #include <pthread.h>
@@ -191,6 +193,104 @@ static void threads_run(size_t host_mib, unsigned hv_flags, int uncooperative) {
     umm_hv_host_destroy(h);
 }
 
+/* The balloon moved by one thread (steps toward targets flipped between 0 and `want`) while its
+ * guest writes its memory (so some inflations meet pressure and deflate it) and another thread
+ * reads the guest's stats: each snapshot is whole, inflated - deflated = actual <= its frames.
+ * Under TSan, any balloon field written outside the lock the stats read under is a report. */
+enum { BALLOON_FLIPS = 60 };
+
+typedef struct balloon_run {
+    umm_hv_host_t *h;
+    umm_hv_guest_t *g;
+    umm_process_t *p;
+    unsigned char *base, *extra;
+    size_t n, nextra, want;
+    atomic_int done;
+    uint64_t gen;     /* the toucher's last generation of base (read after it is joined) */
+    uint64_t lost;    /* generations the toucher found wrong (its own) */
+    uint64_t refused; /* commits of `extra` refused */
+} balloon_run_t;
+
+static void *balloon_flipper(void *arg) {
+    balloon_run_t *r = arg;
+    for (int k = 0; k < BALLOON_FLIPS; k++) {
+        if (umm_hv_balloon_set_target(r->g, k % 2 ? 0 : r->want) != UMM_OK)
+            break;
+        for (int s = 0; s < 4; s++)
+            umm_hv_host_step(r->h);
+    }
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+/* Rewrites its pages, checking the last generation, and commits, fills and decommits `extra`
+ * pages each round: a commit the balloon leaves no room for deflates it (on pressure). */
+static void *balloon_toucher(void *arg) {
+    balloon_run_t *r = arg;
+    for (uint64_t gen = 1; !atomic_load(&r->done); gen++) {
+        if (gen > 1 && hvu_check_range(r->base, r->n, gen - 1) != (size_t)-1)
+            r->lost++;
+        hvu_mark_range(r->base, r->n, gen);
+        r->gen = gen;
+        size_t bytes = r->nextra * HVU_PG;
+        if (umm_commit(r->p, r->extra, bytes, TU_RW) != UMM_OK) {
+            r->refused++;
+            continue;
+        }
+        hvu_mark_range(r->extra, r->nextra, gen);
+        if (hvu_check_range(r->extra, r->nextra, gen) != (size_t)-1)
+            r->lost++;
+        (void)umm_decommit(r->p, r->extra, bytes);
+    }
+    return NULL;
+}
+
+static void test_threads_hv_balloon_stats(void **state) {
+    (void)state;
+    balloon_run_t r = {.h = hvu_host(32, 64, UMM_HV_NO_WORKERS)};
+    r.g = hvu_guest(r.h, 16, 4, 0, 0, &r.p); /* commit limit 20 MiB */
+    r.n = HVU_PAGES(12);
+    r.nextra = HVU_PAGES(2);
+    r.want = HVU_PAGES(7); /* 12 + 7 committed of 20: the extra 2 need one of the balloon's back */
+    r.base = hvu_alloc(r.p, r.n);
+    r.extra = tu_reserve(r.p, r.nextra * HVU_PG, TU_RW);
+    pthread_t flipper, toucher;
+    assert_int_equal(pthread_create(&flipper, NULL, balloon_flipper, &r), 0);
+    assert_int_equal(pthread_create(&toucher, NULL, balloon_toucher, &r), 0);
+    uint64_t snapshots = 0, max_actual = 0;
+    while (!atomic_load(&r.done)) {
+        umm_hv_guest_stats_t s = hvu_gs(r.g);
+        assert_true(s.balloon_actual <= s.guest_frames);
+        assert_int_equal(s.balloon_inflated - s.balloon_deflated, s.balloon_actual);
+        max_actual = s.balloon_actual > max_actual ? s.balloon_actual : max_actual;
+        snapshots++;
+    }
+    assert_int_equal(pthread_join(flipper, NULL), 0);
+    assert_int_equal(pthread_join(toucher, NULL), 0);
+    assert_int_equal(r.lost, 0);
+    umm_hv_guest_stats_t s = hvu_gs(r.g);
+    print_message("  balloon: %" PRIu64 " snapshots, max actual %" PRIu64 ", inflated %" PRIu64
+                  ", deflated %" PRIu64 " (%" PRIu64 " on pressure), extra commits refused %"
+                  PRIu64 "\n", snapshots, max_actual, s.balloon_inflated, s.balloon_deflated,
+                  s.balloon_deflate_on_pressure, r.refused);
+    assert_true(s.balloon_inflated > 0 && s.balloon_deflated > 0); /* it really moved */
+    /* quiet now: a balloon holding more than the commit leaves gives way to a commit */
+    assert_int_equal(umm_hv_balloon_set_target(r.g, r.want), UMM_OK);
+    for (int k = 0; k < 50 && hvu_gs(r.g).balloon_actual < r.want; k++)
+        umm_hv_host_step(r.h);
+    s = hvu_gs(r.g);
+    assert_int_equal(s.balloon_actual, r.want);
+    assert_int_equal(umm_commit(r.p, r.extra, r.nextra * HVU_PG, TU_RW), UMM_OK);
+    umm_hv_guest_stats_t after = hvu_gs(r.g);
+    assert_true(after.balloon_deflate_on_pressure > s.balloon_deflate_on_pressure);
+    assert_true(after.balloon_actual < r.want && after.balloon_target == after.balloon_actual);
+    s = after;
+    assert_int_equal(s.balloon_inflated - s.balloon_deflated, s.balloon_actual);
+    assert_int_equal(hvu_check_range(r.base, r.n, r.gen), (size_t)-1);
+    assert_int_equal(umm_check(umm_hv_guest_system(r.g)), UMM_OK);
+    umm_hv_host_destroy(r.h);
+}
+
 static void test_threads_hv_workers(void **state) {
     (void)state;
     threads_run(32, 0, 0);
@@ -205,6 +305,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_hv_workers),
         cmocka_unit_test(test_threads_hv_reclaim),
+        cmocka_unit_test(test_threads_hv_balloon_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
