@@ -194,9 +194,10 @@ static void threads_run(size_t host_mib, unsigned hv_flags, int uncooperative) {
 }
 
 /* The balloon moved by one thread (steps toward targets flipped between 0 and `want`) while its
- * guest writes its memory (so some inflations meet pressure and deflate it) and another thread
- * reads the guest's stats: each snapshot is whole, inflated - deflated = actual <= its frames.
- * Under TSan, any balloon field written outside the lock the stats read under is a report. */
+ * guest writes its memory and commits more (a commit the balloon leaves no room for deflates it)
+ * and another thread reads the guest's stats: each snapshot is whole, inflated - deflated =
+ * actual <= its frames. Under TSan, any balloon field written outside the lock the stats read
+ * under is a report. */
 enum { BALLOON_FLIPS = 40 };
 
 typedef struct balloon_run {
