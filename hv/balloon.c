@@ -34,7 +34,10 @@ static size_t inflate_locked(umm_hv_guest_t *g, size_t n)
     return take;
 }
 
-static size_t deflate_locked(umm_hv_guest_t *g, size_t n)
+/* Give up to n frames back to the guest. Guest held. `pressure`: the guest asked, short of
+ * memory (counted, and the target follows until the policy looks again). Every field changes in
+ * one host-locked section (hv_balloon_t). */
+static size_t deflate_locked(umm_hv_guest_t *g, size_t n, bool pressure)
 {
     if (UMM_FAILPOINT(HV_BALLOON_DEFLATE))
         return 0;
@@ -42,9 +45,16 @@ static size_t deflate_locked(umm_hv_guest_t *g, size_t n)
     mm_lock(&g->host->lock);
     g->balloon.actual -= n;
     const uint32_t *frames = &g->balloon.frames[g->balloon.actual];
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < n; k++) {
+        UMM_ASSERT(p2m_state(g->p2m[frames[k]]) == P2M_BALLOONED);
         g->p2m[frames[k]] = p2m_make(P2M_NONE, 0); /* untouched again: reads zero, costs nothing */
+    }
     g->balloon.deflated += n;
+    if (pressure && n > 0) {
+        g->balloon.on_pressure += n;
+        if (g->balloon.target > g->balloon.actual)
+            g->balloon.target = g->balloon.actual;
+    }
     mm_unlock(&g->host->lock);
     mm_guest_balloon_give(g->sys, frames, n);
     return n;
@@ -53,15 +63,7 @@ static size_t deflate_locked(umm_hv_guest_t *g, size_t n)
 size_t hv_balloon_deflate_locked(umm_hv_guest_t *g, size_t n)
 {
     UMM_ASSERT(mm_guest_is_held(g->sys));
-    size_t got = deflate_locked(g, n);
-    if (got) {
-        mm_lock(&g->host->lock);
-        g->balloon.on_pressure += got;
-        if (g->balloon.target > g->balloon.actual) /* until the policy looks again */
-            g->balloon.target = g->balloon.actual;
-        mm_unlock(&g->host->lock);
-    }
-    return got;
+    return deflate_locked(g, n, true);
 }
 
 /* Up to BALLOON_STEP_BATCHES batches toward the target, the guest lock dropped between
@@ -98,7 +100,8 @@ void hv_balloon_step(umm_hv_guest_t *g)
             size_t want = target - actual < BALLOON_BATCH ? target - actual : BALLOON_BATCH;
             short_of_frames = inflate_locked(g, want) < want;
         } else if (actual > target) {
-            deflate_locked(g, actual - target < BALLOON_BATCH ? actual - target : BALLOON_BATCH);
+            size_t give = actual - target < BALLOON_BATCH ? actual - target : BALLOON_BATCH;
+            deflate_locked(g, give, false);
         }
         bool done = g->balloon.actual == g->balloon.target;
         mm_guest_release(sys);
