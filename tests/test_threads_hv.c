@@ -207,13 +207,17 @@ typedef struct balloon_run {
     unsigned char *base, *extra;
     size_t n, nextra, want;
     atomic_int done;
-    uint64_t gen;     /* the toucher's last generation of base (read after it is joined) */
+    _Atomic uint64_t gen;       /* the toucher's last whole generation of base */
+    _Atomic uint64_t snapshots; /* stats the reader has taken */
     uint64_t lost;    /* generations the toucher found wrong (its own) */
     uint64_t refused; /* commits of `extra` refused */
 } balloon_run_t;
 
 static void *balloon_flipper(void *arg) {
     balloon_run_t *r = arg;
+    /* the race needs all three running: a toucher's whole generation and a reader's snapshot */
+    while (atomic_load(&r->gen) < 1 || atomic_load(&r->snapshots) < 1)
+        usleep(100);
     for (int k = 0; k < BALLOON_FLIPS; k++) {
         if (umm_hv_balloon_set_target(r->g, k % 2 ? 0 : r->want) != UMM_OK)
             break;
@@ -232,7 +236,7 @@ static void *balloon_toucher(void *arg) {
         if (gen > 1 && hvu_check_range(r->base, r->n, gen - 1) != (size_t)-1)
             r->lost++;
         hvu_mark_range(r->base, r->n, gen);
-        r->gen = gen;
+        atomic_store(&r->gen, gen);
         size_t bytes = r->nextra * HVU_PG;
         if (umm_commit(r->p, r->extra, bytes, TU_RW) != UMM_OK) {
             r->refused++;
@@ -258,13 +262,13 @@ static void test_threads_hv_balloon_stats(void **state) {
     pthread_t flipper, toucher;
     assert_int_equal(pthread_create(&flipper, NULL, balloon_flipper, &r), 0);
     assert_int_equal(pthread_create(&toucher, NULL, balloon_toucher, &r), 0);
-    uint64_t snapshots = 0, max_actual = 0;
+    uint64_t max_actual = 0;
     while (!atomic_load(&r.done)) {
         umm_hv_guest_stats_t s = hvu_gs(r.g);
         assert_true(s.balloon_actual <= s.guest_frames);
         assert_int_equal(s.balloon_inflated - s.balloon_deflated, s.balloon_actual);
         max_actual = s.balloon_actual > max_actual ? s.balloon_actual : max_actual;
-        snapshots++;
+        atomic_fetch_add(&r.snapshots, 1);
         usleep(100); /* a reader, not a second lock holder starving the flipper */
     }
     assert_int_equal(pthread_join(flipper, NULL), 0);
@@ -273,8 +277,8 @@ static void test_threads_hv_balloon_stats(void **state) {
     umm_hv_guest_stats_t s = hvu_gs(r.g);
     print_message("  balloon: %" PRIu64 " snapshots, max actual %" PRIu64 ", inflated %" PRIu64
                   ", deflated %" PRIu64 " (%" PRIu64 " on pressure), extra commits refused %"
-                  PRIu64 "\n", snapshots, max_actual, s.balloon_inflated, s.balloon_deflated,
-                  s.balloon_deflate_on_pressure, r.refused);
+                  PRIu64 "\n", atomic_load(&r.snapshots), max_actual, s.balloon_inflated,
+                  s.balloon_deflated, s.balloon_deflate_on_pressure, r.refused);
     assert_true(s.balloon_inflated > 0 && s.balloon_deflated > 0); /* it really moved */
     /* quiet now: a balloon holding more than the commit leaves gives way to a commit */
     assert_int_equal(umm_hv_balloon_set_target(r.g, r.want), UMM_OK);
@@ -288,7 +292,7 @@ static void test_threads_hv_balloon_stats(void **state) {
     assert_true(after.balloon_actual < r.want && after.balloon_target == after.balloon_actual);
     s = after;
     assert_int_equal(s.balloon_inflated - s.balloon_deflated, s.balloon_actual);
-    assert_int_equal(hvu_check_range(r.base, r.n, r.gen), (size_t)-1);
+    assert_int_equal(hvu_check_range(r.base, r.n, atomic_load(&r.gen)), (size_t)-1);
     assert_int_equal(umm_check(umm_hv_guest_system(r.g)), UMM_OK);
     umm_hv_host_destroy(r.h);
 }
