@@ -102,6 +102,25 @@ static uint64_t shortfall(const umm_system_t *sys, uint64_t avail)
     return avail < sys->high_pages ? sys->high_pages - avail : 0;
 }
 
+/* The most Modified pages a pass leaves: a quarter of RAM (of what a guest's balloon leaves it)
+ * may wait dirty for its write. */
+static uint64_t modified_max(const umm_system_t *sys)
+{
+    return (sys->pfn.nframes - sys->ballooned) / 4;
+}
+
+/* How many Modified pages this pass's write leaves: at most modified_max (Windows' modified page
+ * writer also runs once the list passes a maximum), and fewer by the shortfall when available
+ * memory is below high, the pages written becoming Standby. Not the whole list: a dirty page the
+ * program touches again while it is still on Modified comes back by a soft fault with no write,
+ * and written just before, it would have cost a write for nothing. */
+static uint64_t write_target(umm_system_t *sys, uint64_t modified)
+{
+    uint64_t need = shortfall(sys, mm_frames_available_private(sys));
+    uint64_t keep = modified > need ? modified - need : 0;
+    return keep < modified_max(sys) ? keep : modified_max(sys);
+}
+
 static void update_rates(umm_system_t *sys, uint64_t now)
 {
     uint64_t dt = now - sys->rate_t_ns;
@@ -142,11 +161,11 @@ void mm_balancer_pass(umm_system_t *sys, enum balancer_aging aging)
     }
     mm_budget_enforce(sys);
     uint64_t modified = mm_pfn_list_count(&sys->pfn, LIST_MODIFIED);
-    bool write = (mm_sys_has_pagefile(sys) || mm_sys_has_file_sections(sys)) && modified > 0 &&
-                 (mm_frames_available_private(sys) < sys->high_pages || modified >= sys->low_pages);
+    uint64_t target = write_target(sys, modified);
+    bool write = (mm_sys_has_pagefile(sys) || mm_sys_has_file_sections(sys)) && modified > target;
     mm_unlock(&sys->lock);
     if (write)
-        mm_writepool_write(sys->writepool, sys, 0);
+        mm_writepool_write(sys->writepool, sys, target);
     mm_notify_evaluate(sys);
 }
 

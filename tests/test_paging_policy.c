@@ -176,6 +176,55 @@ static void test_balancer_kernel_calls(void **state) {
     umm_system_destroy(b.sys);
 }
 
+/* The modified page writer writes what the shortfall needs, not the whole Modified list: 3,840
+ * dirty pages trimmed at once leave 256 available (high is 768), so one pass writes 512 and as
+ * many more as bring Modified down to its maximum, a quarter of RAM (1,024). The pages left dirty
+ * come back by soft faults with no write. Trimmed again, with memory to spare, they stay on
+ * Modified (not above the maximum) until a flush writes them: each page written once in all. */
+static void test_writer_under_pressure_writes_the_shortfall(void **state) {
+    (void)state;
+    umm_config_t c = pu_config(16 * MIB, 32 * MIB, 0, UMM_CFG_NO_WORKERS);
+    umm_system_t *sys;
+    umm_process_t *proc;
+    tu_sys_new_cfg(&c, &sys, &proc);
+    size_t n = 3840;
+    char *r = tu_alloc(proc, n * PG);
+    for (size_t i = 0; i < n; i++)
+        pu_mark_page(pu_at(r, i), PG, i);
+    assert_int_equal(umm_ws_empty(proc), UMM_OK);
+    umm_stats_t s0 = tu_stats(sys);
+    assert_int_equal(s0.modified, n);
+    assert_int_equal(s0.available, 256);
+    assert_int_equal(s0.pages_output, 0);
+    assert_int_equal(umm_balance(sys), UMM_OK);
+    umm_stats_t s1 = tu_stats(sys);
+    print_message("      one pass: %" PRIu64 " pages written, %" PRIu64 " left modified\n",
+                  s1.pages_output, s1.modified);
+    assert_true(s1.available >= s1.high_memory_pages);
+    assert_true(s1.modified <= 1024);
+    assert_true(s1.modified > 1024 - 16); /* the writer stops within a cluster of its target */
+    assert_int_equal(s1.pages_output, n - s1.modified);
+    for (size_t i = 0; i < n; i++) /* every page is still in RAM: soft faults only */
+        pu_assert_page(pu_at(r, i), PG, i);
+    umm_stats_t s2 = tu_stats(sys);
+    assert_int_equal(s2.faults_transition - s1.faults_transition, n);
+    assert_int_equal(s2.modified, 0);
+    assert_int_equal(s2.pages_output, s1.pages_output); /* the dirty ones came back unwritten */
+    assert_int_equal(umm_ws_empty(proc), UMM_OK);
+    assert_int_equal(umm_balance(sys), UMM_OK); /* memory to spare, Modified at its maximum */
+    umm_stats_t s3 = tu_stats(sys);
+    assert_int_equal(s3.modified, s1.modified);
+    assert_int_equal(s3.pages_output, s1.pages_output);
+    assert_int_equal(umm_flush_modified(sys), UMM_OK);
+    umm_stats_t s4 = tu_stats(sys);
+    assert_int_equal(s4.modified, 0);
+    assert_int_equal(s4.pages_output, n); /* each page once: the clean ones kept their copies */
+    for (size_t i = 0; i < n; i++)
+        pu_assert_page(pu_at(r, i), PG, i);
+    tu_assert_consistent(sys);
+    umm_system_destroy(sys);
+}
+
 /* A program paging 2x its RAM with no balance pass, so every trim comes from the fault path's
  * reclaim (the clock): accessed-bit faults taken, with the data checked. */
 static uint64_t access_bit_faults_paging(unsigned policy) {
@@ -663,6 +712,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_balancer_idle_loses_first),
         cmocka_unit_test(test_balancer_workers),
         cmocka_unit_test(test_balancer_kernel_calls),
+        cmocka_unit_test(test_writer_under_pressure_writes_the_shortfall),
         cmocka_unit_test(test_fifo_takes_no_accessed_bit_fault),
         cmocka_unit_test(test_clock_spares_dirty_pages_only),
         cmocka_unit_test(test_ws_limits),
