@@ -66,6 +66,7 @@ typedef struct swap_result {
     uint64_t major, minor;              /* kernel: rusage; umm: hard faults, soft + zero faults */
     uint64_t hard, transition, demand_zero, read_ahead, ra_hits, dropped_behind, through_cache;
     uint64_t page_writes, reclaim_writes; /* umm: writes issued; clusters faults wrote themselves */
+    uint64_t modified_left; /* umm: dirty pages on Modified when the program ended (never written) */
     uint64_t access_bit, dirty_bit, trimmed, aged, hw_maps; /* umm: what the emulated bits cost */
     uint64_t dirty_predicted; /* umm: pages read faults mapped dirty at once (dirtypredict.h) */
     uint64_t signals, hw_protects, vmas; /* umm: SIGSEGVs handled, protection calls, VMAs at the end */
@@ -402,6 +403,7 @@ static void umm_child(const bench_opts_t *o, int pat, size_t bytes, size_t ram, 
     r->dropped_behind = s.pages_dropped_behind;
     r->through_cache = s.pages_through_cache;
     r->page_writes = s.page_writes;
+    r->modified_left = s.modified;
     r->reclaim_writes = s.reclaim_writes;
     r->access_bit = s.faults_access_bit;
     r->dirty_bit = s.faults_dirty_bit;
@@ -593,13 +595,13 @@ static int emit(const swap_case_t *c, int pat, int ratio, size_t ram, bench_resu
     printf("  swap %-10s %dx: time umm %.2f s [%.2f..%.2f] kernel %.2f s [%.2f..%.2f] (%d reps); "
            "CPU umm %.2f s kernel %.2f s; "
            "umm hard %" PRIu64 " soft %" PRIu64 " zero %" PRIu64 " read-ahead %" PRIu64 " (used %" PRIu64
-           ") dropped behind %" PRIu64 " via page cache %" PRIu64 " writes %" PRIu64 " (by faults %" PRIu64 ") accessed-bit %" PRIu64
+           ") dropped behind %" PRIu64 " via page cache %" PRIu64 " writes %" PRIu64 " (by faults %" PRIu64 ", modified left %" PRIu64 ") accessed-bit %" PRIu64
            " dirty-bit %" PRIu64 " predicted %" PRIu64 " trimmed %" PRIu64 " aged %" PRIu64 " maps %" PRIu64 " protects %" PRIu64
            " signals %" PRIu64 " vmas %" PRIu64 "; kernel major %" PRIu64 " minor %" PRIu64
            "; umm RSS peak %.1f MiB, PSS %.1f MiB, RAM %.0f MiB\n",
            k_pat[pat], ratio, t[0], lo[0], hi[0], t[1], lo[1], hi[1], c->reps, cpu[0], cpu[1], u->hard, u->transition,
            u->demand_zero, u->read_ahead, u->ra_hits, u->dropped_behind, u->through_cache, u->page_writes,
-           u->reclaim_writes, u->access_bit, u->dirty_bit, u->dirty_predicted, u->trimmed, u->aged, u->hw_maps, u->hw_protects, u->signals, u->vmas,
+           u->reclaim_writes, u->modified_left, u->access_bit, u->dirty_bit, u->dirty_predicted, u->trimmed, u->aged, u->hw_maps, u->hw_protects, u->signals, u->vmas,
            k->major, k->minor, c->rss_peak, c->pss, (double)ram / (1 << 20));
     if (csv)
         fprintf(csv, "%s,%d,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
