@@ -102,21 +102,25 @@ static uint64_t shortfall(const umm_system_t *sys, uint64_t avail)
     return avail < sys->high_pages ? sys->high_pages - avail : 0;
 }
 
-/* The most Modified pages a pass leaves: a quarter of RAM (of what a guest's balloon leaves it)
- * may wait dirty for its write. */
+/* The most Modified pages a pass leaves: a quarter of RAM may wait dirty for its write. */
 static uint64_t modified_max(const umm_system_t *sys)
 {
-    return (sys->pfn.nframes - sys->ballooned) / 4;
+    return sys->pfn.nframes / 4;
 }
 
 /* How many Modified pages this pass's write leaves: at most modified_max (Windows' modified page
  * writer also runs once the list passes a maximum), and fewer by the shortfall when available
  * memory is below high, the pages written becoming Standby. Not the whole list: a dirty page the
  * program touches again while it is still on Modified comes back by a soft fault with no write,
- * and written just before, it would have cost a write for nothing. */
+ * and written just before, it would have cost a write for nothing. A guest still writes them all
+ * when short or when `low` are dirty: its frames are the host's memory, and a dirty one is a frame
+ * its balloon cannot take (with the target, 4 of 8 overcommit runs at 1.5x were 4-18x slower,
+ * against 1 of 8 with this rule: docs/performance.md). */
 static uint64_t write_target(umm_system_t *sys, uint64_t modified)
 {
     uint64_t need = shortfall(sys, mm_frames_available_private(sys));
+    if (sys->phys)
+        return need > 0 || modified >= sys->low_pages ? 0 : modified;
     uint64_t keep = modified > need ? modified - need : 0;
     return keep < modified_max(sys) ? keep : modified_max(sys);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test_hv_balloon.c - ballooning: inflating to a target from the guest's free memory (the host
  * gets the frames back), deflating, refusals, a balloon that forces the guest to page, and
- * deflate-on-pressure in a guest without a paging file. Host and guests without workers; the
- * host is driven with umm_hv_host_step(). */
+ * deflate-on-pressure in a guest without a paging file, and a guest's pass writing all of its
+ * Modified pages for the balloon. Host and guests without workers; the host is driven with
+ * umm_hv_host_step(). */
 #include "hv_util.h"
 
 #define PG HVU_PG
@@ -157,6 +158,30 @@ static void test_balloon_forces_guest_paging(void **state) {
     umm_hv_host_destroy(h);
 }
 
+/* A guest's balance pass writes every Modified page (a native system's stops at a quarter of
+ * RAM, test_paging_policy): its dirty frames are frames the balloon could not take. 3,840 pages
+ * written and trimmed at once in a 16 MiB guest: one pass leaves Modified empty, data intact. */
+static void test_guest_pass_writes_all_modified(void **state) {
+    (void)state;
+    umm_hv_host_t *h = hvu_host(64, 0, UMM_HV_NO_WORKERS);
+    umm_process_t *p;
+    umm_hv_guest_t *g = hvu_guest(h, 16, 32, NOW, 0, &p);
+    umm_system_t *sys = umm_hv_guest_system(g);
+    const size_t n = 3840;
+    unsigned char *base = hvu_alloc(p, n);
+    hvu_mark_range(base, n, 9);
+    assert_int_equal(umm_ws_empty(p), UMM_OK);
+    assert_true(tu_stats(sys).modified > 1024);
+    assert_int_equal(umm_balance(sys), UMM_OK);
+    umm_stats_t s = tu_stats(sys);
+    assert_int_equal(s.modified, 0);
+    assert_true(s.pages_output >= n - 16); /* a few may be zero pages, never written */
+    hvu_assert_range(base, n, 9);
+    hvu_guest_consistent(g);
+    hvu_host_consistent(h);
+    umm_hv_host_destroy(h);
+}
+
 /* No paging file; the balloon holds most of the guest's frames; the guest then commits and
  * touches more than is left. It must not fail: the balloon gives frames back. */
 static void test_balloon_deflate_on_pressure(void **state) {
@@ -273,6 +298,7 @@ int main(void) {
         cmocka_unit_test(test_balloon_inflate_deflate),
         cmocka_unit_test(test_balloon_refusals),
         cmocka_unit_test(test_balloon_forces_guest_paging),
+        cmocka_unit_test(test_guest_pass_writes_all_modified),
         cmocka_unit_test(test_balloon_deflate_on_pressure),
         cmocka_unit_test(test_balloon_holds_with_pagefile),
         cmocka_unit_test(test_balloon_commit_peak),
