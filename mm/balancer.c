@@ -114,8 +114,7 @@ static uint64_t modified_max(const umm_system_t *sys)
  * program touches again while it is still on Modified comes back by a soft fault with no write,
  * and written just before, it would have cost a write for nothing. A guest still writes them all
  * when short or when `low` are dirty: its frames are the host's memory, and a dirty one is a frame
- * its balloon cannot take (with the target, 4 of 8 overcommit runs at 1.5x were 4-18x slower,
- * against 1 of 8 with this rule: docs/performance.md). */
+ * its balloon cannot take (hv_overcommit, docs/performance.md). */
 static uint64_t write_target(umm_system_t *sys, uint64_t modified)
 {
     uint64_t need = shortfall(sys, mm_frames_available_private(sys));
