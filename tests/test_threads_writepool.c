@@ -40,8 +40,8 @@ static void hook_reset(int fail_first) {
     atomic_store(&g_fail_first, fail_first);
 }
 
-#define DIRTY_PAGES (RAM_PAGES / 2) /* half of RAM dirty, trimmed at once: the pass writes 8
-                                       clusters of 16 pages, down to Modified's maximum */
+#define DIRTY_PAGES (RAM_PAGES / 2) /* half of RAM dirty, trimmed at once: the pass writes
+                                       16-page clusters down to Modified's maximum */
 
 /* Dirty pages, trim them all to Modified, and run a balance pass with the workers on (the pass
  * hands the writing to the pool): writes overlap (2+ in flight at once), Modified ends at its
