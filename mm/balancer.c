@@ -117,6 +117,8 @@ static uint64_t modified_max(const umm_system_t *sys)
  * its balloon cannot take (hv_overcommit, docs/performance.md). */
 static uint64_t write_target(umm_system_t *sys, uint64_t modified)
 {
+    if (modified == 0) /* nothing to write: spare a guest's walk of its lists for available */
+        return 0;
     uint64_t need = shortfall(sys, mm_frames_available_private(sys));
     if (sys->phys)
         return need > 0 || modified >= sys->low_pages ? 0 : modified;
