@@ -524,6 +524,20 @@ static inline const mm_tcache_tls_t *heap_entry(umm_heap_t *heap)
     return mm_handle_is_live(heap, HANDLE_HEAP) ? mm_heap_tcache_attach(&heap->tcaches) : NULL;
 }
 
+/* jemalloc's mallocx with the heap's flags, once more after a purge if it fails; ENOMEM if that
+ * fails too. Size 0 asks for 1 byte: malloc(0) returns a unique pointer. */
+static inline void *mallocx_or_purge(umm_heap_t *heap, size_t size, int flags)
+{
+    if (size == 0)
+        size = 1;
+    void *p = je.mallocx(size, flags);
+    if (!p && purge_for_retry(heap))
+        p = je.mallocx(size, flags);
+    if (!p)
+        errno = ENOMEM;
+    return p;
+}
+
 void *umm_heap_malloc(umm_heap_t *heap, size_t size)
 {
     const mm_tcache_tls_t *e = heap_entry(heap);
@@ -531,15 +545,7 @@ void *umm_heap_malloc(umm_heap_t *heap, size_t size)
         errno = EINVAL;
         return NULL;
     }
-    if (size == 0)
-        size = 1;
-    int flags = e->alloc_flags;
-    void *p = je.mallocx(size, flags);
-    if (!p && purge_for_retry(heap))
-        p = je.mallocx(size, flags);
-    if (!p)
-        errno = ENOMEM;
-    return p;
+    return mallocx_or_purge(heap, size, e->alloc_flags);
 }
 
 void *umm_heap_calloc(umm_heap_t *heap, size_t count, size_t size)
@@ -554,15 +560,7 @@ void *umm_heap_calloc(umm_heap_t *heap, size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (bytes == 0)
-        bytes = 1;
-    int flags = e->alloc_flags | MALLOCX_ZERO;
-    void *p = je.mallocx(bytes, flags);
-    if (!p && purge_for_retry(heap))
-        p = je.mallocx(bytes, flags);
-    if (!p)
-        errno = ENOMEM;
-    return p;
+    return mallocx_or_purge(heap, bytes, e->alloc_flags | MALLOCX_ZERO);
 }
 
 void *umm_heap_aligned_alloc(umm_heap_t *heap, size_t alignment, size_t size)
@@ -576,15 +574,7 @@ void *umm_heap_aligned_alloc(umm_heap_t *heap, size_t alignment, size_t size)
         errno = EINVAL;
         return NULL;
     }
-    if (size == 0)
-        size = 1;
-    int flags = e->alloc_flags | MALLOCX_ALIGN(alignment);
-    void *p = je.mallocx(size, flags);
-    if (!p && purge_for_retry(heap))
-        p = je.mallocx(size, flags);
-    if (!p)
-        errno = ENOMEM;
-    return p;
+    return mallocx_or_purge(heap, size, e->alloc_flags | MALLOCX_ALIGN(alignment));
 }
 
 void *umm_heap_realloc(umm_heap_t *heap, void *ptr, size_t size)
