@@ -160,7 +160,7 @@ static inline bool ru_spawn(ru_server_t *s, int cluster) {
         execlp("redis-server", "redis-server", "--port", portbuf, "--bind", "127.0.0.1", "--save", "",
                "--appendonly", "no", "--protected-mode", "no", "--cluster-enabled",
                cluster ? "yes" : "no", "--cluster-node-timeout", "1000", "--cluster-config-file",
-               "nodes.conf", (char *)NULL);
+               "nodes.conf", "--repl-diskless-sync-delay", "0", (char *)NULL);
         _exit(127);
     }
     ru_track(s->pid, 0);
