@@ -9,10 +9,14 @@
  *
  *   at(), kv(), fill_idx()/verify_idx()/assert_page_idx(), fill_all()/verify_all():  whole pages
  *   mark_idx()/check_mark_idx():   three words per page, for the big tests
- *   sec_new(), view_new(), proc_new(), cfg_nw():   creating, asserting success
- *   sc_consistent(), assert_baseline(), check_quiet():   the consistency checks
+ *   sec_new(), view_new(), proc_new(), cfg_nw(), sys_nw():   creating, asserting success
+ *   sec_two_views()/sec_two_views_filled()/close_and_release():   a section with a view in
+ *       each of two processes
+ *   sc_consistent(), assert_baseline(), check_quiet()/check_quiet_if(), assert_all_given_back():
+ *       the consistency checks
  *   file_new()/file_free(), assert_file_is_ref()/assert_view_is_ref(), fsec_new(),
- *   small_system():   file-backed sections, and a small system with exceptions caught
+ *   end_section_file_is_ref(), small_system():   file-backed sections, and a small system with
+ *       exceptions caught
  */
 #ifndef UMM_SECTION_UTIL_H
 #define UMM_SECTION_UTIL_H
@@ -119,16 +123,50 @@ static inline umm_config_t cfg_nw(size_t ram, size_t pagefile, unsigned cluster)
     return c;
 }
 
+/* A system of cfg_nw(ram, pagefile, cluster) in *sys; returns its first process. */
+static inline umm_process_t *sys_nw(umm_system_t **sys, size_t ram, size_t pagefile,
+                                    unsigned cluster) {
+    umm_process_t *p;
+    umm_config_t c = cfg_nw(ram, pagefile, cluster);
+    tu_sys_new_cfg(&c, sys, &p);
+    return p;
+}
+
+/* A section of n pages with a read-write view in pa (*va) and one in pb (*vb); pa == pb gives
+ * two views in one process. */
+static inline umm_section_t *sec_two_views(umm_system_t *sys, size_t n, umm_process_t *pa,
+                                           unsigned char **va, umm_process_t *pb,
+                                           unsigned char **vb) {
+    umm_section_t *s = sec_new(sys, n * PG);
+    *va = view_new(pa, s, RW);
+    *vb = view_new(pb, s, RW);
+    return s;
+}
+
+/* sec_two_views, the pages written (gen 1) through *va and read back through *vb: every page
+ * is valid in both views. */
+static inline umm_section_t *sec_two_views_filled(umm_system_t *sys, size_t n, umm_process_t *pa,
+                                                  unsigned char **va, umm_process_t *pb,
+                                                  unsigned char **vb) {
+    umm_section_t *s = sec_two_views(sys, n, pa, va, pb, vb);
+    fill_all(*va, n, 1);
+    verify_all(*vb, n, 1);
+    return s;
+}
+
+/* Close the section, then release both views: the section goes with the second release. */
+static inline void close_and_release(umm_section_t *sec, umm_process_t *pa, void *va,
+                                     umm_process_t *pb, void *vb) {
+    assert_int_equal(umm_section_close(sec), UMM_OK);
+    assert_int_equal(umm_release(pa, va), UMM_OK);
+    assert_int_equal(umm_release(pb, vb), UMM_OK);
+}
+
 /* tu_assert_consistent without "working_set <= active": a frame mapped by two views is one
  * Active frame but two valid pages (Windows' working sets add up past the RAM in use the same
  * way). Everything else, and umm_check, as there. */
 static inline void sc_consistent(umm_system_t *sys) {
-    umm_stats_t s = tu_stats(sys);
-    uint64_t sum = s.zeroed + s.free + s.standby + s.modified + s.modified_nowrite + s.bad + s.active;
-    assert_int_equal(sum, s.total_frames);
-    assert_int_equal(s.available, s.zeroed + s.free + s.standby);
-    assert_true(s.committed <= s.commit_limit);
-    assert_true(s.commit_peak >= s.committed);
+    tu_assert_counts_consistent(sys);
     assert_int_equal(umm_check(sys), UMM_OK);
 }
 
@@ -153,6 +191,28 @@ static inline void check_quiet(umm_system_t *sys) {
     while (tu_stats(sys).free != 0 && pu_now_ms() - t0 < 3000)
         pu_sleep_ms(5);
     sc_consistent(sys);
+}
+
+/* check_quiet with the workers running (the zero page thread races with umm_check), else
+ * sc_consistent. */
+static inline void check_quiet_if(umm_system_t *sys, int workers) {
+    if (workers)
+        check_quiet(sys);
+    else
+        sc_consistent(sys);
+}
+
+/* Every charge, paging-file slot and frame the test took is back: no more Active than at the
+ * baseline, nothing Modified or on Standby, every frame available (the end of the tests whose
+ * workers run, where assert_baseline's working-set and Free/Zeroed counts are not pinned). */
+static inline void assert_all_given_back(umm_system_t *sys, const umm_stats_t *b) {
+    umm_stats_t s = tu_stats(sys);
+    assert_int_equal(s.committed, b->committed);
+    assert_int_equal(s.pagefile_used, b->pagefile_used);
+    assert_int_equal(s.active, b->active);
+    assert_int_equal(s.modified + s.modified_nowrite, 0);
+    assert_int_equal(s.standby, 0);
+    assert_int_equal(s.available, s.total_frames);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -247,11 +307,18 @@ static inline void fsec_stream_read_ahead(umm_system_t *sys, const unsigned char
 
 /* 4 MiB of RAM, an 8 MiB paging file, no workers, umm's exceptions caught by the test. */
 static inline umm_process_t *small_system(umm_system_t **sys) {
-    umm_process_t *p;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
-    tu_sys_new_cfg(&c, sys, &p);
+    umm_process_t *p = sys_nw(sys, 4 * MIB, 8 * MIB, 16);
     tu_exc_install(*sys);
     return p;
+}
+
+/* Release the view and close the section: the section's end writes what is still dirty, so
+ * the file (read with pread) must then equal the reference. */
+static inline void end_section_file_is_ref(umm_process_t *p, void *v, umm_section_t *sec,
+                                           const test_file_t *f) {
+    assert_int_equal(umm_release(p, v), UMM_OK);
+    assert_int_equal(umm_section_close(sec), UMM_OK);
+    assert_file_is_ref(f);
 }
 
 #endif /* UMM_SECTION_UTIL_H */

@@ -23,9 +23,7 @@
 static void test_create_args_and_charge(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    (void)sys_nw(&sys, 4 * MIB, 0, 1);
     umm_stats_t b = tu_stats(sys);
     umm_section_t *s = (umm_section_t *)(uintptr_t)0x1;
 
@@ -76,9 +74,7 @@ static void test_create_args_and_charge(void **state) {
 static void test_create_commit_limit(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_process_t *proc = sys_nw(&sys, 4 * MIB, 0, 1);
     umm_stats_t b = tu_stats(sys);
     assert_int_equal(b.commit_limit, 1024); /* no paging file: the RAM */
     uint64_t room = b.commit_limit - b.committed;
@@ -131,9 +127,7 @@ static void test_create_commit_limit(void **state) {
 static void test_create_commit_limit_pagefile(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    (void)sys_nw(&sys, 4 * MIB, 8 * MIB, 1);
     umm_stats_t b = tu_stats(sys);
     assert_true(b.commit_limit > b.total_frames);
     uint64_t room = b.commit_limit - b.committed;
@@ -149,16 +143,21 @@ static void test_create_commit_limit_pagefile(void **state) {
 }
 
 /* A growable paging file (4 MiB RAM, 4 MiB file growable to 16 MiB: limit 1920 pages, at most
- * 4992): a section's charge should grow it as a private commit does. Control: umm_commit of
- * 3000 pages succeeds by growing the file. */
-static void test_create_commit_growth_control(void **state) {
-    (void)state;
+ * 4992), no workers, 16-page clusters: the system of the three growth tests below. */
+static umm_process_t *growable_system(umm_system_t **sys) {
+    umm_process_t *p;
     umm_config_t c = pu_config(4 * MIB, 4 * MIB, 16 * MIB, UMM_CFG_NO_WORKERS);
     c.cluster_pages = 16;
-    /* control: a private commit of 3000 pages succeeds by growing the file */
+    tu_sys_new_cfg(&c, sys, &p);
+    return p;
+}
+
+/* A section's charge should grow a growable paging file as a private commit does. Control:
+ * umm_commit of 3000 pages succeeds by growing the file. */
+static void test_create_commit_growth_control(void **state) {
+    (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_process_t *proc = growable_system(&sys);
     umm_stats_t b = tu_stats(sys);
     assert_int_equal(b.commit_limit, 1920);
     assert_int_equal(b.pagefile_grows, 0);
@@ -166,18 +165,14 @@ static void test_create_commit_growth_control(void **state) {
     assert_int_equal(umm_commit(proc, r, 3000 * PG, RW), UMM_OK);
     assert_true(tu_stats(sys).pagefile_grows >= 1);
     umm_system_destroy(sys);
-
 }
 
 /* As above: a section of 1800 pages (under the limit of 1920, past 90 % of it) grows the file as
  * an umm_commit of 1800 pages does (test_paging.c, test_commit_limit_pagefile_growth). */
 static void test_create_commit_growth_90pct(void **state) {
     (void)state;
-    umm_config_t c = pu_config(4 * MIB, 4 * MIB, 16 * MIB, UMM_CFG_NO_WORKERS);
-    c.cluster_pages = 16;
     umm_system_t *sys;
-    umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    (void)growable_system(&sys);
     umm_stats_t b = tu_stats(sys);
     umm_section_t *s1 = sec_new(sys, 1800 * PG);
     umm_stats_t s = tu_stats(sys);
@@ -193,11 +188,8 @@ static void test_create_commit_growth_90pct(void **state) {
  * umm_commit of 3000 pages does. */
 static void test_create_commit_growth_over_initial(void **state) {
     (void)state;
-    umm_config_t c = pu_config(4 * MIB, 4 * MIB, 16 * MIB, UMM_CFG_NO_WORKERS);
-    c.cluster_pages = 16;
     umm_system_t *sys;
-    umm_process_t *proc;
-    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_process_t *proc = growable_system(&sys);
     umm_stats_t b = tu_stats(sys), s;
     umm_section_t *s2 = NULL;
     int rc = umm_section_create(sys, 3000 * PG, &s2);
@@ -333,9 +325,7 @@ static void test_map_args_and_query(void **state) {
 static void test_view_tail_not_committable(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_process_t *proc = sys_nw(&sys, 4 * MIB, 0, 1);
     umm_stats_t b = tu_stats(sys);
     const size_t npages = 5;
     umm_section_t *sec = sec_new(sys, npages * PG);
@@ -361,9 +351,7 @@ static void test_view_tail_not_committable(void **state) {
 static void test_readonly_view_cannot_be_upgraded(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_process_t *proc = sys_nw(&sys, 4 * MIB, 0, 1);
     tu_exc_install(sys);
     umm_stats_t b = tu_stats(sys);
     umm_section_t *sec = sec_new(sys, 4 * PG);
@@ -399,16 +387,13 @@ static void test_readonly_view_cannot_be_upgraded(void **state) {
 static void test_view_decommit_protect_release(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 0, 1);
     umm_process_t *p2 = proc_new(sys);
     tu_exc_install(sys);
     umm_stats_t b = tu_stats(sys);
     const size_t n = 16;
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *a = view_new(p1, sec, RW);
-    unsigned char *bv = view_new(p1, sec, RW);
+    unsigned char *a, *bv;
+    umm_section_t *sec = sec_two_views(sys, n, p1, &a, p1, &bv);
     unsigned char *ro = view_new(p2, sec, UMM_PROT_READ);
     fill_all(a, n, 1);
 
@@ -514,9 +499,7 @@ static void test_view_decommit_protect_release(void **state) {
 static void test_create_huge_commit_limit(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    (void)sys_nw(&sys, 4 * MIB, 0, 1);
     umm_stats_t b = tu_stats(sys);
     const size_t sizes[] = {(size_t)1 << 36, (size_t)1 << 40, (size_t)1 << 44, (size_t)1 << 46};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {

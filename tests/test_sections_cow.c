@@ -181,9 +181,7 @@ static void test_file_section(void **state) {
         else
             assert_memory_equal(at(b, i), f.ref + i * PG, PG);
     assert_int_equal(umm_view_flush(p, b, 0), UMM_OK);
-    assert_int_equal(umm_release(p, b), UMM_OK);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_file_is_ref(&f);
+    end_section_file_is_ref(p, b, sec, &f);
     sc_consistent(sys);
     file_free(&f);
 
@@ -204,9 +202,7 @@ static void test_file_section(void **state) {
         memcpy(f.ref + PG + x * 8, &(uint64_t){kv(1, x, 4)}, 8);
     assert_file_is_ref(&f);
     assert_int_equal(umm_release(p, c), UMM_OK);
-    assert_int_equal(umm_release(p, w), UMM_OK);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_file_is_ref(&f);
+    end_section_file_is_ref(p, w, sec, &f);
     sc_consistent(sys);
     umm_system_destroy(sys);
     file_free(&f);

@@ -16,14 +16,11 @@
 static void test_view_guard_page(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_process_t *proc = sys_nw(&sys, 4 * MIB, 0, 1);
     tu_exc_install(sys);
     umm_stats_t b = tu_stats(sys);
-    umm_section_t *sec = sec_new(sys, 8 * PG);
-    unsigned char *v1 = view_new(proc, sec, RW);
-    unsigned char *v2 = view_new(proc, sec, RW);
+    unsigned char *v1, *v2;
+    umm_section_t *sec = sec_two_views(sys, 8, proc, &v1, proc, &v2);
     fill_idx(v1, 3, 1);
     assert_int_equal(umm_ws_empty(proc), UMM_OK);
     assert_int_equal(umm_protect(proc, v1 + 3 * PG, PG, RW | UMM_PROT_GUARD, NULL), UMM_OK);
@@ -43,9 +40,7 @@ static void test_view_guard_page(void **state) {
     assert_int_equal(x, 0x11);
     assert_int_equal(tu_exc.count_guard, 2);
     sc_consistent(sys);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_int_equal(umm_release(proc, v1), UMM_OK);
-    assert_int_equal(umm_release(proc, v2), UMM_OK);
+    close_and_release(sec, proc, v1, proc, v2);
     assert_baseline(sys, &b);
     umm_system_destroy(sys);
 }
@@ -60,17 +55,12 @@ static void test_view_guard_page(void **state) {
 static void test_io_write_error(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 8 * MIB, 1);
     umm_process_t *p2 = proc_new(sys);
     umm_stats_t b = tu_stats(sys);
     const size_t n = 48;
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *v1 = view_new(p1, sec, RW);
-    unsigned char *v2 = view_new(p2, sec, RW);
-    fill_all(v1, n, 1);
-    verify_all(v2, n, 1);
+    unsigned char *v1, *v2;
+    umm_section_t *sec = sec_two_views_filled(sys, n, p1, &v1, p2, &v2);
     assert_int_equal(umm_ws_empty(p1), UMM_OK);
     assert_int_equal(umm_ws_empty(p2), UMM_OK);
     assert_int_equal(tu_stats(sys).modified - b.modified, n);
@@ -96,9 +86,7 @@ static void test_io_write_error(void **state) {
     verify_all(v1, n, 1);
     assert_true(tu_stats(sys).faults_hard > e.faults_hard);
     sc_consistent(sys);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_int_equal(umm_release(p1, v1), UMM_OK);
-    assert_int_equal(umm_release(p2, v2), UMM_OK);
+    close_and_release(sec, p1, v1, p2, v2);
     assert_baseline(sys, &b);
     umm_system_destroy(sys);
 }
@@ -109,16 +97,13 @@ static void test_io_write_error(void **state) {
 static void test_io_read_error(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 8 * MIB, 1);
     umm_process_t *p2 = proc_new(sys);
     tu_exc_install(sys);
     umm_stats_t b = tu_stats(sys);
     const size_t n = 16;
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *v1 = view_new(p1, sec, RW);
-    unsigned char *v2 = view_new(p2, sec, RW);
+    unsigned char *v1, *v2;
+    umm_section_t *sec = sec_two_views(sys, n, p1, &v1, p2, &v2);
     fill_all(v1, n, 1);
     pu_page_out(sys, p1);
     umm_stats_t s0 = tu_stats(sys);
@@ -148,9 +133,7 @@ static void test_io_read_error(void **state) {
     verify_all(v2, n, 1);
     verify_all(v1, n, 1);
     sc_consistent(sys);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_int_equal(umm_release(p1, v1), UMM_OK);
-    assert_int_equal(umm_release(p2, v2), UMM_OK);
+    close_and_release(sec, p1, v1, p2, v2);
     assert_baseline(sys, &b);
     umm_set_exception_handler(sys, NULL, NULL);
     umm_system_destroy(sys);

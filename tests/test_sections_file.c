@@ -18,9 +18,7 @@
 static void test_read_write_flush(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
-    tu_sys_new_cfg(&c, &sys, &p);
+    umm_process_t *p = sys_nw(&sys, 4 * MIB, 8 * MIB, 16);
     test_file_t f;
     file_new(&f, 64 * PG, 1, O_RDWR);
     umm_stats_t s0 = tu_stats(sys);
@@ -44,9 +42,7 @@ static void test_read_write_flush(void **state) {
     sc_consistent(sys);
 
     /* release and close without a flush: the section's end writes page 40 */
-    assert_int_equal(umm_release(p, v), UMM_OK);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_file_is_ref(&f);
+    end_section_file_is_ref(p, v, sec, &f);
     assert_int_equal(tu_stats(sys).committed, s0.committed);
     sc_consistent(sys);
     umm_system_destroy(sys);
@@ -58,9 +54,7 @@ static void test_read_write_flush(void **state) {
 static void test_named_file_section(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
-    tu_sys_new_cfg(&c, &sys, &p);
+    umm_process_t *p = sys_nw(&sys, 4 * MIB, 8 * MIB, 16);
     test_file_t f;
     file_new(&f, 16 * PG, 7, O_RDWR);
     umm_section_t *sec = NULL, *again = NULL, *opened = NULL;
@@ -118,9 +112,7 @@ static void random_writes_8x(unsigned flags) {
     sc_consistent(sys);
     /* the section goes; a new one over the same file reads the reference back */
     assert_int_equal(umm_release(p1, v1), UMM_OK);
-    assert_int_equal(umm_release(p2, v2), UMM_OK);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_file_is_ref(&f);
+    end_section_file_is_ref(p2, v2, sec, &f);
     sec = fsec_new(sys, f.fd, 0, UMM_PROT_READ);
     v2 = view_new(p2, sec, UMM_PROT_READ);
     assert_view_is_ref(v2, &f);
@@ -146,9 +138,7 @@ static void test_random_writes_8x_ram_workers(void **state) {
 static void test_partial_last_page(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 16);
-    tu_sys_new_cfg(&c, &sys, &p);
+    umm_process_t *p = sys_nw(&sys, 4 * MIB, 0, 16);
     test_file_t f;
     file_new(&f, 2 * PG + 100, 3, O_RDWR);
     umm_section_t *sec = fsec_new(sys, f.fd, 0, RW);
@@ -160,9 +150,7 @@ static void test_partial_last_page(void **state) {
     v[2 * PG + 500] = 0x77; /* past the end of the file: in memory only */
     assert_int_equal(umm_view_flush(p, v, 0), UMM_OK);
     assert_file_is_ref(&f);
-    assert_int_equal(umm_release(p, v), UMM_OK);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_file_is_ref(&f);
+    end_section_file_is_ref(p, v, sec, &f);
     umm_system_destroy(sys);
     file_free(&f);
 }
@@ -197,9 +185,7 @@ static void test_read_only_and_bad_input(void **state) {
     assert_int_equal(umm_view_flush(p, NULL, 0), UMM_E_INVAL);
     void *priv = tu_alloc(p, PG);
     assert_int_equal(umm_view_flush(p, priv, PG), UMM_E_INVAL);
-    assert_int_equal(umm_release(p, v), UMM_OK);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_file_is_ref(&f);
+    end_section_file_is_ref(p, v, sec, &f);
     /* an empty file maps nothing */
     int tfd = open(f.path, O_RDWR | O_TRUNC);
     assert_true(tfd >= 0);
@@ -249,9 +235,7 @@ static void test_failpoints_lose_nothing(void **state) {
     sc_consistent(sys);
     umm_failpoint_disable("umm/file/read");
     assert_view_is_ref(v, &f);
-    assert_int_equal(umm_release(p, v), UMM_OK);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_file_is_ref(&f);
+    end_section_file_is_ref(p, v, sec, &f);
     free(old.ref);
     umm_system_destroy(sys);
     file_free(&f);

@@ -43,7 +43,8 @@ static uint64_t reads_buffered_or_direct(const umm_stats_t *a, const umm_stats_t
     return (b->page_reads_buffered - a->page_reads_buffered) + (b->file_reads_direct - a->file_reads_direct);
 }
 
-/* A read-only view of a file-backed section over a new file of `bytes` (pattern `seed`). */
+/* A view of a file-backed section over a new file of `bytes` (pattern `seed`), both with the
+ * protection `prot`. */
 typedef struct fview {
     umm_system_t *sys;
     umm_process_t *p;
@@ -52,12 +53,13 @@ typedef struct fview {
     unsigned char *v;
 } fview_t;
 
-static void fview_new(fview_t *t, umm_system_t *sys, umm_process_t *p, size_t bytes, uint64_t seed) {
+static void fview_new(fview_t *t, umm_system_t *sys, umm_process_t *p, size_t bytes, int prot,
+                      uint64_t seed) {
     t->sys = sys;
     t->p = p;
     file_new(&t->f, bytes, seed, O_RDWR);
-    t->sec = fsec_new(t->sys, t->f.fd, 0, UMM_PROT_READ);
-    t->v = view_new(p, t->sec, UMM_PROT_READ);
+    t->sec = fsec_new(t->sys, t->f.fd, 0, prot);
+    t->v = view_new(p, t->sec, prot);
 }
 
 /* Release the view, close the section, check the system, destroy it with the file. */
@@ -69,13 +71,11 @@ static void fview_free(fview_t *t) {
     file_free(&t->f);
 }
 
-/* The same over a new system of 4 MiB RAM, no workers, 16-page clusters. */
+/* A read-only one over a new system of 4 MiB RAM, no workers, 16-page clusters. */
 static void fview_new_system(fview_t *t, size_t bytes, uint64_t seed) {
     umm_system_t *sys;
-    umm_process_t *p;
-    umm_config_t c = cfg_nw(4 * MIB, 4 * MIB, 16);
-    tu_sys_new_cfg(&c, &sys, &p);
-    fview_new(t, sys, p, bytes, seed);
+    umm_process_t *p = sys_nw(&sys, 4 * MIB, 4 * MIB, 16);
+    fview_new(t, sys, p, bytes, UMM_PROT_READ, seed);
 }
 
 /* A sequential scan of a file 3x the RAM, of `bytes` (not a multiple of the page): every page
@@ -148,7 +148,7 @@ static void test_read_errors_lose_nothing(void **state) {
     c.flags |= UMM_CFG_FILE_BUFFERED; /* every read a fault's, through the buffers */
     tu_sys_new_cfg(&c, &sys, &p);
     tu_exc_install(sys);
-    fview_new(&t, sys, p, 2 * MIB + 100, 13);
+    fview_new(&t, sys, p, 2 * MIB + 100, UMM_PROT_READ, 13);
     assert_int_equal(umm_failpoint_seed(42), UMM_OK);
     assert_int_equal(umm_failpoint_enable("umm/file/read", 0.5, 0), UMM_OK);
     umm_stats_t s0 = tu_stats(sys);
@@ -240,7 +240,7 @@ static void test_refused_window_mapping_loses_nothing(void **state) {
     fview_t t;
     umm_system_t *sys;
     umm_process_t *p = small_system(&sys);
-    fview_new(&t, sys, p, 1 * MIB, 19);
+    fview_new(&t, sys, p, 1 * MIB, UMM_PROT_READ, 19);
     umm_process_stats_t p0 = tu_pstats(p);
     assert_int_equal(umm_failpoint_enable("umm/os/map", 1.0, 0), UMM_OK);
     unsigned char b = 0;
@@ -269,15 +269,9 @@ static void test_refused_window_mapping_loses_nothing(void **state) {
 /* A view over a new file of `bytes` in a system of `ram` (`cluster`-page clusters, no workers). */
 static void fview_new_cluster(fview_t *t, size_t ram, size_t bytes, int prot, uint64_t seed, unsigned cluster) {
     umm_system_t *sys;
-    umm_process_t *p;
-    umm_config_t c = cfg_nw(ram, 8 * MIB, cluster);
-    tu_sys_new_cfg(&c, &sys, &p);
+    umm_process_t *p = sys_nw(&sys, ram, 8 * MIB, cluster);
     tu_exc_install(sys);
-    t->sys = sys;
-    t->p = p;
-    file_new(&t->f, bytes, seed, O_RDWR);
-    t->sec = fsec_new(sys, t->f.fd, 0, prot);
-    t->v = view_new(p, t->sec, prot);
+    fview_new(t, sys, p, bytes, prot, seed);
 }
 
 static void fview_new_ram(fview_t *t, size_t ram, size_t bytes, int prot, uint64_t seed) {

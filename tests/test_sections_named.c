@@ -24,9 +24,7 @@ static umm_section_t *sec_ex(umm_system_t *sys, size_t bytes, int prot, unsigned
 static void test_create_ex_args_and_query(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    (void)sys_nw(&sys, 4 * MIB, 0, 1);
     umm_stats_t b = tu_stats(sys);
     umm_section_t *s = NULL;
     const int bad_prot[] = {UMM_PROT_NONE, X, UMM_PROT_WRITE, R | UMM_PROT_GUARD,
@@ -63,9 +61,7 @@ static void test_create_ex_args_and_query(void **state) {
 static void test_views_checked_against_section_prot(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_process_t *proc = sys_nw(&sys, 4 * MIB, 0, 1);
     umm_stats_t b = tu_stats(sys);
     umm_section_t *ro = sec_ex(sys, 16 * PG, R, 0, NULL);
     umm_section_t *rw = sec_ex(sys, 16 * PG, RW, 0, NULL);
@@ -107,10 +103,8 @@ static void test_views_checked_against_section_prot(void **state) {
 static void test_named_open_from_another_process(void **state) {
     (void)state;
     umm_system_t *sys, *sys2;
-    umm_process_t *proc, *proc2;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
-    tu_sys_new_cfg(&c, &sys2, &proc2);
+    umm_process_t *proc = sys_nw(&sys, 4 * MIB, 0, 1);
+    (void)sys_nw(&sys2, 4 * MIB, 0, 1); /* another system, with a process of its own */
     umm_process_t *other = proc_new(sys);
     umm_stats_t b = tu_stats(sys);
     umm_section_t *s = sec_ex(sys, 8 * PG, RW, 0, "Local\\shared"), *t = NULL, *o = NULL;
@@ -166,9 +160,7 @@ static void test_named_open_from_another_process(void **state) {
 static void test_sec_reserve_commit_through_view(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_process_t *proc = sys_nw(&sys, 4 * MIB, 8 * MIB, 1);
     tu_exc_install(sys);
     umm_process_t *other = proc_new(sys);
     umm_stats_t b = tu_stats(sys);
@@ -249,9 +241,7 @@ static void test_sec_reserve_commit_through_view(void **state) {
 static void test_sec_reserve_commit_limit(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_process_t *proc = sys_nw(&sys, 4 * MIB, 0, 1);
     umm_stats_t b = tu_stats(sys);
     size_t room = (size_t)(b.commit_limit - b.committed), pages = room / 2;
     umm_section_t *s = sec_ex(sys, pages * PG, RW, UMM_SEC_RESERVE, NULL); /* reserving is free */

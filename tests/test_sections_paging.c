@@ -19,18 +19,12 @@
  * and a later write through one view is not lost to the stale paging-file copy. */
 static void ws_empty_paging(unsigned cluster) {
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 16 * MIB, cluster);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 16 * MIB, cluster);
     umm_process_t *p2 = proc_new(sys);
     umm_stats_t b = tu_stats(sys);
     const size_t n = 64;
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *v1 = view_new(p1, sec, RW);
-    unsigned char *v2 = view_new(p2, sec, RW);
-
-    fill_all(v1, n, 1);
-    verify_all(v2, n, 1);
+    unsigned char *v1, *v2;
+    umm_section_t *sec = sec_two_views_filled(sys, n, p1, &v1, p2, &v2);
     assert_int_equal(tu_pstats(p1).working_set, n);
     assert_int_equal(tu_pstats(p2).working_set, n);
     sc_consistent(sys);
@@ -134,9 +128,7 @@ static void ws_empty_paging(unsigned cluster) {
         assert_page_idx(v2, i, (i % 2 == 0) ? 2 : 3);
     sc_consistent(sys);
 
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_int_equal(umm_release(p2, v2), UMM_OK);
-    assert_int_equal(umm_release(p1, v1), UMM_OK);
+    close_and_release(sec, p2, v2, p1, v1);
     assert_baseline(sys, &b);
     umm_system_destroy(sys);
 }
@@ -156,16 +148,11 @@ static void test_ws_empty_paging_c16(void **state) {
 static void test_counters_trim(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 8 * MIB, 1);
     umm_process_t *p2 = proc_new(sys);
     const size_t n = 32;
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *v1 = view_new(p1, sec, RW);
-    unsigned char *v2 = view_new(p2, sec, RW);
-    fill_all(v1, n, 1);
-    verify_all(v2, n, 1);
+    unsigned char *v1, *v2;
+    umm_section_t *sec = sec_two_views_filled(sys, n, p1, &v1, p2, &v2);
 
     umm_stats_t s0 = tu_stats(sys);
     umm_process_stats_t a0 = tu_pstats(p1);
@@ -184,9 +171,7 @@ static void test_counters_trim(void **state) {
     assert_int_equal(tu_stats(sys).pages_trimmed - s1.pages_trimmed, 8);
     sc_consistent(sys);
 
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_int_equal(umm_release(p1, v1), UMM_OK);
-    assert_int_equal(umm_release(p2, v2), UMM_OK);
+    close_and_release(sec, p1, v1, p2, v2);
     assert_int_equal(tu_stats(sys).committed, 0);
     sc_consistent(sys);
     umm_system_destroy(sys);
@@ -199,16 +184,11 @@ static void test_counters_trim(void **state) {
 static void test_counters_soft_fault(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 8 * MIB, 1);
     umm_process_t *p2 = proc_new(sys);
     const size_t n = 32;
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *v1 = view_new(p1, sec, RW);
-    unsigned char *v2 = view_new(p2, sec, RW);
-    fill_all(v1, n, 1);
-    verify_all(v2, n, 1);
+    unsigned char *v1, *v2;
+    umm_section_t *sec = sec_two_views_filled(sys, n, p1, &v1, p2, &v2);
     assert_int_equal(umm_ws_empty(p1), UMM_OK);
     umm_stats_t s1 = tu_stats(sys);
     umm_process_stats_t a1 = tu_pstats(p1);
@@ -222,9 +202,7 @@ static void test_counters_soft_fault(void **state) {
     assert_int_equal(s2.faults_transition - s1.faults_transition, n);
     sc_consistent(sys);
 
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_int_equal(umm_release(p1, v1), UMM_OK);
-    assert_int_equal(umm_release(p2, v2), UMM_OK);
+    close_and_release(sec, p1, v1, p2, v2);
     assert_int_equal(tu_stats(sys).committed, 0);
     sc_consistent(sys);
     umm_system_destroy(sys);
@@ -234,14 +212,11 @@ static void test_counters_soft_fault(void **state) {
 static void test_ws_trim_two_views(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 4);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_process_t *proc = sys_nw(&sys, 4 * MIB, 8 * MIB, 4);
     umm_stats_t b = tu_stats(sys);
     const size_t n = 128;
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *va = view_new(proc, sec, RW);
-    unsigned char *vb = view_new(proc, sec, RW);
+    unsigned char *va, *vb;
+    umm_section_t *sec = sec_two_views(sys, n, proc, &va, proc, &vb);
     for (int round = 1; round <= 6; round++) {
         unsigned char *w = (round & 1) ? va : vb, *r = (round & 1) ? vb : va;
         for (size_t i = 0; i < n; i++) {
@@ -276,16 +251,13 @@ static void test_ws_trim_two_views(void **state) {
 static void test_view_ws_hard_max(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 8 * MIB, 1);
     umm_process_t *p2 = proc_new(sys);
     umm_stats_t b = tu_stats(sys);
     assert_int_equal(umm_ws_set_limits(p1, 8, 16, UMM_WS_HARD_MAX), UMM_OK);
     const size_t n = 64;
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *v1 = view_new(p1, sec, RW);
-    unsigned char *v2 = view_new(p2, sec, RW);
+    unsigned char *v1, *v2;
+    umm_section_t *sec = sec_two_views(sys, n, p1, &v1, p2, &v2);
     for (size_t i = 0; i < n; i++) {
         fill_idx(v1, i, 1);
         assert_true(tu_pstats(p1).working_set <= 16);
@@ -296,9 +268,7 @@ static void test_view_ws_hard_max(void **state) {
     verify_all(v1, n, 1);
     assert_true(tu_pstats(p1).working_set <= 16);
     sc_consistent(sys);
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_int_equal(umm_release(p1, v1), UMM_OK);
-    assert_int_equal(umm_release(p2, v2), UMM_OK);
+    close_and_release(sec, p1, v1, p2, v2);
     assert_baseline(sys, &b);
     umm_system_destroy(sys);
 }
@@ -422,10 +392,7 @@ static void random_mix(int workers) {
             }
         }
         if (op % 100 == 99) {
-            if (workers)
-                check_quiet(sys);
-            else
-                sc_consistent(sys);
+            check_quiet_if(sys, workers);
             assert_int_equal(tu_stats(sys).committed, b.committed + charged);
         }
     }
@@ -534,10 +501,7 @@ static void big_section(int workers) {
         assert_int_equal(w[300], kv(i, 300, 1));
     }
     free(ord);
-    if (workers)
-        check_quiet(sys);
-    else
-        sc_consistent(sys);
+    check_quiet_if(sys, workers);
 
     assert_int_equal(umm_release(p1, v1), UMM_OK);
     assert_int_equal(umm_section_close(sec), UMM_OK);
@@ -550,17 +514,8 @@ static void big_section(int workers) {
     while (workers && (tu_stats(sys).active != b.active || tu_stats(sys).free != 0) &&
            pu_now_ms() - t0 < 10000)
         pu_sleep_ms(5);
-    s = tu_stats(sys);
-    assert_int_equal(s.committed, b.committed);
-    assert_int_equal(s.pagefile_used, b.pagefile_used);
-    assert_int_equal(s.active, b.active);
-    assert_int_equal(s.modified + s.modified_nowrite, 0);
-    assert_int_equal(s.standby, 0);
-    assert_int_equal(s.available, s.total_frames);
-    if (workers)
-        check_quiet(sys);
-    else
-        sc_consistent(sys);
+    assert_all_given_back(sys, &b);
+    check_quiet_if(sys, workers);
     umm_system_destroy(sys);
 }
 

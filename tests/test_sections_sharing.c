@@ -19,9 +19,7 @@
  * and trimmed from one process is not frozen at zero there. */
 static void zero_pages(unsigned cluster) {
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 4 * MIB, cluster);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 4 * MIB, cluster);
     umm_process_t *p2 = proc_new(sys);
     umm_stats_t b = tu_stats(sys);
     const size_t n = 48;
@@ -118,14 +116,11 @@ static void test_zero_pages_c16(void **state) {
  * count twice in the working set (two addresses) but use one frame each. */
 static void shared_one_process(unsigned cluster) {
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(4 * MIB, 0, cluster);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    umm_process_t *proc = sys_nw(&sys, 4 * MIB, 0, cluster);
     umm_stats_t b = tu_stats(sys);
     const size_t n = 64;
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *va = view_new(proc, sec, RW);
-    unsigned char *vb = view_new(proc, sec, RW);
+    unsigned char *va, *vb;
+    umm_section_t *sec = sec_two_views(sys, n, proc, &va, proc, &vb);
     assert_int_equal(tu_stats(sys).committed, b.committed + n);
 
     uint64_t ws0 = tu_pstats(proc).working_set;
@@ -194,15 +189,12 @@ static void test_shared_one_process_c16(void **state) {
 /* Two processes of one system, each with a view. */
 static void shared_two_processes(unsigned cluster) {
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 0, cluster);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 0, cluster);
     umm_process_t *p2 = proc_new(sys);
     umm_stats_t b = tu_stats(sys);
     const size_t n = 80; /* not a multiple of 64 KiB */
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *v1 = view_new(p1, sec, RW);
-    unsigned char *v2 = view_new(p2, sec, RW);
+    unsigned char *v1, *v2;
+    umm_section_t *sec = sec_two_views(sys, n, p1, &v1, p2, &v2);
     assert_int_equal(tu_stats(sys).committed, b.committed + n);
 
     for (size_t i = 0; i < n; i += 2)
@@ -263,9 +255,7 @@ static void test_shared_two_processes_c16(void **state) {
 static void test_section_without_views_keeps_data(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 8 * MIB, 1);
     umm_process_t *p2 = proc_new(sys);
     umm_stats_t b = tu_stats(sys);
     const size_t n = 40;
@@ -330,15 +320,12 @@ static void test_section_without_views_keeps_data(void **state) {
 static void test_close_then_release_last_view(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 8 * MIB, 1);
     umm_process_t *p2 = proc_new(sys);
     umm_stats_t b = tu_stats(sys);
     const size_t n = 96;
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *v1 = view_new(p1, sec, RW);
-    unsigned char *v2 = view_new(p2, sec, RW);
+    unsigned char *v1, *v2;
+    umm_section_t *sec = sec_two_views(sys, n, p1, &v1, p2, &v2);
     fill_all(v1, n, 1);
     /* pages 0..31: paged out; 32..63: Standby; 64..79: Modified; 80..95: valid in p2 */
     pu_page_out(sys, p1);
@@ -418,9 +405,7 @@ static void test_close_then_release_last_view(void **state) {
 static void test_process_destroy_with_view(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 16);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 8 * MIB, 16);
     umm_process_t *p2 = proc_new(sys);
     umm_stats_t b = tu_stats(sys);
     const size_t n = 64;
@@ -468,9 +453,7 @@ static void test_process_destroy_with_view(void **state) {
 static void test_system_destroy_with_sections(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *p1;
-    umm_config_t c = cfg_nw(4 * MIB, 8 * MIB, 1);
-    tu_sys_new_cfg(&c, &sys, &p1);
+    umm_process_t *p1 = sys_nw(&sys, 4 * MIB, 8 * MIB, 1);
     umm_process_t *p2 = proc_new(sys);
     umm_section_t *a = sec_new(sys, 32 * PG);
     umm_section_t *bs = sec_new(sys, 8 * PG); /* never mapped */
@@ -490,7 +473,7 @@ static void test_system_destroy_with_sections(void **state) {
     umm_system_destroy(sys);
 
     /* also: a process destroyed first, then the system */
-    tu_sys_new_cfg(&c, &sys, &p1);
+    p1 = sys_nw(&sys, 4 * MIB, 8 * MIB, 1);
     a = sec_new(sys, 16 * PG);
     v1 = view_new(p1, a, RW);
     fill_all(v1, 16, 3);

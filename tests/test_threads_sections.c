@@ -67,9 +67,8 @@ static void threads_case(int two_processes) {
     umm_process_t *p2 = two_processes ? proc_new(sys) : p1;
     umm_stats_t b = tu_stats(sys);
     const size_t n = 1536; /* 6 MiB: more than the RAM */
-    umm_section_t *sec = sec_new(sys, n * PG);
-    unsigned char *v1 = view_new(p1, sec, RW);
-    unsigned char *v2 = view_new(p2, sec, RW);
+    unsigned char *v1, *v2;
+    umm_section_t *sec = sec_two_views(sys, n, p1, &v1, p2, &v2);
     thr_arg_t args[2] = {
         {.view = v1, .proc = p1, .npages = n, .tid = 0, .rounds = 3},
         {.view = v2, .proc = p2, .npages = n, .tid = 1, .rounds = 3},
@@ -100,16 +99,8 @@ static void threads_case(int two_processes) {
     assert_true(s.pages_output > 0);
     check_quiet(sys);
 
-    assert_int_equal(umm_section_close(sec), UMM_OK);
-    assert_int_equal(umm_release(p1, v1), UMM_OK);
-    assert_int_equal(umm_release(p2, v2), UMM_OK);
-    s = tu_stats(sys);
-    assert_int_equal(s.committed, b.committed);
-    assert_int_equal(s.pagefile_used, b.pagefile_used);
-    assert_int_equal(s.active, b.active);
-    assert_int_equal(s.modified + s.modified_nowrite, 0);
-    assert_int_equal(s.standby, 0);
-    assert_int_equal(s.available, s.total_frames);
+    close_and_release(sec, p1, v1, p2, v2);
+    assert_all_given_back(sys, &b);
     check_quiet(sys);
     umm_system_destroy(sys);
 }
@@ -176,9 +167,7 @@ static void *named_main(void *p) {
 static void test_threads_named_reserve(void **state) {
     (void)state;
     umm_system_t *sys;
-    umm_process_t *proc;
-    umm_config_t c = cfg_nw(8 * MIB, 0, 1);
-    tu_sys_new_cfg(&c, &sys, &proc);
+    (void)sys_nw(&sys, 8 * MIB, 0, 1);
     umm_stats_t b = tu_stats(sys);
     pthread_t th[NAMED_THREADS];
     named_arg_t args[NAMED_THREADS];
