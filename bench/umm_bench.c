@@ -205,6 +205,19 @@ _Static_assert(C_REDIS + 1 == sizeof k_cases / sizeof k_cases[0], "enum follows 
 _Static_assert(sizeof k_cases / sizeof k_cases[0] <= 64, "selection is a 64-bit mask");
 #define MAX_ROWS 160
 
+/* The case names, wrapped at 80 columns: printed from k_cases, so --help lists every case. */
+static void print_case_names(FILE *f)
+{
+    int col = 0;
+    for (int i = 0; i < NCASES; i++) {
+        int len = (int)strlen(k_cases[i].name);
+        bool wrap = i == 0 || col + len + 2 > 80;
+        fprintf(f, "%s%s", i == 0 ? "\n  " : wrap ? ",\n  " : ", ", k_cases[i].name);
+        col = (wrap ? 2 : col + 2) + len;
+    }
+    fputc('\n', f);
+}
+
 static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
@@ -217,21 +230,7 @@ static void usage(FILE *f, const char *argv0)
             "  --mib N       MiB touched per case (default 64; quick 4)\n"
             "  --ram-mib N   umm RAM budget per system (default 4 x --mib, at least 16; the\n"
             "                paging cases size their own RAM from --mib)\n"
-            "  --case NAME   run only this case (repeatable): resident_access,\n"
-            "                demand_zero_single, demand_zero_clustered, soft_fault,\n"
-            "                guard_exception, guard_exception_cpu, guard_exception_vs_in_signal,\n"
-            "                hard_fault_random, hard_fault_random_direct,\n"
-            "                hard_fault_sequential_MBps, hard_fault_sequential_descending_MBps,\n"
-            "                writer_MBps, writer_direct_MBps,\n"
-            "                program_4x_ram, trim_pages_per_sec, trim_clean_pages_per_sec,\n"
-            "                zeroing_MBps, io_pread_64k_paged_out, prefetch_random_touch,\n"
-            "                write_watch_query_1GiB, hv_nested_demand_zero_single,\n"
-            "                hv_nested_demand_zero_clustered, hv_balloon_inflate_GiBps,\n"
-            "                hv_balloon_inflate_paging_MBps, hv_share_scan_GiBps,\n"
-            "                hv_share_saved_pct, hv_overcommit, hv_uncooperative, hv_ballooned_as_small,\n"
-            "                alloc_small_1t, alloc_small_2t,\n"
-            "                alloc_small_4t, alloc_large, alloc_larger_than_ram, scale_reserve,\n"
-            "                scale_commit, metadata_overhead, swap, redis\n"
+            "  --case NAME   run only this case (repeatable; the names are listed below)\n"
             "                (hv_overcommit and scale_* also write umm-bench-overcommit.csv/.png\n"
             "                and umm-bench-scaling.csv/.png in the current directory, full mode;\n"
             "                swap needs root and a memory cgroup, writes umm-bench-swap.csv/.png)\n"
@@ -242,8 +241,10 @@ static void usage(FILE *f, const char *argv0)
             "  --verbose     print umm's fault-counter deltas for every sample\n"
             "exit status: 0 ok; 1 a case failed to run, its fault counters did not match or a plot\n"
             "             failed (a missing matplotlib only skips it);\n"
-            "             2 usage error; 3 (full mode only) a ratio missed its target\n",
+            "             2 usage error; 3 (full mode only) a ratio missed its target\n"
+            "cases (from the table that runs them):",
             argv0);
+    print_case_names(f);
 }
 
 typedef struct cli {
