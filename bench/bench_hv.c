@@ -236,7 +236,8 @@ static void op_verify(void *arg)
 /* ================================================================== 1. nested demand-zero */
 /* A guest (host: UMM_HV_NO_WORKERS, guest: UMM_CFG_NO_WORKERS, RAM R) touches B of committed
  * memory, one byte per page, sequentially: each guest fault takes a zeroed guest frame and the
- * backend zero-fills a host frame for it (nested_zero_fill). Baseline: the same in a plain umm
+ * backend gives it a zero-filled host frame (nested_zero_fill; the host is fresh, so its frames
+ * are zero without a memset: a guest's first touches). Baseline: the same in a plain umm
  * system with the same configuration. */
 static int nested_dz(const bench_opts_t *o, unsigned cluster, int nested, double *ns_per_page,
                      bench_check_t *chk)

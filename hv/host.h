@@ -41,7 +41,8 @@ static inline p2m_t p2m_make(unsigned st, uint64_t num) { return (p2m_t)st | (nu
 #define HV_ZERO_FRAME 0u
 #define HV_NO_GUEST UINT32_MAX
 
-/* Host frame. Invariant: free frames have ref 0 and owner HV_NO_GUEST; private frames ref 1 and
+/* Host frame. Invariant: free frames have ref 0, owner HV_NO_GUEST and no flag but HVF_ZEROED
+ * (set only at pool creation, cleared by the first take); private frames ref 1 and
  * an owner; shared frames ref >= 1, no owner, and their content hash in the sharing table. */
 typedef struct hv_frame {
     uint32_t ref;
@@ -57,6 +58,8 @@ typedef struct hv_frame {
 #define HVF_ZCACHE 0x4 /* holds compressed pages in its two halves; ref = halves in use */
 #define HVF_REF 0x8    /* referenced: mapped for its guest since the victim clock last passed */
 #define HVF_SAMPLED 0x10 /* in its guest's access sample: the victim clock leaves its mapping */
+#define HVF_ZEROED 0x20 /* free and never written since the pool was made (a fresh memfd page
+                          reads as zeros): taking it zero-filled needs no memset */
 
 /* A guest's balloon. Locking, so that umm_hv_guest_stats (host lock) and the guest's own paths
  * (guest held) each read it whole: frames[] and actual change with the guest held and the host

@@ -12,10 +12,13 @@ uint32_t hv_frame_take(umm_hv_host_t *host, bool zero)
     UMM_ASSERT(host->nfree > 0);
     uint32_t f = host->free_stack[--host->nfree];
     hv_frame_t *e = &host->frames[f];
-    UMM_ASSERT(e->ref == 0 && e->owner == HV_NO_GUEST);
+    UMM_ASSERT(e->ref == 0 && e->owner == HV_NO_GUEST && (e->flags & ~HVF_ZEROED) == 0);
+    bool known_zero = e->flags & HVF_ZEROED;
     e->ref = 1;
     e->flags = 0;
-    if (zero)
+    /* Not twice: on a VM with shadow paging the first store through the pool's cold page-table
+     * entry costs a host fault per frame, several times the memset itself (nested demand-zero) */
+    if (zero && !known_zero)
         memset(hv_frame_ptr(host, f), 0, host->page_size);
     if (host->nfree * 50 < host->nframes) /* below 2 %: the policy should act now */
         hv_update_state(host);

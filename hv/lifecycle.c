@@ -38,8 +38,10 @@ static int pool_create(umm_hv_host_t *h)
     /* Frame 0 is the zero frame, never handed out; the rest go on the free stack, lowest on top
      * so consecutive allocations are consecutive frames (their mappings merge). */
     h->frames[HV_ZERO_FRAME].ref = 1;
-    for (uint64_t f = h->nframes; f-- > 1;)
+    for (uint64_t f = h->nframes; f-- > 1;) {
+        h->frames[f].flags = HVF_ZEROED;
         h->free_stack[h->nfree++] = (uint32_t)f;
+    }
     return UMM_OK;
 }
 

@@ -404,6 +404,40 @@ static void test_destroy_guest_leaves_others(void **state) {
     umm_hv_host_destroy(h);
 }
 
+/* A guest's demand-zero pages read zero whether the host frame behind them is fresh (never
+ * written since the pool was made: not memset again) or one a destroyed guest wrote (it must be
+ * zero-filled): a second guest writes one byte per page over both kinds, the rest is zero. */
+static void test_host_frames_reused_zero_filled(void **state) {
+    (void)state;
+    umm_hv_host_t *h = hvu_host(20, 0, UMM_HV_NO_WORKERS | HVU_NO_COMPRESSION);
+    umm_process_t *pa, *pb;
+    umm_hv_guest_t *ga = hvu_guest(h, 8, 0, NOW, UMM_HV_GUEST_NO_BALLOON, &pa);
+    const size_t na = HVU_PAGES(6), nb = HVU_PAGES(12);
+    unsigned char *a = hvu_alloc(pa, na);
+    for (size_t i = 0; i < na; i++)
+        tu_fill(hvu_pg(a, i), PG, 30);
+    uint64_t used_by_a = hvu_gs(ga).private_frames;
+    assert_true(used_by_a >= na);
+    uint64_t free_before = hvu_hs(h).free_frames;
+    umm_hv_guest_destroy(ga);
+    assert_int_equal(hvu_hs(h).free_frames, free_before + used_by_a);
+
+    /* guest B takes the frames A freed first (the free stack is LIFO), then fresh ones */
+    umm_hv_guest_t *gb = hvu_guest(h, 16, 0, NOW, UMM_HV_GUEST_NO_BALLOON, &pb);
+    unsigned char *b = hvu_alloc(pb, nb);
+    uint64_t fills0 = hvu_gs(gb).nested_zero_fill;
+    for (size_t i = 0; i < nb; i++)
+        hvu_pg(b, i)[0] = 1; /* a write fault: a private, zero-filled host frame */
+    assert_true(hvu_gs(gb).nested_zero_fill - fills0 >= nb);
+    for (size_t i = 0; i < nb; i++) {
+        assert_int_equal(hvu_pg(b, i)[0], 1);
+        assert_true(tu_is_zero(hvu_pg(b, i) + 1, PG - 1));
+    }
+    hvu_guest_consistent(gb);
+    hvu_host_consistent(h);
+    umm_hv_host_destroy(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_host_create_validation),
@@ -412,6 +446,7 @@ int main(void) {
         cmocka_unit_test(test_untouched_pages_cost_nothing),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_destroy_guest_leaves_others),
+        cmocka_unit_test(test_host_frames_reused_zero_filled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
