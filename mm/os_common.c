@@ -117,6 +117,7 @@ int mm_os_reserve_at(void *addr, size_t bytes)
  * placement when nothing is found. Address space a released top-down reservation leaves above the
  * cursor is not reused: a 47-bit user space holds 2^31 such reservations of 64 KiB. */
 #define TOP_DOWN_ROOM_MIN ((uintptr_t)256 << 20) /* below the stack's top: its growth and more */
+#define TOP_DOWN_ROOM_TIGHT ((uintptr_t)16 << 20) /* its growth, the guard gap and a margin */
 #define TOP_DOWN_ROOM_MAX ((uintptr_t)1 << 30)
 #define TOP_DOWN_TRIES 48
 
@@ -124,18 +125,36 @@ extern char **environ;
 
 static _Atomic uintptr_t top_down_cursor; /* the lowest top-down base so far (0: none yet) */
 
-/* The main stack's top (its environment strings live there) less its rlimit and a margin. */
+/* The end of where the kernel places a mapping made without an address now (the highest free
+ * range below mmap_base), 0 when the probe fails. */
+static uintptr_t kernel_placement_end(void)
+{
+    const size_t len = (size_t)64 << 10;
+    void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return 0;
+    munmap(p, len);
+    return (uintptr_t)p + len;
+}
+
+/* The main stack's top (its environment strings live there) less its rlimit and a margin. With
+ * address randomization off (setarch -R, or a debugger) mmap_base sits only the kernel's minimum
+ * gap (128 MiB) below the stack, above that ceiling, so the kernel would place mappings above
+ * top-down ones: then the ceiling is the stack's rlimit and a small margin below its top. */
 static uintptr_t top_down_ceiling(void)
 {
     uintptr_t top = (uintptr_t)&top;
     if (environ && environ[0] && (uintptr_t)environ[0] > top)
         top = (uintptr_t)environ[0];
     struct rlimit rl;
-    uintptr_t room = TOP_DOWN_ROOM_MAX;
-    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < TOP_DOWN_ROOM_MAX - TOP_DOWN_ROOM_MIN)
-        room = TOP_DOWN_ROOM_MIN + (uintptr_t)rl.rlim_cur;
-    return top > room ? top - room : 0;
+    bool limited = getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+                   rl.rlim_cur < TOP_DOWN_ROOM_MAX - TOP_DOWN_ROOM_MIN;
+    uintptr_t room = limited ? TOP_DOWN_ROOM_MIN + (uintptr_t)rl.rlim_cur : TOP_DOWN_ROOM_MAX;
+    uintptr_t ceiling = top > room ? top - room : 0;
+    uintptr_t tight = limited ? TOP_DOWN_ROOM_TIGHT + (uintptr_t)rl.rlim_cur : room;
+    if (top > tight && kernel_placement_end() > ceiling)
+        ceiling = top - tight;
+    return ceiling;
 }
 
 int mm_os_reserve_top_down(size_t bytes, size_t align, void **out)
