@@ -121,6 +121,7 @@ int umm_trim_clean(const bench_opts_t *o, double *pages_per_s, bench_check_t *ch
 int raw_mprotect_64k_runs(const bench_opts_t *o, double *pages_per_s, bench_check_t *chk);
 int umm_zeroing(const bench_opts_t *o, double *mb_per_s, bench_check_t *chk);
 int raw_memset(const bench_opts_t *o, double *mb_per_s, bench_check_t *chk);
+int raw_memset_after_use(const bench_opts_t *o, double *mb_per_s, bench_check_t *chk);
 /* program_4x_ram's memory: peak process RSS growth during the umm runs (MiB) and the RAM budget
  * (MiB); 0 when the case did not run */
 void bench_paging_program_rss(double *peak_rss_mib, double *ram_mib);

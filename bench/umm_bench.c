@@ -112,6 +112,11 @@ static const case_def_t k_cases[] = {
     /* zeroing_MBps: the zero page thread's rate on B of decommitted (Free) frames, workers on,
      * against memset(0) of the same amount of touched memory, 4 KiB at a time. */
     {"zeroing_MBps", "MB/s", 0.50, umm_zeroing, raw_memset, NULL, CASE_HIGHER | CASE_ADVISORY, 0, NULL},
+    /* zeroing_memset_floor: umm taken out of the side above: the frames mapped at a second
+     * address, written and unmapped there, then zeroed by another thread through the mapping of
+     * all of them, against the same baseline: the floor of its ratio on a machine */
+    {"zeroing_memset_floor", "MB/s", 0, raw_memset_after_use, raw_memset, NULL, CASE_HIGHER, 0,
+     NULL},
     /* ---- a program's I/O on managed memory (bench_io.c) ---- */
     /* io_pread_64k_paged_out: umm_io_read of 64 KiB (page-cached file) into paged-out buffers,
      * one clustered hard fault per 64 KiB, against pread into resident plain buffers */
@@ -196,6 +201,7 @@ static const case_def_t k_cases[] = {
 enum { C_RESIDENT, C_DZ_SINGLE, C_DZ_CLUSTERED, C_SOFT, C_GUARD_EXC, C_GUARD_EXC_CPU, C_GUARD_EXC_IN_SIGNAL,
        C_HARD_RANDOM, C_HARD_RANDOM_DIRECT,
        C_HARD_SEQ, C_HARD_SEQ_DESC, C_WRITER, C_WRITER_DIRECT, C_PROGRAM, C_TRIM, C_TRIM_CLEAN, C_ZEROING,
+       C_ZEROING_FLOOR,
        C_IO_PREAD, C_IO_PREFETCH, C_IO_WATCH, C_FILESEC_SEQ, C_FILESEC_FLOOR, C_HV_DZ_SINGLE, C_HV_DZ_CLUSTERED, C_HV_BALLOON,
        C_HV_BALLOON_PAGING, C_HV_SCAN, C_HV_SAVED, C_HV_OVERCOMMIT, C_HV_UNCOOPERATIVE, C_HV_AS_SMALL,
        C_ALLOC_1T,
