@@ -141,7 +141,7 @@ static uintptr_t kernel_placement_end(void)
  * address randomization off (setarch -R, or a debugger) mmap_base sits only the kernel's minimum
  * gap (128 MiB) below the stack, above that ceiling, so the kernel would place mappings above
  * top-down ones: then the ceiling is the stack's rlimit and a small margin below its top. */
-static uintptr_t top_down_ceiling(void)
+static uintptr_t find_top_down_ceiling(void)
 {
     uintptr_t top = (uintptr_t)&top;
     if (environ && environ[0] && (uintptr_t)environ[0] > top)
@@ -154,6 +154,23 @@ static uintptr_t top_down_ceiling(void)
     uintptr_t tight = limited ? TOP_DOWN_ROOM_TIGHT + (uintptr_t)rl.rlim_cur : room;
     if (top > tight && kernel_placement_end() > ceiling)
         ceiling = top - tight;
+    return ceiling;
+}
+
+/* Found once per process (0: not yet). The stack's top and mmap_base are fixed at exec, and the
+ * kernel places mappings ever lower below mmap_base, so a probe above the ceiling stays above it
+ * and one below stays below (unless the program unmaps what filled the room under mmap_base).
+ * A later setrlimit(RLIMIT_STACK) is not followed. Two first callers may both look; either
+ * answer is right. */
+static _Atomic uintptr_t top_down_ceiling_found;
+
+static uintptr_t top_down_ceiling(void)
+{
+    uintptr_t ceiling = atomic_load(&top_down_ceiling_found);
+    if (ceiling == 0) {
+        ceiling = find_top_down_ceiling();
+        atomic_store(&top_down_ceiling_found, ceiling);
+    }
     return ceiling;
 }
 
